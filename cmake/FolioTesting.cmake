@@ -1,0 +1,31 @@
+# folio_add_test(<name> SOURCES <src>... [LIBS <lib>...] [LABELS <label>...]
+#                [TIMEOUT <s>] [ARGS <arg>...])
+# One executable per test, run in its own process by ctest with a timeout.
+# Label "asan" puts a test into the ASan+UBSan pass of scripts/test.sh (use it
+# for every test that needs no external service); "unit", "integration",
+# "interop", "fuzz" say what kind it is.
+function(folio_add_test name)
+  cmake_parse_arguments(T "" "TIMEOUT" "SOURCES;LIBS;LABELS;ARGS" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE folio_test_harness ${T_LIBS})
+  folio_target_warnings(${name})
+  add_test(NAME ${name} COMMAND ${name} ${T_ARGS})
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 120)
+  endif()
+  set_tests_properties(${name} PROPERTIES TIMEOUT ${T_TIMEOUT} LABELS "${T_LABELS}")
+endfunction()
+
+# Adds every immediate subfolder of the current source dir that has a
+# CMakeLists.txt, so sibling modules never edit a shared list.
+# Folders named in the arguments are skipped (already added).
+function(folio_add_subdirectories)
+  set(skip ${ARGN})
+  file(GLOB children LIST_DIRECTORIES true RELATIVE ${CMAKE_CURRENT_SOURCE_DIR} ${CMAKE_CURRENT_SOURCE_DIR}/*)
+  list(SORT children)
+  foreach(d ${children})
+    if(NOT d IN_LIST skip AND IS_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/${d} AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/${d}/CMakeLists.txt)
+      add_subdirectory(${d})
+    endif()
+  endforeach()
+endfunction()

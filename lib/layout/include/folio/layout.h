@@ -1,0 +1,175 @@
+/* The layout document model (v1) and its decoder.
+ *
+ * folio_layout_decode() parses and validates a JSON layout document in one pass
+ * into an immutable model. Every length in the model is in PostScript points
+ * (1/72 in), converted from the document's "unit"; the origin is the top-left of
+ * the page, y grows down. Inheritance is resolved by the decoder: every text run
+ * carries its complete style (document defaults < named style < item inline
+ * fields < run fields), every colour reference points at a resolved colour, every
+ * image points at its asset. Consumers (renderer, SLA writer) never look names up.
+ *
+ * Ownership: the decoder allocates the whole model in one arena owned by the
+ * returned struct folio_layout_doc; free it with folio_layout_doc_free(). Every
+ * pointer inside stays valid until then. A decoded document is immutable and may
+ * be read from several threads at once.
+ *
+ * Thread-safety: folio_layout_decode() is reentrant; it may run on any thread
+ * (folio runs it on a worker pool, never on a gRPC completion-queue thread). */
+#ifndef FOLIO_LAYOUT_H
+#define FOLIO_LAYOUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- limits ------------------------------------------------------------ */
+
+struct folio_layout_limits {
+  size_t max_bytes;          /* whole document; default 32 MiB */
+  size_t max_depth;          /* JSON nesting; default 32 */
+  size_t max_pages;          /* default 1000 */
+  size_t max_items_per_page; /* default 10000 */
+  size_t max_string_bytes;   /* any one decoded string but asset data; default 1 MiB */
+  size_t max_asset_bytes;    /* one decoded asset; default 16 MiB */
+  uint64_t max_image_pixels; /* width*height read from the image header before decoding; default 50e6 */
+  size_t max_errors;         /* errors collected before giving up; default 20 */
+};
+
+/* Fills *lim with the defaults above. */
+void folio_layout_limits_default(struct folio_layout_limits *lim);
+
+/* ---- diagnostics --------------------------------------------------------- */
+
+struct folio_layout_error {
+  char *pointer; /* RFC 6901 JSON Pointer, "" for the whole document, e.g. "/pages/2/items/5/w" */
+  char *message; /* e.g. "must be > 0" */
+};
+
+/* Filled by folio_layout_decode() on failure. The caller owns the struct (usually
+ * on its stack); the decoder owns the strings; free them with
+ * folio_layout_diag_clear(). Zero-initialise before the first use. */
+struct folio_layout_diag {
+  size_t count;
+  bool truncated;   /* more errors than max_errors were found */
+  bool too_large;   /* a size/count limit was exceeded (maps to RESOURCE_EXHAUSTED) */
+  struct folio_layout_error *errors;
+};
+void folio_layout_diag_clear(struct folio_layout_diag *d);
+/* "pointer: message" joined with "; ", malloc'd, caller frees; NULL if no errors. */
+char *folio_layout_diag_join(const struct folio_layout_diag *d);
+
+/* ---- the model ------------------------------------------------------------ */
+
+enum folio_unit { FOLIO_UNIT_PT = 0, FOLIO_UNIT_MM, FOLIO_UNIT_IN };
+
+struct folio_color {
+  const char *name; /* the key in "colors", or NULL for a literal "#rrggbb" */
+  bool is_cmyk;
+  double r, g, b;        /* 0..1; for CMYK, the documented naive conversion */
+  double c, m, y, k;     /* 0..1, only meaningful when is_cmyk */
+};
+
+enum folio_weight { FOLIO_WEIGHT_NORMAL = 400, FOLIO_WEIGHT_BOLD = 700 };
+/* weight is a CSS-style number 100..900; "normal" = 400, "bold" = 700. */
+
+enum folio_font_style { FOLIO_FONT_STYLE_NORMAL = 0, FOLIO_FONT_STYLE_ITALIC, FOLIO_FONT_STYLE_OBLIQUE };
+enum folio_align { FOLIO_ALIGN_LEFT = 0, FOLIO_ALIGN_CENTER, FOLIO_ALIGN_RIGHT, FOLIO_ALIGN_JUSTIFY };
+
+struct folio_text_style {
+  const char *font;                 /* family name as given, default "DejaVu Sans" */
+  int weight;                       /* 100..900, default 400 */
+  enum folio_font_style style;      /* default normal */
+  double size;                      /* pt, default 12 */
+  const struct folio_color *color;  /* never NULL; default black */
+  enum folio_align align;           /* default left (paragraph-level: taken from the item) */
+  double line_height;               /* multiple of size, default 1.2 */
+  double letter_spacing;            /* pt, default 0 */
+};
+
+struct folio_run {
+  const char *text;                 /* UTF-8, NUL-terminated */
+  size_t text_len;
+  struct folio_text_style style;    /* fully resolved */
+};
+
+enum folio_overflow { FOLIO_OVERFLOW_CLIP = 0, FOLIO_OVERFLOW_SHRINK, FOLIO_OVERFLOW_ERROR };
+enum folio_fit { FOLIO_FIT_CONTAIN = 0, FOLIO_FIT_COVER, FOLIO_FIT_FILL, FOLIO_FIT_NONE };
+
+enum folio_asset_type { FOLIO_ASSET_PNG = 1, FOLIO_ASSET_JPEG };
+
+struct folio_asset {
+  const char *name;                 /* key in "assets" */
+  enum folio_asset_type type;
+  const unsigned char *data;        /* decoded bytes (base64 removed) */
+  size_t size;
+  uint32_t width, height;           /* pixels, read from the header and checked */
+};
+
+enum folio_item_kind { FOLIO_ITEM_TEXT = 1, FOLIO_ITEM_IMAGE, FOLIO_ITEM_RECT, FOLIO_ITEM_ELLIPSE, FOLIO_ITEM_LINE };
+
+struct folio_item {
+  enum folio_item_kind kind;
+  const char *name;                 /* optional, NULL if absent */
+  size_t index;                     /* position in the page's "items" array */
+  double rotation;                  /* degrees clockwise about the box centre; 0 */
+  double opacity;                   /* 0..1, default 1 */
+  double x, y, w, h;                /* box in pt (for LINE: the bounding box of the segment) */
+  union {
+    struct {
+      const char *style_name;       /* the named style used, or NULL */
+      struct folio_text_style style;/* item-level resolved style (paragraph align, line height) */
+      const struct folio_run *runs;
+      size_t n_runs;                /* >= 1; "text" becomes one run */
+      enum folio_overflow overflow; /* default clip */
+    } text;
+    struct {
+      const struct folio_asset *asset;
+      enum folio_fit fit;           /* default contain */
+    } image;
+    struct {                        /* RECT and ELLIPSE */
+      const struct folio_color *fill;   /* NULL = no fill */
+      const struct folio_color *stroke; /* NULL = no stroke */
+      double stroke_width;          /* pt, default 1 when stroke is set */
+      double radius;                /* RECT only, pt, default 0 */
+    } shape;
+    struct {
+      double x1, y1, x2, y2;        /* pt */
+      const struct folio_color *stroke; /* never NULL; default black */
+      double stroke_width;          /* pt, default 1 */
+    } line;
+  } u;
+};
+
+struct folio_page {
+  double width, height;             /* pt */
+  const char *size_name;            /* "A4", "Letter", … or NULL for explicit sizes */
+  const struct folio_item *items;
+  size_t n_items;
+};
+
+struct folio_layout_doc {
+  int version;                      /* 1 */
+  enum folio_unit unit;             /* as written; the model itself is in pt */
+  const char *title;                /* meta.title or NULL */
+  const char *author;               /* meta.author or NULL */
+  const struct folio_color *colors; /* the named colours, document order */
+  size_t n_colors;
+  const struct folio_asset *assets; /* document order */
+  size_t n_assets;
+  const struct folio_page *pages;
+  size_t n_pages;                   /* >= 1 */
+  struct folio_arena *arena;        /* owns everything above */
+};
+
+/* Decodes json[0..len) (need not be NUL-terminated). lim NULL = defaults.
+ * Returns 0 and sets *out (caller frees with folio_layout_doc_free) on success;
+ * returns -1 on invalid input and fills *diag (caller clears it); returns -2 when
+ * out of memory. *out is NULL on any failure. */
+int folio_layout_decode(const char *json, size_t len, const struct folio_layout_limits *lim,
+                        struct folio_layout_doc **out, struct folio_layout_diag *diag);
+void folio_layout_doc_free(struct folio_layout_doc *doc);
+
+/* Unit conversion used by the decoder (exposed for tests and the CLI). */
+double folio_unit_to_pt(enum folio_unit u, double v);
+
+#endif

@@ -1,0 +1,61 @@
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "folio/log.h"
+
+static char out[8192];
+
+static const char *capture(void (*fn)(void)) {
+  int p[2];
+  CHECK(pipe(p) == 0);
+  folio_log_set_fd(p[1]);
+  fn();
+  close(p[1]);
+  ssize_t n = read(p[0], out, sizeof out - 1);
+  close(p[0]);
+  out[n > 0 ? n : 0] = '\0';
+  folio_log_set_fd(2);
+  return out;
+}
+
+static void basic(void) {
+  struct folio_logline l;
+  folio_log_begin(&l, FOLIO_LOG_INFO, "rpc");
+  folio_log_str(&l, "method", "/a.B/C");
+  folio_log_int(&l, "status", 12);
+  folio_log_double(&l, "ms", 1.5);
+  folio_log_bool(&l, "ok", true);
+  folio_log_str(&l, "peer", NULL);
+  folio_log_strn(&l, "bin", "a\"b\\c\n\x01\xff", 8);
+  folio_log_end(&l);
+}
+
+static void filtered(void) { folio_log(FOLIO_LOG_DEBUG, "hidden", NULL); }
+
+static void huge(void) {
+  static char big[10000];
+  memset(big, 'x', sizeof big - 1);
+  struct folio_logline l;
+  folio_log_begin(&l, FOLIO_LOG_ERROR, "big");
+  folio_log_str(&l, "v", big);
+  folio_log_int(&l, "after", 1);
+  folio_log_end(&l);
+}
+
+int main(void) {
+  const char *s = capture(basic);
+  CHECK_MSG(strstr(s, "\"level\":\"info\",\"msg\":\"rpc\",\"method\":\"/a.B/C\",\"status\":12,\"ms\":1.5,"
+                      "\"ok\":true,\"peer\":null,\"bin\":\"a\\\"b\\\\c\\n\\u0001\xef\xbf\xbd\"}\n") != NULL,
+            "%s", s);
+  CHECK(strncmp(s, "{\"ts\":\"", 7) == 0);
+  s = capture(filtered);
+  CHECK_EQ_STR(s, "");
+  s = capture(huge);
+  CHECK_MSG(strstr(s, "\"msg\":\"big\",\"truncated\":true}\n") != NULL, "%s", s);
+  enum folio_log_level lv;
+  CHECK(folio_log_parse_level("warn", &lv) == 0 && lv == FOLIO_LOG_WARN);
+  CHECK(folio_log_parse_level("loud", &lv) == -1);
+  return check_done();
+}
