@@ -124,7 +124,7 @@ __attribute__((format(printf, 3, 4))) static void err(struct dec *d, const char 
   va_start(ap, fmt);
   folio_errs_addv(&d->errs, d->path, d->plen, extra, fmt, ap);
   va_end(ap);
-  if (d->errs.full || d->errs.oom) d->stop = true;
+  if (d->errs.dropped || d->errs.oom) d->stop = true;
   if (d->errs.oom) d->oom = true;
 }
 
