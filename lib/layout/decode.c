@@ -868,7 +868,9 @@ static void runs_array(struct dec *d, struct pitem *pi) {
   while (arr_next(d, &i)) {
     struct folio_run *r = vec_push(d, &d->runs, sizeof *r);
     struct folio_pstyle *ps = r ? vec_push(d, &d->run_styles, sizeof *ps) : NULL;
-    if (!ps || !obj_open(d)) continue;
+    if (!ps) return;
+    r->text = "";
+    if (!obj_open(d)) continue;
     bool first = true, has_text = false;
     struct folio_lx_str k;
     while (obj_next(d, &first, &k)) {
@@ -886,7 +888,7 @@ static void runs_array(struct dec *d, struct pitem *pi) {
     }
     if (d->stop) return;
     if (!has_text) err(d, "text", "required field is missing");
-    if (!r->text) r->text = "";
+    if (!r->text) r->text = ""; /* an invalid value: keep the model walkable */
   }
   if (d->stop) return;
   if (i == 0) err(d, NULL, "must have at least 1 run");
