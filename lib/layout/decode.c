@@ -1157,6 +1157,7 @@ int folio_layout_decode(const char *json, size_t len, const struct folio_layout_
     lim = &deflim;
   }
   *out = NULL;
+  if (!json) json = ""; /* no arithmetic on a null pointer, even + 0 */
   struct folio_layout_diag scratch_diag = {0};
   if (!diag) diag = &scratch_diag;
   struct dec *d = calloc(1, sizeof *d);

@@ -333,6 +333,7 @@ static void test_api_edges(void) {
   struct folio_layout_doc *doc = (struct folio_layout_doc *)1;
   CHECK_EQ_INT(folio_layout_decode("{", 1, NULL, &doc, NULL), -1);
   CHECK(doc == NULL);
+  CHECK_EQ_INT(folio_layout_decode(NULL, 0, NULL, &doc, NULL), -1);
   /* not NUL-terminated: only len bytes are read */
   const char full[] = "{\"version\":1,\"pages\":[{\"items\":[]}]}garbage";
   CHECK_EQ_INT(folio_layout_decode(full, sizeof full - 1 - 7, NULL, &doc, NULL), 0);
