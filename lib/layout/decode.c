@@ -273,9 +273,11 @@ static bool arr_next(struct dec *d, size_t *i) {
   return true;
 }
 
+/* k equals the NUL-terminated lit (no strlen: lit usually differs early). */
 static bool key_is(const struct folio_lx_str *k, const char *lit) {
-  size_t n = strlen(lit);
-  return k->len == n && memcmp(k->s, lit, n) == 0;
+  for (size_t i = 0; i < k->len; i++)
+    if (lit[i] == '\0' || lit[i] != k->s[i]) return false;
+  return lit[k->len] == '\0';
 }
 
 /* Member seen twice: reports it and skips the value. Returns true if duplicate. */
@@ -982,14 +984,14 @@ static void item_finish(struct dec *d, struct pitem *pi, size_t index) {
   }
   const char *tname = ITEM_TYPES[pi->type - 1];
   uint32_t bad = pi->seen & ~ALLOWED[pi->type];
-  for (int f = 0; f < I_COUNT; f++)
+  for (int f = 0; bad && f < I_COUNT; f++)
     if (bad & B(f)) err(d, IFIELDS[f].name, "unknown field for an item of type \"%s\"", tname);
-  if (pi->type != FOLIO_ITEM_TEXT)
+  if (pi->type != FOLIO_ITEM_TEXT && pi->ps.seen)
     for (int b = 0; b < 8; b++)
-      if (pi->ps.mask & (1u << b))
+      if (pi->ps.seen & (1u << b))
         err(d, STYLE_FIELD_NAMES[b], "unknown field for an item of type \"%s\"", tname);
   uint32_t missing = REQUIRED[pi->type] & ~pi->seen;
-  for (int f = 0; f < I_COUNT; f++)
+  for (int f = 0; missing && f < I_COUNT; f++)
     if (missing & B(f)) err(d, IFIELDS[f].name, "required field is missing");
   if (pi->type == FOLIO_ITEM_TEXT) {
     bool t = pi->seen & B(I_TEXT), r = pi->seen & B(I_RUNS);
