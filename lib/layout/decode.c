@@ -1225,7 +1225,12 @@ int folio_layout_decode(const char *json, size_t len, const struct folio_layout_
   }
   d->doc->arena = d->arena;
   folio_lx_init(&d->lx, json, len, lim->max_depth);
-  document(d);
+  if (len >= 3 && memcmp(json, "\xEF\xBB\xBF", 3) == 0) {
+    err(d, NULL, "invalid JSON at byte 0: a UTF-8 byte order mark is not allowed (RFC 8259)");
+    d->stop = true;
+  } else {
+    document(d);
+  }
   if (!d->stop) {
     struct folio_layout_doc *doc = d->doc;
     struct folio_pending *p = &d->pend;
