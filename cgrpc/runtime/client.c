@@ -321,6 +321,22 @@ int cgrpc_client_call_finish(struct cgrpc_client_call *cc, struct cgrpc_status *
   return cc->status == GRPC_STATUS_OK ? 0 : CGRPC_ESTATUS;
 }
 
+int cgrpc_client_call_close_and_recv(struct cgrpc_client_call *cc, ProtobufCMessage **response,
+                                     struct cgrpc_status *status) {
+  if (!cc || !response) return CGRPC_EINVAL;
+  *response = NULL;
+  cgrpc_client_call_writes_done(cc);
+  ProtobufCMessage *m = NULL;
+  int got = cgrpc_client_call_read(cc, &m);
+  int rc = cgrpc_client_call_finish(cc, status);
+  if (rc == 0 && got == 1) {
+    *response = m;
+    return 0;
+  }
+  if (m) protobuf_c_message_free_unpacked(m, cc->alloc);
+  return CGRPC_ESTATUS;
+}
+
 void cgrpc_client_call_cancel(struct cgrpc_client_call *cc) {
   if (cc) grpc_call_cancel(cc->call, NULL);
 }

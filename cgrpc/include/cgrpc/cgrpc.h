@@ -295,6 +295,11 @@ int cgrpc_client_call_read(struct cgrpc_client_call *cc, ProtobufCMessage **msg)
 /* Waits for the status (call after reading to the end, or after cancel).
  * Returns 0 for OK, CGRPC_ESTATUS otherwise; status may be NULL. */
 int cgrpc_client_call_finish(struct cgrpc_client_call *cc, struct cgrpc_status *status);
+/* Client streaming: half-closes, reads the one response and the status.
+ * 0 with *response set (caller frees it with the call's allocator), or
+ * CGRPC_ESTATUS with *response = NULL; status may be NULL. */
+int cgrpc_client_call_close_and_recv(struct cgrpc_client_call *cc, ProtobufCMessage **response,
+                                     struct cgrpc_status *status);
 /* Cancels the call; any thread, any time before destroy. */
 void cgrpc_client_call_cancel(struct cgrpc_client_call *cc);
 /* Cancels the call if still running and frees it. NULL allowed. */
