@@ -290,6 +290,7 @@ int cgrpc_call_reply(struct cgrpc_call *call, const ProtobufCMessage *msg) {
 
 static void on_write_done(struct tag *t, bool ok) {
   struct cgrpc_call *c = CONTAINER(t, struct cgrpc_call, write_tag);
+  if (!ok) atomic_store(&c->cancelled, true); /* a failed op means a dead call */
   pthread_mutex_lock(&c->mu);
   c->write_busy = false;
   grpc_byte_buffer *bb = c->write_bb;
@@ -408,6 +409,7 @@ static void deliver_stream_msg(struct cgrpc_call *c, bool ok, grpc_byte_buffer *
 
 static void on_recv_done(struct tag *t, bool ok) {
   struct cgrpc_call *c = CONTAINER(t, struct cgrpc_call, recv_tag);
+  if (!ok) atomic_store(&c->cancelled, true); /* a failed op means a dead call */
   grpc_byte_buffer *bb = c->recv_bb;
   c->recv_bb = NULL;
   if (c->recv_phase == RECV_REQUEST)
