@@ -115,8 +115,7 @@ static int paint_text(struct folio_painter *p, cairo_t *cr, size_t page, const s
   if (!lay) return folio_render_fail(diag, FOLIO_RENDER_E_NOMEM, page, it, "out of memory");
   cairo_rectangle(cr, it->x, it->y, it->w, it->h);
   cairo_clip(cr);
-  cairo_move_to(cr, it->x, it->y);
-  pango_cairo_show_layout(cr, lay);
+  folio_text_show(cr, lay, it);
   g_object_unref(lay);
   return 0;
 }

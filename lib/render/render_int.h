@@ -43,6 +43,11 @@ PangoLayout *folio_text_layout(PangoContext *pc, const struct folio_item *it, do
 int folio_text_fit(PangoContext *pc, const struct folio_item *it, size_t page_index, double *scale,
                    struct folio_render_diag *diag);
 
+/* Draws lay (built for it) at the item's box: whole lines only, a line that
+ * does not fit the box entirely is not drawn, nor any after it (as Scribus does
+ * with overflowing text), so the PDF holds no invisible text. */
+void folio_text_show(cairo_t *cr, PangoLayout *lay, const struct folio_item *it);
+
 /* Decoded image of an asset (owned by the painter; NULL with diag set on error). */
 cairo_surface_t *folio_painter_image(struct folio_painter *p, const struct folio_asset *a,
                                      struct folio_render_diag *diag);

@@ -5,7 +5,8 @@
  * as its tallest run. Wrapping is word-then-character at the box width;
  * "justify" justifies every line but the last of each paragraph. Hinting is off
  * and glyph positions are not rounded, so line breaks do not depend on the output
- * (PDF or PNG at any dpi). Fallback fonts come from fontconfig through pango
+ * (PDF or PNG at any dpi). The base direction is left-to-right (the model has
+ * no paragraph direction), so alignment is absolute. Fallback fonts come from fontconfig through pango
  * (Arabic, CJK, ... when the family lacks the glyphs). */
 #include <math.h>
 #include <stdlib.h>
@@ -46,8 +47,14 @@ PangoLayout *folio_text_layout(PangoContext *pc, const struct folio_item *it, do
   size_t off = 0;
   for (size_t i = 0; i < it->u.text.n_runs; i++) {
     const struct folio_run *r = &it->u.text.runs[i];
-    memcpy(buf + off, r->text, r->text_len);
-    size_t end = off + r->text_len;
+    /* C0 controls other than newline and tab have no glyph (pango would draw
+     * hex boxes) and cannot travel in the .sla: they are left out of both. */
+    size_t end = off;
+    for (size_t k = 0; k < r->text_len; k++) {
+      unsigned char ch = (unsigned char)r->text[k];
+      if (ch < 0x20 && ch != '\n' && ch != '\t') continue;
+      buf[end++] = (char)ch;
+    }
     PangoFontDescription *d = font_desc(&r->style, scale);
     add_attr(attrs, pango_attr_font_desc_new(d), off, end);
     pango_font_description_free(d);
@@ -71,6 +78,11 @@ PangoLayout *folio_text_layout(PangoContext *pc, const struct folio_item *it, do
   free(buf);
   pango_layout_set_width(lay, (int)lround(it->w * PANGO_SCALE));
   pango_layout_set_wrap(lay, PANGO_WRAP_WORD_CHAR);
+  /* Paragraphs have a left-to-right base direction and "left"/"right" mean the
+   * box edges, also for Arabic or Hebrew text (right-to-left runs are still
+   * ordered by the bidi algorithm). pango's default would pick the direction
+   * per paragraph and mirror the alignment; Scribus 1.5 does not. */
+  pango_layout_set_auto_dir(lay, FALSE);
   switch (it->u.text.style.align) {
   case FOLIO_ALIGN_CENTER: pango_layout_set_alignment(lay, PANGO_ALIGN_CENTER); break;
   case FOLIO_ALIGN_RIGHT: pango_layout_set_alignment(lay, PANGO_ALIGN_RIGHT); break;
@@ -80,14 +92,31 @@ PangoLayout *folio_text_layout(PangoContext *pc, const struct folio_item *it, do
   return lay;
 }
 
-/* True when the laid-out text fits the item's box (half a point of slack for
- * rounding, so a box sized exactly to its text is not an overflow). */
+/* True when the laid-out text fits the item's box (1/100 pt of slack for
+ * rounding). Strict on purpose: Scribus drops a line that does not fit, so
+ * "shrink" must leave every line inside the box for the SLA to keep all text. */
 static bool fits(PangoLayout *lay, const struct folio_item *it) {
   PangoRectangle ink, logical;
   pango_layout_get_extents(lay, &ink, &logical);
   double hgt = (double)logical.height / PANGO_SCALE;
   double wid = (double)(logical.x + logical.width) / PANGO_SCALE;
-  return hgt <= it->h + 0.5 && wid <= it->w + 0.5;
+  return hgt <= it->h + 0.01 && wid <= it->w + 0.01;
+}
+
+void folio_text_show(cairo_t *cr, PangoLayout *lay, const struct folio_item *it) {
+  /* What pango_cairo_show_layout does, line by line, stopping at the first line
+   * that does not fit the box entirely (lines only go down from there). */
+  PangoLayoutIter *li = pango_layout_get_iter(lay);
+  double limit = it->h + 0.01;
+  do {
+    PangoRectangle logical;
+    pango_layout_iter_get_line_extents(li, NULL, &logical);
+    if ((double)(logical.y + logical.height) / PANGO_SCALE > limit) break;
+    double baseline = (double)pango_layout_iter_get_baseline(li) / PANGO_SCALE;
+    cairo_move_to(cr, it->x + (double)logical.x / PANGO_SCALE, it->y + baseline);
+    pango_cairo_show_layout_line(cr, pango_layout_iter_get_line_readonly(li));
+  } while (pango_layout_iter_next_line(li));
+  pango_layout_iter_free(li);
 }
 
 int folio_text_fit(PangoContext *pc, const struct folio_item *it, size_t page_index, double *scale,
