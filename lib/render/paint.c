@@ -109,10 +109,8 @@ static int paint_image(struct folio_painter *p, cairo_t *cr, size_t page, const 
 static int paint_text(struct folio_painter *p, cairo_t *cr, size_t page, const struct folio_item *it,
                       struct folio_render_diag *diag) {
   double scale;
-  int rc = folio_text_fit(p->pango, it, page, &scale, diag);
-  if (rc) return rc;
-  PangoLayout *lay = folio_text_layout(p->pango, it, scale);
-  if (!lay) return folio_render_fail(diag, FOLIO_RENDER_E_NOMEM, page, it, "out of memory");
+  PangoLayout *lay = folio_text_fitted(p->pango, it, page, &scale, diag);
+  if (!lay) return diag->code;
   cairo_rectangle(cr, it->x, it->y, it->w, it->h);
   cairo_clip(cr);
   folio_text_show(cr, lay, it);

@@ -42,6 +42,8 @@ static int pdf_should_stop(void *ctx) {
 
 int folio_render_pdf(const struct folio_layout_doc *doc, const struct folio_render_options *opt,
                      folio_render_write_fn write, void *write_ctx, struct folio_render_diag *diag) {
+  struct folio_render_diag local_diag;
+  if (!diag) diag = &local_diag; /* the caller may not want the detail */
   size_t *pages, n;
   int rc = folio_render_selection(doc, opt, &pages, &n, diag);
   if (rc) return rc;

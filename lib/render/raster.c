@@ -61,6 +61,8 @@ static int buf_write(void *ctx, const unsigned char *data, size_t len) {
 struct worker_ctx {
   struct raster_job *job;
   struct folio_painter painter;
+  struct folio_png_scratch png; /* this thread's encoder buffers */
+  cairo_surface_t *surf;         /* kept for the next page of the same size */
 };
 
 static int worker_should_stop(void *ctx) {
@@ -78,26 +80,33 @@ static int rasterize(struct worker_ctx *w, size_t page, struct slot *s) {
   int pw = (int)lround(pg->width * k), ph = (int)lround(pg->height * k);
   if (pw < 1) pw = 1;
   if (ph < 1) ph = 1;
-  cairo_surface_t *surf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, pw, ph);
+  cairo_surface_t *surf = w->surf;
+  if (surf && (cairo_image_surface_get_width(surf) != pw || cairo_image_surface_get_height(surf) != ph)) {
+    cairo_surface_destroy(surf);
+    surf = w->surf = NULL;
+  }
+  if (!surf) surf = w->surf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, pw, ph);
   if (cairo_surface_status(surf)) {
     cairo_surface_destroy(surf);
+    w->surf = NULL;
     return folio_render_fail(&s->diag, FOLIO_RENDER_E_NOMEM, 0, NULL, "page %zu: cannot allocate %dx%d pixels",
                              page + 1, pw, ph);
   }
   cairo_t *cr = cairo_create(surf);
+  cairo_set_operator(cr, CAIRO_OPERATOR_SOURCE); /* the whole page becomes white paper */
   cairo_set_source_rgb(cr, 1, 1, 1);
   cairo_paint(cr);
+  cairo_set_operator(cr, CAIRO_OPERATOR_OVER);
   cairo_scale(cr, (double)pw / pg->width, (double)ph / pg->height);
   int rc = folio_paint_page(&w->painter, cr, page, &s->diag);
   cairo_destroy(cr);
   cairo_surface_flush(surf);
   if (!rc) {
-    rc = folio_render_png_encode(cairo_image_surface_get_data(surf), (unsigned)pw, (unsigned)ph,
-                                 (size_t)cairo_image_surface_get_stride(surf), w->job->dpi, buf_write, s);
+    rc = folio_png_encode_with(&w->png, cairo_image_surface_get_data(surf), (unsigned)pw, (unsigned)ph,
+                               (size_t)cairo_image_surface_get_stride(surf), w->job->dpi, buf_write, s);
     if (rc) rc = folio_render_fail(&s->diag, FOLIO_RENDER_E_NOMEM, 0, NULL, "page %zu: PNG encoding failed",
                                    page + 1);
   }
-  cairo_surface_destroy(surf);
   return rc;
 }
 
@@ -134,6 +143,8 @@ static unsigned default_threads(void) {
 int folio_render_png(const struct folio_layout_doc *doc, const struct folio_render_options *opt,
                      folio_render_page_begin_fn page_begin, folio_render_page_end_fn page_end, void *ctx,
                      struct folio_render_diag *diag) {
+  struct folio_render_diag local_diag;
+  if (!diag) diag = &local_diag; /* the caller may not want the detail */
   unsigned dpi = opt && opt->dpi ? opt->dpi : FOLIO_RENDER_DPI_DEFAULT;
   if (dpi < FOLIO_RENDER_DPI_MIN || dpi > FOLIO_RENDER_DPI_MAX)
     return folio_render_fail(diag, FOLIO_RENDER_E_ARG, 0, NULL, "dpi %u is outside %d..%d", dpi,
@@ -237,6 +248,8 @@ int folio_render_png(const struct folio_layout_doc *doc, const struct folio_rend
   for (unsigned t = 0; t < started; t++) {
     pthread_join(tids[t], NULL);
     folio_painter_fini(&workers[t].painter);
+    folio_png_scratch_free(&workers[t].png);
+    if (workers[t].surf) cairo_surface_destroy(workers[t].surf);
   }
   for (size_t i = 0; i < n; i++) free(job.slots[i].png);
   pthread_cond_destroy(&job.cv);

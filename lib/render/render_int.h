@@ -40,6 +40,10 @@ int folio_paint_page(struct folio_painter *p, cairo_t *cr, size_t page_index,
  * factor to draw with (1, or less for "shrink"); returns E_OVERFLOW with diag set
  * for "error". */
 PangoLayout *folio_text_layout(PangoContext *pc, const struct folio_item *it, double scale);
+/* folio_text_fit and the layout at the chosen scale in one go (NULL with diag
+ * set on failure; caller unrefs): a text that fits is laid out only once. */
+PangoLayout *folio_text_fitted(PangoContext *pc, const struct folio_item *it, size_t page_index,
+                               double *scale, struct folio_render_diag *diag);
 int folio_text_fit(PangoContext *pc, const struct folio_item *it, size_t page_index, double *scale,
                    struct folio_render_diag *diag);
 
@@ -51,6 +55,18 @@ void folio_text_show(cairo_t *cr, PangoLayout *lay, const struct folio_item *it)
 /* Decoded image of an asset (owned by the painter; NULL with diag set on error). */
 cairo_surface_t *folio_painter_image(struct folio_painter *p, const struct folio_asset *a,
                                      struct folio_render_diag *diag);
+
+/* PNG encoding with buffers kept between pages (one per rasterizing thread):
+ * a page's 6.5 MB of filtered rows need not be allocated and faulted in again
+ * for every page. Zero-initialise; free with folio_png_scratch_free. */
+struct folio_png_scratch {
+  unsigned char *raw, *z;
+  size_t raw_cap, z_cap;
+  struct libdeflate_compressor *c;
+};
+int folio_png_encode_with(struct folio_png_scratch *s, const unsigned char *pixels, unsigned width,
+                          unsigned height, size_t stride, unsigned dpi, folio_render_write_fn write, void *ctx);
+void folio_png_scratch_free(struct folio_png_scratch *s);
 
 /* Sets diag (code, pointer for page/item when item != NULL, message) and returns code. */
 int folio_render_fail(struct folio_render_diag *diag, int code, size_t page, const struct folio_item *item,

@@ -413,13 +413,12 @@ static int write_text(struct sla_doc *d, const struct folio_item *it, size_t pag
                       struct folio_render_diag *diag) {
   struct sla_out *o = d->o;
   double scale;
-  int rc = folio_text_fit(d->painter.pango, it, page_no, &scale, diag);
-  if (rc) return rc;
-  PangoLayout *lay = folio_text_layout(d->painter.pango, it, scale);
+  PangoLayout *lay = folio_text_fitted(d->painter.pango, it, page_no, &scale, diag);
+  if (!lay) return diag->code;
   struct font_span *spans = NULL;
   size_t n_spans = 0;
-  if (!lay || font_spans(d, lay, &spans, &n_spans)) {
-    if (lay) g_object_unref(lay);
+  if (font_spans(d, lay, &spans, &n_spans)) {
+    g_object_unref(lay);
     return folio_render_fail(diag, FOLIO_RENDER_E_NOMEM, page_no, it, "out of memory");
   }
   /* Scribus puts the first baseline one font ascent below the top (FLOP=1);
@@ -549,6 +548,8 @@ static int collect_colors(struct sla_doc *d, const size_t *pages, size_t n) {
 
 int folio_render_sla(const struct folio_layout_doc *doc, const struct folio_render_options *opt,
                      folio_render_write_fn write, void *write_ctx, struct folio_render_diag *diag) {
+  struct folio_render_diag local_diag;
+  if (!diag) diag = &local_diag; /* the caller may not want the detail */
   size_t *pages, n;
   int rc = folio_render_selection(doc, opt, &pages, &n, diag);
   if (rc) return rc;

@@ -119,35 +119,49 @@ void folio_text_show(cairo_t *cr, PangoLayout *lay, const struct folio_item *it)
   pango_layout_iter_free(li);
 }
 
-int folio_text_fit(PangoContext *pc, const struct folio_item *it, size_t page_index, double *scale,
-                   struct folio_render_diag *diag) {
+PangoLayout *folio_text_fitted(PangoContext *pc, const struct folio_item *it, size_t page_index,
+                               double *scale, struct folio_render_diag *diag) {
   *scale = 1.0;
   PangoLayout *lay = folio_text_layout(pc, it, 1.0);
-  if (!lay) return folio_render_fail(diag, FOLIO_RENDER_E_NOMEM, page_index, it, "out of memory");
-  bool ok = fits(lay, it);
+  if (!lay) {
+    folio_render_fail(diag, FOLIO_RENDER_E_NOMEM, page_index, it, "out of memory");
+    return NULL;
+  }
+  if (it->u.text.overflow == FOLIO_OVERFLOW_CLIP || fits(lay, it)) return lay; /* the common case: one layout */
   g_object_unref(lay);
-  if (ok || it->u.text.overflow == FOLIO_OVERFLOW_CLIP) return 0;
-  if (it->u.text.overflow == FOLIO_OVERFLOW_ERROR)
-    return folio_render_fail(diag, FOLIO_RENDER_E_OVERFLOW, page_index, it, "text overflows its box");
+  if (it->u.text.overflow == FOLIO_OVERFLOW_ERROR) {
+    folio_render_fail(diag, FOLIO_RENDER_E_OVERFLOW, page_index, it, "text overflows its box");
+    return NULL;
+  }
   /* shrink: bisect the largest factor in [1/64, 1) that fits, to 1/256 precision;
    * if even 1/64 overflows, draw at 1/64 clipped. */
   double lo = 1.0 / 64, hi = 1.0;
   lay = folio_text_layout(pc, it, lo);
-  if (!lay) return folio_render_fail(diag, FOLIO_RENDER_E_NOMEM, page_index, it, "out of memory");
-  ok = fits(lay, it);
+  if (!lay) goto nomem;
+  bool ok = fits(lay, it);
   g_object_unref(lay);
-  if (ok) {
-    while (hi - lo > 1.0 / 256) {
-      double mid = (lo + hi) / 2;
-      lay = folio_text_layout(pc, it, mid);
-      if (!lay) return folio_render_fail(diag, FOLIO_RENDER_E_NOMEM, page_index, it, "out of memory");
-      if (fits(lay, it))
-        lo = mid;
-      else
-        hi = mid;
-      g_object_unref(lay);
-    }
+  while (ok && hi - lo > 1.0 / 256) {
+    double mid = (lo + hi) / 2;
+    lay = folio_text_layout(pc, it, mid);
+    if (!lay) goto nomem;
+    if (fits(lay, it))
+      lo = mid;
+    else
+      hi = mid;
+    g_object_unref(lay);
   }
   *scale = lo;
+  lay = folio_text_layout(pc, it, lo);
+  if (lay) return lay;
+nomem:
+  folio_render_fail(diag, FOLIO_RENDER_E_NOMEM, page_index, it, "out of memory");
+  return NULL;
+}
+
+int folio_text_fit(PangoContext *pc, const struct folio_item *it, size_t page_index, double *scale,
+                   struct folio_render_diag *diag) {
+  PangoLayout *lay = folio_text_fitted(pc, it, page_index, scale, diag);
+  if (!lay) return diag ? diag->code : FOLIO_RENDER_E_NOMEM;
+  g_object_unref(lay);
   return 0;
 }

@@ -57,7 +57,8 @@ enum {
 };
 
 /* Filled on failure. The caller owns it (usually on its stack); fixed buffers, so
- * there is nothing to free. Zero-initialise it or not: each failing call sets it. */
+ * there is nothing to free. Zero-initialise it or not: each failing call sets it.
+ * Every function taking a diag accepts NULL (then the detail is lost). */
 struct folio_render_diag {
   int code;           /* the FOLIO_RENDER_E_* returned */
   char pointer[96];   /* JSON Pointer of the item at fault ("" = none) */
