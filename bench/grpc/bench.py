@@ -169,7 +169,8 @@ def run_unary(args, name, argv, env, tmp):
     # h2load appends to its log file: one fresh file per run.
     fd, log = tempfile.mkstemp(prefix="h2load-%s-" % name, suffix=".log", dir=tmp)
     os.close(fd)
-    with folio_proc.Server(argv, env=env, timeout=30) as s:
+    # Readiness by TCP connect: at FOLIO_LOG_LEVEL=warn folio-server logs no "listening".
+    with folio_proc.Server(argv, env=env, timeout=30, ready=None) as s:
         check_health(s.address, args.py_stubs)
         cmd = h2load_cmd(args, "/grpc.health.v1.Health/Check", frame,
                          ["-c", str(args.connections), "-m", str(args.streams), "-t", "1",

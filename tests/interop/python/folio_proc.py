@@ -29,9 +29,10 @@ class ServerError(Exception):
 
 
 class Server:
-    """argv: the server command; env: extra environment; listen_env: the variable
-    that tells the server its host:port (None = pass "--port N" style is the
-    caller's job via the {port} placeholder in argv)."""
+    """argv: the server command ("{port}" in an argument becomes the port);
+    env: extra environment; listen_env: the variable that gets "127.0.0.1:PORT"
+    (None: none); ready: the text of the stderr line that says the server is
+    ready (None: ready once the port accepts a TCP connection)."""
 
     def __init__(self, argv, env=None, listen_env="FOLIO_LISTEN", ready="listening",
                  timeout=30.0, cwd=None):
@@ -82,7 +83,7 @@ class Server:
             log.close()
         deadline = time.monotonic() + self.timeout
         while time.monotonic() < deadline:
-            if any(self.ready in line for line in self.log_text().splitlines()):
+            if self._is_ready():
                 return
             rc = self.proc.poll()
             if rc is not None:
@@ -90,8 +91,18 @@ class Server:
                                   % (argv[0], rc, self.log_text()[-4000:]))
             time.sleep(0.02)
         self.stop()
-        raise ServerError("%s printed no line containing %r within %.0f s; its log:\n%s"
-                          % (argv[0], self.ready, self.timeout, self.log_text()[-4000:]))
+        raise ServerError("%s was not ready (%s) within %.0f s; its log:\n%s"
+                          % (argv[0], "no line containing %r" % self.ready if self.ready else "port closed",
+                             self.timeout, self.log_text()[-4000:]))
+
+    def _is_ready(self):
+        if self.ready is not None:
+            return any(self.ready in line for line in self.log_text().splitlines())
+        # ready=None: a server that logs nothing at its level is ready once its
+        # port accepts a connection.
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.settimeout(0.2)
+            return s.connect_ex(("127.0.0.1", self.port)) == 0
 
     def stop(self, timeout=10.0):
         """Stops the server; returns its exit code (None if it was not started)."""
