@@ -72,13 +72,20 @@ async function withServer(env, fn) {
   await server.start();
   const health = new HealthClient(server.address, grpc.credentials.createInsecure());
   const layout = new LayoutClient(server.address, grpc.credentials.createInsecure());
+  let failure = null;
   try {
     await fn({ server, health, layout });
-  } finally {
-    health.close();
-    layout.close();
-    await server.close();
+  } catch (e) {
+    failure = e;
   }
+  health.close();
+  layout.close();
+  const code = await server.stop();
+  const log = server.logText();
+  await server.close();
+  if (failure) throw failure;
+  // It must exit 0 on SIGTERM (under ASan a leak report makes it exit non-zero).
+  assert.equal(code, 0, `server exit status ${code} on SIGTERM; its log:\n${log.slice(-6000)}`);
 }
 
 function assertStatus(err, code, what) {

@@ -35,11 +35,19 @@ class ClientTest(unittest.TestCase):
         (self.hpb, self.hgrpc, self.lpb, self.lgrpc) = stubs()
         self.server = folio_proc.Server(ARGS.server, env=self.env)
         self.server.start()
-        self.addCleanup(self.server.close)
+        self.addCleanup(self.stop_server)
         self.channel = grpc.insecure_channel(self.server.address)
         self.addCleanup(self.channel.close)
         self.health = self.hgrpc.HealthStub(self.channel)
         self.layout = self.lgrpc.LayoutServiceStub(self.channel)
+
+    def stop_server(self):
+        """Stops the server; it must exit 0 on SIGTERM (under ASan, a leak or
+        error report makes it exit non-zero)."""
+        rc = self.server.stop()
+        log = self.server.log_text()
+        self.server.close()
+        self.assertEqual(rc, 0, "server exit status %s on SIGTERM; its log:\n%s" % (rc, log[-6000:]))
 
     def check(self, service, **kw):
         return self.health.Check(self.hpb.HealthCheckRequest(service=service), timeout=10, **kw)

@@ -60,15 +60,21 @@ class Health(health_pb2_grpc.HealthServicer):
 
     def Watch(self, request, context):
         rid = begin(context)
+
+        # Watch never ends by itself, so however it ends the client went away
+        # (or its deadline passed). grpcio may stop iterating this generator at
+        # once, so the end is logged from the termination callback.
+        def ended():
+            remaining = context.time_remaining()
+            code = (grpc.StatusCode.DEADLINE_EXCEEDED if remaining is not None and remaining <= 0
+                    else grpc.StatusCode.CANCELLED)
+            finish("/grpc.health.v1.Health/Watch", rid, code)
+        context.add_callback(ended)
         status = SERVICES.get(request.service, health_pb2.HealthCheckResponse.SERVICE_UNKNOWN)
         yield health_pb2.HealthCheckResponse(status=status)
         # Statuses never change here: wait for the client to go away.
         while context.is_active():
             time.sleep(0.02)
-        code = (grpc.StatusCode.DEADLINE_EXCEEDED
-                if context.time_remaining() is not None and context.time_remaining() <= 0
-                else grpc.StatusCode.CANCELLED)
-        finish("/grpc.health.v1.Health/Watch", rid, code)
 
 
 def unimplemented(name, streaming):
