@@ -260,7 +260,11 @@ def main():
     p.add_argument("--client-cpus", default="0" if (os.cpu_count() or 1) > 1 else "")
     p.add_argument("--folio-log-level", default="info",
                    help="FOLIO_LOG_LEVEL for folio-server (info = one log line per call, as in production)")
+    p.add_argument("--require-all", action="store_true",
+                   help="fail unless folio-server and the cgrpc stream server were measured (smoke test)")
     args = p.parse_args()
+    if args.require_all and not (args.folio_server and args.c_stream_server):
+        p.error("--require-all needs --folio-server and --c-stream-server")
     args.addr_placeholder = "ADDR"
     # Servers run in their own temp dir: make every path absolute.
     for k in ("folio_server", "cpp_server", "c_stream_server", "py_stubs"):

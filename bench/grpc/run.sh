@@ -14,13 +14,8 @@ command -v ninja >/dev/null 2>&1 && [ ! -f "$build/CMakeCache.txt" ] && gen=(-G 
 command -v h2load >/dev/null || { echo "run.sh: h2load missing: scripts/deps.sh test (nghttp2-client)" >&2; exit 1; }
 
 cmake -S "$root" -B "$build" "${gen[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFOLIO_BUILD_BENCH=ON >/dev/null
-targets=(bench_grpc_cpp_server bench_grpc_py_stubs)
-have=$(cmake --build "$build" --target help 2>/dev/null || true)
-grep -qw folio-server <<<"$have" && targets+=(folio-server)
-grep -qw bench_grpc_c_stream_server <<<"$have" && targets+=(bench_grpc_c_stream_server)
-cmake --build "$build" -j 2 --target "${targets[@]}" >&2
+cmake --build "$build" -j 2 --target folio-server bench_grpc_cpp_server bench_grpc_c_stream_server bench_grpc_py_stubs >&2
 
-args=(--cpp-server "$build/bench/grpc/bench_grpc_cpp_server" --py-stubs "$build/bench/grpc/gen/py")
-[ -x "$build/server/folio-server" ] && args+=(--folio-server "$build/server/folio-server")
-[ -x "$build/bench/grpc/bench_grpc_c_stream_server" ] && args+=(--c-stream-server "$build/bench/grpc/bench_grpc_c_stream_server")
+args=(--folio-server "$build/server/folio-server" --cpp-server "$build/bench/grpc/bench_grpc_cpp_server"
+      --c-stream-server "$build/bench/grpc/bench_grpc_c_stream_server" --py-stubs "$build/bench/grpc/gen/py")
 exec /usr/bin/python3 "$root/bench/grpc/bench.py" "${args[@]}" "$@"
