@@ -10,6 +10,8 @@
 #       CMD's status.
 #
 # SERVICES is a comma list of pg,redis,s3 (default: all that are available).
+# FOLIO_STACK_DIR is exported too: DIR/pg, DIR/redis, DIR/s3 are the service
+# dirs (a test may stop and restart a service there to simulate an outage).
 # `up` records each started service in DIR/started; `down` stops those, newest
 # first. `run` also leaves a watchdog that stops the stack if this script dies
 # without running its trap (e.g. SIGKILL from a test timeout).
@@ -40,6 +42,7 @@ cmd_up() {
     esac || { echo "stack.sh: $s failed to start; stopping the rest" >&2; cmd_down "$dir"; exit 1; }
     echo "$s" >>"$dir/started"
   done
+  echo "export FOLIO_STACK_DIR='$dir'" >>"$dir/env"
   cat "$dir/env"
 }
 
