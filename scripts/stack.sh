@@ -67,12 +67,16 @@ cmd_run() {
   local dir
   dir=$(mktemp -d "${TMPDIR:-/tmp}/folio-stack.XXXXXX")
   chmod 711 "$dir"
-  # The watchdog outlives us only while we live; its stdio is detached so a
-  # caller reading our output (ctest) never waits on it.
+  # The watchdog outlives us only while we live. It is double-forked (its
+  # parent becomes init), so a harness that kills our whole process tree on
+  # timeout (ctest does) misses it, and its stdio is detached so a caller
+  # reading our output never waits on it.
   local me=$$
-  setsid bash -c 'while kill -0 '"$me"' 2>/dev/null; do sleep 1; done
-                  "$0" down "$1"; rm -rf "$1"' "$here/stack.sh" "$dir" </dev/null >/dev/null 2>&1 &
-  local watchdog=$!
+  ( setsid bash -c 'while kill -0 '"$me"' 2>/dev/null; do sleep 1; done
+                    "$0" down "$1"; rm -rf "$1"' "$here/stack.sh" "$dir" </dev/null >/dev/null 2>&1 &
+    echo $! >"$dir/watchdog.pid" )
+  local watchdog
+  watchdog=$(cat "$dir/watchdog.pid")
   trap 'cmd_down "$dir"; kill '"$watchdog"' 2>/dev/null; rm -rf "$dir"' EXIT
   trap 'exit 143' TERM INT
   eval "$(cmd_up "$dir" "${services:-$(default_services)}")"

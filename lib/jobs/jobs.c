@@ -25,13 +25,13 @@ static void copy_id(char dst[FOLIO_UUID_STR_LEN + 1], const char *src) {
   snprintf(dst, FOLIO_UUID_STR_LEN + 1, "%s", src);
 }
 
-static int check_id(const char *field, const char *id, struct folio_pg_diag *diag) {
+int folio_jobs_check_id(const char *field, const char *id, struct folio_pg_diag *diag) {
   if (folio_uuid_valid(id)) return 0;
   folio_jobs_diag(diag, "%s: not a UUID (expected 8-4-4-4-12 hex digits)", field);
   return FOLIO_JOBS_EINVAL;
 }
 
-static int check_tenant(const char *tenant, struct folio_pg_diag *diag) {
+int folio_jobs_check_tenant(const char *tenant, struct folio_pg_diag *diag) {
   size_t n = tenant ? strlen(tenant) : 0;
   if (n >= 1 && n <= 128) return 0;
   folio_jobs_diag(diag, "tenant: must be 1..128 bytes (got %zu)", n);
@@ -41,7 +41,7 @@ static int check_tenant(const char *tenant, struct folio_pg_diag *diag) {
 /* ---- submit ---------------------------------------------------------------- */
 
 int folio_jobs_submit_validate(const struct folio_job_submit *s, struct folio_pg_diag *diag) {
-  int rc = check_tenant(s->tenant, diag);
+  int rc = folio_jobs_check_tenant(s->tenant, diag);
   if (rc) return rc;
   if (s->idempotency_key && strlen(s->idempotency_key) > 128) {
     folio_jobs_diag(diag, "idempotency_key: at most 128 bytes (got %zu)",
@@ -100,19 +100,7 @@ int folio_jobs_submit_validate(const struct folio_job_submit *s, struct folio_pg
   return 0;
 }
 
-struct submit_params {
-  char id[FOLIO_UUID_STR_LEN + 1];
-  char formats[16];
-  char dpi[16];
-  char max_attempts[16];
-  char *labels; /* malloc'd JSON object */
-  const char *values[9];
-  int lengths[9];
-  int formats_bin[9];
-  struct folio_pg_params p;
-};
-
-static int submit_params_build(struct submit_params *sp, const struct folio_job_submit *s,
+int folio_jobs_submit_params_build(struct folio_jobs_submit_params *sp, const struct folio_job_submit *s,
                                struct folio_pg_diag *diag) {
   memset(sp, 0, sizeof *sp);
   int rc = folio_jobs_submit_validate(s, diag);
@@ -164,11 +152,11 @@ static int submit_params_build(struct submit_params *sp, const struct folio_job_
   return 0;
 }
 
-static void submit_params_free(struct submit_params *sp) { free(sp->labels); }
+void folio_jobs_submit_params_free(struct folio_jobs_submit_params *sp) { free(sp->labels); }
 
 /* Reads S_SUBMIT's row; 1 when the result had none (conflict committed after
  * the statement's snapshot: look it up). */
-static int submit_read(PGresult *r, struct folio_job_submitted *out) {
+int folio_jobs_submit_read(const PGresult *r, struct folio_job_submitted *out) {
   if (PQntuples(r) < 1) return 1;
   copy_id(out->job_id, PQgetvalue(r, 0, 0));
   out->state = folio_job_state_parse(PQgetvalue(r, 0, 1));
@@ -200,17 +188,17 @@ int folio_jobs_submit(struct folio_pg_conn *c, const struct folio_job_submit *s,
                       struct folio_job_submitted *out, struct folio_pg_diag *diag) {
   memset(out, 0, sizeof *out);
   for (int tries = 0;; tries++) {
-    struct submit_params sp;
-    int rc = submit_params_build(&sp, s, diag);
+    struct folio_jobs_submit_params sp;
+    int rc = folio_jobs_submit_params_build(&sp, s, diag);
     if (rc) {
-      submit_params_free(&sp);
+      folio_jobs_submit_params_free(&sp);
       return rc;
     }
     PGresult *r;
     rc = folio_pg_conn_exec(c, S_SUBMIT, &sp.p, &r, diag);
-    submit_params_free(&sp);
+    folio_jobs_submit_params_free(&sp);
     if (rc == 0) {
-      int missing = submit_read(r, out);
+      int missing = folio_jobs_submit_read(r, out);
       PQclear(r);
       if (!missing) return 0;
       rc = submit_lookup(c, s, out, diag);
@@ -223,7 +211,7 @@ int folio_jobs_submit_batch(struct folio_pg_conn *c, size_t n, const struct foli
                             struct folio_job_submitted *out, int *rcs,
                             struct folio_pg_diag *diag) {
   if (n == 0) return 0;
-  struct submit_params *sp = calloc(n, sizeof *sp);
+  struct folio_jobs_submit_params *sp = calloc(n, sizeof *sp);
   int *stmts = calloc(n, sizeof *stmts);
   struct folio_pg_params *params = calloc(n, sizeof *params);
   PGresult **res = calloc(n, sizeof *res);
@@ -240,7 +228,7 @@ int folio_jobs_submit_batch(struct folio_pg_conn *c, size_t n, const struct foli
   for (size_t i = 0; idx && i < n; i++) {
     memset(&out[i], 0, sizeof out[i]);
     struct folio_pg_diag d;
-    own[i] = submit_params_build(&sp[i], &s[i], &d);
+    own[i] = folio_jobs_submit_params_build(&sp[i], &s[i], &d);
     if (own[i]) {
       if (!first) {
         first = own[i];
@@ -255,7 +243,7 @@ int folio_jobs_submit_batch(struct folio_pg_conn *c, size_t n, const struct foli
   int rc = idx ? folio_pg_conn_batch(c, m, stmts, params, res, diag) : FOLIO_PG_ENOMEM;
   for (size_t k = 0; k < m; k++) {
     size_t i = idx[k];
-    if (rc == 0 && submit_read(res[k], &out[i]) == 0) {
+    if (rc == 0 && folio_jobs_submit_read(res[k], &out[i]) == 0) {
       own[i] = 0;
     } else {
       /* The shared transaction failed (or this row met a conflict committed
@@ -270,7 +258,7 @@ int folio_jobs_submit_batch(struct folio_pg_conn *c, size_t n, const struct foli
     PQclear(res[k]);
   }
   for (size_t i = 0; i < n; i++) {
-    submit_params_free(&sp[i]);
+    folio_jobs_submit_params_free(&sp[i]);
     if (rcs) rcs[i] = own[i];
   }
   free(idx), free(sp), free(stmts), free(params), free(res), free(own);
@@ -279,11 +267,11 @@ int folio_jobs_submit_batch(struct folio_pg_conn *c, size_t n, const struct foli
 
 /* ---- status ----------------------------------------------------------------- */
 
-static const char *opt_str(struct folio_arena *a, PGresult *r, int row, int col) {
+static const char *opt_str(struct folio_arena *a, const PGresult *r, int row, int col) {
   return PQgetisnull(r, row, col) ? NULL : folio_arena_strdup(a, PQgetvalue(r, row, col));
 }
 
-static int64_t opt_i64(PGresult *r, int row, int col) {
+static int64_t opt_i64(const PGresult *r, int row, int col) {
   return PQgetisnull(r, row, col) ? 0 : strtoll(PQgetvalue(r, row, col), NULL, 10);
 }
 
@@ -298,17 +286,24 @@ int folio_jobs_get_status(struct folio_pg_conn *c, const char *tenant, const cha
                           struct folio_arena *arena, struct folio_job_status *out,
                           struct folio_pg_diag *diag) {
   memset(out, 0, sizeof *out);
-  int rc = check_id("job_id", job_id, diag);
-  if (rc == 0) rc = check_tenant(tenant, diag);
+  int rc = folio_jobs_check_id("job_id", job_id, diag);
+  if (rc == 0) rc = folio_jobs_check_tenant(tenant, diag);
   if (rc) return rc;
   const char *v[2] = {job_id, tenant};
   struct folio_pg_params p = {2, v, NULL, NULL};
   PGresult *r;
   rc = folio_pg_conn_exec(c, S_STATUS, &p, &r, diag);
   if (rc) return rc;
+  rc = folio_jobs_status_decode(r, job_id, arena, out, diag);
+  PQclear(r);
+  return rc;
+}
+
+int folio_jobs_status_decode(const PGresult *r, const char *job_id, struct folio_arena *arena,
+                             struct folio_job_status *out, struct folio_pg_diag *diag) {
+  memset(out, 0, sizeof *out);
   int rows = PQntuples(r);
   if (rows == 0 || atoi(PQgetvalue(r, 0, 0)) != 0) {
-    PQclear(r);
     folio_jobs_diag(diag, "job %s not found", job_id);
     return FOLIO_JOBS_ENOTFOUND;
   }
@@ -331,7 +326,6 @@ int folio_jobs_get_status(struct folio_pg_conn *c, const char *tenant, const cha
   out->artifacts = folio_arena_calloc(arena, na ? na : 1, sizeof *out->artifacts);
   out->labels = folio_arena_calloc(arena, nl ? nl : 1, sizeof *out->labels);
   if (!out->artifacts || !out->labels) {
-    PQclear(r);
     folio_jobs_diag(diag, "out of memory");
     return FOLIO_PG_ENOMEM;
   }
@@ -351,7 +345,6 @@ int folio_jobs_get_status(struct folio_pg_conn *c, const char *tenant, const cha
       l->value = opt_str(arena, r, i, 3);
     }
   }
-  PQclear(r);
   return 0;
 }
 
@@ -359,23 +352,28 @@ int folio_jobs_get_status(struct folio_pg_conn *c, const char *tenant, const cha
 
 int folio_jobs_cancel(struct folio_pg_conn *c, const char *tenant, const char *job_id,
                       enum folio_job_state *state, struct folio_pg_diag *diag) {
-  int rc = check_id("job_id", job_id, diag);
-  if (rc == 0) rc = check_tenant(tenant, diag);
+  int rc = folio_jobs_check_id("job_id", job_id, diag);
+  if (rc == 0) rc = folio_jobs_check_tenant(tenant, diag);
   if (rc) return rc;
   const char *v[2] = {job_id, tenant};
   struct folio_pg_params p = {2, v, NULL, NULL};
   PGresult *r;
   rc = folio_pg_conn_exec(c, S_CANCEL, &p, &r, diag);
   if (rc) return rc;
+  rc = folio_jobs_cancel_decode(r, job_id, state, diag);
+  PQclear(r);
+  return rc;
+}
+
+int folio_jobs_cancel_decode(const PGresult *r, const char *job_id, enum folio_job_state *state,
+                             struct folio_pg_diag *diag) {
   if (PQntuples(r) == 0) {
-    PQclear(r);
     folio_jobs_diag(diag, "job %s not found", job_id);
     return FOLIO_JOBS_ENOTFOUND;
   }
   enum folio_job_state before = folio_job_state_parse(PQgetvalue(r, 0, 0));
   enum folio_job_state after =
       PQgetisnull(r, 0, 1) ? before : folio_job_state_parse(PQgetvalue(r, 0, 1));
-  PQclear(r);
   if (state) *state = after;
   if (folio_job_state_terminal(before)) {
     folio_jobs_diag(diag, "job %s is already %s", job_id, folio_job_state_name(before));
@@ -396,7 +394,7 @@ int folio_jobs_claim(struct folio_pg_conn *c, const char *job_id, const char *wo
                      struct folio_arena *arena, struct folio_job_claim *out,
                      struct folio_pg_diag *diag) {
   memset(out, 0, sizeof *out);
-  int rc = check_id("job_id", job_id, diag);
+  int rc = folio_jobs_check_id("job_id", job_id, diag);
   if (rc) return rc;
   const char *v[2] = {job_id, worker_id ? worker_id : ""};
   struct folio_pg_params p = {2, v, NULL, NULL};
@@ -440,7 +438,7 @@ static int fenced_exec(struct folio_pg_conn *c, int stmt, const char *what, cons
                        int attempt, int nextra, const char *const *extra, PGresult **out,
                        struct folio_pg_diag *diag) {
   *out = NULL;
-  int rc = check_id("job_id", job_id, diag);
+  int rc = folio_jobs_check_id("job_id", job_id, diag);
   if (rc) return rc;
   char a[16];
   snprintf(a, sizeof a, "%d", attempt);
@@ -513,7 +511,7 @@ static void arr_elem(struct arr *x, const char *v) {
 int folio_jobs_succeed(struct folio_pg_conn *c, const char *job_id, int attempt,
                        const struct folio_job_artifact *artifacts, size_t nartifacts,
                        struct folio_pg_diag *diag) {
-  int rc = check_id("job_id", job_id, diag);
+  int rc = folio_jobs_check_id("job_id", job_id, diag);
   if (rc) return rc;
   enum { COLS = 7 };
   struct arr cols[COLS];
@@ -583,7 +581,7 @@ int folio_jobs_cancel_confirm(struct folio_pg_conn *c, const char *job_id, int a
 
 int folio_jobs_mark_dispatched(struct folio_pg_conn *c, const char *job_id,
                                struct folio_pg_diag *diag) {
-  int rc = check_id("job_id", job_id, diag);
+  int rc = folio_jobs_check_id("job_id", job_id, diag);
   if (rc) return rc;
   const char *v[1] = {job_id};
   struct folio_pg_params p = {1, v, NULL, NULL};

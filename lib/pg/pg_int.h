@@ -37,4 +37,8 @@ extern const char *const folio_pg_conn_keywords[];
  * Sync; the caller collects 1 + nstmts results and the sync. -1 on failure. */
 int folio_pg_setup_send(PGconn *pg, const struct folio_pg_conn_config *cfg);
 
+struct folio_pg_async;
+/* The loop adapter's teardown, run by folio_pg_async_destroy(). */
+void folio_pg_async_set_detach(struct folio_pg_async *a, void (*fn)(void *), void *arg);
+
 #endif

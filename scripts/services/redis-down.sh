@@ -9,7 +9,11 @@ if [ -f "$dir/redis.pid" ] && [ -f "$dir/port" ]; then
   port=$(cat "$dir/port")
   if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "redis-server.*:$port"; then
     kill -TERM "$pid" 2>/dev/null
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+    for _ in $(seq 1 100); do
+      kill -0 "$pid" 2>/dev/null || break
+      grep -q "^[0-9]* ([^)]*) Z" "/proc/$pid/stat" 2>/dev/null && break # exited, not yet reaped
+      sleep 0.05
+    done
     kill -KILL "$pid" 2>/dev/null || true
   fi
 fi

@@ -136,6 +136,36 @@ int folio_jobs_submit_batch(struct folio_pg_conn *c, size_t n, const struct foli
 /* Checks a submission without touching the database; diag names the field. */
 int folio_jobs_submit_validate(const struct folio_job_submit *s, struct folio_pg_diag *diag);
 
+/* ---- the server's calls, non-blocking (folio/pg_async.h) ------------------ */
+
+struct folio_pg_async;
+struct folio_job_status;
+
+/* out and diag are borrowed for the callback. */
+typedef void (*folio_jobs_submit_cb)(int status, const struct folio_job_submitted *out,
+                                     const struct folio_pg_diag *diag, void *arg);
+/* folio_jobs_submit on the event loop, with group commit: the INSERT is sent
+ * as a GROUP statement, so every submission arriving in one loop turn commits
+ * in one transaction. A submission aborted by a neighbour's failure, or that
+ * met a concurrent duplicate, is retried alone (the caller sees one result).
+ * s and everything it points to must stay valid until cb runs. Returns 0
+ * (cb runs exactly once, on the loop thread) or an error (cb never runs). */
+int folio_jobs_submit_async(struct folio_pg_async *a, const struct folio_job_submit *s,
+                            folio_jobs_submit_cb cb, void *arg);
+
+typedef void (*folio_jobs_status_cb)(int status, const struct folio_job_status *st,
+                                     const struct folio_pg_diag *diag, void *arg);
+/* folio_jobs_get_status on the event loop; st's strings live in arena, which
+ * must outlive the callback (st itself is borrowed for the call). */
+int folio_jobs_get_status_async(struct folio_pg_async *a, const char *tenant, const char *job_id,
+                                struct folio_arena *arena, folio_jobs_status_cb cb, void *arg);
+
+typedef void (*folio_jobs_cancel_cb)(int status, enum folio_job_state state,
+                                     const struct folio_pg_diag *diag, void *arg);
+/* folio_jobs_cancel on the event loop. */
+int folio_jobs_cancel_async(struct folio_pg_async *a, const char *tenant, const char *job_id,
+                            folio_jobs_cancel_cb cb, void *arg);
+
 /* ---- status -------------------------------------------------------------- */
 
 struct folio_job_artifact {
