@@ -21,7 +21,7 @@ svc="$here/services"
 
 default_services() {
   local s=pg,redis
-  [ -x "$svc/rgw-up.sh" ] && s=$s,s3
+  if [ -x "$svc/rgw-up.sh" ] && command -v radosgw >/dev/null 2>&1; then s=$s,s3; fi
   echo "$s"
 }
 
@@ -37,7 +37,9 @@ cmd_up() {
       redis) "$svc/redis-up.sh" "$dir/redis" >>"$dir/env" ;;
       s3)
         [ -x "$svc/rgw-up.sh" ] || { echo "stack.sh: s3 wanted but scripts/services/rgw-up.sh is missing" >&2; cmd_down "$dir"; exit 1; }
-        "$svc/rgw-up.sh" "$dir/s3" >>"$dir/env" ;;
+        { "$svc/rgw-up.sh" "$dir/s3" "$("$svc/free-port.sh")" &&
+          echo "export FOLIO_S3_BUCKET=${FOLIO_S3_BUCKET:-folio-local}" &&
+          echo "export FOLIO_S3_ADDRESSING=path"; } >>"$dir/env" ;;
       *) echo "stack.sh: unknown service '$s' (pg,redis,s3)" >&2; cmd_down "$dir"; exit 2 ;;
     esac || { echo "stack.sh: $s failed to start; stopping the rest" >&2; cmd_down "$dir"; exit 1; }
     echo "$s" >>"$dir/started"
