@@ -57,14 +57,20 @@ static int file_write(void *ctx, const unsigned char *data, size_t len) {
 /* Opens DIR/.NAME.tmp-PID for writing. Returns 0 or FOLIO_EXIT_IO with a message. */
 static int out_open(struct out_file *o, const char *dir, const char *name) {
   memset(o, 0, sizeof *o);
-  if (asprintf(&o->final, "%s/%s", dir, name) < 0 ||
-      asprintf(&o->tmp, "%s/.%s.tmp-%ld", dir, name, (long)getpid()) < 0) {
+  if (asprintf(&o->final, "%s/%s", dir, name) < 0) o->final = NULL;
+  if (asprintf(&o->tmp, "%s/.%s.tmp-%ld", dir, name, (long)getpid()) < 0) o->tmp = NULL;
+  if (!o->final || !o->tmp) {
+    free(o->tmp);
+    free(o->final);
     fprintf(stderr, "folio render: out of memory\n");
     return FOLIO_EXIT_INTERNAL;
   }
   o->f = fopen(o->tmp, "wb");
   if (!o->f) {
     fprintf(stderr, "folio render: %s: %s\n", o->tmp, strerror(errno));
+    free(o->tmp);
+    free(o->final);
+    o->tmp = o->final = NULL;
     return FOLIO_EXIT_IO;
   }
   return 0;
