@@ -107,6 +107,21 @@ static int render_failed(const struct out_file *o, const struct folio_render_dia
   return diag->code == FOLIO_RENDER_E_NOMEM ? FOLIO_EXIT_INTERNAL : FOLIO_EXIT_RENDER;
 }
 
+/* One whole-document artifact (PDF or SLA) into DIR/name; returns the exit code. */
+static int render_file(const struct folio_layout_doc *doc, const struct folio_render_options *opt,
+                       const char *dir, const char *name,
+                       int (*render)(const struct folio_layout_doc *, const struct folio_render_options *,
+                                     folio_render_write_fn, void *, struct folio_render_diag *)) {
+  struct out_file o;
+  int rc = out_open(&o, dir, name);
+  if (rc) return rc;
+  struct folio_render_diag diag = {0};
+  int r = render(doc, opt, file_write, &o, &diag);
+  if (r) rc = render_failed(&o, &diag);
+  int crc = out_close(&o, r == 0);
+  return rc ? rc : crc;
+}
+
 /* PNG pages: one out_file per page, opened by page_begin, closed by page_end. */
 struct png_sink {
   const char *dir;
@@ -294,16 +309,7 @@ int folio_cli_render(int argc, char **argv) {
   }
   struct folio_render_options opt = {.pages = pages, .n_pages = n_pages, .dpi = dpi, .threads = threads};
 
-  if (formats & FMT_PDF) {
-    struct out_file o;
-    rc = out_open(&o, out_dir, "document.pdf");
-    if (!rc) {
-      int r = folio_render_pdf(doc, &opt, file_write, &o, &diag);
-      if (r) rc = render_failed(&o, &diag);
-      int crc = out_close(&o, r == 0);
-      if (!rc) rc = crc;
-    }
-  }
+  if (formats & FMT_PDF) rc = render_file(doc, &opt, out_dir, "document.pdf", folio_render_pdf);
   if (!rc && (formats & FMT_PNG)) {
     struct png_sink s = {.dir = out_dir};
     int r = folio_render_png(doc, &opt, png_begin, png_end, &s, &diag);
@@ -313,16 +319,7 @@ int folio_cli_render(int argc, char **argv) {
       if (s.open) out_close(&s.cur, false);
     }
   }
-  if (!rc && (formats & FMT_SLA)) {
-    struct out_file o;
-    rc = out_open(&o, out_dir, "document.sla");
-    if (!rc) {
-      int r = folio_render_sla(doc, &opt, file_write, &o, &diag);
-      if (r) rc = render_failed(&o, &diag);
-      int crc = out_close(&o, r == 0);
-      if (!rc) rc = crc;
-    }
-  }
+  if (!rc && (formats & FMT_SLA)) rc = render_file(doc, &opt, out_dir, "document.sla", folio_render_sla);
   free(pages);
   folio_layout_doc_free(doc);
   return rc;

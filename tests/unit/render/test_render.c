@@ -12,23 +12,8 @@
 #include "folio/render.h"
 #include "model.h"
 #include "render_int.h"
+#include "testbuf.h"
 
-struct buf {
-  unsigned char *p;
-  size_t len, cap;
-  int fail; /* nonzero: every write fails */
-};
-static int buf_write(void *ctx, const unsigned char *d, size_t n) {
-  struct buf *b = ctx;
-  if (b->fail) return 1;
-  if (b->len + n > b->cap) {
-    b->cap = (b->len + n) * 2;
-    b->p = realloc(b->p, b->cap);
-  }
-  memcpy(b->p + b->len, d, n);
-  b->len += n;
-  return 0;
-}
 
 /* ---- a 5-page document ---- */
 static struct folio_run runs_p0[4];
@@ -194,17 +179,6 @@ static int pg_end(void *ctx, size_t page) {
   return 0;
 }
 
-struct rd {
-  const unsigned char *p;
-  size_t left;
-};
-static cairo_status_t rd_read(void *c, unsigned char *d, unsigned n) {
-  struct rd *r = c;
-  if (n > r->left) return CAIRO_STATUS_READ_ERROR;
-  memcpy(d, r->p, n);
-  r->p += n, r->left -= n;
-  return CAIRO_STATUS_SUCCESS;
-}
 
 static void test_png(void) {
   struct pngs one = {0}, many = {0};
@@ -217,8 +191,7 @@ static void test_png(void) {
     CHECK_EQ_INT(many.order[i], i);
     CHECK_MSG(one.page[i].len == many.page[i].len && memcmp(one.page[i].p, many.page[i].p, one.page[i].len) == 0,
               "page %zu differs between 1 and 3 threads", i);
-    struct rd r = {many.page[i].p, many.page[i].len};
-    cairo_surface_t *img = cairo_image_surface_create_from_png_stream(rd_read, &r);
+    cairo_surface_t *img = png_from_memory(many.page[i].p, many.page[i].len);
     CHECK_EQ_INT(cairo_surface_status(img), CAIRO_STATUS_SUCCESS);
     if (i == 0) { /* A4 at 36 dpi */
       CHECK_EQ_INT(cairo_image_surface_get_width(img), 298);
