@@ -437,6 +437,20 @@ static void single_put_done(struct folio_s3_req *rq, struct folio_s3_result *res
   report(u);
 }
 
+/* Queues p (NULL: nothing) behind the parts waiting for an upload id or a
+ * start, then starts what can start. */
+static void enqueue_and_pump(struct folio_s3_upload *u, struct part *p) {
+  if (p) {
+    p->next = NULL;
+    if (u->qtail)
+      u->qtail->next = p;
+    else
+      u->qhead = p;
+    u->qtail = p;
+  }
+  pump(u);
+}
+
 static void on_msg(struct folio_loop *loop, void *arg) {
   struct msg *m = arg;
   struct folio_s3_upload *u = m->u;
@@ -451,13 +465,7 @@ static void on_msg(struct folio_loop *loop, void *arg) {
   }
   switch (kind) {
   case MSG_PART:
-    p->next = NULL;
-    if (u->qtail)
-      u->qtail->next = p;
-    else
-      u->qhead = p;
-    u->qtail = p;
-    pump(u);
+    enqueue_and_pump(u, p);
     break;
   case MSG_FINISH:
     u->finishing = true;
@@ -468,6 +476,7 @@ static void on_msg(struct folio_loop *loop, void *arg) {
       if (!s) {
         if (p) release_buffer(u, p);
         fail(u, FOLIO_S3_ENOMEM, 0, "", "out of memory");
+        upload_unref(u);
         break;
       }
       s->u = u;
@@ -482,16 +491,8 @@ static void on_msg(struct folio_loop *loop, void *arg) {
                                      .complete = single_put_done,
                                      .complete_arg = s};
       u->ctl = folio_s3_req_start(u->c, &sp);
-    } else if (p) {
-      p->next = NULL;
-      if (u->qtail)
-        u->qtail->next = p;
-      else
-        u->qhead = p;
-      u->qtail = p;
-      pump(u);
     } else {
-      pump(u);
+      enqueue_and_pump(u, p);
     }
     upload_unref(u);
     break;

@@ -1,0 +1,45 @@
+/* Private to the cgrpc runtime: the arena, protobuf <-> byte buffer helpers. */
+#ifndef CGRPC_INT_H
+#define CGRPC_INT_H
+
+#include <grpc/byte_buffer.h>
+#include <grpc/grpc.h>
+#include <protobuf-c/protobuf-c.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cgrpc/cgrpc.h"
+
+/* A bump arena of malloc'd chunks: cgrpc's own, so it ships without folio's
+ * lib/base. Not thread-safe; the owner serialises access. */
+struct cgrpc_arena;
+struct cgrpc_arena *cgrpc_arena_create(size_t chunk_size);
+void cgrpc_arena_destroy(struct cgrpc_arena *a); /* NULL allowed */
+void cgrpc_arena_reset(struct cgrpc_arena *a);   /* keeps the first chunk */
+void *cgrpc_arena_alloc(struct cgrpc_arena *a, size_t n);
+char *cgrpc_arena_strndup(struct cgrpc_arena *a, const char *s, size_t n);
+/* A ProtobufCAllocator whose alloc draws from a and whose free does nothing:
+ * the message goes away with the arena. */
+void cgrpc_arena_allocator(struct cgrpc_arena *a, ProtobufCAllocator *out);
+
+/* Packs msg into a new byte buffer (caller destroys it). NULL when out of
+ * memory. *size receives the packed size. */
+grpc_byte_buffer *cgrpc_pack(const ProtobufCMessage *msg, size_t *size);
+/* Unpacks bb as desc with alloc (NULL = default). NULL when malformed. */
+ProtobufCMessage *cgrpc_unpack(const ProtobufCMessageDescriptor *desc, ProtobufCAllocator *alloc,
+                               grpc_byte_buffer *bb);
+
+/* Channel/server args for the size limits; writes up to 2 args into args[]
+ * and returns how many. */
+int cgrpc_size_args(int64_t max_recv, int64_t max_send, grpc_arg args[2]);
+
+/* snprintf into errbuf when errbuf != NULL. */
+void cgrpc_set_err(char *errbuf, size_t errcap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* free() for pointers we own but store as const. */
+void cgrpc_free_const(const void *p);
+
+#define CGRPC_DETAILS_KEY "grpc-status-details-bin"
+
+#endif

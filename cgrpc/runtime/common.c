@@ -1,0 +1,176 @@
+/* Pieces shared by the cgrpc server and client: the per-call arena, packing
+ * protobuf-c messages into gRPC byte buffers and back, error strings. */
+#include <grpc/byte_buffer_reader.h>
+#include <grpc/slice.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdalign.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cgrpc_int.h"
+
+const char *cgrpc_strerror(int err) {
+  switch (err) {
+    case CGRPC_OK: return "ok";
+    case CGRPC_EINVAL: return "invalid argument or call state";
+    case CGRPC_ENOMEM: return "out of memory";
+    case CGRPC_EBUSY: return "an operation of this kind is already in flight";
+    case CGRPC_ETOOBIG: return "message larger than the send limit";
+    case CGRPC_EDONE: return "the call is finished or cancelled";
+    case CGRPC_ESTARTUP: return "the server could not start";
+    case CGRPC_ESTATUS: return "the call ended with a non-OK status";
+    default: return "unknown cgrpc error";
+  }
+}
+
+const char *cgrpc_status_name(grpc_status_code code) {
+  static const char *const names[] = {
+      "OK",       "CANCELLED",         "UNKNOWN",           "INVALID_ARGUMENT",
+      "DEADLINE_EXCEEDED", "NOT_FOUND", "ALREADY_EXISTS",   "PERMISSION_DENIED",
+      "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
+      "UNIMPLEMENTED", "INTERNAL",     "UNAVAILABLE",       "DATA_LOSS",
+      "UNAUTHENTICATED"};
+  if ((int)code >= 0 && (size_t)code < sizeof names / sizeof names[0]) return names[code];
+  return "UNKNOWN_CODE";
+}
+
+void cgrpc_free_const(const void *p) { free((void *)(uintptr_t)p); }
+
+void cgrpc_set_err(char *errbuf, size_t errcap, const char *fmt, ...) {
+  if (!errbuf || errcap == 0) return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(errbuf, errcap, fmt, ap);
+  va_end(ap);
+}
+
+/* ---- arena ---- */
+
+struct cgrpc_chunk {
+  struct cgrpc_chunk *next;
+  size_t cap, used;
+  alignas(max_align_t) unsigned char data[];
+};
+
+struct cgrpc_arena {
+  struct cgrpc_chunk *head; /* current chunk; the first one allocated is last */
+  size_t chunk_size;
+};
+
+static struct cgrpc_chunk *chunk_new(size_t cap) {
+  if (cap > SIZE_MAX - sizeof(struct cgrpc_chunk)) return NULL;
+  struct cgrpc_chunk *c = malloc(sizeof *c + cap);
+  if (!c) return NULL;
+  c->next = NULL;
+  c->cap = cap;
+  c->used = 0;
+  return c;
+}
+
+struct cgrpc_arena *cgrpc_arena_create(size_t chunk_size) {
+  struct cgrpc_arena *a = malloc(sizeof *a);
+  if (!a) return NULL;
+  a->chunk_size = chunk_size ? chunk_size : 4096;
+  a->head = chunk_new(a->chunk_size);
+  if (!a->head) {
+    free(a);
+    return NULL;
+  }
+  return a;
+}
+
+void cgrpc_arena_reset(struct cgrpc_arena *a) {
+  while (a->head->next) {
+    struct cgrpc_chunk *c = a->head;
+    a->head = c->next;
+    free(c);
+  }
+  a->head->used = 0;
+}
+
+void cgrpc_arena_destroy(struct cgrpc_arena *a) {
+  if (!a) return;
+  cgrpc_arena_reset(a);
+  free(a->head);
+  free(a);
+}
+
+void *cgrpc_arena_alloc(struct cgrpc_arena *a, size_t n) {
+  const size_t align = alignof(max_align_t);
+  if (n > SIZE_MAX - align) return NULL;
+  n = (n + align - 1) & ~(align - 1);
+  if (n == 0) n = align;
+  struct cgrpc_chunk *c = a->head;
+  if (c->cap - c->used < n) {
+    c = chunk_new(n > a->chunk_size ? n : a->chunk_size);
+    if (!c) return NULL;
+    c->next = a->head;
+    a->head = c;
+  }
+  void *p = c->data + c->used;
+  c->used += n;
+  return p;
+}
+
+char *cgrpc_arena_strndup(struct cgrpc_arena *a, const char *s, size_t n) {
+  if (n == SIZE_MAX) return NULL;
+  char *p = cgrpc_arena_alloc(a, n + 1);
+  if (!p) return NULL;
+  if (n) memcpy(p, s, n);
+  p[n] = '\0';
+  return p;
+}
+
+static void *arena_pb_alloc(void *ud, size_t n) { return cgrpc_arena_alloc(ud, n); }
+static void arena_pb_free(void *ud, void *p) { (void)ud, (void)p; }
+
+void cgrpc_arena_allocator(struct cgrpc_arena *a, ProtobufCAllocator *out) {
+  out->alloc = arena_pb_alloc;
+  out->free = arena_pb_free;
+  out->allocator_data = a;
+}
+
+/* ---- protobuf <-> byte buffer ---- */
+
+grpc_byte_buffer *cgrpc_pack(const ProtobufCMessage *msg, size_t *size) {
+  size_t n = protobuf_c_message_get_packed_size(msg);
+  *size = n;
+  grpc_slice s = grpc_slice_malloc(n);
+  protobuf_c_message_pack(msg, GRPC_SLICE_START_PTR(s));
+  grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&s, 1);
+  grpc_slice_unref(s);
+  return bb;
+}
+
+ProtobufCMessage *cgrpc_unpack(const ProtobufCMessageDescriptor *desc, ProtobufCAllocator *alloc,
+                               grpc_byte_buffer *bb) {
+  grpc_byte_buffer_reader r;
+  if (!grpc_byte_buffer_reader_init(&r, bb)) return NULL;
+  grpc_slice s = grpc_byte_buffer_reader_readall(&r);
+  grpc_byte_buffer_reader_destroy(&r);
+  ProtobufCMessage *m =
+      protobuf_c_message_unpack(desc, alloc, GRPC_SLICE_LENGTH(s), GRPC_SLICE_START_PTR(s));
+  grpc_slice_unref(s);
+  return m;
+}
+
+int cgrpc_size_args(int64_t max_recv, int64_t max_send, grpc_arg args[2]) {
+  static char recv_key[] = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH;
+  static char send_key[] = GRPC_ARG_MAX_SEND_MESSAGE_LENGTH;
+  int n = 0;
+  if (max_recv != 0) {
+    args[n].type = GRPC_ARG_INTEGER;
+    args[n].key = recv_key;
+    args[n].value.integer = max_recv < 0 || max_recv > INT_MAX ? -1 : (int)max_recv;
+    n++;
+  }
+  if (max_send > 0) {
+    args[n].type = GRPC_ARG_INTEGER;
+    args[n].key = send_key;
+    args[n].value.integer = max_send > INT_MAX ? -1 : (int)max_send;
+    n++;
+  }
+  return n;
+}

@@ -1,0 +1,183 @@
+/* The resolve pass: finishes the model decode.c left with placeholders.
+ *
+ * It walks the model (never the JSON) once, page by page, item by item, and
+ *   - converts every length from the document unit to pt,
+ *   - gives each page its size (page override > "page" default > A4) and
+ *     orientation,
+ *   - binds colour, style and asset names, reporting undefined ones at the
+ *     JSON Pointer where they were used,
+ *   - flattens text styles: defaults < named style < item fields < run fields.
+ * The text items' inline fields come from p->texts in document order, which is
+ * the order this walk meets them. */
+#include <stdarg.h>
+#include <string.h>
+
+#include "layout_int.h"
+
+/* The public model is const for its readers; until decode returns, the decoder
+ * owns it and this pass writes through it. */
+static void *writable(const void *p) {
+  void *q;
+  memcpy(&q, &p, sizeof q);
+  return q;
+}
+
+static const struct folio_color BLACK = {NULL, false, 0, 0, 0, 0, 0, 0, 0};
+
+struct rs {
+  struct folio_pending *p;
+  struct folio_path_seg segs[6];
+  size_t n;
+};
+
+__attribute__((format(printf, 3, 4))) static void rerr(struct rs *r, const char *extra,
+                                                       const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  folio_errs_addv(r->p->errs, r->segs, r->n, extra, fmt, ap);
+  va_end(ap);
+}
+
+static struct folio_path_seg key(const char *k) { return (struct folio_path_seg){k, strlen(k), 0}; }
+static struct folio_path_seg idx(size_t i) { return (struct folio_path_seg){NULL, 0, i}; }
+
+/* Binds a colour placeholder; literals (name NULL) pass through. */
+static const struct folio_color *color(struct rs *r, const struct folio_color *c,
+                                       const char *field) {
+  if (!c || !c->name) return c;
+  long i = folio_nmap_find(&r->p->color_map, r->p->color_names, c->name, strlen(c->name));
+  if (i < 0) {
+    rerr(r, field, "colour \"%s\" is not defined in /colors", c->name);
+    return &BLACK;
+  }
+  return &r->p->doc->colors[i];
+}
+
+/* decode.c leaves -1 for "not given": the default is 1 pt in any unit. */
+static double stroke_width(double v, double f) { return v < 0 ? 1.0 : v * f; }
+
+static void apply(struct folio_text_style *dst, const struct folio_pstyle *ps) {
+  unsigned m = ps->mask;
+  if (m & FOLIO_PS_FONT) dst->font = ps->s.font;
+  if (m & FOLIO_PS_WEIGHT) dst->weight = ps->s.weight;
+  if (m & FOLIO_PS_FSTYLE) dst->style = ps->s.style;
+  if (m & FOLIO_PS_SIZE) dst->size = ps->s.size;
+  if (m & FOLIO_PS_COLOR) dst->color = ps->s.color;
+  if (m & FOLIO_PS_ALIGN) dst->align = ps->s.align;
+  if (m & FOLIO_PS_LH) dst->line_height = ps->s.line_height;
+  if (m & FOLIO_PS_LS) dst->letter_spacing = ps->s.letter_spacing;
+}
+
+static void bind_pstyle(struct rs *r, struct folio_pstyle *ps) {
+  if (ps->mask & FOLIO_PS_COLOR) ps->s.color = color(r, ps->s.color, "color");
+}
+
+static void page_dims(const struct folio_page_spec *spec, const struct folio_page_spec *def,
+                      double f, struct folio_page *pg) {
+  const struct folio_page_spec *sz = spec->has_size ? spec : def;
+  if (sz->has_size) {
+    pg->size_name = sz->size_name;
+    pg->width = sz->size_name ? sz->w : sz->w * f;
+    pg->height = sz->size_name ? sz->h : sz->h * f;
+  } else {
+    const struct folio_page_size *a4 = &folio_page_sizes[4];
+    pg->size_name = a4->name;
+    pg->width = a4->w;
+    pg->height = a4->h;
+  }
+  int o = spec->orientation ? spec->orientation : def->orientation;
+  double lo = pg->width < pg->height ? pg->width : pg->height;
+  double hi = pg->width < pg->height ? pg->height : pg->width;
+  if (o == 1) pg->width = lo, pg->height = hi;
+  if (o == 2) pg->width = hi, pg->height = lo;
+}
+
+static void text_item(struct rs *r, struct folio_item *it, const struct folio_text_ext *ext) {
+  struct folio_pending *p = r->p;
+  struct folio_text_style st = {"DejaVu Sans", 400, FOLIO_FONT_STYLE_NORMAL, 12, &BLACK,
+                                FOLIO_ALIGN_LEFT, 1.2, 0};
+  if (it->u.text.style_name) {
+    const char *n = it->u.text.style_name;
+    long i = folio_nmap_find(&p->style_map, p->style_names, n, strlen(n));
+    if (i < 0) rerr(r, "style", "style \"%s\" is not defined in /styles", n);
+    else apply(&st, &p->styles[i]);
+  }
+  struct folio_pstyle inl = ext->inline_style;
+  bind_pstyle(r, &inl);
+  apply(&st, &inl);
+  it->u.text.style = st;
+  struct folio_run *runs = writable(it->u.text.runs);
+  r->segs[r->n++] = key("runs");
+  r->segs[r->n++] = idx(0);
+  for (size_t k = 0; k < it->u.text.n_runs; k++) {
+    r->segs[r->n - 1].index = k;
+    struct folio_pstyle rp = ext->runs[k];
+    bind_pstyle(r, &rp);
+    runs[k].style = st;
+    apply(&runs[k].style, &rp);
+  }
+  r->n -= 2;
+}
+
+int folio_layout_resolve(struct folio_pending *p) {
+  struct folio_layout_doc *doc = p->doc;
+  struct rs r = {p, {{0}}, 0};
+  double f = folio_unit_to_pt(doc->unit, 1.0);
+
+  /* Colours inside named styles are checked once, where they are defined. */
+  for (size_t s = 0; s < p->n_styles; s++) {
+    r.segs[0] = key("styles");
+    r.segs[1] = key(p->style_names[s]);
+    r.n = 2;
+    bind_pstyle(&r, &p->styles[s]);
+  }
+
+  size_t ti = 0;
+  for (size_t pi = 0; pi < doc->n_pages; pi++) {
+    struct folio_page *pg = writable(&doc->pages[pi]);
+    page_dims(&p->page_specs[pi], &p->default_page, f, pg);
+    r.segs[0] = key("pages");
+    r.segs[1] = idx(pi);
+    r.segs[2] = key("items");
+    r.segs[3] = idx(0);
+    r.n = 4;
+    for (size_t ii = 0; ii < pg->n_items; ii++) {
+      struct folio_item *it = writable(&pg->items[ii]);
+      r.segs[3].index = it->index;
+      it->x *= f, it->y *= f, it->w *= f, it->h *= f;
+      switch (it->kind) {
+        case FOLIO_ITEM_TEXT:
+          if (ti < p->n_texts) text_item(&r, it, p->texts[ti++]);
+          break;
+        case FOLIO_ITEM_IMAGE: {
+          const char *n = it->u.image.asset ? it->u.image.asset->name : NULL;
+          if (!n) break;
+          long a = folio_nmap_find(&p->asset_map, p->asset_names, n, strlen(n));
+          if (a < 0) rerr(&r, "asset", "asset \"%s\" is not defined in /assets", n);
+          else it->u.image.asset = &doc->assets[a];
+          break;
+        }
+        case FOLIO_ITEM_RECT:
+        case FOLIO_ITEM_ELLIPSE:
+          it->u.shape.fill = color(&r, it->u.shape.fill, "fill");
+          it->u.shape.stroke = color(&r, it->u.shape.stroke, "stroke");
+          it->u.shape.stroke_width = stroke_width(it->u.shape.stroke_width, f);
+          it->u.shape.radius *= f;
+          break;
+        case FOLIO_ITEM_LINE: {
+          it->u.line.stroke =
+              it->u.line.stroke ? color(&r, it->u.line.stroke, "stroke") : &BLACK;
+          it->u.line.stroke_width = stroke_width(it->u.line.stroke_width, f);
+          double x1 = it->u.line.x1 *= f, y1 = it->u.line.y1 *= f;
+          double x2 = it->u.line.x2 *= f, y2 = it->u.line.y2 *= f;
+          it->x = x1 < x2 ? x1 : x2;
+          it->y = y1 < y2 ? y1 : y2;
+          it->w = x1 < x2 ? x2 - x1 : x1 - x2;
+          it->h = y1 < y2 ? y2 - y1 : y1 - y2;
+          break;
+        }
+      }
+    }
+  }
+  return p->errs->oom ? -2 : 0;
+}

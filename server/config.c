@@ -1,0 +1,189 @@
+/* Parsing of folio-server's settings. One table describes every knob: its
+ * flag, its variable, its default and how to parse it, so --help, the
+ * environment and the flags cannot drift apart. */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum kind { K_STRING, K_LEVEL, K_THREADS, K_BYTES, K_MS };
+
+struct knob {
+  const char *flag; /* without the leading -- */
+  const char *env;
+  enum kind kind;
+  const char *def;  /* shown in --help */
+  const char *help;
+};
+
+static const struct knob knobs[] = {
+    {"listen", "FOLIO_LISTEN", K_STRING, "127.0.0.1:50051",
+     "host:port to serve gRPC on (port 0 picks a free port)"},
+    {"tls-cert", "FOLIO_TLS_CERT", K_STRING, "(none: plaintext)",
+     "PEM certificate chain file; with --tls-key enables TLS"},
+    {"tls-key", "FOLIO_TLS_KEY", K_STRING, "(none)", "PEM private key file"},
+    {"tls-client-ca", "FOLIO_TLS_CLIENT_CA", K_STRING, "(none)",
+     "PEM CA file; when set, clients must present a certificate it signed (mTLS)"},
+    {"log-level", "FOLIO_LOG_LEVEL", K_LEVEL, "info", "debug | info | warn | error"},
+    {"cq-threads", "FOLIO_CQ_THREADS", K_THREADS, "number of CPUs",
+     "completion-queue threads, 1..256"},
+    {"max-recv-bytes", "FOLIO_MAX_RECV_BYTES", K_BYTES, "64MiB",
+     "largest request message accepted (bytes, or with KiB/MiB/GiB), up to 2GiB-1"},
+    {"max-send-bytes", "FOLIO_MAX_SEND_BYTES", K_BYTES, "64MiB",
+     "largest response message sent (bytes, or with KiB/MiB/GiB), up to 2GiB-1"},
+    {"shutdown-grace-ms", "FOLIO_SHUTDOWN_GRACE_MS", K_MS, "10000",
+     "on SIGTERM/SIGINT, how long in-flight calls may run before they are cancelled"},
+};
+enum { N_KNOBS = sizeof knobs / sizeof knobs[0] };
+
+void folio_server_config_usage(FILE *out) {
+  fprintf(out,
+          "usage: folio-server [--flag=value | --flag value]...\n"
+          "Serves folio.v1.LayoutService and grpc.health.v1.Health over gRPC.\n"
+          "Every flag has an environment variable; flags override the environment.\n\n");
+  for (size_t i = 0; i < N_KNOBS; i++)
+    fprintf(out, "  --%-18s %-24s %s\n  %-44s default: %s\n", knobs[i].flag, knobs[i].env,
+            knobs[i].help, "", knobs[i].def);
+  fprintf(out, "  --%-18s %-24s %s\n", "help", "", "print this text and exit");
+  fprintf(out, "  --%-18s %-24s %s\n", "version", "", "print the version and exit");
+}
+
+/* Parses a decimal integer with an optional binary unit suffix. */
+static int parse_bytes(const char *s, int64_t *out) {
+  char *end;
+  errno = 0;
+  if (!*s || *s == '-' || *s == '+') return -1;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (errno || end == s) return -1;
+  unsigned long long mul = 1;
+  if (*end) {
+    if (strcmp(end, "KiB") == 0) mul = 1ull << 10;
+    else if (strcmp(end, "MiB") == 0) mul = 1ull << 20;
+    else if (strcmp(end, "GiB") == 0) mul = 1ull << 30;
+    else return -1;
+  }
+  if (v > (unsigned long long)INT_MAX / mul) return -1;
+  v *= mul;
+  if (v == 0) return -1;
+  *out = (int64_t)v;
+  return 0;
+}
+
+static int parse_int(const char *s, int64_t lo, int64_t hi, int64_t *out) {
+  char *end;
+  errno = 0;
+  if (!*s) return -1;
+  long long v = strtoll(s, &end, 10);
+  if (errno || *end || v < lo || v > hi) return -1;
+  *out = v;
+  return 0;
+}
+
+/* Applies one setting; source names where it came from (for the message). */
+static int apply(struct folio_server_config *cfg, const struct knob *k, const char *val,
+                 const char *source, char *err, size_t errcap) {
+  int64_t v = 0;
+  const char *want = NULL;
+  switch (k->kind) {
+    case K_STRING:
+      if (!*val) want = "a non-empty value";
+      break;
+    case K_LEVEL:
+      if (folio_log_parse_level(val, &cfg->log_level) != 0) want = "debug, info, warn or error";
+      break;
+    case K_THREADS:
+      if (parse_int(val, 1, 256, &v) != 0) want = "an integer from 1 to 256";
+      else cfg->cq_threads = (int)v;
+      break;
+    case K_BYTES:
+      if (parse_bytes(val, &v) != 0)
+        want = "a byte count from 1 to 2147483647, optionally with KiB, MiB or GiB";
+      break;
+    case K_MS:
+      if (parse_int(val, 0, 3600000, &v) != 0) want = "milliseconds from 0 to 3600000";
+      break;
+  }
+  if (want) {
+    snprintf(err, errcap, "%s: invalid value \"%s\": expected %s", source, val, want);
+    return -1;
+  }
+  const char *f = k->flag;
+  if (strcmp(f, "listen") == 0) cfg->listen = val;
+  else if (strcmp(f, "tls-cert") == 0) cfg->tls_cert_path = val;
+  else if (strcmp(f, "tls-key") == 0) cfg->tls_key_path = val;
+  else if (strcmp(f, "tls-client-ca") == 0) cfg->tls_client_ca_path = val;
+  else if (strcmp(f, "max-recv-bytes") == 0) cfg->max_recv_bytes = v;
+  else if (strcmp(f, "max-send-bytes") == 0) cfg->max_send_bytes = v;
+  else if (strcmp(f, "shutdown-grace-ms") == 0) cfg->shutdown_grace_ms = v;
+  return 0;
+}
+
+int folio_server_config_load(struct folio_server_config *cfg, int argc, char **argv, char *err,
+                             size_t errcap) {
+  memset(cfg, 0, sizeof *cfg);
+  cfg->listen = "127.0.0.1:50051";
+  cfg->log_level = FOLIO_LOG_INFO;
+  cfg->max_recv_bytes = 64 << 20;
+  cfg->max_send_bytes = 64 << 20;
+  cfg->shutdown_grace_ms = 10000;
+  /* Flags first, so a flag's value replaces the variable's before either is
+   * parsed: a bad variable that a flag overrides is not an error. */
+  const char *flag_val[N_KNOBS] = {0};
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+      cfg->help = true;
+      continue;
+    }
+    if (strcmp(a, "--version") == 0) {
+      cfg->version = true;
+      continue;
+    }
+    if (strncmp(a, "--", 2) != 0) {
+      snprintf(err, errcap, "unexpected argument \"%s\" (see --help)", a);
+      return -1;
+    }
+    const char *name = a + 2;
+    const char *eq = strchr(name, '=');
+    size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
+    size_t k = N_KNOBS;
+    for (size_t j = 0; j < N_KNOBS; j++)
+      if (strlen(knobs[j].flag) == nlen && strncmp(knobs[j].flag, name, nlen) == 0) k = j;
+    if (k == N_KNOBS) {
+      snprintf(err, errcap, "unknown flag \"%s\" (see --help)", a);
+      return -1;
+    }
+    const char *val = eq ? eq + 1 : NULL;
+    if (!val) {
+      if (i + 1 >= argc) {
+        snprintf(err, errcap, "--%s needs a value", knobs[k].flag);
+        return -1;
+      }
+      val = argv[++i];
+    }
+    flag_val[k] = val;
+  }
+  for (size_t k = 0; k < N_KNOBS; k++) {
+    char source[64];
+    const char *val = flag_val[k];
+    if (val) {
+      snprintf(source, sizeof source, "--%s", knobs[k].flag);
+    } else {
+      val = getenv(knobs[k].env);
+      snprintf(source, sizeof source, "%s", knobs[k].env);
+    }
+    if (val && apply(cfg, &knobs[k], val, source, err, errcap) != 0) return -1;
+  }
+  if ((cfg->tls_cert_path == NULL) != (cfg->tls_key_path == NULL)) {
+    snprintf(err, errcap, "TLS needs both FOLIO_TLS_CERT (--tls-cert) and FOLIO_TLS_KEY (--tls-key)");
+    return -1;
+  }
+  if (cfg->tls_client_ca_path && !cfg->tls_cert_path) {
+    snprintf(err, errcap, "FOLIO_TLS_CLIENT_CA (--tls-client-ca) needs FOLIO_TLS_CERT and FOLIO_TLS_KEY");
+    return -1;
+  }
+  return 0;
+}

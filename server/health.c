@@ -1,0 +1,178 @@
+/* The Health service. Watch keeps one struct watcher per open stream in a
+ * list guarded by h->mu; each watcher has at most one write in flight and
+ * sends the latest status when it differs from what it sent last, so a slow
+ * watcher sees the newest state rather than a backlog. A watcher ends when
+ * its client cancels (or the server cancels it at shutdown): it is finished
+ * and freed by whichever of the cancel callback and the write callback runs
+ * last. Lock order: h->mu, then cgrpc's call lock (cgrpc never calls us with
+ * its lock held). */
+#include "health.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef Grpc__Health__V1__HealthCheckResponse__ServingStatus serving_status;
+
+struct watcher {
+  struct watcher *next;
+  struct folio_health *h;
+  struct cgrpc_call *call;
+  bool known;        /* the watched service exists */
+  bool writing;      /* a write is in flight */
+  bool cancelled;    /* the client went away */
+  bool sent_any;
+  serving_status sent;
+};
+
+struct folio_health {
+  pthread_mutex_t mu;
+  bool serving;
+  struct watcher *watchers;
+};
+
+static const char *const known_services[] = {"", "folio.v1.LayoutService"};
+
+static bool is_known(const char *service) {
+  for (size_t i = 0; i < sizeof known_services / sizeof known_services[0]; i++)
+    if (strcmp(service, known_services[i]) == 0) return true;
+  return false;
+}
+
+static serving_status status_of(const struct folio_health *h, bool known) {
+  if (!known) return GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVICE_UNKNOWN;
+  return h->serving ? GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING
+                    : GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING;
+}
+
+static void check(struct cgrpc_call *call, const Grpc__Health__V1__HealthCheckRequest *req,
+                  void *impl) {
+  struct folio_health *h = impl;
+  const char *svc = req->service ? req->service : "";
+  if (!is_known(svc)) {
+    char msg[300];
+    snprintf(msg, sizeof msg, "unknown service \"%.200s\"", svc);
+    cgrpc_call_finish(call, GRPC_STATUS_NOT_FOUND, msg);
+    return;
+  }
+  Grpc__Health__V1__HealthCheckResponse resp = GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__INIT;
+  pthread_mutex_lock(&h->mu);
+  resp.status = status_of(h, true);
+  pthread_mutex_unlock(&h->mu);
+  grpc__health__v1__health__check__reply(call, &resp);
+}
+
+static void unlink_watcher_locked(struct watcher *w) {
+  for (struct watcher **p = &w->h->watchers; *p; p = &(*p)->next) {
+    if (*p == w) {
+      *p = w->next;
+      return;
+    }
+  }
+}
+
+/* Ends w's call and frees w. Under h->mu, with no write in flight. */
+static void end_watcher_locked(struct watcher *w) {
+  unlink_watcher_locked(w);
+  cgrpc_call_finish(w->call, GRPC_STATUS_CANCELLED, "the watch ended");
+  free(w);
+}
+
+static void on_written(struct cgrpc_call *call, bool ok, void *ud);
+
+/* Sends the current status if w has not seen it. Under h->mu. */
+static void pump_locked(struct watcher *w) {
+  if (w->writing || w->cancelled) return;
+  serving_status now = status_of(w->h, w->known);
+  if (w->sent_any && w->sent == now) return;
+  Grpc__Health__V1__HealthCheckResponse resp = GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__INIT;
+  resp.status = now;
+  if (grpc__health__v1__health__watch__send(w->call, &resp, on_written, w) != 0) {
+    w->cancelled = true;
+    end_watcher_locked(w);
+    return;
+  }
+  w->writing = true;
+  w->sent = now;
+  w->sent_any = true;
+}
+
+static void on_written(struct cgrpc_call *call, bool ok, void *ud) {
+  struct watcher *w = ud;
+  struct folio_health *h = w->h;
+  pthread_mutex_lock(&h->mu);
+  w->writing = false;
+  if (!ok) w->cancelled = true;
+  if (w->cancelled)
+    end_watcher_locked(w);
+  else
+    pump_locked(w);
+  pthread_mutex_unlock(&h->mu);
+}
+
+static void on_cancel(struct cgrpc_call *call, void *ud) {
+  struct watcher *w = ud;
+  struct folio_health *h = w->h;
+  pthread_mutex_lock(&h->mu);
+  w->cancelled = true;
+  if (!w->writing) end_watcher_locked(w); /* else on_written ends it */
+  pthread_mutex_unlock(&h->mu);
+}
+
+static void watch(struct cgrpc_call *call, const Grpc__Health__V1__HealthCheckRequest *req,
+                  void *impl) {
+  struct folio_health *h = impl;
+  struct watcher *w = calloc(1, sizeof *w);
+  if (!w) {
+    cgrpc_call_finish(call, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+    return;
+  }
+  w->h = h;
+  w->call = call;
+  w->known = is_known(req->service ? req->service : "");
+  pthread_mutex_lock(&h->mu);
+  w->next = h->watchers;
+  h->watchers = w;
+  if (cgrpc_call_on_cancel(call, on_cancel, w) != 0) {
+    end_watcher_locked(w); /* already cancelled */
+  } else {
+    pump_locked(w);
+  }
+  pthread_mutex_unlock(&h->mu);
+}
+
+static const struct grpc__health__v1__health__handlers handlers = {
+    .check = check,
+    .watch = watch,
+};
+
+struct folio_health *folio_health_create(void) {
+  struct folio_health *h = calloc(1, sizeof *h);
+  if (!h) return NULL;
+  pthread_mutex_init(&h->mu, NULL);
+  h->serving = true;
+  return h;
+}
+
+void folio_health_destroy(struct folio_health *h) {
+  if (!h) return;
+  pthread_mutex_destroy(&h->mu);
+  free(h);
+}
+
+int folio_health_register(struct folio_health *h, struct cgrpc_server *s) {
+  return grpc__health__v1__health__register(s, &handlers, h);
+}
+
+void folio_health_set_serving(struct folio_health *h, bool serving) {
+  pthread_mutex_lock(&h->mu);
+  h->serving = serving;
+  struct watcher *w = h->watchers;
+  while (w) {
+    struct watcher *next = w->next; /* pump may end and free w */
+    pump_locked(w);
+    w = next;
+  }
+  pthread_mutex_unlock(&h->mu);
+}

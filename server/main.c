@@ -1,0 +1,228 @@
+/* folio-server: configuration, the gRPC server, per-call logging and request
+ * correlation, and graceful shutdown.
+ *
+ * Signals: SIGTERM and SIGINT are blocked before any thread starts, so every
+ * thread inherits the mask and the main thread alone receives them with
+ * sigwait(). On the first one the server reports NOT_SERVING to health
+ * watchers, stops accepting calls and gives in-flight calls
+ * FOLIO_SHUTDOWN_GRACE_MS before cancelling them. */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "config.h"
+#include "folio/log.h"
+#include "health.h"
+#include "layout_service.h"
+
+#ifndef FOLIO_VERSION
+#define FOLIO_VERSION "0.0.0"
+#endif
+
+#define REQUEST_ID_MAX 128
+
+/* A client-supplied x-request-id is echoed when it is 1..128 visible ASCII
+ * characters; anything else gets a fresh id (logging stays safe). */
+static bool request_id_ok(const char *s, size_t len) {
+  if (len == 0 || len > REQUEST_ID_MAX) return false;
+  for (size_t i = 0; i < len; i++)
+    if (s[i] < 0x21 || s[i] > 0x7e) return false;
+  return true;
+}
+
+/* 128 random bits as 32 lowercase hex digits. */
+static void new_request_id(char out[33]) {
+  unsigned char b[16];
+  size_t got = 0;
+  while (got < sizeof b) {
+    ssize_t n = getrandom(b + got, sizeof b - got, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += (size_t)n;
+  }
+  static const char hex[] = "0123456789abcdef";
+  for (size_t i = 0; i < sizeof b; i++) {
+    out[2 * i] = hex[b[i] >> 4];
+    out[2 * i + 1] = hex[b[i] & 15];
+  }
+  out[32] = '\0';
+}
+
+static void on_call_start(struct cgrpc_call *call, void *ud) {
+  size_t len = 0;
+  const char *rid = cgrpc_call_metadata(call, "x-request-id", &len);
+  if (!rid || !request_id_ok(rid, len)) {
+    char *fresh = cgrpc_call_alloc(call, 33);
+    if (fresh) {
+      new_request_id(fresh);
+      len = 32;
+    }
+    rid = fresh;
+  }
+  if (rid) {
+    cgrpc_call_set_user(call, (void *)(uintptr_t)rid);
+    cgrpc_call_add_metadata(call, "x-request-id", rid, len);
+  }
+  cgrpc_call_add_metadata(call, "x-folio-version", FOLIO_VERSION, strlen(FOLIO_VERSION));
+}
+
+static void on_call_end(struct cgrpc_call *call, const struct cgrpc_call_summary *sum, void *ud) {
+  struct folio_logline l;
+  grpc_status_code code = sum->code;
+  enum folio_log_level level = code == GRPC_STATUS_INTERNAL || code == GRPC_STATUS_UNKNOWN ||
+                                       code == GRPC_STATUS_DATA_LOSS
+                                   ? FOLIO_LOG_ERROR
+                                   : FOLIO_LOG_INFO;
+  folio_log_begin(&l, level, "rpc");
+  folio_log_str(&l, "method", sum->method);
+  folio_log_int(&l, "code", code);
+  folio_log_str(&l, "status", cgrpc_status_name(code));
+  folio_log_bool(&l, "cancelled", sum->cancelled);
+  folio_log_double(&l, "duration_ms", (double)sum->duration_ns / 1e6);
+  folio_log_str(&l, "peer", cgrpc_call_peer(call));
+  folio_log_str(&l, "request_id", cgrpc_call_user(call));
+  folio_log_end(&l);
+}
+
+/* Reads a whole PEM file; NULL (with errno) on failure. Caller frees. */
+static char *read_file(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  size_t cap = 8192, n = 0;
+  char *buf = malloc(cap);
+  while (buf) {
+    n += fread(buf + n, 1, cap - n - 1, f);
+    if (n < cap - 1) break;
+    char *b = realloc(buf, cap * 2);
+    if (!b) {
+      free(buf);
+      buf = NULL;
+      break;
+    }
+    buf = b;
+    cap *= 2;
+  }
+  int bad = ferror(f);
+  fclose(f);
+  if (!buf || bad) {
+    free(buf);
+    if (!errno) errno = EIO;
+    return NULL;
+  }
+  buf[n] = '\0';
+  return buf;
+}
+
+static int load_pem(const char *what, const char *path, char **out) {
+  *out = NULL;
+  if (!path) return 0;
+  *out = read_file(path);
+  if (*out) return 0;
+  fprintf(stderr, "folio-server: %s: cannot read \"%s\": %s\n", what, path, strerror(errno));
+  return -1;
+}
+
+/* The listen address with the bound port (differs when the port was 0). */
+static void bound_address(const char *listen, int port, char *out, size_t cap) {
+  const char *colon = strrchr(listen, ':');
+  int hostlen = colon ? (int)(colon - listen) : (int)strlen(listen);
+  snprintf(out, cap, "%.*s:%d", hostlen, listen, port);
+}
+
+int main(int argc, char **argv) {
+  struct folio_server_config cfg;
+  char err[512];
+  if (folio_server_config_load(&cfg, argc, argv, err, sizeof err) != 0) {
+    fprintf(stderr, "folio-server: %s\n", err);
+    return 2;
+  }
+  if (cfg.help) {
+    folio_server_config_usage(stdout);
+    return 0;
+  }
+  if (cfg.version) {
+    printf("folio-server %s\n", FOLIO_VERSION);
+    return 0;
+  }
+  folio_log_set_level(cfg.log_level);
+
+  char *cert = NULL, *key = NULL, *ca = NULL;
+  if (load_pem("FOLIO_TLS_CERT", cfg.tls_cert_path, &cert) != 0 ||
+      load_pem("FOLIO_TLS_KEY", cfg.tls_key_path, &key) != 0 ||
+      load_pem("FOLIO_TLS_CLIENT_CA", cfg.tls_client_ca_path, &ca) != 0) {
+    free(cert);
+    free(key);
+    return 2;
+  }
+
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  int rc = 1;
+  struct folio_health *health = folio_health_create();
+  struct cgrpc_server_config scfg = {
+      .listen = cfg.listen,
+      .tls_cert_pem = cert,
+      .tls_key_pem = key,
+      .tls_client_ca_pem = ca,
+      .cq_threads = cfg.cq_threads,
+      .max_recv_bytes = cfg.max_recv_bytes,
+      .max_send_bytes = cfg.max_send_bytes,
+      .on_call_start = on_call_start,
+      .on_call_end = on_call_end,
+  };
+  struct cgrpc_server *server = health ? cgrpc_server_create(&scfg, err, sizeof err) : NULL;
+  /* The PEM copies are no longer needed; wipe the key. */
+  if (key) memset(key, 0, strlen(key));
+  free(cert);
+  free(key);
+  free(ca);
+  if (!server) {
+    folio_log(FOLIO_LOG_ERROR, "cannot create the server", health ? err : "out of memory");
+    goto out;
+  }
+  static struct folio__v1__layout_service__handlers layout;
+  folio_jobs_handlers(&layout);
+  folio_artifacts_handlers(&layout);
+  if (folio_health_register(health, server) != 0 ||
+      folio__v1__layout_service__register(server, &layout, NULL) != 0) {
+    folio_log(FOLIO_LOG_ERROR, "cannot register the services", "out of memory");
+    goto out;
+  }
+  if (cgrpc_server_start(server, err, sizeof err) != 0) {
+    folio_log(FOLIO_LOG_ERROR, "cannot start", err);
+    goto out;
+  }
+  char addr[300];
+  bound_address(cfg.listen, cgrpc_server_port(server), addr, sizeof addr);
+  struct folio_logline l;
+  folio_log_begin(&l, FOLIO_LOG_INFO, "listening");
+  folio_log_str(&l, "address", addr);
+  folio_log_bool(&l, "tls", cfg.tls_cert_path != NULL);
+  folio_log_bool(&l, "mtls", cfg.tls_client_ca_path != NULL);
+  folio_log_str(&l, "version", FOLIO_VERSION);
+  folio_log_end(&l);
+
+  int sig = 0;
+  sigwait(&sigs, &sig);
+  folio_log_begin(&l, FOLIO_LOG_INFO, "shutting down");
+  folio_log_str(&l, "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  folio_log_int(&l, "grace_ms", cfg.shutdown_grace_ms);
+  folio_log_end(&l);
+  folio_health_set_serving(health, false);
+  cgrpc_server_shutdown(server, cfg.shutdown_grace_ms);
+  folio_log(FOLIO_LOG_INFO, "stopped", NULL);
+  rc = 0;
+out:
+  cgrpc_server_destroy(server);
+  folio_health_destroy(health);
+  return rc;
+}
