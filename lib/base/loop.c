@@ -170,7 +170,12 @@ int folio_loop_watch(struct folio_loop *loop, int fd, unsigned events, folio_loo
   if (loop->next_gen == 0) loop->next_gen = 1;
   struct epoll_event ev = {.events = event_bits_to_epoll(events),
                            .data.u64 = (uint64_t)(uint32_t)fd | ((uint64_t)gen << 32)};
-  if (epoll_ctl(loop->epfd, add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev) != 0) return -errno;
+  int rc = epoll_ctl(loop->epfd, add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev);
+  /* A registration outlives its fd when the owner closed the fd without
+   * unwatching (epoll then forgets it): re-adding the new fd of that number is
+   * what the caller means. */
+  if (rc != 0 && !add && errno == ENOENT) rc = epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev);
+  if (rc != 0) return -errno;
   w->used = true;
   w->gen = gen;
   w->cb = cb;
