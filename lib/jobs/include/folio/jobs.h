@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "folio/arena.h"
 #include "folio/pg.h"
@@ -338,6 +339,22 @@ int folio_jobs_apikey_verify(struct folio_pg_conn *c, const char *key, const uin
  * revokes in any tenant. ENOTFOUND when no such unrevoked key. */
 int folio_jobs_apikey_revoke(struct folio_pg_conn *c, const char *key_id, const char *tenant,
                              struct folio_pg_diag *diag);
+
+/* FOLIO_API_KEY_PEPPER: the server's pepper, 16..64 bytes taken as-is from
+ * the environment variable. Copies it to out[FOLIO_APIKEY_PEPPER_MAX];
+ * FOLIO_JOBS_EINVAL (diag says why, never showing the value) when unset or
+ * of the wrong length. */
+int folio_jobs_pepper_from_env(uint8_t out[FOLIO_APIKEY_PEPPER_MAX], size_t *len,
+                               struct folio_pg_diag *diag);
+
+/* The administrative subcommands, for `folio-server migrate|apikey ...`:
+ *   migrate                                apply pending migrations
+ *   apikey create --tenant T               print a new key (once) on out
+ *   apikey revoke KEY_ID_OR_KEY [--tenant T]
+ * argv[0] is the subcommand. Configuration from FOLIO_DATABASE_URL and
+ * FOLIO_API_KEY_PEPPER. Messages go to err, never a secret but the created
+ * key (to out). Returns a process exit code: 0 done, 1 failed, 2 usage. */
+int folio_jobs_admin_main(int argc, char **argv, FILE *out, FILE *err);
 
 /* Parses a key's text form: *id receives the key id (UUID text) and secret the
  * 32 secret bytes. Pure; -1 when malformed. */
