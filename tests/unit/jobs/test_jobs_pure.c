@@ -125,6 +125,7 @@ static void test_events(void) {
       "{\"job_id\":\"017f22e2-79b0-7fff-bfff-ffffffffffff\",\"state\":\"DONE\",\"progress\":1}",
       "{\"job_id\":\"017f22e2-79b0-7fff-bfff-ffffffffffff\",\"state\":\"QUEUED\",\"progress\":1000}",
       "{\"job_id\":\"017f22e2-79b0-7fff-bfff-ffffffffffff\",\"state\":\"QUEUED\",\"progress\":}",
+      "{\"job_id\":\"017f22e2-79b0-7fff-bfff-ffffffffffff\",\"state\":\"QUEUED\",\"progress\":07}",
       "{\"job_id\":\"017f22e2-79b0-7fff-bfff-ffffffffffff\",\"state\":\"QUEUED\",\"progress\":1}x",
       "{\"job_id\":\"not-a-uuid-000000000000000000000000\",\"state\":\"QUEUED\",\"progress\":1}",
   };
