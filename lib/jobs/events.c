@@ -38,7 +38,7 @@ int folio_jobs_event_parse(const char *msg, size_t len, char job_id[FOLIO_UUID_S
   p += FOLIO_UUID_STR_LEN;
   if (expect(&p, end, "\",\"state\":\"")) return -1;
   const char *q = memchr(p, '"', (size_t)(end - p));
-  if (!q || q - p > 15) return -1;
+  if (!q || q - p > 15 || memchr(p, '\0', (size_t)(q - p))) return -1; /* "RUNNING\0x" is not RUNNING */
   char name[16];
   memcpy(name, p, (size_t)(q - p));
   name[q - p] = '\0';

@@ -139,6 +139,10 @@ static void test_events(void) {
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     CHECK_MSG(folio_jobs_event_parse(bad[i], strlen(bad[i]), got, &st, &pr) == -1, "%s", bad[i]);
+  /* regression (fuzz_jobs): a NUL inside the state name ended the name early */
+  static const char nul[] =
+      "{\"job_id\":\"017f22e2-79b0-7fff-bfff-ffffffffffff\",\"state\":\"RUNNING\0\0\",\"progress\":4}";
+  CHECK_EQ_INT(folio_jobs_event_parse(nul, sizeof nul - 1, got, &st, &pr), -1);
 }
 
 int main(void) {
