@@ -14,7 +14,7 @@ work=$(cd "$work" && pwd)
   -I"$src/lib/base/include" -I"$src/lib/pg/include" -I"$src/lib/redis/include" \
   -I"$src/lib/jobs/include" -I"$src/lib/jobs" \
   "$src/tests/fuzz/jobs/fuzz_jobs_parsers.c" "$src/lib/redis/redis.c" "$src/lib/jobs/events.c" \
-  "$src/lib/jobs/uuid.c" "$src/lib/pg/pg.c" "$src"/lib/base/{clock,log,loop}.c \
+  "$src/lib/jobs/uuid.c" "$src/lib/jobs/codes.c" "$src/lib/pg/pg.c" "$src"/lib/base/{clock,log,loop}.c \
   $(pkg-config --cflags --libs hiredis libpq libsodium) -lm -lpthread -o "$work/fuzz_jobs"
 cd "$work"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

@@ -167,6 +167,30 @@ typedef void (*folio_jobs_cancel_cb)(int status, enum folio_job_state state,
 int folio_jobs_cancel_async(struct folio_pg_async *a, const char *tenant, const char *job_id,
                             folio_jobs_cancel_cb cb, void *arg);
 
+typedef void (*folio_jobs_ids_cb)(int status, char *const *ids, size_t n,
+                                  const struct folio_pg_diag *diag, void *arg);
+/* folio_jobs_take_undispatched / folio_jobs_reap_stale on the event loop, for
+ * a reconciler running on the server's loop thread. ids[0..n) are borrowed
+ * for the callback. */
+int folio_jobs_take_undispatched_async(struct folio_pg_async *a, int older_than_ms, int limit,
+                                       folio_jobs_ids_cb cb, void *arg);
+int folio_jobs_reap_stale_async(struct folio_pg_async *a, int lease_ms, int limit,
+                                folio_jobs_ids_cb cb, void *arg);
+/* folio_jobs_mark_dispatched on the event loop, as a GROUP statement (many
+ * dispatch marks share a commit); cb may be NULL when the outcome does not
+ * matter (a lost mark only means an early re-dispatch). */
+typedef void (*folio_jobs_done_cb)(int status, const struct folio_pg_diag *diag, void *arg);
+int folio_jobs_mark_dispatched_async(struct folio_pg_async *a, const char *job_id,
+                                     folio_jobs_done_cb cb, void *arg);
+
+/* The gRPC status code (numbers as in grpc/status.h) for a folio_jobs /
+ * folio_pg result, so every RPC maps errors the same way:
+ * 0 OK, ENOTFOUND NOT_FOUND, EPRECONDITION FAILED_PRECONDITION, EINVAL
+ * INVALID_ARGUMENT, EAUTH UNAUTHENTICATED, EFENCED ABORTED, ECONNECT
+ * UNAVAILABLE, ETIMEOUT (pool/queue full or statement timeout)
+ * RESOURCE_EXHAUSTED... see the table in jobs.c. */
+int folio_jobs_grpc_status(int code);
+
 /* ---- status -------------------------------------------------------------- */
 
 struct folio_job_artifact {
