@@ -40,7 +40,8 @@ typedef int (*folio_render_progress_fn)(void *ctx, size_t done, size_t total);
 typedef int (*folio_render_page_begin_fn)(void *ctx, size_t page, folio_render_write_fn *write,
                                           void **write_ctx);
 /* The PNG of page is complete (every byte was written). Nonzero aborts (E_WRITE).
- * On failure of the render, a begun page gets no page_end. */
+ * On failure of the render, a begun page gets no page_end. page_end may be NULL;
+ * page_begin may not, and must set *write. */
 typedef int (*folio_render_page_end_fn)(void *ctx, size_t page);
 
 /* ---- errors --------------------------------------------------------------- */
