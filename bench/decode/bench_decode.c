@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "folio/arena.h"
 #include "folio/layout.h"
 
 static double now(void) {
@@ -40,7 +41,7 @@ int main(int argc, char **argv) {
   fclose(f);
 
   static double rates[10000];
-  size_t runs = 0;
+  size_t runs = 0, footprint = 0;
   double start = now();
   while ((now() - start < budget || runs < 3) && runs < 10000) {
     struct folio_layout_doc *doc;
@@ -53,12 +54,13 @@ int main(int argc, char **argv) {
       fprintf(stderr, "bench_decode: %s rejected: %s\n", argv[1], j ? j : "out of memory");
       return 1;
     }
+    footprint = folio_arena_footprint(doc->arena);
     folio_layout_doc_free(doc);
     rates[runs++] = (double)n / 1e6 / (t1 - t0);
   }
   qsort(rates, runs, sizeof rates[0], cmp);
-  printf("folio MB/s %.1f (median of %zu runs, min %.1f, max %.1f, %.2f MB)\n", rates[runs / 2], runs,
-         rates[0], rates[runs - 1], (double)n / 1e6);
+  printf("folio MB/s %.1f (median of %zu runs, min %.1f, max %.1f, %.2f MB, model arena %.2f MB)\n",
+         rates[runs / 2], runs, rates[0], rates[runs - 1], (double)n / 1e6, (double)footprint / 1e6);
   free(buf);
   return 0;
 }

@@ -80,6 +80,9 @@ struct dec {
   struct vec items;                /* struct folio_item of the current page */
   struct vec runs, run_styles;     /* struct folio_run, struct folio_pstyle of the current item */
   struct vec texts;                /* struct folio_text_ext * */
+  /* One shared placeholder per defined colour / asset (NULL until referenced),
+   * so references to names defined earlier in the file cost no allocation. */
+  struct vec color_ph, asset_ph;
 };
 
 static void *vec_push(struct dec *d, struct vec *v, size_t elem) {
@@ -270,9 +273,11 @@ static bool arr_next(struct dec *d, size_t *i) {
   return true;
 }
 
+/* k equals the NUL-terminated lit (no strlen: lit usually differs early). */
 static bool key_is(const struct folio_lx_str *k, const char *lit) {
-  size_t n = strlen(lit);
-  return k->len == n && memcmp(k->s, lit, n) == 0;
+  for (size_t i = 0; i < k->len; i++)
+    if (lit[i] == '\0' || lit[i] != k->s[i]) return false;
+  return lit[k->len] == '\0';
 }
 
 /* Member seen twice: reports it and skips the value. Returns true if duplicate. */
@@ -426,6 +431,16 @@ static bool parse_hex_color(const char *s, size_t len, double rgb[3]) {
   return true;
 }
 
+/* The shared placeholder for defined name idx: a zeroed object of `size`
+ * bytes whose first member, a name pointer, is set to names[idx]. */
+static void *shared_placeholder(struct dec *d, struct vec *ph, const struct vec *names, long idx,
+                                size_t size) {
+  void **slot = (void **)ph->data + idx;
+  if (!*slot && (*slot = alloc(d, size)))
+    memcpy(*slot, (const char **)names->data + idx, sizeof(const char *));
+  return *slot;
+}
+
 /* A colour reference: "#rrggbb" (a literal, name NULL) or a name (a placeholder
  * carrying the name, bound by the resolve pass). */
 static bool color_ref(struct dec *d, const struct folio_color **out) {
@@ -436,6 +451,13 @@ static bool color_ref(struct dec *d, const struct folio_color **out) {
   if (!hex && !valid_name(s.s, s.len)) {
     err(d, NULL, "must be \"#rrggbb\" or the name of a colour in /colors");
     return false;
+  }
+  if (!hex) {
+    long i = folio_nmap_find(&d->pend.color_map, d->color_names.data, s.s, s.len);
+    if (i >= 0) {
+      *out = shared_placeholder(d, &d->color_ph, &d->color_names, i, sizeof(struct folio_color));
+      return *out != NULL;
+    }
   }
   struct folio_color *c = alloc(d, sizeof *c);
   if (!c) return false;
@@ -451,14 +473,17 @@ static bool color_ref(struct dec *d, const struct folio_color **out) {
   return true;
 }
 
-/* A reference to a named style or asset: a name (bound later). */
-static const char *name_ref(struct dec *d) {
+/* A reference to a named style or asset: a name (bound later). A name defined
+ * earlier shares the definition's string. */
+static const char *name_ref(struct dec *d, const struct folio_nmap *map, const struct vec *names) {
   struct folio_lx_str s;
   if (!string(d, &s)) return NULL;
   if (!valid_name(s.s, s.len)) {
     err(d, NULL, "must be a name (" NAME_RULE ")");
     return NULL;
   }
+  long i = folio_nmap_find(map, names->data, s.s, s.len);
+  if (i >= 0) return ((const char **)names->data)[i];
   char *c = folio_arena_strndup(d->arena, s.s, s.len);
   if (!c) d->oom = d->stop = true;
   return c;
@@ -634,7 +659,7 @@ static void colors_map(struct dec *d) {
   while (obj_next(d, &first, &k)) {
     long idx = map_key(d, &k, &d->color_names, &d->pend.color_map, &d->colors,
                        sizeof(struct folio_color));
-    if (idx >= 0) color_def(d, (size_t)idx);
+    if (idx >= 0 && vec_push(d, &d->color_ph, sizeof(void *))) color_def(d, (size_t)idx);
   }
 }
 
@@ -727,7 +752,7 @@ static void assets_map(struct dec *d) {
   while (obj_next(d, &first, &k)) {
     long idx = map_key(d, &k, &d->asset_names, &d->pend.asset_map, &d->assets,
                        sizeof(struct folio_asset));
-    if (idx >= 0) asset_def(d, (size_t)idx);
+    if (idx >= 0 && vec_push(d, &d->asset_ph, sizeof(void *))) asset_def(d, (size_t)idx);
   }
 }
 
@@ -928,13 +953,15 @@ static void item_member(struct dec *d, struct pitem *pi, const struct folio_lx_s
       number(d, &N_COORD, &pi->num[f]);
       break;
     case I_W: case I_H: number(d, &N_EXTENT, &pi->num[f]); break;
-    case I_STYLE: pi->it.u.text.style_name = name_ref(d); break;
+    case I_STYLE:
+      pi->it.u.text.style_name = name_ref(d, &d->pend.style_map, &d->style_names);
+      break;
     case I_TEXT: pi->text = string_dup(d, 0, 0, &pi->text_len); break;
     case I_RUNS: runs_array(d, pi); break;
     case I_OVERFLOW:
       if (enumeration(d, OVERFLOWS, &e)) pi->it.u.text.overflow = (enum folio_overflow)e;
       break;
-    case I_ASSET: pi->asset = name_ref(d); break;
+    case I_ASSET: pi->asset = name_ref(d, &d->pend.asset_map, &d->asset_names); break;
     case I_FIT:
       if (enumeration(d, FITS, &e)) pi->it.u.image.fit = (enum folio_fit)e;
       break;
@@ -957,14 +984,14 @@ static void item_finish(struct dec *d, struct pitem *pi, size_t index) {
   }
   const char *tname = ITEM_TYPES[pi->type - 1];
   uint32_t bad = pi->seen & ~ALLOWED[pi->type];
-  for (int f = 0; f < I_COUNT; f++)
+  for (int f = 0; bad && f < I_COUNT; f++)
     if (bad & B(f)) err(d, IFIELDS[f].name, "unknown field for an item of type \"%s\"", tname);
-  if (pi->type != FOLIO_ITEM_TEXT)
+  if (pi->type != FOLIO_ITEM_TEXT && pi->ps.seen)
     for (int b = 0; b < 8; b++)
-      if (pi->ps.mask & (1u << b))
+      if (pi->ps.seen & (1u << b))
         err(d, STYLE_FIELD_NAMES[b], "unknown field for an item of type \"%s\"", tname);
   uint32_t missing = REQUIRED[pi->type] & ~pi->seen;
-  for (int f = 0; f < I_COUNT; f++)
+  for (int f = 0; missing && f < I_COUNT; f++)
     if (missing & B(f)) err(d, IFIELDS[f].name, "required field is missing");
   if (pi->type == FOLIO_ITEM_TEXT) {
     bool t = pi->seen & B(I_TEXT), r = pi->seen & B(I_RUNS);
@@ -1010,8 +1037,16 @@ static void item_finish(struct dec *d, struct pitem *pi, size_t index) {
       break;
     }
     case FOLIO_ITEM_IMAGE: {
-      struct folio_asset *a = alloc(d, sizeof *a);
-      if (a) a->name = pi->asset; /* placeholder, bound by resolve */
+      /* a placeholder carrying the name, bound by resolve */
+      long i = pi->asset ? folio_nmap_find(&d->pend.asset_map, d->asset_names.data, pi->asset,
+                                           strlen(pi->asset))
+                         : -1;
+      struct folio_asset *a;
+      if (i >= 0) {
+        a = shared_placeholder(d, &d->asset_ph, &d->asset_names, i, sizeof *a);
+      } else if ((a = alloc(d, sizeof *a))) {
+        a->name = pi->asset;
+      }
       it->u.image.asset = a;
       break;
     }
@@ -1172,11 +1207,12 @@ int folio_layout_decode(const char *json, size_t len, const struct folio_layout_
     rc = -1;
     goto done;
   }
-  /* One chunk usually holds the whole model (about 1.5x the JSON for text-heavy
-   * documents). A single large block also lets glibc's dynamic mmap threshold
-   * keep it on the heap in a long-running process, so repeated decodes reuse
-   * warm pages instead of faulting fresh ones in. */
-  size_t chunk = len < 32768 ? 65536 : len * 2;
+  /* One chunk usually holds the whole model (about 2.3x the JSON for the
+   * bench's item-dense catalogue; pages never touched cost nothing). A single
+   * large block also lets glibc's dynamic mmap threshold keep it on the heap in
+   * a long-running process, so repeated decodes reuse warm pages instead of
+   * faulting fresh ones in. */
+  size_t chunk = len < 32768 ? 65536 : len * 3;
   d->arena = folio_arena_create(chunk);
   if (!d->arena) {
     rc = -2;
@@ -1189,7 +1225,12 @@ int folio_layout_decode(const char *json, size_t len, const struct folio_layout_
   }
   d->doc->arena = d->arena;
   folio_lx_init(&d->lx, json, len, lim->max_depth);
-  document(d);
+  if (len >= 3 && memcmp(json, "\xEF\xBB\xBF", 3) == 0) {
+    err(d, NULL, "invalid JSON at byte 0: a UTF-8 byte order mark is not allowed (RFC 8259)");
+    d->stop = true;
+  } else {
+    document(d);
+  }
   if (!d->stop) {
     struct folio_layout_doc *doc = d->doc;
     struct folio_pending *p = &d->pend;
@@ -1220,6 +1261,7 @@ done:
   vec_free(&d->style_names), vec_free(&d->assets), vec_free(&d->asset_names);
   vec_free(&d->pages), vec_free(&d->page_specs), vec_free(&d->items);
   vec_free(&d->runs), vec_free(&d->run_styles), vec_free(&d->texts);
+  vec_free(&d->color_ph), vec_free(&d->asset_ph);
   folio_nmap_free(&d->pend.color_map);
   folio_nmap_free(&d->pend.style_map);
   folio_nmap_free(&d->pend.asset_map);
