@@ -229,10 +229,25 @@ def run_stream(args, name, argv, env, tmp):
             "rss_sampled_max_mb": max(sampler.samples or [base]) / 1024.0, "client_cpu": cpu / wall}
 
 
+def rotated(servers, r):
+    """The servers in round r's order: each round starts with the next one, so
+    no server always runs first (or right after the heaviest)."""
+    items = list(servers.items())
+    k = r % len(items)
+    return items[k:] + items[:k]
+
+
 def median_by(rounds, key):
     """The round whose `key` is the median (so the row's numbers belong together)."""
     ordered = sorted(rounds, key=lambda r: r[key])
     return ordered[len(ordered) // 2]
+
+
+def round_ratio(rounds_a, rounds_b, key):
+    """The median over rounds of a[key]/b[key] within each round: servers that
+    ran back to back saw the same background load, so per-round ratios are
+    steadier than a ratio of medians on a shared machine."""
+    return statistics.median(a[key] / b[key] for a, b in zip(rounds_a, rounds_b))
 
 
 def ratio_line(label, value, target, better):
@@ -275,14 +290,14 @@ def main():
     try:
         unary = {name: [] for name in servers_unary(args)}
         for r in range(args.rounds):
-            for name, (argv, env) in servers_unary(args).items():
+            for name, (argv, env) in rotated(servers_unary(args), r):
                 unary[name].append(run_unary(args, name, argv, env, tmp))
         stream_servers = {"cpp": (pinned(args, [args.cpp_server, "{port}", str(args.threads)]), {})}
         if args.c_stream_server:
             stream_servers["cgrpc"] = (pinned(args, [args.c_stream_server]), {})
         streaming = {name: [] for name in stream_servers}
         for r in range(args.rounds):
-            for name, (argv, env) in stream_servers.items():
+            for name, (argv, env) in rotated(stream_servers, r):
                 streaming[name].append(run_stream(args, name, argv, env, tmp))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -306,18 +321,21 @@ def main():
         print("  %-8s %10.1f %9.3f %8.1f MB %8.1f MB %8.1f MB %11.0f%%" % (
             name, m["mb_per_s"], m["seconds"], m["rss_start_mb"], m["rss_peak_mb"], m["rss_end_mb"],
             100 * m["client_cpu"]))
-    print("ratios:")
+    print("ratios (median over rounds of the ratio within each round):")
     if "folio" in med:
-        f, c, py = med["folio"], med["cpp"], med["python"]
-        print(ratio_line("folio / C++ unary throughput", f["calls_per_s"] / c["calls_per_s"], 0.9, "higher"))
-        print(ratio_line("folio / Python unary throughput", f["calls_per_s"] / py["calls_per_s"], 10, "higher"))
-        print(ratio_line("folio / C++ p99 latency", f["p99_ms"] / c["p99_ms"], 1.0, "lower"))
+        f, c, py = unary["folio"], unary["cpp"], unary["python"]
+        print(ratio_line("folio / C++ unary throughput", round_ratio(f, c, "calls_per_s"), 0.9, "higher"))
+        print(ratio_line("folio / Python unary throughput", round_ratio(f, py, "calls_per_s"), 10, "higher"))
+        print(ratio_line("folio / C++ p99 latency", round_ratio(f, c, "p99_ms"), 1.0, "lower"))
     else:
         print("  (no folio-server given: unary ratios not computed)")
-    print("  %-44s %8.2f" % ("C++ / Python unary throughput", med["cpp"]["calls_per_s"] / med["python"]["calls_per_s"]))
+    print("  %-44s %8.2f" % ("C++ / Python unary throughput",
+                             round_ratio(unary["cpp"], unary["python"], "calls_per_s")))
     if "cgrpc" in smed:
-        print(ratio_line("cgrpc / C++ streaming MB/s", smed["cgrpc"]["mb_per_s"] / smed["cpp"]["mb_per_s"], 0.9, "higher"))
-        print(ratio_line("cgrpc / C++ streaming peak RSS", smed["cgrpc"]["rss_peak_mb"] / smed["cpp"]["rss_peak_mb"],
+        print(ratio_line("cgrpc / C++ streaming MB/s", round_ratio(streaming["cgrpc"], streaming["cpp"], "mb_per_s"),
+                         0.9, "higher"))
+        print(ratio_line("cgrpc / C++ streaming peak RSS",
+                         round_ratio(streaming["cgrpc"], streaming["cpp"], "rss_peak_mb"),
                          1.0, "lower"))
     else:
         print("  (no cgrpc stream server given: streaming ratios not computed)")

@@ -5,15 +5,15 @@ usually be written. Always SERVING for "", NOT_FOUND otherwise.
     FOLIO_LISTEN=127.0.0.1:PORT PYTHONPATH=<health stubs> py_server.py
 """
 import os
-import signal
 import sys
-import threading
 from concurrent import futures
 
 import grpc
 
-import health_pb2
-import health_pb2_grpc
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "interop", "python"))
+import folio_proc  # noqa: E402
+import health_pb2  # noqa: E402
+import health_pb2_grpc  # noqa: E402
 
 
 class Health(health_pb2_grpc.HealthServicer):
@@ -27,17 +27,7 @@ def main():
     listen = os.environ["FOLIO_LISTEN"]
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
     health_pb2_grpc.add_HealthServicer_to_server(Health(), server)
-    if server.add_insecure_port(listen) == 0:
-        sys.stderr.write('{"msg":"cannot listen"}\n')
-        return 1
-    server.start()
-    sys.stderr.write('{"msg":"listening","listen":"%s"}\n' % listen)
-    sys.stderr.flush()
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
-    done.wait()
-    server.stop(0.5).wait()
-    return 0
+    return folio_proc.serve(server, listen, grace=0.5)
 
 
 if __name__ == "__main__":

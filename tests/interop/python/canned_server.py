@@ -21,17 +21,17 @@ trailing metadata. One JSON line per call on stderr.
 import hashlib
 import json
 import os
-import signal
 import sys
-import threading
 import time
 from concurrent import futures
 
 import grpc
 from google.protobuf import timestamp_pb2
 
-from folio.v1 import layout_service_pb2 as pb
-from folio.v1 import layout_service_pb2_grpc as pbg
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import folio_proc  # noqa: E402
+from folio.v1 import layout_service_pb2 as pb  # noqa: E402
+from folio.v1 import layout_service_pb2_grpc as pbg  # noqa: E402
 
 
 def ts(seconds, nanos=0):
@@ -145,17 +145,7 @@ def main():
     listen = os.environ.get("FOLIO_LISTEN", "127.0.0.1:50051")
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
     pbg.add_LayoutServiceServicer_to_server(Layout(), server)
-    if server.add_insecure_port(listen) == 0:
-        log(msg="cannot listen", listen=listen)
-        return 1
-    server.start()
-    log(msg="listening", listen=listen)
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
-    signal.signal(signal.SIGINT, lambda *_: done.set())
-    done.wait()
-    server.stop(1).wait()
-    return 0
+    return folio_proc.serve(server, listen)
 
 
 if __name__ == "__main__":

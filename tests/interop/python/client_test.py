@@ -135,6 +135,11 @@ class MetadataTest(ClientTest):
         md = dict(call.initial_metadata())
         self.assertEqual(md.get("x-request-id"), "interop-py-42", md)
         self.assertTrue(md.get("x-folio-version"), md)
+        # The call's log line carries the same id, so logs correlate with clients.
+        rec = self.server.wait_for_log(lambda r: r.get("msg") == "rpc" and r.get("request_id") == "interop-py-42")
+        self.assertIsNotNone(rec, "no log line with request_id interop-py-42; log:\n" + self.server.log_text())
+        self.assertEqual(rec.get("method"), "/grpc.health.v1.Health/Check")
+        self.assertEqual(rec.get("status"), "OK")
 
     def test_request_id_generated_when_absent(self):
         ids = []

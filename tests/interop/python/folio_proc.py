@@ -1,4 +1,5 @@
-"""Start and stop one gRPC server process for a test: free loopback port, own temp
+"""The two sides of one contract between a test and a server process.
+Test side, Server: start and stop one gRPC server process for a test: free loopback port, own temp
 dir, stderr captured to a log file, readiness = a JSON log line containing
 "listening". Stops exactly the process it started (SIGTERM, then SIGKILL), also when
 the test fails. Used by the interop tests and by bench/grpc.
@@ -7,14 +8,38 @@ the test fails. Used by the interop tests and by bench/grpc.
         channel = grpc.insecure_channel(s.address)
         ...
         s.log_records()   # parsed JSON log lines so far
+
+Server side, serve(): what the Python servers (reference, canned, bench
+baseline) do once built: listen, say "listening", stop on SIGTERM/SIGINT.
 """
 import json
 import os
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
+
+
+def serve(server, listen, grace=1.0):
+    """Binds a grpc.server (servicers already added) to listen ("host:port"),
+    starts it, prints {"msg":"listening",...} on stderr, serves until SIGTERM or
+    SIGINT, then stops it with grace seconds for calls in flight. Returns the
+    process exit status (1 when the address cannot be bound)."""
+    import threading
+    if server.add_insecure_port(listen) == 0:
+        sys.stderr.write(json.dumps({"level": "error", "msg": "cannot listen", "listen": listen}) + "\n")
+        return 1
+    server.start()
+    sys.stderr.write(json.dumps({"level": "info", "msg": "listening", "listen": listen}) + "\n")
+    sys.stderr.flush()
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    done.wait()
+    server.stop(grace).wait()
+    return 0
 
 
 def free_port():

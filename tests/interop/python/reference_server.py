@@ -11,7 +11,6 @@ in the test, one that fails only against folio-server is a bug in folio-server.
 """
 import json
 import os
-import signal
 import sys
 import threading
 import time
@@ -20,7 +19,9 @@ from concurrent import futures
 
 import grpc
 
-import health_pb2
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import folio_proc  # noqa: E402
+import health_pb2  # noqa: E402
 import health_pb2_grpc
 from folio.v1 import layout_service_pb2_grpc
 
@@ -106,17 +107,7 @@ def main():
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=16), options=opts)
     health_pb2_grpc.add_HealthServicer_to_server(Health(), server)
     layout_service_pb2_grpc.add_LayoutServiceServicer_to_server(Layout(), server)
-    if server.add_insecure_port(listen) == 0:
-        log("cannot listen", level="error", listen=listen)
-        return 1
-    server.start()
-    log("listening", listen=listen)
-    done = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: done.set())
-    signal.signal(signal.SIGINT, lambda *_: done.set())
-    done.wait()
-    server.stop(1).wait()
-    return 0
+    return folio_proc.serve(server, listen)
 
 
 if __name__ == "__main__":
