@@ -57,14 +57,20 @@ static int file_write(void *ctx, const unsigned char *data, size_t len) {
 /* Opens DIR/.NAME.tmp-PID for writing. Returns 0 or FOLIO_EXIT_IO with a message. */
 static int out_open(struct out_file *o, const char *dir, const char *name) {
   memset(o, 0, sizeof *o);
-  if (asprintf(&o->final, "%s/%s", dir, name) < 0 ||
-      asprintf(&o->tmp, "%s/.%s.tmp-%ld", dir, name, (long)getpid()) < 0) {
+  if (asprintf(&o->final, "%s/%s", dir, name) < 0) o->final = NULL;
+  if (asprintf(&o->tmp, "%s/.%s.tmp-%ld", dir, name, (long)getpid()) < 0) o->tmp = NULL;
+  if (!o->final || !o->tmp) {
+    free(o->tmp);
+    free(o->final);
     fprintf(stderr, "folio render: out of memory\n");
     return FOLIO_EXIT_INTERNAL;
   }
   o->f = fopen(o->tmp, "wb");
   if (!o->f) {
     fprintf(stderr, "folio render: %s: %s\n", o->tmp, strerror(errno));
+    free(o->tmp);
+    free(o->final);
+    o->tmp = o->final = NULL;
     return FOLIO_EXIT_IO;
   }
   return 0;
@@ -99,6 +105,21 @@ static int render_failed(const struct out_file *o, const struct folio_render_dia
   }
   fprintf(stderr, "folio render: %s\n", diag->message);
   return diag->code == FOLIO_RENDER_E_NOMEM ? FOLIO_EXIT_INTERNAL : FOLIO_EXIT_RENDER;
+}
+
+/* One whole-document artifact (PDF or SLA) into DIR/name; returns the exit code. */
+static int render_file(const struct folio_layout_doc *doc, const struct folio_render_options *opt,
+                       const char *dir, const char *name,
+                       int (*render)(const struct folio_layout_doc *, const struct folio_render_options *,
+                                     folio_render_write_fn, void *, struct folio_render_diag *)) {
+  struct out_file o;
+  int rc = out_open(&o, dir, name);
+  if (rc) return rc;
+  struct folio_render_diag diag = {0};
+  int r = render(doc, opt, file_write, &o, &diag);
+  if (r) rc = render_failed(&o, &diag);
+  int crc = out_close(&o, r == 0);
+  return rc ? rc : crc;
 }
 
 /* PNG pages: one out_file per page, opened by page_begin, closed by page_end. */
@@ -288,16 +309,7 @@ int folio_cli_render(int argc, char **argv) {
   }
   struct folio_render_options opt = {.pages = pages, .n_pages = n_pages, .dpi = dpi, .threads = threads};
 
-  if (formats & FMT_PDF) {
-    struct out_file o;
-    rc = out_open(&o, out_dir, "document.pdf");
-    if (!rc) {
-      int r = folio_render_pdf(doc, &opt, file_write, &o, &diag);
-      if (r) rc = render_failed(&o, &diag);
-      int crc = out_close(&o, r == 0);
-      if (!rc) rc = crc;
-    }
-  }
+  if (formats & FMT_PDF) rc = render_file(doc, &opt, out_dir, "document.pdf", folio_render_pdf);
   if (!rc && (formats & FMT_PNG)) {
     struct png_sink s = {.dir = out_dir};
     int r = folio_render_png(doc, &opt, png_begin, png_end, &s, &diag);
@@ -307,16 +319,7 @@ int folio_cli_render(int argc, char **argv) {
       if (s.open) out_close(&s.cur, false);
     }
   }
-  if (!rc && (formats & FMT_SLA)) {
-    struct out_file o;
-    rc = out_open(&o, out_dir, "document.sla");
-    if (!rc) {
-      int r = folio_render_sla(doc, &opt, file_write, &o, &diag);
-      if (r) rc = render_failed(&o, &diag);
-      int crc = out_close(&o, r == 0);
-      if (!rc) rc = crc;
-    }
-  }
+  if (!rc && (formats & FMT_SLA)) rc = render_file(doc, &opt, out_dir, "document.sla", folio_render_sla);
   free(pages);
   folio_layout_doc_free(doc);
   return rc;

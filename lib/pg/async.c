@@ -121,10 +121,8 @@ static void fail_conn(struct folio_pg_async *a, const struct folio_pg_diag *why)
     free(q);
   }
   if (a->destroying) return;
-  uint32_t x = a->rng;
-  x ^= x << 13, x ^= x >> 17, x ^= x << 5;
-  a->rng = x;
-  int delay = folio_backoff_ms(a->attempt++, a->backoff_initial_ms, a->backoff_max_ms, x);
+  int delay = folio_backoff_ms(a->attempt++, a->backoff_initial_ms, a->backoff_max_ms,
+                               folio_backoff_rand(&a->rng));
   a->retry_at_ns = folio_clock_mono_ns() + (int64_t)delay * 1000000;
   struct folio_logline l;
   folio_log_begin(&l, FOLIO_LOG_WARN, "postgres down");

@@ -83,15 +83,6 @@ void folio_pg_pool_destroy(struct folio_pg_pool *p) {
   free(p);
 }
 
-static uint32_t next_rand(struct folio_pg_pool *p) {
-  uint32_t x = p->rng; /* xorshift32; jitter only, not security */
-  x ^= x << 13;
-  x ^= x >> 17;
-  x ^= x << 5;
-  p->rng = x;
-  return x;
-}
-
 static void abs_deadline(struct timespec *ts, int64_t deadline_ns) {
   /* pthread_cond_timedwait uses CLOCK_REALTIME; convert the monotonic deadline */
   int64_t left = deadline_ns - folio_clock_mono_ns();
@@ -120,7 +111,7 @@ static int slot_connect(struct folio_pg_pool *p, struct slot *s, int64_t deadlin
     }
     pthread_mutex_lock(&p->mu);
     if (rc == 0) p->connects++; else p->failures++;
-    uint32_t r = next_rand(p);
+    uint32_t r = folio_backoff_rand(&p->rng);
     bool closing = p->closing;
     pthread_mutex_unlock(&p->mu);
     if (rc == 0) {

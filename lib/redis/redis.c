@@ -221,14 +221,6 @@ static void ev_cleanup(void *p) {
 
 static void start_connect(struct folio_redis *r);
 
-static uint32_t next_rand(struct folio_redis *r) {
-  uint32_t x = r->rng;
-  x ^= x << 13;
-  x ^= x >> 17;
-  x ^= x << 5;
-  return r->rng = x;
-}
-
 static void on_retry(struct folio_loop *loop, struct folio_loop_timer *t, void *arg) {
   start_connect(arg);
 }
@@ -244,7 +236,7 @@ static void went_down(struct folio_redis *r, const char *why) {
   folio_loop_timer_stop(r->loop, &r->connect_timer);
   if (r->destroying) return;
   r->stats.failures++;
-  int delay = folio_backoff_ms(r->attempt++, r->backoff_initial_ms, r->backoff_max_ms, next_rand(r));
+  int delay = folio_backoff_ms(r->attempt++, r->backoff_initial_ms, r->backoff_max_ms, folio_backoff_rand(&r->rng));
   struct folio_logline l;
   folio_log_begin(&l, FOLIO_LOG_WARN, "redis down");
   folio_log_str(&l, "detail", why);

@@ -104,7 +104,7 @@ int folio_render_pages_parse(const char *spec, size_t n_doc_pages, size_t **out,
 }
 
 int folio_render_selection(const struct folio_layout_doc *doc, const struct folio_render_options *opt,
-                           size_t **pages, size_t *n, struct folio_render_diag *diag) {
+                           size_t **pages, size_t *n, size_t *work, struct folio_render_diag *diag) {
   size_t count = opt && opt->pages ? opt->n_pages : doc->n_pages;
   if (count == 0) return folio_render_fail(diag, FOLIO_RENDER_E_ARG, 0, NULL, "no page selected");
   size_t *list = malloc(count * sizeof *list);
@@ -118,6 +118,10 @@ int folio_render_selection(const struct folio_layout_doc *doc, const struct foli
                                "page list: index %zu is out of range or out of order (document has %zu pages)",
                                bad, doc->n_pages);
     }
+  }
+  if (work) {
+    *work = count;
+    for (size_t i = 0; i < count; i++) *work += doc->pages[list[i]].n_items;
   }
   *pages = list;
   *n = count;

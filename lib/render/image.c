@@ -2,6 +2,7 @@
  * RGB24 surface. For PDF output the JPEG bytes are attached as mime data, so
  * cairo embeds the original JPEG (DCTDecode) instead of re-compressing pixels.
  * Decoded surfaces are cached per painter (per thread), one per asset. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,4 +126,25 @@ cairo_surface_t *folio_painter_image(struct folio_painter *p, const struct folio
   }
   if (idx < p->doc->n_assets) p->images[idx] = s;
   return s;
+}
+
+cairo_surface_t *folio_image_place(struct folio_painter *p, size_t page, const struct folio_item *it,
+                                   struct folio_image_placement *pl, struct folio_render_diag *diag) {
+  cairo_surface_t *img = folio_painter_image(p, it->u.image.asset, diag);
+  if (!img) {
+    char msg[sizeof diag->message];
+    snprintf(msg, sizeof msg, "%s", diag->message);
+    folio_render_fail(diag, FOLIO_RENDER_E_IMAGE, page, it, "%s", msg);
+    return NULL;
+  }
+  double iw = cairo_image_surface_get_width(img), ih = cairo_image_surface_get_height(img);
+  double sx = 1, sy = 1; /* none: one pixel per point */
+  switch (it->u.image.fit) {
+  case FOLIO_FIT_FILL: sx = it->w / iw, sy = it->h / ih; break;
+  case FOLIO_FIT_CONTAIN: sx = sy = fmin(it->w / iw, it->h / ih); break;
+  case FOLIO_FIT_COVER: sx = sy = fmax(it->w / iw, it->h / ih); break;
+  case FOLIO_FIT_NONE: break;
+  }
+  *pl = (struct folio_image_placement){sx, sy, (it->w - iw * sx) / 2, (it->h - ih * sy) / 2};
+  return img;
 }

@@ -81,25 +81,13 @@ static void paint_line(cairo_t *cr, const struct folio_item *it) {
 
 static int paint_image(struct folio_painter *p, cairo_t *cr, size_t page, const struct folio_item *it,
                        struct folio_render_diag *diag) {
-  cairo_surface_t *img = folio_painter_image(p, it->u.image.asset, diag);
-  if (!img) {
-    char msg[sizeof diag->message];
-    snprintf(msg, sizeof msg, "%s", diag->message);
-    return folio_render_fail(diag, FOLIO_RENDER_E_IMAGE, page, it, "%s", msg);
-  }
-  double iw = cairo_image_surface_get_width(img), ih = cairo_image_surface_get_height(img);
-  double sx = 1, sy = 1;
-  switch (it->u.image.fit) {
-  case FOLIO_FIT_FILL: sx = it->w / iw, sy = it->h / ih; break;
-  case FOLIO_FIT_CONTAIN: sx = sy = fmin(it->w / iw, it->h / ih); break;
-  case FOLIO_FIT_COVER: sx = sy = fmax(it->w / iw, it->h / ih); break;
-  case FOLIO_FIT_NONE: sx = sy = 1; break; /* one pixel per point */
-  }
-  double ox = it->x + (it->w - iw * sx) / 2, oy = it->y + (it->h - ih * sy) / 2;
+  struct folio_image_placement pl;
+  cairo_surface_t *img = folio_image_place(p, page, it, &pl, diag);
+  if (!img) return diag->code;
   cairo_rectangle(cr, it->x, it->y, it->w, it->h);
   cairo_clip(cr);
-  cairo_translate(cr, ox, oy);
-  cairo_scale(cr, sx, sy);
+  cairo_translate(cr, it->x + pl.ox, it->y + pl.oy);
+  cairo_scale(cr, pl.sx, pl.sy);
   cairo_set_source_surface(cr, img, 0, 0);
   cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_GOOD);
   cairo_paint(cr);

@@ -45,10 +45,9 @@ int folio_render_pdf(const struct folio_layout_doc *doc, const struct folio_rend
   struct folio_render_diag local_diag;
   if (!diag) diag = &local_diag; /* the caller may not want the detail */
   size_t *pages, n;
-  int rc = folio_render_selection(doc, opt, &pages, &n, diag);
-  if (rc) return rc;
   struct pdf_run run = {.write = write, .write_ctx = write_ctx, .opt = opt};
-  for (size_t i = 0; i < n; i++) run.total += doc->pages[pages[i]].n_items + 1;
+  int rc = folio_render_selection(doc, opt, &pages, &n, &run.total, diag);
+  if (rc) return rc;
 
   struct folio_painter painter;
   rc = folio_painter_init(&painter, doc, true, diag);

@@ -149,14 +149,14 @@ int folio_render_png(const struct folio_layout_doc *doc, const struct folio_rend
   if (dpi < FOLIO_RENDER_DPI_MIN || dpi > FOLIO_RENDER_DPI_MAX)
     return folio_render_fail(diag, FOLIO_RENDER_E_ARG, 0, NULL, "dpi %u is outside %d..%d", dpi,
                              FOLIO_RENDER_DPI_MIN, FOLIO_RENDER_DPI_MAX);
-  size_t *pages, n;
-  int rc = folio_render_selection(doc, opt, &pages, &n, diag);
+  size_t *pages, n, work;
+  int rc = folio_render_selection(doc, opt, &pages, &n, &work, diag);
   if (rc) return rc;
   unsigned nt = opt && opt->threads ? opt->threads : default_threads();
   if (nt > n) nt = (unsigned)n;
 
   struct raster_job job = {.doc = doc, .pages = pages, .n = n, .dpi = dpi, .window = 2 * (size_t)nt};
-  for (size_t i = 0; i < n; i++) job.items_total += doc->pages[pages[i]].n_items;
+  job.items_total = work - n; /* items; the pages are counted as they are delivered */
   job.slots = calloc(n, sizeof *job.slots);
   struct worker_ctx *workers = calloc(nt, sizeof *workers);
   pthread_t *tids = calloc(nt, sizeof *tids);

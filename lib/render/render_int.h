@@ -68,13 +68,24 @@ int folio_png_encode_with(struct folio_png_scratch *s, const unsigned char *pixe
                           unsigned height, size_t stride, unsigned dpi, folio_render_write_fn write, void *ctx);
 void folio_png_scratch_free(struct folio_png_scratch *s);
 
+/* Where an image item's picture goes for its fit mode: sx, sy points per pixel,
+ * (ox, oy) the picture's top-left corner from the box's top-left corner (the
+ * picture is centred; the box clips). Returns the decoded picture (owned by the
+ * painter) or NULL with diag naming the item and the asset. */
+struct folio_image_placement {
+  double sx, sy, ox, oy;
+};
+cairo_surface_t *folio_image_place(struct folio_painter *p, size_t page, const struct folio_item *it,
+                                   struct folio_image_placement *pl, struct folio_render_diag *diag);
+
 /* Sets diag (code, pointer for page/item when item != NULL, message) and returns code. */
 int folio_render_fail(struct folio_render_diag *diag, int code, size_t page, const struct folio_item *item,
                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-/* Pages to render for opt: fills a malloc'd list (caller frees) of 0-based indexes. */
+/* Pages to render for opt: fills a malloc'd list (caller frees) of 0-based indexes
+ * and, when work is not NULL, the units of work for progress (items + pages). */
 int folio_render_selection(const struct folio_layout_doc *doc, const struct folio_render_options *opt,
-                           size_t **pages, size_t *n, struct folio_render_diag *diag);
+                           size_t **pages, size_t *n, size_t *work, struct folio_render_diag *diag);
 
 /* Geometry helpers (degrees clockwise about the box centre, as in the model). */
 void folio_item_transform(cairo_t *cr, const struct folio_item *it);

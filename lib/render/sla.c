@@ -337,22 +337,10 @@ static int write_image(struct sla_doc *d, const struct folio_item *it, size_t pa
                        struct folio_render_diag *diag) {
   struct sla_out *o = d->o;
   const struct folio_asset *as = it->u.image.asset;
-  /* decode to learn the real pixel size (and to fail as the PDF would on a bad asset) */
-  cairo_surface_t *img = folio_painter_image(&d->painter, as, diag);
-  if (!img) {
-    char msg[sizeof diag->message];
-    snprintf(msg, sizeof msg, "%s", diag->message);
-    return folio_render_fail(diag, FOLIO_RENDER_E_IMAGE, page_no, it, "%s", msg);
-  }
-  double iw = cairo_image_surface_get_width(img), ih = cairo_image_surface_get_height(img);
-  double sx = 1, sy = 1;
-  switch (it->u.image.fit) {
-  case FOLIO_FIT_FILL: sx = it->w / iw, sy = it->h / ih; break;
-  case FOLIO_FIT_CONTAIN: sx = sy = fmin(it->w / iw, it->h / ih); break;
-  case FOLIO_FIT_COVER: sx = sy = fmax(it->w / iw, it->h / ih); break;
-  case FOLIO_FIT_NONE: break;
-  }
-  double ox = (it->w - iw * sx) / 2, oy = (it->h - ih * sy) / 2;
+  /* decoded to learn the real pixel size (and to fail as the PDF would on a bad asset) */
+  struct folio_image_placement ip;
+  if (!folio_image_place(&d->painter, page_no, it, &ip, diag)) return diag->code;
+  double sx = ip.sx, sy = ip.sy, ox = ip.ox, oy = ip.oy;
   double x, y;
   rotated_origin(it, &x, &y);
   common_attrs(d, it, 2, page_no, pl, x, y, it->w, it->h, it->rotation);
@@ -550,8 +538,8 @@ int folio_render_sla(const struct folio_layout_doc *doc, const struct folio_rend
                      folio_render_write_fn write, void *write_ctx, struct folio_render_diag *diag) {
   struct folio_render_diag local_diag;
   if (!diag) diag = &local_diag; /* the caller may not want the detail */
-  size_t *pages, n;
-  int rc = folio_render_selection(doc, opt, &pages, &n, diag);
+  size_t *pages, n, total, done = 0;
+  int rc = folio_render_selection(doc, opt, &pages, &n, &total, diag);
   if (rc) return rc;
   struct sla_out *o = malloc(sizeof *o);
   struct sla_doc d = {.doc = doc, .o = o, .item_id = 1000};
@@ -565,8 +553,6 @@ int folio_render_sla(const struct folio_layout_doc *doc, const struct folio_rend
     free(o), free(pages);
     return rc;
   }
-  size_t total = 0, done = 0;
-  for (size_t i = 0; i < n; i++) total += doc->pages[pages[i]].n_items + 1;
 
   if (collect_colors(&d, pages, n)) {
     rc = folio_render_fail(diag, FOLIO_RENDER_E_NOMEM, 0, NULL, "out of memory");

@@ -14,6 +14,7 @@
  * over again after unpausing, so we remember how many of its bytes were already
  * consumed (skip) and drop them on redelivery. */
 #include <errno.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,9 @@ struct folio_s3_client {
   struct folio_loop_timer timer;
   struct folio_s3_req *reqs; /* every live request (running or waiting to retry) */
   bool closing;
+  atomic_int refs;
+  pthread_mutex_t mu; /* guards closers */
+  struct folio_s3_closer *closers;
 };
 
 struct folio_s3_req {
@@ -549,6 +553,8 @@ struct folio_s3_client *folio_s3_client_create(const struct folio_s3_config *cfg
   if (atomic_exchange(&curl_inited, 1) == 0) curl_global_init(CURL_GLOBAL_DEFAULT);
   struct folio_s3_client *c = calloc(1, sizeof *c);
   if (!c) goto oom;
+  atomic_init(&c->refs, 1);
+  pthread_mutex_init(&c->mu, NULL);
   c->loop = loop;
   c->cfg = *cfg;
   bool oom = false;
@@ -586,14 +592,10 @@ oom:
   return NULL;
 }
 
-void folio_s3_client_destroy(struct folio_s3_client *c) {
-  if (!c) return;
-  c->closing = true;
-  /* complete hooks may start follow-up requests; closing makes those fail at
-   * once, so this terminates */
-  while (c->reqs) folio_s3_req_cancel(c->reqs, FOLIO_S3_ECANCELED);
-  if (c->multi) curl_multi_cleanup(c->multi); /* unwatches its sockets via on_socket */
-  folio_loop_timer_stop(c->loop, &c->timer);
+void folio_s3_client_ref(struct folio_s3_client *c) { atomic_fetch_add(&c->refs, 1); }
+
+void folio_s3_client_unref(struct folio_s3_client *c) {
+  if (atomic_fetch_sub(&c->refs, 1) != 1) return;
   free(c->s_endpoint);
   free(c->s_public);
   free(c->s_region);
@@ -601,5 +603,51 @@ void folio_s3_client_destroy(struct folio_s3_client *c) {
   free(c->s_access);
   if (c->s_secret) sodium_memzero(c->s_secret, strlen(c->s_secret));
   free(c->s_secret);
+  pthread_mutex_destroy(&c->mu);
   free(c);
+}
+
+void folio_s3_client_add_closer(struct folio_s3_client *c, struct folio_s3_closer *cl) {
+  pthread_mutex_lock(&c->mu);
+  cl->prev = NULL;
+  cl->next = c->closers;
+  if (c->closers) c->closers->prev = cl;
+  c->closers = cl;
+  cl->linked = true;
+  pthread_mutex_unlock(&c->mu);
+}
+
+void folio_s3_client_remove_closer(struct folio_s3_client *c, struct folio_s3_closer *cl) {
+  pthread_mutex_lock(&c->mu);
+  if (cl->linked) {
+    if (cl->prev)
+      cl->prev->next = cl->next;
+    else
+      c->closers = cl->next;
+    if (cl->next) cl->next->prev = cl->prev;
+    cl->prev = cl->next = NULL;
+    cl->linked = false;
+  }
+  pthread_mutex_unlock(&c->mu);
+}
+
+void folio_s3_client_destroy(struct folio_s3_client *c) {
+  if (!c) return;
+  c->closing = true;
+  /* end long-lived operations first (they may hold requests), then whatever
+   * requests remain; complete hooks that start follow-up requests see
+   * `closing` and fail at once, so this terminates */
+  for (;;) {
+    pthread_mutex_lock(&c->mu);
+    struct folio_s3_closer *cl = c->closers;
+    pthread_mutex_unlock(&c->mu);
+    if (!cl) break;
+    folio_s3_client_remove_closer(c, cl);
+    cl->close(cl);
+  }
+  while (c->reqs) folio_s3_req_cancel(c->reqs, FOLIO_S3_ECANCELED);
+  if (c->multi) curl_multi_cleanup(c->multi); /* may unwatch sockets via on_socket */
+  c->multi = NULL;
+  folio_loop_timer_stop(c->loop, &c->timer);
+  folio_s3_client_unref(c);
 }

@@ -53,15 +53,19 @@ static void op_complete(struct folio_s3_req *rq, struct folio_s3_result *res) {
 
 static void op_start(struct folio_loop *loop, void *arg) {
   struct op *o = arg;
-  struct folio_s3_req *rq = folio_s3_req_start(o->c, &o->spec);
+  struct folio_s3_client *c = o->c;
+  struct folio_s3_req *rq = folio_s3_req_start(c, &o->spec);
   /* on failure op_complete already ran and freed o */
   if (rq && o->get) o->get->rq = rq;
+  folio_s3_client_unref(c); /* taken by submit() */
 }
 
 static int submit(struct folio_s3_client *c, struct op *o) {
   o->spec.complete = op_complete;
   o->spec.complete_arg = o;
+  folio_s3_client_ref(c);
   if (folio_loop_post(folio_s3_client_loop(c), op_start, o) != 0) {
+    folio_s3_client_unref(c);
     if (o->get) free(o->get);
     op_free(o);
     return FOLIO_S3_ENOMEM;

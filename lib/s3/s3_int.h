@@ -67,6 +67,24 @@ const char *folio_s3_req_body(const struct folio_s3_req *rq, size_t *len);
 /* Pause bookkeeping for GET (see client.c). */
 void folio_s3_req_resume(struct folio_s3_req *rq);
 
+/* Client lifetime: the creator holds one reference (dropped by
+ * folio_s3_client_destroy); every posted operation and every live upload holds
+ * one, so work that reaches the loop after destroy still finds the client
+ * (closing, its requests fail with ECANCELED at once). Any thread. */
+void folio_s3_client_ref(struct folio_s3_client *c);
+void folio_s3_client_unref(struct folio_s3_client *c);
+
+/* Long-lived operations (uploads) register a closer so that destroy can end
+ * them (their done runs with ECANCELED). add/remove: any thread; remove is
+ * idempotent. close runs on the loop thread inside destroy. */
+struct folio_s3_closer {
+  void (*close)(struct folio_s3_closer *cl);
+  struct folio_s3_closer *prev, *next;
+  bool linked;
+};
+void folio_s3_client_add_closer(struct folio_s3_client *c, struct folio_s3_closer *cl);
+void folio_s3_client_remove_closer(struct folio_s3_client *c, struct folio_s3_closer *cl);
+
 struct folio_loop *folio_s3_client_loop(const struct folio_s3_client *c);
 const struct folio_s3_config *folio_s3_client_config(const struct folio_s3_client *c);
 bool folio_s3_client_closing(const struct folio_s3_client *c);

@@ -39,6 +39,7 @@ struct inflight {
 };
 
 struct folio_s3_upload {
+  struct folio_s3_closer closer; /* first member: destroy ends the upload */
   atomic_int refs;
   struct folio_s3_client *c;
   struct folio_loop *loop;
@@ -90,6 +91,8 @@ static void upload_unref(struct folio_s3_upload *u) {
   free(u->ctype);
   pthread_mutex_destroy(&u->mu);
   pthread_cond_destroy(&u->cv);
+  folio_s3_client_remove_closer(u->c, &u->closer);
+  folio_s3_client_unref(u->c);
   free(u);
 }
 
@@ -108,6 +111,7 @@ static void release_buffer(struct folio_s3_upload *u, struct part *p) {
 static void report(struct folio_s3_upload *u) {
   if (u->reported) return;
   u->reported = true;
+  folio_s3_client_remove_closer(u->c, &u->closer);
   pthread_mutex_lock(&u->mu);
   int status = u->status;
   size_t peak = u->peak_buffered;
@@ -403,6 +407,11 @@ static void pump(struct folio_s3_upload *u) {
   maybe_complete(u);
 }
 
+static void close_upload(struct folio_s3_closer *cl) {
+  struct folio_s3_upload *u = (struct folio_s3_upload *)(void *)cl;
+  fail(u, FOLIO_S3_ECANCELED, 0, "", "the S3 client was destroyed");
+}
+
 /* ---- messages from the producer ---- */
 
 enum msg_kind { MSG_PART, MSG_FINISH, MSG_ABORT };
@@ -540,6 +549,9 @@ int folio_s3_upload_begin(struct folio_s3_client *c, const char *key, const char
     return FOLIO_S3_ENOMEM;
   }
   pthread_cond_init(&u->cv, NULL);
+  u->closer.close = close_upload;
+  folio_s3_client_ref(c);
+  folio_s3_client_add_closer(c, &u->closer);
   *out = u;
   return 0;
 }

@@ -570,6 +570,29 @@ static void test_retries_and_destroy(void) {
   CHECK_EQ_INT(a.calls, 1);
   CHECK_EQ_INT(a.status, FOLIO_S3_ECANCELED);
   CHECK_EQ_INT(b.calls, 1);
+
+  /* destroy while an upload's producer is blocked on full part buffers (the
+   * CreateMultipartUpload keeps retrying against the dead port): done runs
+   * once with ECANCELED, the producer's write returns ECANCELED, and its abort
+   * after the destroy is still safe */
+  rc.part_size = 5 * MiB;
+  rc.parts_in_flight = 2;
+  rc.max_retries = 1000;
+  rc.retry_base_ms = 20;
+  c = new_client(&rc);
+  struct producer p = {.total = 30 * MiB};
+  CHECK_EQ_INT(folio_s3_upload_begin(c, "never", NULL, on_done, &d, &p.u), 0);
+  pthread_t th;
+  CHECK_EQ_INT(pthread_create(&th, NULL, produce, &p), 0);
+  for (int i = 0; i < 5; i++) folio_loop_run_once(loop, 20);
+  folio_s3_client_destroy(c);
+  CHECK_EQ_INT(d.calls, 1);
+  CHECK_EQ_INT(d.status, FOLIO_S3_ECANCELED);
+  pthread_join(th, NULL);
+  CHECK_EQ_INT(p.write_rc, FOLIO_S3_ECANCELED);
+  for (int i = 0; i < 3; i++) folio_loop_run_once(loop, 0); /* the producer's abort */
+  CHECK_EQ_INT(d.calls, 1);
+  reset(&d);
 }
 
 static void test_sync(void) {

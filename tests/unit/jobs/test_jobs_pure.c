@@ -100,7 +100,40 @@ static void test_validate(void) {
   }
 }
 
+static void test_events(void) {
+  const char *id = "017f22e2-79b0-7fff-bfff-ffffffffffff";
+  char ch[FOLIO_JOBS_CHANNEL_MAX], buf[FOLIO_JOBS_EVENT_MAX];
+  folio_jobs_channel(id, ch);
+  CHECK_EQ_STR(ch, "folio:job:017f22e2-79b0-7fff-bfff-ffffffffffff");
+  int n = folio_jobs_event_format(buf, sizeof buf, id, FOLIO_JOB_RUNNING, 40);
+  CHECK_EQ_STR(buf, "{\"job_id\":\"017f22e2-79b0-7fff-bfff-ffffffffffff\",\"state\":\"RUNNING\",\"progress\":40}");
+  char got[FOLIO_UUID_STR_LEN + 1];
+  enum folio_job_state st;
+  int pr;
+  CHECK_EQ_INT(folio_jobs_event_parse(buf, (size_t)n, got, &st, &pr), 0);
+  CHECK_EQ_STR(got, id);
+  CHECK_EQ_INT(st, FOLIO_JOB_RUNNING);
+  CHECK_EQ_INT(pr, 40);
+  CHECK_EQ_INT(folio_jobs_event_format(buf, 20, id, FOLIO_JOB_RUNNING, 40), -1);
+  CHECK_EQ_INT(folio_jobs_event_format(buf, sizeof buf, "x", FOLIO_JOB_RUNNING, 40), -1);
+  CHECK_EQ_INT(folio_jobs_event_format(buf, sizeof buf, id, FOLIO_JOB_UNSPECIFIED, 40), -1);
+  CHECK_EQ_INT(folio_jobs_event_format(buf, sizeof buf, id, FOLIO_JOB_QUEUED, 101), -1);
+  /* every truncation and a few corruptions are refused, never read past len */
+  n = folio_jobs_event_format(buf, sizeof buf, id, FOLIO_JOB_SUCCEEDED, 100);
+  for (int cut = 0; cut < n; cut++) CHECK_EQ_INT(folio_jobs_event_parse(buf, (size_t)cut, got, &st, &pr), -1);
+  static const char *const bad[] = {
+      "{\"job_id\":\"017f22e2-79b0-7fff-bfff-ffffffffffff\",\"state\":\"DONE\",\"progress\":1}",
+      "{\"job_id\":\"017f22e2-79b0-7fff-bfff-ffffffffffff\",\"state\":\"QUEUED\",\"progress\":1000}",
+      "{\"job_id\":\"017f22e2-79b0-7fff-bfff-ffffffffffff\",\"state\":\"QUEUED\",\"progress\":}",
+      "{\"job_id\":\"017f22e2-79b0-7fff-bfff-ffffffffffff\",\"state\":\"QUEUED\",\"progress\":1}x",
+      "{\"job_id\":\"not-a-uuid-000000000000000000000000\",\"state\":\"QUEUED\",\"progress\":1}",
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    CHECK_MSG(folio_jobs_event_parse(bad[i], strlen(bad[i]), got, &st, &pr) == -1, "%s", bad[i]);
+}
+
 int main(void) {
+  test_events();
   test_uuid();
   test_states();
   test_apikey_parse();

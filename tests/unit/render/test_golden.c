@@ -16,26 +16,13 @@
 #include "check.h"
 #include "folio/layout.h"
 #include "folio/render.h"
+#include "testbuf.h"
 
-struct page_png {
-  unsigned char *p;
-  size_t len, cap;
-};
 struct pages {
-  struct page_png png[16];
+  struct buf png[16];
   size_t cur;
 };
 
-static int buf_write(void *ctx, const unsigned char *d, size_t n) {
-  struct page_png *b = ctx;
-  if (b->len + n > b->cap) {
-    b->cap = (b->len + n) * 2;
-    b->p = realloc(b->p, b->cap);
-  }
-  memcpy(b->p + b->len, d, n);
-  b->len += n;
-  return 0;
-}
 static int begin(void *ctx, size_t page, folio_render_write_fn *w, void **wctx) {
   struct pages *s = ctx;
   CHECK(page < 16);
@@ -44,17 +31,6 @@ static int begin(void *ctx, size_t page, folio_render_write_fn *w, void **wctx) 
   return 0;
 }
 
-struct rd {
-  const unsigned char *p;
-  size_t left;
-};
-static cairo_status_t rd_read(void *c, unsigned char *d, unsigned n) {
-  struct rd *r = c;
-  if (n > r->left) return CAIRO_STATUS_READ_ERROR;
-  memcpy(d, r->p, n);
-  r->p += n, r->left -= n;
-  return CAIRO_STATUS_SUCCESS;
-}
 
 static char *slurp(const char *path, size_t *len) {
   FILE *f = fopen(path, "rb");
@@ -69,9 +45,8 @@ static char *slurp(const char *path, size_t *len) {
   return b;
 }
 
-static void compare(const char *golden, const struct page_png *png) {
-  struct rd r = {png->p, png->len};
-  cairo_surface_t *ours = cairo_image_surface_create_from_png_stream(rd_read, &r);
+static void compare(const char *golden, const struct buf *png) {
+  cairo_surface_t *ours = png_from_memory(png->p, png->len);
   CHECK_EQ_INT(cairo_surface_status(ours), CAIRO_STATUS_SUCCESS);
   cairo_surface_t *want = cairo_image_surface_create_from_png(golden);
   CHECK_MSG(cairo_surface_status(want) == CAIRO_STATUS_SUCCESS, "%s: %s (FOLIO_GOLDEN_UPDATE=1 makes it)", golden,

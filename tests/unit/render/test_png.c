@@ -8,37 +8,8 @@
 
 #include "check.h"
 #include "folio/render.h"
+#include "testbuf.h"
 
-struct buf {
-  unsigned char *p;
-  size_t len, cap, calls;
-  size_t fail_after; /* 0 = never */
-};
-
-static int buf_write(void *ctx, const unsigned char *d, size_t n) {
-  struct buf *b = ctx;
-  b->calls++;
-  if (b->fail_after && b->calls >= b->fail_after) return 1;
-  if (b->len + n > b->cap) {
-    b->cap = (b->len + n) * 2;
-    b->p = realloc(b->p, b->cap);
-  }
-  memcpy(b->p + b->len, d, n);
-  b->len += n;
-  return 0;
-}
-
-struct rd {
-  const unsigned char *p;
-  size_t left;
-};
-static cairo_status_t rd_read(void *c, unsigned char *d, unsigned n) {
-  struct rd *r = c;
-  if (n > r->left) return CAIRO_STATUS_READ_ERROR;
-  memcpy(d, r->p, n);
-  r->p += n, r->left -= n;
-  return CAIRO_STATUS_SUCCESS;
-}
 
 static void roundtrip(unsigned w, unsigned h, unsigned seed) {
   size_t stride = (size_t)w * 4 + 8; /* a stride wider than the row */
@@ -55,8 +26,7 @@ static void roundtrip(unsigned w, unsigned h, unsigned seed) {
   CHECK_EQ_INT(folio_render_png_encode((const unsigned char *)px, w, h, stride, 150, buf_write, &b), 0);
   CHECK(b.len > 8 && memcmp(b.p, "\x89PNG\r\n\x1a\n", 8) == 0);
   CHECK(memmem(b.p, b.len, "pHYs", 4) != NULL);
-  struct rd r = {b.p, b.len};
-  cairo_surface_t *img = cairo_image_surface_create_from_png_stream(rd_read, &r);
+  cairo_surface_t *img = png_from_memory(b.p, b.len);
   CHECK_MSG(cairo_surface_status(img) == CAIRO_STATUS_SUCCESS, "decode %ux%u: %s", w, h,
             cairo_status_to_string(cairo_surface_status(img)));
   CHECK_EQ_INT(cairo_image_surface_get_width(img), w);
@@ -75,8 +45,7 @@ static void roundtrip(unsigned w, unsigned h, unsigned seed) {
 
   /* a corrupted CRC is caught by the decoder: proves the CRCs are checked */
   b.p[8 + 8 + 13] ^= 0x55; /* first byte of IHDR's CRC */
-  r = (struct rd){b.p, b.len};
-  img = cairo_image_surface_create_from_png_stream(rd_read, &r);
+  img = png_from_memory(b.p, b.len);
   CHECK(cairo_surface_status(img) != CAIRO_STATUS_SUCCESS);
   cairo_surface_destroy(img);
   free(b.p);

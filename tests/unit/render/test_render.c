@@ -3,6 +3,7 @@
  * item's JSON Pointer), page lists, parallel PNG delivered in order and
  * identical to a single-threaded run, cancellation and write aborts. */
 #include <cairo.h>
+#include <libdeflate.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,23 +12,8 @@
 #include "folio/render.h"
 #include "model.h"
 #include "render_int.h"
+#include "testbuf.h"
 
-struct buf {
-  unsigned char *p;
-  size_t len, cap;
-  int fail; /* nonzero: every write fails */
-};
-static int buf_write(void *ctx, const unsigned char *d, size_t n) {
-  struct buf *b = ctx;
-  if (b->fail) return 1;
-  if (b->len + n > b->cap) {
-    b->cap = (b->len + n) * 2;
-    b->p = realloc(b->p, b->cap);
-  }
-  memcpy(b->p + b->len, d, n);
-  b->len += n;
-  return 0;
-}
 
 /* ---- a 5-page document ---- */
 static struct folio_run runs_p0[4];
@@ -193,17 +179,6 @@ static int pg_end(void *ctx, size_t page) {
   return 0;
 }
 
-struct rd {
-  const unsigned char *p;
-  size_t left;
-};
-static cairo_status_t rd_read(void *c, unsigned char *d, unsigned n) {
-  struct rd *r = c;
-  if (n > r->left) return CAIRO_STATUS_READ_ERROR;
-  memcpy(d, r->p, n);
-  r->p += n, r->left -= n;
-  return CAIRO_STATUS_SUCCESS;
-}
 
 static void test_png(void) {
   struct pngs one = {0}, many = {0};
@@ -216,8 +191,7 @@ static void test_png(void) {
     CHECK_EQ_INT(many.order[i], i);
     CHECK_MSG(one.page[i].len == many.page[i].len && memcmp(one.page[i].p, many.page[i].p, one.page[i].len) == 0,
               "page %zu differs between 1 and 3 threads", i);
-    struct rd r = {many.page[i].p, many.page[i].len};
-    cairo_surface_t *img = cairo_image_surface_create_from_png_stream(rd_read, &r);
+    cairo_surface_t *img = png_from_memory(many.page[i].p, many.page[i].len);
     CHECK_EQ_INT(cairo_surface_status(img), CAIRO_STATUS_SUCCESS);
     if (i == 0) { /* A4 at 36 dpi */
       CHECK_EQ_INT(cairo_image_surface_get_width(img), 298);
@@ -270,8 +244,95 @@ static void test_bad_image(void) {
   free(b.p);
 }
 
+/* Decodes the first ImageData="..." of an SLA: base64 of a 4-byte big-endian
+ * length and a zlib stream (Qt's qCompress); returns the bytes (caller frees). */
+static unsigned char *inline_image(const char *sla, size_t *len) {
+  const char *p = strstr(sla, "ImageData=\"");
+  CHECK(p != NULL);
+  p += 11;
+  const char *end = strchr(p, '"');
+  size_t n = (size_t)(end - p), k = 0;
+  unsigned char *raw = malloc(n);
+  unsigned v = 0;
+  int bits = 0;
+  for (size_t i = 0; i < n && p[i] != '='; i++) {
+    const char *al = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const char *c = strchr(al, p[i]);
+    CHECK(c != NULL);
+    v = (v << 6) | (unsigned)(c - al);
+    bits += 6;
+    if (bits >= 8) raw[k++] = (unsigned char)(v >> (bits -= 8));
+  }
+  CHECK(k > 4);
+  size_t want = (size_t)raw[0] << 24 | (size_t)raw[1] << 16 | (size_t)raw[2] << 8 | raw[3];
+  unsigned char *out = malloc(want);
+  struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
+  size_t got = 0;
+  CHECK_EQ_INT(libdeflate_zlib_decompress(d, raw + 4, k - 4, out, want, &got), LIBDEFLATE_SUCCESS);
+  libdeflate_free_decompressor(d);
+  free(raw);
+  CHECK_EQ_INT(got, want);
+  *len = got;
+  return out;
+}
+
+static void test_sla(void) {
+  struct buf a = {0};
+  struct folio_render_diag diag = {0};
+  CHECK_MSG(folio_render_sla(&doc, NULL, buf_write, &a, &diag) == 0, "%s", diag.message);
+  buf_write(&a, (const unsigned char *)"", 1);
+  const char *sla = (const char *)a.p;
+  CHECK(strncmp(sla, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<SCRIBUSUTF8NEW Version=\"1.5.8\">", 70) == 0);
+  CHECK(strstr(sla, "ANZPAGES=\"5\"") != NULL);
+  /* CMYK colours stay CMYK; Black and White are always defined */
+  CHECK(strstr(sla, "<COLOR NAME=\"orange\" SPACE=\"CMYK\" C=\"0\" M=\"60\" Y=\"90\" K=\"0\"/>") != NULL);
+  CHECK(strstr(sla, "<COLOR NAME=\"Black\"") != NULL && strstr(sla, "<COLOR NAME=\"White\"") != NULL);
+  CHECK(strstr(sla, "SICHTBAR=\"1\" DRUCKEN=\"1\"") != NULL);
+  /* pages stacked on the canvas: page 2 starts below page 1 plus the gap */
+  CHECK(strstr(sla, "<PAGE PAGEXPOS=\"100\" PAGEYPOS=\"901.89\"") != NULL);
+  /* the fallback font pango chose for CJK is named in the run */
+  CHECK(strstr(sla, "FONT=\"Noto Sans CJK") != NULL);
+  CHECK(strstr(sla, "FONT=\"DejaVu Sans Bold\" FONTSIZE=\"18\"") != NULL);
+  CHECK(strstr(sla, "<para ALIGN=\"3\"") != NULL); /* justified heading paragraph */
+  /* shapes: rounded rectangle rotated 10 degrees, ellipse at 50 %, line */
+  CHECK(strstr(sla, "FRTYPE=\"2\" RADRECT=\"12\"") != NULL);
+  CHECK(strstr(sla, "ROT=\"10\"") != NULL);
+  CHECK(strstr(sla, "TransValue=\"0.5\"") != NULL);
+  CHECK(strstr(sla, "PTYPE=\"5\"") != NULL);
+  /* the picture travels inside the file and unpacks to the asset's bytes */
+  CHECK(strstr(sla, "isInlineImage=\"1\" inlineImageExt=\"png\"") != NULL);
+  size_t n;
+  unsigned char *img = inline_image(sla, &n);
+  CHECK(n == assets[0].size && memcmp(img, assets[0].data, n) == 0);
+  free(img);
+  /* shrink: the SLA carries the shrunk size, not 14 */
+  CHECK(strstr(sla, "FONTSIZE=\"14\"") != NULL); /* the clipped copy keeps 14 */
+  CHECK(strstr(sla, "</DOCUMENT>\n</SCRIBUSUTF8NEW>\n") != NULL);
+  /* identical input, identical bytes */
+  struct buf b = {0};
+  CHECK_EQ_INT(folio_render_sla(&doc, NULL, buf_write, &b, &diag), 0);
+  CHECK(a.len - 1 == b.len && memcmp(a.p, b.p, b.len) == 0);
+  free(a.p), free(b.p);
+
+  /* page selection, write abort, cancel */
+  size_t sel[1] = {2};
+  struct folio_render_options o = {.pages = sel, .n_pages = 1};
+  struct buf c = {0};
+  CHECK_EQ_INT(folio_render_sla(&doc, &o, buf_write, &c, &diag), 0);
+  CHECK(memmem(c.p, c.len, "ANZPAGES=\"1\"", 12) != NULL);
+  free(c.p);
+  struct buf f = {.fail = 1};
+  CHECK_EQ_INT(folio_render_sla(&doc, NULL, buf_write, &f, &diag), FOLIO_RENDER_E_WRITE);
+  size_t left = 2;
+  struct folio_render_options oc = {.progress = stop_after, .progress_ctx = &left};
+  struct buf g = {0};
+  CHECK_EQ_INT(folio_render_sla(&doc, &oc, buf_write, &g, &diag), FOLIO_RENDER_E_CANCELLED);
+  free(g.p);
+}
+
 int main(void) {
   build_doc();
+  test_sla();
   test_pages_parse();
   test_pdf();
   test_cancel();

@@ -20,4 +20,14 @@ static inline int folio_backoff_ms(int attempt, int initial_ms, int cap_ms, uint
   return j < 1 ? 1 : (int)j;
 }
 
+/* A small xorshift32 step for the jitter: *state must start non-zero (e.g.
+ * the monotonic clock | 1). Not for anything secret. */
+static inline uint32_t folio_backoff_rand(uint32_t *state) {
+  uint32_t x = *state;
+  x ^= x << 13;
+  x ^= x >> 17;
+  x ^= x << 5;
+  return *state = x;
+}
+
 #endif

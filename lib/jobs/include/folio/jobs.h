@@ -284,6 +284,33 @@ int folio_jobs_reap_stale(struct folio_pg_conn *c, int lease_ms, int limit,
                           struct folio_arena *arena, char ***ids, size_t *n,
                           struct folio_pg_diag *diag);
 
+/* ---- Redis names and messages ------------------------------------------------ */
+
+/* The dispatch stream and its consumer group. The {jobs} hash tag keeps every
+ * folio stream key in one Redis Cluster slot. */
+#define FOLIO_JOBS_STREAM "folio:{jobs}:dispatch"
+#define FOLIO_JOBS_GROUP "folio-workers"
+/* Approximate cap on the stream's length (XADD MAXLEN ~). Dispatch is a hint,
+ * so trimming old entries loses nothing the reconciler cannot redo. */
+#define FOLIO_JOBS_STREAM_MAXLEN 1000000L
+
+/* The Pub/Sub channel of one job's events: "folio:job:<id>", into
+ * out[FOLIO_JOBS_CHANNEL_MAX]. */
+#define FOLIO_JOBS_CHANNEL_MAX 64
+void folio_jobs_channel(const char *job_id, char out[FOLIO_JOBS_CHANNEL_MAX]);
+
+/* The event message: {"job_id":"…","state":"RUNNING","progress":40}. A
+ * message is a hint: a watcher re-reads the job (one GetStatus query) on each
+ * one, so a lost or reordered message costs nothing but latency. Returns the
+ * length written to buf (cap >= FOLIO_JOBS_EVENT_MAX), or -1 if it does not fit. */
+#define FOLIO_JOBS_EVENT_MAX 160
+int folio_jobs_event_format(char *buf, size_t cap, const char *job_id, enum folio_job_state state,
+                            int progress_percent);
+/* Parses a message made by folio_jobs_event_format (strictly that shape).
+ * Pure; 0 or -1. */
+int folio_jobs_event_parse(const char *msg, size_t len, char job_id[FOLIO_UUID_STR_LEN + 1],
+                           enum folio_job_state *state, int *progress_percent);
+
 /* ---- API keys -------------------------------------------------------------- */
 
 /* "folio_" + 32 hex digits (the key id) + "_" + 43 base64url characters. */

@@ -105,9 +105,15 @@ struct folio_s3_client *folio_s3_client_create(const struct folio_s3_config *cfg
                                                struct folio_loop *loop, char *err,
                                                size_t errcap);
 /* Cancels every pending operation (each done callback runs with
- * FOLIO_S3_ECANCELED, inside this call), then frees the client. Loop thread
- * only. NULL allowed. Handles (folio_s3_get, folio_s3_upload) held by the
- * caller stay valid until released. */
+ * FOLIO_S3_ECANCELED, inside this call) and releases the client. Loop thread
+ * only. NULL allowed. Operations submitted from other threads that reach the
+ * loop after this call complete with FOLIO_S3_ECANCELED (the client's memory
+ * lives until the last of them is done). An upload's producer sees
+ * FOLIO_S3_ECANCELED from its next write and must still call finish or abort;
+ * a multipart upload that already existed on S3 is not aborted (the client
+ * can send nothing any more): keep an "abort incomplete multipart uploads"
+ * lifecycle rule on the bucket. The loop must outlive the client and every
+ * handle (folio_s3_get, folio_s3_upload). */
 void folio_s3_client_destroy(struct folio_s3_client *c);
 
 struct folio_s3_result {
