@@ -276,6 +276,9 @@ static int build_attempt(struct folio_s3_req *rq) {
   if (l) rq->hdrs = l;
   /* no "Expect: 100-continue" round trip before the body */
   if (l && (l = curl_slist_append(rq->hdrs, "Expect:"))) rq->hdrs = l;
+  /* curl labels POST bodies application/x-www-form-urlencoded by default; S3
+   * would store that as the type of a multipart object */
+  if (l && !s->content_type && (l = curl_slist_append(rq->hdrs, "Content-Type:"))) rq->hdrs = l;
   folio_s3_sigv4_result_free(&sig);
   if (!l || !folio_s3_str_ok(&url)) goto out;
 

@@ -293,6 +293,22 @@ static void test_multipart(const struct folio_s3_config *base) {
   reset(&g);
   CHECK_EQ_INT(count_multipart_uploads(c), 0);
 
+  /* without a content type, S3's default applies (curl's form type for POST
+   * bodies must not leak into CreateMultipartUpload) */
+  struct producer up = {.total = 6 * MiB};
+  reset(&d);
+  CHECK_EQ_INT(folio_s3_upload_begin(c, "big/untyped", NULL, on_done, &d, &up.u), 0);
+  CHECK_EQ_INT(pthread_create(&th, NULL, produce, &up), 0);
+  wait_done(&d);
+  pthread_join(th, NULL);
+  CHECK_EQ_INT(d.status, 0);
+  CHECK_EQ_INT(d.parts, 2);
+  reset(&h);
+  CHECK_EQ_INT(folio_s3_head(c, "big/untyped", on_done, &h), 0);
+  wait_done(&h);
+  CHECK_EQ_INT(h.clen, 6 * MiB);
+  CHECK_MSG(!strstr(h.ctype, "form-urlencoded"), "content type %s", h.ctype);
+
   /* a small body through the upload API is a single PUT */
   struct folio_s3_upload *u;
   reset(&d);
