@@ -5,8 +5,9 @@
 # cgrpc/) for each proto, and compiles them into the static library <target>.
 # PROTOS are paths relative to one of IMPORT_DIRS (as they are imported).
 # Well-known types a proto imports (import "google/protobuf/<x>.proto") are
-# generated into the same library from the system's copies, because
-# protobuf-c ships no compiled code for them. Link <target> to get the
+# generated from the system's copies into one library per type,
+# cgrpc_wkt_<x>, shared by every target (protobuf-c ships no compiled code
+# for them). Link <target> to get the
 # include path (the generated root) and the cgrpc runtime.
 # Generated code lives only in the build tree; never commit it.
 find_program(CGRPC_PROTOC protoc REQUIRED)
@@ -60,23 +61,36 @@ function(cgrpc_generate target)
   if(wkts)
     list(REMOVE_DUPLICATES wkts)
   endif()
+  # One library per well-known type for the whole build (cgrpc_wkt_<name>),
+  # so two generated libraries that both import it never carry two copies.
+  set(wkt_targets)
   foreach(w ${wkts})
-    string(REGEX REPLACE "\\.proto$" "" base ${w})
-    set(outs ${out}/${base}.pb-c.c ${out}/${base}.pb-c.h)
-    add_custom_command(OUTPUT ${outs}
-      COMMAND ${CMAKE_COMMAND} -E make_directory ${out}
-      COMMAND ${CGRPC_PROTOC} --plugin=protoc-gen-c=${CGRPC_PROTOC_GEN_C} --c_out=${out}
-              -I${CGRPC_PROTOBUF_INCLUDE} ${w}
-      WORKING_DIRECTORY ${CGRPC_PROTOBUF_INCLUDE}
-      DEPENDS ${CGRPC_PROTOBUF_INCLUDE}/${w}
-      COMMENT "cgrpc: generating protobuf-c messages for the well-known type ${w}"
-      VERBATIM)
-    list(APPEND srcs ${outs})
+    string(REGEX REPLACE "^google/protobuf/([a-z_]+)\\.proto$" "\\1" wname ${w})
+    set(wt cgrpc_wkt_${wname})
+    if(NOT TARGET ${wt})
+      set(wout ${CMAKE_BINARY_DIR}/cgrpc_wkt_gen)
+      set(outs ${wout}/google/protobuf/${wname}.pb-c.c ${wout}/google/protobuf/${wname}.pb-c.h)
+      add_custom_command(OUTPUT ${outs}
+        COMMAND ${CMAKE_COMMAND} -E make_directory ${wout}
+        COMMAND ${CGRPC_PROTOC} --plugin=protoc-gen-c=${CGRPC_PROTOC_GEN_C} --c_out=${wout}
+                -I${CGRPC_PROTOBUF_INCLUDE} ${w}
+        WORKING_DIRECTORY ${CGRPC_PROTOBUF_INCLUDE}
+        DEPENDS ${CGRPC_PROTOBUF_INCLUDE}/${w}
+        COMMENT "cgrpc: generating protobuf-c messages for the well-known type ${w}"
+        VERBATIM)
+      add_library(${wt} STATIC ${outs})
+      target_include_directories(${wt} SYSTEM PUBLIC ${wout})
+      target_link_libraries(${wt} PUBLIC PkgConfig::PROTOBUF_C)
+      if(COMMAND folio_target_generated_warnings)
+        folio_target_generated_warnings(${wt})
+      endif()
+    endif()
+    list(APPEND wkt_targets ${wt})
   endforeach()
   add_library(${target} STATIC ${srcs})
   # SYSTEM: protobuf-c's headers are not written to our warning set.
   target_include_directories(${target} SYSTEM PUBLIC ${out})
-  target_link_libraries(${target} PUBLIC cgrpc)
+  target_link_libraries(${target} PUBLIC cgrpc ${wkt_targets})
   if(COMMAND folio_target_generated_warnings)
     folio_target_generated_warnings(${target})
   endif()

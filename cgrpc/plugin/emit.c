@@ -167,14 +167,8 @@ void emit_method_source(const struct service_model *s, const struct method_model
                "\nint %s__close_and_recv(struct cgrpc_client_call *call, %s **response,\n"
                "    struct cgrpc_status *status) {\n"
                "  ProtobufCMessage *m = NULL;\n"
-               "  *response = NULL;\n"
-               "  cgrpc_client_call_writes_done(call);\n"
-               "  int got = cgrpc_client_call_read(call, &m);\n"
-               "  int rc = cgrpc_client_call_finish(call, status);\n"
-               "  if (rc == 0 && got == 1) {\n"
-               "    *response = (%s *)m;\n    return 0;\n  }\n"
-               "  if (m) protobuf_c_message_free_unpacked(m, NULL);\n"
-               "  return CGRPC_ESTATUS;\n}\n",
+               "  int rc = cgrpc_client_call_close_and_recv(call, &m, status);\n"
+               "  *response = (%s *)m;\n  return rc;\n}\n",
                m->prefix, m->out_type, m->out_type);
   }
 }

@@ -205,11 +205,20 @@ static void initial_md_op(const struct cgrpc_call_options *o, grpc_metadata *md,
   if (o && o->wait_for_ready) op->flags = GRPC_INITIAL_METADATA_WAIT_FOR_READY;
 }
 
+/* Creates the call and, in *md, room for opts' metadata (freed by the caller
+ * once the SEND_INITIAL_METADATA batch completed). NULL when out of memory. */
 static struct cgrpc_client_call *call_new(struct cgrpc_channel *ch,
                                           const struct cgrpc_method_desc *method,
-                                          const struct cgrpc_call_options *opts) {
-  struct cgrpc_client_call *cc = calloc(1, sizeof *cc);
-  if (!cc) return NULL;
+                                          const struct cgrpc_call_options *opts,
+                                          grpc_metadata **md) {
+  size_t n = opts ? opts->metadata_count : 0;
+  *md = n ? calloc(n, sizeof **md) : NULL;
+  struct cgrpc_client_call *cc = n && !*md ? NULL : calloc(1, sizeof *cc);
+  if (!cc) {
+    free(*md);
+    *md = NULL;
+    return NULL;
+  }
   cc->method = method;
   cc->alloc = opts ? opts->allocator : NULL;
   pthread_mutex_init(&cc->mu, NULL);
@@ -243,14 +252,9 @@ struct cgrpc_client_call *cgrpc_client_call_start(struct cgrpc_channel *ch,
                                                   const struct cgrpc_method_desc *method,
                                                   const struct cgrpc_call_options *opts) {
   if (!ch || !method) return NULL;
-  size_t n = opts ? opts->metadata_count : 0;
-  grpc_metadata *md = n ? calloc(n, sizeof *md) : NULL;
-  if (n && !md) return NULL;
-  struct cgrpc_client_call *cc = call_new(ch, method, opts);
-  if (!cc) {
-    free(md);
-    return NULL;
-  }
+  grpc_metadata *md;
+  struct cgrpc_client_call *cc = call_new(ch, method, opts, &md);
+  if (!cc) return NULL;
   grpc_op op;
   initial_md_op(opts, md, &op);
   start_ops(cc, &op, 1, TAG_START);
@@ -321,6 +325,22 @@ int cgrpc_client_call_finish(struct cgrpc_client_call *cc, struct cgrpc_status *
   return cc->status == GRPC_STATUS_OK ? 0 : CGRPC_ESTATUS;
 }
 
+int cgrpc_client_call_close_and_recv(struct cgrpc_client_call *cc, ProtobufCMessage **response,
+                                     struct cgrpc_status *status) {
+  if (!cc || !response) return CGRPC_EINVAL;
+  *response = NULL;
+  cgrpc_client_call_writes_done(cc);
+  ProtobufCMessage *m = NULL;
+  int got = cgrpc_client_call_read(cc, &m);
+  int rc = cgrpc_client_call_finish(cc, status);
+  if (rc == 0 && got == 1) {
+    *response = m;
+    return 0;
+  }
+  if (m) protobuf_c_message_free_unpacked(m, cc->alloc);
+  return CGRPC_ESTATUS;
+}
+
 void cgrpc_client_call_cancel(struct cgrpc_client_call *cc) {
   if (cc) grpc_call_cancel(cc->call, NULL);
 }
@@ -351,14 +371,9 @@ int cgrpc_client_unary(struct cgrpc_channel *ch, const struct cgrpc_method_desc 
                        ProtobufCMessage **response, struct cgrpc_status *status) {
   if (response) *response = NULL;
   if (!ch || !method || !request || !response) return CGRPC_EINVAL;
-  size_t n = opts ? opts->metadata_count : 0;
-  grpc_metadata *md = n ? calloc(n, sizeof *md) : NULL;
-  if (n && !md) return CGRPC_ENOMEM;
-  struct cgrpc_client_call *cc = call_new(ch, method, opts);
-  if (!cc) {
-    free(md);
-    return CGRPC_ENOMEM;
-  }
+  grpc_metadata *md;
+  struct cgrpc_client_call *cc = call_new(ch, method, opts, &md);
+  if (!cc) return CGRPC_ENOMEM;
   /* Everything in one batch: one round trip through the completion queue. */
   size_t size;
   grpc_byte_buffer *bb = cgrpc_pack(request, &size);

@@ -290,6 +290,7 @@ int cgrpc_call_reply(struct cgrpc_call *call, const ProtobufCMessage *msg) {
 
 static void on_write_done(struct tag *t, bool ok) {
   struct cgrpc_call *c = CONTAINER(t, struct cgrpc_call, write_tag);
+  if (!ok) atomic_store(&c->cancelled, true); /* a failed op means a dead call */
   pthread_mutex_lock(&c->mu);
   c->write_busy = false;
   grpc_byte_buffer *bb = c->write_bb;
@@ -408,6 +409,7 @@ static void deliver_stream_msg(struct cgrpc_call *c, bool ok, grpc_byte_buffer *
 
 static void on_recv_done(struct tag *t, bool ok) {
   struct cgrpc_call *c = CONTAINER(t, struct cgrpc_call, recv_tag);
+  if (!ok) atomic_store(&c->cancelled, true); /* a failed op means a dead call */
   grpc_byte_buffer *bb = c->recv_bb;
   c->recv_bb = NULL;
   if (c->recv_phase == RECV_REQUEST)
@@ -706,10 +708,19 @@ static void on_shutdown_notified(struct tag *t, bool ok) {
   pthread_mutex_unlock(&s->mu);
 }
 
+/* The key is secret: overwrite cgrpc's copy before freeing it. */
+static void drop_key(struct cgrpc_server_config *c) {
+  if (!c->tls_key_pem) return;
+  char *k = (char *)(uintptr_t)c->tls_key_pem;
+  explicit_bzero(k, strlen(k));
+  free(k);
+  c->tls_key_pem = NULL;
+}
+
 static void free_config(struct cgrpc_server_config *c) {
   cgrpc_free_const(c->listen);
   cgrpc_free_const(c->tls_cert_pem);
-  cgrpc_free_const(c->tls_key_pem);
+  drop_key(c);
   cgrpc_free_const(c->tls_client_ca_pem);
 }
 
@@ -798,6 +809,7 @@ int cgrpc_server_start(struct cgrpc_server *s, char *errbuf, size_t errcap) {
   }
   s->port = grpc_server_add_http2_port(s->server, s->cfg.listen, creds);
   grpc_server_credentials_release(creds);
+  drop_key(&s->cfg); /* gRPC holds what it needs */
   if (s->port == 0) {
     cgrpc_set_err(errbuf, errcap, "cannot listen on %s (address in use, not local, or malformed)",
                   s->cfg.listen);

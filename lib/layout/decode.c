@@ -124,7 +124,7 @@ __attribute__((format(printf, 3, 4))) static void err(struct dec *d, const char 
   va_start(ap, fmt);
   folio_errs_addv(&d->errs, d->path, d->plen, extra, fmt, ap);
   va_end(ap);
-  if (d->errs.full || d->errs.oom) d->stop = true;
+  if (d->errs.dropped || d->errs.oom) d->stop = true;
   if (d->errs.oom) d->oom = true;
 }
 
@@ -815,10 +815,16 @@ enum ifield {
   I_STYLE, I_TEXT, I_RUNS, I_OVERFLOW, I_ASSET, I_FIT, I_FILL, I_STROKE, I_STROKE_WIDTH,
   I_RADIUS, I_COUNT
 };
-static const char *const IFIELD_NAMES[I_COUNT] = {
-    "type",  "name", "rotation", "opacity",  "x",     "y",   "w",    "h",
-    "x1",    "y1",   "x2",       "y2",       "style", "text", "runs", "overflow",
-    "asset", "fit",  "fill",     "stroke",   "stroke_width", "radius"};
+#define FIELD(s) {s, sizeof(s) - 1}
+static const struct {
+  const char *name;
+  size_t len;
+} IFIELDS[I_COUNT] = {
+    FIELD("type"),  FIELD("name"),   FIELD("rotation"), FIELD("opacity"),      FIELD("x"),
+    FIELD("y"),     FIELD("w"),      FIELD("h"),        FIELD("x1"),           FIELD("y1"),
+    FIELD("x2"),    FIELD("y2"),     FIELD("style"),    FIELD("text"),         FIELD("runs"),
+    FIELD("overflow"), FIELD("asset"), FIELD("fit"),    FIELD("fill"),         FIELD("stroke"),
+    FIELD("stroke_width"), FIELD("radius")};
 
 #define B(f) (1u << (f))
 #define COMMON (B(I_TYPE) | B(I_NAME) | B(I_ROTATION) | B(I_OPACITY))
@@ -862,7 +868,9 @@ static void runs_array(struct dec *d, struct pitem *pi) {
   while (arr_next(d, &i)) {
     struct folio_run *r = vec_push(d, &d->runs, sizeof *r);
     struct folio_pstyle *ps = r ? vec_push(d, &d->run_styles, sizeof *ps) : NULL;
-    if (!ps || !obj_open(d)) continue;
+    if (!ps) return;
+    r->text = "";
+    if (!obj_open(d)) continue;
     bool first = true, has_text = false;
     struct folio_lx_str k;
     while (obj_next(d, &first, &k)) {
@@ -880,21 +888,24 @@ static void runs_array(struct dec *d, struct pitem *pi) {
     }
     if (d->stop) return;
     if (!has_text) err(d, "text", "required field is missing");
-    if (!r->text) r->text = "";
+    if (!r->text) r->text = ""; /* an invalid value: keep the model walkable */
   }
   if (d->stop) return;
   if (i == 0) err(d, NULL, "must have at least 1 run");
   pi->has_runs = i > 0;
 }
 
+/* The member's field id, or -1: compares length and first byte before bytes. */
+static int ifield_find(const struct folio_lx_str *k) {
+  for (int i = 0; i < I_COUNT; i++)
+    if (k->len == IFIELDS[i].len && k->s[0] == IFIELDS[i].name[0] &&
+        memcmp(k->s, IFIELDS[i].name, k->len) == 0)
+      return i;
+  return -1;
+}
+
 static void item_member(struct dec *d, struct pitem *pi, const struct folio_lx_str *k) {
-  int f = -1;
-  for (int i = 0; i < I_COUNT; i++) {
-    if (key_is(k, IFIELD_NAMES[i])) {
-      f = i;
-      break;
-    }
-  }
+  int f = k->len ? ifield_find(k) : -1;
   if (f < 0) {
     if (!style_field(d, k, &pi->ps, PS_ALL)) unknown(d);
     return;
@@ -947,14 +958,14 @@ static void item_finish(struct dec *d, struct pitem *pi, size_t index) {
   const char *tname = ITEM_TYPES[pi->type - 1];
   uint32_t bad = pi->seen & ~ALLOWED[pi->type];
   for (int f = 0; f < I_COUNT; f++)
-    if (bad & B(f)) err(d, IFIELD_NAMES[f], "unknown field for an item of type \"%s\"", tname);
+    if (bad & B(f)) err(d, IFIELDS[f].name, "unknown field for an item of type \"%s\"", tname);
   if (pi->type != FOLIO_ITEM_TEXT)
     for (int b = 0; b < 8; b++)
       if (pi->ps.mask & (1u << b))
         err(d, STYLE_FIELD_NAMES[b], "unknown field for an item of type \"%s\"", tname);
   uint32_t missing = REQUIRED[pi->type] & ~pi->seen;
   for (int f = 0; f < I_COUNT; f++)
-    if (missing & B(f)) err(d, IFIELD_NAMES[f], "required field is missing");
+    if (missing & B(f)) err(d, IFIELDS[f].name, "required field is missing");
   if (pi->type == FOLIO_ITEM_TEXT) {
     bool t = pi->seen & B(I_TEXT), r = pi->seen & B(I_RUNS);
     if (t && r) err(d, NULL, "must have \"text\" or \"runs\", not both");
@@ -1146,6 +1157,7 @@ int folio_layout_decode(const char *json, size_t len, const struct folio_layout_
     lim = &deflim;
   }
   *out = NULL;
+  if (!json) json = ""; /* no arithmetic on a null pointer, even + 0 */
   struct folio_layout_diag scratch_diag = {0};
   if (!diag) diag = &scratch_diag;
   struct dec *d = calloc(1, sizeof *d);
@@ -1160,8 +1172,11 @@ int folio_layout_decode(const char *json, size_t len, const struct folio_layout_
     rc = -1;
     goto done;
   }
-  /* Chunks of 1/64 of the document (at least 64 KiB) keep chunk overhead low. */
-  size_t chunk = len / 64 > 65536 ? len / 64 : 65536;
+  /* One chunk usually holds the whole model (about 1.5x the JSON for text-heavy
+   * documents). A single large block also lets glibc's dynamic mmap threshold
+   * keep it on the heap in a long-running process, so repeated decodes reuse
+   * warm pages instead of faulting fresh ones in. */
+  size_t chunk = len < 32768 ? 65536 : len * 2;
   d->arena = folio_arena_create(chunk);
   if (!d->arena) {
     rc = -2;

@@ -57,6 +57,7 @@ static size_t put_key(char *o, const char *k, size_t len) {
 void folio_errs_addv(struct folio_errs *e, const struct folio_path_seg *segs, size_t n,
                      const char *extra, const char *fmt, va_list ap) {
   if (e->full) {
+    e->dropped = true;
     if (e->diag) e->diag->truncated = true;
     return;
   }

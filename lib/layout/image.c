@@ -185,6 +185,19 @@ static void jpeg_exit(j_common_ptr ci) {
 }
 static void jpeg_quiet(j_common_ptr ci) {}
 
+/* A progressive JPEG of a few KB can hold thousands of scans, each a pass over
+ * the whole coefficient buffer: a CPU bomb the pixel cap does not catch.
+ * libjpeg-turbo suggests a limit like this one (djpeg -maxscan). */
+#define MAX_SCANS 1000
+static void jpeg_progress(j_common_ptr ci) {
+  j_decompress_ptr di = (j_decompress_ptr)ci;
+  if (di->is_decompressor && di->input_scan_number > MAX_SCANS) {
+    struct jpeg_ctx *c = (struct jpeg_ctx *)ci->err;
+    snprintf(c->msg, 160, "JPEG does not decode: more than %d scans", MAX_SCANS);
+    longjmp(c->jb, 1);
+  }
+}
+
 static int jpeg_decode(const unsigned char *data, size_t size, uint32_t w, uint32_t h, char *buf) {
   struct jpeg_decompress_struct ci;
   struct jpeg_ctx c;
@@ -199,6 +212,8 @@ static int jpeg_decode(const unsigned char *data, size_t size, uint32_t w, uint3
     return -1;
   }
   jpeg_create_decompress(&ci);
+  struct jpeg_progress_mgr progress = {.progress_monitor = jpeg_progress};
+  ci.progress = &progress;
   ci.mem->max_memory_to_use = 256L << 20;
   jpeg_mem_src(&ci, data, (unsigned long)size);
   jpeg_read_header(&ci, TRUE);

@@ -87,13 +87,14 @@ struct folio_errs {
   struct folio_layout_diag *diag; /* may be NULL: errors are counted only */
   size_t max;
   size_t count;
-  bool full; /* max reached: the decoder stops */
+  bool full;    /* max recorded */
+  bool dropped; /* an error past max was found: the decoder stops */
   bool oom;
 };
 
 /* Appends "pointer: message". The pointer is segs[0..n) plus extra (a key,
- * or NULL). Sets full once max errors are recorded (and diag->truncated when
- * one more is attempted). */
+ * or NULL). Sets full once max errors are recorded; one more sets dropped
+ * and diag->truncated. */
 void folio_errs_addv(struct folio_errs *e, const struct folio_path_seg *segs, size_t n,
                      const char *extra, const char *fmt, va_list ap);
 

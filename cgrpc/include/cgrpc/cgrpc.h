@@ -102,7 +102,8 @@ struct cgrpc_call_summary {
 
 struct cgrpc_server_config {
   const char *listen; /* "host:port"; port 0 picks a free port (see cgrpc_server_port) */
-  /* TLS: PEM text (not file names), copied by cgrpc_server_create. With cert and
+  /* TLS: PEM text (not file names), copied by cgrpc_server_create; cgrpc's
+   * copy of the key is wiped and freed once the server started. With cert and
    * key the server speaks TLS; with client_ca as well it requires and verifies
    * a client certificate (mTLS). All NULL = insecure. */
   const char *tls_cert_pem;
@@ -177,8 +178,8 @@ int cgrpc_call_on_cancel(struct cgrpc_call *call, cgrpc_cancel_cb cb, void *ud);
 int cgrpc_call_add_metadata(struct cgrpc_call *call, const char *key, const char *value,
                             size_t value_len);
 
-/* Arena memory that lives until the call is released. NULL when out of memory.
- * Not thread-safe against other cgrpc_call_alloc on the same call. */
+/* Arena memory that lives until the call is released (max_align_t aligned,
+ * not zeroed). NULL when out of memory. */
 void *cgrpc_call_alloc(struct cgrpc_call *call, size_t n);
 /* A slot for the application (e.g. a request id); not touched by cgrpc. */
 void cgrpc_call_set_user(struct cgrpc_call *call, void *user);
@@ -295,6 +296,11 @@ int cgrpc_client_call_read(struct cgrpc_client_call *cc, ProtobufCMessage **msg)
 /* Waits for the status (call after reading to the end, or after cancel).
  * Returns 0 for OK, CGRPC_ESTATUS otherwise; status may be NULL. */
 int cgrpc_client_call_finish(struct cgrpc_client_call *cc, struct cgrpc_status *status);
+/* Client streaming: half-closes, reads the one response and the status.
+ * 0 with *response set (caller frees it with the call's allocator), or
+ * CGRPC_ESTATUS with *response = NULL; status may be NULL. */
+int cgrpc_client_call_close_and_recv(struct cgrpc_client_call *cc, ProtobufCMessage **response,
+                                     struct cgrpc_status *status);
 /* Cancels the call; any thread, any time before destroy. */
 void cgrpc_client_call_cancel(struct cgrpc_client_call *cc);
 /* Cancels the call if still running and frees it. NULL allowed. */

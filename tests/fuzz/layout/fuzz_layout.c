@@ -1,7 +1,6 @@
 /* libFuzzer target for the layout decoder: any bytes must give 0 (and a model
  * that is walked end to end) or -1 with at least one error, never a crash, a
- * leak or undefined behaviour. Limits are the defaults but smaller documents
- * and images, so each run stays fast. */
+ * leak or undefined behaviour. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -41,15 +40,10 @@ static size_t walk(const struct folio_layout_doc *doc) {
   return sum;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  struct folio_layout_limits lim;
-  folio_layout_limits_default(&lim);
-  lim.max_bytes = 1 << 20;
-  lim.max_image_pixels = 1 << 20;
-  lim.max_errors = 8;
+static void decode_once(const uint8_t *data, size_t size, const struct folio_layout_limits *lim) {
   struct folio_layout_doc *doc = NULL;
   struct folio_layout_diag diag = {0};
-  int rc = folio_layout_decode((const char *)data, size, &lim, &doc, &diag);
+  int rc = folio_layout_decode((const char *)data, size, lim, &doc, &diag);
   if (rc == 0) {
     if (!doc || diag.count) abort();
     volatile size_t s = walk(doc);
@@ -62,5 +56,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     free(j);
   }
   folio_layout_diag_clear(&diag);
+}
+
+/* Each input is decoded twice: with roomy limits, and with tiny ones so that
+ * every limit's exit path is reached from every kind of document. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  struct folio_layout_limits lim;
+  folio_layout_limits_default(&lim);
+  lim.max_bytes = 1 << 20;
+  lim.max_image_pixels = 1 << 20;
+  lim.max_errors = 8;
+  decode_once(data, size, &lim);
+  lim.max_depth = 5;
+  lim.max_pages = 2;
+  lim.max_items_per_page = 3;
+  lim.max_string_bytes = 16;
+  lim.max_asset_bytes = 64;
+  lim.max_image_pixels = 64;
+  lim.max_errors = 2;
+  decode_once(data, size, &lim);
   return 0;
 }

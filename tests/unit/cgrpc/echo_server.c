@@ -184,6 +184,10 @@ static void chat(struct cgrpc_call *call, void *impl) {
 static const struct cgrpc_test__v1__echo__handlers handlers = {
     .say = say, .count = count, .collect = collect, .chat = chat};
 
+static void on_start(struct cgrpc_call *call, void *ud) {
+  atomic_fetch_add(&echo_stats.calls_started, 1);
+}
+
 static void on_end(struct cgrpc_call *call, const struct cgrpc_call_summary *s, void *ud) {
   atomic_fetch_add(&echo_stats.calls_finished, 1);
 }
@@ -193,6 +197,7 @@ struct cgrpc_server *echo_server_start(const struct cgrpc_server_config *cfg) {
   if (cfg) c = *cfg;
   c.listen = "127.0.0.1:0";
   if (!c.cq_threads) c.cq_threads = 2;
+  c.on_call_start = on_start;
   c.on_call_end = on_end;
   char err[256] = "";
   struct cgrpc_server *s = cgrpc_server_create(&c, err, sizeof err);

@@ -12,6 +12,7 @@
 struct echo_stats {
   atomic_int cancels_seen;    /* on_cancel callbacks (Say/Count wait_for_cancel) */
   atomic_int streams_stopped; /* Count streams that ended on a failed write */
+  atomic_int calls_started;   /* calls arrived (on_call_start) */
   atomic_int calls_finished;  /* calls released (on_call_end) */
 };
 extern struct echo_stats echo_stats;

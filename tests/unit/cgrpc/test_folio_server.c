@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "certs.h"
 #include "check.h"
 #include "folio/v1/layout_service.cgrpc.h"
 #include "grpc/health/v1/health.cgrpc.h"
@@ -128,23 +129,29 @@ static int check_health(struct cgrpc_channel *ch, const char *service, struct cg
   return status;
 }
 
-static void test_running_server(void) {
-  struct child c;
-  char *env[] = {S("FOLIO_LISTEN"), S("127.0.0.1:0"), S("FOLIO_CQ_THREADS"), S("2"),
-                 S("FOLIO_SHUTDOWN_GRACE_MS"), S("5000"), NULL};
-  child_start(&c, NULL, env);
-  char *line = child_wait_log(&c, "\"msg\":\"listening\"");
-  CHECK_MSG(line, "folio-server never said it was listening:\n%s", c.log);
+/* Starts folio-server with env and waits for its "listening" line; writes
+ * the address it reports into target. */
+static void start_listening(struct child *c, char *const *env, char target[128]) {
+  child_start(c, NULL, env);
+  char *line = child_wait_log(c, "\"msg\":\"listening\"");
+  CHECK_MSG(line, "folio-server never said it was listening:\n%s", c->log);
   char *a = strstr(line, "\"address\":\"");
   CHECK(a);
   a += strlen("\"address\":\"");
-  char target[128];
   size_t n = strcspn(a, "\"");
-  CHECK(n < sizeof target);
+  CHECK(n < 128);
   memcpy(target, a, n);
   target[n] = '\0';
   free(line);
   CHECK(strncmp(target, "127.0.0.1:", 10) == 0 && atoi(target + 10) > 0);
+}
+
+static void test_running_server(void) {
+  struct child c;
+  char *env[] = {S("FOLIO_LISTEN"), S("127.0.0.1:0"), S("FOLIO_CQ_THREADS"), S("2"),
+                 S("FOLIO_SHUTDOWN_GRACE_MS"), S("5000"), NULL};
+  char target[128];
+  start_listening(&c, env, target);
 
   char err[256];
   struct cgrpc_channel *ch = cgrpc_channel_create(target, NULL, err, sizeof err);
@@ -233,6 +240,40 @@ static void test_running_server(void) {
   CHECK(strstr(c.log, "\"msg\":\"stopped\"") != NULL);
 }
 
+/* TLS with a required client certificate, configured by FOLIO_TLS_*. */
+static void test_mtls_server(void) {
+  struct test_certs certs;
+  test_certs_make(&certs);
+  char cert[512], key[512], ca[512];
+  snprintf(cert, sizeof cert, "%s", test_certs_path(&certs, "server.pem"));
+  snprintf(key, sizeof key, "%s", test_certs_path(&certs, "server.key"));
+  snprintf(ca, sizeof ca, "%s", test_certs_path(&certs, "ca.pem"));
+  char *env[] = {S("FOLIO_LISTEN"), S("127.0.0.1:0"), S("FOLIO_TLS_CERT"), cert,
+                 S("FOLIO_TLS_KEY"), key, S("FOLIO_TLS_CLIENT_CA"), ca, NULL};
+  struct child c;
+  char target[128];
+  start_listening(&c, env, target);
+  CHECK(strstr(c.log, "\"mtls\":true") != NULL);
+  char err[256];
+  struct cgrpc_channel_config good = {.tls_root_pem = certs.ca,
+                                      .tls_cert_pem = certs.client_cert,
+                                      .tls_key_pem = certs.client_key};
+  struct cgrpc_channel *ch = cgrpc_channel_create(target, &good, err, sizeof err);
+  CHECK_EQ_INT(check_health(ch, "", NULL),
+               GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING);
+  cgrpc_channel_destroy(ch);
+  struct cgrpc_channel_config no_cert = {.tls_root_pem = certs.ca};
+  ch = cgrpc_channel_create(target, &no_cert, err, sizeof err);
+  struct cgrpc_status st = {0};
+  CHECK_EQ_INT(check_health(ch, "", &st), -1);
+  CHECK_EQ_INT(st.code, GRPC_STATUS_UNAVAILABLE);
+  cgrpc_status_clear(&st);
+  cgrpc_channel_destroy(ch);
+  CHECK(kill(c.pid, SIGTERM) == 0);
+  CHECK_EQ_INT(child_wait(&c), 0);
+  test_certs_free(&certs);
+}
+
 static void test_bad_config(void) {
   struct {
     char *env[3];
@@ -272,6 +313,7 @@ int main(int argc, char **argv) {
   server_path = argv[1];
   signal(SIGPIPE, SIG_IGN);
   test_running_server();
+  test_mtls_server();
   test_bad_config();
   return check_done();
 }

@@ -24,6 +24,19 @@ static char *slurp(const char *path, size_t *len) {
   return b;
 }
 
+/* Decodes <root>/<sub>/<name> with the default limits; returns the decoder's code. */
+static int decode_file(const char *root, const char *sub, const char *name,
+                       struct folio_layout_doc **doc, struct folio_layout_diag *diag) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s/%s", root, sub, name);
+  size_t len;
+  char *buf = slurp(path, &len);
+  memset(diag, 0, sizeof *diag);
+  int rc = folio_layout_decode(buf, len, NULL, doc, diag);
+  free(buf);
+  return rc;
+}
+
 static int is_json(const struct dirent *e) {
   size_t n = strlen(e->d_name);
   return n > 5 && strcmp(e->d_name + n - 5, ".json") == 0;
@@ -43,18 +56,15 @@ int main(int argc, char **argv) {
   int n = scandir(path, &list, is_json, alphasort);
   CHECK_MSG(n >= 30, "expected at least 30 valid documents in %s, found %d", path, n);
   for (int i = 0; i < n; i++) {
-    snprintf(path, sizeof path, "%s/valid/%s", argv[1], list[i]->d_name);
-    size_t len;
-    char *buf = slurp(path, &len);
     struct folio_layout_doc *doc = NULL;
-    struct folio_layout_diag diag = {0};
-    int rc = folio_layout_decode(buf, len, NULL, &doc, &diag);
+    struct folio_layout_diag diag;
+    int rc = decode_file(argv[1], "valid", list[i]->d_name, &doc, &diag);
     char *why = folio_layout_diag_join(&diag);
     CHECK_MSG(rc == 0, "%s rejected: %s", list[i]->d_name, why ? why : "(no detail)");
     CHECK(doc != NULL && doc->n_pages >= 1 && doc->version == 1);
     free(why);
+    folio_layout_diag_clear(&diag);
     folio_layout_doc_free(doc);
-    free(buf);
     free(list[i]);
   }
   free(list);
@@ -92,12 +102,9 @@ int main(int argc, char **argv) {
       if (strcmp(ex[k].file, list[i]->d_name) == 0) e = &ex[k];
     CHECK_MSG(e != NULL, "invalid/%s has no line in expectations.tsv", list[i]->d_name);
     e->used = true;
-    snprintf(path, sizeof path, "%s/invalid/%s", argv[1], list[i]->d_name);
-    size_t len;
-    char *buf = slurp(path, &len);
     struct folio_layout_doc *doc = NULL;
-    struct folio_layout_diag diag = {0};
-    int rc = folio_layout_decode(buf, len, NULL, &doc, &diag);
+    struct folio_layout_diag diag;
+    int rc = decode_file(argv[1], "invalid", list[i]->d_name, &doc, &diag);
     CHECK_MSG(rc == -1, "%s: decode returned %d, expected -1", list[i]->d_name, rc);
     CHECK(doc == NULL && diag.count >= 1);
     bool found = false;
@@ -110,7 +117,6 @@ int main(int argc, char **argv) {
               e->message, why);
     free(why);
     folio_layout_diag_clear(&diag);
-    free(buf);
     free(list[i]);
   }
   free(list);

@@ -1,0 +1,326 @@
+/* `folio render`: decode a layout and render it locally, no server involved.
+ *
+ *   folio render LAYOUT.json [--format pdf,png,sla] [--out DIR] [--dpi N]
+ *                [--pages 1-3,5] [--threads N]
+ *
+ * Outputs: DIR/document.pdf, DIR/page-0001.png ... (1-based page numbers of the
+ * document), DIR/document.sla. Each file is written to a temporary name in DIR
+ * and renamed when complete, so a failed render leaves no partial file. On
+ * success the written paths are printed on stdout, one per line. Errors go to
+ * stderr as "folio render: ..." lines; invalid layouts print one line per
+ * decoder error: "folio render: invalid layout: <JSON Pointer>: <message>". */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "folio/layout.h"
+#include "folio/render.h"
+
+static void render_usage(FILE *f) {
+  fprintf(f,
+          "usage: folio render LAYOUT.json [--format pdf,png,sla] [--out DIR] [--dpi N] [--pages LIST]\n"
+          "                    [--threads N]\n"
+          "  LAYOUT.json   the layout document ('-' = stdin)\n"
+          "  --format      comma-separated: pdf, png, sla (default pdf)\n"
+          "  --out DIR     output folder, created if missing (default .)\n"
+          "  --dpi N       PNG resolution, %d..%d (default %d)\n"
+          "  --pages LIST  1-based pages, e.g. 1-3,5 or 4- (default all)\n"
+          "  --threads N   PNG rasterizing threads (default: online CPUs)\n"
+          "outputs: document.pdf, page-0001.png ..., document.sla\n"
+          "exit: 0 ok, 2 usage, 3 invalid layout, 4 render failure, 5 I/O error, 1 other\n",
+          FOLIO_RENDER_DPI_MIN, FOLIO_RENDER_DPI_MAX, FOLIO_RENDER_DPI_DEFAULT);
+}
+
+/* ---- output files --------------------------------------------------------- */
+
+struct out_file {
+  FILE *f;
+  char *tmp, *final;
+  int err; /* errno of the first failed write */
+};
+
+static int file_write(void *ctx, const unsigned char *data, size_t len) {
+  struct out_file *o = ctx;
+  if (fwrite(data, 1, len, o->f) != len) {
+    o->err = errno ? errno : EIO;
+    return 1;
+  }
+  return 0;
+}
+
+/* Opens DIR/.NAME.tmp-PID for writing. Returns 0 or FOLIO_EXIT_IO with a message. */
+static int out_open(struct out_file *o, const char *dir, const char *name) {
+  memset(o, 0, sizeof *o);
+  if (asprintf(&o->final, "%s/%s", dir, name) < 0) o->final = NULL;
+  if (asprintf(&o->tmp, "%s/.%s.tmp-%ld", dir, name, (long)getpid()) < 0) o->tmp = NULL;
+  if (!o->final || !o->tmp) {
+    free(o->tmp);
+    free(o->final);
+    fprintf(stderr, "folio render: out of memory\n");
+    return FOLIO_EXIT_INTERNAL;
+  }
+  o->f = fopen(o->tmp, "wb");
+  if (!o->f) {
+    fprintf(stderr, "folio render: %s: %s\n", o->tmp, strerror(errno));
+    free(o->tmp);
+    free(o->final);
+    o->tmp = o->final = NULL;
+    return FOLIO_EXIT_IO;
+  }
+  return 0;
+}
+
+/* Closes the file; on ok renames it into place and prints its path, else removes it. */
+static int out_close(struct out_file *o, bool ok) {
+  int rc = 0;
+  if (o->f && fclose(o->f) && !o->err) o->err = errno ? errno : EIO;
+  o->f = NULL;
+  if (ok && o->err) {
+    fprintf(stderr, "folio render: %s: %s\n", o->final, strerror(o->err));
+    rc = FOLIO_EXIT_IO;
+  } else if (ok && rename(o->tmp, o->final)) {
+    fprintf(stderr, "folio render: %s: %s\n", o->final, strerror(errno));
+    rc = FOLIO_EXIT_IO;
+  } else if (ok) {
+    printf("%s\n", o->final);
+  }
+  if (!ok || rc) unlink(o->tmp);
+  free(o->tmp);
+  free(o->final);
+  o->tmp = o->final = NULL;
+  return rc;
+}
+
+/* Maps a failed render to the exit code, printing its message. */
+static int render_failed(const struct out_file *o, const struct folio_render_diag *diag) {
+  if (diag->code == FOLIO_RENDER_E_WRITE && o && o->err) {
+    fprintf(stderr, "folio render: %s: %s\n", o->final, strerror(o->err));
+    return FOLIO_EXIT_IO;
+  }
+  fprintf(stderr, "folio render: %s\n", diag->message);
+  return diag->code == FOLIO_RENDER_E_NOMEM ? FOLIO_EXIT_INTERNAL : FOLIO_EXIT_RENDER;
+}
+
+/* One whole-document artifact (PDF or SLA) into DIR/name; returns the exit code. */
+static int render_file(const struct folio_layout_doc *doc, const struct folio_render_options *opt,
+                       const char *dir, const char *name,
+                       int (*render)(const struct folio_layout_doc *, const struct folio_render_options *,
+                                     folio_render_write_fn, void *, struct folio_render_diag *)) {
+  struct out_file o;
+  int rc = out_open(&o, dir, name);
+  if (rc) return rc;
+  struct folio_render_diag diag = {0};
+  int r = render(doc, opt, file_write, &o, &diag);
+  if (r) rc = render_failed(&o, &diag);
+  int crc = out_close(&o, r == 0);
+  return rc ? rc : crc;
+}
+
+/* PNG pages: one out_file per page, opened by page_begin, closed by page_end. */
+struct png_sink {
+  const char *dir;
+  struct out_file cur;
+  bool open;
+  int rc;
+};
+
+static int png_begin(void *ctx, size_t page, folio_render_write_fn *write, void **wctx) {
+  struct png_sink *s = ctx;
+  char name[32];
+  snprintf(name, sizeof name, "page-%04zu.png", page + 1);
+  s->rc = out_open(&s->cur, s->dir, name);
+  if (s->rc) return 1;
+  s->open = true;
+  *write = file_write;
+  *wctx = &s->cur;
+  return 0;
+}
+
+static int png_end(void *ctx, size_t page) {
+  struct png_sink *s = ctx;
+  (void)page;
+  s->open = false;
+  s->rc = out_close(&s->cur, true);
+  return s->rc != 0;
+}
+
+/* ---- input ------------------------------------------------------------------ */
+
+static int read_all(const char *path, char **data, size_t *len) {
+  FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+  if (!f) {
+    fprintf(stderr, "folio render: %s: %s\n", path, strerror(errno));
+    return FOLIO_EXIT_IO;
+  }
+  size_t cap = 1 << 16, n = 0;
+  char *buf = malloc(cap);
+  for (;;) {
+    if (!buf) break;
+    if (n == cap) {
+      char *p = realloc(buf, cap *= 2);
+      if (!p) {
+        free(buf);
+        buf = NULL;
+        break;
+      }
+      buf = p;
+    }
+    size_t k = fread(buf + n, 1, cap - n, f);
+    n += k;
+    if (k == 0) break;
+  }
+  int err = ferror(f);
+  if (f != stdin) fclose(f);
+  if (!buf) {
+    fprintf(stderr, "folio render: %s: out of memory\n", path);
+    return FOLIO_EXIT_INTERNAL;
+  }
+  if (err) {
+    fprintf(stderr, "folio render: %s: read error\n", path);
+    free(buf);
+    return FOLIO_EXIT_IO;
+  }
+  *data = buf;
+  *len = n;
+  return 0;
+}
+
+/* ---- the command ------------------------------------------------------------ */
+
+enum { FMT_PDF = 1, FMT_PNG = 2, FMT_SLA = 4 };
+
+static int parse_formats(const char *s, unsigned *out) {
+  unsigned f = 0;
+  char *copy = strdup(s), *save = NULL;
+  if (!copy) return -1;
+  for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+    if (!strcmp(t, "pdf")) f |= FMT_PDF;
+    else if (!strcmp(t, "png")) f |= FMT_PNG;
+    else if (!strcmp(t, "sla")) f |= FMT_SLA;
+    else {
+      fprintf(stderr, "folio render: unknown format \"%s\" (pdf, png, sla)\n", t);
+      free(copy);
+      return -1;
+    }
+  }
+  free(copy);
+  if (!f) {
+    fprintf(stderr, "folio render: --format is empty\n");
+    return -1;
+  }
+  *out = f;
+  return 0;
+}
+
+static int parse_uint(const char *s, unsigned long max, unsigned *out) {
+  char *end;
+  errno = 0;
+  unsigned long v = strtoul(s, &end, 10);
+  if (errno || end == s || *end || v > max || s[0] == '-') return -1;
+  *out = (unsigned)v;
+  return 0;
+}
+
+int folio_cli_render(int argc, char **argv) {
+  static const struct option opts[] = {
+      {"format", required_argument, NULL, 'f'}, {"out", required_argument, NULL, 'o'},
+      {"dpi", required_argument, NULL, 'd'},    {"pages", required_argument, NULL, 'p'},
+      {"threads", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0},
+  };
+  unsigned formats = FMT_PDF, dpi = FOLIO_RENDER_DPI_DEFAULT, threads = 0;
+  const char *out_dir = ".", *pages_spec = NULL;
+  optind = 1;
+  opterr = 0;
+  int c;
+  while ((c = getopt_long(argc, argv, "f:o:d:p:t:h", opts, NULL)) != -1) {
+    switch (c) {
+    case 'f':
+      if (parse_formats(optarg, &formats)) return FOLIO_EXIT_USAGE;
+      break;
+    case 'o': out_dir = optarg; break;
+    case 'd':
+      if (parse_uint(optarg, 100000, &dpi) || dpi < FOLIO_RENDER_DPI_MIN || dpi > FOLIO_RENDER_DPI_MAX) {
+        fprintf(stderr, "folio render: --dpi must be %d..%d, not \"%s\"\n", FOLIO_RENDER_DPI_MIN,
+                FOLIO_RENDER_DPI_MAX, optarg);
+        return FOLIO_EXIT_USAGE;
+      }
+      break;
+    case 'p': pages_spec = optarg; break;
+    case 't':
+      if (parse_uint(optarg, 256, &threads)) {
+        fprintf(stderr, "folio render: --threads must be 0..256, not \"%s\"\n", optarg);
+        return FOLIO_EXIT_USAGE;
+      }
+      break;
+    case 'h': render_usage(stdout); return FOLIO_EXIT_OK;
+    default:
+      fprintf(stderr, "folio render: unknown or incomplete option \"%s\"\n", argv[optind - 1]);
+      render_usage(stderr);
+      return FOLIO_EXIT_USAGE;
+    }
+  }
+  if (optind != argc - 1) {
+    fprintf(stderr, "folio render: expected exactly one layout file\n");
+    render_usage(stderr);
+    return FOLIO_EXIT_USAGE;
+  }
+  const char *input = argv[optind];
+
+  char *json;
+  size_t len;
+  int rc = read_all(input, &json, &len);
+  if (rc) return rc;
+  struct folio_layout_doc *doc = NULL;
+  struct folio_layout_diag ldiag = {0};
+  int drc = folio_layout_decode(json, len, NULL, &doc, &ldiag);
+  free(json);
+  if (drc) {
+    if (drc == -2) {
+      fprintf(stderr, "folio render: %s: out of memory while decoding\n", input);
+      folio_layout_diag_clear(&ldiag);
+      return FOLIO_EXIT_INTERNAL;
+    }
+    for (size_t i = 0; i < ldiag.count; i++)
+      fprintf(stderr, "folio render: invalid layout: %s: %s\n", ldiag.errors[i].pointer, ldiag.errors[i].message);
+    if (ldiag.truncated) fprintf(stderr, "folio render: invalid layout: (more errors not shown)\n");
+    folio_layout_diag_clear(&ldiag);
+    return FOLIO_EXIT_INVALID;
+  }
+
+  struct folio_render_diag diag = {0};
+  size_t *pages = NULL, n_pages = 0;
+  if (pages_spec && folio_render_pages_parse(pages_spec, doc->n_pages, &pages, &n_pages, &diag)) {
+    fprintf(stderr, "folio render: --pages: %s\n", diag.message);
+    folio_layout_doc_free(doc);
+    return FOLIO_EXIT_USAGE;
+  }
+  if (mkdir(out_dir, 0777) && errno != EEXIST) {
+    fprintf(stderr, "folio render: %s: %s\n", out_dir, strerror(errno));
+    free(pages);
+    folio_layout_doc_free(doc);
+    return FOLIO_EXIT_IO;
+  }
+  struct folio_render_options opt = {.pages = pages, .n_pages = n_pages, .dpi = dpi, .threads = threads};
+
+  if (formats & FMT_PDF) rc = render_file(doc, &opt, out_dir, "document.pdf", folio_render_pdf);
+  if (!rc && (formats & FMT_PNG)) {
+    struct png_sink s = {.dir = out_dir};
+    int r = folio_render_png(doc, &opt, png_begin, png_end, &s, &diag);
+    if (r) {
+      if (s.rc) rc = s.rc; /* the sink failed and said why */
+      else rc = render_failed(s.open ? &s.cur : NULL, &diag);
+      if (s.open) out_close(&s.cur, false);
+    }
+  }
+  if (!rc && (formats & FMT_SLA)) rc = render_file(doc, &opt, out_dir, "document.sla", folio_render_sla);
+  free(pages);
+  folio_layout_doc_free(doc);
+  return rc;
+}

@@ -1,0 +1,347 @@
+/* folio_jobs: the job state machine and the queries the server and the worker
+ * share. PostgreSQL is the source of truth; every transition is one fenced
+ * statement (or one pipelined implicit transaction), and every query is
+ * scoped by tenant where a caller-supplied id is involved, so another
+ * tenant's job is indistinguishable from a missing one (FOLIO_JOBS_ENOTFOUND).
+ *
+ *   QUEUED --claim(attempt n)--> RUNNING --succeed(n)--> SUCCEEDED
+ *     ^                             |--fail(n, transient, n < max)--> QUEUED
+ *     |                             |--fail(n, deterministic) --> FAILED
+ *     |                             |--fail(n, transient, n == max) --> FAILED ATTEMPTS_EXHAUSTED
+ *     |                             '--cancel_confirm(n) (after cancel) --> CANCELED
+ *     '--cancel--> CANCELED;  RUNNING --cancel--> RUNNING + cancel_requested
+ *
+ * The attempt number n returned by claim is the fencing token: a worker that
+ * lost its job (reaped after missing heartbeats, or a duplicate delivery)
+ * gets FOLIO_JOBS_EFENCED from every later call and must stop.
+ *
+ * Every function here takes a checked-out connection (struct folio_pg_conn)
+ * that was connected with folio_jobs_stmts; see folio_jobs_pool_config().
+ * Errors: 0, a FOLIO_JOBS_E* code below, or a FOLIO_PG_E* code; detail in diag.
+ * Strings and arrays returned through an arena live until that arena is reset
+ * or destroyed. Thread-safety: as the connection (one thread at a time). */
+#ifndef FOLIO_JOBS_H
+#define FOLIO_JOBS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "folio/arena.h"
+#include "folio/pg.h"
+
+enum {
+  FOLIO_JOBS_ENOTFOUND = -20,     /* no such job (or another tenant's) -> NOT_FOUND */
+  FOLIO_JOBS_EPRECONDITION = -21, /* e.g. cancel of a finished job -> FAILED_PRECONDITION */
+  FOLIO_JOBS_EFENCED = -22,       /* the caller's claim is no longer current: stop */
+  FOLIO_JOBS_EINVAL = -23,        /* bad argument; diag names it -> INVALID_ARGUMENT */
+  FOLIO_JOBS_EAUTH = -24,         /* unknown, malformed or revoked API key -> UNAUTHENTICATED */
+};
+
+const char *folio_jobs_strerror(int code); /* also knows FOLIO_PG_E* codes */
+
+/* Numbers equal folio.v1.JobState. */
+enum folio_job_state {
+  FOLIO_JOB_UNSPECIFIED = 0,
+  FOLIO_JOB_QUEUED = 1,
+  FOLIO_JOB_RUNNING = 2,
+  FOLIO_JOB_SUCCEEDED = 3,
+  FOLIO_JOB_FAILED = 4,
+  FOLIO_JOB_CANCELED = 5,
+};
+/* "QUEUED", ... as stored in jobs.state; NULL for UNSPECIFIED/unknown. */
+const char *folio_job_state_name(enum folio_job_state s);
+/* Parses a stored name; FOLIO_JOB_UNSPECIFIED when unknown. */
+enum folio_job_state folio_job_state_parse(const char *name);
+bool folio_job_state_terminal(enum folio_job_state s);
+
+/* Numbers equal folio.v1.Format. */
+enum { FOLIO_FORMAT_PDF = 1, FOLIO_FORMAT_PNG = 2, FOLIO_FORMAT_SLA = 3 };
+
+#define FOLIO_UUID_STR_LEN 36 /* canonical text form, without the NUL */
+
+/* A new UUIDv7 (RFC 9562: 48-bit Unix ms time, version 7, variant 10, 74 bits
+ * from libsodium's CSPRNG) in canonical lower-case text into out[37].
+ * Never fails (aborts if libsodium cannot initialize). Thread-safe. */
+void folio_uuid7(char out[FOLIO_UUID_STR_LEN + 1]);
+/* Builds the UUIDv7 text for a given time and 10 random bytes. Pure. */
+void folio_uuid7_from(int64_t unix_ms, const uint8_t rnd[10], char out[FOLIO_UUID_STR_LEN + 1]);
+/* True when s is a canonical UUID text (8-4-4-4-12 hex, any case). */
+bool folio_uuid_valid(const char *s);
+
+/* ---- schema -------------------------------------------------------------- */
+
+/* Applies every migration in lib/jobs/migrations/ that the database lacks,
+ * in one transaction under a transaction-scoped advisory lock, so concurrent
+ * servers starting at once apply each migration exactly once. Idempotent.
+ * Uses only the simple protocol, so c may be a connection with no prepared
+ * statements (it must be: folio_jobs_stmts only prepare once the schema
+ * exists). *applied (NULL allowed) receives how many were applied now. */
+int folio_jobs_migrate(struct folio_pg_conn *c, int *applied, struct folio_pg_diag *diag);
+/* The newest migration version compiled into this binary. */
+int folio_jobs_schema_version(void);
+
+/* The prepared statements every jobs connection needs; pass them (and the
+ * count) in folio_pg_conn_config.stmts/nstmts. Static storage. */
+extern const struct folio_pg_stmt folio_jobs_stmts[];
+extern const size_t folio_jobs_nstmts;
+/* Fills cfg->stmts and cfg->nstmts with the table above. */
+void folio_jobs_conn_config(struct folio_pg_conn_config *cfg);
+
+/* ---- submit -------------------------------------------------------------- */
+
+struct folio_job_label {
+  const char *key;
+  const char *value;
+};
+
+/* A submission. All pointers are borrowed for the call. */
+struct folio_job_submit {
+  const char *tenant;          /* required, 1..128 bytes */
+  const char *idempotency_key; /* NULL or "" = none; else 1..128 bytes */
+  const uint8_t *layout;       /* the layout JSON as received; required */
+  size_t layout_len;
+  const int *formats; /* FOLIO_FORMAT_*; nformats 0 means [PDF]; duplicates ignored */
+  size_t nformats;
+  int png_dpi;            /* 0 = 150; else 36..1200 */
+  const char *page_range; /* NULL = every page */
+  const struct folio_job_label *labels;
+  size_t nlabels;   /* <= 32; keys 1..63 bytes, values <= 256 bytes, no NUL */
+  int max_attempts; /* 0 = 3 */
+};
+
+struct folio_job_submitted {
+  char job_id[FOLIO_UUID_STR_LEN + 1];
+  enum folio_job_state state;
+  bool deduplicated; /* the idempotency key matched an earlier job */
+};
+
+/* Records a job: the jobs row and its 'submitted' event commit together.
+ * With an idempotency key, every concurrent or later duplicate gets the first
+ * job's id and deduplicated = true (INSERT ... ON CONFLICT on the unique
+ * (tenant, idempotency_key)). Returns once the commit is done. */
+int folio_jobs_submit(struct folio_pg_conn *c, const struct folio_job_submit *s,
+                      struct folio_job_submitted *out, struct folio_pg_diag *diag);
+
+/* Group commit: n submissions in ONE pipelined transaction (one round trip,
+ * one commit). If the shared transaction fails (e.g. a deadlock between
+ * concurrent batches on the same idempotency keys), each submission is
+ * retried on its own, so one bad row never fails its neighbours.
+ * rcs[i] (NULL allowed) receives each submission's own result; the return is
+ * 0 when every submission succeeded, else the first failure. */
+int folio_jobs_submit_batch(struct folio_pg_conn *c, size_t n, const struct folio_job_submit *s,
+                            struct folio_job_submitted *out, int *rcs,
+                            struct folio_pg_diag *diag);
+
+/* Checks a submission without touching the database; diag names the field. */
+int folio_jobs_submit_validate(const struct folio_job_submit *s, struct folio_pg_diag *diag);
+
+/* ---- the server's calls, non-blocking (folio/pg_async.h) ------------------ */
+
+struct folio_pg_async;
+struct folio_job_status;
+
+/* out and diag are borrowed for the callback. */
+typedef void (*folio_jobs_submit_cb)(int status, const struct folio_job_submitted *out,
+                                     const struct folio_pg_diag *diag, void *arg);
+/* folio_jobs_submit on the event loop, with group commit: the INSERT is sent
+ * as a GROUP statement, so every submission arriving in one loop turn commits
+ * in one transaction. A submission aborted by a neighbour's failure, or that
+ * met a concurrent duplicate, is retried alone (the caller sees one result).
+ * s and everything it points to must stay valid until cb runs. Returns 0
+ * (cb runs exactly once, on the loop thread) or an error (cb never runs). */
+int folio_jobs_submit_async(struct folio_pg_async *a, const struct folio_job_submit *s,
+                            folio_jobs_submit_cb cb, void *arg);
+
+typedef void (*folio_jobs_status_cb)(int status, const struct folio_job_status *st,
+                                     const struct folio_pg_diag *diag, void *arg);
+/* folio_jobs_get_status on the event loop; st's strings live in arena, which
+ * must outlive the callback (st itself is borrowed for the call). */
+int folio_jobs_get_status_async(struct folio_pg_async *a, const char *tenant, const char *job_id,
+                                struct folio_arena *arena, folio_jobs_status_cb cb, void *arg);
+
+typedef void (*folio_jobs_cancel_cb)(int status, enum folio_job_state state,
+                                     const struct folio_pg_diag *diag, void *arg);
+/* folio_jobs_cancel on the event loop. */
+int folio_jobs_cancel_async(struct folio_pg_async *a, const char *tenant, const char *job_id,
+                            folio_jobs_cancel_cb cb, void *arg);
+
+/* ---- status -------------------------------------------------------------- */
+
+struct folio_job_artifact {
+  const char *name;
+  int format;
+  uint32_t page;
+  uint64_t size_bytes;
+  const char *sha256_hex;
+  const char *content_type;
+  const char *object_key; /* S3 key; the server signs URLs from it */
+};
+
+struct folio_job_status {
+  char job_id[FOLIO_UUID_STR_LEN + 1];
+  enum folio_job_state state;
+  int progress_percent;
+  int attempts;
+  int max_attempts;
+  bool cancel_requested;
+  const char *error_code;    /* NULL when none */
+  const char *error_message; /* NULL when none */
+  int64_t created_at_us;     /* Unix microseconds; 0 = unset */
+  int64_t started_at_us;
+  int64_t finished_at_us;
+  int formats[3];
+  size_t nformats;
+  struct folio_job_label *labels; /* sorted by key */
+  size_t nlabels;
+  struct folio_job_artifact *artifacts; /* in output order */
+  size_t nartifacts;
+};
+
+/* The job with its labels and artifacts, in one round trip (one statement).
+ * Strings and arrays are allocated in arena. */
+int folio_jobs_get_status(struct folio_pg_conn *c, const char *tenant, const char *job_id,
+                          struct folio_arena *arena, struct folio_job_status *out,
+                          struct folio_pg_diag *diag);
+
+/* ---- cancel -------------------------------------------------------------- */
+
+/* QUEUED -> CANCELED; RUNNING -> RUNNING with cancel_requested (the worker
+ * confirms with folio_jobs_cancel_confirm). Terminal -> EPRECONDITION.
+ * *state (NULL allowed) receives the state after the call. */
+int folio_jobs_cancel(struct folio_pg_conn *c, const char *tenant, const char *job_id,
+                      enum folio_job_state *state, struct folio_pg_diag *diag);
+
+/* ---- worker side ---------------------------------------------------------- */
+
+/* What a worker needs to render a claimed job. */
+struct folio_job_claim {
+  int attempt; /* the fencing token for every later call */
+  const char *tenant;
+  const uint8_t *layout; /* layout_len bytes (NUL-terminated for convenience) */
+  size_t layout_len;
+  int formats[3];
+  size_t nformats;
+  int png_dpi;
+  const char *page_range;
+};
+
+/* Fenced QUEUED -> RUNNING, attempts + 1, recorded as a 'started' event.
+ * EFENCED when the job is not QUEUED (claimed by another delivery, finished,
+ * canceled) — the caller just acks the stream entry. A job whose attempts are
+ * used up goes to FAILED with ATTEMPTS_EXHAUSTED instead (EFENCED too).
+ * ENOTFOUND when the id does not exist. Not tenant-scoped: the id comes from
+ * the dispatch stream, not from a caller. */
+int folio_jobs_claim(struct folio_pg_conn *c, const char *job_id, const char *worker_id,
+                     struct folio_arena *arena, struct folio_job_claim *out,
+                     struct folio_pg_diag *diag);
+
+/* Liveness and progress of attempt `attempt`. progress_percent < 0 leaves it
+ * unchanged; a change is recorded as a 'progress' event. *cancel_requested
+ * (NULL allowed) tells the worker to stop. EFENCED when the claim is stale. */
+int folio_jobs_heartbeat(struct folio_pg_conn *c, const char *job_id, int attempt,
+                         int progress_percent, bool *cancel_requested,
+                         struct folio_pg_diag *diag);
+
+/* The artifacts and SUCCEEDED commit in one transaction, fenced by attempt
+ * (and refused with EFENCED once a cancel was requested: the worker then
+ * confirms the cancel). Pointers borrowed for the call. */
+int folio_jobs_succeed(struct folio_pg_conn *c, const char *job_id, int attempt,
+                       const struct folio_job_artifact *artifacts, size_t nartifacts,
+                       struct folio_pg_diag *diag);
+
+/* A failed attempt. transient: back to QUEUED ('retried') while attempts <
+ * max_attempts, else FAILED with ATTEMPTS_EXHAUSTED; !transient: FAILED with
+ * code/message. A job with a pending cancel becomes CANCELED instead.
+ * *state (NULL allowed) receives the new state. */
+int folio_jobs_fail(struct folio_pg_conn *c, const char *job_id, int attempt, bool transient,
+                    const char *code, const char *message, enum folio_job_state *state,
+                    struct folio_pg_diag *diag);
+
+/* The worker stopped after a cancel request: RUNNING -> CANCELED. */
+int folio_jobs_cancel_confirm(struct folio_pg_conn *c, const char *job_id, int attempt,
+                              struct folio_pg_diag *diag);
+
+/* ---- reconciler ------------------------------------------------------------ */
+
+/* Records that the job id was put on the dispatch stream (after XADD). */
+int folio_jobs_mark_dispatched(struct folio_pg_conn *c, const char *job_id,
+                               struct folio_pg_diag *diag);
+
+/* Takes up to limit QUEUED jobs whose last dispatch (or submission, when
+ * never dispatched) is older than older_than_ms, marks them dispatched now
+ * and returns their ids (oldest first) so the caller re-dispatches them.
+ * Concurrent reconcilers take disjoint sets (SKIP LOCKED). *ids is an array
+ * of *n strings in arena. */
+int folio_jobs_take_undispatched(struct folio_pg_conn *c, int older_than_ms, int limit,
+                                 struct folio_arena *arena, char ***ids, size_t *n,
+                                 struct folio_pg_diag *diag);
+
+/* RUNNING jobs whose heartbeat is older than lease_ms: back to QUEUED
+ * ('retried') while attempts remain, else FAILED ATTEMPTS_EXHAUSTED (a
+ * pending cancel becomes CANCELED). Returns the ids now QUEUED, for dispatch. */
+int folio_jobs_reap_stale(struct folio_pg_conn *c, int lease_ms, int limit,
+                          struct folio_arena *arena, char ***ids, size_t *n,
+                          struct folio_pg_diag *diag);
+
+/* ---- Redis names and messages ------------------------------------------------ */
+
+/* The dispatch stream and its consumer group. The {jobs} hash tag keeps every
+ * folio stream key in one Redis Cluster slot. */
+#define FOLIO_JOBS_STREAM "folio:{jobs}:dispatch"
+#define FOLIO_JOBS_GROUP "folio-workers"
+/* Approximate cap on the stream's length (XADD MAXLEN ~). Dispatch is a hint,
+ * so trimming old entries loses nothing the reconciler cannot redo. */
+#define FOLIO_JOBS_STREAM_MAXLEN 1000000L
+
+/* The Pub/Sub channel of one job's events: "folio:job:<id>", into
+ * out[FOLIO_JOBS_CHANNEL_MAX]. */
+#define FOLIO_JOBS_CHANNEL_MAX 64
+void folio_jobs_channel(const char *job_id, char out[FOLIO_JOBS_CHANNEL_MAX]);
+
+/* The event message: {"job_id":"…","state":"RUNNING","progress":40}. A
+ * message is a hint: a watcher re-reads the job (one GetStatus query) on each
+ * one, so a lost or reordered message costs nothing but latency. Returns the
+ * length written to buf (cap >= FOLIO_JOBS_EVENT_MAX), or -1 if it does not fit. */
+#define FOLIO_JOBS_EVENT_MAX 160
+int folio_jobs_event_format(char *buf, size_t cap, const char *job_id, enum folio_job_state state,
+                            int progress_percent);
+/* Parses a message made by folio_jobs_event_format (strictly that shape).
+ * Pure; 0 or -1. */
+int folio_jobs_event_parse(const char *msg, size_t len, char job_id[FOLIO_UUID_STR_LEN + 1],
+                           enum folio_job_state *state, int *progress_percent);
+
+/* ---- API keys -------------------------------------------------------------- */
+
+/* "folio_" + 32 hex digits (the key id) + "_" + 43 base64url characters. */
+#define FOLIO_APIKEY_LEN 82
+/* The server pepper keys the hash: 16..64 bytes (crypto_generichash keys). */
+#define FOLIO_APIKEY_PEPPER_MIN 16
+#define FOLIO_APIKEY_PEPPER_MAX 64
+
+/* Creates a key for tenant. key_out[FOLIO_APIKEY_LEN + 1] receives the full
+ * key — the only time it exists outside the caller; only its keyed BLAKE2b
+ * hash is stored. id_out (NULL allowed) receives the key id (UUID text), the
+ * handle for revoke. */
+int folio_jobs_apikey_create(struct folio_pg_conn *c, const char *tenant, const uint8_t *pepper,
+                             size_t pepper_len, char key_out[FOLIO_APIKEY_LEN + 1],
+                             char id_out[FOLIO_UUID_STR_LEN + 1], struct folio_pg_diag *diag);
+
+/* Checks a presented key (the text after "Bearer "): parses it, looks its id
+ * up, compares the keyed hash in constant time. On success the tenant is
+ * copied to tenant_out (cap bytes, >= 129). EAUTH for anything else. */
+int folio_jobs_apikey_verify(struct folio_pg_conn *c, const char *key, const uint8_t *pepper,
+                             size_t pepper_len, char *tenant_out, size_t cap,
+                             struct folio_pg_diag *diag);
+
+/* Revokes the key with this id (UUID text or the full key). tenant NULL
+ * revokes in any tenant. ENOTFOUND when no such unrevoked key. */
+int folio_jobs_apikey_revoke(struct folio_pg_conn *c, const char *key_id, const char *tenant,
+                             struct folio_pg_diag *diag);
+
+/* Parses a key's text form: *id receives the key id (UUID text) and secret the
+ * 32 secret bytes. Pure; -1 when malformed. */
+int folio_jobs_apikey_parse(const char *key, char id[FOLIO_UUID_STR_LEN + 1],
+                            uint8_t secret[32]);
+
+#endif

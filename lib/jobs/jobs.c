@@ -1,0 +1,629 @@
+/* The job state machine over PostgreSQL: parameter building, the calls into
+ * lib/pg, and decoding of the rows the statements in stmts.c return.
+ *
+ * Submissions are built into a struct submit_params (text encodings of the
+ * numbers, the labels as a JSON object) so one submission can be sent on its
+ * own or as one element of a pipelined group commit. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "folio/log.h"
+#include "jobs_int.h"
+
+void folio_jobs_diag(struct folio_pg_diag *d, const char *fmt, ...) {
+  if (!d) return;
+  d->sqlstate[0] = '\0';
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(d->msg, sizeof d->msg, fmt, ap);
+  va_end(ap);
+}
+
+static void copy_id(char dst[FOLIO_UUID_STR_LEN + 1], const char *src) {
+  snprintf(dst, FOLIO_UUID_STR_LEN + 1, "%s", src);
+}
+
+int folio_jobs_check_id(const char *field, const char *id, struct folio_pg_diag *diag) {
+  if (folio_uuid_valid(id)) return 0;
+  folio_jobs_diag(diag, "%s: not a UUID (expected 8-4-4-4-12 hex digits)", field);
+  return FOLIO_JOBS_EINVAL;
+}
+
+int folio_jobs_check_tenant(const char *tenant, struct folio_pg_diag *diag) {
+  size_t n = tenant ? strlen(tenant) : 0;
+  if (n >= 1 && n <= 128) return 0;
+  folio_jobs_diag(diag, "tenant: must be 1..128 bytes (got %zu)", n);
+  return FOLIO_JOBS_EINVAL;
+}
+
+/* ---- submit ---------------------------------------------------------------- */
+
+int folio_jobs_submit_validate(const struct folio_job_submit *s, struct folio_pg_diag *diag) {
+  int rc = folio_jobs_check_tenant(s->tenant, diag);
+  if (rc) return rc;
+  if (s->idempotency_key && strlen(s->idempotency_key) > 128) {
+    folio_jobs_diag(diag, "idempotency_key: at most 128 bytes (got %zu)",
+                    strlen(s->idempotency_key));
+    return FOLIO_JOBS_EINVAL;
+  }
+  if (!s->layout || s->layout_len == 0) {
+    folio_jobs_diag(diag, "layout_json: empty");
+    return FOLIO_JOBS_EINVAL;
+  }
+  if (s->layout_len > 0x7fffffff) {
+    folio_jobs_diag(diag, "layout_json: %zu bytes is too large", s->layout_len);
+    return FOLIO_JOBS_EINVAL;
+  }
+  for (size_t i = 0; i < s->nformats; i++) {
+    if (s->formats[i] < FOLIO_FORMAT_PDF || s->formats[i] > FOLIO_FORMAT_SLA) {
+      folio_jobs_diag(diag, "formats[%zu]: %d is not a format (1 PDF, 2 PNG, 3 SLA)", i,
+                      s->formats[i]);
+      return FOLIO_JOBS_EINVAL;
+    }
+  }
+  if (s->png_dpi != 0 && (s->png_dpi < 36 || s->png_dpi > 1200)) {
+    folio_jobs_diag(diag, "options.png_dpi: %d is outside 36..1200", s->png_dpi);
+    return FOLIO_JOBS_EINVAL;
+  }
+  if (s->page_range && strlen(s->page_range) > 1024) {
+    folio_jobs_diag(diag, "options.page_range: longer than 1024 bytes");
+    return FOLIO_JOBS_EINVAL;
+  }
+  if (s->nlabels > 32) {
+    folio_jobs_diag(diag, "labels: %zu entries, at most 32", s->nlabels);
+    return FOLIO_JOBS_EINVAL;
+  }
+  for (size_t i = 0; i < s->nlabels; i++) {
+    const struct folio_job_label *l = &s->labels[i];
+    size_t kn = l->key ? strlen(l->key) : 0, vn = l->value ? strlen(l->value) : 0;
+    if (kn < 1 || kn > 63) {
+      folio_jobs_diag(diag, "labels: key %zu must be 1..63 bytes (got %zu)", i, kn);
+      return FOLIO_JOBS_EINVAL;
+    }
+    if (vn > 256) {
+      folio_jobs_diag(diag, "labels[\"%s\"]: value longer than 256 bytes", l->key);
+      return FOLIO_JOBS_EINVAL;
+    }
+    for (size_t j = 0; j < i; j++) {
+      if (strcmp(s->labels[j].key, l->key) == 0) {
+        folio_jobs_diag(diag, "labels: key \"%s\" appears twice", l->key);
+        return FOLIO_JOBS_EINVAL;
+      }
+    }
+  }
+  if (s->max_attempts < 0 || s->max_attempts > 100) {
+    folio_jobs_diag(diag, "max_attempts: %d is outside 0..100", s->max_attempts);
+    return FOLIO_JOBS_EINVAL;
+  }
+  return 0;
+}
+
+int folio_jobs_submit_params_build(struct folio_jobs_submit_params *sp, const struct folio_job_submit *s,
+                               struct folio_pg_diag *diag) {
+  memset(sp, 0, sizeof *sp);
+  int rc = folio_jobs_submit_validate(s, diag);
+  if (rc) return rc;
+  folio_uuid7(sp->id);
+  /* formats: deduplicated, in the order given; none means PDF */
+  bool seen[4] = {false, false, false, false};
+  size_t o = 0;
+  sp->formats[o++] = '{';
+  for (size_t i = 0; i < s->nformats; i++) {
+    if (seen[s->formats[i]]) continue;
+    seen[s->formats[i]] = true;
+    if (o > 1) sp->formats[o++] = ',';
+    sp->formats[o++] = (char)('0' + s->formats[i]);
+  }
+  if (o == 1) sp->formats[o++] = '0' + FOLIO_FORMAT_PDF;
+  sp->formats[o++] = '}';
+  sp->formats[o] = '\0';
+  snprintf(sp->dpi, sizeof sp->dpi, "%d", s->png_dpi ? s->png_dpi : 150);
+  snprintf(sp->max_attempts, sizeof sp->max_attempts, "%d", s->max_attempts ? s->max_attempts : 3);
+  /* labels as a JSON object; every byte quoted by folio_json_quote */
+  size_t cap = 3;
+  for (size_t i = 0; i < s->nlabels; i++)
+    cap += 6 * (strlen(s->labels[i].key) + strlen(s->labels[i].value ? s->labels[i].value : "")) + 8;
+  sp->labels = malloc(cap);
+  if (!sp->labels) {
+    folio_jobs_diag(diag, "out of memory");
+    return FOLIO_PG_ENOMEM;
+  }
+  size_t pos = 0;
+  sp->labels[pos++] = '{';
+  for (size_t i = 0; i < s->nlabels; i++) {
+    const char *v = s->labels[i].value ? s->labels[i].value : "";
+    if (i) sp->labels[pos++] = ',';
+    folio_json_quote(sp->labels, cap, &pos, s->labels[i].key, strlen(s->labels[i].key));
+    sp->labels[pos++] = ':';
+    folio_json_quote(sp->labels, cap, &pos, v, strlen(v));
+  }
+  sp->labels[pos++] = '}';
+  sp->labels[pos] = '\0';
+
+  const char *key = s->idempotency_key && *s->idempotency_key ? s->idempotency_key : NULL;
+  const char *v[9] = {sp->id,     s->tenant, key, sp->formats, sp->dpi, s->page_range ? s->page_range : "",
+                      (const char *)s->layout, sp->labels, sp->max_attempts};
+  memcpy(sp->values, v, sizeof v);
+  sp->lengths[6] = (int)s->layout_len;
+  sp->formats_bin[6] = 1;
+  sp->p = (struct folio_pg_params){9, sp->values, sp->lengths, sp->formats_bin};
+  return 0;
+}
+
+void folio_jobs_submit_params_free(struct folio_jobs_submit_params *sp) { free(sp->labels); }
+
+/* Reads S_SUBMIT's row; 1 when the result had none (conflict committed after
+ * the statement's snapshot: look it up). */
+int folio_jobs_submit_read(const PGresult *r, struct folio_job_submitted *out) {
+  if (PQntuples(r) < 1) return 1;
+  copy_id(out->job_id, PQgetvalue(r, 0, 0));
+  out->state = folio_job_state_parse(PQgetvalue(r, 0, 1));
+  out->deduplicated = PQgetvalue(r, 0, 2)[0] == 't';
+  return 0;
+}
+
+static int submit_lookup(struct folio_pg_conn *c, const struct folio_job_submit *s,
+                         struct folio_job_submitted *out, struct folio_pg_diag *diag) {
+  const char *v[2] = {s->tenant, s->idempotency_key};
+  struct folio_pg_params p = {2, v, NULL, NULL};
+  PGresult *r;
+  int rc = folio_pg_conn_exec(c, S_SUBMIT_LOOKUP, &p, &r, diag);
+  if (rc) return rc;
+  if (PQntuples(r) != 1) {
+    PQclear(r);
+    /* The conflicting submission rolled back between our two statements. */
+    folio_jobs_diag(diag, "idempotency key conflict resolved by a rollback; retry");
+    return FOLIO_PG_ECONFLICT;
+  }
+  copy_id(out->job_id, PQgetvalue(r, 0, 0));
+  out->state = folio_job_state_parse(PQgetvalue(r, 0, 1));
+  out->deduplicated = true;
+  PQclear(r);
+  return 0;
+}
+
+int folio_jobs_submit(struct folio_pg_conn *c, const struct folio_job_submit *s,
+                      struct folio_job_submitted *out, struct folio_pg_diag *diag) {
+  memset(out, 0, sizeof *out);
+  for (int tries = 0;; tries++) {
+    struct folio_jobs_submit_params sp;
+    int rc = folio_jobs_submit_params_build(&sp, s, diag);
+    if (rc) {
+      folio_jobs_submit_params_free(&sp);
+      return rc;
+    }
+    PGresult *r;
+    rc = folio_pg_conn_exec(c, S_SUBMIT, &sp.p, &r, diag);
+    folio_jobs_submit_params_free(&sp);
+    if (rc == 0) {
+      int missing = folio_jobs_submit_read(r, out);
+      PQclear(r);
+      if (!missing) return 0;
+      rc = submit_lookup(c, s, out, diag);
+    }
+    if (rc != FOLIO_PG_ECONFLICT || tries >= 3) return rc;
+  }
+}
+
+int folio_jobs_submit_batch(struct folio_pg_conn *c, size_t n, const struct folio_job_submit *s,
+                            struct folio_job_submitted *out, int *rcs,
+                            struct folio_pg_diag *diag) {
+  if (n == 0) return 0;
+  struct folio_jobs_submit_params *sp = calloc(n, sizeof *sp);
+  int *stmts = calloc(n, sizeof *stmts);
+  struct folio_pg_params *params = calloc(n, sizeof *params);
+  PGresult **res = calloc(n, sizeof *res);
+  int *own = calloc(n, sizeof *own);
+  int first = 0;
+  if (!sp || !stmts || !params || !res || !own) {
+    free(sp), free(stmts), free(params), free(res), free(own);
+    folio_jobs_diag(diag, "out of memory");
+    return FOLIO_PG_ENOMEM;
+  }
+  /* Invalid submissions fail alone and stay out of the shared transaction. */
+  size_t m = 0;
+  size_t *idx = (size_t *)calloc(n, sizeof *idx);
+  for (size_t i = 0; idx && i < n; i++) {
+    memset(&out[i], 0, sizeof out[i]);
+    struct folio_pg_diag d;
+    own[i] = folio_jobs_submit_params_build(&sp[i], &s[i], &d);
+    if (own[i]) {
+      if (!first) {
+        first = own[i];
+        if (diag) *diag = d;
+      }
+      continue;
+    }
+    stmts[m] = S_SUBMIT;
+    params[m] = sp[i].p;
+    idx[m++] = i;
+  }
+  int rc = idx ? folio_pg_conn_batch(c, m, stmts, params, res, diag) : FOLIO_PG_ENOMEM;
+  for (size_t k = 0; k < m; k++) {
+    size_t i = idx[k];
+    if (rc == 0 && folio_jobs_submit_read(res[k], &out[i]) == 0) {
+      own[i] = 0;
+    } else {
+      /* The shared transaction failed (or this row met a conflict committed
+       * after the snapshot): this submission goes on its own. */
+      struct folio_pg_diag d;
+      own[i] = folio_jobs_submit(c, &s[i], &out[i], &d);
+      if (own[i] && !first) {
+        first = own[i];
+        if (diag) *diag = d;
+      }
+    }
+    PQclear(res[k]);
+  }
+  for (size_t i = 0; i < n; i++) {
+    folio_jobs_submit_params_free(&sp[i]);
+    if (rcs) rcs[i] = own[i];
+  }
+  free(idx), free(sp), free(stmts), free(params), free(res), free(own);
+  return first;
+}
+
+/* ---- status ----------------------------------------------------------------- */
+
+static const char *opt_str(struct folio_arena *a, const PGresult *r, int row, int col) {
+  return PQgetisnull(r, row, col) ? NULL : folio_arena_strdup(a, PQgetvalue(r, row, col));
+}
+
+static int64_t opt_i64(const PGresult *r, int row, int col) {
+  return PQgetisnull(r, row, col) ? 0 : strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+static size_t parse_formats(const char *s, int formats[3]) {
+  size_t n = 0;
+  for (const char *p = s; p && *p && n < 3; p++)
+    if (*p >= '1' && *p <= '3') formats[n++] = *p - '0';
+  return n;
+}
+
+int folio_jobs_get_status(struct folio_pg_conn *c, const char *tenant, const char *job_id,
+                          struct folio_arena *arena, struct folio_job_status *out,
+                          struct folio_pg_diag *diag) {
+  memset(out, 0, sizeof *out);
+  int rc = folio_jobs_check_id("job_id", job_id, diag);
+  if (rc == 0) rc = folio_jobs_check_tenant(tenant, diag);
+  if (rc) return rc;
+  const char *v[2] = {job_id, tenant};
+  struct folio_pg_params p = {2, v, NULL, NULL};
+  PGresult *r;
+  rc = folio_pg_conn_exec(c, S_STATUS, &p, &r, diag);
+  if (rc) return rc;
+  rc = folio_jobs_status_decode(r, job_id, arena, out, diag);
+  PQclear(r);
+  return rc;
+}
+
+int folio_jobs_status_decode(const PGresult *r, const char *job_id, struct folio_arena *arena,
+                             struct folio_job_status *out, struct folio_pg_diag *diag) {
+  memset(out, 0, sizeof *out);
+  int rows = PQntuples(r);
+  if (rows == 0 || atoi(PQgetvalue(r, 0, 0)) != 0) {
+    folio_jobs_diag(diag, "job %s not found", job_id);
+    return FOLIO_JOBS_ENOTFOUND;
+  }
+  copy_id(out->job_id, job_id);
+  out->state = folio_job_state_parse(PQgetvalue(r, 0, 2));
+  out->progress_percent = atoi(PQgetvalue(r, 0, 3));
+  out->attempts = atoi(PQgetvalue(r, 0, 4));
+  out->max_attempts = atoi(PQgetvalue(r, 0, 5));
+  out->cancel_requested = PQgetvalue(r, 0, 6)[0] == 't';
+  out->error_code = opt_str(arena, r, 0, 7);
+  out->error_message = opt_str(arena, r, 0, 8);
+  out->created_at_us = opt_i64(r, 0, 9);
+  out->started_at_us = opt_i64(r, 0, 10);
+  out->finished_at_us = opt_i64(r, 0, 11);
+  out->nformats = parse_formats(PQgetvalue(r, 0, 12), out->formats);
+  size_t na = 0, nl = 0;
+  for (int i = 1; i < rows; i++) {
+    if (atoi(PQgetvalue(r, i, 0)) == 1) na++; else nl++;
+  }
+  out->artifacts = folio_arena_calloc(arena, na ? na : 1, sizeof *out->artifacts);
+  out->labels = folio_arena_calloc(arena, nl ? nl : 1, sizeof *out->labels);
+  if (!out->artifacts || !out->labels) {
+    folio_jobs_diag(diag, "out of memory");
+    return FOLIO_PG_ENOMEM;
+  }
+  for (int i = 1; i < rows; i++) {
+    if (atoi(PQgetvalue(r, i, 0)) == 1) {
+      struct folio_job_artifact *a = &out->artifacts[out->nartifacts++];
+      a->name = opt_str(arena, r, i, 2);
+      a->format = atoi(PQgetvalue(r, i, 3));
+      a->page = (uint32_t)strtoul(PQgetvalue(r, i, 4), NULL, 10);
+      a->size_bytes = strtoull(PQgetvalue(r, i, 5), NULL, 10);
+      a->sha256_hex = opt_str(arena, r, i, 6);
+      a->content_type = opt_str(arena, r, i, 7);
+      a->object_key = opt_str(arena, r, i, 8);
+    } else {
+      struct folio_job_label *l = &out->labels[out->nlabels++];
+      l->key = opt_str(arena, r, i, 2);
+      l->value = opt_str(arena, r, i, 3);
+    }
+  }
+  return 0;
+}
+
+/* ---- cancel ----------------------------------------------------------------- */
+
+int folio_jobs_cancel(struct folio_pg_conn *c, const char *tenant, const char *job_id,
+                      enum folio_job_state *state, struct folio_pg_diag *diag) {
+  int rc = folio_jobs_check_id("job_id", job_id, diag);
+  if (rc == 0) rc = folio_jobs_check_tenant(tenant, diag);
+  if (rc) return rc;
+  const char *v[2] = {job_id, tenant};
+  struct folio_pg_params p = {2, v, NULL, NULL};
+  PGresult *r;
+  rc = folio_pg_conn_exec(c, S_CANCEL, &p, &r, diag);
+  if (rc) return rc;
+  rc = folio_jobs_cancel_decode(r, job_id, state, diag);
+  PQclear(r);
+  return rc;
+}
+
+int folio_jobs_cancel_decode(const PGresult *r, const char *job_id, enum folio_job_state *state,
+                             struct folio_pg_diag *diag) {
+  if (PQntuples(r) == 0) {
+    folio_jobs_diag(diag, "job %s not found", job_id);
+    return FOLIO_JOBS_ENOTFOUND;
+  }
+  enum folio_job_state before = folio_job_state_parse(PQgetvalue(r, 0, 0));
+  enum folio_job_state after =
+      PQgetisnull(r, 0, 1) ? before : folio_job_state_parse(PQgetvalue(r, 0, 1));
+  if (state) *state = after;
+  if (folio_job_state_terminal(before)) {
+    folio_jobs_diag(diag, "job %s is already %s", job_id, folio_job_state_name(before));
+    return FOLIO_JOBS_EPRECONDITION;
+  }
+  return 0;
+}
+
+/* ---- worker side -------------------------------------------------------------- */
+
+/* Copies a binary-format text column (not NUL-terminated on the wire). */
+static const char *bin_str(struct folio_arena *a, PGresult *r, int row, int col) {
+  if (PQgetisnull(r, row, col)) return NULL;
+  return folio_arena_strndup(a, PQgetvalue(r, row, col), (size_t)PQgetlength(r, row, col));
+}
+
+int folio_jobs_claim(struct folio_pg_conn *c, const char *job_id, const char *worker_id,
+                     struct folio_arena *arena, struct folio_job_claim *out,
+                     struct folio_pg_diag *diag) {
+  memset(out, 0, sizeof *out);
+  int rc = folio_jobs_check_id("job_id", job_id, diag);
+  if (rc) return rc;
+  const char *v[2] = {job_id, worker_id ? worker_id : ""};
+  struct folio_pg_params p = {2, v, NULL, NULL};
+  PGresult *r;
+  rc = folio_pg_conn_exec(c, S_CLAIM, &p, &r, diag);
+  if (rc) return rc;
+  if (PQntuples(r) == 0) {
+    PQclear(r);
+    folio_jobs_diag(diag, "job %s not found", job_id);
+    return FOLIO_JOBS_ENOTFOUND;
+  }
+  const char *state = bin_str(arena, r, 0, 1);
+  const char *attempts = bin_str(arena, r, 0, 2);
+  bool claimed = PQgetvalue(r, 0, 0)[0] == '1' && state && strcmp(state, "RUNNING") == 0;
+  if (!claimed) {
+    folio_jobs_diag(diag, "job %s is %s after %s attempt(s); not claimable", job_id,
+                    state ? state : "?", attempts ? attempts : "?");
+    PQclear(r);
+    return FOLIO_JOBS_EFENCED;
+  }
+  out->attempt = atoi(attempts);
+  out->tenant = bin_str(arena, r, 0, 3);
+  const char *formats = bin_str(arena, r, 0, 4);
+  out->nformats = parse_formats(formats, out->formats);
+  const char *dpi = bin_str(arena, r, 0, 5);
+  out->png_dpi = dpi ? atoi(dpi) : 150;
+  out->page_range = bin_str(arena, r, 0, 6);
+  out->layout_len = (size_t)PQgetlength(r, 0, 7);
+  out->layout = (const uint8_t *)folio_arena_strndup(arena, PQgetvalue(r, 0, 7), out->layout_len);
+  PQclear(r);
+  if (!out->layout || !out->tenant || !out->page_range) {
+    folio_jobs_diag(diag, "out of memory");
+    return FOLIO_PG_ENOMEM;
+  }
+  return 0;
+}
+
+/* Runs a fenced worker statement with (id, attempt, ...) and returns its
+ * result; EFENCED when it matched no row. */
+static int fenced_exec(struct folio_pg_conn *c, int stmt, const char *what, const char *job_id,
+                       int attempt, int nextra, const char *const *extra, PGresult **out,
+                       struct folio_pg_diag *diag) {
+  *out = NULL;
+  int rc = folio_jobs_check_id("job_id", job_id, diag);
+  if (rc) return rc;
+  char a[16];
+  snprintf(a, sizeof a, "%d", attempt);
+  const char *v[9] = {job_id, a};
+  if (nextra > 7) nextra = 7;
+  for (int i = 0; i < nextra; i++) v[2 + i] = extra[i];
+  struct folio_pg_params p = {2 + nextra, v, NULL, NULL};
+  PGresult *r;
+  rc = folio_pg_conn_exec(c, stmt, &p, &r, diag);
+  if (rc) return rc;
+  if (PQntuples(r) == 0) {
+    PQclear(r);
+    folio_jobs_diag(diag, "%s: job %s attempt %d is no longer running under this claim", what,
+                    job_id, attempt);
+    return FOLIO_JOBS_EFENCED;
+  }
+  *out = r;
+  return 0;
+}
+
+int folio_jobs_heartbeat(struct folio_pg_conn *c, const char *job_id, int attempt,
+                         int progress_percent, bool *cancel_requested,
+                         struct folio_pg_diag *diag) {
+  char pr[16];
+  snprintf(pr, sizeof pr, "%d", progress_percent < 0 ? -1 : progress_percent);
+  const char *extra[] = {pr};
+  PGresult *r;
+  int rc = fenced_exec(c, S_HEARTBEAT, "heartbeat", job_id, attempt, 1, extra, &r, diag);
+  if (rc) return rc;
+  if (cancel_requested) *cancel_requested = PQgetvalue(r, 0, 0)[0] == 't';
+  PQclear(r);
+  return 0;
+}
+
+/* A growable PostgreSQL array literal: {"a","b\"c"}. */
+struct arr {
+  char *buf;
+  size_t len, cap;
+  bool oom;
+};
+
+static void arr_put(struct arr *x, const char *s, size_t n) {
+  if (x->oom) return;
+  if (x->len + n + 1 > x->cap) {
+    size_t cap = x->cap ? x->cap : 64;
+    while (cap < x->len + n + 1) cap *= 2;
+    char *nb = realloc(x->buf, cap);
+    if (!nb) {
+      x->oom = true;
+      return;
+    }
+    x->buf = nb;
+    x->cap = cap;
+  }
+  memcpy(x->buf + x->len, s, n);
+  x->len += n;
+  x->buf[x->len] = '\0';
+}
+
+/* Appends one element, quoted and escaped, with the separator before it. */
+static void arr_elem(struct arr *x, const char *v) {
+  arr_put(x, x->len > 1 ? ",\"" : "\"", x->len > 1 ? 2 : 1);
+  for (const char *p = v; *p; p++) {
+    if (*p == '"' || *p == '\\') arr_put(x, "\\", 1);
+    arr_put(x, p, 1);
+  }
+  arr_put(x, "\"", 1);
+}
+
+int folio_jobs_succeed(struct folio_pg_conn *c, const char *job_id, int attempt,
+                       const struct folio_job_artifact *artifacts, size_t nartifacts,
+                       struct folio_pg_diag *diag) {
+  int rc = folio_jobs_check_id("job_id", job_id, diag);
+  if (rc) return rc;
+  enum { COLS = 7 };
+  struct arr cols[COLS];
+  memset(cols, 0, sizeof cols);
+  for (int k = 0; k < COLS; k++) arr_put(&cols[k], "{", 1);
+  for (size_t i = 0; i < nartifacts; i++) {
+    const struct folio_job_artifact *art = &artifacts[i];
+    if (!art->name || !art->sha256_hex || !art->content_type || !art->object_key) {
+      folio_jobs_diag(diag, "artifacts[%zu]: name, sha256_hex, content_type and object_key are required", i);
+      rc = FOLIO_JOBS_EINVAL;
+      break;
+    }
+    char num[3][24];
+    snprintf(num[0], sizeof num[0], "%d", art->format);
+    snprintf(num[1], sizeof num[1], "%u", art->page);
+    snprintf(num[2], sizeof num[2], "%llu", (unsigned long long)art->size_bytes);
+    const char *v[COLS] = {art->name, num[0], num[1], num[2], art->sha256_hex, art->content_type,
+                           art->object_key};
+    for (int k = 0; k < COLS; k++) arr_elem(&cols[k], v[k]);
+  }
+  bool oom = false;
+  for (int k = 0; k < COLS; k++) {
+    arr_put(&cols[k], "}", 1);
+    oom = oom || cols[k].oom;
+  }
+  if (rc == 0 && oom) {
+    folio_jobs_diag(diag, "out of memory");
+    rc = FOLIO_PG_ENOMEM;
+  }
+  if (rc == 0) {
+    char a[16];
+    snprintf(a, sizeof a, "%d", attempt);
+    const char *extra[COLS];
+    for (int k = 0; k < COLS; k++) extra[k] = cols[k].buf;
+    PGresult *r;
+    rc = fenced_exec(c, S_SUCCEED, "succeed", job_id, attempt, COLS, extra, &r, diag);
+    if (rc == FOLIO_JOBS_EFENCED && diag)
+      strncat(diag->msg, " (or a cancel is pending)", sizeof diag->msg - strlen(diag->msg) - 1);
+    PQclear(r);
+  }
+  for (int k = 0; k < COLS; k++) free(cols[k].buf);
+  return rc;
+}
+
+int folio_jobs_fail(struct folio_pg_conn *c, const char *job_id, int attempt, bool transient,
+                    const char *code, const char *message, enum folio_job_state *state,
+                    struct folio_pg_diag *diag) {
+  const char *extra[] = {transient ? "t" : "f", code && *code ? code : "RENDER_FAILED",
+                         message ? message : ""};
+  PGresult *r;
+  int rc = fenced_exec(c, S_FAIL, "fail", job_id, attempt, 3, extra, &r, diag);
+  if (rc) return rc;
+  if (state) *state = folio_job_state_parse(PQgetvalue(r, 0, 0));
+  PQclear(r);
+  return 0;
+}
+
+int folio_jobs_cancel_confirm(struct folio_pg_conn *c, const char *job_id, int attempt,
+                              struct folio_pg_diag *diag) {
+  PGresult *r;
+  int rc = fenced_exec(c, S_CANCEL_CONFIRM, "cancel_confirm", job_id, attempt, 0, NULL, &r, diag);
+  PQclear(r);
+  return rc;
+}
+
+/* ---- reconciler ---------------------------------------------------------------- */
+
+int folio_jobs_mark_dispatched(struct folio_pg_conn *c, const char *job_id,
+                               struct folio_pg_diag *diag) {
+  int rc = folio_jobs_check_id("job_id", job_id, diag);
+  if (rc) return rc;
+  const char *v[1] = {job_id};
+  struct folio_pg_params p = {1, v, NULL, NULL};
+  PGresult *r;
+  rc = folio_pg_conn_exec(c, S_MARK_DISPATCHED, &p, &r, diag);
+  PQclear(r);
+  return rc;
+}
+
+static int id_list(struct folio_pg_conn *c, int stmt, int ms, int limit, struct folio_arena *arena,
+                   char ***ids, size_t *n, struct folio_pg_diag *diag) {
+  *ids = NULL;
+  *n = 0;
+  char a[16], b[16];
+  snprintf(a, sizeof a, "%d", ms < 0 ? 0 : ms);
+  snprintf(b, sizeof b, "%d", limit < 1 ? 1 : limit);
+  const char *v[2] = {a, b};
+  struct folio_pg_params p = {2, v, NULL, NULL};
+  PGresult *r;
+  int rc = folio_pg_conn_exec(c, stmt, &p, &r, diag);
+  if (rc) return rc;
+  int rows = PQntuples(r);
+  char **out = folio_arena_calloc(arena, (size_t)rows + 1, sizeof *out);
+  for (int i = 0; out && i < rows; i++) out[i] = folio_arena_strdup(arena, PQgetvalue(r, i, 0));
+  PQclear(r);
+  if (!out) {
+    folio_jobs_diag(diag, "out of memory");
+    return FOLIO_PG_ENOMEM;
+  }
+  *ids = out;
+  *n = (size_t)rows;
+  return 0;
+}
+
+int folio_jobs_take_undispatched(struct folio_pg_conn *c, int older_than_ms, int limit,
+                                 struct folio_arena *arena, char ***ids, size_t *n,
+                                 struct folio_pg_diag *diag) {
+  return id_list(c, S_TAKE_UNDISPATCHED, older_than_ms, limit, arena, ids, n, diag);
+}
+
+int folio_jobs_reap_stale(struct folio_pg_conn *c, int lease_ms, int limit,
+                          struct folio_arena *arena, char ***ids, size_t *n,
+                          struct folio_pg_diag *diag) {
+  return id_list(c, S_REAP, lease_ms, limit, arena, ids, n, diag);
+}

@@ -1,0 +1,60 @@
+/* lib/jobs internals: statement indexes into folio_jobs_stmts. */
+#ifndef FOLIO_JOBS_INT_H
+#define FOLIO_JOBS_INT_H
+
+#include "folio/jobs.h"
+
+enum folio_jobs_stmt_id {
+  S_SUBMIT,
+  S_SUBMIT_LOOKUP,
+  S_STATUS,
+  S_CANCEL,
+  S_CLAIM,
+  S_HEARTBEAT,
+  S_SUCCEED,
+  S_FAIL,
+  S_CANCEL_CONFIRM,
+  S_MARK_DISPATCHED,
+  S_TAKE_UNDISPATCHED,
+  S_REAP,
+  S_APIKEY_INSERT,
+  S_APIKEY_LOOKUP,
+  S_APIKEY_REVOKE,
+  S_COUNT
+};
+
+/* One submission's parameters for S_SUBMIT (a fresh UUIDv7, text encodings,
+ * labels as JSON). values borrow from the submission; free with _free. */
+struct folio_jobs_submit_params {
+  char id[FOLIO_UUID_STR_LEN + 1];
+  char formats[16];
+  char dpi[16];
+  char max_attempts[16];
+  char *labels; /* malloc'd JSON object */
+  const char *values[9];
+  int lengths[9];
+  int formats_bin[9];
+  struct folio_pg_params p;
+};
+/* Validates and builds; on failure diag names the field (and _free is still
+ * safe to call). */
+int folio_jobs_submit_params_build(struct folio_jobs_submit_params *sp,
+                                   const struct folio_job_submit *s, struct folio_pg_diag *diag);
+void folio_jobs_submit_params_free(struct folio_jobs_submit_params *sp);
+
+/* Row decoders shared by the blocking and the async paths. */
+/* S_SUBMIT's row; 1 when it had none (the conflicting job committed after
+ * the statement's snapshot: run S_SUBMIT_LOOKUP). */
+int folio_jobs_submit_read(const PGresult *r, struct folio_job_submitted *out);
+int folio_jobs_status_decode(const PGresult *r, const char *job_id, struct folio_arena *arena,
+                             struct folio_job_status *out, struct folio_pg_diag *diag);
+int folio_jobs_cancel_decode(const PGresult *r, const char *job_id, enum folio_job_state *state,
+                             struct folio_pg_diag *diag);
+int folio_jobs_check_id(const char *field, const char *id, struct folio_pg_diag *diag);
+int folio_jobs_check_tenant(const char *tenant, struct folio_pg_diag *diag);
+
+/* Formats into diag (NULL allowed). */
+void folio_jobs_diag(struct folio_pg_diag *d, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif

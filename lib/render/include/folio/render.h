@@ -1,0 +1,127 @@
+/* folio_render: a decoded layout (folio/layout.h) to PDF, PNG pages and a Scribus
+ * 1.5 document.
+ *
+ * Every artifact leaves through a caller-supplied write callback, in order, in
+ * pieces of any size; the renderer never holds a whole PDF or SLA in memory (a PNG
+ * page is encoded in memory, one page per rasterizing thread). The worker streams
+ * those pieces into an S3 multipart upload; the CLI writes them to files.
+ *
+ * Threads: every callback (write, page_begin/page_end, progress) runs on the
+ * thread that called the folio_render_* function, one at a time, PNG pages in
+ * page order, even when pages are rasterized in parallel. The functions are
+ * reentrant: several documents may render at once on different threads (each
+ * call makes its own PangoFontMap and cairo contexts; see docs/internals/render.md).
+ *
+ * Errors: functions return 0, or a negative FOLIO_RENDER_E_* code with the detail
+ * on a struct folio_render_diag: the JSON Pointer of the item at fault (when there
+ * is one) and a readable message, e.g. "/pages/0/items/3: text overflows its box".
+ * An artifact whose render failed is incomplete: the caller discards what it got. */
+#ifndef FOLIO_RENDER_H
+#define FOLIO_RENDER_H
+
+#include <stddef.h>
+
+#include "folio/layout.h"
+
+/* ---- callbacks ------------------------------------------------------------ */
+
+/* Receives the next len bytes of an artifact (data is borrowed: valid only during
+ * the call). Return 0 to go on, nonzero to abort the render (it then returns
+ * FOLIO_RENDER_E_WRITE). */
+typedef int (*folio_render_write_fn)(void *ctx, const unsigned char *data, size_t len);
+
+/* Called between pages and between items (several times a second on any
+ * document): done of total units of work are finished. Return nonzero to stop;
+ * the render then returns FOLIO_RENDER_E_CANCELLED within about a second. */
+typedef int (*folio_render_progress_fn)(void *ctx, size_t done, size_t total);
+
+/* One PNG page starts: page is the 0-based page index in the document. Set *write
+ * and *write_ctx to where its bytes go. Return nonzero to abort (E_WRITE). */
+typedef int (*folio_render_page_begin_fn)(void *ctx, size_t page, folio_render_write_fn *write,
+                                          void **write_ctx);
+/* The PNG of page is complete (every byte was written). Nonzero aborts (E_WRITE).
+ * On failure of the render, a begun page gets no page_end. */
+typedef int (*folio_render_page_end_fn)(void *ctx, size_t page);
+
+/* ---- errors --------------------------------------------------------------- */
+
+enum {
+  FOLIO_RENDER_OK = 0,
+  FOLIO_RENDER_E_ARG = -1,       /* bad options (dpi out of range, bad page list) */
+  FOLIO_RENDER_E_NOMEM = -2,
+  FOLIO_RENDER_E_WRITE = -3,     /* a callback asked to abort */
+  FOLIO_RENDER_E_CANCELLED = -4, /* the progress callback asked to stop */
+  FOLIO_RENDER_E_OVERFLOW = -5,  /* text overflows its box with overflow "error" */
+  FOLIO_RENDER_E_IMAGE = -6,     /* an asset could not be decoded */
+  FOLIO_RENDER_E_CAIRO = -7,     /* cairo/pango failed (message has its status) */
+};
+
+/* Filled on failure. The caller owns it (usually on its stack); fixed buffers, so
+ * there is nothing to free. Zero-initialise it or not: each failing call sets it.
+ * Every function taking a diag accepts NULL (then the detail is lost). */
+struct folio_render_diag {
+  int code;           /* the FOLIO_RENDER_E_* returned */
+  char pointer[96];   /* JSON Pointer of the item at fault ("" = none) */
+  char message[320];  /* "pointer: what" when pointer is set, else "what" */
+};
+
+/* "overflow", "write aborted", ... for a FOLIO_RENDER_E_* code; static string. */
+const char *folio_render_strerror(int code);
+
+/* ---- options -------------------------------------------------------------- */
+
+#define FOLIO_RENDER_DPI_MIN 36
+#define FOLIO_RENDER_DPI_MAX 1200
+#define FOLIO_RENDER_DPI_DEFAULT 150
+
+struct folio_render_options {
+  /* 0-based page indexes to render, ascending, no duplicates; borrowed for the
+   * call. NULL = every page. folio_render_pages_parse() makes such a list. */
+  const size_t *pages;
+  size_t n_pages;
+  unsigned dpi;                  /* PNG only; 0 = 150; else 36..1200 */
+  unsigned threads;              /* PNG rasterizing threads; 0 = online CPUs (max 16) */
+  folio_render_progress_fn progress; /* may be NULL */
+  void *progress_ctx;
+};
+
+/* Parses a 1-based page list such as "1-3,5,8-" (open end = last page) for a
+ * document of n_doc_pages pages into a malloc'd ascending 0-based list (*out,
+ * caller frees with free(); *n_out its length). Overlaps are merged. A page past
+ * the end is an error (E_ARG naming it), as is an empty or malformed spec. */
+int folio_render_pages_parse(const char *spec, size_t n_doc_pages, size_t **out, size_t *n_out,
+                             struct folio_render_diag *diag);
+
+/* ---- renderers ------------------------------------------------------------ */
+
+/* One PDF with the selected pages: fonts embedded as subsets, title/author from
+ * the document's meta, a fixed creation date, so the same document and options
+ * give the same bytes. CMYK colours are drawn with their RGB conversion. */
+int folio_render_pdf(const struct folio_layout_doc *doc, const struct folio_render_options *opt,
+                     folio_render_write_fn write, void *write_ctx, struct folio_render_diag *diag);
+
+/* One PNG per selected page (8-bit RGB, white page, pHYs = dpi), encoded by
+ * folio's own encoder; pages are rasterized in parallel on opt->threads threads,
+ * and handed to page_begin / write / page_end in page order on this thread. */
+int folio_render_png(const struct folio_layout_doc *doc, const struct folio_render_options *opt,
+                     folio_render_page_begin_fn page_begin, folio_render_page_end_fn page_end,
+                     void *ctx, struct folio_render_diag *diag);
+
+/* A Scribus 1.5 document (.sla) with the selected pages: text frames with their
+ * runs and paragraph styles, image frames with the picture inline (base64 in the
+ * file, so the .sla is self-contained), shapes, lines and colours (CMYK kept as
+ * CMYK). Text that the overflow policy shrinks is written at the shrunk size; an
+ * "error" overflow fails exactly as folio_render_pdf does. */
+int folio_render_sla(const struct folio_layout_doc *doc, const struct folio_render_options *opt,
+                     folio_render_write_fn write, void *write_ctx, struct folio_render_diag *diag);
+
+/* ---- the PNG encoder, exposed for tests and benchmarks --------------------- */
+
+/* Encodes a width x height image of 32-bit native-endian pixels (cairo's
+ * CAIRO_FORMAT_RGB24/ARGB32 layout, alpha ignored; stride bytes per row) as an
+ * 8-bit RGB PNG with a pHYs chunk for dpi (0 = none). The encoded file is written
+ * through write in a few large pieces. Returns 0, E_NOMEM or E_WRITE. */
+int folio_render_png_encode(const unsigned char *pixels, unsigned width, unsigned height,
+                            size_t stride, unsigned dpi, folio_render_write_fn write, void *ctx);
+
+#endif

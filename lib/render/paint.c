@@ -1,0 +1,141 @@
+/* Drawing one page of the model onto a cairo context (PDF or image surface).
+ * Items are drawn in document order; each is wrapped in save/restore, rotated
+ * about its box centre, and painted through a group when its opacity is < 1 so
+ * overlapping fill and stroke do not show through each other. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "render_int.h"
+
+int folio_painter_init(struct folio_painter *p, const struct folio_layout_doc *doc, bool for_pdf,
+                       struct folio_render_diag *diag) {
+  *p = (struct folio_painter){.doc = doc, .for_pdf = for_pdf};
+  p->images = calloc(doc->n_assets ? doc->n_assets : 1, sizeof *p->images);
+  p->fontmap = pango_cairo_font_map_new(); /* this painter's own: font maps are not thread-safe */
+  p->pango = p->fontmap ? pango_font_map_create_context(p->fontmap) : NULL;
+  if (!p->images || !p->pango) {
+    folio_painter_fini(p);
+    return folio_render_fail(diag, FOLIO_RENDER_E_NOMEM, 0, NULL, "out of memory (pango context)");
+  }
+  /* Unhinted outlines and metrics, unrounded positions: the same line breaks
+   * and glyph positions for PDF and for PNG at any resolution. */
+  cairo_font_options_t *fo = cairo_font_options_create();
+  cairo_font_options_set_hint_style(fo, CAIRO_HINT_STYLE_NONE);
+  cairo_font_options_set_hint_metrics(fo, CAIRO_HINT_METRICS_OFF);
+  cairo_font_options_set_antialias(fo, CAIRO_ANTIALIAS_GRAY);
+  pango_cairo_context_set_font_options(p->pango, fo);
+  cairo_font_options_destroy(fo);
+  pango_cairo_context_set_resolution(p->pango, 72.0);
+  pango_context_set_round_glyph_positions(p->pango, FALSE);
+  return 0;
+}
+
+void folio_painter_fini(struct folio_painter *p) {
+  if (p->images)
+    for (size_t i = 0; i < p->doc->n_assets; i++)
+      if (p->images[i]) cairo_surface_destroy(p->images[i]);
+  free(p->images);
+  if (p->pango) g_object_unref(p->pango);
+  if (p->fontmap) g_object_unref(p->fontmap);
+  *p = (struct folio_painter){0};
+}
+
+static void set_color(cairo_t *cr, const struct folio_color *c) {
+  cairo_set_source_rgb(cr, c->r, c->g, c->b);
+}
+
+static void paint_shape(cairo_t *cr, const struct folio_item *it) {
+  if (it->kind == FOLIO_ITEM_RECT) {
+    folio_path_round_rect(cr, it->x, it->y, it->w, it->h, it->u.shape.radius);
+  } else {
+    cairo_save(cr);
+    cairo_translate(cr, it->x + it->w / 2, it->y + it->h / 2);
+    cairo_scale(cr, it->w / 2, it->h / 2);
+    cairo_new_sub_path(cr);
+    cairo_arc(cr, 0, 0, 1, 0, 2 * M_PI);
+    cairo_close_path(cr);
+    cairo_restore(cr);
+  }
+  if (it->u.shape.fill) {
+    set_color(cr, it->u.shape.fill);
+    if (it->u.shape.stroke)
+      cairo_fill_preserve(cr);
+    else
+      cairo_fill(cr);
+  }
+  if (it->u.shape.stroke) {
+    set_color(cr, it->u.shape.stroke);
+    cairo_set_line_width(cr, it->u.shape.stroke_width);
+    cairo_stroke(cr);
+  }
+  cairo_new_path(cr);
+}
+
+static void paint_line(cairo_t *cr, const struct folio_item *it) {
+  cairo_move_to(cr, it->u.line.x1, it->u.line.y1);
+  cairo_line_to(cr, it->u.line.x2, it->u.line.y2);
+  set_color(cr, it->u.line.stroke);
+  cairo_set_line_width(cr, it->u.line.stroke_width);
+  cairo_stroke(cr);
+}
+
+static int paint_image(struct folio_painter *p, cairo_t *cr, size_t page, const struct folio_item *it,
+                       struct folio_render_diag *diag) {
+  struct folio_image_placement pl;
+  cairo_surface_t *img = folio_image_place(p, page, it, &pl, diag);
+  if (!img) return diag->code;
+  cairo_rectangle(cr, it->x, it->y, it->w, it->h);
+  cairo_clip(cr);
+  cairo_translate(cr, it->x + pl.ox, it->y + pl.oy);
+  cairo_scale(cr, pl.sx, pl.sy);
+  cairo_set_source_surface(cr, img, 0, 0);
+  cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_GOOD);
+  cairo_paint(cr);
+  return 0;
+}
+
+static int paint_text(struct folio_painter *p, cairo_t *cr, size_t page, const struct folio_item *it,
+                      struct folio_render_diag *diag) {
+  double scale;
+  PangoLayout *lay = folio_text_fitted(p->pango, it, page, &scale, diag);
+  if (!lay) return diag->code;
+  cairo_rectangle(cr, it->x, it->y, it->w, it->h);
+  cairo_clip(cr);
+  folio_text_show(cr, lay, it);
+  g_object_unref(lay);
+  return 0;
+}
+
+int folio_paint_page(struct folio_painter *p, cairo_t *cr, size_t page_index,
+                     struct folio_render_diag *diag) {
+  const struct folio_page *pg = &p->doc->pages[page_index];
+  for (size_t i = 0; i < pg->n_items; i++) {
+    const struct folio_item *it = &pg->items[i];
+    if (p->should_stop && p->should_stop(p->stop_ctx))
+      return folio_render_fail(diag, FOLIO_RENDER_E_CANCELLED, 0, NULL, "cancelled");
+    if (it->opacity <= 0) continue;
+    cairo_save(cr);
+    folio_item_transform(cr, it);
+    bool group = it->opacity < 1;
+    if (group) cairo_push_group(cr);
+    int rc = 0;
+    switch (it->kind) {
+    case FOLIO_ITEM_TEXT: rc = paint_text(p, cr, page_index, it, diag); break;
+    case FOLIO_ITEM_IMAGE: rc = paint_image(p, cr, page_index, it, diag); break;
+    case FOLIO_ITEM_RECT:
+    case FOLIO_ITEM_ELLIPSE: paint_shape(cr, it); break;
+    case FOLIO_ITEM_LINE: paint_line(cr, it); break;
+    }
+    if (group) {
+      cairo_pop_group_to_source(cr);
+      if (!rc) cairo_paint_with_alpha(cr, it->opacity);
+    }
+    cairo_restore(cr);
+    if (rc) return rc;
+    cairo_status_t st = cairo_status(cr);
+    if (st)
+      return folio_render_fail(diag, FOLIO_RENDER_E_CAIRO, page_index, it, "cairo: %s",
+                               cairo_status_to_string(st));
+  }
+  return 0;
+}

@@ -1,0 +1,90 @@
+/* folio_render_pdf: cairo's PDF surface writing through a stream callback.
+ * cairo emits each page's content when the page is finished and the font
+ * subsets at the end, so nothing larger than a page is buffered here. The
+ * creation date is fixed (cairo would otherwise stamp the current time), so
+ * identical inputs give identical bytes. */
+#include <stdlib.h>
+
+#include <cairo-pdf.h>
+
+#include "render_int.h"
+
+/* A fixed date: the PDF says when folio's format was defined, not when it ran. */
+#define FOLIO_PDF_DATE "2024-01-01T00:00:00Z"
+
+struct pdf_run {
+  folio_render_write_fn write;
+  void *write_ctx;
+  bool write_failed;
+  const struct folio_render_options *opt;
+  size_t done, total;
+  bool cancelled;
+};
+
+static cairo_status_t pdf_write(void *closure, const unsigned char *data, unsigned int len) {
+  struct pdf_run *r = closure;
+  if (r->write_failed) return CAIRO_STATUS_WRITE_ERROR;
+  if (r->write(r->write_ctx, data, len)) {
+    r->write_failed = true;
+    return CAIRO_STATUS_WRITE_ERROR;
+  }
+  return CAIRO_STATUS_SUCCESS;
+}
+
+/* Counts one item and asks the caller's progress hook whether to go on. */
+static int pdf_should_stop(void *ctx) {
+  struct pdf_run *r = ctx;
+  r->done++;
+  if (r->opt && r->opt->progress && r->opt->progress(r->opt->progress_ctx, r->done, r->total))
+    r->cancelled = true;
+  return r->cancelled;
+}
+
+int folio_render_pdf(const struct folio_layout_doc *doc, const struct folio_render_options *opt,
+                     folio_render_write_fn write, void *write_ctx, struct folio_render_diag *diag) {
+  struct folio_render_diag local_diag;
+  if (!diag) diag = &local_diag; /* the caller may not want the detail */
+  size_t *pages, n;
+  struct pdf_run run = {.write = write, .write_ctx = write_ctx, .opt = opt};
+  int rc = folio_render_selection(doc, opt, &pages, &n, &run.total, diag);
+  if (rc) return rc;
+
+  struct folio_painter painter;
+  rc = folio_painter_init(&painter, doc, true, diag);
+  if (rc) {
+    free(pages);
+    return rc;
+  }
+  painter.should_stop = pdf_should_stop;
+  painter.stop_ctx = &run;
+
+  const struct folio_page *first = &doc->pages[pages[0]];
+  cairo_surface_t *surface = cairo_pdf_surface_create_for_stream(pdf_write, &run, first->width, first->height);
+  cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATOR, "folio");
+  cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATE_DATE, FOLIO_PDF_DATE);
+  cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_MOD_DATE, FOLIO_PDF_DATE);
+  if (doc->title) cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_TITLE, doc->title);
+  if (doc->author) cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_AUTHOR, doc->author);
+  cairo_t *cr = cairo_create(surface);
+
+  for (size_t i = 0; i < n && !rc; i++) {
+    const struct folio_page *pg = &doc->pages[pages[i]];
+    cairo_pdf_surface_set_size(surface, pg->width, pg->height);
+    rc = folio_paint_page(&painter, cr, pages[i], diag);
+    if (!rc) cairo_show_page(cr);
+    if (!rc && pdf_should_stop(&run))
+      rc = folio_render_fail(diag, FOLIO_RENDER_E_CANCELLED, 0, NULL, "cancelled");
+    if (!rc && run.write_failed) rc = folio_render_fail(diag, FOLIO_RENDER_E_WRITE, 0, NULL, "write aborted");
+  }
+  cairo_destroy(cr);
+  if (rc) run.write_failed = true; /* failed: the caller gets no more bytes */
+  cairo_surface_finish(surface); /* writes fonts, xref and trailer */
+  cairo_status_t st = cairo_surface_status(surface);
+  cairo_surface_destroy(surface);
+  folio_painter_fini(&painter);
+  free(pages);
+  if (rc) return rc;
+  if (run.write_failed) return folio_render_fail(diag, FOLIO_RENDER_E_WRITE, 0, NULL, "write aborted");
+  if (st) return folio_render_fail(diag, FOLIO_RENDER_E_CAIRO, 0, NULL, "cairo: %s", cairo_status_to_string(st));
+  return 0;
+}

@@ -1,0 +1,95 @@
+/* Module-private declarations shared by the files of lib/render. */
+#ifndef FOLIO_RENDER_INT_H
+#define FOLIO_RENDER_INT_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+
+#include <cairo.h>
+#include <pango/pangocairo.h>
+
+#include "folio/render.h"
+
+/* A painter holds what one thread needs to draw pages of one document: its own
+ * PangoFontMap and PangoContext (pango's font maps are not safe to share between
+ * threads) and its own decoded images. Create with folio_painter_init, release
+ * with folio_painter_fini; one painter is used by one thread at a time. */
+struct folio_painter {
+  const struct folio_layout_doc *doc;
+  PangoFontMap *fontmap;
+  PangoContext *pango;
+  cairo_surface_t **images; /* one per doc->assets entry, decoded on first use */
+  bool for_pdf;             /* attach JPEG bytes as mime data so the PDF embeds them as-is */
+  /* cancellation: checked between items; NULL = never */
+  int (*should_stop)(void *ctx);
+  void *stop_ctx;
+};
+
+int folio_painter_init(struct folio_painter *p, const struct folio_layout_doc *doc, bool for_pdf,
+                       struct folio_render_diag *diag);
+void folio_painter_fini(struct folio_painter *p);
+
+/* Draws page page_index of p->doc onto cr (user space = points, origin top-left
+ * of the page). Returns 0 or a FOLIO_RENDER_E_* code with diag set. */
+int folio_paint_page(struct folio_painter *p, cairo_t *cr, size_t page_index,
+                     struct folio_render_diag *diag);
+
+/* Text layout shared by the painter and the SLA writer. folio_text_layout builds
+ * the pango layout of a text item with every size multiplied by scale (caller
+ * unrefs it). folio_text_fit applies the overflow policy: sets *scale to the size
+ * factor to draw with (1, or less for "shrink"); returns E_OVERFLOW with diag set
+ * for "error". */
+PangoLayout *folio_text_layout(PangoContext *pc, const struct folio_item *it, double scale);
+/* folio_text_fit and the layout at the chosen scale in one go (NULL with diag
+ * set on failure; caller unrefs): a text that fits is laid out only once. */
+PangoLayout *folio_text_fitted(PangoContext *pc, const struct folio_item *it, size_t page_index,
+                               double *scale, struct folio_render_diag *diag);
+int folio_text_fit(PangoContext *pc, const struct folio_item *it, size_t page_index, double *scale,
+                   struct folio_render_diag *diag);
+
+/* Draws lay (built for it) at the item's box: whole lines only, a line that
+ * does not fit the box entirely is not drawn, nor any after it (as Scribus does
+ * with overflowing text), so the PDF holds no invisible text. */
+void folio_text_show(cairo_t *cr, PangoLayout *lay, const struct folio_item *it);
+
+/* Decoded image of an asset (owned by the painter; NULL with diag set on error). */
+cairo_surface_t *folio_painter_image(struct folio_painter *p, const struct folio_asset *a,
+                                     struct folio_render_diag *diag);
+
+/* PNG encoding with buffers kept between pages (one per rasterizing thread):
+ * a page's 6.5 MB of filtered rows need not be allocated and faulted in again
+ * for every page. Zero-initialise; free with folio_png_scratch_free. */
+struct folio_png_scratch {
+  unsigned char *raw, *z;
+  size_t raw_cap, z_cap;
+  struct libdeflate_compressor *c;
+};
+int folio_png_encode_with(struct folio_png_scratch *s, const unsigned char *pixels, unsigned width,
+                          unsigned height, size_t stride, unsigned dpi, folio_render_write_fn write, void *ctx);
+void folio_png_scratch_free(struct folio_png_scratch *s);
+
+/* Where an image item's picture goes for its fit mode: sx, sy points per pixel,
+ * (ox, oy) the picture's top-left corner from the box's top-left corner (the
+ * picture is centred; the box clips). Returns the decoded picture (owned by the
+ * painter) or NULL with diag naming the item and the asset. */
+struct folio_image_placement {
+  double sx, sy, ox, oy;
+};
+cairo_surface_t *folio_image_place(struct folio_painter *p, size_t page, const struct folio_item *it,
+                                   struct folio_image_placement *pl, struct folio_render_diag *diag);
+
+/* Sets diag (code, pointer for page/item when item != NULL, message) and returns code. */
+int folio_render_fail(struct folio_render_diag *diag, int code, size_t page, const struct folio_item *item,
+                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Pages to render for opt: fills a malloc'd list (caller frees) of 0-based indexes
+ * and, when work is not NULL, the units of work for progress (items + pages). */
+int folio_render_selection(const struct folio_layout_doc *doc, const struct folio_render_options *opt,
+                           size_t **pages, size_t *n, size_t *work, struct folio_render_diag *diag);
+
+/* Geometry helpers (degrees clockwise about the box centre, as in the model). */
+void folio_item_transform(cairo_t *cr, const struct folio_item *it);
+/* Adds a rounded rectangle path at (x,y,w,h) with corner radius r (clamped). */
+void folio_path_round_rect(cairo_t *cr, double x, double y, double w, double h, double r);
+
+#endif

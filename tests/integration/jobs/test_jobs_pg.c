@@ -1,0 +1,482 @@
+/* lib/jobs against a real PostgreSQL: migrations (concurrent and repeated),
+ * submit with idempotency under 50 concurrent duplicates, group commit, the
+ * state machine with its fences, tenant scoping, the audit trail, API keys,
+ * and an EXPLAIN of every statement to prove an index serves it. */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "pgtest.h"
+
+static const uint8_t LAYOUT[] = "{\"pages\":[]}";
+static const uint8_t PEPPER[32] = "0123456789abcdef0123456789abcdef";
+
+/* ---- migrations ---------------------------------------------------------- */
+
+static pthread_barrier_t barrier;
+static int migrated_total;
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void *migrate_thread(void *arg) {
+  (void)arg;
+  struct folio_pg_conn *c = pgtest_plain();
+  pthread_barrier_wait(&barrier);
+  int applied = -1;
+  struct folio_pg_diag d;
+  int rc = folio_jobs_migrate(c, &applied, &d);
+  CHECK_MSG(rc == 0, "migrate: %s", d.msg);
+  pthread_mutex_lock(&mu);
+  migrated_total += applied;
+  pthread_mutex_unlock(&mu);
+  folio_pg_conn_close(c);
+  return NULL;
+}
+
+static void test_migrate(void) {
+  enum { N = 4 };
+  pthread_t t[N];
+  pthread_barrier_init(&barrier, NULL, N);
+  for (int i = 0; i < N; i++) pthread_create(&t[i], NULL, migrate_thread, NULL);
+  for (int i = 0; i < N; i++) pthread_join(t[i], NULL);
+  pthread_barrier_destroy(&barrier);
+  /* Each migration applied exactly once across the racing servers. */
+  CHECK_EQ_INT(migrated_total, folio_jobs_schema_version());
+  struct folio_pg_conn *c = pgtest_plain();
+  int applied = -1;
+  CHECK(folio_jobs_migrate(c, &applied, NULL) == 0);
+  CHECK_EQ_INT(applied, 0);
+  char q[64];
+  snprintf(q, sizeof q, "SELECT max(version) FROM folio_schema_migrations");
+  CHECK_EQ_INT(atoi(pgtest_value(c, q)), folio_jobs_schema_version());
+  folio_pg_conn_close(c);
+}
+
+/* ---- submit ---------------------------------------------------------------- */
+
+static struct folio_job_submit basic_submit(const char *tenant, const char *key) {
+  static const int formats[] = {FOLIO_FORMAT_PNG, FOLIO_FORMAT_PDF, FOLIO_FORMAT_PNG};
+  static const struct folio_job_label labels[] = {{"team", "print"}, {"b\"q", "\xc3\xa9t\xc3\xa9"}};
+  struct folio_job_submit s = {.tenant = tenant,
+                               .idempotency_key = key,
+                               .layout = LAYOUT,
+                               .layout_len = sizeof LAYOUT - 1,
+                               .formats = formats,
+                               .nformats = 3,
+                               .png_dpi = 72,
+                               .page_range = "1-2",
+                               .labels = labels,
+                               .nlabels = 2};
+  return s;
+}
+
+static void submit_one(struct folio_pg_conn *c, const char *tenant, const char *key,
+                       struct folio_job_submitted *out) {
+  struct folio_job_submit s = basic_submit(tenant, key);
+  struct folio_pg_diag d;
+  int rc = folio_jobs_submit(c, &s, out, &d);
+  CHECK_MSG(rc == 0, "submit: %s", d.msg);
+}
+
+static void test_submit_status(struct folio_pg_conn *c) {
+  struct folio_job_submitted j;
+  submit_one(c, "acme", NULL, &j);
+  CHECK(folio_uuid_valid(j.job_id));
+  CHECK_EQ_INT(j.job_id[14], '7');
+  CHECK_EQ_INT(j.state, FOLIO_JOB_QUEUED);
+  CHECK(!j.deduplicated);
+
+  struct folio_arena *a = folio_arena_create(0);
+  struct folio_job_status st;
+  struct folio_pg_diag d;
+  CHECK_EQ_INT(folio_jobs_get_status(c, "acme", j.job_id, a, &st, &d), 0);
+  CHECK_EQ_INT(st.state, FOLIO_JOB_QUEUED);
+  CHECK_EQ_INT(st.attempts, 0);
+  CHECK_EQ_INT(st.max_attempts, 3);
+  CHECK_EQ_INT(st.nformats, 2); /* duplicates dropped, order kept */
+  CHECK_EQ_INT(st.formats[0], FOLIO_FORMAT_PNG);
+  CHECK_EQ_INT(st.formats[1], FOLIO_FORMAT_PDF);
+  CHECK_EQ_INT(st.nlabels, 2);
+  CHECK_EQ_STR(st.labels[0].key, "b\"q");
+  CHECK_EQ_STR(st.labels[0].value, "\xc3\xa9t\xc3\xa9");
+  CHECK_EQ_STR(st.labels[1].key, "team");
+  CHECK(st.created_at_us > 0 && st.started_at_us == 0 && st.finished_at_us == 0);
+  CHECK(st.error_code == NULL && st.nartifacts == 0);
+
+  /* another tenant's job looks exactly like a missing one */
+  CHECK_EQ_INT(folio_jobs_get_status(c, "other", j.job_id, a, &st, &d), FOLIO_JOBS_ENOTFOUND);
+  CHECK_EQ_INT(folio_jobs_get_status(c, "acme", "0190b5a4-0000-7000-8000-000000000000", a, &st, &d),
+               FOLIO_JOBS_ENOTFOUND);
+  CHECK_EQ_INT(folio_jobs_cancel(c, "other", j.job_id, NULL, &d), FOLIO_JOBS_ENOTFOUND);
+  CHECK_EQ_INT(folio_jobs_get_status(c, "acme", "nope", a, &st, &d), FOLIO_JOBS_EINVAL);
+  CHECK(strstr(d.msg, "job_id") != NULL);
+
+  /* validation names the field */
+  struct folio_job_submit bad = basic_submit("acme", NULL);
+  bad.png_dpi = 5;
+  CHECK_EQ_INT(folio_jobs_submit(c, &bad, &j, &d), FOLIO_JOBS_EINVAL);
+  CHECK(strstr(d.msg, "png_dpi") != NULL);
+  bad = basic_submit("", NULL);
+  CHECK_EQ_INT(folio_jobs_submit(c, &bad, &j, &d), FOLIO_JOBS_EINVAL);
+  CHECK(strstr(d.msg, "tenant") != NULL);
+  folio_arena_destroy(a);
+}
+
+/* 50 concurrent duplicates, each on its own connection, released together. */
+enum { DUPS = 50 };
+static struct folio_job_submitted dup_out[DUPS];
+
+static void *dup_thread(void *arg) {
+  int i = (int)(intptr_t)arg;
+  struct folio_pg_conn *c = pgtest_jobs();
+  struct folio_job_submit s = basic_submit("acme", "order-4711");
+  pthread_barrier_wait(&barrier);
+  struct folio_pg_diag d;
+  int rc = folio_jobs_submit(c, &s, &dup_out[i], &d);
+  CHECK_MSG(rc == 0, "concurrent submit %d: %s", i, d.msg);
+  folio_pg_conn_close(c);
+  return NULL;
+}
+
+static void test_idempotency(struct folio_pg_conn *c) {
+  pthread_t t[DUPS];
+  pthread_barrier_init(&barrier, NULL, DUPS);
+  for (int i = 0; i < DUPS; i++) pthread_create(&t[i], NULL, dup_thread, (void *)(intptr_t)i);
+  for (int i = 0; i < DUPS; i++) pthread_join(t[i], NULL);
+  pthread_barrier_destroy(&barrier);
+  int fresh = 0;
+  for (int i = 0; i < DUPS; i++) {
+    CHECK_EQ_STR(dup_out[i].job_id, dup_out[0].job_id);
+    if (!dup_out[i].deduplicated) fresh++;
+  }
+  CHECK_EQ_INT(fresh, 1);
+  CHECK_EQ_INT(atoi(pgtest_value(c, "SELECT count(*) FROM jobs WHERE idempotency_key = 'order-4711'")), 1);
+  /* one 'submitted' event for the one job */
+  char q[200];
+  snprintf(q, sizeof q, "SELECT count(*) FROM job_events WHERE job_id = '%s'", dup_out[0].job_id);
+  CHECK_EQ_INT(atoi(pgtest_value(c, q)), 1);
+  /* later duplicate, and the same key in another tenant is another job */
+  struct folio_job_submitted j;
+  submit_one(c, "acme", "order-4711", &j);
+  CHECK(j.deduplicated);
+  CHECK_EQ_STR(j.job_id, dup_out[0].job_id);
+  submit_one(c, "globex", "order-4711", &j);
+  CHECK(!j.deduplicated);
+  CHECK(strcmp(j.job_id, dup_out[0].job_id) != 0);
+}
+
+static void test_group_commit(struct folio_pg_conn *c) {
+  enum { N = 20 };
+  struct folio_job_submit s[N];
+  struct folio_job_submitted out[N];
+  int rcs[N];
+  char keys[N][16];
+  for (int i = 0; i < N; i++) {
+    snprintf(keys[i], sizeof keys[i], "batch-%d", i % 18); /* 18 and 19 repeat 0 and 1 */
+    s[i] = basic_submit("acme", keys[i]);
+  }
+  s[7].png_dpi = 1; /* invalid: fails alone */
+  const char *before = pgtest_value(c, "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()");
+  long commits0 = atol(before);
+  struct folio_pg_diag d;
+  int rc = folio_jobs_submit_batch(c, N, s, out, rcs, &d);
+  CHECK_EQ_INT(rc, FOLIO_JOBS_EINVAL);
+  for (int i = 0; i < N; i++) {
+    if (i == 7) {
+      CHECK_EQ_INT(rcs[i], FOLIO_JOBS_EINVAL);
+      continue;
+    }
+    CHECK_MSG(rcs[i] == 0, "batch[%d] = %d", i, rcs[i]);
+    CHECK(folio_uuid_valid(out[i].job_id));
+  }
+  CHECK_EQ_STR(out[18].job_id, out[0].job_id);
+  CHECK(out[18].deduplicated && !out[0].deduplicated);
+  CHECK_EQ_STR(out[19].job_id, out[1].job_id);
+  CHECK_EQ_INT(atoi(pgtest_value(c, "SELECT count(*) FROM jobs WHERE idempotency_key LIKE 'batch-%'")), 17);
+  /* The 19 valid submissions committed as one transaction (the stats
+   * counter may lag; it must not show one commit per row). */
+  long commits1 = atol(pgtest_value(c, "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"));
+  CHECK_MSG(commits1 - commits0 < 10, "%ld commits for one batch", commits1 - commits0);
+}
+
+/* ---- worker transitions --------------------------------------------------------- */
+
+static void test_lifecycle(struct folio_pg_conn *c) {
+  struct folio_arena *a = folio_arena_create(0);
+  struct folio_pg_diag d;
+  struct folio_job_submitted j;
+  submit_one(c, "acme", NULL, &j);
+
+  struct folio_job_claim cl;
+  CHECK_EQ_INT(folio_jobs_claim(c, j.job_id, "w1", a, &cl, &d), 0);
+  CHECK_EQ_INT(cl.attempt, 1);
+  CHECK_EQ_STR(cl.tenant, "acme");
+  CHECK_EQ_INT(cl.layout_len, sizeof LAYOUT - 1);
+  CHECK(memcmp(cl.layout, LAYOUT, cl.layout_len) == 0);
+  CHECK_EQ_INT(cl.png_dpi, 72);
+  CHECK_EQ_STR(cl.page_range, "1-2");
+  CHECK_EQ_INT(cl.nformats, 2);
+  /* a duplicate delivery cannot claim it again */
+  struct folio_job_claim cl2;
+  CHECK_EQ_INT(folio_jobs_claim(c, j.job_id, "w2", a, &cl2, &d), FOLIO_JOBS_EFENCED);
+  CHECK_EQ_INT(folio_jobs_claim(c, "0190b5a4-0000-7000-8000-000000000000", "w2", a, &cl2, &d),
+               FOLIO_JOBS_ENOTFOUND);
+
+  bool cancel = true;
+  CHECK_EQ_INT(folio_jobs_heartbeat(c, j.job_id, 1, 40, &cancel, &d), 0);
+  CHECK(!cancel);
+  CHECK_EQ_INT(folio_jobs_heartbeat(c, j.job_id, 1, -1, &cancel, &d), 0);
+  CHECK_EQ_INT(folio_jobs_heartbeat(c, j.job_id, 2, 50, &cancel, &d), FOLIO_JOBS_EFENCED);
+
+  struct folio_job_artifact arts[] = {
+      {"document.pdf", FOLIO_FORMAT_PDF, 0, 1234,
+       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "application/pdf",
+       "jobs/x/document.pdf"},
+      {"page-0001.png", FOLIO_FORMAT_PNG, 1, 99,
+       "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "image/png",
+       "jobs/x/page-0001.png"},
+  };
+  CHECK_EQ_INT(folio_jobs_succeed(c, j.job_id, 2, arts, 2, &d), FOLIO_JOBS_EFENCED);
+  char q[200];
+  snprintf(q, sizeof q, "SELECT count(*) FROM artifacts WHERE job_id = '%s'", j.job_id);
+  CHECK_EQ_INT(atoi(pgtest_value(c, q)), 0); /* the fenced call left nothing behind */
+  /* a bad artifact fails the whole transaction */
+  struct folio_job_artifact bad[] = {arts[0], arts[1]};
+  bad[1].sha256_hex = "not-hex";
+  CHECK_EQ_INT(folio_jobs_succeed(c, j.job_id, 1, bad, 2, &d), FOLIO_PG_EQUERY);
+  struct folio_job_status st;
+  CHECK_EQ_INT(folio_jobs_get_status(c, "acme", j.job_id, a, &st, &d), 0);
+  CHECK_EQ_INT(st.state, FOLIO_JOB_RUNNING);
+  CHECK_EQ_INT(st.progress_percent, 40);
+  CHECK_EQ_INT(st.nartifacts, 0);
+
+  CHECK_EQ_INT(folio_jobs_succeed(c, j.job_id, 1, arts, 2, &d), 0);
+  CHECK_EQ_INT(folio_jobs_get_status(c, "acme", j.job_id, a, &st, &d), 0);
+  CHECK_EQ_INT(st.state, FOLIO_JOB_SUCCEEDED);
+  CHECK_EQ_INT(st.progress_percent, 100);
+  CHECK_EQ_INT(st.attempts, 1);
+  CHECK(st.started_at_us >= st.created_at_us && st.finished_at_us >= st.started_at_us);
+  CHECK_EQ_INT(st.nartifacts, 2);
+  CHECK_EQ_STR(st.artifacts[0].name, "document.pdf");
+  CHECK_EQ_INT(st.artifacts[0].size_bytes, 1234);
+  CHECK_EQ_STR(st.artifacts[1].name, "page-0001.png");
+  CHECK_EQ_INT(st.artifacts[1].page, 1);
+  CHECK_EQ_STR(st.artifacts[1].object_key, "jobs/x/page-0001.png");
+  CHECK_EQ_INT(st.nlabels, 2);
+  /* finished: no more transitions */
+  CHECK_EQ_INT(folio_jobs_succeed(c, j.job_id, 1, arts, 2, &d), FOLIO_JOBS_EFENCED);
+  enum folio_job_state s;
+  CHECK_EQ_INT(folio_jobs_cancel(c, "acme", j.job_id, &s, &d), FOLIO_JOBS_EPRECONDITION);
+  CHECK_EQ_INT(s, FOLIO_JOB_SUCCEEDED);
+  CHECK(strstr(d.msg, "SUCCEEDED") != NULL);
+
+  /* the audit trail, in order, and append-only */
+  snprintf(q, sizeof q, "SELECT string_agg(kind, ',' ORDER BY id) FROM job_events WHERE job_id = '%s'",
+           j.job_id);
+  CHECK_EQ_STR(pgtest_value(c, q), "submitted,started,progress,succeeded");
+  snprintf(q, sizeof q, "UPDATE job_events SET kind = 'failed' WHERE job_id = '%s'", j.job_id);
+  CHECK_EQ_INT(folio_pg_conn_command(c, q, NULL, &d), FOLIO_PG_EQUERY);
+  CHECK(strstr(d.msg, "append-only") != NULL);
+  folio_arena_destroy(a);
+}
+
+static void test_retries(struct folio_pg_conn *c) {
+  struct folio_arena *a = folio_arena_create(0);
+  struct folio_pg_diag d;
+  struct folio_job_submitted j;
+  submit_one(c, "acme", NULL, &j);
+  struct folio_job_claim cl;
+  enum folio_job_state s;
+  for (int attempt = 1; attempt <= 3; attempt++) {
+    CHECK_EQ_INT(folio_jobs_claim(c, j.job_id, "w1", a, &cl, &d), 0);
+    CHECK_EQ_INT(cl.attempt, attempt);
+    CHECK_EQ_INT(folio_jobs_fail(c, j.job_id, attempt, true, "RENDER_TIMEOUT", "took too long", &s, &d), 0);
+    CHECK_EQ_INT(s, attempt < 3 ? FOLIO_JOB_QUEUED : FOLIO_JOB_FAILED);
+  }
+  struct folio_job_status st;
+  CHECK_EQ_INT(folio_jobs_get_status(c, "acme", j.job_id, a, &st, &d), 0);
+  CHECK_EQ_INT(st.state, FOLIO_JOB_FAILED);
+  CHECK_EQ_STR(st.error_code, "ATTEMPTS_EXHAUSTED");
+  CHECK(strstr(st.error_message, "RENDER_TIMEOUT") != NULL);
+  CHECK(st.finished_at_us > 0);
+  CHECK_EQ_INT(folio_jobs_claim(c, j.job_id, "w1", a, &cl, &d), FOLIO_JOBS_EFENCED);
+
+  /* a deterministic failure is final at once */
+  submit_one(c, "acme", NULL, &j);
+  CHECK_EQ_INT(folio_jobs_claim(c, j.job_id, "w1", a, &cl, &d), 0);
+  CHECK_EQ_INT(folio_jobs_fail(c, j.job_id, 2, false, "X", "y", &s, &d), FOLIO_JOBS_EFENCED);
+  CHECK_EQ_INT(folio_jobs_fail(c, j.job_id, 1, false, "LAYOUT_TEXT_OVERFLOW",
+                               "/pages/0/items/3: text does not fit its box", &s, &d), 0);
+  CHECK_EQ_INT(s, FOLIO_JOB_FAILED);
+  CHECK_EQ_INT(folio_jobs_get_status(c, "acme", j.job_id, a, &st, &d), 0);
+  CHECK_EQ_STR(st.error_code, "LAYOUT_TEXT_OVERFLOW");
+  CHECK_EQ_STR(st.error_message, "/pages/0/items/3: text does not fit its box");
+  folio_arena_destroy(a);
+}
+
+static void test_cancel(struct folio_pg_conn *c) {
+  struct folio_arena *a = folio_arena_create(0);
+  struct folio_pg_diag d;
+  struct folio_job_submitted j;
+  enum folio_job_state s;
+  struct folio_job_claim cl;
+  /* queued: canceled at once, never claimable */
+  submit_one(c, "acme", NULL, &j);
+  CHECK_EQ_INT(folio_jobs_cancel(c, "acme", j.job_id, &s, &d), 0);
+  CHECK_EQ_INT(s, FOLIO_JOB_CANCELED);
+  CHECK_EQ_INT(folio_jobs_claim(c, j.job_id, "w1", a, &cl, &d), FOLIO_JOBS_EFENCED);
+  CHECK_EQ_INT(folio_jobs_cancel(c, "acme", j.job_id, &s, &d), FOLIO_JOBS_EPRECONDITION);
+  /* running: requested, the worker sees it and confirms */
+  submit_one(c, "acme", NULL, &j);
+  CHECK_EQ_INT(folio_jobs_claim(c, j.job_id, "w1", a, &cl, &d), 0);
+  CHECK_EQ_INT(folio_jobs_cancel(c, "acme", j.job_id, &s, &d), 0);
+  CHECK_EQ_INT(s, FOLIO_JOB_RUNNING);
+  bool cancel = false;
+  CHECK_EQ_INT(folio_jobs_heartbeat(c, j.job_id, cl.attempt, 10, &cancel, &d), 0);
+  CHECK(cancel);
+  CHECK_EQ_INT(folio_jobs_succeed(c, j.job_id, cl.attempt, NULL, 0, &d), FOLIO_JOBS_EFENCED);
+  CHECK_EQ_INT(folio_jobs_cancel_confirm(c, j.job_id, cl.attempt, &d), 0);
+  struct folio_job_status st;
+  CHECK_EQ_INT(folio_jobs_get_status(c, "acme", j.job_id, a, &st, &d), 0);
+  CHECK_EQ_INT(st.state, FOLIO_JOB_CANCELED);
+  CHECK(st.finished_at_us > 0);
+  char q[200];
+  snprintf(q, sizeof q, "SELECT string_agg(kind, ',' ORDER BY id) FROM job_events WHERE job_id = '%s'",
+           j.job_id);
+  CHECK_EQ_STR(pgtest_value(c, q), "submitted,started,cancel_requested,progress,canceled");
+  folio_arena_destroy(a);
+}
+
+static void test_reconciler(struct folio_pg_conn *c) {
+  struct folio_arena *a = folio_arena_create(0);
+  struct folio_pg_diag d;
+  /* everything queued so far was never dispatched */
+  char **ids;
+  size_t n;
+  long queued = atol(pgtest_value(c, "SELECT count(*) FROM jobs WHERE state = 'QUEUED'"));
+  CHECK(queued > 7);
+  CHECK_EQ_INT(folio_jobs_take_undispatched(c, 0, 7, a, &ids, &n, &d), 0);
+  CHECK_EQ_INT(n, 7);
+  CHECK_EQ_INT(folio_jobs_take_undispatched(c, 0, 1000, a, &ids, &n, &d), 0);
+  CHECK_EQ_INT((long)n, queued);
+  /* just dispatched: not taken again within the lease */
+  CHECK_EQ_INT(folio_jobs_take_undispatched(c, 600000, 100, a, &ids, &n, &d), 0);
+  CHECK_EQ_INT(n, 0);
+
+  /* a dispatched, then marked job is skipped; a fresh one is taken */
+  struct folio_job_submitted j;
+  submit_one(c, "acme", NULL, &j);
+  CHECK_EQ_INT(folio_jobs_mark_dispatched(c, j.job_id, &d), 0);
+  CHECK_EQ_INT(folio_jobs_take_undispatched(c, 600000, 100, a, &ids, &n, &d), 0);
+  CHECK_EQ_INT(n, 0);
+
+  /* a worker that stops heartbeating loses the job to the reaper */
+  struct folio_job_claim cl;
+  CHECK_EQ_INT(folio_jobs_claim(c, j.job_id, "dead-worker", a, &cl, &d), 0);
+  CHECK_EQ_INT(folio_jobs_reap_stale(c, 600000, 100, a, &ids, &n, &d), 0);
+  CHECK_EQ_INT(n, 0);
+  struct timespec ts = {0, 5000000};
+  nanosleep(&ts, NULL); /* the reaper's now() must be later than the claim's */
+  CHECK_EQ_INT(folio_jobs_reap_stale(c, 0, 100, a, &ids, &n, &d), 0);
+  CHECK_EQ_INT(n, 1);
+  CHECK_EQ_STR(ids[0], j.job_id);
+  CHECK_EQ_INT(folio_jobs_heartbeat(c, j.job_id, cl.attempt, 50, NULL, &d), FOLIO_JOBS_EFENCED);
+  struct folio_job_claim cl2;
+  CHECK_EQ_INT(folio_jobs_claim(c, j.job_id, "w2", a, &cl2, &d), 0);
+  CHECK_EQ_INT(cl2.attempt, 2);
+  /* the old claim can no longer finish it */
+  CHECK_EQ_INT(folio_jobs_succeed(c, j.job_id, cl.attempt, NULL, 0, &d), FOLIO_JOBS_EFENCED);
+  CHECK_EQ_INT(folio_jobs_succeed(c, j.job_id, cl2.attempt, NULL, 0, &d), 0);
+  folio_arena_destroy(a);
+}
+
+/* ---- API keys ------------------------------------------------------------------ */
+
+static void test_apikeys(struct folio_pg_conn *c) {
+  struct folio_pg_diag d;
+  char key[FOLIO_APIKEY_LEN + 1], id[FOLIO_UUID_STR_LEN + 1], tenant[129];
+  CHECK_EQ_INT(folio_jobs_apikey_create(c, "acme", PEPPER, sizeof PEPPER, key, id, &d), 0);
+  CHECK_EQ_INT(strlen(key), FOLIO_APIKEY_LEN);
+  CHECK_EQ_INT(folio_jobs_apikey_verify(c, key, PEPPER, sizeof PEPPER, tenant, sizeof tenant, &d), 0);
+  CHECK_EQ_STR(tenant, "acme");
+  /* the secret is not stored */
+  char q[200];
+  snprintf(q, sizeof q, "SELECT count(*) FROM api_keys WHERE position(convert_to('%s', 'UTF8') IN key_hash) > 0",
+           key + 39);
+  CHECK_EQ_INT(atoi(pgtest_value(c, q)), 0);
+  /* another pepper, a changed secret, garbage: all refused the same way */
+  uint8_t pepper2[32];
+  memcpy(pepper2, PEPPER, 32);
+  pepper2[0] ^= 1;
+  CHECK_EQ_INT(folio_jobs_apikey_verify(c, key, pepper2, 32, tenant, sizeof tenant, &d), FOLIO_JOBS_EAUTH);
+  char tampered[FOLIO_APIKEY_LEN + 1];
+  memcpy(tampered, key, sizeof tampered);
+  tampered[FOLIO_APIKEY_LEN - 3] = tampered[FOLIO_APIKEY_LEN - 3] == 'A' ? 'B' : 'A';
+  CHECK_EQ_INT(folio_jobs_apikey_verify(c, tampered, PEPPER, 32, tenant, sizeof tenant, &d), FOLIO_JOBS_EAUTH);
+  CHECK_EQ_INT(folio_jobs_apikey_verify(c, "Bearer x", PEPPER, 32, tenant, sizeof tenant, &d), FOLIO_JOBS_EAUTH);
+  CHECK_EQ_INT(folio_jobs_apikey_verify(c, key, PEPPER, 8, tenant, sizeof tenant, &d), FOLIO_JOBS_EINVAL);
+  /* revoke: scoped by tenant, then effective */
+  CHECK_EQ_INT(folio_jobs_apikey_revoke(c, id, "other", &d), FOLIO_JOBS_ENOTFOUND);
+  CHECK_EQ_INT(folio_jobs_apikey_revoke(c, key, "acme", &d), 0);
+  CHECK_EQ_INT(folio_jobs_apikey_verify(c, key, PEPPER, 32, tenant, sizeof tenant, &d), FOLIO_JOBS_EAUTH);
+  CHECK_EQ_INT(folio_jobs_apikey_revoke(c, id, NULL, &d), FOLIO_JOBS_ENOTFOUND);
+}
+
+/* ---- plans ----------------------------------------------------------------------- */
+
+/* Every statement, EXPLAINed with sequential scans disabled: a "Seq Scan"
+ * left in the plan means no index can serve that query. */
+static void test_explain(struct folio_pg_conn *c) {
+  static const char *const calls[] = {
+      "folio_submit('0190b5a4-0000-7000-8000-000000000001', 'acme', 'k', '{1}', 150, '', "
+      "'\\x00', '{}', 3)",
+      "folio_submit_lookup('acme', 'k')",
+      "folio_status('0190b5a4-0000-7000-8000-000000000001', 'acme')",
+      "folio_cancel('0190b5a4-0000-7000-8000-000000000001', 'acme')",
+      "folio_claim('0190b5a4-0000-7000-8000-000000000001', 'w')",
+      "folio_heartbeat('0190b5a4-0000-7000-8000-000000000001', 1, 5)",
+      "folio_succeed('0190b5a4-0000-7000-8000-000000000001', 1, '{a}', '{1}', '{0}', '{1}', "
+      "'{x}', '{y}', '{z}')",
+      "folio_fail('0190b5a4-0000-7000-8000-000000000001', 1, true, 'X', 'y')",
+      "folio_cancel_confirm('0190b5a4-0000-7000-8000-000000000001', 1)",
+      "folio_mark_dispatched('0190b5a4-0000-7000-8000-000000000001')",
+      "folio_take_undispatched(1000, 10)",
+      "folio_reap(1000, 10)",
+      "folio_apikey_lookup('0190b5a4-0000-7000-8000-000000000001')",
+      "folio_apikey_revoke('0190b5a4-0000-7000-8000-000000000001', NULL)",
+  };
+  CHECK_EQ_INT(sizeof calls / sizeof calls[0], folio_jobs_nstmts - 1); /* all but apikey_insert */
+  CHECK(folio_pg_conn_command(c, "ANALYZE; SET enable_seqscan = off", NULL, NULL) == 0);
+  for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
+    char q[512];
+    snprintf(q, sizeof q, "EXPLAIN EXECUTE %s", calls[i]);
+    PGresult *r;
+    struct folio_pg_diag d;
+    CHECK_MSG(folio_pg_conn_command(c, q, &r, &d) == 0, "%s: %s", q, d.msg);
+    for (int row = 0; row < PQntuples(r); row++) {
+      const char *line = PQgetvalue(r, row, 0);
+      if (strstr(line, "Seq Scan")) {
+        for (int k = 0; k < PQntuples(r); k++) fprintf(stderr, "  %s\n", PQgetvalue(r, k, 0));
+        CHECK_MSG(0, "%s: no index serves it", calls[i]);
+      }
+    }
+    PQclear(r);
+  }
+  CHECK(folio_pg_conn_command(c, "RESET enable_seqscan", NULL, NULL) == 0);
+}
+
+int main(void) {
+  test_migrate();
+  struct folio_pg_conn *c = pgtest_jobs();
+  test_submit_status(c);
+  test_idempotency(c);
+  test_group_commit(c);
+  test_lifecycle(c);
+  test_retries(c);
+  test_cancel(c);
+  test_reconciler(c);
+  test_apikeys(c);
+  test_explain(c);
+  folio_pg_conn_close(c);
+  return check_done();
+}

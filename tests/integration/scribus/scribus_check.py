@@ -1,0 +1,164 @@
+#!/usr/bin/python3
+"""Our .sla files in real Scribus: every valid corpus document is rendered by
+`folio render --format pdf,sla`, then Scribus 1.5.8 (headless, one process for
+the whole batch) opens each .sla and exports a PDF. Checks, per document:
+  - Scribus opened it and exported a PDF (status file; Scribus always exits 0),
+  - the PDF has the same page count as ours (pdfinfo),
+  - every character of our PDF's text is in Scribus' PDF text (pdftotext; see pdf_chars).
+A Scribus crash (it segfaults on some inputs) fails that document and the batch
+goes on with the next one in a new process. Everything runs in a temp dir; each
+Scribus process gets a timeout and is killed with its process group.
+
+usage: scribus_check.py FOLIO_BINARY LAYOUT.json|DIR ... [--timeout SECONDS]"""
+import collections
+import glob
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import unicodedata
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def run_scribus(tmp, status, slas, timeout):
+    env = dict(os.environ)
+    home = os.path.join(tmp, "home")
+    os.makedirs(home, exist_ok=True)
+    env.update(HOME=home, XDG_CONFIG_HOME=os.path.join(home, ".config"),
+               XDG_CACHE_HOME=os.path.join(home, ".cache"), XDG_DATA_HOME=os.path.join(home, ".local"),
+               XDG_RUNTIME_DIR=home, QT_QPA_PLATFORM="offscreen",
+               TMPDIR=home)  # inline pictures are unpacked to temp files: keep them in ours
+    cmd = ["scribus", "-g", "-ns", "-py", os.path.join(HERE, "scribus_export.py"), status] + slas
+    with open(os.path.join(tmp, "scribus.log"), "ab") as log:
+        p = subprocess.Popen(cmd, env=env, stdout=log, stderr=log, start_new_session=True, cwd=tmp)
+        try:
+            return p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGTERM)
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+            return None
+
+
+def read_status(status):
+    done = {}
+    if os.path.exists(status):
+        for line in open(status, encoding="utf-8", errors="replace"):
+            parts = line.rstrip("\n").split(" ", 2)
+            if len(parts) >= 2 and parts[0].isdigit():
+                done[int(parts[0])] = (parts[1], parts[2] if len(parts) > 2 else "")
+    return done
+
+
+def pdf_pages(path):
+    out = subprocess.run(["pdfinfo", path], capture_output=True, text=True, timeout=60).stdout
+    for line in out.splitlines():
+        if line.startswith("Pages:"):
+            return int(line.split()[1])
+    return -1
+
+
+def pdf_chars(path):
+    """The characters of a PDF's text as a multiset, in a form that does not
+    depend on line breaks, reading order or how a producer maps glyphs back to
+    text: NFKC (ligatures, Arabic presentation forms), no whitespace, no format
+    characters (bidi marks), no combining marks (PDF producers attach them to
+    different base characters), and only the Basic Multilingual Plane: Scribus
+    1.5.8 mangles characters beyond U+FFFF (an emoji comes out as U+1F60)."""
+    out = subprocess.run(["pdftotext", "-enc", "UTF-8", path, "-"], capture_output=True, timeout=60).stdout
+    text = unicodedata.normalize("NFKC", out.decode("utf-8", "replace"))
+    return collections.Counter(ch for ch in text if not ch.isspace() and ord(ch) <= 0xFFFF
+                               and unicodedata.category(ch)[0] not in "MC")
+
+
+def main():
+    args = sys.argv[1:]
+    timeout = 120
+    if "--timeout" in args:
+        i = args.index("--timeout")
+        timeout = float(args[i + 1])
+        del args[i:i + 2]
+    if len(args) < 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    folio, inputs = args[0], args[1:]
+    docs = []
+    for p in inputs:
+        docs += sorted(glob.glob(os.path.join(p, "*.json"))) if os.path.isdir(p) else [p]
+    tmp = tempfile.mkdtemp(prefix="folio-scribus-")
+    failures, checked, skipped = [], 0, []
+    try:
+        todo = []  # (name, our pdf, sla)
+        for d in docs:
+            name = os.path.splitext(os.path.basename(d))[0]
+            out = os.path.join(tmp, name)
+            r = subprocess.run([folio, "render", d, "--format", "pdf,sla", "--out", out],
+                               capture_output=True, text=True, timeout=120)
+            if r.returncode == 4:  # a valid document may still fail to render (overflow "error")
+                skipped.append("%s (folio render exit 4: %s)" % (name, r.stderr.strip()))
+                continue
+            if r.returncode != 0:
+                failures.append("%s: folio render exit %d: %s" % (name, r.returncode, r.stderr.strip()))
+                continue
+            todo.append((name, os.path.join(out, "document.pdf"), os.path.join(out, "document.sla")))
+        status = os.path.join(tmp, "status.txt")
+        slas = [t[2] for t in todo]
+        # One Scribus for the batch; after a crash, a new one for the rest.
+        while True:
+            done = read_status(status)
+            pending = [i for i in range(len(slas)) if i not in done]
+            if not pending:
+                break
+            rc = run_scribus(tmp, status, [s if i not in done else "-" for i, s in enumerate(slas)], timeout)
+            after = read_status(status)
+            if rc is None:
+                for i in pending:
+                    if i not in after:
+                        after[i] = ("error", "Scribus timed out after %gs" % timeout)
+                with open(status, "a") as f:
+                    for i in pending:
+                        if after[i][1].startswith("Scribus timed out"):
+                            f.write("%d error %s\n" % (i, after[i][1]))
+                break
+            first_missing = next((i for i in pending if i not in after), None)
+            if first_missing is not None:  # crashed on this one
+                with open(status, "a") as f:
+                    f.write("%d error Scribus exited (code %s) while handling it\n" % (first_missing, rc))
+        done = read_status(status)
+        for i, (name, ours, sla) in enumerate(todo):
+            st, detail = done.get(i, ("error", "no status"))
+            if st != "ok":
+                failures.append("%s: Scribus: %s" % (name, detail))
+                continue
+            theirs = sla + ".scribus.pdf"
+            np_ours, np_theirs = pdf_pages(ours), pdf_pages(theirs)
+            if np_ours != np_theirs or np_ours < 1:
+                failures.append("%s: page count: ours %d, Scribus %d" % (name, np_ours, np_theirs))
+                continue
+            missing = pdf_chars(ours) - pdf_chars(theirs)
+            if missing:
+                failures.append("%s: text missing from Scribus' PDF: %s" % (name, "".join(sorted(missing.elements()))[:80]))
+                continue
+            checked += 1
+        for s in skipped:
+            print("skipped:", s)
+        for f in failures:
+            print("FAIL:", f)
+        print("%d documents checked in Scribus, %d failed, %d skipped" % (checked, len(failures), len(skipped)))
+        if failures and os.environ.get("FOLIO_KEEP_TMP"):
+            print("kept", tmp)
+            tmp = None
+        return 1 if failures or checked == 0 else 0
+    finally:
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+/* Pure parts of lib/jobs: UUIDv7 layout, state names, API key text form and
+ * submission validation (no database). */
+#include <string.h>
+
+#include "check.h"
+#include "folio/jobs.h"
+
+static void test_uuid(void) {
+  char u[FOLIO_UUID_STR_LEN + 1];
+  const uint8_t rnd[10] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+  /* RFC 9562 appendix A.6 time: 2022-02-22T19:22:22Z = 0x017F22E279B0 ms */
+  folio_uuid7_from(0x017F22E279B0LL, rnd, u);
+  CHECK_EQ_STR(u, "017f22e2-79b0-7fff-bfff-ffffffffffff");
+  const uint8_t zero[10] = {0};
+  folio_uuid7_from(0, zero, u);
+  CHECK_EQ_STR(u, "00000000-0000-7000-8000-000000000000");
+  CHECK(folio_uuid_valid(u));
+  /* fresh ids: valid, version 7, variant 10, time-ordered */
+  char a[FOLIO_UUID_STR_LEN + 1], b[FOLIO_UUID_STR_LEN + 1];
+  folio_uuid7(a);
+  folio_uuid7(b);
+  CHECK(folio_uuid_valid(a));
+  CHECK_EQ_INT(a[14], '7');
+  CHECK(strchr("89ab", a[19]) != NULL);
+  CHECK(strcmp(a, b) != 0);
+  CHECK(strncmp(a, b, 8) <= 0);
+  CHECK(!folio_uuid_valid(NULL));
+  CHECK(!folio_uuid_valid(""));
+  CHECK(!folio_uuid_valid("017f22e2-79b0-7fff-bfff-ffffffffffff0"));
+  CHECK(!folio_uuid_valid("017f22e2x79b0-7fff-bfff-ffffffffffff"));
+  CHECK(!folio_uuid_valid("017f22e2-79b0-7fff-bfff-fffffffffffg"));
+  CHECK(folio_uuid_valid("017F22E2-79B0-7FFF-BFFF-FFFFFFFFFFFF"));
+}
+
+static void test_states(void) {
+  for (int s = FOLIO_JOB_QUEUED; s <= FOLIO_JOB_CANCELED; s++)
+    CHECK_EQ_INT(folio_job_state_parse(folio_job_state_name((enum folio_job_state)s)), s);
+  CHECK(folio_job_state_name(FOLIO_JOB_UNSPECIFIED) == NULL);
+  CHECK_EQ_INT(folio_job_state_parse("queued"), FOLIO_JOB_UNSPECIFIED);
+  CHECK_EQ_INT(folio_job_state_parse(NULL), FOLIO_JOB_UNSPECIFIED);
+  CHECK(!folio_job_state_terminal(FOLIO_JOB_QUEUED) && !folio_job_state_terminal(FOLIO_JOB_RUNNING));
+  CHECK(folio_job_state_terminal(FOLIO_JOB_SUCCEEDED) && folio_job_state_terminal(FOLIO_JOB_FAILED) &&
+        folio_job_state_terminal(FOLIO_JOB_CANCELED));
+  CHECK(strcmp(folio_jobs_strerror(FOLIO_JOBS_ENOTFOUND), "job not found") == 0);
+  CHECK(strcmp(folio_jobs_strerror(FOLIO_PG_ETIMEOUT), "database timeout") == 0);
+}
+
+static void test_apikey_parse(void) {
+  char id[FOLIO_UUID_STR_LEN + 1];
+  uint8_t secret[32];
+  const char *key = "folio_017f22e279b07fffbfffffffffffffff_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+  CHECK_EQ_INT(strlen(key), FOLIO_APIKEY_LEN);
+  CHECK_EQ_INT(folio_jobs_apikey_parse(key, id, secret), 0);
+  CHECK_EQ_STR(id, "017f22e2-79b0-7fff-bfff-ffffffffffff");
+  for (int i = 0; i < 32; i++) CHECK_EQ_INT(secret[i], i);
+  static const char *const bad[] = {
+      "",
+      "folio_",
+      "Bearer folio_017f22e279b07fffbfffffffffffffff_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
+      "folix_017f22e279b07fffbfffffffffffffff_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
+      "folio_017F22E279B07FFFBFFFFFFFFFFFFFFF_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
+      "folio_017f22e279b07fffbfffffffffffffff-AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
+      "folio_017f22e279b07fffbfffffffffffffff_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh+",
+      "folio_017f22e279b07fffbfffffffffffffff_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8x",
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    CHECK_MSG(folio_jobs_apikey_parse(bad[i], id, secret) == -1, "%s", bad[i]);
+  CHECK_EQ_INT(folio_jobs_apikey_parse(NULL, id, secret), -1);
+}
+
+static void test_validate(void) {
+  static const uint8_t layout[] = "{}";
+  struct folio_pg_diag d;
+  struct folio_job_submit ok = {.tenant = "t", .layout = layout, .layout_len = 2};
+  CHECK_EQ_INT(folio_jobs_submit_validate(&ok, &d), 0);
+  struct bad_case {
+    struct folio_job_submit s;
+    const char *needle;
+  } cases[8];
+  size_t n = 0;
+  char longkey[200];
+  memset(longkey, 'k', sizeof longkey - 1);
+  longkey[sizeof longkey - 1] = '\0';
+  static const int badfmt[] = {1, 7};
+  static const struct folio_job_label dup[] = {{"a", "1"}, {"a", "2"}};
+  static const struct folio_job_label emptykey[] = {{"", "1"}};
+  for (size_t i = 0; i < 8; i++) cases[i].s = ok;
+  cases[n].needle = "tenant", cases[n++].s.tenant = NULL;
+  cases[n].needle = "idempotency_key", cases[n++].s.idempotency_key = longkey;
+  cases[n].needle = "layout_json", cases[n++].s.layout_len = 0;
+  cases[n].needle = "formats[1]", cases[n].s.formats = badfmt, cases[n++].s.nformats = 2;
+  cases[n].needle = "png_dpi", cases[n++].s.png_dpi = 5000;
+  cases[n].needle = "appears twice", cases[n].s.labels = dup, cases[n++].s.nlabels = 2;
+  cases[n].needle = "key 0", cases[n].s.labels = emptykey, cases[n++].s.nlabels = 1;
+  cases[n].needle = "max_attempts", cases[n++].s.max_attempts = -1;
+  for (size_t i = 0; i < n; i++) {
+    d.msg[0] = '\0';
+    CHECK_MSG(folio_jobs_submit_validate(&cases[i].s, &d) == FOLIO_JOBS_EINVAL, "case %zu", i);
+    CHECK_MSG(strstr(d.msg, cases[i].needle) != NULL, "case %zu: %s", i, d.msg);
+  }
+}
+
+static void test_events(void) {
+  const char *id = "017f22e2-79b0-7fff-bfff-ffffffffffff";
+  char ch[FOLIO_JOBS_CHANNEL_MAX], buf[FOLIO_JOBS_EVENT_MAX];
+  folio_jobs_channel(id, ch);
+  CHECK_EQ_STR(ch, "folio:job:017f22e2-79b0-7fff-bfff-ffffffffffff");
+  int n = folio_jobs_event_format(buf, sizeof buf, id, FOLIO_JOB_RUNNING, 40);
+  CHECK_EQ_STR(buf, "{\"job_id\":\"017f22e2-79b0-7fff-bfff-ffffffffffff\",\"state\":\"RUNNING\",\"progress\":40}");
+  char got[FOLIO_UUID_STR_LEN + 1];
+  enum folio_job_state st;
+  int pr;
+  CHECK_EQ_INT(folio_jobs_event_parse(buf, (size_t)n, got, &st, &pr), 0);
+  CHECK_EQ_STR(got, id);
+  CHECK_EQ_INT(st, FOLIO_JOB_RUNNING);
+  CHECK_EQ_INT(pr, 40);
+  CHECK_EQ_INT(folio_jobs_event_format(buf, 20, id, FOLIO_JOB_RUNNING, 40), -1);
+  CHECK_EQ_INT(folio_jobs_event_format(buf, sizeof buf, "x", FOLIO_JOB_RUNNING, 40), -1);
+  CHECK_EQ_INT(folio_jobs_event_format(buf, sizeof buf, id, FOLIO_JOB_UNSPECIFIED, 40), -1);
+  CHECK_EQ_INT(folio_jobs_event_format(buf, sizeof buf, id, FOLIO_JOB_QUEUED, 101), -1);
+  /* every truncation and a few corruptions are refused, never read past len */
+  n = folio_jobs_event_format(buf, sizeof buf, id, FOLIO_JOB_SUCCEEDED, 100);
+  for (int cut = 0; cut < n; cut++) CHECK_EQ_INT(folio_jobs_event_parse(buf, (size_t)cut, got, &st, &pr), -1);
+  static const char *const bad[] = {
+      "{\"job_id\":\"017f22e2-79b0-7fff-bfff-ffffffffffff\",\"state\":\"DONE\",\"progress\":1}",
+      "{\"job_id\":\"017f22e2-79b0-7fff-bfff-ffffffffffff\",\"state\":\"QUEUED\",\"progress\":1000}",
+      "{\"job_id\":\"017f22e2-79b0-7fff-bfff-ffffffffffff\",\"state\":\"QUEUED\",\"progress\":}",
+      "{\"job_id\":\"017f22e2-79b0-7fff-bfff-ffffffffffff\",\"state\":\"QUEUED\",\"progress\":1}x",
+      "{\"job_id\":\"not-a-uuid-000000000000000000000000\",\"state\":\"QUEUED\",\"progress\":1}",
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    CHECK_MSG(folio_jobs_event_parse(bad[i], strlen(bad[i]), got, &st, &pr) == -1, "%s", bad[i]);
+}
+
+int main(void) {
+  test_events();
+  test_uuid();
+  test_states();
+  test_apikey_parse();
+  test_validate();
+  return check_done();
+}

@@ -1,0 +1,130 @@
+/* Golden PNGs: each layout tests/render/NAME.json, rendered to PNG at 72 dpi,
+ * must match tests/render/NAME-pN.png within a small tolerance (anti-aliasing
+ * and font rasterization may differ by a few levels between library builds):
+ * at most 0.5 % of the pixels may differ by more than 64 in a channel, and the
+ * mean difference must stay under 2 levels. FOLIO_GOLDEN_UPDATE=1 rewrites the
+ * goldens instead (then look at them before committing).
+ *
+ * usage: test_render_golden DIR */
+#include <cairo.h>
+#include <dirent.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "folio/layout.h"
+#include "folio/render.h"
+#include "testbuf.h"
+
+struct pages {
+  struct buf png[16];
+  size_t cur;
+};
+
+static int begin(void *ctx, size_t page, folio_render_write_fn *w, void **wctx) {
+  struct pages *s = ctx;
+  CHECK(page < 16);
+  *w = buf_write;
+  *wctx = &s->png[page];
+  return 0;
+}
+
+
+static char *slurp(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  CHECK_MSG(f != NULL, "cannot open %s", path);
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *b = malloc((size_t)n + 1);
+  CHECK(fread(b, 1, (size_t)n, f) == (size_t)n);
+  fclose(f);
+  *len = (size_t)n;
+  return b;
+}
+
+static void compare(const char *golden, const struct buf *png) {
+  cairo_surface_t *ours = png_from_memory(png->p, png->len);
+  CHECK_EQ_INT(cairo_surface_status(ours), CAIRO_STATUS_SUCCESS);
+  cairo_surface_t *want = cairo_image_surface_create_from_png(golden);
+  CHECK_MSG(cairo_surface_status(want) == CAIRO_STATUS_SUCCESS, "%s: %s (FOLIO_GOLDEN_UPDATE=1 makes it)", golden,
+            cairo_status_to_string(cairo_surface_status(want)));
+  int w = cairo_image_surface_get_width(ours), h = cairo_image_surface_get_height(ours);
+  CHECK_MSG(w == cairo_image_surface_get_width(want) && h == cairo_image_surface_get_height(want),
+            "%s: size %dx%d, golden %dx%d", golden, w, h, cairo_image_surface_get_width(want),
+            cairo_image_surface_get_height(want));
+  const unsigned char *a = cairo_image_surface_get_data(ours), *b = cairo_image_surface_get_data(want);
+  int sa = cairo_image_surface_get_stride(ours), sb = cairo_image_surface_get_stride(want);
+  size_t bad = 0;
+  double sum = 0;
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++) {
+      uint32_t pa = ((const uint32_t *)(const void *)(a + (size_t)y * (size_t)sa))[x];
+      uint32_t pb = ((const uint32_t *)(const void *)(b + (size_t)y * (size_t)sb))[x];
+      int worst = 0;
+      for (int k = 0; k < 24; k += 8) {
+        int d = abs((int)((pa >> k) & 255) - (int)((pb >> k) & 255));
+        sum += d;
+        if (d > worst) worst = d;
+      }
+      bad += worst > 64;
+    }
+  double mean = sum / ((double)w * h * 3);
+  CHECK_MSG(bad * 200 <= (size_t)w * (size_t)h && mean < 2.0, "%s: %zu of %d pixels differ by > 64, mean %.3f",
+            golden, bad, w * h, mean);
+  printf("%s: %zu pixels differ by > 64, mean difference %.3f\n", golden, bad, mean);
+  cairo_surface_destroy(ours);
+  cairo_surface_destroy(want);
+}
+
+static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+int main(int argc, char **argv) {
+  CHECK_MSG(argc == 2, "usage: %s DIR", argv[0]);
+  const char *dir = argv[1];
+  bool update = getenv("FOLIO_GOLDEN_UPDATE") && !strcmp(getenv("FOLIO_GOLDEN_UPDATE"), "1");
+  DIR *d = opendir(dir);
+  CHECK_MSG(d != NULL, "cannot open %s", dir);
+  char *names[64];
+  size_t n = 0;
+  for (struct dirent *e; (e = readdir(d));) {
+    size_t l = strlen(e->d_name);
+    if (l > 5 && !strcmp(e->d_name + l - 5, ".json") && n < 64) names[n++] = strndup(e->d_name, l - 5);
+  }
+  closedir(d);
+  qsort(names, n, sizeof *names, by_name);
+  CHECK_MSG(n >= 3, "only %zu layouts in %s", n, dir);
+  for (size_t i = 0; i < n; i++) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.json", dir, names[i]);
+    size_t len;
+    char *json = slurp(path, &len);
+    struct folio_layout_doc *doc = NULL;
+    struct folio_layout_diag ld = {0};
+    int rc = folio_layout_decode(json, len, NULL, &doc, &ld);
+    char *why = rc ? folio_layout_diag_join(&ld) : NULL;
+    CHECK_MSG(rc == 0, "%s: %s", path, why ? why : "?");
+    free(json);
+    CHECK(doc->n_pages <= 16);
+    struct pages pages = {0};
+    struct folio_render_options opt = {.dpi = 72, .threads = 2};
+    struct folio_render_diag diag = {0};
+    CHECK_MSG(folio_render_png(doc, &opt, begin, NULL, &pages, &diag) == 0, "%s: %s", path, diag.message);
+    for (size_t p = 0; p < doc->n_pages; p++) {
+      snprintf(path, sizeof path, "%s/%s-p%zu.png", dir, names[i], p + 1);
+      if (update) {
+        FILE *f = fopen(path, "wb");
+        CHECK(f && fwrite(pages.png[p].p, 1, pages.png[p].len, f) == pages.png[p].len && fclose(f) == 0);
+        printf("wrote %s\n", path);
+      } else {
+        compare(path, &pages.png[p]);
+      }
+      free(pages.png[p].p);
+    }
+    folio_layout_doc_free(doc);
+    free(names[i]);
+  }
+  return check_done();
+}
