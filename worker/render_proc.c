@@ -19,6 +19,7 @@
  * idle time is set with XCLAIM ... IDLE so that it is re-delivered after the
  * retry backoff (exponential, jittered, capped by the visibility timeout). */
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
@@ -785,7 +786,13 @@ static void run_job(struct rp *rp, const char *entry, const char *job_id) {
     publish(rp, job_id, FOLIO_JOB_RUNNING, 0);
     pthread_mutex_init(&j.hb_mu, NULL);
     pthread_cond_init(&j.hb_cv, NULL);
+    sigset_t term, old_mask;
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    sigaddset(&term, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &term, &old_mask);
     bool hb = pthread_create(&j.hb_thread, NULL, heartbeat_main, &j) == 0;
+    pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
     if (!hb) job_fail(&j, true, "OUT_OF_MEMORY", "could not start the heartbeat thread");
     else render_all(&j);
     if (hb) {
@@ -838,11 +845,23 @@ static void stop_loop(struct folio_loop *loop, void *arg) {
 
 int folio_worker_render_main(const struct folio_worker_config *cfg) {
   g_grace_ms = cfg->shutdown_grace_ms;
-  struct sigaction sa = {.sa_handler = on_term};
+  /* Part buffers (8 MiB) and PNG pages are big, short-lived allocations: keep
+   * them on mmap so a free returns the memory at once. glibc's default raises
+   * the threshold after the first such free, and the heap then keeps the peak
+   * (measured: 80 MiB instead of 42 MiB peak RSS for a 99 MiB artifact). */
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+  /* SIGTERM is taken by the main thread only (SA_RESTART): the loop and
+   * heartbeat threads start with it blocked, so epoll_wait and libpq are never
+   * interrupted. */
+  struct sigaction sa = {.sa_handler = on_term, .sa_flags = SA_RESTART};
   sigemptyset(&sa.sa_mask);
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGINT, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
+  sigset_t term, old_mask;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  sigaddset(&term, SIGINT);
   if (sodium_init() < 0) return FOLIO_WORKER_EXIT_FATAL;
 
   struct rp rp = {.cfg = cfg};
@@ -864,7 +883,10 @@ int folio_worker_render_main(const struct folio_worker_config *cfg) {
     log_job(FOLIO_LOG_ERROR, "bad S3 configuration", NULL, 0, "error", err);
     return FOLIO_WORKER_EXIT_FATAL;
   }
-  if (pthread_create(&rp.loop_thread, NULL, loop_main, rp.loop)) return 1;
+  pthread_sigmask(SIG_BLOCK, &term, &old_mask);
+  int prc = pthread_create(&rp.loop_thread, NULL, loop_main, rp.loop);
+  pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+  if (prc) return 1;
 
   struct bucket_wait bw;
   sync_init(&bw.s);

@@ -13,6 +13,7 @@
  *  5. a big artifact (an SLA of ~100 MiB): the render process's peak RSS.
  *  6. render timeout → the process is killed, retried, ATTEMPTS_EXHAUSTED.
  *  7. SIGTERM: the worker stops cleanly. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sodium.h>
@@ -274,6 +275,33 @@ static char *big_sla_layout(int frames) {
   return s;
 }
 
+/* Resets the peak RSS (VmHWM) of every render process (children of the
+ * supervisor), so the next job's peak is its own. */
+static void reset_children_hwm(void) {
+  DIR *d = opendir("/proc");
+  CHECK(d);
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    char path[300], buf[512];
+    snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+    FILE *f = fopen(path, "r");
+    if (!f) continue;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *rp = strrchr(buf, ')');
+    int ppid = 0;
+    char state;
+    if (!rp || sscanf(rp + 2, "%c %d", &state, &ppid) != 2 || ppid != worker_pid) continue;
+    snprintf(path, sizeof path, "/proc/%s/clear_refs", e->d_name);
+    f = fopen(path, "w");
+    CHECK_MSG(f, "cannot open %s", path);
+    fputs("5", f);
+    fclose(f);
+  }
+  closedir(d);
+}
+
 static long vm_hwm_kb(pid_t pid) {
   char path[64], line[256];
   snprintf(path, sizeof path, "/proc/%d/status", pid);
@@ -415,6 +443,7 @@ int main(int argc, char **argv) {
 
   /* ---- 5. a big artifact: peak RSS of the render process ---- */
   char *big = big_sla_layout(72);
+  reset_children_hwm();
   submit(big, sla, 1, 0, 0, job, true);
   wait_state(job, FOLIO_JOB_SUCCEEDED, &st);
   CHECK_EQ_INT(st.nartifacts, 1);
@@ -423,6 +452,7 @@ int main(int argc, char **argv) {
   printf("big artifact: %s of %.1f MiB; render process peak RSS %.1f MiB\n", st.artifacts[0].name,
          (double)st.artifacts[0].size_bytes / 1048576.0, (double)hwm / 1024.0);
   CHECK(st.artifacts[0].size_bytes > 64ull << 20);
+  CHECK_MSG(hwm > 0 && hwm < 64 * 1024, "peak RSS %ld KiB while uploading (bound: 64 MiB)", hwm);
   check_artifacts(&st);
   free(big);
 
