@@ -12,7 +12,9 @@
  *  4. cancel of a running job → CANCELED, its objects gone.
  *  5. a big artifact (an SLA of ~100 MiB): the render process's peak RSS.
  *  6. render timeout → the process is killed, retried, ATTEMPTS_EXHAUSTED.
- *  7. SIGTERM: the worker stops cleanly. */
+ *  7. SIGTERM with a job running: it finishes, the worker exits 0.
+ *  8. S3 (radosgw) stopped → transient failures, retried with backoff; the
+ *     job succeeds once radosgw is back. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -302,6 +304,22 @@ static void reset_children_hwm(void) {
   closedir(d);
 }
 
+/* The radosgw pid recorded by rgw-up.sh in DIR/pids (the last one). */
+static pid_t rgw_pid(const char *dir) {
+  char path[600], line[256];
+  snprintf(path, sizeof path, "%s/pids", dir);
+  FILE *f = fopen(path, "r");
+  if (!f) return 0;
+  pid_t pid = 0;
+  while (fgets(line, sizeof line, f)) {
+    int p;
+    char name[64];
+    if (sscanf(line, "%d %63s", &p, name) == 2 && !strcmp(name, "rgw")) pid = p;
+  }
+  fclose(f);
+  return pid;
+}
+
 static long vm_hwm_kb(pid_t pid) {
   char path[64], line[256];
   snprintf(path, sizeof path, "/proc/%d/status", pid);
@@ -455,6 +473,35 @@ int main(int argc, char **argv) {
   CHECK_MSG(hwm > 0 && hwm < 64 * 1024, "peak RSS %ld KiB while uploading (bound: 64 MiB)", hwm);
   check_artifacts(&st);
   free(big);
+
+  /* ---- 8. the store goes down: transient failures, retried; done once it is back ---- */
+  char s3dir[512], cmd[2048];
+  snprintf(s3dir, sizeof s3dir, "%s/s3", getenv("FOLIO_STACK_DIR"));
+  pid_t rgw = rgw_pid(s3dir);
+  CHECK_MSG(rgw > 0, "no rgw in %s/pids", s3dir);
+  CHECK_EQ_INT(kill(rgw, SIGTERM), 0);
+  for (int i = 0; i < 200 && kill(rgw, 0) == 0; i++) sleep_ms(50);
+  submit(three, pdf, 1, 0, 10, job, true);
+  int64_t deadline = folio_clock_mono_ns() + 60LL * 1000000000;
+  while (events_of(job, "retried") < 1) {
+    CHECK_MSG(folio_clock_mono_ns() < deadline, "no transient failure while S3 is down");
+    sleep_ms(20);
+  }
+  status(job, &st);
+  CHECK_EQ_STR(st.error_code, "STORE_UNAVAILABLE"); /* the last attempt's, kept while QUEUED */
+  /* radosgw alone again (the cluster and the bucket live on), recorded in
+   * pids so that the stack's teardown stops it */
+  snprintf(cmd, sizeof cmd,
+           "cd '%s' && { radosgw -c '%s/ceph.conf' -n client.rgw -f </dev/null >>log/rgw.stdout 2>&1 & "
+           "echo \"$! rgw\" >> pids; }",
+           s3dir, s3dir);
+  CHECK_MSG(system(cmd) == 0, "%s", cmd);
+  wait_state(job, FOLIO_JOB_SUCCEEDED, &st);
+  CHECK_MSG(st.attempts >= 2, "attempts = %d", st.attempts);
+  CHECK_EQ_INT(events_of(job, "succeeded"), 1);
+  check_artifacts(&st);
+  printf("store down: %d transient failures, then SUCCEEDED once RGW was back\n",
+         events_of(job, "retried"));
 
   /* ---- 7. SIGTERM with a job running: it finishes within the grace period ---- */
   submit(three, png, 1, 300, 0, job2, true);
