@@ -106,6 +106,19 @@ static bool grace_over(void) {
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec > g_term_deadline_ns;
 }
 
+/* pthread_create with SIGTERM/SIGINT blocked in the new thread, so only the
+ * main thread takes them. */
+static int spawn_quiet(pthread_t *t, void *(*fn)(void *), void *arg) {
+  sigset_t term, old_mask;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  sigaddset(&term, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &term, &old_mask);
+  int rc = pthread_create(t, NULL, fn, arg);
+  pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+  return rc;
+}
+
 static void log_job(enum folio_log_level lv, const char *msg, const char *job, int attempt,
                     const char *key, const char *val) {
   struct folio_logline l;
@@ -786,13 +799,7 @@ static void run_job(struct rp *rp, const char *entry, const char *job_id) {
     publish(rp, job_id, FOLIO_JOB_RUNNING, 0);
     pthread_mutex_init(&j.hb_mu, NULL);
     pthread_cond_init(&j.hb_cv, NULL);
-    sigset_t term, old_mask;
-    sigemptyset(&term);
-    sigaddset(&term, SIGTERM);
-    sigaddset(&term, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &term, &old_mask);
-    bool hb = pthread_create(&j.hb_thread, NULL, heartbeat_main, &j) == 0;
-    pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+    bool hb = spawn_quiet(&j.hb_thread, heartbeat_main, &j) == 0;
     if (!hb) job_fail(&j, true, "OUT_OF_MEMORY", "could not start the heartbeat thread");
     else render_all(&j);
     if (hb) {
@@ -858,10 +865,6 @@ int folio_worker_render_main(const struct folio_worker_config *cfg) {
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGINT, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
-  sigset_t term, old_mask;
-  sigemptyset(&term);
-  sigaddset(&term, SIGTERM);
-  sigaddset(&term, SIGINT);
   if (sodium_init() < 0) return FOLIO_WORKER_EXIT_FATAL;
 
   struct rp rp = {.cfg = cfg};
@@ -883,10 +886,7 @@ int folio_worker_render_main(const struct folio_worker_config *cfg) {
     log_job(FOLIO_LOG_ERROR, "bad S3 configuration", NULL, 0, "error", err);
     return FOLIO_WORKER_EXIT_FATAL;
   }
-  pthread_sigmask(SIG_BLOCK, &term, &old_mask);
-  int prc = pthread_create(&rp.loop_thread, NULL, loop_main, rp.loop);
-  pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
-  if (prc) return 1;
+  if (spawn_quiet(&rp.loop_thread, loop_main, rp.loop)) return 1;
 
   struct bucket_wait bw;
   sync_init(&bw.s);
