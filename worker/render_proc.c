@@ -507,28 +507,26 @@ static void note_sink_error(struct job *j, struct sink *k) {
   if (k->status) job_fail(j, true, "STORE_UNAVAILABLE", "%s", k->err);
 }
 
+/* How a render error ends the attempt. E_WRITE: an upload failed (its own
+ * error was noted first); E_CANCELLED: j->stop says why. */
 static void note_render_error(struct job *j, int rc, const struct folio_render_diag *rd) {
-  switch (rc) {
-  case FOLIO_RENDER_E_WRITE: /* the sink's error was noted first */
-    job_fail(j, true, "STORE_UNAVAILABLE", "writing an artifact failed");
-    break;
-  case FOLIO_RENDER_E_CANCELLED:
-    break; /* j->stop says why */
-  case FOLIO_RENDER_E_NOMEM:
-    job_fail(j, true, "OUT_OF_MEMORY", "%s", rd->message);
-    break;
-  case FOLIO_RENDER_E_OVERFLOW:
-    job_fail(j, false, "TEXT_OVERFLOW", "%s", rd->message);
-    break;
-  case FOLIO_RENDER_E_IMAGE:
-    job_fail(j, false, "INVALID_IMAGE", "%s", rd->message);
-    break;
-  case FOLIO_RENDER_E_ARG:
-    job_fail(j, false, "INVALID_ARGUMENT", "%s", rd->message);
-    break;
-  default:
-    job_fail(j, false, "RENDER_FAILED", "%s", rd->message);
-  }
+  static const struct {
+    int rc;
+    bool transient;
+    const char *code;
+  } kinds[] = {
+      {FOLIO_RENDER_E_WRITE, true, "STORE_UNAVAILABLE"},
+      {FOLIO_RENDER_E_NOMEM, true, "OUT_OF_MEMORY"},
+      {FOLIO_RENDER_E_OVERFLOW, false, "TEXT_OVERFLOW"},
+      {FOLIO_RENDER_E_IMAGE, false, "INVALID_IMAGE"},
+      {FOLIO_RENDER_E_ARG, false, "INVALID_ARGUMENT"},
+  };
+  if (rc == FOLIO_RENDER_E_CANCELLED) return;
+  bool transient = false;
+  const char *code = "RENDER_FAILED";
+  for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+    if (kinds[i].rc == rc) transient = kinds[i].transient, code = kinds[i].code;
+  job_fail(j, transient, code, "%s", rd->message[0] ? rd->message : folio_render_strerror(rc));
 }
 
 static int render_doc(struct job *j, const struct folio_layout_doc *doc,

@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../unit/render/testbuf.h"
 #include "../jobs/pgtest.h"
 #include "folio/arena.h"
 #include "folio/clock.h"
@@ -237,37 +238,22 @@ static char *pages_layout(int n, const char *overflow_text) {
   return s;
 }
 
-struct membuf {
-  unsigned char *b;
-  size_t n, cap;
-};
-static int mem_write(void *ctx, const unsigned char *d, size_t len) {
-  struct membuf *m = ctx;
-  if (m->n + len > m->cap) {
-    m->cap = (m->n + len) * 2;
-    m->b = realloc(m->b, m->cap);
-  }
-  memcpy(m->b + m->n, d, len);
-  m->n += len;
-  return 0;
-}
-
 /* One page with `frames` image frames of a noise PNG (incompressible): the
  * SLA carries every frame's picture inline, so it is about frames × 1.4 MB. */
 static char *big_sla_layout(int frames) {
   unsigned w = 600, h = 600;
   uint32_t *px = malloc((size_t)w * h * 4);
   randombytes_buf(px, (size_t)w * h * 4);
-  struct membuf png = {0};
-  CHECK(folio_render_png_encode((unsigned char *)px, w, h, w * 4, 72, mem_write, &png) == 0);
+  struct buf png = {0};
+  CHECK(folio_render_png_encode((unsigned char *)px, w, h, w * 4, 72, buf_write, &png) == 0);
   free(px);
-  size_t b64len = sodium_base64_encoded_len(png.n, sodium_base64_VARIANT_ORIGINAL);
+  size_t b64len = sodium_base64_encoded_len(png.len, sodium_base64_VARIANT_ORIGINAL);
   size_t cap = b64len + (size_t)frames * 160 + 1024;
   char *s = malloc(cap);
   size_t p = (size_t)snprintf(s, cap, "{\"version\":1,\"assets\":{\"noise\":{\"media_type\":\"image/png\",\"data\":\"");
-  sodium_bin2base64(s + p, b64len, png.b, png.n, sodium_base64_VARIANT_ORIGINAL);
+  sodium_bin2base64(s + p, b64len, png.p, png.len, sodium_base64_VARIANT_ORIGINAL);
   p += strlen(s + p);
-  free(png.b);
+  free(png.p);
   p += (size_t)snprintf(s + p, cap - p, "\"}},\"pages\":[{\"items\":[");
   for (int i = 0; i < frames; i++)
     p += (size_t)snprintf(s + p, cap - p,
