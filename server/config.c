@@ -28,7 +28,7 @@ static const struct knob knobs[] = {
     {"tls-client-ca", "FOLIO_TLS_CLIENT_CA", K_STRING, "(none)",
      "PEM CA file; when set, clients must present a certificate it signed (mTLS)"},
     {"log-level", "FOLIO_LOG_LEVEL", K_LEVEL, "info", "debug | info | warn | error"},
-    {"cq-threads", "FOLIO_CQ_THREADS", K_THREADS, "number of CPUs",
+    {"cq-threads", "FOLIO_CQ_THREADS", K_THREADS, "CPUs available to the process",
      "completion-queue threads, 1..256"},
     {"max-recv-bytes", "FOLIO_MAX_RECV_BYTES", K_BYTES, "64MiB",
      "largest request message accepted (bytes, or with KiB/MiB/GiB), up to 2GiB-1"},
