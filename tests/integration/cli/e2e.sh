@@ -7,55 +7,7 @@
 #   e2e.sh FOLIO FOLIO_SERVER FOLIO_WORKER SOURCE_DIR
 set -u
 folio=$1 server=$2 worker=$3 src=$4
-work=$(mktemp -d /tmp/folio-cli-e2e.XXXXXX)
-pids=()
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-fails=0 checks=0
-ok() { checks=$((checks + 1)); echo "ok   $*"; }
-bad() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL $*"; }
-# expect CODE DESC -- CMD...: runs CMD, stdout in $out, stderr in $err
-expect() {
-  local want=$1 desc=$2; shift 3
-  "$@" >"$work/out" 2>"$work/err"; rc=$?
-  out=$(cat "$work/out"); err=$(cat "$work/err")
-  if [ "$rc" = "$want" ]; then ok "$desc (exit $rc)"; else bad "$desc: exit $rc, want $want; stderr: $err"; fi
-}
-has() { # has TEXT PATTERN DESC
-  if grep -q -- "$2" <<<"$1"; then ok "$3"; else bad "$3: \"$2\" not in: $1"; fi
-}
-sha() { sha256sum "$1" | cut -d' ' -f1; }
-
-export FOLIO_APIKEY_PEPPER=cli-e2e-pepper-0123456789
-export FOLIO_LOG_LEVEL=warn FOLIO_SHUTDOWN_GRACE_MS=2000 FOLIO_WORKERS=1
-port=$("$src/scripts/services/free-port.sh")
-export FOLIO_LISTEN=127.0.0.1:$port FOLIO_ADDR=127.0.0.1:$port
-
-"$server" migrate >"$work/migrate.log" 2>&1 || { cat "$work/migrate.log"; exit 1; }
-key=$("$server" apikey create --tenant cli-e2e 2>/dev/null) || { echo "apikey create failed"; exit 1; }
-other=$("$server" apikey create --tenant cli-e2e-other 2>/dev/null) || exit 1
-export FOLIO_API_KEY=$key
-
-"$server" >"$work/server.log" 2>&1 &
-pids+=($!)
-"$worker" >"$work/worker.log" 2>&1 &
-pids+=($!)
-
-missing=01900000-0000-7000-8000-000000000000
-ready=0
-for _ in $(seq 1 100); do
-  "$folio" status $missing >/dev/null 2>&1; rc=$?
-  [ $rc = 6 ] && { ready=1; break; }
-  sleep 0.2
-done
-[ $ready = 1 ] || { echo "folio-server did not answer (last exit $rc)"; tail -20 "$work/server.log"; exit 1; }
+. "$(dirname "$0")/harness.sh"
 
 layout=$src/client/examples/layouts/example.json
 
@@ -146,8 +98,10 @@ expect 3 "fetch of a failed job" -- "$folio" fetch "$out" -o "$work/failed.pdf"
 # a server nobody listens on
 expect 8 "unavailable server" -- "$folio" status "$id" --addr 127.0.0.1:1
 
-echo "$checks checks, $fails failed"
-if [ $fails != 0 ]; then
-  echo "--- server log"; tail -30 "$work/server.log"; echo "--- worker log"; tail -30 "$work/worker.log"
-  exit 1
-fi
+# on a terminal: a progress bar redrawn in place (script(1) gives a pty)
+tty_out=$(script -qec "'$folio' watch $id" /dev/null 2>&1)
+has "$tty_out" '\[#\{10,\}\] 100% SUCCEEDED' "the bar is full at SUCCEEDED"
+tty_out=$(script -qec "'$folio' fetch $id --name page-0001.png -o '$work/tty.png'" /dev/null 2>&1)
+has "$tty_out" 'page-0001.png \[#*' "fetch on a terminal shows a byte progress bar"
+
+finish
