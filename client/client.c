@@ -45,8 +45,20 @@ static void set_err(struct folio_client_error *err, grpc_status_code code, bool 
   va_end(ap);
 }
 
-/* The message plus, from grpc-status-details-bin, each BadRequest field
- * violation not already contained in the message. */
+/* Where the message starts repeating violation fv ("<pointer>: <description>",
+ * the pointer being the field without its "layout_json" prefix), or NULL. */
+static char *violation_in(char *msg, const Google__Rpc__BadRequest__FieldViolation *fv) {
+  if (!fv->field || !fv->description) return NULL;
+  const char *ptr = strncmp(fv->field, "layout_json", 11) ? fv->field : fv->field + 11;
+  char want[1024];
+  snprintf(want, sizeof want, "%s: %s", ptr, fv->description);
+  return *ptr ? strstr(msg, want) : NULL;
+}
+
+/* The message, with google.rpc.BadRequest field violations from
+ * grpc-status-details-bin listed one per line ("  field: description"). When
+ * the message already spells them out on one line, that tail is replaced by
+ * the list. */
 static void status_err(struct folio_client_error *err, const struct cgrpc_status *st) {
   set_err(err, st->code, false, "%s", st->message && *st->message ? st->message : "(no message)");
   if (!err || !st->details) return;
@@ -59,10 +71,15 @@ static void status_err(struct folio_client_error *err, const struct cgrpc_status
     Google__Rpc__BadRequest *br =
         google__rpc__bad_request__unpack(NULL, any->value.len, any->value.data);
     if (!br) continue;
+    char *cut = br->n_field_violations ? violation_in(err->message, br->field_violations[0]) : NULL;
+    if (cut && cut > err->message) {
+      while (cut > err->message && (cut[-1] == ' ' || cut[-1] == ':')) cut--;
+      *cut = '\0';
+    }
     for (size_t j = 0; j < br->n_field_violations; j++) {
       const Google__Rpc__BadRequest__FieldViolation *fv = br->field_violations[j];
       size_t len = strlen(err->message);
-      if (fv->description && strstr(err->message, fv->description)) continue;
+      if (!cut && violation_in(err->message, fv)) continue;
       snprintf(err->message + len, sizeof err->message - len, "\n  %s: %s",
                fv->field ? fv->field : "", fv->description ? fv->description : "");
     }
