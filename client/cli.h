@@ -55,12 +55,31 @@ void folio_cli_conn_init(struct folio_cli_conn *conn);
 /* If argv[*i] is a connection flag, consumes it (and its value) and returns
  * 1; returns 0 if it is not one; -1 (message printed) if its value is missing. */
 int folio_cli_conn_flag(const char *cmd, int argc, char **argv, int *i, struct folio_cli_conn *conn);
-/* Connects; on failure prints the error and returns the exit code, else 0. */
+/* Reads a whole file ("-" = stdin) into *data (malloc'd, caller frees;
+ * NUL-terminated, the NUL not counted in *len). On failure prints
+ * "folio CMD: PATH: reason" and returns the exit code, else 0. */
+int folio_cli_read_input(const char *cmd, const char *path, char **data, size_t *len);
+/* Connects (reading --tls-ca); on failure prints the error and returns the
+ * exit code, else 0. */
 int folio_cli_connect(const char *cmd, const struct folio_cli_conn *conn, struct folio_client **out);
 /* The exit code for an error (see the enum above). */
 int folio_cli_exit_code(const struct folio_client_error *err);
 /* Prints "folio CMD: STATUS_NAME: message" to stderr and returns the exit code. */
 int folio_cli_fail(const char *cmd, const struct folio_client_error *err);
+
+/* A value option of a command: "--name" stores its argument in *value;
+ * a flag (value == NULL) sets *flag. */
+struct folio_cli_opt {
+  const char *name;
+  const char **value;
+  bool *flag;
+};
+/* Parses "CMD JOB_ID [options] [connection flags]" with opts (n of them):
+ * -1 to go on with *id set, or an exit code to return (usage printed; --help
+ * prints usage to stdout and gives 0). */
+int folio_cli_parse_job_args(const char *cmd, const char *usage, int argc, char **argv,
+                             struct folio_cli_conn *conn, const struct folio_cli_opt *opts,
+                             size_t n, const char **id);
 
 /* "90s", "15m", "1h", "7d", or plain seconds "300" -> seconds (1..604800 is
  * the caller's business). Returns 0, or -1 if s is not a duration. */

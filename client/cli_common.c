@@ -39,11 +39,93 @@ int folio_cli_conn_flag(const char *cmd, int argc, char **argv, int *i, struct f
   return 0;
 }
 
-int folio_cli_connect(const char *cmd, const struct folio_cli_conn *conn, struct folio_client **out) {
-  struct folio_client_config cfg = {.addr = conn->addr, .api_key = conn->key, .tls_ca_path = conn->tls_ca};
-  struct folio_client_error err;
-  if (folio_client_connect(&cfg, out, &err) != 0) return folio_cli_fail(cmd, &err);
+int folio_cli_read_input(const char *cmd, const char *path, char **data, size_t *len) {
+  FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+  if (!f) {
+    fprintf(stderr, "folio %s: %s: %s\n", cmd, path, strerror(errno));
+    return FOLIO_EXIT_IO;
+  }
+  size_t cap = 1 << 16, n = 0;
+  char *buf = malloc(cap);
+  for (;;) {
+    if (!buf) break;
+    if (n + 1 >= cap) {
+      char *p = realloc(buf, cap *= 2);
+      if (!p) {
+        free(buf);
+        buf = NULL;
+        break;
+      }
+      buf = p;
+    }
+    size_t k = fread(buf + n, 1, cap - n - 1, f);
+    n += k;
+    if (k == 0) break;
+  }
+  int err = ferror(f);
+  if (f != stdin) fclose(f);
+  if (!buf) {
+    fprintf(stderr, "folio %s: %s: out of memory\n", cmd, path);
+    return FOLIO_EXIT_INTERNAL;
+  }
+  if (err) {
+    fprintf(stderr, "folio %s: %s: read error\n", cmd, path);
+    free(buf);
+    return FOLIO_EXIT_IO;
+  }
+  buf[n] = '\0';
+  *data = buf;
+  *len = n;
   return 0;
+}
+
+int folio_cli_connect(const char *cmd, const struct folio_cli_conn *conn, struct folio_client **out) {
+  char *ca = NULL;
+  size_t calen;
+  int rc;
+  if (conn->tls_ca && (rc = folio_cli_read_input(cmd, conn->tls_ca, &ca, &calen)) != 0) return rc;
+  struct folio_client_config cfg = {.addr = conn->addr, .api_key = conn->key, .tls_ca_pem = ca};
+  struct folio_client_error err;
+  rc = folio_client_connect(&cfg, out, &err) != 0 ? folio_cli_fail(cmd, &err) : 0;
+  free(ca);
+  return rc;
+}
+
+int folio_cli_parse_job_args(const char *cmd, const char *usage, int argc, char **argv,
+                             struct folio_cli_conn *conn, const struct folio_cli_opt *opts,
+                             size_t n, const char **id) {
+  folio_cli_conn_init(conn);
+  *id = NULL;
+  for (int i = 1; i < argc; i++) {
+    int k = folio_cli_conn_flag(cmd, argc, argv, &i, conn);
+    if (k < 0) return FOLIO_EXIT_USAGE;
+    if (k > 0) continue;
+    if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+      fputs(usage, stdout);
+      return FOLIO_EXIT_OK;
+    }
+    const struct folio_cli_opt *o = NULL;
+    for (size_t j = 0; j < n && !o; j++)
+      if (!strcmp(argv[i], opts[j].name)) o = &opts[j];
+    if (o && o->flag) {
+      *o->flag = true;
+    } else if (o && i + 1 < argc) {
+      *o->value = argv[++i];
+    } else if (o) {
+      fprintf(stderr, "folio %s: %s needs a value\n%s", cmd, o->name, usage);
+      return FOLIO_EXIT_USAGE;
+    } else if (argv[i][0] == '-' || *id) {
+      fprintf(stderr, "folio %s: unexpected argument \"%s\"\n%s", cmd, argv[i], usage);
+      return FOLIO_EXIT_USAGE;
+    } else {
+      *id = argv[i];
+    }
+  }
+  if (!*id) {
+    fprintf(stderr, "folio %s: the job id is required\n%s", cmd, usage);
+    return FOLIO_EXIT_USAGE;
+  }
+  return -1;
 }
 
 int folio_cli_exit_code(const struct folio_client_error *err) {

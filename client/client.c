@@ -88,32 +88,6 @@ static void status_err(struct folio_client_error *err, const struct cgrpc_status
   google__rpc__status__free_unpacked(rs, NULL);
 }
 
-static char *read_all(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  char *buf = NULL;
-  size_t n = 0, cap = 0;
-  for (;;) {
-    if (n + 4096 + 1 > cap) {
-      cap = cap ? cap * 2 : 8192;
-      char *b = realloc(buf, cap);
-      if (!b) break;
-      buf = b;
-    }
-    size_t r = fread(buf + n, 1, cap - n - 1, f);
-    n += r;
-    if (r == 0) break;
-  }
-  int bad = ferror(f) || !buf;
-  fclose(f);
-  if (bad) {
-    free(buf);
-    return NULL;
-  }
-  buf[n] = '\0';
-  return buf;
-}
-
 int folio_client_connect(const struct folio_client_config *cfg, struct folio_client **out,
                          struct folio_client_error *err) {
   *out = NULL;
@@ -133,22 +107,10 @@ int folio_client_connect(const struct folio_client_config *cfg, struct folio_cli
     }
     snprintf(c->auth, n, "Bearer %s", cfg->api_key);
   }
-  struct cgrpc_channel_config cc = {.max_recv_bytes = -1};
-  char *ca = NULL;
-  if (cfg->tls_ca_path) {
-    ca = read_all(cfg->tls_ca_path);
-    if (!ca) {
-      set_err(err, GRPC_STATUS_INVALID_ARGUMENT, true, "%s: cannot read the TLS root CA: %s",
-              cfg->tls_ca_path, strerror(errno ? errno : EIO));
-      folio_client_close(c);
-      return -1;
-    }
-    cc.tls_root_pem = ca;
-  }
+  struct cgrpc_channel_config cc = {.max_recv_bytes = -1, .tls_root_pem = cfg->tls_ca_pem};
   char eb[256] = "";
   c->ch = cgrpc_channel_create(cfg->addr ? cfg->addr : FOLIO_CLIENT_DEFAULT_ADDR, &cc, eb,
                                sizeof eb);
-  free(ca);
   if (!c->ch) {
     set_err(err, GRPC_STATUS_UNAVAILABLE, false, "cannot create a channel to %s: %s",
             cfg->addr ? cfg->addr : FOLIO_CLIENT_DEFAULT_ADDR, eb);

@@ -64,34 +64,10 @@ int folio_cli_fetch(int argc, char **argv) {
       "job's first artifact (the PDF if any) into ./NAME or FILE; --out DIR fetches\n"
       "every artifact (or just --name) into DIR. Prints the paths written.\n";
   struct folio_cli_conn conn;
-  folio_cli_conn_init(&conn);
-  const char *id = NULL, *name = NULL, *file = NULL, *dir = NULL;
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    int k = folio_cli_conn_flag("fetch", argc, argv, &i, &conn);
-    if (k < 0) return FOLIO_EXIT_USAGE;
-    if (k > 0) continue;
-    bool has_val = i + 1 < argc;
-    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-      fputs(usage, stdout);
-      return FOLIO_EXIT_OK;
-    } else if (!strcmp(a, "--name") && has_val) {
-      name = argv[++i];
-    } else if (!strcmp(a, "-o") && has_val) {
-      file = argv[++i];
-    } else if (!strcmp(a, "--out") && has_val) {
-      dir = argv[++i];
-    } else if (a[0] == '-' || id) {
-      fprintf(stderr, "folio fetch: unexpected argument or missing value: \"%s\"\n%s", a, usage);
-      return FOLIO_EXIT_USAGE;
-    } else {
-      id = a;
-    }
-  }
-  if (!id) {
-    fprintf(stderr, "folio fetch: the job id is required\n%s", usage);
-    return FOLIO_EXIT_USAGE;
-  }
+  const char *id, *name = NULL, *file = NULL, *dir = NULL;
+  const struct folio_cli_opt opts[] = {{"--name", &name, NULL}, {"-o", &file, NULL}, {"--out", &dir, NULL}};
+  int rc = folio_cli_parse_job_args("fetch", usage, argc, argv, &conn, opts, 3, &id);
+  if (rc >= 0) return rc;
   if (file && dir) {
     fprintf(stderr, "folio fetch: -o FILE and --out DIR exclude each other\n%s", usage);
     return FOLIO_EXIT_USAGE;
@@ -101,7 +77,7 @@ int folio_cli_fetch(int argc, char **argv) {
     return FOLIO_EXIT_IO;
   }
   struct folio_client *c;
-  int rc = folio_cli_connect("fetch", &conn, &c);
+  rc = folio_cli_connect("fetch", &conn, &c);
   if (rc) return rc;
   struct folio_client_error err;
   Folio__V1__Job *job = NULL;
@@ -142,39 +118,18 @@ int folio_cli_url(int argc, char **argv) {
       "Prints a presigned S3 GET URL for the artifact (default: the job's first),\n"
       "valid for DURATION (90s, 15m, 1h, 7d; at most 7d; default: the server's, 15m).\n";
   struct folio_cli_conn conn;
-  folio_cli_conn_init(&conn);
-  const char *id = NULL, *name = NULL;
+  const char *id, *name = NULL, *ttl_arg = NULL;
+  const struct folio_cli_opt opts[] = {{"--name", &name, NULL}, {"--ttl", &ttl_arg, NULL}};
+  int rc = folio_cli_parse_job_args("url", usage, argc, argv, &conn, opts, 2, &id);
+  if (rc >= 0) return rc;
   uint64_t ttl = 0;
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    int k = folio_cli_conn_flag("url", argc, argv, &i, &conn);
-    if (k < 0) return FOLIO_EXIT_USAGE;
-    if (k > 0) continue;
-    bool has_val = i + 1 < argc;
-    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-      fputs(usage, stdout);
-      return FOLIO_EXIT_OK;
-    } else if (!strcmp(a, "--name") && has_val) {
-      name = argv[++i];
-    } else if (!strcmp(a, "--ttl") && has_val) {
-      if (folio_cli_parse_duration(argv[++i], &ttl) != 0 || ttl < 1 || ttl > 604800) {
-        fprintf(stderr, "folio url: --ttl \"%s\": expected a duration from 1s to 7d (90s, 15m, 1h, 7d)\n",
-                argv[i]);
-        return FOLIO_EXIT_USAGE;
-      }
-    } else if (a[0] == '-' || id) {
-      fprintf(stderr, "folio url: unexpected argument or missing value: \"%s\"\n%s", a, usage);
-      return FOLIO_EXIT_USAGE;
-    } else {
-      id = a;
-    }
-  }
-  if (!id) {
-    fprintf(stderr, "folio url: the job id is required\n%s", usage);
+  if (ttl_arg && (folio_cli_parse_duration(ttl_arg, &ttl) != 0 || ttl < 1 || ttl > 604800)) {
+    fprintf(stderr, "folio url: --ttl \"%s\": expected a duration from 1s to 7d (90s, 15m, 1h, 7d)\n",
+            ttl_arg);
     return FOLIO_EXIT_USAGE;
   }
   struct folio_client *c;
-  int rc = folio_cli_connect("url", &conn, &c);
+  rc = folio_cli_connect("url", &conn, &c);
   if (rc) return rc;
   struct folio_client_error err;
   Folio__V1__Job *job = NULL;

@@ -151,36 +151,6 @@ static int follow(const char *cmd, struct folio_client *c, const char *job_id) {
   return code;
 }
 
-static char *slurp(const char *path, size_t *len) {
-  FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-  if (!f) return NULL;
-  char *buf = NULL;
-  size_t n = 0, cap = 0;
-  bool bad = false;
-  for (;;) {
-    if (n == cap) {
-      cap = cap ? cap * 2 : 65536;
-      char *b = realloc(buf, cap);
-      if (!b) {
-        bad = true;
-        break;
-      }
-      buf = b;
-    }
-    size_t r = fread(buf + n, 1, cap - n, f);
-    n += r;
-    if (r == 0) break;
-  }
-  bad |= ferror(f) != 0;
-  if (f != stdin) fclose(f);
-  if (bad) {
-    free(buf);
-    return NULL;
-  }
-  *len = n;
-  return buf ? buf : calloc(1, 1);
-}
-
 static const char submit_usage[] =
     "usage: folio submit LAYOUT.json [--format pdf,png,sla] [--dpi N] [--pages 1-3,5]\n"
     "                    [--label k=v]... [--idempotency-key K] [--wait]\n"
@@ -257,11 +227,9 @@ int folio_cli_submit(int argc, char **argv) {
     return FOLIO_EXIT_USAGE;
   }
   size_t len;
-  char *doc = slurp(path, &len);
-  if (!doc) {
-    fprintf(stderr, "folio submit: %s: cannot read: %s\n", path, strerror(errno ? errno : EIO));
-    return FOLIO_EXIT_IO;
-  }
+  char *doc;
+  int rc = folio_cli_read_input("submit", path, &doc, &len);
+  if (rc) return rc;
   Folio__V1__SubmitLayoutRequest req = FOLIO__V1__SUBMIT_LAYOUT_REQUEST__INIT;
   Folio__V1__RenderOptions opts = FOLIO__V1__RENDER_OPTIONS__INIT;
   Folio__V1__Format fmts[3];
@@ -278,7 +246,7 @@ int folio_cli_submit(int argc, char **argv) {
   req.labels = lp;
 
   struct folio_client *c;
-  int rc = folio_cli_connect("submit", &conn, &c);
+  rc = folio_cli_connect("submit", &conn, &c);
   if (rc) {
     free(doc);
     return rc;
@@ -300,58 +268,47 @@ int folio_cli_submit(int argc, char **argv) {
   return rc;
 }
 
-/* Parses "CMD ID [conn flags] [extra flags]" for status/watch/cancel. *json
- * may be NULL when --json is not accepted. Returns -1 to go on, or an exit code. */
-static int parse_id(const char *cmd, const char *usage, int argc, char **argv,
-                    struct folio_cli_conn *conn, const char **id, bool *json) {
-  folio_cli_conn_init(conn);
-  *id = NULL;
-  for (int i = 1; i < argc; i++) {
-    int k = folio_cli_conn_flag(cmd, argc, argv, &i, conn);
-    if (k < 0) return FOLIO_EXIT_USAGE;
-    if (k > 0) continue;
-    if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-      fputs(usage, stdout);
-      return FOLIO_EXIT_OK;
-    } else if (json && !strcmp(argv[i], "--json")) {
-      *json = true;
-    } else if (argv[i][0] == '-' || *id) {
-      fprintf(stderr, "folio %s: unexpected argument \"%s\"\n%s", cmd, argv[i], usage);
-      return FOLIO_EXIT_USAGE;
-    } else {
-      *id = argv[i];
-    }
-  }
-  if (!*id) {
-    fprintf(stderr, "folio %s: the job id is required\n%s", cmd, usage);
-    return FOLIO_EXIT_USAGE;
-  }
-  return -1;
-}
-
 #define CONN_USAGE "[--addr HOST:PORT] [--key API_KEY] [--tls-ca CA.pem]"
 
-int folio_cli_status(int argc, char **argv) {
-  static const char usage[] = "usage: folio status JOB_ID [--json] " CONN_USAGE "\n";
+static int get_status(struct folio_client *c, const char *id, Folio__V1__Job **job,
+                      struct folio_client_error *err) {
+  return folio_client_status(c, id, 0, job, err);
+}
+
+static void print_state(FILE *f, const Folio__V1__Job *j) {
+  fprintf(f, "%s %s\n", j->job_id, folio_cli_state_name(j->state));
+}
+
+/* status and cancel: one unary call on a job id, then print the job (with
+ * print, or as JSON when the command accepts --json and got it). */
+static int job_call(const char *cmd, const char *usage, int argc, char **argv,
+                    int (*call)(struct folio_client *, const char *, Folio__V1__Job **,
+                                struct folio_client_error *),
+                    void (*print)(FILE *, const Folio__V1__Job *), bool accept_json) {
   struct folio_cli_conn conn;
   const char *id;
   bool json = false;
-  int rc = parse_id("status", usage, argc, argv, &conn, &id, &json);
+  const struct folio_cli_opt opts[] = {{"--json", NULL, &json}};
+  int rc = folio_cli_parse_job_args(cmd, usage, argc, argv, &conn, opts, accept_json, &id);
   if (rc >= 0) return rc;
   struct folio_client *c;
-  if ((rc = folio_cli_connect("status", &conn, &c))) return rc;
+  if ((rc = folio_cli_connect(cmd, &conn, &c))) return rc;
   struct folio_client_error err;
   Folio__V1__Job *job = NULL;
-  if (folio_client_status(c, id, 0, &job, &err) != 0) {
-    rc = folio_cli_fail("status", &err);
+  if (call(c, id, &job, &err) != 0) {
+    rc = folio_cli_fail(cmd, &err);
   } else {
-    if (json) print_job_json(stdout, job);
-    else print_job(stdout, job);
+    (json ? print_job_json : print)(stdout, job);
     rc = FOLIO_EXIT_OK;
   }
   folio_client_free(job);
   folio_client_close(c);
   return rc;
+}
+
+int folio_cli_status(int argc, char **argv) {
+  static const char usage[] = "usage: folio status JOB_ID [--json] " CONN_USAGE "\n";
+  return job_call("status", usage, argc, argv, get_status, print_job, true);
 }
 
 int folio_cli_watch(int argc, char **argv) {
@@ -360,7 +317,7 @@ int folio_cli_watch(int argc, char **argv) {
       "Follows the job to its end: 0 if it SUCCEEDED, 4 if it FAILED or was CANCELED.\n";
   struct folio_cli_conn conn;
   const char *id;
-  int rc = parse_id("watch", usage, argc, argv, &conn, &id, NULL);
+  int rc = folio_cli_parse_job_args("watch", usage, argc, argv, &conn, NULL, 0, &id);
   if (rc >= 0) return rc;
   struct folio_client *c;
   if ((rc = folio_cli_connect("watch", &conn, &c))) return rc;
@@ -373,21 +330,5 @@ int folio_cli_cancel(int argc, char **argv) {
   static const char usage[] =
       "usage: folio cancel JOB_ID " CONN_USAGE "\n"
       "A finished job cannot be cancelled (FAILED_PRECONDITION, exit 3).\n";
-  struct folio_cli_conn conn;
-  const char *id;
-  int rc = parse_id("cancel", usage, argc, argv, &conn, &id, NULL);
-  if (rc >= 0) return rc;
-  struct folio_client *c;
-  if ((rc = folio_cli_connect("cancel", &conn, &c))) return rc;
-  struct folio_client_error err;
-  Folio__V1__Job *job = NULL;
-  if (folio_client_cancel(c, id, &job, &err) != 0) {
-    rc = folio_cli_fail("cancel", &err);
-  } else {
-    printf("%s %s\n", job->job_id, folio_cli_state_name(job->state));
-    rc = FOLIO_EXIT_OK;
-  }
-  folio_client_free(job);
-  folio_client_close(c);
-  return rc;
+  return job_call("cancel", usage, argc, argv, folio_client_cancel, print_state, false);
 }

@@ -43,7 +43,7 @@ const char *folio_client_status_name(grpc_status_code code);
 struct folio_client_config {
   const char *addr;        /* "host:port"; NULL = FOLIO_CLIENT_DEFAULT_ADDR */
   const char *api_key;     /* sent as "authorization: Bearer <key>"; NULL = none */
-  const char *tls_ca_path; /* PEM file of the CA that signed the server; NULL = plaintext */
+  const char *tls_ca_pem;  /* PEM text of the CA that signed the server (copied); NULL = plaintext */
   int64_t timeout_ms;      /* deadline of each unary call; 0 = 30 s. Streams have none. */
 };
 

@@ -29,7 +29,10 @@ expect 2 'job id is required' -- cancel
 expect 2 'exclude each other' -- fetch J -o f --out d
 expect 2 'ttl "2w"' -- url J --ttl 2w
 expect 2 'ttl "8d"' -- url J --ttl 8d
-expect 5 'cannot read' -- submit /nonexistent/layout.json
+expect 2 '--name needs a value' -- fetch J --name
+expect 2 'unexpected argument "--bogus"' -- fetch J --bogus
+expect 5 'No such file' -- submit /nonexistent/layout.json
+expect 5 'ca.pem: No such file' -- status J --tls-ca /nonexistent/ca.pem
 expect 8 'UNAVAILABLE' -- status 0190aaaa-0000-7000-8000-000000000000
 for c in submit status watch cancel fetch url; do
   "$folio" $c --help | grep -q "usage: folio $c" || { echo "FAIL: $c --help"; fails=$((fails + 1)); }
