@@ -13,13 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
-#include "admin.h"
 #include "backend.h"
 #include "config.h"
 #include "folio/log.h"
 #include "health.h"
 #include "layout_service.h"
+#include "logwriter.h"
 
 #ifndef FOLIO_VERSION
 #define FOLIO_VERSION "0.0.0"
@@ -36,20 +37,26 @@ static bool request_id_ok(const char *s, size_t len) {
   return true;
 }
 
-/* 128 random bits as 32 lowercase hex digits. */
+/* 128 bits as 32 lowercase hex digits: unique, not secret. Each thread runs
+ * splitmix64 from a seed drawn once from getrandom(), so an id costs no
+ * system call. */
 static void new_request_id(char out[33]) {
-  unsigned char b[16];
-  size_t got = 0;
-  while (got < sizeof b) {
-    ssize_t n = getrandom(b + got, sizeof b - got, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    got += (size_t)n;
+  static _Thread_local uint64_t state;
+  static _Thread_local bool seeded;
+  if (!seeded) {
+    uint64_t seed = 0;
+    if (getrandom(&seed, sizeof seed, 0) != (ssize_t)sizeof seed)
+      seed = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)&seed;
+    state = seed;
+    seeded = true;
   }
   static const char hex[] = "0123456789abcdef";
-  for (size_t i = 0; i < sizeof b; i++) {
-    out[2 * i] = hex[b[i] >> 4];
-    out[2 * i + 1] = hex[b[i] & 15];
+  for (int half = 0; half < 2; half++) {
+    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    for (int i = 0; i < 16; i++) out[half * 16 + i] = hex[(z >> (60 - 4 * i)) & 15];
   }
   out[32] = '\0';
 }
@@ -87,7 +94,7 @@ static void on_call_end(struct cgrpc_call *call, const struct cgrpc_call_summary
   folio_log_double(&l, "duration_ms", (double)sum->duration_ns / 1e6);
   folio_log_str(&l, "peer", cgrpc_call_peer(call));
   folio_log_str(&l, "request_id", cgrpc_call_user(call));
-  folio_log_end(&l);
+  folio_logwriter_end(&l); /* never waits for stderr on a CQ thread */
 }
 
 /* Reads a whole PEM file; NULL (with errno) on failure. Caller frees. */
@@ -136,7 +143,9 @@ static void bound_address(const char *listen, int port, char *out, size_t cap) {
 }
 
 int main(int argc, char **argv) {
-  if (folio_admin_is_command(argc, argv)) return folio_admin_main(argc, argv);
+  /* folio-server migrate | apikey create --tenant T | apikey revoke ID */
+  if (argc > 1 && (strcmp(argv[1], "migrate") == 0 || strcmp(argv[1], "apikey") == 0))
+    return folio_jobs_admin_main(argc - 1, argv + 1, stdout, stderr);
   struct folio_server_config cfg;
   char err[512];
   if (folio_server_config_load(&cfg, argc, argv, err, sizeof err) != 0) {
@@ -213,6 +222,10 @@ int main(int argc, char **argv) {
     folio_log(FOLIO_LOG_ERROR, "cannot start", err);
     goto out;
   }
+  /* From here on every line goes through the log writer, so lines from the
+   * CQ threads and from here never interleave. 4 MiB absorbs bursts. */
+  if (folio_logwriter_start(2, 4u << 20) != 0)
+    folio_log(FOLIO_LOG_WARN, "log writer not started; logging directly", NULL);
   char addr[300];
   bound_address(cfg.listen, cgrpc_server_port(server), addr, sizeof addr);
   struct folio_logline l;
@@ -221,19 +234,21 @@ int main(int argc, char **argv) {
   folio_log_bool(&l, "tls", cfg.tls_cert_path != NULL);
   folio_log_bool(&l, "mtls", cfg.tls_client_ca_path != NULL);
   folio_log_str(&l, "version", FOLIO_VERSION);
-  folio_log_end(&l);
+  folio_logwriter_end(&l);
 
   int sig = 0;
   sigwait(&sigs, &sig);
   folio_log_begin(&l, FOLIO_LOG_INFO, "shutting down");
   folio_log_str(&l, "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
   folio_log_int(&l, "grace_ms", cfg.shutdown_grace_ms);
-  folio_log_end(&l);
+  folio_logwriter_end(&l);
   folio_health_set_serving(health, false);
-  cgrpc_server_shutdown(server, cfg.shutdown_grace_ms);
+  cgrpc_server_shutdown(server, cfg.shutdown_grace_ms); /* every call logged */
+  folio_logwriter_stop();
   folio_log(FOLIO_LOG_INFO, "stopped", NULL);
   rc = 0;
 out:
+  folio_logwriter_stop();
   cgrpc_server_destroy(server);
   folio_backend_stop(&backend);
   folio_health_destroy(health);

@@ -69,14 +69,26 @@ class Proc:
     """rusage of a child process we run to completion (h2load)."""
 
     @staticmethod
-    def run(argv, timeout):
+    def run(argv, timeout, mark_after=None, mark=None):
+        """Runs argv to completion; returns (exit code, output, wall s, its CPU s).
+        With mark_after, calls mark() that many seconds after the start (e.g. at
+        the end of h2load's warm-up)."""
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.monotonic()
-        p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
+        p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            if mark_after is not None:
+                time.sleep(mark_after)
+                mark()
+            out, _ = p.communicate(timeout=timeout)
+        except BaseException:
+            p.kill()
+            p.wait()
+            raise
         wall = time.monotonic() - t0
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-        return p.returncode, p.stdout.decode("utf-8", "replace"), wall, cpu
+        return p.returncode, out.decode("utf-8", "replace"), wall, cpu
 
 
 def rss_kb(pid, field="VmRSS"):
@@ -88,6 +100,13 @@ def rss_kb(pid, field="VmRSS"):
     except OSError:
         pass
     return None
+
+
+def proc_cpu_s(pid):
+    """User + system CPU seconds of a process (all its threads) so far."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class RssSampler(threading.Thread):
@@ -176,7 +195,12 @@ def run_unary(args, name, argv, env, tmp):
                          ["-c", str(args.connections), "-m", str(args.streams), "-t", "1",
                           "-D", "%dms" % (args.seconds * 1000), "--warm-up-time", "%dms" % (args.warmup * 1000), "--log-file", log])
         cmd = [c.replace(args.addr_placeholder, s.address) for c in cmd]
-        rc, out, wall, cpu = Proc.run(cmd, timeout=args.seconds + args.warmup + 60)
+        # The server's CPU during h2load's measured period (after its warm-up).
+        marks = []
+        rc, out, wall, cpu = Proc.run(cmd, timeout=args.seconds + args.warmup + 60, mark_after=args.warmup,
+                                      mark=lambda: marks.append((proc_cpu_s(s.proc.pid), time.monotonic())))
+        server_cpu = proc_cpu_s(s.proc.pid) - marks[0][0]
+        server_wall = time.monotonic() - marks[0][1]
         if rc != 0:
             raise RuntimeError("h2load against %s exited %d:\n%s" % (name, rc, out))
         alive = s.proc.poll() is None
@@ -196,7 +220,10 @@ def run_unary(args, name, argv, env, tmp):
         raise RuntimeError("%s: %d calls succeeded, %d failed:\n%s" % (name, ok, bad, out))
     return {"calls_per_s": float(rate.group(1)) if rate else ok / args.seconds, "ok": ok, "failed": bad,
             "p50_ms": percentile(lat, 0.50) / 1000.0, "p99_ms": percentile(lat, 0.99) / 1000.0,
-            "client_cpu": cpu / wall}
+            "client_cpu": cpu / wall, "server_cpu": server_cpu / server_wall,
+            # Calls per CPU second the server burned: steadier than calls/s when
+            # other work on the machine takes part of the server's CPU.
+            "calls_per_server_cpu_s": ok / max(server_cpu, 1e-3)}
 
 
 def run_stream(args, name, argv, env, tmp):
@@ -211,7 +238,9 @@ def run_stream(args, name, argv, env, tmp):
         cmd = h2load_cmd(args, "/folio.bench.v1.Bench/Stream", req, ["-n", "1", "-c", "1", "-m", "1", "-t", "1"])
         cmd = [c.replace(args.addr_placeholder, s.address) for c in cmd]
         t0 = time.monotonic()
+        server_cpu0 = proc_cpu_s(pid)
         rc, out, wall, cpu = Proc.run(cmd, timeout=600)
+        server_cpu = proc_cpu_s(pid) - server_cpu0
         secs = time.monotonic() - t0
         sampler.stop()
         hwm = rss_kb(pid, "VmHWM")
@@ -226,7 +255,12 @@ def run_stream(args, name, argv, env, tmp):
     t = float(m.group(1)) * {"s": 1, "ms": 1e-3, "us": 1e-6}[m.group(2)] if m else secs
     return {"mb_per_s": args.stream_bytes / t / 1e6, "seconds": t, "rss_start_mb": base / 1024.0,
             "rss_peak_mb": hwm / 1024.0, "rss_end_mb": end / 1024.0,
-            "rss_sampled_max_mb": max(sampler.samples or [base]) / 1024.0, "client_cpu": cpu / wall}
+            "rss_sampled_max_mb": max(sampler.samples or [base]) / 1024.0, "client_cpu": cpu / wall,
+            "server_cpu_s": server_cpu,
+            # The server's own limit: MB it moves per CPU second it burns. When the
+            # client saturates first (loopback, h2load near 100%), this is the
+            # figure that still tells the servers apart.
+            "mb_per_server_cpu_s": args.stream_bytes / 1e6 / max(server_cpu, 1e-3)}
 
 
 def rotated(servers, r):
@@ -305,28 +339,36 @@ def main():
     print("bench/grpc: unary Health/Check, h2load -c%d -m%d, %g s per run, median of %d rounds;"
           " server on cpus [%s], h2load on [%s]" % (args.connections, args.streams, args.seconds, args.rounds,
                                                      args.server_cpus or "any", args.client_cpus or "any"))
-    print("  %-8s %12s %9s %9s %8s %12s" % ("server", "calls/s", "p50 ms", "p99 ms", "failed", "h2load cpu"))
+    # "h2load limit": the rate h2load could drive if it had its CPU to itself
+    # (rate / its CPU share); far above the measured rate = not the bottleneck.
+    print("  %-8s %12s %9s %9s %8s %11s %17s %12s %14s" % (
+        "server", "calls/s", "p50 ms", "p99 ms", "failed", "server cpu", "calls/server-cpu-s", "h2load cpu",
+        "h2load limit"))
     med = {}
     for name, rounds in unary.items():
         m = med[name] = median_by(rounds, "calls_per_s")
-        print("  %-8s %12.0f %9.2f %9.2f %8d %11.0f%%" % (name, m["calls_per_s"], m["p50_ms"], m["p99_ms"],
-                                                         m["failed"], 100 * m["client_cpu"]))
+        print("  %-8s %12.0f %9.2f %9.2f %8d %10.0f%% %17.0f %11.0f%% %14.0f" % (
+            name, m["calls_per_s"], m["p50_ms"], m["p99_ms"], m["failed"], 100 * m["server_cpu"],
+            m["calls_per_server_cpu_s"], 100 * m["client_cpu"], m["calls_per_s"] / max(m["client_cpu"], 1e-6)))
     print("bench/grpc: server-streaming Bench/Stream, %d bytes in %d-byte messages, median of %d rounds"
           % (args.stream_bytes, args.chunk_bytes, args.rounds))
-    print("  %-8s %10s %9s %11s %11s %11s %12s" % ("server", "MB/s", "seconds", "RSS start", "RSS peak",
-                                                   "RSS end", "h2load cpu"))
+    print("  %-8s %10s %9s %11s %11s %11s %16s %12s %14s" % (
+        "server", "MB/s", "seconds", "RSS start", "RSS peak", "RSS end", "MB/server-cpu-s", "h2load cpu",
+        "h2load limit"))
     smed = {}
     for name, rounds in streaming.items():
         m = smed[name] = median_by(rounds, "mb_per_s")
-        print("  %-8s %10.1f %9.3f %8.1f MB %8.1f MB %8.1f MB %11.0f%%" % (
+        print("  %-8s %10.1f %9.3f %8.1f MB %8.1f MB %8.1f MB %16.0f %11.0f%% %9.0f MB/s" % (
             name, m["mb_per_s"], m["seconds"], m["rss_start_mb"], m["rss_peak_mb"], m["rss_end_mb"],
-            100 * m["client_cpu"]))
+            m["mb_per_server_cpu_s"], 100 * m["client_cpu"], m["mb_per_s"] / max(m["client_cpu"], 1e-6)))
     print("ratios (median over rounds of the ratio within each round):")
     if "folio" in med:
         f, c, py = unary["folio"], unary["cpp"], unary["python"]
         print(ratio_line("folio / C++ unary throughput", round_ratio(f, c, "calls_per_s"), 0.9, "higher"))
         print(ratio_line("folio / Python unary throughput", round_ratio(f, py, "calls_per_s"), 10, "higher"))
         print(ratio_line("folio / C++ p99 latency", round_ratio(f, c, "p99_ms"), 1.0, "lower"))
+        print(ratio_line("folio / C++ calls per server CPU second", round_ratio(f, c, "calls_per_server_cpu_s"),
+                         0.9, "higher"))
     else:
         print("  (no folio-server given: unary ratios not computed)")
     print("  %-44s %8.2f" % ("C++ / Python unary throughput",
@@ -334,6 +376,11 @@ def main():
     if "cgrpc" in smed:
         print(ratio_line("cgrpc / C++ streaming MB/s", round_ratio(streaming["cgrpc"], streaming["cpp"], "mb_per_s"),
                          0.9, "higher"))
+        print(ratio_line("cgrpc / C++ streaming MB per server CPU second",
+                         round_ratio(streaming["cgrpc"], streaming["cpp"], "mb_per_server_cpu_s"), 0.9, "higher"))
+        if max(r["client_cpu"] for rs in streaming.values() for r in rs) > 0.9:
+            print("  note: h2load used >90% of its CPU while streaming: MB/s is capped by the client,"
+                  " compare MB per server CPU second")
         print(ratio_line("cgrpc / C++ streaming peak RSS",
                          round_ratio(streaming["cgrpc"], streaming["cpp"], "rss_peak_mb"),
                          1.0, "lower"))

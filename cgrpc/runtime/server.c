@@ -25,6 +25,7 @@
 #include <grpc/support/alloc.h>
 #include <grpc/support/time.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,8 +35,10 @@
 
 #include "cgrpc_int.h"
 
-/* Calls requested ahead of arrival on each completion queue. */
-#define REQUESTS_PER_CQ 16
+/* Calls requested ahead of arrival on each completion queue: per registered
+ * method, and for unknown methods (answered UNIMPLEMENTED). */
+#define REQUESTS_PER_METHOD 4
+#define REQUESTS_UNKNOWN 2
 
 struct tag {
   void (*fn)(struct tag *t, bool ok);
@@ -47,6 +50,8 @@ struct method_entry {
   cgrpc_dispatch_fn dispatch;
   const void *handlers;
   void *impl;
+  void *registered; /* grpc_server_register_method's handle */
+  bool single_request; /* unary, server-streaming: gRPC pre-reads the request */
 };
 
 struct cq_worker {
@@ -56,13 +61,18 @@ struct cq_worker {
   bool thread_started;
 };
 
-/* One requested-but-not-yet-arrived call. */
+/* One requested-but-not-yet-arrived call: of a registered method (m set;
+ * gRPC fills deadline, and payload when the method has a single request), or
+ * of any other path (m NULL; gRPC fills details). */
 struct request {
   struct tag tag;
   struct cq_worker *w;
+  const struct method_entry *m;
   grpc_call *call;
   grpc_call_details details;
+  gpr_timespec deadline;
   grpc_metadata_array md;
+  grpc_byte_buffer *payload;
 };
 
 struct cgrpc_server {
@@ -81,15 +91,13 @@ struct cgrpc_server {
   struct tag shutdown_tag;
 };
 
-enum recv_phase { RECV_REQUEST, RECV_STREAM };
-
 struct cgrpc_call {
   struct cgrpc_server *s;
   grpc_call *call;
-  grpc_call_details details;
+  gpr_timespec deadline;
   grpc_metadata_array req_md;
   const struct method_entry *m; /* NULL for an unknown method */
-  char *method;                 /* arena */
+  const char *method;           /* the method's static path, or an arena copy */
   struct cgrpc_arena *arena;    /* guarded by mu */
   struct cgrpc_arena *scratch;  /* CQ thread only */
   int64_t start_ns;
@@ -112,7 +120,6 @@ struct cgrpc_call {
   int close_cancelled;
 
   struct tag recv_tag;
-  enum recv_phase recv_phase;
   grpc_byte_buffer *recv_bb;
   cgrpc_read_cb read_cb;
   void *read_ud;
@@ -160,7 +167,6 @@ static void call_release(struct cgrpc_call *c) {
     s->cfg.on_call_end(c, &sum, s->cfg.hook_ud);
   }
   grpc_call_unref(c->call);
-  grpc_call_details_destroy(&c->details);
   grpc_metadata_array_destroy(&c->req_md);
   cgrpc_arena_destroy(c->scratch);
   cgrpc_arena_destroy(c->arena);
@@ -340,28 +346,13 @@ int cgrpc_call_write(struct cgrpc_call *call, const ProtobufCMessage *msg, cgrpc
   return 0;
 }
 
-/* ---- reads (the unary request and client streams) ---- */
+/* ---- the request of unary and server-streaming calls ---- */
 
-static void start_recv_locked(struct cgrpc_call *c, enum recv_phase phase) {
-  grpc_op op;
-  memset(&op, 0, sizeof op);
-  op.op = GRPC_OP_RECV_MESSAGE;
-  op.data.recv_message.recv_message = &c->recv_bb;
-  c->recv_phase = phase;
-  c->refs++;
-  start_batch(c, &op, 1, &c->recv_tag);
-}
-
-static void deliver_request(struct cgrpc_call *c, bool ok, grpc_byte_buffer *bb) {
+/* bb is the request gRPC read before the call was handed to us (borrowed). */
+static void deliver_request(struct cgrpc_call *c, grpc_byte_buffer *bb) {
   const struct cgrpc_method_desc *d = c->m->desc;
-  if (!ok || !bb) {
-    /* !ok: the call failed while reading (cancel, deadline, size limit — gRPC
-     * already told the client). No message at all is a protocol error. */
-    if (ok)
-      finish_call(c, GRPC_STATUS_INTERNAL, "the client sent no request message", NULL, 0, NULL);
-    else
-      finish_call(c, GRPC_STATUS_CANCELLED, "the call failed before its request arrived", NULL,
-                  0, NULL);
+  if (!bb) {
+    finish_call(c, GRPC_STATUS_INTERNAL, "the client sent no request message", NULL, 0, NULL);
     return;
   }
   pthread_mutex_lock(&c->mu);
@@ -378,6 +369,8 @@ static void deliver_request(struct cgrpc_call *c, bool ok, grpc_byte_buffer *bb)
   }
   c->m->dispatch(c, req, c->m->handlers, c->m->impl);
 }
+
+/* ---- reads of client streams ---- */
 
 static void deliver_stream_msg(struct cgrpc_call *c, bool ok, grpc_byte_buffer *bb) {
   const ProtobufCMessage *msg = NULL;
@@ -412,10 +405,7 @@ static void on_recv_done(struct tag *t, bool ok) {
   if (!ok) atomic_store(&c->cancelled, true); /* a failed op means a dead call */
   grpc_byte_buffer *bb = c->recv_bb;
   c->recv_bb = NULL;
-  if (c->recv_phase == RECV_REQUEST)
-    deliver_request(c, ok, bb);
-  else
-    deliver_stream_msg(c, ok, bb);
+  deliver_stream_msg(c, ok, bb);
   if (bb) grpc_byte_buffer_destroy(bb);
   call_unref(c);
 }
@@ -430,7 +420,12 @@ int cgrpc_call_read(struct cgrpc_call *call, cgrpc_read_cb cb, void *ud) {
     call->read_busy = true;
     call->read_cb = cb;
     call->read_ud = ud;
-    start_recv_locked(call, RECV_STREAM);
+    grpc_op op;
+    memset(&op, 0, sizeof op);
+    op.op = GRPC_OP_RECV_MESSAGE;
+    op.data.recv_message.recv_message = &call->recv_bb;
+    call->refs++;
+    start_batch(call, &op, 1, &call->recv_tag);
   }
   pthread_mutex_unlock(&call->mu);
   return err;
@@ -517,7 +512,7 @@ const char *cgrpc_call_peer(const struct cgrpc_call *call) {
 }
 
 int64_t cgrpc_call_deadline_ms(const struct cgrpc_call *call) {
-  gpr_timespec d = call->details.deadline;
+  gpr_timespec d = call->deadline;
   if (gpr_time_cmp(d, gpr_inf_future(d.clock_type)) == 0) return INT64_MAX;
   d = gpr_convert_clock_type(d, GPR_CLOCK_REALTIME);
   return d.tv_sec * 1000 + d.tv_nsec / 1000000;
@@ -574,45 +569,44 @@ void *cgrpc_call_user(const struct cgrpc_call *call) { return call->user; }
 
 /* ---- arrival ---- */
 
-static const struct method_entry *find_method(const struct cgrpc_server *s, grpc_slice path) {
-  size_t len = GRPC_SLICE_LENGTH(path);
-  for (size_t i = 0; i < s->n_methods; i++) {
-    const char *p = s->methods[i].desc->path;
-    if (strlen(p) == len && memcmp(p, GRPC_SLICE_START_PTR(path), len) == 0) return &s->methods[i];
-  }
-  return NULL;
+static void request_call(struct cq_worker *w, const struct method_entry *m);
+
+static void free_request(struct request *r) {
+  if (!r->m) grpc_call_details_destroy(&r->details);
+  grpc_metadata_array_destroy(&r->md);
+  if (r->payload) grpc_byte_buffer_destroy(r->payload);
+  free(r);
 }
 
-static void request_call(struct cq_worker *w);
-
+/* Takes over r's call and metadata, and runs the call up to its handler. */
 static void call_arrived(struct request *r) {
   struct cgrpc_server *s = r->w->s;
   struct cgrpc_call *c = calloc(1, sizeof *c);
   struct cgrpc_arena *arena = c ? cgrpc_arena_create(0) : NULL;
-  char *method = arena ? cgrpc_arena_strndup(arena,
-                                             (const char *)GRPC_SLICE_START_PTR(r->details.method),
-                                             GRPC_SLICE_LENGTH(r->details.method))
-                       : NULL;
+  const char *method =
+      !arena ? NULL
+      : r->m ? r->m->desc->path
+             : cgrpc_arena_strndup(arena, (const char *)GRPC_SLICE_START_PTR(r->details.method),
+                                   GRPC_SLICE_LENGTH(r->details.method));
   if (!method) {
     /* Out of memory before the call has a home: refuse it and drop it. */
     grpc_call_cancel_with_status(r->call, GRPC_STATUS_RESOURCE_EXHAUSTED, "server out of memory",
                                  NULL);
     grpc_call_unref(r->call);
-    grpc_call_details_destroy(&r->details);
-    grpc_metadata_array_destroy(&r->md);
     cgrpc_arena_destroy(arena);
     free(c);
     return;
   }
   c->s = s;
   c->call = r->call;
-  c->details = r->details;
+  c->deadline = r->m ? r->deadline : r->details.deadline;
   c->req_md = r->md;
+  grpc_metadata_array_init(&r->md); /* moved into the call */
   c->arena = arena;
   c->method = method;
+  c->m = r->m;
   c->start_ns = mono_ns();
   c->code = GRPC_STATUS_CANCELLED;
-  c->m = find_method(s, c->details.method);
   pthread_mutex_init(&c->mu, NULL);
   c->close_tag.fn = on_close_done;
   c->recv_tag.fn = on_recv_done;
@@ -637,16 +631,12 @@ static void call_arrived(struct request *r) {
   }
   if (s->cfg.on_call_start) s->cfg.on_call_start(c, s->cfg.hook_ud);
   if (!c->m) {
+    /* Every known method is registered, so anything else is unknown. */
     char m[300];
     snprintf(m, sizeof m, "unknown method %.256s", c->method);
     finish_call(c, GRPC_STATUS_UNIMPLEMENTED, m, NULL, 0, NULL);
-    return;
-  }
-  enum cgrpc_method_kind k = c->m->desc->kind;
-  if (k == CGRPC_METHOD_UNARY || k == CGRPC_METHOD_SERVER_STREAMING) {
-    pthread_mutex_lock(&c->mu);
-    start_recv_locked(c, RECV_REQUEST);
-    pthread_mutex_unlock(&c->mu);
+  } else if (c->m->single_request) {
+    deliver_request(c, r->payload);
   } else {
     c->m->dispatch(c, NULL, c->m->handlers, c->m->impl);
   }
@@ -655,17 +645,14 @@ static void call_arrived(struct request *r) {
 static void on_request_done(struct tag *t, bool ok) {
   struct request *r = CONTAINER(t, struct request, tag);
   if (ok) {
-    request_call(r->w); /* keep the number of waiting requests constant */
+    request_call(r->w, r->m); /* keep the number of waiting requests constant */
     call_arrived(r);
-  } else {
-    /* The server is shutting down; nothing was received. */
-    grpc_call_details_destroy(&r->details);
-    grpc_metadata_array_destroy(&r->md);
   }
-  free(r);
+  /* !ok: the server is shutting down; nothing was received. */
+  free_request(r);
 }
 
-static void request_call(struct cq_worker *w) {
+static void request_call(struct cq_worker *w, const struct method_entry *m) {
   struct cgrpc_server *s = w->s;
   pthread_mutex_lock(&s->mu);
   bool stopping = s->shutdown_started;
@@ -675,15 +662,18 @@ static void request_call(struct cq_worker *w) {
   if (!r) return; /* one fewer waiting request; the others keep serving */
   r->tag.fn = on_request_done;
   r->w = w;
-  grpc_call_details_init(&r->details);
+  r->m = m;
   grpc_metadata_array_init(&r->md);
-  grpc_call_error e =
-      grpc_server_request_call(s->server, &r->call, &r->details, &r->md, w->cq, w->cq, &r->tag);
-  if (e != GRPC_CALL_OK) {
-    grpc_call_details_destroy(&r->details);
-    grpc_metadata_array_destroy(&r->md);
-    free(r);
+  grpc_call_error e;
+  if (m) {
+    e = grpc_server_request_registered_call(s->server, m->registered, &r->call, &r->deadline,
+                                            &r->md, m->single_request ? &r->payload : NULL,
+                                            w->cq, w->cq, &r->tag);
+  } else {
+    grpc_call_details_init(&r->details);
+    e = grpc_server_request_call(s->server, &r->call, &r->details, &r->md, w->cq, w->cq, &r->tag);
   }
+  if (e != GRPC_CALL_OK) free_request(r);
 }
 
 /* ---- threads and lifecycle ---- */
@@ -749,8 +739,12 @@ struct cgrpc_server *cgrpc_server_create(const struct cgrpc_server_config *cfg, 
   s->cfg.tls_key_pem = dup_or_null(cfg->tls_key_pem);
   s->cfg.tls_client_ca_pem = dup_or_null(cfg->tls_client_ca_pem);
   if (s->cfg.cq_threads <= 0) {
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    s->cfg.cq_threads = n > 0 ? (int)n : 1;
+    /* The CPUs this process may run on (taskset, cgroups cpusets), not the
+     * machine's: more pollers than CPUs only adds context switches. */
+    cpu_set_t set;
+    int n = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 0;
+    if (n <= 0) n = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    s->cfg.cq_threads = n > 0 ? n : 1;
   }
   pthread_mutex_init(&s->mu, NULL);
   pthread_cond_init(&s->cv, NULL);
@@ -791,6 +785,21 @@ int cgrpc_server_start(struct cgrpc_server *s, char *errbuf, size_t errcap) {
                                                                  s->cfg.max_send_bytes, args),
                              .args = args};
   s->server = grpc_server_create(&cargs, NULL);
+  /* Registered methods let gRPC route without string matching and read the
+   * single request of unary and server-streaming calls before handing the
+   * call over, saving a batch per call. */
+  for (size_t i = 0; i < s->n_methods; i++) {
+    struct method_entry *m = &s->methods[i];
+    enum cgrpc_method_kind k = m->desc->kind;
+    m->single_request = k == CGRPC_METHOD_UNARY || k == CGRPC_METHOD_SERVER_STREAMING;
+    m->registered = grpc_server_register_method(
+        s->server, m->desc->path, NULL,
+        m->single_request ? GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER : GRPC_SRM_PAYLOAD_NONE, 0);
+    if (!m->registered) {
+      cgrpc_set_err(errbuf, errcap, "method %s registered twice", m->desc->path);
+      return CGRPC_EINVAL;
+    }
+  }
   s->n_workers = s->cfg.cq_threads;
   s->workers = calloc((size_t)s->n_workers, sizeof *s->workers);
   if (!s->workers) {
@@ -819,7 +828,9 @@ int cgrpc_server_start(struct cgrpc_server *s, char *errbuf, size_t errcap) {
   s->started = true;
   for (int i = 0; i < s->n_workers; i++) {
     struct cq_worker *w = &s->workers[i];
-    for (int k = 0; k < REQUESTS_PER_CQ; k++) request_call(w);
+    for (size_t m = 0; m < s->n_methods; m++)
+      for (int k = 0; k < REQUESTS_PER_METHOD; k++) request_call(w, &s->methods[m]);
+    for (int k = 0; k < REQUESTS_UNKNOWN; k++) request_call(w, NULL);
     if (pthread_create(&w->thread, NULL, cq_thread, w) != 0) {
       cgrpc_set_err(errbuf, errcap, "cannot start completion-queue thread %d", i);
       return CGRPC_ESTARTUP;

@@ -192,8 +192,8 @@ void folio_log_bool(struct folio_logline *l, const char *k, bool val) {
   raw(l, val ? "true" : "false", val ? 4 : 5);
 }
 
-void folio_log_end(struct folio_logline *l) {
-  if (!l->enabled) return;
+size_t folio_log_finish(struct folio_logline *l) {
+  if (!l->enabled) return 0;
   if (l->truncated) {
     static const char t[] = ",\"truncated\":true";
     memcpy(l->buf + l->len, t, sizeof t - 1);
@@ -201,6 +201,12 @@ void folio_log_end(struct folio_logline *l) {
   }
   l->buf[l->len++] = '}';
   l->buf[l->len++] = '\n';
+  l->enabled = false;
+  return l->len;
+}
+
+void folio_log_end(struct folio_logline *l) {
+  if (folio_log_finish(l) == 0) return;
   int fd = atomic_load(&g_fd);
   size_t off = 0;
   while (off < l->len) {

@@ -38,7 +38,7 @@ int folio_jobs_event_parse(const char *msg, size_t len, char job_id[FOLIO_UUID_S
   p += FOLIO_UUID_STR_LEN;
   if (expect(&p, end, "\",\"state\":\"")) return -1;
   const char *q = memchr(p, '"', (size_t)(end - p));
-  if (!q || q - p > 15) return -1;
+  if (!q || q - p > 15 || memchr(p, '\0', (size_t)(q - p))) return -1; /* "RUNNING\0x" is not RUNNING */
   char name[16];
   memcpy(name, p, (size_t)(q - p));
   name[q - p] = '\0';
@@ -47,7 +47,9 @@ int folio_jobs_event_parse(const char *msg, size_t len, char job_id[FOLIO_UUID_S
   p = q;
   if (expect(&p, end, "\",\"progress\":")) return -1;
   int v = 0, digits = 0;
+  const char *num = p;
   while (p < end && *p >= '0' && *p <= '9' && digits < 3) v = v * 10 + (*p++ - '0'), digits++;
+  if (digits > 1 && *num == '0') return -1; /* the format never writes leading zeros */
   if (digits == 0 || v > 100 || expect(&p, end, "}") || p != end) return -1;
   *progress_percent = v;
   return 0;

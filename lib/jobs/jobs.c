@@ -40,6 +40,33 @@ int folio_jobs_check_tenant(const char *tenant, struct folio_pg_diag *diag) {
 
 /* ---- submit ---------------------------------------------------------------- */
 
+/* True when s is valid UTF-8 (no overlongs, surrogates or code points past
+ * U+10FFFF): PostgreSQL refuses anything else in text columns, and the caller
+ * deserves to hear which field was wrong rather than a database error. */
+static bool utf8_valid(const char *str) {
+  const unsigned char *s = (const unsigned char *)str;
+  while (*s) {
+    unsigned char c = *s;
+    size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+    if (n == 0) return false;
+    uint32_t cp = n == 1 ? c : n == 2 ? (c & 0x1fu) : n == 3 ? (c & 0x0fu) : (c & 0x07u);
+    for (size_t i = 1; i < n; i++) {
+      if ((s[i] & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (s[i] & 0x3fu);
+    }
+    static const uint32_t min[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < min[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    s += n;
+  }
+  return true;
+}
+
+static int check_text(const char *field, const char *v, struct folio_pg_diag *diag) {
+  if (!v || utf8_valid(v)) return 0;
+  folio_jobs_diag(diag, "%s: not valid UTF-8", field);
+  return FOLIO_JOBS_EINVAL;
+}
+
 int folio_jobs_submit_validate(const struct folio_job_submit *s, struct folio_pg_diag *diag) {
   int rc = folio_jobs_check_tenant(s->tenant, diag);
   if (rc) return rc;
@@ -91,6 +118,15 @@ int folio_jobs_submit_validate(const struct folio_job_submit *s, struct folio_pg
         folio_jobs_diag(diag, "labels: key \"%s\" appears twice", l->key);
         return FOLIO_JOBS_EINVAL;
       }
+    }
+  }
+  if ((rc = check_text("tenant", s->tenant, diag)) || (rc = check_text("idempotency_key", s->idempotency_key, diag)) ||
+      (rc = check_text("options.page_range", s->page_range, diag)))
+    return rc;
+  for (size_t i = 0; i < s->nlabels; i++) {
+    if (!utf8_valid(s->labels[i].key) || (s->labels[i].value && !utf8_valid(s->labels[i].value))) {
+      folio_jobs_diag(diag, "labels: entry %zu is not valid UTF-8", i);
+      return FOLIO_JOBS_EINVAL;
     }
   }
   if (s->max_attempts < 0 || s->max_attempts > 100) {

@@ -1,6 +1,7 @@
 /* The server's job calls on the event loop: submit (with group commit and
  * its retries), get status and cancel, over folio_pg_async. The row decoding
  * is shared with the blocking calls in jobs.c. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -161,4 +162,78 @@ int folio_jobs_cancel_async(struct folio_pg_async *a, const char *tenant, const 
   op->cancel_cb = cb;
   op->arg = arg;
   return lookup_send(a, S_CANCEL, tenant, job_id, op, on_cancel);
+}
+
+/* ---- reconciler ------------------------------------------------------------------ */
+
+struct ids_op {
+  folio_jobs_ids_cb cb;
+  folio_jobs_done_cb done_cb;
+  void *arg;
+};
+
+static void on_ids(struct folio_pg_async *a, int status, const PGresult *res,
+                   const struct folio_pg_diag *diag, void *arg) {
+  struct ids_op *op = arg;
+  size_t n = status == 0 ? (size_t)PQntuples(res) : 0;
+  char **ids = calloc(n + 1, sizeof *ids);
+  if (!ids) {
+    struct folio_pg_diag d;
+    folio_jobs_diag(&d, "out of memory");
+    op->cb(FOLIO_PG_ENOMEM, NULL, 0, &d, op->arg);
+  } else {
+    /* PQgetvalue's strings live as long as res, i.e. this callback */
+    for (size_t i = 0; i < n; i++) ids[i] = PQgetvalue(res, (int)i, 0);
+    op->cb(status, ids, n, diag, op->arg);
+    free(ids);
+  }
+  free(op);
+}
+
+static int ids_send(struct folio_pg_async *a, int stmt, int ms, int limit, folio_jobs_ids_cb cb,
+                    void *arg) {
+  if (!cb) return FOLIO_JOBS_EINVAL;
+  struct ids_op *op = calloc(1, sizeof *op);
+  if (!op) return FOLIO_PG_ENOMEM;
+  op->cb = cb;
+  op->arg = arg;
+  char x[16], y[16];
+  snprintf(x, sizeof x, "%d", ms < 0 ? 0 : ms);
+  snprintf(y, sizeof y, "%d", limit < 1 ? 1 : limit);
+  const char *v[2] = {x, y};
+  struct folio_pg_params p = {2, v, NULL, NULL};
+  int rc = folio_pg_async_exec(a, stmt, &p, 0, on_ids, op);
+  if (rc) free(op);
+  return rc;
+}
+
+int folio_jobs_take_undispatched_async(struct folio_pg_async *a, int older_than_ms, int limit,
+                                       folio_jobs_ids_cb cb, void *arg) {
+  return ids_send(a, S_TAKE_UNDISPATCHED, older_than_ms, limit, cb, arg);
+}
+
+int folio_jobs_reap_stale_async(struct folio_pg_async *a, int lease_ms, int limit,
+                                folio_jobs_ids_cb cb, void *arg) {
+  return ids_send(a, S_REAP, lease_ms, limit, cb, arg);
+}
+
+static void on_marked(struct folio_pg_async *a, int status, const PGresult *res,
+                      const struct folio_pg_diag *diag, void *arg) {
+  struct ids_op *op = arg;
+  if (op->done_cb) op->done_cb(status, diag, op->arg);
+  free(op);
+}
+
+int folio_jobs_mark_dispatched_async(struct folio_pg_async *a, const char *job_id,
+                                     folio_jobs_done_cb cb, void *arg) {
+  if (folio_jobs_check_id("job_id", job_id, NULL)) return FOLIO_JOBS_EINVAL;
+  struct ids_op *op = calloc(1, sizeof *op);
+  if (!op) return FOLIO_PG_ENOMEM;
+  op->done_cb = cb;
+  op->arg = arg;
+  const char *v[1] = {job_id};
+  struct folio_pg_params p = {1, v, NULL, NULL};
+  int rc = folio_pg_async_exec(a, S_MARK_DISPATCHED, &p, FOLIO_PG_ASYNC_GROUP, on_marked, op);
+  if (rc) free(op);
+  return rc;
 }

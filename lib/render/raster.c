@@ -152,6 +152,18 @@ int folio_render_png(const struct folio_layout_doc *doc, const struct folio_rend
   size_t *pages, n, work;
   int rc = folio_render_selection(doc, opt, &pages, &n, &work, diag);
   if (rc) return rc;
+  for (size_t i = 0; i < n; i++) {
+    const struct folio_page *pg = &doc->pages[pages[i]];
+    double pw = round(pg->width * dpi / 72.0), ph = round(pg->height * dpi / 72.0);
+    if (pw > 32767 || ph > 32767 || pw * ph > FOLIO_RENDER_MAX_PAGE_PIXELS) {
+      size_t page_no = pages[i] + 1;
+      free(pages);
+      return folio_render_fail(diag, FOLIO_RENDER_E_ARG, 0, NULL,
+                               "page %zu at %u dpi would be %.0fx%.0f pixels; the limit is 32767 a side and "
+                               "%.0f million in all (use a lower dpi)",
+                               page_no, dpi, pw, ph, FOLIO_RENDER_MAX_PAGE_PIXELS / 1e6);
+    }
+  }
   unsigned nt = opt && opt->threads ? opt->threads : default_threads();
   if (nt > n) nt = (unsigned)n;
 

@@ -276,6 +276,9 @@ static int build_attempt(struct folio_s3_req *rq) {
   if (l) rq->hdrs = l;
   /* no "Expect: 100-continue" round trip before the body */
   if (l && (l = curl_slist_append(rq->hdrs, "Expect:"))) rq->hdrs = l;
+  /* curl labels POST bodies application/x-www-form-urlencoded by default; S3
+   * would store that as the type of a multipart object */
+  if (l && !s->content_type && (l = curl_slist_append(rq->hdrs, "Content-Type:"))) rq->hdrs = l;
   folio_s3_sigv4_result_free(&sig);
   if (!l || !folio_s3_str_ok(&url)) goto out;
 
@@ -289,7 +292,9 @@ static int build_attempt(struct folio_s3_req *rq) {
   curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, rq->curl_err);
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, c->cfg.connect_timeout_ms);
-  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, c->cfg.request_timeout_ms);
+  /* a streamed GET may stay paused for as long as its consumer needs; a dead
+   * server is caught by the low-speed limit, which curl suspends while paused */
+  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, s->on_data ? 0L : c->cfg.request_timeout_ms);
   curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
   curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, c->cfg.low_speed_timeout_s);
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);

@@ -109,7 +109,7 @@ struct cgrpc_server_config {
   const char *tls_cert_pem;
   const char *tls_key_pem;
   const char *tls_client_ca_pem;
-  int cq_threads;          /* 0 = number of online CPUs */
+  int cq_threads;          /* 0 = the number of CPUs this process may run on */
   int64_t max_recv_bytes;  /* 0 = gRPC's default (4 MiB); -1 = unlimited */
   int64_t max_send_bytes;  /* 0 = unlimited */
   /* Optional hooks, both run on a CQ thread, must not block. on_call_start runs

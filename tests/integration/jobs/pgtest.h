@@ -10,9 +10,21 @@
 #include "folio/jobs.h"
 #include "folio/pg.h"
 
+/* CHECK for helper threads: check.h's counter is not thread-safe, so a
+ * thread reports and ends the process without touching it. */
+#define TCHECK(cond, ...)                                                     \
+  do {                                                                        \
+    if (!(cond)) {                                                            \
+      fprintf(stderr, "%s:%d: CHECK failed: %s\n  ", __FILE__, __LINE__, #cond); \
+      fprintf(stderr, __VA_ARGS__);                                           \
+      fputc('\n', stderr);                                                    \
+      _Exit(1);                                                               \
+    }                                                                         \
+  } while (0)
+
 static inline const char *pgtest_url(void) {
   const char *url = getenv("FOLIO_DATABASE_URL");
-  CHECK_MSG(url && *url, "FOLIO_DATABASE_URL is not set: run me under scripts/stack.sh run");
+  TCHECK(url && *url, "FOLIO_DATABASE_URL is not set: run me under scripts/stack.sh run");
   return url;
 }
 
@@ -22,7 +34,7 @@ static inline struct folio_pg_conn *pgtest_plain(void) {
   struct folio_pg_conn *c;
   struct folio_pg_diag d;
   int rc = folio_pg_conn_connect(&cfg, &c, &d);
-  CHECK_MSG(rc == 0, "connect: %s", d.msg);
+  TCHECK(rc == 0, "connect: %s", d.msg);
   return c;
 }
 
@@ -33,7 +45,7 @@ static inline struct folio_pg_conn *pgtest_jobs(void) {
   struct folio_pg_conn *c;
   struct folio_pg_diag d;
   int rc = folio_pg_conn_connect(&cfg, &c, &d);
-  CHECK_MSG(rc == 0, "connect: %s", d.msg);
+  TCHECK(rc == 0, "connect: %s", d.msg);
   return c;
 }
 

@@ -69,6 +69,20 @@ static void on_raw(struct folio_pg_async *a, int status, const PGresult *res,
   raw_done++;
 }
 
+static int ids_done, marks_done;
+static size_t ids_n;
+static char first_id[64];
+static void on_ids(int status, char *const *ids, size_t n, const struct folio_pg_diag *d, void *arg) {
+  last_rc = status;
+  ids_n = n;
+  if (n) snprintf(first_id, sizeof first_id, "%s", ids[0]);
+  ids_done++;
+}
+static void on_marked(int status, const struct folio_pg_diag *d, void *arg) {
+  last_rc = status;
+  marks_done++;
+}
+
 static const uint8_t LAYOUT[] = "{}";
 
 int main(void) {
@@ -123,10 +137,19 @@ int main(void) {
   }
   CHECK_EQ_INT(fresh, 1);
 
-  /* ---- a neighbour that fails in the database: the rest still commit ---- */
+  /* ---- a neighbour that fails in the database: the rest still commit ----
+   * (fault injection: a trigger refuses one tenant's rows) */
+  CHECK(folio_pg_conn_command(plain,
+                              "CREATE FUNCTION test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$"
+                              " BEGIN IF NEW.tenant = 'explode' THEN"
+                              " RAISE EXCEPTION 'test: tenant % refused', NEW.tenant; END IF;"
+                              " RETURN NEW; END $$;"
+                              "CREATE TRIGGER test_refuse BEFORE INSERT ON jobs"
+                              " FOR EACH ROW EXECUTE FUNCTION test_refuse()",
+                              NULL, NULL) == 0);
   struct folio_job_submit g[3] = {
       {.tenant = "acme", .layout = LAYOUT, .layout_len = 2},
-      {.tenant = "bad\xff", .layout = LAYOUT, .layout_len = 2}, /* invalid UTF-8: the DB refuses */
+      {.tenant = "explode", .layout = LAYOUT, .layout_len = 2},
       {.tenant = "acme", .layout = LAYOUT, .layout_len = 2, .idempotency_key = "after-bad"},
   };
   struct sub_result gr[3];
@@ -136,9 +159,10 @@ int main(void) {
   run_until(&submits_done, 3, "group with a failure");
   CHECK_MSG(gr[0].status == 0, "%s", gr[0].msg);
   CHECK_EQ_INT(gr[1].status, FOLIO_PG_EQUERY);
-  CHECK(strstr(gr[1].msg, "UTF8") != NULL || strstr(gr[1].msg, "encoding") != NULL);
+  CHECK(strstr(gr[1].msg, "tenant explode refused") != NULL);
   CHECK_MSG(gr[2].status == 0, "%s", gr[2].msg);
   CHECK(!gr[2].out.deduplicated);
+  CHECK(folio_pg_conn_command(plain, "DROP TRIGGER test_refuse ON jobs", NULL, NULL) == 0);
 
   /* ---- status and cancel ---- */
   struct folio_arena *arena = folio_arena_create(0);
@@ -161,6 +185,28 @@ int main(void) {
   run_until(&cancel_done, 2, "cancel again");
   CHECK_EQ_INT(last_rc, FOLIO_JOBS_EPRECONDITION);
   CHECK_EQ_INT(last_state, FOLIO_JOB_CANCELED);
+
+  /* ---- the reconciler on the loop ---- */
+  ids_done = 0;
+  CHECK_EQ_INT(folio_jobs_take_undispatched_async(a, 0, 1000, on_ids, NULL), 0);
+  run_until(&ids_done, 1, "take_undispatched");
+  CHECK_EQ_INT(last_rc, 0);
+  long queued = atol(pgtest_value(plain, "SELECT count(*) FROM jobs WHERE state = 'QUEUED'"));
+  CHECK_EQ_INT((long)ids_n, queued);
+  CHECK(folio_uuid_valid(first_id));
+  CHECK_EQ_INT(folio_jobs_take_undispatched_async(a, 600000, 1000, on_ids, NULL), 0);
+  run_until(&ids_done, 2, "take_undispatched again");
+  CHECK_EQ_INT(ids_n, 0);
+  CHECK_EQ_INT(folio_jobs_reap_stale_async(a, 0, 10, on_ids, NULL), 0);
+  run_until(&ids_done, 3, "reap");
+  CHECK_EQ_INT(last_rc, 0);
+  CHECK_EQ_INT(ids_n, 0); /* nothing is RUNNING */
+  marks_done = 0;
+  CHECK_EQ_INT(folio_jobs_mark_dispatched_async(a, res[1].out.job_id, on_marked, NULL), 0);
+  CHECK_EQ_INT(folio_jobs_mark_dispatched_async(a, res[2].out.job_id, NULL, NULL), 0);
+  CHECK_EQ_INT(folio_jobs_mark_dispatched_async(a, res[3].out.job_id, on_marked, NULL), 0);
+  run_until(&marks_done, 2, "marks");
+  CHECK_EQ_INT(last_rc, 0);
 
   /* ---- the backend is killed: statements fail once, the client comes back ---- */
   int changes = ready_changes;

@@ -25,7 +25,7 @@ static void *migrate_thread(void *arg) {
   int applied = -1;
   struct folio_pg_diag d;
   int rc = folio_jobs_migrate(c, &applied, &d);
-  CHECK_MSG(rc == 0, "migrate: %s", d.msg);
+  TCHECK(rc == 0, "migrate: %s", d.msg);
   pthread_mutex_lock(&mu);
   migrated_total += applied;
   pthread_mutex_unlock(&mu);
@@ -133,7 +133,7 @@ static void *dup_thread(void *arg) {
   pthread_barrier_wait(&barrier);
   struct folio_pg_diag d;
   int rc = folio_jobs_submit(c, &s, &dup_out[i], &d);
-  CHECK_MSG(rc == 0, "concurrent submit %d: %s", i, d.msg);
+  TCHECK(rc == 0, "concurrent submit %d: %s", i, d.msg);
   folio_pg_conn_close(c);
   return NULL;
 }

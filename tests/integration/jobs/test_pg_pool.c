@@ -103,12 +103,12 @@ static void *worker(void *arg) {
     struct folio_pg_conn *c;
     struct folio_pg_diag d;
     int rc = folio_pg_pool_checkout(shared, 10000, &c, &d);
-    CHECK_MSG(rc == 0, "%s", d.msg);
+    TCHECK(rc == 0, "%s", d.msg);
     const char *v[1] = {"hi"};
     struct folio_pg_params p = {1, v, NULL, NULL};
     PGresult *r;
-    CHECK_EQ_INT(folio_pg_conn_exec(c, 1, &p, &r, &d), 0);
-    CHECK_EQ_STR(PQgetvalue(r, 0, 0), "hi!");
+    TCHECK(folio_pg_conn_exec(c, 1, &p, &r, &d) == 0, "%s", d.msg);
+    TCHECK(strcmp(PQgetvalue(r, 0, 0), "hi!") == 0, "%s", PQgetvalue(r, 0, 0));
     PQclear(r);
     folio_pg_pool_checkin(shared, c);
   }

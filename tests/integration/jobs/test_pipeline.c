@@ -11,6 +11,7 @@
 #include "folio/loop.h"
 #include "folio/pg_async.h"
 #include "folio/redis.h"
+#include "outage.h"
 #include "pgtest.h"
 
 static struct folio_loop *loop;
@@ -159,15 +160,7 @@ int main(void) {
   CHECK_EQ_INT(event_states[events - 1], FOLIO_JOB_SUCCEEDED);
 
   /* ---- Redis goes away: accepting jobs does not depend on it ---- */
-  char cmd[1024], port[16] = "";
-  const char *dir = getenv("FOLIO_STACK_DIR"), *src = getenv("FOLIO_SOURCE_DIR");
-  snprintf(cmd, sizeof cmd, "%s/redis/port", dir);
-  FILE *f = fopen(cmd, "r");
-  CHECK(f && fgets(port, sizeof port, f));
-  fclose(f);
-  port[strcspn(port, "\n")] = '\0';
-  snprintf(cmd, sizeof cmd, "%s/scripts/services/redis-down.sh %s/redis", src, dir);
-  CHECK(system(cmd) == 0);
+  outage_redis("down");
   deadline = folio_clock_mono_ns() + 20LL * 1000000000;
   while (redis_up) {
     CHECK_MSG(folio_clock_mono_ns() < deadline, "outage not noticed");
@@ -180,8 +173,7 @@ int main(void) {
   snprintf(job, sizeof job, "%s", sub_out.job_id);
   CHECK_EQ_INT(folio_redis_dispatch(rd, FOLIO_JOBS_STREAM, job, 0, on_reply, NULL), FOLIO_REDIS_EDOWN);
 
-  snprintf(cmd, sizeof cmd, "%s/scripts/services/redis-up.sh %s/redis %s >/dev/null", src, dir, port);
-  CHECK(system(cmd) == 0);
+  outage_redis("up");
   spin_until(&redis_up, 1, "redis back");
   /* the reconciler: QUEUED, never dispatched → taken and dispatched */
   char **ids;

@@ -10,6 +10,7 @@
 #include "check.h"
 #include "folio/clock.h"
 #include "folio/redis.h"
+#include "outage.h"
 
 static struct folio_loop *loop;
 
@@ -172,18 +173,7 @@ static void test_stream(struct folio_redis *r) {
 
 static void test_outage(struct folio_redis *r, bool *up, struct folio_redis *sub, bool *sub_up,
                         struct inbox *in) {
-  const char *dir = getenv("FOLIO_STACK_DIR");
-  const char *src = getenv("FOLIO_SOURCE_DIR");
-  CHECK(dir && src);
-  char cmd[1024], port[16] = "";
-  snprintf(cmd, sizeof cmd, "%s/redis/port", dir);
-  FILE *f = fopen(cmd, "r");
-  CHECK(f && fgets(port, sizeof port, f));
-  fclose(f);
-  port[strcspn(port, "\n")] = '\0';
-
-  snprintf(cmd, sizeof cmd, "%s/scripts/services/redis-down.sh %s/redis", src, dir);
-  CHECK(system(cmd) == 0);
+  outage_redis("down");
   int64_t deadline = folio_clock_mono_ns() + 20LL * 1000000000;
   while (*up || *sub_up) {
     CHECK_MSG(folio_clock_mono_ns() < deadline, "the clients never noticed the outage");
@@ -195,8 +185,7 @@ static void test_outage(struct folio_redis *r, bool *up, struct folio_redis *sub
   for (int i = 0; i < 5; i++) folio_loop_run_once(loop, 20);
   CHECK(!res.done);
 
-  snprintf(cmd, sizeof cmd, "%s/scripts/services/redis-up.sh %s/redis %s >/dev/null", src, dir, port);
-  CHECK(system(cmd) == 0);
+  outage_redis("up");
   run_until(up, "reconnect");
   run_until(sub_up, "subscriber reconnect");
   memset(&res, 0, sizeof res);

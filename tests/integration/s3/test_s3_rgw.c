@@ -293,6 +293,22 @@ static void test_multipart(const struct folio_s3_config *base) {
   reset(&g);
   CHECK_EQ_INT(count_multipart_uploads(c), 0);
 
+  /* without a content type, S3's default applies (curl's form type for POST
+   * bodies must not leak into CreateMultipartUpload) */
+  struct producer up = {.total = 6 * MiB};
+  reset(&d);
+  CHECK_EQ_INT(folio_s3_upload_begin(c, "big/untyped", NULL, on_done, &d, &up.u), 0);
+  CHECK_EQ_INT(pthread_create(&th, NULL, produce, &up), 0);
+  wait_done(&d);
+  pthread_join(th, NULL);
+  CHECK_EQ_INT(d.status, 0);
+  CHECK_EQ_INT(d.parts, 2);
+  reset(&h);
+  CHECK_EQ_INT(folio_s3_head(c, "big/untyped", on_done, &h), 0);
+  wait_done(&h);
+  CHECK_EQ_INT(h.clen, 6 * MiB);
+  CHECK_MSG(!strstr(h.ctype, "form-urlencoded"), "content type %s", h.ctype);
+
   /* a small body through the upload API is a single PUT */
   struct folio_s3_upload *u;
   reset(&d);
@@ -379,6 +395,7 @@ struct paced {
   sem_t need_resume;
   atomic_bool stop;
   int cancel_after_pauses; /* 0: never */
+  int long_pause_ms;       /* hold the first pause this long */
 };
 
 static int paced_data(void *arg, const void *data, size_t len) {
@@ -392,9 +409,15 @@ static int paced_data(void *arg, const void *data, size_t len) {
 static void *resumer(void *arg) {
   struct paced *p = arg;
   int n = 0;
+  bool first = true;
   for (;;) {
     sem_wait(&p->need_resume);
     if (atomic_load(&p->stop)) return NULL;
+    if (p->long_pause_ms && first) {
+      struct timespec ts = {p->long_pause_ms / 1000, (p->long_pause_ms % 1000) * 1000000L};
+      nanosleep(&ts, NULL);
+    }
+    first = false;
     if (p->cancel_after_pauses && ++n == p->cancel_after_pauses)
       folio_s3_get_cancel(p->g);
     else
@@ -430,6 +453,19 @@ static void test_backpressure(struct folio_s3_client *c) {
   CHECK_MSG(p.d.pauses > 1, "pauses: %d", p.d.pauses);
   printf("paced GET: 3 MiB in %d pause/resume steps\n", p.d.pauses);
   reset(&p.d);
+  /* a pause longer than the low-speed limit: a paused transfer is not "slow",
+   * it must survive (the gRPC client may be slow to take the next message) */
+  struct folio_s3_config lc = cfg;
+  lc.low_speed_timeout_s = 1;
+  struct folio_s3_client *slow = new_client(&lc);
+  struct paced l = {.long_pause_ms = 2500};
+  run_paced(slow, &l);
+  CHECK_MSG(l.d.status == 0, "GET paused for 2.5 s with a 1 s low-speed limit: %s %s",
+            folio_s3_strerror(l.d.status), l.d.msg);
+  CHECK_EQ_INT(l.d.body.len, n);
+  reset(&l.d);
+  folio_s3_client_destroy(slow);
+
   struct paced q = {.cancel_after_pauses = 2};
   run_paced(c, &q);
   CHECK_EQ_INT(q.d.status, FOLIO_S3_ECANCELED);

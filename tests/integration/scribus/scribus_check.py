@@ -11,6 +11,7 @@ Scribus process gets a timeout and is killed with its process group.
 
 usage: scribus_check.py FOLIO_BINARY LAYOUT.json|DIR ... [--timeout SECONDS]"""
 import collections
+import concurrent.futures
 import glob
 import os
 import shutil
@@ -18,6 +19,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 import unicodedata
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -95,18 +97,24 @@ def main():
     failures, checked, skipped = [], 0, []
     try:
         todo = []  # (name, our pdf, sla)
-        for d in docs:
+        t0 = time.monotonic()
+        def render(d):
             name = os.path.splitext(os.path.basename(d))[0]
             out = os.path.join(tmp, name)
             r = subprocess.run([folio, "render", d, "--format", "pdf,sla", "--out", out],
                                capture_output=True, text=True, timeout=120)
-            if r.returncode == 4:  # a valid document may still fail to render (overflow "error")
-                skipped.append("%s (folio render exit 4: %s)" % (name, r.stderr.strip()))
-                continue
-            if r.returncode != 0:
-                failures.append("%s: folio render exit %d: %s" % (name, r.returncode, r.stderr.strip()))
-                continue
-            todo.append((name, os.path.join(out, "document.pdf"), os.path.join(out, "document.sla")))
+            return name, out, r
+
+        # a few folio processes at a time (results kept in document order)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+            for name, out, r in pool.map(render, docs):
+                if r.returncode == 4:  # a valid document may still fail to render (overflow "error")
+                    skipped.append("%s (folio render exit 4: %s)" % (name, r.stderr.strip()))
+                elif r.returncode != 0:
+                    failures.append("%s: folio render exit %d: %s" % (name, r.returncode, r.stderr.strip()))
+                else:
+                    todo.append((name, os.path.join(out, "document.pdf"), os.path.join(out, "document.sla")))
+        t1 = time.monotonic()
         status = os.path.join(tmp, "status.txt")
         slas = [t[2] for t in todo]
         # One Scribus for the batch; after a crash, a new one for the rest.
@@ -130,27 +138,34 @@ def main():
             if first_missing is not None:  # crashed on this one
                 with open(status, "a") as f:
                     f.write("%d error Scribus exited (code %s) while handling it\n" % (first_missing, rc))
+        t2 = time.monotonic()
         done = read_status(status)
-        for i, (name, ours, sla) in enumerate(todo):
+        def check(i):
+            name, ours, sla = todo[i]
             st, detail = done.get(i, ("error", "no status"))
             if st != "ok":
-                failures.append("%s: Scribus: %s" % (name, detail))
-                continue
+                return "%s: Scribus: %s" % (name, detail)
             theirs = sla + ".scribus.pdf"
             np_ours, np_theirs = pdf_pages(ours), pdf_pages(theirs)
             if np_ours != np_theirs or np_ours < 1:
-                failures.append("%s: page count: ours %d, Scribus %d" % (name, np_ours, np_theirs))
-                continue
+                return "%s: page count: ours %d, Scribus %d" % (name, np_ours, np_theirs)
             missing = pdf_chars(ours) - pdf_chars(theirs)
             if missing:
-                failures.append("%s: text missing from Scribus' PDF: %s" % (name, "".join(sorted(missing.elements()))[:80]))
-                continue
-            checked += 1
+                return "%s: text missing from Scribus' PDF: %s" % (name, "".join(sorted(missing.elements()))[:80])
+            return None
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+            for problem in pool.map(check, range(len(todo))):
+                if problem:
+                    failures.append(problem)
+                else:
+                    checked += 1
         for s in skipped:
             print("skipped:", s)
         for f in failures:
             print("FAIL:", f)
-        print("%d documents checked in Scribus, %d failed, %d skipped" % (checked, len(failures), len(skipped)))
+        print("%d documents checked in Scribus, %d failed, %d skipped (folio %.1f s, Scribus %.1f s, checks %.1f s)"
+              % (checked, len(failures), len(skipped), t1 - t0, t2 - t1, time.monotonic() - t2))
         if failures and os.environ.get("FOLIO_KEEP_TMP"):
             print("kept", tmp)
             tmp = None

@@ -22,11 +22,12 @@ import tempfile
 import time
 
 
-def serve(server, listen, grace=1.0):
+def serve(server, listen, grace=1.0, on_signal=None):
     """Binds a grpc.server (servicers already added) to listen ("host:port"),
     starts it, prints {"msg":"listening",...} on stderr, serves until SIGTERM or
-    SIGINT, then stops it with grace seconds for calls in flight. Returns the
-    process exit status (1 when the address cannot be bound)."""
+    SIGINT, calls on_signal() (if given), then stops it with grace seconds for
+    calls in flight. Returns the process exit status (1 when the address cannot
+    be bound)."""
     import threading
     if server.add_insecure_port(listen) == 0:
         sys.stderr.write(json.dumps({"level": "error", "msg": "cannot listen", "listen": listen}) + "\n")
@@ -38,6 +39,8 @@ def serve(server, listen, grace=1.0):
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())
     done.wait()
+    if on_signal is not None:
+        on_signal()
     server.stop(grace).wait()
     return 0
 

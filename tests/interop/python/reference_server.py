@@ -25,8 +25,15 @@ import health_pb2  # noqa: E402
 import health_pb2_grpc
 from folio.v1 import layout_service_pb2_grpc
 
+# Service -> status. Every known service turns NOT_SERVING on SIGTERM, before the
+# grace period, so watchers see the change (as folio-server does).
 SERVICES = {"": health_pb2.HealthCheckResponse.SERVING,
             "folio.v1.LayoutService": health_pb2.HealthCheckResponse.SERVING}
+
+
+def stop_serving():
+    for name in SERVICES:
+        SERVICES[name] = health_pb2.HealthCheckResponse.NOT_SERVING
 _log_lock = threading.Lock()
 
 
@@ -71,10 +78,13 @@ class Health(health_pb2_grpc.HealthServicer):
                     else grpc.StatusCode.CANCELLED)
             finish("/grpc.health.v1.Health/Watch", rid, code)
         context.add_callback(ended)
-        status = SERVICES.get(request.service, health_pb2.HealthCheckResponse.SERVICE_UNKNOWN)
-        yield health_pb2.HealthCheckResponse(status=status)
-        # Statuses never change here: wait for the client to go away.
+        sent = None
+        # The current status, then every change, until the client goes away.
         while context.is_active():
+            status = SERVICES.get(request.service, health_pb2.HealthCheckResponse.SERVICE_UNKNOWN)
+            if status != sent:
+                sent = status
+                yield health_pb2.HealthCheckResponse(status=status)
             time.sleep(0.02)
 
 
@@ -107,7 +117,7 @@ def main():
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=16), options=opts)
     health_pb2_grpc.add_HealthServicer_to_server(Health(), server)
     layout_service_pb2_grpc.add_LayoutServiceServicer_to_server(Layout(), server)
-    return folio_proc.serve(server, listen)
+    return folio_proc.serve(server, listen, on_signal=stop_serving)
 
 
 if __name__ == "__main__":

@@ -73,10 +73,13 @@ static void test_validate(void) {
   struct folio_pg_diag d;
   struct folio_job_submit ok = {.tenant = "t", .layout = layout, .layout_len = 2};
   CHECK_EQ_INT(folio_jobs_submit_validate(&ok, &d), 0);
+  struct folio_job_submit intl = ok;
+  intl.tenant = "\xe6\x97\xa5\xe6\x9c\xac-\xf0\x9f\x93\x84"; /* 日本-📄 */
+  CHECK_EQ_INT(folio_jobs_submit_validate(&intl, &d), 0);
   struct bad_case {
     struct folio_job_submit s;
     const char *needle;
-  } cases[8];
+  } cases[12];
   size_t n = 0;
   char longkey[200];
   memset(longkey, 'k', sizeof longkey - 1);
@@ -84,7 +87,8 @@ static void test_validate(void) {
   static const int badfmt[] = {1, 7};
   static const struct folio_job_label dup[] = {{"a", "1"}, {"a", "2"}};
   static const struct folio_job_label emptykey[] = {{"", "1"}};
-  for (size_t i = 0; i < 8; i++) cases[i].s = ok;
+  static const struct folio_job_label badutf[] = {{"k", "\xc0\xaf"}};
+  for (size_t i = 0; i < 12; i++) cases[i].s = ok;
   cases[n].needle = "tenant", cases[n++].s.tenant = NULL;
   cases[n].needle = "idempotency_key", cases[n++].s.idempotency_key = longkey;
   cases[n].needle = "layout_json", cases[n++].s.layout_len = 0;
@@ -93,6 +97,10 @@ static void test_validate(void) {
   cases[n].needle = "appears twice", cases[n].s.labels = dup, cases[n++].s.nlabels = 2;
   cases[n].needle = "key 0", cases[n].s.labels = emptykey, cases[n++].s.nlabels = 1;
   cases[n].needle = "max_attempts", cases[n++].s.max_attempts = -1;
+  cases[n].needle = "tenant: not valid UTF-8", cases[n++].s.tenant = "bad\xff";
+  cases[n].needle = "idempotency_key: not valid UTF-8", cases[n++].s.idempotency_key = "\xed\xa0\x80"; /* surrogate */
+  cases[n].needle = "page_range: not valid UTF-8", cases[n++].s.page_range = "1-\xf4\x90\x80\x80"; /* > U+10FFFF */
+  cases[n].needle = "entry 0 is not valid UTF-8", cases[n].s.labels = badutf, cases[n++].s.nlabels = 1; /* overlong */
   for (size_t i = 0; i < n; i++) {
     d.msg[0] = '\0';
     CHECK_MSG(folio_jobs_submit_validate(&cases[i].s, &d) == FOLIO_JOBS_EINVAL, "case %zu", i);
@@ -125,14 +133,32 @@ static void test_events(void) {
       "{\"job_id\":\"017f22e2-79b0-7fff-bfff-ffffffffffff\",\"state\":\"DONE\",\"progress\":1}",
       "{\"job_id\":\"017f22e2-79b0-7fff-bfff-ffffffffffff\",\"state\":\"QUEUED\",\"progress\":1000}",
       "{\"job_id\":\"017f22e2-79b0-7fff-bfff-ffffffffffff\",\"state\":\"QUEUED\",\"progress\":}",
+      "{\"job_id\":\"017f22e2-79b0-7fff-bfff-ffffffffffff\",\"state\":\"QUEUED\",\"progress\":07}",
       "{\"job_id\":\"017f22e2-79b0-7fff-bfff-ffffffffffff\",\"state\":\"QUEUED\",\"progress\":1}x",
       "{\"job_id\":\"not-a-uuid-000000000000000000000000\",\"state\":\"QUEUED\",\"progress\":1}",
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
     CHECK_MSG(folio_jobs_event_parse(bad[i], strlen(bad[i]), got, &st, &pr) == -1, "%s", bad[i]);
+  /* regression (fuzz_jobs): a NUL inside the state name ended the name early */
+  static const char nul[] =
+      "{\"job_id\":\"017f22e2-79b0-7fff-bfff-ffffffffffff\",\"state\":\"RUNNING\0\0\",\"progress\":4}";
+  CHECK_EQ_INT(folio_jobs_event_parse(nul, sizeof nul - 1, got, &st, &pr), -1);
+}
+
+static void test_grpc_status(void) {
+  CHECK_EQ_INT(folio_jobs_grpc_status(0), 0);
+  CHECK_EQ_INT(folio_jobs_grpc_status(FOLIO_JOBS_ENOTFOUND), 5);
+  CHECK_EQ_INT(folio_jobs_grpc_status(FOLIO_JOBS_EPRECONDITION), 9);
+  CHECK_EQ_INT(folio_jobs_grpc_status(FOLIO_JOBS_EINVAL), 3);
+  CHECK_EQ_INT(folio_jobs_grpc_status(FOLIO_JOBS_EAUTH), 16);
+  CHECK_EQ_INT(folio_jobs_grpc_status(FOLIO_PG_ECONNECT), 14);
+  CHECK_EQ_INT(folio_jobs_grpc_status(FOLIO_PG_ETIMEOUT), 8);
+  CHECK_EQ_INT(folio_jobs_grpc_status(FOLIO_PG_EQUERY), 13);
+  CHECK_EQ_INT(folio_jobs_grpc_status(-12345), 13);
 }
 
 int main(void) {
+  test_grpc_status();
   test_events();
   test_uuid();
   test_states();

@@ -216,6 +216,12 @@ static void test_png(void) {
   struct folio_render_options bad = {.dpi = 20};
   CHECK_EQ_INT(folio_render_png(&doc, &bad, pg_begin, pg_end, &part, &diag), FOLIO_RENDER_E_ARG);
   CHECK(strstr(diag.message, "dpi 20") != NULL);
+  /* a page too large in pixels is refused before rendering */
+  struct folio_page huge_page = {.width = 2000, .height = 2000};
+  struct folio_layout_doc huge = {.version = 1, .pages = &huge_page, .n_pages = 1};
+  struct folio_render_options hi = {.dpi = 1200};
+  CHECK_EQ_INT(folio_render_png(&huge, &hi, pg_begin, pg_end, &part, &diag), FOLIO_RENDER_E_ARG);
+  CHECK_MSG(strstr(diag.message, "page 1 at 1200 dpi would be 33333x33333 pixels") != NULL, "%s", diag.message);
   size_t oob[1] = {7};
   struct folio_render_options bad2 = {.pages = oob, .n_pages = 1};
   CHECK_EQ_INT(folio_render_png(&doc, &bad2, pg_begin, pg_end, &part, &diag), FOLIO_RENDER_E_ARG);

@@ -42,6 +42,10 @@ void folio_log_int(struct folio_logline *l, const char *key, int64_t val);
 void folio_log_double(struct folio_logline *l, const char *key, double val);
 void folio_log_bool(struct folio_logline *l, const char *key, bool val);
 void folio_log_end(struct folio_logline *l);
+/* Closes the line like folio_log_end (trailing "}\n") but writes nothing:
+ * the whole line is then l->buf[0..return value), for callers that batch
+ * lines themselves. Returns 0 (and leaves nothing) when the level was off. */
+size_t folio_log_finish(struct folio_logline *l);
 
 /* One-shot: a line with msg and an optional "detail" string. */
 void folio_log(enum folio_log_level level, const char *msg, const char *detail);

@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "folio/arena.h"
 #include "folio/pg.h"
@@ -165,6 +166,30 @@ typedef void (*folio_jobs_cancel_cb)(int status, enum folio_job_state state,
 /* folio_jobs_cancel on the event loop. */
 int folio_jobs_cancel_async(struct folio_pg_async *a, const char *tenant, const char *job_id,
                             folio_jobs_cancel_cb cb, void *arg);
+
+typedef void (*folio_jobs_ids_cb)(int status, char *const *ids, size_t n,
+                                  const struct folio_pg_diag *diag, void *arg);
+/* folio_jobs_take_undispatched / folio_jobs_reap_stale on the event loop, for
+ * a reconciler running on the server's loop thread. ids[0..n) are borrowed
+ * for the callback. */
+int folio_jobs_take_undispatched_async(struct folio_pg_async *a, int older_than_ms, int limit,
+                                       folio_jobs_ids_cb cb, void *arg);
+int folio_jobs_reap_stale_async(struct folio_pg_async *a, int lease_ms, int limit,
+                                folio_jobs_ids_cb cb, void *arg);
+/* folio_jobs_mark_dispatched on the event loop, as a GROUP statement (many
+ * dispatch marks share a commit); cb may be NULL when the outcome does not
+ * matter (a lost mark only means an early re-dispatch). */
+typedef void (*folio_jobs_done_cb)(int status, const struct folio_pg_diag *diag, void *arg);
+int folio_jobs_mark_dispatched_async(struct folio_pg_async *a, const char *job_id,
+                                     folio_jobs_done_cb cb, void *arg);
+
+/* The gRPC status code (numbers as in grpc/status.h) for a folio_jobs /
+ * folio_pg result, so every RPC maps errors the same way:
+ * 0 OK, ENOTFOUND NOT_FOUND, EPRECONDITION FAILED_PRECONDITION, EINVAL
+ * INVALID_ARGUMENT, EAUTH UNAUTHENTICATED, EFENCED ABORTED, ECONNECT
+ * UNAVAILABLE, ETIMEOUT (pool/queue full or statement timeout)
+ * RESOURCE_EXHAUSTED... see the table in jobs.c. */
+int folio_jobs_grpc_status(int code);
 
 /* ---- status -------------------------------------------------------------- */
 
@@ -338,6 +363,22 @@ int folio_jobs_apikey_verify(struct folio_pg_conn *c, const char *key, const uin
  * revokes in any tenant. ENOTFOUND when no such unrevoked key. */
 int folio_jobs_apikey_revoke(struct folio_pg_conn *c, const char *key_id, const char *tenant,
                              struct folio_pg_diag *diag);
+
+/* FOLIO_API_KEY_PEPPER: the server's pepper, 16..64 bytes taken as-is from
+ * the environment variable. Copies it to out[FOLIO_APIKEY_PEPPER_MAX];
+ * FOLIO_JOBS_EINVAL (diag says why, never showing the value) when unset or
+ * of the wrong length. */
+int folio_jobs_pepper_from_env(uint8_t out[FOLIO_APIKEY_PEPPER_MAX], size_t *len,
+                               struct folio_pg_diag *diag);
+
+/* The administrative subcommands, for `folio-server migrate|apikey ...`:
+ *   migrate                                apply pending migrations
+ *   apikey create --tenant T               print a new key (once) on out
+ *   apikey revoke KEY_ID_OR_KEY [--tenant T]
+ * argv[0] is the subcommand. Configuration from FOLIO_DATABASE_URL and
+ * FOLIO_API_KEY_PEPPER. Messages go to err, never a secret but the created
+ * key (to out). Returns a process exit code: 0 done, 1 failed, 2 usage. */
+int folio_jobs_admin_main(int argc, char **argv, FILE *out, FILE *err);
 
 /* Parses a key's text form: *id receives the key id (UUID text) and secret the
  * 32 secret bytes. Pure; -1 when malformed. */

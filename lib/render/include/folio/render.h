@@ -40,7 +40,8 @@ typedef int (*folio_render_progress_fn)(void *ctx, size_t done, size_t total);
 typedef int (*folio_render_page_begin_fn)(void *ctx, size_t page, folio_render_write_fn *write,
                                           void **write_ctx);
 /* The PNG of page is complete (every byte was written). Nonzero aborts (E_WRITE).
- * On failure of the render, a begun page gets no page_end. */
+ * On failure of the render, a begun page gets no page_end. page_end may be NULL;
+ * page_begin may not, and must set *write. */
 typedef int (*folio_render_page_end_fn)(void *ctx, size_t page);
 
 /* ---- errors --------------------------------------------------------------- */
@@ -73,6 +74,10 @@ const char *folio_render_strerror(int code);
 #define FOLIO_RENDER_DPI_MIN 36
 #define FOLIO_RENDER_DPI_MAX 1200
 #define FOLIO_RENDER_DPI_DEFAULT 150
+/* A PNG page may have at most this many pixels, and at most 32767 a side
+ * (cairo's limit): an A4 page at 1200 dpi is 139 million. Rasterizing needs
+ * about 8 bytes a pixel per thread. */
+#define FOLIO_RENDER_MAX_PAGE_PIXELS 200000000.0
 
 struct folio_render_options {
   /* 0-based page indexes to render, ascending, no duplicates; borrowed for the
@@ -102,7 +107,9 @@ int folio_render_pdf(const struct folio_layout_doc *doc, const struct folio_rend
 
 /* One PNG per selected page (8-bit RGB, white page, pHYs = dpi), encoded by
  * folio's own encoder; pages are rasterized in parallel on opt->threads threads,
- * and handed to page_begin / write / page_end in page order on this thread. */
+ * and handed to page_begin / write / page_end in page order on this thread.
+ * A page too large in pixels at this dpi (see FOLIO_RENDER_MAX_PAGE_PIXELS) is
+ * E_ARG before anything is rendered. */
 int folio_render_png(const struct folio_layout_doc *doc, const struct folio_render_options *opt,
                      folio_render_page_begin_fn page_begin, folio_render_page_end_fn page_end,
                      void *ctx, struct folio_render_diag *diag);

@@ -68,8 +68,11 @@ struct folio_s3_config {
   const char *secret_key;
   enum folio_s3_addressing addressing;
   long connect_timeout_ms; /* default 5000 */
-  long request_timeout_ms; /* whole-request limit per attempt; default 300000 */
-  long low_speed_timeout_s; /* abort when < 1 byte/s for this long; default 30 */
+  long request_timeout_ms; /* whole-request limit per attempt; default 300000. Not
+                              applied to GETs streamed to a consumer (they may stay
+                              paused as long as the consumer needs) */
+  long low_speed_timeout_s; /* abort when < 1 byte/s for this long (time spent
+                               paused does not count); default 30 */
   int max_retries;          /* default 3; negative: none */
   long retry_base_ms;       /* first backoff ceiling; default 100 (doubles, cap 5000) */
   size_t part_size;         /* multipart part size; default 8 MiB, minimum 5 MiB */

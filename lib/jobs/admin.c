@@ -1,0 +1,124 @@
+/* The administrative subcommands folio-server exposes (migrate, apikey),
+ * implemented here so the server only forwards argv. Blocking: they run
+ * before (or instead of) serving. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "jobs_int.h"
+
+int folio_jobs_pepper_from_env(uint8_t out[FOLIO_APIKEY_PEPPER_MAX], size_t *len,
+                               struct folio_pg_diag *diag) {
+  const char *p = getenv("FOLIO_API_KEY_PEPPER");
+  size_t n = p ? strlen(p) : 0;
+  if (n < FOLIO_APIKEY_PEPPER_MIN || n > FOLIO_APIKEY_PEPPER_MAX) {
+    folio_jobs_diag(diag, "FOLIO_API_KEY_PEPPER must be set to a secret of %d..%d bytes (%s)",
+                    FOLIO_APIKEY_PEPPER_MIN, FOLIO_APIKEY_PEPPER_MAX,
+                    p ? "it has the wrong length" : "it is unset");
+    return FOLIO_JOBS_EINVAL;
+  }
+  memcpy(out, p, n);
+  *len = n;
+  return 0;
+}
+
+static int usage(FILE *err) {
+  fputs("usage: folio-server migrate\n"
+        "       folio-server apikey create --tenant TENANT\n"
+        "       folio-server apikey revoke KEY_ID|KEY [--tenant TENANT]\n"
+        "environment: FOLIO_DATABASE_URL, FOLIO_API_KEY_PEPPER (apikey)\n",
+        err);
+  return 2;
+}
+
+/* Connects to FOLIO_DATABASE_URL, with or without the jobs statements. */
+static struct folio_pg_conn *connect_db(bool stmts, FILE *err) {
+  const char *url = getenv("FOLIO_DATABASE_URL");
+  if (!url || !*url) {
+    fputs("FOLIO_DATABASE_URL is not set\n", err);
+    return NULL;
+  }
+  struct folio_pg_conn_config cfg = {.conninfo = url, .application_name = "folio-admin"};
+  if (stmts) folio_jobs_conn_config(&cfg);
+  struct folio_pg_conn *c;
+  struct folio_pg_diag d;
+  if (folio_pg_conn_connect(&cfg, &c, &d) != 0) {
+    fprintf(err, "database: %s\n", d.msg);
+    return NULL;
+  }
+  return c;
+}
+
+static const char *flag(int argc, char **argv, int from, const char *name) {
+  for (int i = from; i + 1 < argc; i++)
+    if (strcmp(argv[i], name) == 0) return argv[i + 1];
+  return NULL;
+}
+
+static int cmd_migrate(FILE *out, FILE *err) {
+  struct folio_pg_conn *c = connect_db(false, err);
+  if (!c) return 1;
+  int applied = 0;
+  struct folio_pg_diag d;
+  int rc = folio_jobs_migrate(c, &applied, &d);
+  folio_pg_conn_close(c);
+  if (rc) {
+    fprintf(err, "migrate: %s\n", d.msg);
+    return 1;
+  }
+  fprintf(out, "applied %d migration(s); schema version %d\n", applied, folio_jobs_schema_version());
+  return 0;
+}
+
+static int cmd_apikey(int argc, char **argv, FILE *out, FILE *err) {
+  if (argc < 2) return usage(err);
+  uint8_t pepper[FOLIO_APIKEY_PEPPER_MAX];
+  size_t plen = 0;
+  struct folio_pg_diag d;
+  bool create = strcmp(argv[1], "create") == 0;
+  if (!create && strcmp(argv[1], "revoke") != 0) return usage(err);
+  if (create && folio_jobs_pepper_from_env(pepper, &plen, &d) != 0) {
+    fprintf(err, "%s\n", d.msg);
+    return 1;
+  }
+  const char *tenant = flag(argc, argv, 2, "--tenant");
+  if (create && !tenant) return usage(err);
+  const char *target = NULL;
+  if (!create) {
+    for (int i = 2; i < argc; i++) {
+      if (strcmp(argv[i], "--tenant") == 0) {
+        i++;
+        continue;
+      }
+      if (target) return usage(err);
+      target = argv[i];
+    }
+    if (!target) return usage(err);
+  }
+  struct folio_pg_conn *c = connect_db(true, err);
+  if (!c) return 1;
+  int rc;
+  if (create) {
+    char key[FOLIO_APIKEY_LEN + 1], id[FOLIO_UUID_STR_LEN + 1];
+    rc = folio_jobs_apikey_create(c, tenant, pepper, plen, key, id, &d);
+    if (rc == 0) {
+      fprintf(out, "%s\n", key);
+      fprintf(err, "created API key %s for tenant %s; it is shown only this once\n", id, tenant);
+    }
+  } else {
+    rc = folio_jobs_apikey_revoke(c, target, tenant, &d);
+    if (rc == 0) fprintf(err, "revoked\n");
+  }
+  folio_pg_conn_close(c);
+  if (rc) {
+    fprintf(err, "apikey %s: %s\n", argv[1], d.msg);
+    return rc == FOLIO_JOBS_EINVAL ? 2 : 1;
+  }
+  return 0;
+}
+
+int folio_jobs_admin_main(int argc, char **argv, FILE *out, FILE *err) {
+  if (argc < 1) return usage(err);
+  if (strcmp(argv[0], "migrate") == 0 && argc == 1) return cmd_migrate(out, err);
+  if (strcmp(argv[0], "apikey") == 0) return cmd_apikey(argc, argv, out, err);
+  return usage(err);
+}

@@ -1,0 +1,54 @@
+/* Job state names and the error vocabulary of lib/jobs: readable text and
+ * the single mapping to gRPC status codes. Pure. */
+#include <string.h>
+
+#include "folio/pg_async.h"
+#include "jobs_int.h"
+
+static const char *const state_names[] = {NULL, "QUEUED", "RUNNING", "SUCCEEDED", "FAILED",
+                                          "CANCELED"};
+
+const char *folio_job_state_name(enum folio_job_state s) {
+  return (s > 0 && s <= FOLIO_JOB_CANCELED) ? state_names[s] : NULL;
+}
+
+enum folio_job_state folio_job_state_parse(const char *name) {
+  for (int i = 1; name && i <= FOLIO_JOB_CANCELED; i++)
+    if (strcmp(name, state_names[i]) == 0) return (enum folio_job_state)i;
+  return FOLIO_JOB_UNSPECIFIED;
+}
+
+bool folio_job_state_terminal(enum folio_job_state s) {
+  return s == FOLIO_JOB_SUCCEEDED || s == FOLIO_JOB_FAILED || s == FOLIO_JOB_CANCELED;
+}
+
+const char *folio_jobs_strerror(int code) {
+  switch (code) {
+    case FOLIO_JOBS_ENOTFOUND: return "job not found";
+    case FOLIO_JOBS_EPRECONDITION: return "job is not in a state that allows this";
+    case FOLIO_JOBS_EFENCED: return "claim is no longer current";
+    case FOLIO_JOBS_EINVAL: return "invalid argument";
+    case FOLIO_JOBS_EAUTH: return "invalid API key";
+    default: return folio_pg_strerror(code);
+  }
+}
+
+/* The one table from internal results to gRPC status codes (grpc/status.h
+ * numbers; lib/jobs does not depend on gRPC). */
+int folio_jobs_grpc_status(int code) {
+  switch (code) {
+    case 0: return 0;                        /* OK */
+    case FOLIO_JOBS_EINVAL: return 3;        /* INVALID_ARGUMENT */
+    case FOLIO_PG_EINVAL: return 3;          /* INVALID_ARGUMENT */
+    case FOLIO_JOBS_ENOTFOUND: return 5;     /* NOT_FOUND */
+    case FOLIO_JOBS_EPRECONDITION: return 9; /* FAILED_PRECONDITION */
+    case FOLIO_JOBS_EFENCED: return 10;      /* ABORTED */
+    case FOLIO_PG_ECONFLICT: return 10;      /* ABORTED: retry */
+    case FOLIO_JOBS_EAUTH: return 16;        /* UNAUTHENTICATED */
+    case FOLIO_PG_ETIMEOUT: return 8;        /* RESOURCE_EXHAUSTED: busy, retry later */
+    case FOLIO_PG_ECONNECT: return 14;       /* UNAVAILABLE */
+    case FOLIO_PG_ECLOSED: return 14;        /* UNAVAILABLE: shutting down */
+    case FOLIO_PG_EABORTED: return 10;       /* group commit neighbour failed: retry */
+    default: return 13;                      /* INTERNAL: EQUERY, ENOMEM, unknown */
+  }
+}
