@@ -107,11 +107,8 @@ static void get_artifact_url(struct cgrpc_call *call, const Folio__V1__GetArtifa
       !check_name(call, "GetArtifactUrl", req->name) ||
       !folio_check_ttl(call, "GetArtifactUrl", "ttl_seconds", req->ttl_seconds, &ttl))
     return;
-  struct url_rpc *x = cgrpc_call_alloc(call, sizeof *x);
-  if (!x) {
-    cgrpc_call_finish(call, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
-    return;
-  }
+  struct url_rpc *x = folio_call_ctx(call, sizeof *x);
+  if (!x) return;
   *x = (struct url_rpc){.lk = {.b = b, .call = call, .job_id = req->job_id, .cb = url_done},
                         .name = req->name,
                         .ttl = ttl};
@@ -340,11 +337,8 @@ static void stream_artifact(struct cgrpc_call *call, const Folio__V1__StreamArti
     folio_rpc_bad_request(call, GRPC_STATUS_INVALID_ARGUMENT, msg, &v, 1);
     return;
   }
-  struct stream *x = cgrpc_call_alloc(call, sizeof *x);
-  if (!x) {
-    cgrpc_call_finish(call, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
-    return;
-  }
+  struct stream *x = folio_call_ctx(call, sizeof *x);
+  if (!x) return;
   *x = (struct stream){.lk = {.b = b, .call = call, .job_id = req->job_id, .cb = stream_found},
                        .req = req,
                        .chunk = chunk};

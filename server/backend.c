@@ -6,9 +6,8 @@
  * posted functions.
  *
  * Dispatch: after a submission commits, its id is XADDed; a successful XADD
- * is recorded with folio_jobs_mark_dispatched, batched onto one work-pool
- * task (a blocking connection) so the hot path costs no extra round trip on
- * the loop. The reconciler (every RECONCILE_MS) re-dispatches QUEUED jobs
+ * is recorded with folio_jobs_mark_dispatched_async, a GROUP statement, so
+ * the marks of one loop turn share one commit. The reconciler (every RECONCILE_MS) re-dispatches QUEUED jobs
  * with no dispatch for REDISPATCH_AFTER_MS and returns RUNNING jobs whose
  * heartbeat is older than LEASE_MS to the queue (lib/jobs does both with SKIP
  * LOCKED, so several servers may run it at once). */
@@ -32,86 +31,46 @@
 
 static void log_warn(const char *msg, const char *detail) { folio_log(FOLIO_LOG_WARN, msg, detail); }
 
-int folio_backend_connect(const char *url, bool with_stmts, struct folio_pg_conn **out,
-                          struct folio_pg_diag *diag) {
-  struct folio_pg_conn_config c = {.conninfo = url, .application_name = "folio-server"};
-  if (with_stmts) folio_jobs_conn_config(&c);
-  return folio_pg_conn_connect(&c, out, diag);
-}
 
 /* ---- dispatch ------------------------------------------------------------ */
 
 struct dispatch {
   struct folio_backend *b;
   char job_id[FOLIO_UUID_STR_LEN + 1];
+  bool mark; /* record the dispatch (the reconciler's takes are marked already) */
   void (*done)(void *);
   void *arg;
 };
 
-static void mark_task(void *arg) {
-  struct folio_backend *b = arg;
-  for (;;) {
-    pthread_mutex_lock(&b->mu);
-    size_t n = b->nmarks;
-    char(*ids)[FOLIO_UUID_STR_LEN + 1] = b->marks;
-    b->marks = NULL;
-    b->nmarks = b->capmarks = 0;
-    if (n == 0) b->mark_task_queued = false;
-    pthread_mutex_unlock(&b->mu);
-    if (n == 0) return;
-    struct folio_pg_conn *c;
-    struct folio_pg_diag d;
-    if (folio_pg_pool_checkout(b->blocking, 2000, &c, &d) == 0) {
-      for (size_t i = 0; i < n; i++) folio_jobs_mark_dispatched(c, ids[i], &d);
-      folio_pg_pool_checkin(b->blocking, c);
-    } /* else: the reconciler re-dispatches them later; harmless */
-    free(ids);
-  }
-}
-
-static void remember_dispatched(struct folio_backend *b, const char *job_id) {
-  bool queue = false;
-  pthread_mutex_lock(&b->mu);
-  if (b->nmarks == b->capmarks) {
-    size_t cap = b->capmarks ? b->capmarks * 2 : 64;
-    void *m = realloc(b->marks, cap * sizeof *b->marks);
-    if (m) {
-      b->marks = m;
-      b->capmarks = cap;
-    }
-  }
-  if (b->nmarks < b->capmarks) memcpy(b->marks[b->nmarks++], job_id, FOLIO_UUID_STR_LEN + 1);
-  if (!b->mark_task_queued) queue = b->mark_task_queued = true;
-  pthread_mutex_unlock(&b->mu);
-  if (queue && folio_workpool_submit(b->pool, mark_task, b) != 0) {
-    pthread_mutex_lock(&b->mu);
-    b->mark_task_queued = false; /* the next dispatch tries again */
-    pthread_mutex_unlock(&b->mu);
-  }
-}
-
 static void on_dispatched(struct folio_redis *r, int status, const redisReply *rep, void *arg) {
   struct dispatch *d = arg;
-  if (status == 0) remember_dispatched(d->b, d->job_id);
-  else log_warn("dispatch failed; the reconciler will retry", d->job_id);
+  /* A GROUP statement: marks of one loop turn share a commit. A lost mark
+   * only means an early re-dispatch, which a fenced claim makes harmless. */
+  if (status == 0 && d->mark && d->b->db)
+    folio_jobs_mark_dispatched_async(d->b->db, d->job_id, NULL, NULL);
+  else if (status != 0)
+    log_warn("dispatch failed; the reconciler will retry", d->job_id);
   if (d->done) d->done(d->arg);
   free(d);
 }
 
-void folio_backend_dispatch(struct folio_backend *b, const char *job_id,
-                            void (*done)(void *arg), void *arg) {
+static void dispatch(struct folio_backend *b, const char *job_id, bool mark,
+                     void (*done)(void *arg), void *arg) {
   struct dispatch *d = b->redis ? malloc(sizeof *d) : NULL;
   if (d) {
-    d->b = b;
+    *d = (struct dispatch){.b = b, .mark = mark, .done = done, .arg = arg};
     snprintf(d->job_id, sizeof d->job_id, "%s", job_id);
-    d->done = done;
-    d->arg = arg;
     if (folio_redis_dispatch(b->redis, FOLIO_JOBS_STREAM, job_id, FOLIO_JOBS_STREAM_MAXLEN,
                              on_dispatched, d) == 0)
       return;
     free(d);
   }
   if (done) done(arg);
+}
+
+void folio_backend_dispatch(struct folio_backend *b, const char *job_id,
+                            void (*done)(void *arg), void *arg) {
+  dispatch(b, job_id, true, done, arg);
 }
 
 static void on_published(struct folio_redis *r, int status, const redisReply *rep, void *arg) {}
@@ -125,68 +84,40 @@ void folio_backend_publish(struct folio_backend *b, const char *job_id,
   if (n > 0) folio_redis_publish(b->redis, ch, msg, (size_t)n, on_published, NULL);
 }
 
-/* ---- reconciler ------------------------------------------------------------ */
+/* ---- reconciler (loop thread) ------------------------------------------------ */
 
-struct reconcile {
-  struct folio_backend *b;
-  char (*ids)[FOLIO_UUID_STR_LEN + 1];
-  size_t n;
-};
-
-static void reconcile_dispatch(struct folio_loop *loop, void *arg) {
-  struct reconcile *r = arg;
-  for (size_t i = 0; i < r->n; i++) folio_backend_dispatch(r->b, r->ids[i], NULL, NULL);
-  if (r->n) {
+static void redispatch(struct folio_backend *b, char *const *ids, size_t n, const char *why) {
+  for (size_t i = 0; i < n; i++) dispatch(b, ids[i], false, NULL, NULL);
+  if (n) {
     struct folio_logline l;
-    folio_log_begin(&l, FOLIO_LOG_INFO, "reconciler re-dispatched jobs");
-    folio_log_int(&l, "count", (int64_t)r->n);
+    folio_log_begin(&l, FOLIO_LOG_INFO, why);
+    folio_log_int(&l, "count", (int64_t)n);
     folio_log_end(&l);
   }
-  r->b->reconcile_busy = false;
-  free(r->ids);
-  free(r);
 }
 
-static void append_ids(struct reconcile *r, char **ids, size_t n) {
-  void *m = realloc(r->ids, (r->n + n + 1) * sizeof *r->ids);
-  if (!m) return;
-  r->ids = m;
-  for (size_t i = 0; i < n; i++) snprintf(r->ids[r->n++], FOLIO_UUID_STR_LEN + 1, "%s", ids[i]);
+static void on_taken(int status, char *const *ids, size_t n, const struct folio_pg_diag *d,
+                     void *arg) {
+  struct folio_backend *b = arg;
+  if (status == 0) redispatch(b, ids, n, "reconciler re-dispatched queued jobs");
+  b->reconcile_busy = false;
 }
 
-static void reconcile_task(void *arg) {
-  struct reconcile *r = arg;
-  struct folio_pg_conn *c;
-  struct folio_pg_diag d;
-  if (folio_pg_pool_checkout(r->b->blocking, 1000, &c, &d) == 0) {
-    struct folio_arena *a = folio_arena_create(0);
-    char **ids;
-    size_t n;
-    if (a && folio_jobs_reap_stale(c, LEASE_MS, RECONCILE_LIMIT, a, &ids, &n, &d) == 0)
-      append_ids(r, ids, n);
-    if (a && folio_jobs_take_undispatched(c, REDISPATCH_AFTER_MS, RECONCILE_LIMIT, a, &ids, &n,
-                                          &d) == 0)
-      append_ids(r, ids, n);
-    folio_arena_destroy(a);
-    folio_pg_pool_checkin(r->b->blocking, c);
-  }
-  if (folio_loop_post(r->b->loop, reconcile_dispatch, r) != 0) {
-    free(r->ids);
-    free(r); /* loop gone: shutting down */
-  }
+static void on_reaped(int status, char *const *ids, size_t n, const struct folio_pg_diag *d,
+                      void *arg) {
+  struct folio_backend *b = arg;
+  if (status == 0) redispatch(b, ids, n, "reaper re-queued jobs whose worker stopped heartbeating");
+  if (!b->db || folio_jobs_take_undispatched_async(b->db, REDISPATCH_AFTER_MS, RECONCILE_LIMIT,
+                                                   on_taken, b) != 0)
+    b->reconcile_busy = false;
 }
 
 static void on_reconcile_timer(struct folio_loop *loop, struct folio_loop_timer *t, void *arg) {
   struct folio_backend *b = arg;
-  if (b->reconcile_busy) return;
-  struct reconcile *r = calloc(1, sizeof *r);
-  if (!r) return;
-  r->b = b;
+  if (b->reconcile_busy || !folio_redis_connected(b->redis)) return;
   b->reconcile_busy = true;
-  if (folio_workpool_submit(b->pool, reconcile_task, r) != 0) {
-    b->reconcile_busy = false;
-    free(r);
-  }
+  if (folio_jobs_reap_stale_async(b->db, LEASE_MS, RECONCILE_LIMIT, on_reaped, b) != 0)
+    b->reconcile_busy = false; /* database not ready: next tick */
 }
 
 /* ---- life cycle ---------------------------------------------------------------- */
@@ -245,7 +176,7 @@ static int start_db(struct folio_backend *b, const struct folio_server_config *c
   size_t plen = cfg->apikey_pepper ? strlen(cfg->apikey_pepper) : 0;
   if (plen < FOLIO_APIKEY_PEPPER_MIN || plen > FOLIO_APIKEY_PEPPER_MAX) {
     snprintf(err, errcap,
-             "FOLIO_APIKEY_PEPPER must be set to %d..%d bytes when FOLIO_DATABASE_URL is (got %zu)",
+             "FOLIO_API_KEY_PEPPER must be set to %d..%d bytes when FOLIO_DATABASE_URL is (got %zu)",
              FOLIO_APIKEY_PEPPER_MIN, FOLIO_APIKEY_PEPPER_MAX, plen);
     return -1;
   }
@@ -254,7 +185,9 @@ static int start_db(struct folio_backend *b, const struct folio_server_config *c
   struct folio_pg_conn *c;
   struct folio_pg_diag d;
   int applied = 0;
-  if (folio_backend_connect(cfg->database_url, false, &c, &d) != 0) {
+  struct folio_pg_conn_config cc = {.conninfo = cfg->database_url,
+                                    .application_name = "folio-server"};
+  if (folio_pg_conn_connect(&cc, &c, &d) != 0) {
     snprintf(err, errcap, "PostgreSQL: %s", d.msg);
     return -1;
   }
@@ -304,7 +237,6 @@ static int start_redis(struct folio_backend *b, const struct folio_server_config
 int folio_backend_start(struct folio_backend *b, const struct folio_server_config *cfg, char *err,
                         size_t errcap) {
   memset(b, 0, sizeof *b);
-  pthread_mutex_init(&b->mu, NULL);
   folio_loop_timer_init(&b->reconcile_timer);
   b->loop = folio_loop_create();
   int threads = cfg->decode_threads;
@@ -361,8 +293,6 @@ void folio_backend_stop(struct folio_backend *b) {
   b->blocking = NULL;
   folio_auth_cache_destroy(b->auth);
   b->auth = NULL;
-  free(b->marks);
-  pthread_mutex_destroy(&b->mu);
   sodium_memzero(b->pepper, sizeof b->pepper);
 }
 

@@ -1,7 +1,7 @@
 /* folio-server's backends: one I/O loop thread owning the non-blocking
  * PostgreSQL client, the Redis clients and the S3 client; a bounded work pool
- * (layout decoding, API-key checks, the reconciler's queries) with a small
- * blocking PostgreSQL pool for it. docs/internals/server.md has the threads
+ * (layout decoding, API-key checks) with a small blocking PostgreSQL pool
+ * for the key checks (lib/jobs verifies keys with blocking calls only). docs/internals/server.md has the threads
  * and the life of each RPC.
  *
  * Thread rules: db, redis, sub and s3 are used only on the loop thread
@@ -42,11 +42,6 @@ struct folio_backend {
   struct folio_auth_cache *auth;
   struct folio_loop_timer reconcile_timer;
   bool reconcile_busy; /* loop thread only */
-  /* Job ids dispatched but not yet recorded with mark_dispatched (batched). */
-  pthread_mutex_t mu;
-  char (*marks)[FOLIO_UUID_STR_LEN + 1];
-  size_t nmarks, capmarks;
-  bool mark_task_queued;
 };
 
 /* Migrates the database and creates the bucket (blocking, before serving),
@@ -74,9 +69,5 @@ void folio_backend_dispatch(struct folio_backend *b, const char *job_id,
 void folio_backend_publish(struct folio_backend *b, const char *job_id,
                            enum folio_job_state state, int progress);
 
-/* Opens a blocking jobs connection with cfg's database URL (for the
- * `migrate` and `apikey` subcommands). */
-int folio_backend_connect(const char *url, bool with_stmts, struct folio_pg_conn **out,
-                          struct folio_pg_diag *diag);
 
 #endif

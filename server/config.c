@@ -40,7 +40,7 @@ static const struct knob knobs[] = {
      "PostgreSQL connection string or URI (the job store)"},
     {"redis-url", "FOLIO_REDIS_URL", K_STRING, "(none: no dispatch, WatchJob polls)",
      "redis://[[user]:password@]host[:port][/db] or unix:///path (dispatch, job events)"},
-    {"apikey-pepper", "FOLIO_APIKEY_PEPPER", K_STRING, "(none; required with a database)",
+    {"api-key-pepper", "FOLIO_API_KEY_PEPPER", K_STRING, "(none; required with a database)",
      "16..64 byte secret keying API-key hashes; every server and `apikey create` must share it"},
     {"s3-endpoint", "FOLIO_S3_ENDPOINT", K_STRING, "(none: artifact RPCs unavailable)",
      "S3 endpoint URL the server reads artifacts from"},
@@ -141,7 +141,7 @@ static int apply(struct folio_server_config *cfg, const struct knob *k, const ch
   else if (strcmp(f, "decode-queue") == 0) cfg->decode_queue = v < 1 ? 1 : v;
   else if (strcmp(f, "database-url") == 0) cfg->database_url = val;
   else if (strcmp(f, "redis-url") == 0) cfg->redis_url = val;
-  else if (strcmp(f, "apikey-pepper") == 0) cfg->apikey_pepper = val;
+  else if (strcmp(f, "api-key-pepper") == 0) cfg->apikey_pepper = val;
   else if (strcmp(f, "s3-endpoint") == 0) cfg->s3_endpoint = val;
   else if (strcmp(f, "s3-public-endpoint") == 0) cfg->s3_public_endpoint = val;
   else if (strcmp(f, "s3-region") == 0) cfg->s3_region = val;

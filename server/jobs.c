@@ -222,11 +222,8 @@ static void submit_layout(struct cgrpc_call *call, const Folio__V1__SubmitLayout
                           void *impl) {
   struct folio_backend *b = impl;
   if (!folio_backend_require(b, call, "SubmitLayout", false)) return;
-  struct submit *x = cgrpc_call_alloc(call, sizeof *x);
-  if (!x) {
-    cgrpc_call_finish(call, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
-    return;
-  }
+  struct submit *x = folio_call_ctx(call, sizeof *x);
+  if (!x) return;
   *x = (struct submit){.b = b, .call = call, .req = req};
   folio_auth_call(b, call, "SubmitLayout", submit_authed, x);
 }
@@ -271,11 +268,8 @@ static void get_status(struct cgrpc_call *call, const Folio__V1__GetStatusReques
   if (!folio_check_job_id(call, "GetStatus", req->job_id) ||
       !folio_check_ttl(call, "GetStatus", "url_ttl_seconds", req->url_ttl_seconds, &ttl))
     return;
-  struct status_rpc *x = cgrpc_call_alloc(call, sizeof *x);
-  if (!x) {
-    cgrpc_call_finish(call, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
-    return;
-  }
+  struct status_rpc *x = folio_call_ctx(call, sizeof *x);
+  if (!x) return;
   *x = (struct status_rpc){.lk = {.b = b, .call = call, .job_id = req->job_id, .cb = status_done},
                            .ttl = ttl};
   x->lk.arg = x;
@@ -322,11 +316,8 @@ static void cancel_job(struct cgrpc_call *call, const Folio__V1__CancelJobReques
   struct folio_backend *b = impl;
   if (!folio_backend_require(b, call, "CancelJob", false)) return;
   if (!folio_check_job_id(call, "CancelJob", req->job_id)) return;
-  struct status_rpc *x = cgrpc_call_alloc(call, sizeof *x);
-  if (!x) {
-    cgrpc_call_finish(call, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
-    return;
-  }
+  struct status_rpc *x = folio_call_ctx(call, sizeof *x);
+  if (!x) return;
   *x = (struct status_rpc){.lk = {.b = b, .call = call, .job_id = req->job_id},
                            .ttl = FOLIO_URL_TTL_DEFAULT};
   x->lk.arg = x;
@@ -511,11 +502,8 @@ static void watch_job(struct cgrpc_call *call, const Folio__V1__WatchJobRequest 
   struct folio_backend *b = impl;
   if (!folio_backend_require(b, call, "WatchJob", false)) return;
   if (!folio_check_job_id(call, "WatchJob", req->job_id)) return;
-  struct watch_req *r = cgrpc_call_alloc(call, sizeof *r);
-  if (!r) {
-    cgrpc_call_finish(call, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
-    return;
-  }
+  struct watch_req *r = folio_call_ctx(call, sizeof *r);
+  if (!r) return;
   *r = (struct watch_req){b, req->job_id};
   folio_auth_call(b, call, "WatchJob", watch_authed, r);
 }

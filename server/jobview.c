@@ -44,6 +44,13 @@ void folio_job_lookup_free(struct folio_job_lookup *lk) {
   lk->arena = NULL;
 }
 
+void *folio_call_ctx(struct cgrpc_call *call, size_t n) {
+  void *p = cgrpc_call_alloc(call, n);
+  if (p) memset(p, 0, n);
+  else cgrpc_call_finish(call, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+  return p;
+}
+
 bool folio_check_job_id(struct cgrpc_call *call, const char *rpc, const char *id) {
   if (id && folio_uuid_valid(id)) return true;
   char msg[160];

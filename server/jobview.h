@@ -37,6 +37,10 @@ void folio_job_lookup_start(struct folio_job_lookup *lk);
 void folio_job_lookup_again(struct folio_job_lookup *lk);
 void folio_job_lookup_free(struct folio_job_lookup *lk); /* the arena */
 
+/* n zeroed bytes in the call's arena for a handler's context; NULL after
+ * finishing the call with RESOURCE_EXHAUSTED when out of memory. */
+void *folio_call_ctx(struct cgrpc_call *call, size_t n);
+
 /* INVALID_ARGUMENT (BadRequest on `field`) unless id is a canonical UUID;
  * returns false after finishing the call. */
 bool folio_check_job_id(struct cgrpc_call *call, const char *rpc, const char *id);

@@ -15,7 +15,6 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "admin.h"
 #include "backend.h"
 #include "config.h"
 #include "folio/log.h"
@@ -152,7 +151,9 @@ static void bound_address(const char *listen, int port, char *out, size_t cap) {
 }
 
 int main(int argc, char **argv) {
-  if (folio_admin_is_command(argc, argv)) return folio_admin_main(argc, argv);
+  /* folio-server migrate | apikey create --tenant T | apikey revoke ID */
+  if (argc > 1 && (strcmp(argv[1], "migrate") == 0 || strcmp(argv[1], "apikey") == 0))
+    return folio_jobs_admin_main(argc - 1, argv + 1, stdout, stderr);
   struct folio_server_config cfg;
   char err[512];
   if (folio_server_config_load(&cfg, argc, argv, err, sizeof err) != 0) {

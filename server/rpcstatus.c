@@ -15,21 +15,8 @@
 grpc_status_code folio_rpc_code(enum folio_rpc_domain d, int rc, long http_status) {
   if (rc == 0) return GRPC_STATUS_OK;
   switch (d) {
-    case FOLIO_RPC_DB:
-      switch (rc) {
-        case FOLIO_JOBS_ENOTFOUND: return GRPC_STATUS_NOT_FOUND;
-        case FOLIO_JOBS_EPRECONDITION: return GRPC_STATUS_FAILED_PRECONDITION;
-        case FOLIO_JOBS_EFENCED: return GRPC_STATUS_ABORTED;
-        case FOLIO_JOBS_EINVAL: return GRPC_STATUS_INVALID_ARGUMENT;
-        case FOLIO_JOBS_EAUTH: return GRPC_STATUS_UNAUTHENTICATED;
-        case FOLIO_PG_ECONNECT: return GRPC_STATUS_UNAVAILABLE;
-        case FOLIO_PG_ETIMEOUT: return GRPC_STATUS_UNAVAILABLE;
-        case FOLIO_PG_ECLOSED: return GRPC_STATUS_UNAVAILABLE;
-        case FOLIO_PG_ECONFLICT: return GRPC_STATUS_ABORTED;
-        case FOLIO_PG_EABORTED: return GRPC_STATUS_ABORTED;
-        case FOLIO_PG_ENOMEM: return GRPC_STATUS_RESOURCE_EXHAUSTED;
-        default: return GRPC_STATUS_INTERNAL; /* EQUERY, EINVAL: our bug */
-      }
+    case FOLIO_RPC_DB: /* lib/jobs keeps the one table for its own codes */
+      return (grpc_status_code)folio_jobs_grpc_status(rc);
     case FOLIO_RPC_S3:
       switch (rc) {
         case FOLIO_S3_EHTTP:

@@ -654,7 +654,7 @@ int main(int argc, char **argv) {
   stack_dir = getenv("FOLIO_STACK_DIR");
   CHECK_MSG(stack_dir && getenv("FOLIO_S3_ENDPOINT"), "run me under scripts/stack.sh run pg,redis,s3");
   CHECK(sodium_init() >= 0);
-  setenv("FOLIO_APIKEY_PEPPER", PEPPER, 1);
+  setenv("FOLIO_API_KEY_PEPPER", PEPPER, 1);
   setenv("FOLIO_LOG_LEVEL", "warn", 1);
   int st;
   char cmd[512];
