@@ -67,7 +67,7 @@ case ",$(cat "$stack/started" | paste -sd,)," in
 esac
 export FOLIO_LISTEN=${FOLIO_LISTEN:-127.0.0.1:50051}
 export FOLIO_ADDR=$FOLIO_LISTEN
-export FOLIO_APIKEY_PEPPER=${FOLIO_APIKEY_PEPPER:-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')}
+export FOLIO_API_KEY_PEPPER=${FOLIO_API_KEY_PEPPER:-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')}
 export FOLIO_SHUTDOWN_GRACE_MS=${FOLIO_SHUTDOWN_GRACE_MS:-5000}
 
 say "folio-server migrate"

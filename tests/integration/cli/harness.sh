@@ -30,7 +30,7 @@ has() { # has TEXT PATTERN DESC
 }
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 
-export FOLIO_APIKEY_PEPPER=cli-e2e-pepper-0123456789
+export FOLIO_API_KEY_PEPPER=cli-e2e-pepper-0123456789
 export FOLIO_LOG_LEVEL=warn FOLIO_SHUTDOWN_GRACE_MS=2000 FOLIO_WORKERS=1
 port=$("$src/scripts/services/free-port.sh")
 export FOLIO_LISTEN=127.0.0.1:$port FOLIO_ADDR=127.0.0.1:$port
