@@ -150,7 +150,7 @@ static void put(const char *path, const void *d, size_t n) {
  * resulting hash matches the whole artifact's. */
 static bool finish_matches(struct folio_client_resume *plan, const unsigned char *all, size_t n,
                            const char *want) {
-  crypto_hash_sha256_state *h = (crypto_hash_sha256_state *)(void *)plan->state;
+  crypto_hash_sha256_state *h = (crypto_hash_sha256_state *)(void *)&plan->state;
   crypto_hash_sha256_update(h, all + plan->offset, n - plan->offset);
   unsigned char d[32];
   char hex[65];
