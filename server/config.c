@@ -36,6 +36,25 @@ static const struct knob knobs[] = {
      "largest response message sent (bytes, or with KiB/MiB/GiB), up to 2GiB-1"},
     {"shutdown-grace-ms", "FOLIO_SHUTDOWN_GRACE_MS", K_MS, "10000",
      "on SIGTERM/SIGINT, how long in-flight calls may run before they are cancelled"},
+    {"database-url", "FOLIO_DATABASE_URL", K_STRING, "(none: job RPCs unavailable)",
+     "PostgreSQL connection string or URI (the job store)"},
+    {"redis-url", "FOLIO_REDIS_URL", K_STRING, "(none: no dispatch, WatchJob polls)",
+     "redis://[[user]:password@]host[:port][/db] or unix:///path (dispatch, job events)"},
+    {"api-key-pepper", "FOLIO_API_KEY_PEPPER", K_STRING, "(none; required with a database)",
+     "16..64 byte secret keying API-key hashes; every server and `apikey create` must share it"},
+    {"s3-endpoint", "FOLIO_S3_ENDPOINT", K_STRING, "(none: artifact RPCs unavailable)",
+     "S3 endpoint URL the server reads artifacts from"},
+    {"s3-public-endpoint", "FOLIO_S3_PUBLIC_ENDPOINT", K_STRING, "the S3 endpoint",
+     "S3 endpoint URL put into signed URLs handed to clients"},
+    {"s3-region", "FOLIO_S3_REGION", K_STRING, "us-east-1", "S3 region (SigV4 scope)"},
+    {"s3-bucket", "FOLIO_S3_BUCKET", K_STRING, "(none)", "artifact bucket (created if missing)"},
+    {"s3-access-key", "FOLIO_S3_ACCESS_KEY", K_STRING, "(none)", "S3 access key id"},
+    {"s3-secret-key", "FOLIO_S3_SECRET_KEY", K_STRING, "(none)", "S3 secret key (never logged)"},
+    {"s3-addressing", "FOLIO_S3_ADDRESSING", K_STRING, "path", "path | virtual"},
+    {"decode-threads", "FOLIO_DECODE_THREADS", K_THREADS, "number of CPUs",
+     "threads decoding layouts and verifying API keys, 1..256"},
+    {"decode-queue", "FOLIO_DECODE_QUEUE", K_MS, "256",
+     "decodes waiting for a thread before SubmitLayout answers RESOURCE_EXHAUSTED, 1..3600000"},
 };
 enum { N_KNOBS = sizeof knobs / sizeof knobs[0] };
 
@@ -96,7 +115,6 @@ static int apply(struct folio_server_config *cfg, const struct knob *k, const ch
       break;
     case K_THREADS:
       if (parse_int(val, 1, 256, &v) != 0) want = "an integer from 1 to 256";
-      else cfg->cq_threads = (int)v;
       break;
     case K_BYTES:
       if (parse_bytes(val, &v) != 0)
@@ -118,6 +136,19 @@ static int apply(struct folio_server_config *cfg, const struct knob *k, const ch
   else if (strcmp(f, "max-recv-bytes") == 0) cfg->max_recv_bytes = v;
   else if (strcmp(f, "max-send-bytes") == 0) cfg->max_send_bytes = v;
   else if (strcmp(f, "shutdown-grace-ms") == 0) cfg->shutdown_grace_ms = v;
+  else if (strcmp(f, "cq-threads") == 0) cfg->cq_threads = (int)v;
+  else if (strcmp(f, "decode-threads") == 0) cfg->decode_threads = (int)v;
+  else if (strcmp(f, "decode-queue") == 0) cfg->decode_queue = v < 1 ? 1 : v;
+  else if (strcmp(f, "database-url") == 0) cfg->database_url = val;
+  else if (strcmp(f, "redis-url") == 0) cfg->redis_url = val;
+  else if (strcmp(f, "api-key-pepper") == 0) cfg->apikey_pepper = val;
+  else if (strcmp(f, "s3-endpoint") == 0) cfg->s3_endpoint = val;
+  else if (strcmp(f, "s3-public-endpoint") == 0) cfg->s3_public_endpoint = val;
+  else if (strcmp(f, "s3-region") == 0) cfg->s3_region = val;
+  else if (strcmp(f, "s3-bucket") == 0) cfg->s3_bucket = val;
+  else if (strcmp(f, "s3-access-key") == 0) cfg->s3_access_key = val;
+  else if (strcmp(f, "s3-secret-key") == 0) cfg->s3_secret_key = val;
+  else if (strcmp(f, "s3-addressing") == 0) cfg->s3_addressing = val;
   return 0;
 }
 
@@ -129,6 +160,7 @@ int folio_server_config_load(struct folio_server_config *cfg, int argc, char **a
   cfg->max_recv_bytes = 64 << 20;
   cfg->max_send_bytes = 64 << 20;
   cfg->shutdown_grace_ms = 10000;
+  cfg->decode_queue = 256;
   /* Flags first, so a flag's value replaces the variable's before either is
    * parsed: a bad variable that a flag overrides is not an error. */
   const char *flag_val[N_KNOBS] = {0};

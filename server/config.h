@@ -20,6 +20,14 @@ struct folio_server_config {
   int64_t max_send_bytes;
   int64_t shutdown_grace_ms;
   bool help, version;
+  /* Backends (server/backend.c); NULL = not configured. */
+  const char *database_url;
+  const char *redis_url;
+  const char *apikey_pepper;   /* 16..64 bytes keying the stored API-key hashes */
+  const char *s3_endpoint, *s3_public_endpoint, *s3_region, *s3_bucket;
+  const char *s3_access_key, *s3_secret_key, *s3_addressing;
+  int decode_threads;          /* 0 = number of CPUs */
+  int64_t decode_queue;        /* queued decodes before RESOURCE_EXHAUSTED */
 };
 
 /* Fills cfg from env (getenv) then argv. Strings in cfg point into argv or

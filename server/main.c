@@ -15,6 +15,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "backend.h"
 #include "config.h"
 #include "folio/log.h"
 #include "health.h"
@@ -150,6 +151,9 @@ static void bound_address(const char *listen, int port, char *out, size_t cap) {
 }
 
 int main(int argc, char **argv) {
+  /* folio-server migrate | apikey create --tenant T | apikey revoke ID */
+  if (argc > 1 && (strcmp(argv[1], "migrate") == 0 || strcmp(argv[1], "apikey") == 0))
+    return folio_jobs_admin_main(argc - 1, argv + 1, stdout, stderr);
   struct folio_server_config cfg;
   char err[512];
   if (folio_server_config_load(&cfg, argc, argv, err, sizeof err) != 0) {
@@ -183,6 +187,15 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
 
   int rc = 1;
+  static struct folio_backend backend;
+  if (folio_backend_start(&backend, &cfg, err, sizeof err) != 0) {
+    folio_log(FOLIO_LOG_ERROR, "cannot start the backends", err);
+    folio_backend_stop(&backend);
+    free(cert);
+    free(key);
+    free(ca);
+    return 1;
+  }
   struct folio_health *health = folio_health_create();
   struct cgrpc_server_config scfg = {
       .listen = cfg.listen,
@@ -209,7 +222,7 @@ int main(int argc, char **argv) {
   folio_jobs_handlers(&layout);
   folio_artifacts_handlers(&layout);
   if (folio_health_register(health, server) != 0 ||
-      folio__v1__layout_service__register(server, &layout, NULL) != 0) {
+      folio__v1__layout_service__register(server, &layout, &backend) != 0) {
     folio_log(FOLIO_LOG_ERROR, "cannot register the services", "out of memory");
     goto out;
   }
@@ -245,6 +258,7 @@ int main(int argc, char **argv) {
 out:
   folio_logwriter_stop();
   cgrpc_server_destroy(server);
+  folio_backend_stop(&backend);
   folio_health_destroy(health);
   return rc;
 }

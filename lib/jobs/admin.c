@@ -72,7 +72,7 @@ static int cmd_migrate(FILE *out, FILE *err) {
 static int cmd_apikey(int argc, char **argv, FILE *out, FILE *err) {
   if (argc < 2) return usage(err);
   uint8_t pepper[FOLIO_APIKEY_PEPPER_MAX];
-  size_t plen;
+  size_t plen = 0;
   struct folio_pg_diag d;
   bool create = strcmp(argv[1], "create") == 0;
   if (!create && strcmp(argv[1], "revoke") != 0) return usage(err);

@@ -169,8 +169,8 @@ static void test_running_server(void) {
   CHECK_EQ_INT(st.code, GRPC_STATUS_NOT_FOUND);
   cgrpc_status_clear(&st);
 
-  /* Every LayoutService RPC is UNIMPLEMENTED and says what is missing; a
-   * client x-request-id is echoed. */
+  /* Without backends configured, every LayoutService RPC is UNIMPLEMENTED
+   * and says which setting is missing; a client x-request-id is echoed. */
   struct cgrpc_metadata md[] = {{"x-request-id", "req-42", 6}};
   struct cgrpc_call_options opts = {.timeout_ms = 10000, .metadata = md, .metadata_count = 1};
   Folio__V1__SubmitLayoutRequest sreq = FOLIO__V1__SUBMIT_LAYOUT_REQUEST__INIT;
@@ -178,7 +178,7 @@ static void test_running_server(void) {
   CHECK_EQ_INT(folio__v1__layout_service__submit_layout__call(ch, &sreq, &opts, &sresp, &st),
                CGRPC_ESTATUS);
   CHECK_EQ_INT(st.code, GRPC_STATUS_UNIMPLEMENTED);
-  CHECK(strstr(st.message, "SubmitLayout") && strstr(st.message, "not built yet"));
+  CHECK(strstr(st.message, "SubmitLayout") && strstr(st.message, "not enabled"));
   CHECK_EQ_STR(cgrpc_status_header(&st, "x-request-id"), "req-42");
   cgrpc_status_clear(&st);
   const char *names[] = {"GetStatus", "CancelJob", "GetArtifactUrl", "StreamArtifact",
@@ -200,7 +200,7 @@ static void test_running_server(void) {
     CHECK_EQ_INT(cgrpc_client_call_read(cc, &msg), 0);
     CHECK_EQ_INT(cgrpc_client_call_finish(cc, &st), CGRPC_ESTATUS);
     CHECK_EQ_INT(st.code, GRPC_STATUS_UNIMPLEMENTED);
-    CHECK_MSG(strstr(st.message, names[i]) && strstr(st.message, "not built yet"), "%s", st.message);
+    CHECK_MSG(strstr(st.message, names[i]) && strstr(st.message, "not enabled"), "%s", st.message);
     cgrpc_status_clear(&st);
     cgrpc_client_call_destroy(cc);
   }

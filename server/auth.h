@@ -1,0 +1,33 @@
+/* API-key authentication of every folio.v1 RPC (Health is not authenticated).
+ *
+ * A call must carry `authorization: Bearer <api-key>`. The key is verified
+ * against PostgreSQL (lib/jobs: keyed BLAKE2b hash, constant-time compare) on
+ * a work-pool thread, never on a CQ thread. Verified keys are cached in
+ * memory for FOLIO_AUTH_CACHE_MS, keyed by a hash of the key (the key itself
+ * is not kept), so a revoked key stops working within that time on every
+ * server. Failures are never cached. */
+#ifndef FOLIO_SERVER_AUTH_H
+#define FOLIO_SERVER_AUTH_H
+
+#include "cgrpc/cgrpc.h"
+
+#define FOLIO_AUTH_CACHE_MS 5000
+
+struct folio_backend;
+struct folio_auth_cache;
+
+struct folio_auth_cache *folio_auth_cache_create(void);
+void folio_auth_cache_destroy(struct folio_auth_cache *c); /* NULL allowed */
+
+/* tenant lives in the call's arena (valid until the call is released). Runs
+ * on the CQ thread (cache hit) or a work-pool thread; must not block. */
+typedef void (*folio_auth_cb)(struct cgrpc_call *call, const char *tenant, void *arg);
+
+/* Authenticates call; on success cb runs exactly once. On failure the call is
+ * finished here (UNAUTHENTICATED naming what is missing or wrong, UNAVAILABLE
+ * when the database cannot be reached, RESOURCE_EXHAUSTED when the pool is
+ * full) and cb never runs. rpc names the method in messages. */
+void folio_auth_call(struct folio_backend *b, struct cgrpc_call *call, const char *rpc,
+                     folio_auth_cb cb, void *arg);
+
+#endif

@@ -1,0 +1,317 @@
+/* The backends' life cycle, the dispatch path and the reconciler.
+ *
+ * Start-up is blocking and happens before the gRPC server listens: migrate
+ * (advisory-locked in lib/jobs, so concurrent servers are safe) and create
+ * the bucket. Everything after runs on the loop thread, driven by timers and
+ * posted functions.
+ *
+ * Dispatch: after a submission commits, its id is XADDed; a successful XADD
+ * is recorded with folio_jobs_mark_dispatched_async, a GROUP statement, so
+ * the marks of one loop turn share one commit. The reconciler (every RECONCILE_MS) re-dispatches QUEUED jobs
+ * with no dispatch for REDISPATCH_AFTER_MS and returns RUNNING jobs whose
+ * heartbeat is older than LEASE_MS to the queue (lib/jobs does both with SKIP
+ * LOCKED, so several servers may run it at once). */
+#include "backend.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include <sodium.h>
+#include <unistd.h>
+
+#include "folio/log.h"
+
+#define RECONCILE_MS 2000
+#define REDISPATCH_AFTER_MS 5000
+#define LEASE_MS 30000
+#define RECONCILE_LIMIT 500
+
+static void log_warn(const char *msg, const char *detail) { folio_log(FOLIO_LOG_WARN, msg, detail); }
+
+
+/* ---- dispatch ------------------------------------------------------------ */
+
+struct dispatch {
+  struct folio_backend *b;
+  char job_id[FOLIO_UUID_STR_LEN + 1];
+  bool mark; /* record the dispatch (the reconciler's takes are marked already) */
+  void (*done)(void *);
+  void *arg;
+};
+
+static void on_dispatched(struct folio_redis *r, int status, const redisReply *rep, void *arg) {
+  struct dispatch *d = arg;
+  /* A GROUP statement: marks of one loop turn share a commit. A lost mark
+   * only means an early re-dispatch, which a fenced claim makes harmless. */
+  if (status == 0 && d->mark && d->b->db)
+    folio_jobs_mark_dispatched_async(d->b->db, d->job_id, NULL, NULL);
+  else if (status != 0)
+    log_warn("dispatch failed; the reconciler will retry", d->job_id);
+  if (d->done) d->done(d->arg);
+  free(d);
+}
+
+static void dispatch(struct folio_backend *b, const char *job_id, bool mark,
+                     void (*done)(void *arg), void *arg) {
+  struct dispatch *d = b->redis ? malloc(sizeof *d) : NULL;
+  if (d) {
+    *d = (struct dispatch){.b = b, .mark = mark, .done = done, .arg = arg};
+    snprintf(d->job_id, sizeof d->job_id, "%s", job_id);
+    if (folio_redis_dispatch(b->redis, FOLIO_JOBS_STREAM, job_id, FOLIO_JOBS_STREAM_MAXLEN,
+                             on_dispatched, d) == 0)
+      return;
+    free(d);
+  }
+  if (done) done(arg);
+}
+
+void folio_backend_dispatch(struct folio_backend *b, const char *job_id,
+                            void (*done)(void *arg), void *arg) {
+  dispatch(b, job_id, true, done, arg);
+}
+
+static void on_published(struct folio_redis *r, int status, const redisReply *rep, void *arg) {}
+
+void folio_backend_publish(struct folio_backend *b, const char *job_id,
+                           enum folio_job_state state, int progress) {
+  if (!b->redis) return;
+  char ch[FOLIO_JOBS_CHANNEL_MAX], msg[FOLIO_JOBS_EVENT_MAX];
+  folio_jobs_channel(job_id, ch);
+  int n = folio_jobs_event_format(msg, sizeof msg, job_id, state, progress < 0 ? 0 : progress);
+  if (n > 0) folio_redis_publish(b->redis, ch, msg, (size_t)n, on_published, NULL);
+}
+
+/* ---- reconciler (loop thread) ------------------------------------------------ */
+
+static void redispatch(struct folio_backend *b, char *const *ids, size_t n, const char *why) {
+  for (size_t i = 0; i < n; i++) dispatch(b, ids[i], false, NULL, NULL);
+  if (n) {
+    struct folio_logline l;
+    folio_log_begin(&l, FOLIO_LOG_INFO, why);
+    folio_log_int(&l, "count", (int64_t)n);
+    folio_log_end(&l);
+  }
+}
+
+static void on_taken(int status, char *const *ids, size_t n, const struct folio_pg_diag *d,
+                     void *arg) {
+  struct folio_backend *b = arg;
+  if (status == 0) redispatch(b, ids, n, "reconciler re-dispatched queued jobs");
+  b->reconcile_busy = false;
+}
+
+static void on_reaped(int status, char *const *ids, size_t n, const struct folio_pg_diag *d,
+                      void *arg) {
+  struct folio_backend *b = arg;
+  if (status == 0) redispatch(b, ids, n, "reaper re-queued jobs whose worker stopped heartbeating");
+  if (!b->db || folio_jobs_take_undispatched_async(b->db, REDISPATCH_AFTER_MS, RECONCILE_LIMIT,
+                                                   on_taken, b) != 0)
+    b->reconcile_busy = false;
+}
+
+static void on_reconcile_timer(struct folio_loop *loop, struct folio_loop_timer *t, void *arg) {
+  struct folio_backend *b = arg;
+  if (b->reconcile_busy || !folio_redis_connected(b->redis)) return;
+  b->reconcile_busy = true;
+  if (folio_jobs_reap_stale_async(b->db, LEASE_MS, RECONCILE_LIMIT, on_reaped, b) != 0)
+    b->reconcile_busy = false; /* database not ready: next tick */
+}
+
+/* ---- life cycle ---------------------------------------------------------------- */
+
+static void *loop_main(void *arg) {
+  folio_loop_run(arg);
+  return NULL;
+}
+
+static void on_group(struct folio_redis *r, int status, const redisReply *rep, void *arg) {}
+
+static void on_redis_state(struct folio_redis *r, bool up, void *arg) {
+  struct folio_backend *b = arg;
+  if (up && r == b->redis)
+    folio_redis_group_create(r, FOLIO_JOBS_STREAM, FOLIO_JOBS_GROUP, on_group, NULL);
+}
+
+static int start_s3(struct folio_backend *b, const struct folio_server_config *cfg, char *err,
+                    size_t errcap) {
+  if (!cfg->s3_endpoint) return 0;
+  const char *missing = !cfg->s3_bucket       ? "FOLIO_S3_BUCKET"
+                        : !cfg->s3_access_key ? "FOLIO_S3_ACCESS_KEY"
+                        : !cfg->s3_secret_key ? "FOLIO_S3_SECRET_KEY"
+                                              : NULL;
+  if (missing) {
+    snprintf(err, errcap, "FOLIO_S3_ENDPOINT is set but %s is not", missing);
+    return -1;
+  }
+  struct folio_s3_config *s = &b->s3cfg;
+  s->endpoint = cfg->s3_endpoint;
+  s->public_endpoint = cfg->s3_public_endpoint;
+  s->region = cfg->s3_region;
+  s->bucket = cfg->s3_bucket;
+  s->access_key = cfg->s3_access_key;
+  s->secret_key = cfg->s3_secret_key;
+  if (cfg->s3_addressing && strcmp(cfg->s3_addressing, "virtual") == 0)
+    s->addressing = FOLIO_S3_VIRTUAL_HOSTED;
+  else if (cfg->s3_addressing && strcmp(cfg->s3_addressing, "path") != 0) {
+    snprintf(err, errcap, "FOLIO_S3_ADDRESSING: invalid value \"%s\": expected path or virtual",
+             cfg->s3_addressing);
+    return -1;
+  }
+  struct folio_s3_sync_result r;
+  if (folio_s3_sync_ensure_bucket(s, &r) != 0) {
+    snprintf(err, errcap, "S3: cannot create or reach bucket \"%s\" at %s: %s %s (HTTP %ld)",
+             s->bucket, s->endpoint, r.error_code, r.error_message, r.http_status);
+    return -1;
+  }
+  b->s3 = folio_s3_client_create(s, b->loop, err, errcap);
+  return b->s3 ? 0 : -1;
+}
+
+static int start_db(struct folio_backend *b, const struct folio_server_config *cfg, char *err,
+                    size_t errcap) {
+  if (!cfg->database_url) return 0;
+  size_t plen = cfg->apikey_pepper ? strlen(cfg->apikey_pepper) : 0;
+  if (plen < FOLIO_APIKEY_PEPPER_MIN || plen > FOLIO_APIKEY_PEPPER_MAX) {
+    snprintf(err, errcap,
+             "FOLIO_API_KEY_PEPPER must be set to %d..%d bytes when FOLIO_DATABASE_URL is (got %zu)",
+             FOLIO_APIKEY_PEPPER_MIN, FOLIO_APIKEY_PEPPER_MAX, plen);
+    return -1;
+  }
+  memcpy(b->pepper, cfg->apikey_pepper, plen);
+  b->pepper_len = plen;
+  struct folio_pg_conn *c;
+  struct folio_pg_diag d;
+  int applied = 0;
+  struct folio_pg_conn_config cc = {.conninfo = cfg->database_url,
+                                    .application_name = "folio-server"};
+  if (folio_pg_conn_connect(&cc, &c, &d) != 0) {
+    snprintf(err, errcap, "PostgreSQL: %s", d.msg);
+    return -1;
+  }
+  int rc = folio_jobs_migrate(c, &applied, &d);
+  folio_pg_conn_close(c);
+  if (rc != 0) {
+    snprintf(err, errcap, "migration failed: %s", d.msg);
+    return -1;
+  }
+  struct folio_logline l;
+  folio_log_begin(&l, FOLIO_LOG_INFO, "database ready");
+  folio_log_int(&l, "schema_version", folio_jobs_schema_version());
+  folio_log_int(&l, "migrations_applied", applied);
+  folio_log_end(&l);
+
+  struct folio_pg_async_config ac = {
+      .conn = {.conninfo = cfg->database_url, .application_name = "folio-server"},
+      .backoff_max_ms = 1000};
+  folio_jobs_conn_config(&ac.conn);
+  if (folio_pg_async_create(&ac, &b->db, &d) != 0 || folio_pg_async_attach(b->db, b->loop) != 0) {
+    snprintf(err, errcap, "PostgreSQL (async): %s", d.msg);
+    return -1;
+  }
+  struct folio_pg_pool_config pc = {
+      .conn = {.conninfo = cfg->database_url, .application_name = "folio-server-pool"},
+      .size = 4,
+      .backoff_max_ms = 1000};
+  folio_jobs_conn_config(&pc.conn);
+  if (folio_pg_pool_create(&pc, &b->blocking, &d) != 0) {
+    snprintf(err, errcap, "PostgreSQL pool: %s", d.msg);
+    return -1;
+  }
+  return 0;
+}
+
+static int start_redis(struct folio_backend *b, const struct folio_server_config *cfg, char *err,
+                       size_t errcap) {
+  if (!cfg->redis_url) return 0;
+  struct folio_redis_config rc = {.url = cfg->redis_url, .backoff_max_ms = 1000};
+  if (folio_redis_create(b->loop, &rc, &b->redis, err, errcap) != 0 ||
+      folio_redis_create(b->loop, &rc, &b->sub, err, errcap) != 0)
+    return -1;
+  folio_redis_set_state_cb(b->redis, on_redis_state, b);
+  return 0;
+}
+
+int folio_backend_start(struct folio_backend *b, const struct folio_server_config *cfg, char *err,
+                        size_t errcap) {
+  memset(b, 0, sizeof *b);
+  folio_loop_timer_init(&b->reconcile_timer);
+  b->loop = folio_loop_create();
+  int threads = cfg->decode_threads;
+  if (threads <= 0) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    threads = n > 0 ? (int)n : 2;
+  }
+  b->pool = folio_workpool_create(threads, (size_t)cfg->decode_queue);
+  b->auth = folio_auth_cache_create();
+  if (!b->loop || !b->pool || !b->auth) {
+    snprintf(err, errcap, "out of memory");
+    return -1;
+  }
+  if (start_db(b, cfg, err, errcap) != 0 || start_redis(b, cfg, err, errcap) != 0 ||
+      start_s3(b, cfg, err, errcap) != 0)
+    return -1;
+  if (b->db && b->redis)
+    folio_loop_timer_start(b->loop, &b->reconcile_timer, RECONCILE_MS, RECONCILE_MS,
+                           on_reconcile_timer, b);
+  if (pthread_create(&b->thread, NULL, loop_main, b->loop) != 0) {
+    snprintf(err, errcap, "cannot start the I/O loop thread");
+    return -1;
+  }
+  b->thread_started = true;
+  return 0;
+}
+
+static void teardown(struct folio_loop *loop, void *arg) {
+  struct folio_backend *b = arg;
+  folio_loop_timer_stop(loop, &b->reconcile_timer);
+  folio_s3_client_destroy(b->s3);
+  folio_redis_destroy(b->sub);
+  folio_redis_destroy(b->redis);
+  folio_pg_async_destroy(b->db);
+  b->s3 = NULL;
+  b->sub = b->redis = NULL;
+  b->db = NULL;
+  folio_loop_stop(loop);
+}
+
+void folio_backend_stop(struct folio_backend *b) {
+  if (!b->loop) return;
+  /* The pool first: its tasks post to the loop, which still runs. */
+  folio_workpool_destroy(b->pool);
+  b->pool = NULL;
+  if (b->thread_started) {
+    if (folio_loop_post(b->loop, teardown, b) == 0) pthread_join(b->thread, NULL);
+  } else {
+    teardown(b->loop, b);
+  }
+  folio_loop_destroy(b->loop);
+  b->loop = NULL;
+  folio_pg_pool_destroy(b->blocking);
+  b->blocking = NULL;
+  folio_auth_cache_destroy(b->auth);
+  b->auth = NULL;
+  sodium_memzero(b->pepper, sizeof b->pepper);
+}
+
+bool folio_backend_require(struct folio_backend *b, struct cgrpc_call *call, const char *rpc,
+                           bool need_s3) {
+  char msg[256];
+  if (!b->db) {
+    snprintf(msg, sizeof msg,
+             "%s is not enabled on this folio-server: it has no job store (set "
+             "FOLIO_DATABASE_URL)",
+             rpc);
+  } else if (need_s3 && !b->s3) {
+    snprintf(msg, sizeof msg,
+             "%s is not enabled on this folio-server: it has no artifact store (set "
+             "FOLIO_S3_ENDPOINT and the other FOLIO_S3_* variables)",
+             rpc);
+  } else {
+    return true;
+  }
+  cgrpc_call_finish(call, GRPC_STATUS_UNIMPLEMENTED, msg);
+  return false;
+}

@@ -1,0 +1,73 @@
+/* folio-server's backends: one I/O loop thread owning the non-blocking
+ * PostgreSQL client, the Redis clients and the S3 client; a bounded work pool
+ * (layout decoding, API-key checks) with a small blocking PostgreSQL pool
+ * for the key checks (lib/jobs verifies keys with blocking calls only). docs/internals/server.md has the threads
+ * and the life of each RPC.
+ *
+ * Thread rules: db, redis, sub and s3 are used only on the loop thread
+ * (handlers get there with folio_loop_post(b->loop, ...)); s3cfg, pepper and
+ * the pool pointers are read-only after folio_backend_start and may be read
+ * from any thread; the work pool and the blocking pg pool are thread-safe. */
+#ifndef FOLIO_SERVER_BACKEND_H
+#define FOLIO_SERVER_BACKEND_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cgrpc/cgrpc.h"
+#include "config.h"
+#include "folio/jobs.h"
+#include "folio/loop.h"
+#include "folio/pg_async.h"
+#include "folio/redis.h"
+#include "folio/s3.h"
+#include "workpool.h"
+
+struct folio_auth_cache;
+
+struct folio_backend {
+  struct folio_loop *loop;
+  pthread_t thread;
+  bool thread_started;
+  struct folio_workpool *pool;
+  struct folio_pg_async *db;      /* NULL: no database configured */
+  struct folio_pg_pool *blocking; /* for work-pool tasks; NULL without a database */
+  struct folio_redis *redis;      /* commands (dispatch, publish); NULL: no Redis */
+  struct folio_redis *sub;        /* Pub/Sub only (subscriber mode) */
+  struct folio_s3_client *s3;     /* NULL: no S3 configured */
+  struct folio_s3_config s3cfg;   /* strings borrowed from the config */
+  uint8_t pepper[FOLIO_APIKEY_PEPPER_MAX];
+  size_t pepper_len;
+  struct folio_auth_cache *auth;
+  struct folio_loop_timer reconcile_timer;
+  bool reconcile_busy; /* loop thread only */
+};
+
+/* Migrates the database and creates the bucket (blocking, before serving),
+ * then starts the loop thread with every client on it. Without a database
+ * URL the job RPCs answer UNIMPLEMENTED; without S3 the artifact RPCs do.
+ * Returns 0, or -1 with a message in err. b is zeroed by the call. */
+int folio_backend_start(struct folio_backend *b, const struct folio_server_config *cfg, char *err,
+                        size_t errcap);
+/* Stops the loop thread, destroys the clients and the pool. Call after the
+ * gRPC server is shut down (every call released). Safe on a zeroed b. */
+void folio_backend_stop(struct folio_backend *b);
+
+/* Finishes call with UNIMPLEMENTED naming rpc and the missing setting when
+ * the backend it needs is not configured; returns false then. need_s3 adds S3. */
+bool folio_backend_require(struct folio_backend *b, struct cgrpc_call *call, const char *rpc,
+                           bool need_s3);
+
+/* Loop thread: XADD the job id on the dispatch stream (if Redis is
+ * configured); done(arg) runs exactly once on the loop thread when the attempt
+ * is over, whatever its outcome (a failed dispatch is the reconciler's job).
+ * done may be NULL. */
+void folio_backend_dispatch(struct folio_backend *b, const char *job_id,
+                            void (*done)(void *arg), void *arg);
+/* Loop thread: PUBLISH a job event on folio_jobs_channel(job_id); best effort. */
+void folio_backend_publish(struct folio_backend *b, const char *job_id,
+                           enum folio_job_state state, int progress);
+
+
+#endif

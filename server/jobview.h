@@ -1,0 +1,63 @@
+/* Pieces the job and artifact RPCs share: looking a job up on the loop (one
+ * GetStatus query), request checks, and turning a job row into a
+ * folio.v1.Job with freshly signed URLs. */
+#ifndef FOLIO_SERVER_JOBVIEW_H
+#define FOLIO_SERVER_JOBVIEW_H
+
+#include <time.h>
+
+#include "backend.h"
+#include "folio/arena.h"
+#include "layout_service.h"
+
+#define FOLIO_URL_TTL_DEFAULT 900
+#define FOLIO_URL_TTL_MAX 604800
+
+struct folio_job_lookup;
+/* Runs on the loop thread. rc 0: st is the job (borrowed for the call; its
+ * strings live in lk->arena until folio_job_lookup_free). */
+typedef void (*folio_job_lookup_cb)(struct folio_job_lookup *lk, int rc,
+                                    const struct folio_job_status *st,
+                                    const struct folio_pg_diag *diag);
+
+struct folio_job_lookup {
+  struct folio_backend *b;
+  struct cgrpc_call *call;
+  const char *tenant; /* borrowed from the call's arena */
+  const char *job_id;
+  struct folio_arena *arena; /* owned; created by _start */
+  folio_job_lookup_cb cb;
+  void *arg;
+};
+
+/* Posts the lookup to the loop; lk must live until cb ran (allocate it in the
+ * call's arena). cb runs exactly once. Any thread. */
+void folio_job_lookup_start(struct folio_job_lookup *lk);
+/* Resets lk->arena for another lookup of the same job (loop thread). */
+void folio_job_lookup_again(struct folio_job_lookup *lk);
+void folio_job_lookup_free(struct folio_job_lookup *lk); /* the arena */
+
+/* n zeroed bytes in the call's arena for a handler's context; NULL after
+ * finishing the call with RESOURCE_EXHAUSTED when out of memory. */
+void *folio_call_ctx(struct cgrpc_call *call, size_t n);
+
+/* INVALID_ARGUMENT (BadRequest on `field`) unless id is a canonical UUID;
+ * returns false after finishing the call. */
+bool folio_check_job_id(struct cgrpc_call *call, const char *rpc, const char *id);
+/* ttl 0 -> default; 1..604800 ok; else INVALID_ARGUMENT on field. */
+bool folio_check_ttl(struct cgrpc_call *call, const char *rpc, const char *field, uint32_t ttl,
+                     long *out);
+
+/* Builds the Job message in arena (signed URLs with ttl_s when S3 is
+ * configured). NULL when out of memory. */
+Folio__V1__Job *folio_job_view(struct folio_backend *b, struct folio_arena *arena,
+                               const struct folio_job_status *st, long ttl_s);
+/* A presigned GET URL for one artifact into arena; expires receives its end. */
+char *folio_artifact_sign(struct folio_backend *b, struct folio_arena *arena,
+                          const struct folio_job_artifact *a, long ttl_s, time_t *expires,
+                          char *err, size_t errcap);
+/* The artifact called name, or NULL. */
+const struct folio_job_artifact *folio_artifact_find(const struct folio_job_status *st,
+                                                     const char *name);
+
+#endif

@@ -1,0 +1,101 @@
+/* Error mapping and rich error details; see rpcstatus.h. */
+#include "rpcstatus.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "folio/jobs.h"
+#include "folio/pg_async.h"
+#include "folio/s3.h"
+#include "google/rpc/error_details.pb-c.h"
+#include "google/rpc/status.pb-c.h"
+
+grpc_status_code folio_rpc_code(enum folio_rpc_domain d, int rc, long http_status) {
+  if (rc == 0) return GRPC_STATUS_OK;
+  switch (d) {
+    case FOLIO_RPC_DB: /* lib/jobs keeps the one table for its own codes */
+      return (grpc_status_code)folio_jobs_grpc_status(rc);
+    case FOLIO_RPC_S3:
+      switch (rc) {
+        case FOLIO_S3_EHTTP:
+          if (http_status == 404) return GRPC_STATUS_NOT_FOUND;
+          if (http_status == 416) return GRPC_STATUS_OUT_OF_RANGE;
+          if (http_status == 429 || http_status == 503 || http_status >= 500)
+            return GRPC_STATUS_UNAVAILABLE;
+          return GRPC_STATUS_INTERNAL; /* 403 etc.: the server's credentials */
+        case FOLIO_S3_ETRANSPORT: return GRPC_STATUS_UNAVAILABLE;
+        case FOLIO_S3_ECANCELED: return GRPC_STATUS_CANCELLED;
+        case FOLIO_S3_ENOMEM: return GRPC_STATUS_RESOURCE_EXHAUSTED;
+        default: return GRPC_STATUS_INTERNAL;
+      }
+    case FOLIO_RPC_POOL:
+      return rc == -EAGAIN ? GRPC_STATUS_RESOURCE_EXHAUSTED : GRPC_STATUS_INTERNAL;
+  }
+  return GRPC_STATUS_INTERNAL;
+}
+
+void folio_rpc_fail(struct cgrpc_call *call, enum folio_rpc_domain d, int rc, long http_status,
+                    const char *what, const char *detail) {
+  grpc_status_code code = folio_rpc_code(d, rc, http_status);
+  bool retry = code == GRPC_STATUS_UNAVAILABLE || code == GRPC_STATUS_RESOURCE_EXHAUSTED ||
+               code == GRPC_STATUS_ABORTED;
+  char msg[768];
+  int len = snprintf(msg, sizeof msg, "%s%s%s", what, detail && *detail ? ": " : "",
+                     detail ? detail : "");
+  if (retry && len > 0 && (size_t)len < sizeof msg)
+    snprintf(msg + len, sizeof msg - (size_t)len, " (retry in %d ms)", FOLIO_RPC_RETRY_AFTER_MS);
+  if (retry) {
+    char v[16];
+    int n = snprintf(v, sizeof v, "%d", FOLIO_RPC_RETRY_AFTER_MS);
+    cgrpc_call_add_metadata(call, "retry-after-ms", v, (size_t)n);
+  }
+  cgrpc_call_finish(call, code, msg);
+}
+
+void folio_rpc_bad_request(struct cgrpc_call *call, grpc_status_code code, const char *message,
+                           const struct folio_rpc_violation *v, size_t n) {
+  Google__Rpc__BadRequest br = GOOGLE__RPC__BAD_REQUEST__INIT;
+  Google__Rpc__BadRequest__FieldViolation *fv = calloc(n ? n : 1, sizeof *fv);
+  Google__Rpc__BadRequest__FieldViolation **fvp = calloc(n ? n : 1, sizeof *fvp);
+  uint8_t *brbuf = NULL, *stbuf = NULL;
+  if (!fv || !fvp) goto plain;
+  for (size_t i = 0; i < n; i++) {
+    google__rpc__bad_request__field_violation__init(&fv[i]);
+    fv[i].field = folio_pb_str(v[i].field);
+    fv[i].description = folio_pb_str(v[i].description);
+    fvp[i] = &fv[i];
+  }
+  br.n_field_violations = n;
+  br.field_violations = fvp;
+  size_t brlen = google__rpc__bad_request__get_packed_size(&br);
+  brbuf = malloc(brlen ? brlen : 1);
+  if (!brbuf) goto plain;
+  google__rpc__bad_request__pack(&br, brbuf);
+  Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
+  any.type_url = folio_pb_str("type.googleapis.com/google.rpc.BadRequest");
+  any.value.data = brbuf;
+  any.value.len = brlen;
+  Google__Protobuf__Any *anyp = &any;
+  Google__Rpc__Status st = GOOGLE__RPC__STATUS__INIT;
+  st.code = (int32_t)code;
+  st.message = folio_pb_str(message);
+  st.n_details = 1;
+  st.details = &anyp;
+  size_t stlen = google__rpc__status__get_packed_size(&st);
+  stbuf = malloc(stlen ? stlen : 1);
+  if (!stbuf) goto plain;
+  google__rpc__status__pack(&st, stbuf);
+  cgrpc_call_finish_details(call, code, message, stbuf, stlen);
+  free(stbuf);
+  free(brbuf);
+  free(fv);
+  free(fvp);
+  return;
+plain:
+  free(brbuf);
+  free(fv);
+  free(fvp);
+  cgrpc_call_finish(call, code, message);
+}

@@ -1,0 +1,53 @@
+/* The one place where folio's internal error codes become gRPC status codes
+ * (STYLE practice 5). Every handler that fails because a library call failed
+ * finishes through folio_rpc_fail(); validation errors that the handler finds
+ * itself use folio_rpc_bad_request() (INVALID_ARGUMENT with a
+ * google.rpc.BadRequest in grpc-status-details-bin). */
+#ifndef FOLIO_SERVER_RPCSTATUS_H
+#define FOLIO_SERVER_RPCSTATUS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cgrpc/cgrpc.h"
+
+/* Which vocabulary an error code belongs to (the numeric ranges overlap). */
+enum folio_rpc_domain {
+  FOLIO_RPC_DB,   /* FOLIO_JOBS_E* and FOLIO_PG_E* (lib/jobs returns both) */
+  FOLIO_RPC_S3,   /* FOLIO_S3_E*; http_status refines EHTTP */
+  FOLIO_RPC_POOL, /* -EAGAIN from the work pool: full */
+};
+
+/* The gRPC code for rc in domain d. Pure. */
+grpc_status_code folio_rpc_code(enum folio_rpc_domain d, int rc, long http_status);
+
+/* Finishes call with folio_rpc_code(d, rc, http_status) and the message
+ * "<what>: <detail>" (detail may be NULL). Retryable codes (UNAVAILABLE,
+ * RESOURCE_EXHAUSTED, ABORTED) also get response metadata
+ * `retry-after-ms` (a hint; the message says it too). Any thread. */
+void folio_rpc_fail(struct cgrpc_call *call, enum folio_rpc_domain d, int rc, long http_status,
+                    const char *what, const char *detail);
+
+/* One field violation: field is the request field path (e.g.
+ * "options.png_dpi", "layout_json/pages/0/w"), description why. Borrowed. */
+struct folio_rpc_violation {
+  const char *field;
+  const char *description;
+};
+
+/* Finishes call with code (usually INVALID_ARGUMENT), message, and a
+ * google.rpc.Status{code, message, details: [Any(BadRequest{v[0..n)})]} in
+ * grpc-status-details-bin. Falls back to a plain status when out of memory.
+ * Any thread. */
+void folio_rpc_bad_request(struct cgrpc_call *call, grpc_status_code code, const char *message,
+                           const struct folio_rpc_violation *v, size_t n);
+
+/* protobuf-c message fields are `char *` even when only read (packing):
+ * borrowed const strings go in through this. */
+static inline char *folio_pb_str(const char *s) { return (char *)(uintptr_t)s; }
+
+/* A hint for clients: how long to wait before retrying after
+ * RESOURCE_EXHAUSTED/UNAVAILABLE. */
+#define FOLIO_RPC_RETRY_AFTER_MS 200
+
+#endif

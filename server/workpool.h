@@ -1,0 +1,29 @@
+/* folio_workpool: a fixed set of threads running blocking work (layout
+ * decoding, API-key verification, the reconciler's queries) off the gRPC
+ * completion-queue threads and off the I/O loop.
+ *
+ * The queue is bounded: folio_workpool_submit() fails with -EAGAIN when it is
+ * full, and the caller answers RESOURCE_EXHAUSTED with a retry hint instead of
+ * queueing without bound (DESIGN "Backpressure everywhere"). */
+#ifndef FOLIO_SERVER_WORKPOOL_H
+#define FOLIO_SERVER_WORKPOOL_H
+
+#include <stddef.h>
+
+struct folio_workpool;
+
+typedef void (*folio_workpool_fn)(void *arg);
+
+/* threads >= 1, queue_cap >= 1. NULL (errno set) on failure. Destroy with
+ * folio_workpool_destroy. */
+struct folio_workpool *folio_workpool_create(int threads, size_t queue_cap);
+/* Runs every task still queued, joins the threads and frees. NULL allowed.
+ * Not from a pool thread. */
+void folio_workpool_destroy(struct folio_workpool *p);
+/* Queues fn(arg) to run once on a pool thread. Any thread. 0, -EAGAIN when the
+ * queue is full or the pool is stopping (fn never runs). */
+int folio_workpool_submit(struct folio_workpool *p, folio_workpool_fn fn, void *arg);
+/* Tasks queued now (for logs and tests). */
+size_t folio_workpool_queued(struct folio_workpool *p);
+
+#endif

@@ -1,0 +1,694 @@
+/* folio-server end to end: real PostgreSQL, Redis and Ceph RGW (started by
+ * scripts/stack.sh), folio-server started here on a free loopback port, the
+ * cgrpc client stubs as the caller, and lib/jobs' worker functions called
+ * directly to move a job along (no folio-worker needed).
+ *
+ * Covers: auth errors; SubmitLayout valid / invalid (google.rpc.BadRequest
+ * decoded from grpc-status-details-bin) / oversized / bad fields; 50
+ * concurrent duplicate submissions -> one job; GetStatus of an own job and of
+ * another tenant's (NOT_FOUND like a missing one); CancelJob; WatchJob from
+ * QUEUED to SUCCEEDED; StreamArtifact whole / resumed / limited /
+ * OUT_OF_RANGE / cancelled mid-stream; signed URLs with curl (200, tampered
+ * 403); PostgreSQL stopped -> UNAVAILABLE, then recovery without a restart.
+ *
+ * usage: test_server_e2e /path/to/folio-server   (under scripts/stack.sh run) */
+#include <arpa/inet.h>
+#include <hiredis/hiredis.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "folio/jobs.h"
+#include "folio/redis.h"
+#include "folio/s3.h"
+#include "folio/v1/layout_service.cgrpc.h"
+#include "google/rpc/error_details.pb-c.h"
+#include "google/rpc/status.pb-c.h"
+#include "grpc/health/v1/health.cgrpc.h"
+
+static const char PEPPER[] = "e2e-pepper-0123456789abcdef";
+static pid_t server_pid;
+static char addr[64];
+static struct cgrpc_channel *ch;
+static char key_a[128], key_b[128];
+static const char *stack_dir;
+
+static void stop_server(void) {
+  if (server_pid > 0) {
+    kill(server_pid, SIGTERM);
+    int st;
+    for (int i = 0; i < 100; i++) {
+      if (waitpid(server_pid, &st, WNOHANG) == server_pid) {
+        server_pid = 0;
+        return;
+      }
+      usleep(50000);
+    }
+    kill(server_pid, SIGKILL);
+    waitpid(server_pid, &st, 0);
+    server_pid = 0;
+  }
+}
+
+static int free_port(void) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  CHECK(bind(fd, (struct sockaddr *)&a, sizeof a) == 0);
+  socklen_t len = sizeof a;
+  getsockname(fd, (struct sockaddr *)&a, &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+/* Runs a shell command, returns its first output line (static) and status. */
+static const char *run(const char *cmd, int *status) {
+  static char line[512];
+  line[0] = '\0';
+  FILE *p = popen(cmd, "r");
+  CHECK_MSG(p, "popen %s", cmd);
+  if (!fgets(line, sizeof line, p)) line[0] = '\0';
+  char rest[512];
+  while (fgets(rest, sizeof rest, p)) {}
+  int st = pclose(p);
+  *status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  line[strcspn(line, "\n")] = '\0';
+  return line;
+}
+
+static void create_key(const char *server, const char *tenant, char *out) {
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "'%s' apikey create --tenant %s 2>/dev/null", server, tenant);
+  int st;
+  const char *k = run(cmd, &st);
+  CHECK_MSG(st == 0 && strlen(k) == FOLIO_APIKEY_LEN, "apikey create: status %d, \"%s\"", st, k);
+  snprintf(out, 128, "Bearer %s", k);
+}
+
+static struct cgrpc_call_options opts(const char *bearer, struct cgrpc_metadata *md) {
+  md->key = "authorization";
+  md->value = bearer;
+  md->value_len = bearer ? strlen(bearer) : 0;
+  return (struct cgrpc_call_options){
+      .timeout_ms = 30000, .metadata = md, .metadata_count = bearer ? 1 : 0};
+}
+
+static void wait_healthy(void) {
+  for (int i = 0; i < 200; i++) {
+    Grpc__Health__V1__HealthCheckRequest req = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+    Grpc__Health__V1__HealthCheckResponse *resp = NULL;
+    struct cgrpc_call_options o = {.timeout_ms = 500};
+    struct cgrpc_status st = {0};
+    int rc = grpc__health__v1__health__check__call(ch, &req, &o, &resp, &st);
+    cgrpc_status_clear(&st);
+    if (rc == 0) {
+      protobuf_c_message_free_unpacked(&resp->base, NULL);
+      return;
+    }
+    usleep(100000);
+  }
+  CHECK_MSG(0, "folio-server did not become healthy; see %s/server.log", stack_dir);
+}
+
+static void start_server(const char *server) {
+  snprintf(addr, sizeof addr, "127.0.0.1:%d", free_port());
+  char log[512];
+  /* FOLIO_E2E_SERVER_LOG keeps the log outside the stack dir (removed at exit). */
+  const char *keep = getenv("FOLIO_E2E_SERVER_LOG");
+  snprintf(log, sizeof log, "%s", keep ? keep : "");
+  if (!keep) snprintf(log, sizeof log, "%s/server.log", stack_dir);
+  server_pid = fork();
+  CHECK(server_pid >= 0);
+  if (server_pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    FILE *f = freopen(log, "a", stdout);
+    if (f) dup2(fileno(stdout), 2);
+    setenv("FOLIO_LISTEN", addr, 1);
+    /* FOLIO_E2E_WRAP (e.g. "gdb -batch -ex run -ex bt --args") runs the server
+     * under a debugger or valgrind when investigating a failure. */
+    const char *wrap = getenv("FOLIO_E2E_WRAP");
+    if (wrap) {
+      char cmd[1024];
+      snprintf(cmd, sizeof cmd, "exec %s '%s' --decode-threads 2", wrap, server);
+      execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+    }
+    execl(server, server, "--decode-threads", "2", (char *)NULL);
+    _exit(127);
+  }
+  atexit(stop_server);
+  char err[256];
+  ch = cgrpc_channel_create(addr, NULL, err, sizeof err);
+  CHECK_MSG(ch, "%s", err);
+  wait_healthy();
+}
+
+/* ---- helpers for the calls ------------------------------------------------------ */
+
+static grpc_status_code submit(const char *bearer, const char *json, size_t len, const char *idem,
+                               char *job_out, bool *dedup, struct cgrpc_status *st_out) {
+  Folio__V1__SubmitLayoutRequest req = FOLIO__V1__SUBMIT_LAYOUT_REQUEST__INIT;
+  req.layout_json.data = (uint8_t *)(uintptr_t)json;
+  req.layout_json.len = len;
+  req.idempotency_key = (char *)(uintptr_t)(idem ? idem : "");
+  Folio__V1__SubmitLayoutRequest__LabelsEntry e = FOLIO__V1__SUBMIT_LAYOUT_REQUEST__LABELS_ENTRY__INIT;
+  e.key = (char *)(uintptr_t)"team";
+  e.value = (char *)(uintptr_t)"e2e";
+  Folio__V1__SubmitLayoutRequest__LabelsEntry *ep = &e;
+  req.n_labels = 1;
+  req.labels = &ep;
+  struct cgrpc_metadata md;
+  struct cgrpc_call_options o = opts(bearer, &md);
+  Folio__V1__SubmitLayoutResponse *resp = NULL;
+  struct cgrpc_status st = {0};
+  folio__v1__layout_service__submit_layout__call(ch, &req, &o, &resp, &st);
+  grpc_status_code code = st.code;
+  if (resp) {
+    if (job_out) snprintf(job_out, FOLIO_UUID_STR_LEN + 1, "%s", resp->job_id);
+    if (dedup) *dedup = resp->deduplicated;
+    CHECK_EQ_INT(resp->state, FOLIO__V1__JOB_STATE__JOB_STATE_QUEUED);
+    protobuf_c_message_free_unpacked(&resp->base, NULL);
+  }
+  if (st_out) *st_out = st;
+  else cgrpc_status_clear(&st);
+  return code;
+}
+
+static const char MINIMAL[] = "{\"version\":1,\"pages\":[{\"items\":[]}]}";
+
+static Folio__V1__Job *get_status(const char *bearer, const char *job, uint32_t ttl,
+                                  struct cgrpc_status *st) {
+  Folio__V1__GetStatusRequest req = FOLIO__V1__GET_STATUS_REQUEST__INIT;
+  req.job_id = (char *)(uintptr_t)job;
+  req.url_ttl_seconds = ttl;
+  struct cgrpc_metadata md;
+  struct cgrpc_call_options o = opts(bearer, &md);
+  Folio__V1__Job *resp = NULL;
+  *st = (struct cgrpc_status){0};
+  folio__v1__layout_service__get_status__call(ch, &req, &o, &resp, st);
+  return resp;
+}
+
+static grpc_status_code status_code_of(const char *bearer, const char *job, char *msg, size_t cap) {
+  struct cgrpc_status st;
+  Folio__V1__Job *j = get_status(bearer, job, 0, &st);
+  if (j) protobuf_c_message_free_unpacked(&j->base, NULL);
+  grpc_status_code c = st.code;
+  if (msg) snprintf(msg, cap, "%s", st.message);
+  cgrpc_status_clear(&st);
+  return c;
+}
+
+static void test_auth(void) {
+  char id[FOLIO_UUID_STR_LEN + 1];
+  folio_uuid7(id);
+  struct cgrpc_status st = {0};
+  const char *cases[] = {NULL, "Basic abc", "Bearer not-a-key",
+                         "Bearer folio_0123456789abcdef0123456789abcdef_"
+                         "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"};
+  for (size_t i = 0; i < 4; i++) {
+    Folio__V1__Job *j = get_status(cases[i], id, 0, &st);
+    CHECK(!j);
+    CHECK_MSG(st.code == GRPC_STATUS_UNAUTHENTICATED, "case %zu: %s %s", i,
+              cgrpc_status_name(st.code), st.message);
+    printf("  auth case %zu: %s\n", i, st.message);
+    cgrpc_status_clear(&st);
+  }
+  CHECK_EQ_INT(submit(NULL, MINIMAL, strlen(MINIMAL), NULL, NULL, NULL, NULL),
+               GRPC_STATUS_UNAUTHENTICATED);
+}
+
+static void test_submit_errors(void) {
+  struct cgrpc_status st;
+  /* invalid layout: BadRequest with JSON Pointers */
+  const char bad[] = "{\"version\":1,\"pages\":[{\"items\":[{\"type\":\"rect\",\"x\":0,\"y\":0,"
+                     "\"w\":-5,\"h\":10}]}]}";
+  CHECK_EQ_INT(submit(key_a, bad, strlen(bad), NULL, NULL, NULL, &st),
+               GRPC_STATUS_INVALID_ARGUMENT);
+  printf("  invalid layout: %s\n", st.message);
+  CHECK_MSG(st.details && st.details_len, "no grpc-status-details-bin");
+  Google__Rpc__Status *rs = google__rpc__status__unpack(NULL, st.details_len, st.details);
+  CHECK(rs && rs->code == GRPC_STATUS_INVALID_ARGUMENT && rs->n_details == 1);
+  CHECK_EQ_STR(rs->details[0]->type_url, "type.googleapis.com/google.rpc.BadRequest");
+  Google__Rpc__BadRequest *br = google__rpc__bad_request__unpack(
+      NULL, rs->details[0]->value.len, rs->details[0]->value.data);
+  CHECK(br && br->n_field_violations >= 1);
+  printf("  violation: %s: %s\n", br->field_violations[0]->field,
+         br->field_violations[0]->description);
+  CHECK_MSG(strncmp(br->field_violations[0]->field, "layout_json/pages/0/items/0", 27) == 0,
+            "field %s", br->field_violations[0]->field);
+  google__rpc__bad_request__free_unpacked(br, NULL);
+  google__rpc__status__free_unpacked(rs, NULL);
+  cgrpc_status_clear(&st);
+
+  /* not JSON at all */
+  CHECK_EQ_INT(submit(key_a, "{", 1, NULL, NULL, NULL, NULL), GRPC_STATUS_INVALID_ARGUMENT);
+
+  /* oversized: more pages than the decoder allows */
+  size_t cap = 1100 * 14 + 64, n = 0;
+  char *big = malloc(cap);
+  n += (size_t)sprintf(big, "{\"version\":1,\"pages\":[");
+  for (int i = 0; i < 1001; i++) n += (size_t)sprintf(big + n, "%s{\"items\":[]}", i ? "," : "");
+  n += (size_t)sprintf(big + n, "]}");
+  CHECK_EQ_INT(submit(key_a, big, n, NULL, NULL, NULL, &st), GRPC_STATUS_RESOURCE_EXHAUSTED);
+  printf("  oversized: %s\n", st.message);
+  cgrpc_status_clear(&st);
+  free(big);
+
+  /* field checks: dpi, page range past the end, formats */
+  Folio__V1__SubmitLayoutRequest req = FOLIO__V1__SUBMIT_LAYOUT_REQUEST__INIT;
+  req.layout_json.data = (uint8_t *)(uintptr_t)MINIMAL;
+  req.layout_json.len = strlen(MINIMAL);
+  Folio__V1__RenderOptions ro = FOLIO__V1__RENDER_OPTIONS__INIT;
+  req.options = &ro;
+  struct cgrpc_metadata md;
+  struct cgrpc_call_options o = opts(key_a, &md);
+  Folio__V1__SubmitLayoutResponse *resp = NULL;
+  struct {
+    uint32_t dpi;
+    const char *range;
+    const char *want;
+  } cases[] = {{20, "", "options.png_dpi"}, {0, "1-x", "options.page_range"},
+               {0, "2", "options.page_range"}};
+  for (size_t i = 0; i < 3; i++) {
+    ro.png_dpi = cases[i].dpi;
+    ro.page_range = (char *)(uintptr_t)cases[i].range;
+    st = (struct cgrpc_status){0};
+    folio__v1__layout_service__submit_layout__call(ch, &req, &o, &resp, &st);
+    CHECK(!resp);
+    CHECK_EQ_INT(st.code, GRPC_STATUS_INVALID_ARGUMENT);
+    CHECK_MSG(strstr(st.message, cases[i].want), "%s", st.message);
+    printf("  field case %zu: %s\n", i, st.message);
+    cgrpc_status_clear(&st);
+  }
+}
+
+struct dup_arg {
+  char job[FOLIO_UUID_STR_LEN + 1];
+  bool dedup;
+  grpc_status_code code;
+};
+static void *dup_thread(void *arg) {
+  struct dup_arg *d = arg;
+  d->code = submit(key_a, MINIMAL, strlen(MINIMAL), "e2e-dup-key", d->job, &d->dedup, NULL);
+  return NULL;
+}
+
+static void test_duplicates(void) {
+  enum { N = 50 };
+  static struct dup_arg args[N];
+  pthread_t t[N];
+  for (int i = 0; i < N; i++) CHECK(pthread_create(&t[i], NULL, dup_thread, &args[i]) == 0);
+  for (int i = 0; i < N; i++) pthread_join(t[i], NULL);
+  int fresh = 0;
+  for (int i = 0; i < N; i++) {
+    CHECK_EQ_INT(args[i].code, GRPC_STATUS_OK);
+    CHECK_EQ_STR(args[i].job, args[0].job);
+    fresh += !args[i].dedup;
+  }
+  CHECK_EQ_INT(fresh, 1);
+  printf("  50 concurrent duplicates -> job %s, 49 deduplicated\n", args[0].job);
+}
+
+static void test_status_and_cancel(void) {
+  char job[FOLIO_UUID_STR_LEN + 1], other[FOLIO_UUID_STR_LEN + 1], msg1[256], msg2[256];
+  CHECK_EQ_INT(submit(key_a, MINIMAL, strlen(MINIMAL), NULL, job, NULL, NULL), GRPC_STATUS_OK);
+  struct cgrpc_status st;
+  Folio__V1__Job *j = get_status(key_a, job, 0, &st);
+  CHECK_MSG(j, "%s", st.message);
+  CHECK_EQ_STR(j->job_id, job);
+  CHECK_EQ_INT(j->state, FOLIO__V1__JOB_STATE__JOB_STATE_QUEUED);
+  CHECK(j->n_labels == 1 && strcmp(j->labels[0]->key, "team") == 0);
+  CHECK(j->created_at && j->created_at->seconds > 0);
+  protobuf_c_message_free_unpacked(&j->base, NULL);
+  cgrpc_status_clear(&st);
+  /* another tenant's job is exactly a missing job */
+  folio_uuid7(other);
+  CHECK_EQ_INT(status_code_of(key_b, job, msg1, sizeof msg1), GRPC_STATUS_NOT_FOUND);
+  CHECK_EQ_INT(status_code_of(key_a, other, msg2, sizeof msg2), GRPC_STATUS_NOT_FOUND);
+  char *p1 = strstr(msg1, job), *p2 = strstr(msg2, other);
+  CHECK(p1 && p2 && p1 - msg1 == p2 - msg2 && strncmp(msg1, msg2, (size_t)(p1 - msg1)) == 0);
+  CHECK_EQ_INT(status_code_of(key_a, "not-a-uuid", NULL, 0), GRPC_STATUS_INVALID_ARGUMENT);
+  j = get_status(key_a, job, 604801, &st);
+  CHECK(!j && st.code == GRPC_STATUS_INVALID_ARGUMENT);
+  cgrpc_status_clear(&st);
+
+  /* cancel: queued -> CANCELED; again -> FAILED_PRECONDITION; other tenant -> NOT_FOUND */
+  Folio__V1__CancelJobRequest creq = FOLIO__V1__CANCEL_JOB_REQUEST__INIT;
+  creq.job_id = job;
+  struct cgrpc_metadata md;
+  struct cgrpc_call_options ob = opts(key_b, &md);
+  st = (struct cgrpc_status){0};
+  folio__v1__layout_service__cancel_job__call(ch, &creq, &ob, &j, &st);
+  CHECK_EQ_INT(st.code, GRPC_STATUS_NOT_FOUND);
+  cgrpc_status_clear(&st);
+  struct cgrpc_call_options oa = opts(key_a, &md);
+  folio__v1__layout_service__cancel_job__call(ch, &creq, &oa, &j, &st);
+  CHECK_MSG(j, "%s", st.message);
+  CHECK_EQ_INT(j->state, FOLIO__V1__JOB_STATE__JOB_STATE_CANCELED);
+  protobuf_c_message_free_unpacked(&j->base, NULL);
+  cgrpc_status_clear(&st);
+  folio__v1__layout_service__cancel_job__call(ch, &creq, &oa, &j, &st);
+  CHECK_EQ_INT(st.code, GRPC_STATUS_FAILED_PRECONDITION);
+  printf("  cancel twice: %s\n", st.message);
+  cgrpc_status_clear(&st);
+  /* artifacts of a job that did not succeed */
+  Folio__V1__StreamArtifactRequest sreq = FOLIO__V1__STREAM_ARTIFACT_REQUEST__INIT;
+  sreq.job_id = job;
+  sreq.name = (char *)(uintptr_t)"document.pdf";
+  struct cgrpc_client_call *cc = folio__v1__layout_service__stream_artifact__start(ch, &sreq, &oa);
+  Folio__V1__ArtifactChunk *chunk;
+  CHECK_EQ_INT(folio__v1__layout_service__stream_artifact__read(cc, &chunk), 0);
+  cgrpc_client_call_finish(cc, &st);
+  CHECK_EQ_INT(st.code, GRPC_STATUS_FAILED_PRECONDITION);
+  cgrpc_status_clear(&st);
+  cgrpc_client_call_destroy(cc);
+}
+
+/* ---- the worker side, by hand ----------------------------------------------------- */
+
+static void publish(const char *job, enum folio_job_state s, int progress) {
+  struct folio_redis_url u;
+  char err[128];
+  CHECK(folio_redis_url_parse(getenv("FOLIO_REDIS_URL"), &u, err, sizeof err) == 0);
+  redisContext *r = u.path[0] ? redisConnectUnix(u.path) : redisConnect(u.host, u.port);
+  CHECK(r && !r->err);
+  char chn[FOLIO_JOBS_CHANNEL_MAX], msg[FOLIO_JOBS_EVENT_MAX];
+  folio_jobs_channel(job, chn);
+  CHECK(folio_jobs_event_format(msg, sizeof msg, job, s, progress) > 0);
+  redisReply *rep = redisCommand(r, "PUBLISH %s %s", chn, msg);
+  CHECK(rep);
+  freeReplyObject(rep);
+  redisFree(r);
+}
+
+static struct folio_pg_conn *worker_db(void) {
+  struct folio_pg_conn_config c = {.conninfo = getenv("FOLIO_DATABASE_URL")};
+  folio_jobs_conn_config(&c);
+  struct folio_pg_conn *conn;
+  struct folio_pg_diag d;
+  CHECK_MSG(folio_pg_conn_connect(&c, &conn, &d) == 0, "%s", d.msg);
+  return conn;
+}
+
+static Folio__V1__Job *watch_next(struct cgrpc_client_call *cc) {
+  Folio__V1__Job *j = NULL;
+  int rc = folio__v1__layout_service__watch_job__read(cc, &j);
+  CHECK_MSG(rc == 1, "WatchJob ended early (rc %d)", rc);
+  return j;
+}
+
+#define ART_SIZE 300000
+static uint8_t art[ART_SIZE];
+static char art_sha[65];
+static char done_job[FOLIO_UUID_STR_LEN + 1];
+
+static void test_watch_and_succeed(void) {
+  char job[FOLIO_UUID_STR_LEN + 1];
+  CHECK_EQ_INT(submit(key_a, MINIMAL, strlen(MINIMAL), NULL, job, NULL, NULL), GRPC_STATUS_OK);
+  Folio__V1__WatchJobRequest wreq = FOLIO__V1__WATCH_JOB_REQUEST__INIT;
+  wreq.job_id = job;
+  struct cgrpc_metadata md;
+  struct cgrpc_call_options o = opts(key_a, &md);
+  struct cgrpc_client_call *cc = folio__v1__layout_service__watch_job__start(ch, &wreq, &o);
+  CHECK(cc);
+  Folio__V1__Job *j = watch_next(cc);
+  CHECK_EQ_INT(j->state, FOLIO__V1__JOB_STATE__JOB_STATE_QUEUED);
+  protobuf_c_message_free_unpacked(&j->base, NULL);
+
+  struct folio_pg_conn *db = worker_db();
+  struct folio_arena *arena = folio_arena_create(0);
+  struct folio_job_claim cl;
+  struct folio_pg_diag d;
+  CHECK_MSG(folio_jobs_claim(db, job, "e2e-worker", arena, &cl, &d) == 0, "%s", d.msg);
+  publish(job, FOLIO_JOB_RUNNING, 0);
+  j = watch_next(cc);
+  CHECK_EQ_INT(j->state, FOLIO__V1__JOB_STATE__JOB_STATE_RUNNING);
+  CHECK_EQ_INT(j->attempts, 1);
+  protobuf_c_message_free_unpacked(&j->base, NULL);
+  CHECK_EQ_INT(folio_jobs_heartbeat(db, job, cl.attempt, 50, NULL, &d), 0);
+  publish(job, FOLIO_JOB_RUNNING, 50);
+  j = watch_next(cc);
+  CHECK_EQ_INT(j->state, FOLIO__V1__JOB_STATE__JOB_STATE_RUNNING);
+  CHECK_EQ_INT(j->progress_percent, 50);
+  protobuf_c_message_free_unpacked(&j->base, NULL);
+
+  /* the artifact, PUT into RGW by hand */
+  randombytes_buf(art, sizeof art);
+  uint8_t h[32];
+  crypto_hash_sha256(h, art, sizeof art);
+  sodium_bin2hex(art_sha, sizeof art_sha, h, sizeof h);
+  struct folio_s3_config s3;
+  char err[256];
+  CHECK_MSG(folio_s3_config_from_env(&s3, err, sizeof err) == 0, "%s", err);
+  char key[128];
+  snprintf(key, sizeof key, "acme/%s/document.pdf", job);
+  struct folio_s3_sync_result r;
+  CHECK_MSG(folio_s3_sync_put(&s3, key, art, sizeof art, "application/pdf", &r) == 0,
+            "put: %s %s", r.error_code, r.error_message);
+  struct folio_job_artifact a = {.name = "document.pdf", .format = FOLIO_FORMAT_PDF,
+                                 .size_bytes = ART_SIZE, .sha256_hex = art_sha,
+                                 .content_type = "application/pdf", .object_key = key};
+  CHECK_MSG(folio_jobs_succeed(db, job, cl.attempt, &a, 1, &d) == 0, "%s", d.msg);
+  publish(job, FOLIO_JOB_SUCCEEDED, 100);
+  j = watch_next(cc);
+  CHECK_EQ_INT(j->state, FOLIO__V1__JOB_STATE__JOB_STATE_SUCCEEDED);
+  CHECK_EQ_INT(j->n_artifacts, 1);
+  CHECK_EQ_STR(j->artifacts[0]->sha256_hex, art_sha);
+  protobuf_c_message_free_unpacked(&j->base, NULL);
+  CHECK_EQ_INT(folio__v1__layout_service__watch_job__read(cc, &j), 0);
+  struct cgrpc_status st = {0};
+  CHECK_EQ_INT(cgrpc_client_call_finish(cc, &st), 0);
+  cgrpc_status_clear(&st);
+  cgrpc_client_call_destroy(cc);
+  printf("  WatchJob: QUEUED, RUNNING, RUNNING 50%%, SUCCEEDED, end\n");
+  folio_arena_destroy(arena);
+  folio_pg_conn_close(db);
+  snprintf(done_job, sizeof done_job, "%s", job);
+}
+
+/* Reads a stream; returns the status code, fills buf (cap bytes) and *sha. */
+static grpc_status_code stream(const char *bearer, const char *name, uint64_t offset,
+                               uint64_t limit, uint32_t chunk, uint8_t *buf, size_t *got,
+                               char *sha, int cancel_after) {
+  Folio__V1__StreamArtifactRequest req = FOLIO__V1__STREAM_ARTIFACT_REQUEST__INIT;
+  req.job_id = done_job;
+  req.name = (char *)(uintptr_t)name;
+  req.offset = offset;
+  req.limit = limit;
+  req.chunk_size = chunk;
+  struct cgrpc_metadata md;
+  struct cgrpc_call_options o = opts(bearer, &md);
+  struct cgrpc_client_call *cc = folio__v1__layout_service__stream_artifact__start(ch, &req, &o);
+  Folio__V1__ArtifactChunk *c;
+  *got = 0;
+  if (sha) sha[0] = '\0';
+  int n = 0;
+  while (folio__v1__layout_service__stream_artifact__read(cc, &c) == 1) {
+    CHECK_EQ_INT(c->offset, offset + *got);
+    CHECK_EQ_INT(c->total_size, ART_SIZE);
+    CHECK(c->data.len <= (chunk ? chunk : 65536));
+    CHECK(!sha || !sha[0]); /* only the final chunk carries it */
+    memcpy(buf + *got, c->data.data, c->data.len);
+    *got += c->data.len;
+    if (sha && c->sha256_hex && *c->sha256_hex) snprintf(sha, 65, "%s", c->sha256_hex);
+    protobuf_c_message_free_unpacked(&c->base, NULL);
+    if (++n == cancel_after) cgrpc_client_call_cancel(cc);
+  }
+  struct cgrpc_status st = {0};
+  cgrpc_client_call_finish(cc, &st);
+  grpc_status_code code = st.code;
+  if (code != GRPC_STATUS_OK) printf("  stream %s@%llu: %s %s\n", name, (unsigned long long)offset,
+                                     cgrpc_status_name(code), st.message);
+  cgrpc_status_clear(&st);
+  cgrpc_client_call_destroy(cc);
+  return code;
+}
+
+static void test_stream(void) {
+  static uint8_t buf[ART_SIZE];
+  size_t got;
+  char sha[65];
+  CHECK_EQ_INT(stream(key_a, "document.pdf", 0, 0, 0, buf, &got, sha, 0), GRPC_STATUS_OK);
+  CHECK_EQ_INT(got, ART_SIZE);
+  CHECK(memcmp(buf, art, ART_SIZE) == 0);
+  CHECK_EQ_STR(sha, art_sha);
+  CHECK_EQ_INT(stream(key_a, "document.pdf", 123456, 0, 4096, buf, &got, sha, 0), GRPC_STATUS_OK);
+  CHECK_EQ_INT(got, ART_SIZE - 123456);
+  CHECK(memcmp(buf, art + 123456, got) == 0);
+  CHECK_EQ_STR(sha, art_sha);
+  CHECK_EQ_INT(stream(key_a, "document.pdf", 1000, 5000, 4096, buf, &got, sha, 0), GRPC_STATUS_OK);
+  CHECK_EQ_INT(got, 5000);
+  CHECK(memcmp(buf, art + 1000, 5000) == 0);
+  CHECK_EQ_STR(sha, "");
+  CHECK_EQ_INT(stream(key_a, "document.pdf", ART_SIZE, 0, 0, buf, &got, NULL, 0),
+               GRPC_STATUS_OUT_OF_RANGE);
+  CHECK_EQ_INT(stream(key_a, "document.pdf", 0, 0, 100, buf, &got, NULL, 0),
+               GRPC_STATUS_INVALID_ARGUMENT);
+  CHECK_EQ_INT(stream(key_a, "nope.pdf", 0, 0, 0, buf, &got, NULL, 0), GRPC_STATUS_NOT_FOUND);
+  CHECK_EQ_INT(stream(key_b, "document.pdf", 0, 0, 0, buf, &got, NULL, 0), GRPC_STATUS_NOT_FOUND);
+  CHECK_EQ_INT(stream(NULL, "document.pdf", 0, 0, 0, buf, &got, NULL, 0),
+               GRPC_STATUS_UNAUTHENTICATED);
+  /* cancel after the first 4 KiB chunk; the server stays fine */
+  CHECK_EQ_INT(stream(key_a, "document.pdf", 0, 0, 4096, buf, &got, NULL, 1),
+               GRPC_STATUS_CANCELLED);
+  CHECK(got < ART_SIZE);
+  wait_healthy();
+  CHECK_EQ_INT(stream(key_a, "document.pdf", 0, 0, 1048576, buf, &got, sha, 0), GRPC_STATUS_OK);
+  CHECK_EQ_INT(got, ART_SIZE);
+  printf("  StreamArtifact: whole, resumed, limited, OUT_OF_RANGE, bad chunk, NOT_FOUND x2, "
+         "cancel: ok\n");
+}
+
+static int curl_code(const char *url) {
+  char cmd[4096];
+  snprintf(cmd, sizeof cmd, "curl -s -o /dev/null -w '%%{http_code}' --max-time 20 '%s'", url);
+  int st;
+  return atoi(run(cmd, &st));
+}
+
+static void test_urls(void) {
+  struct cgrpc_status st;
+  Folio__V1__Job *j = get_status(key_a, done_job, 120, &st);
+  CHECK_MSG(j, "%s", st.message);
+  cgrpc_status_clear(&st);
+  CHECK(j->n_artifacts == 1 && j->artifacts[0]->signed_url && j->artifacts[0]->url_expires_at);
+  const char *url = j->artifacts[0]->signed_url;
+  CHECK(strstr(url, "response-content-disposition"));
+  time_t now = time(NULL);
+  CHECK(j->artifacts[0]->url_expires_at->seconds >= now + 100 &&
+        j->artifacts[0]->url_expires_at->seconds <= now + 130);
+  CHECK_EQ_INT(curl_code(url), 200);
+  char tampered[4096];
+  snprintf(tampered, sizeof tampered, "%s", url);
+  char *sig = strstr(tampered, "X-Amz-Signature=");
+  CHECK(sig);
+  sig += 16;
+  *sig = *sig == 'a' ? 'b' : 'a';
+  CHECK_EQ_INT(curl_code(tampered), 403);
+  protobuf_c_message_free_unpacked(&j->base, NULL);
+
+  Folio__V1__GetArtifactUrlRequest req = FOLIO__V1__GET_ARTIFACT_URL_REQUEST__INIT;
+  req.job_id = done_job;
+  req.name = (char *)(uintptr_t)"document.pdf";
+  req.ttl_seconds = 60;
+  struct cgrpc_metadata md;
+  struct cgrpc_call_options o = opts(key_a, &md);
+  Folio__V1__ArtifactUrl *u = NULL;
+  st = (struct cgrpc_status){0};
+  folio__v1__layout_service__get_artifact_url__call(ch, &req, &o, &u, &st);
+  CHECK_MSG(u, "%s", st.message);
+  CHECK_EQ_INT(curl_code(u->url), 200);
+  protobuf_c_message_free_unpacked(&u->base, NULL);
+  cgrpc_status_clear(&st);
+  struct cgrpc_call_options ob = opts(key_b, &md);
+  folio__v1__layout_service__get_artifact_url__call(ch, &req, &ob, &u, &st);
+  CHECK_EQ_INT(st.code, GRPC_STATUS_NOT_FOUND);
+  cgrpc_status_clear(&st);
+  req.ttl_seconds = 604801;
+  folio__v1__layout_service__get_artifact_url__call(ch, &req, &o, &u, &st);
+  CHECK_EQ_INT(st.code, GRPC_STATUS_INVALID_ARGUMENT);
+  cgrpc_status_clear(&st);
+  printf("  signed URLs: curl 200, tampered 403, GetArtifactUrl ok\n");
+}
+
+static void pg_ctl(const char *what) {
+  char port[32] = "", path[600], cmd[2048];
+  snprintf(path, sizeof path, "%s/pg/port", stack_dir);
+  FILE *f = fopen(path, "r");
+  CHECK(f && fgets(port, sizeof port, f));
+  fclose(f);
+  port[strcspn(port, "\n")] = '\0';
+  const char *as = getuid() == 0 ? "runuser -u postgres -- " : "";
+  if (strcmp(what, "stop") == 0)
+    snprintf(cmd, sizeof cmd, "%s/usr/lib/postgresql/15/bin/pg_ctl -D '%s/pg/data' -m fast -w stop"
+             " >/dev/null 2>&1", as, stack_dir);
+  else
+    snprintf(cmd, sizeof cmd,
+             "%s/usr/lib/postgresql/15/bin/pg_ctl -D '%s/pg/data' -l '%s/pg/postgres.log' -w -t 30 "
+             "start -o \"-c listen_addresses=127.0.0.1 -p %s -c unix_socket_directories='%s/pg' "
+             "-c fsync=off\" >/dev/null 2>&1",
+             as, stack_dir, stack_dir, port, stack_dir);
+  CHECK_MSG(system(cmd) == 0, "%s", cmd);
+}
+
+static void test_pg_outage(void) {
+  pg_ctl("stop");
+  /* wait out the key cache so verification itself meets the outage too */
+  sleep(6);
+  char msg[256];
+  grpc_status_code c = status_code_of(key_a, done_job, msg, sizeof msg);
+  printf("  PostgreSQL down, GetStatus: %s %s\n", cgrpc_status_name(c), msg);
+  CHECK_EQ_INT(c, GRPC_STATUS_UNAVAILABLE);
+  struct cgrpc_status st;
+  CHECK_EQ_INT(submit(key_a, MINIMAL, strlen(MINIMAL), NULL, NULL, NULL, &st),
+               GRPC_STATUS_UNAVAILABLE);
+  printf("  PostgreSQL down, SubmitLayout: %s\n", st.message);
+  cgrpc_status_clear(&st);
+  pg_ctl("start");
+  for (int i = 0; i < 100; i++) {
+    c = status_code_of(key_a, done_job, msg, sizeof msg);
+    if (c == GRPC_STATUS_OK) break;
+    usleep(200000);
+  }
+  CHECK_MSG(c == GRPC_STATUS_OK, "no recovery: %s %s", cgrpc_status_name(c), msg);
+  char job[FOLIO_UUID_STR_LEN + 1];
+  for (int i = 0; i < 50; i++) {
+    if (submit(key_a, MINIMAL, strlen(MINIMAL), NULL, job, NULL, NULL) == GRPC_STATUS_OK) break;
+    usleep(200000);
+  }
+  CHECK_EQ_INT(status_code_of(key_a, job, NULL, 0), GRPC_STATUS_OK);
+  printf("  recovered without restarting folio-server\n");
+}
+
+int main(int argc, char **argv) {
+  CHECK_MSG(argc == 2, "usage: %s /path/to/folio-server", argv[0]);
+  stack_dir = getenv("FOLIO_STACK_DIR");
+  CHECK_MSG(stack_dir && getenv("FOLIO_S3_ENDPOINT"), "run me under scripts/stack.sh run pg,redis,s3");
+  CHECK(sodium_init() >= 0);
+  setenv("FOLIO_API_KEY_PEPPER", PEPPER, 1);
+  setenv("FOLIO_LOG_LEVEL", "warn", 1);
+  int st;
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "'%s' migrate", argv[1]);
+  printf("migrate: %s\n", run(cmd, &st));
+  CHECK_EQ_INT(st, 0);
+  create_key(argv[1], "acme", key_a);
+  create_key(argv[1], "beta", key_b);
+  /* a revoked key is refused */
+  char key_c[128];
+  create_key(argv[1], "gamma", key_c);
+  snprintf(cmd, sizeof cmd, "'%s' apikey revoke '%s'", argv[1], key_c + 7);
+  run(cmd, &st);
+  CHECK_EQ_INT(st, 0);
+  start_server(argv[1]);
+  CHECK_EQ_INT(status_code_of(key_c, "0190c3e2-7b7a-7c4e-8f00-0123456789ab", NULL, 0),
+               GRPC_STATUS_UNAUTHENTICATED);
+  printf("auth\n");
+  test_auth();
+  printf("submit errors\n");
+  test_submit_errors();
+  printf("duplicates\n");
+  test_duplicates();
+  printf("status and cancel\n");
+  test_status_and_cancel();
+  printf("watch\n");
+  test_watch_and_succeed();
+  printf("stream\n");
+  test_stream();
+  printf("urls\n");
+  test_urls();
+  printf("postgres outage\n");
+  test_pg_outage();
+  stop_server();
+  cgrpc_channel_destroy(ch);
+  return check_done();
+}
