@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "../../unit/render/testbuf.h"
 #include "../jobs/pgtest.h"
 #include "folio/arena.h"
