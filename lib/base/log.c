@@ -70,6 +70,16 @@ bool folio_json_quote(char *buf, size_t cap, size_t *pos, const char *s, size_t 
   } while (0)
   PUT('"');
   for (size_t i = 0; i < len;) {
+    /* Most text is printable ASCII that needs no escape: copy a run at once. */
+    size_t run = i;
+    while (run < len && u[run] >= 0x20 && u[run] < 0x80 && u[run] != '"' && u[run] != '\\') run++;
+    if (run > i) {
+      if (cap - p < run - i) return false;
+      memcpy(buf + p, u + i, run - i);
+      p += run - i;
+      i = run;
+      continue;
+    }
     unsigned char c = u[i];
     if (c == '"' || c == '\\') {
       PUT('\\');
@@ -144,8 +154,12 @@ void folio_log_begin(struct folio_logline *l, enum folio_log_level level, const 
   if (!l->enabled) return;
   char ts[32];
   folio_clock_format_rfc3339(folio_clock_real_ns(), ts, sizeof ts);
-  l->len = (size_t)snprintf(l->buf, sizeof l->buf, "{\"ts\":\"%s\",\"level\":\"%s\"", ts,
-                            level_names[level]);
+  /* Pieces copied by hand: this runs once per logged call. */
+  raw(l, "{\"ts\":\"", 7);
+  raw(l, ts, strlen(ts));
+  raw(l, "\",\"level\":\"", 11);
+  raw(l, level_names[level], strlen(level_names[level]));
+  raw(l, "\"", 1);
   folio_log_str(l, "msg", msg);
 }
 
@@ -172,10 +186,17 @@ void folio_log_str(struct folio_logline *l, const char *k, const char *val) {
 
 void folio_log_int(struct folio_logline *l, const char *k, int64_t val) {
   if (!l->enabled) return;
-  char tmp[32];
-  int n = snprintf(tmp, sizeof tmp, "%lld", (long long)val);
+  char tmp[24];
+  size_t n = sizeof tmp;
+  /* Digits from the right, through uint64_t so INT64_MIN has a magnitude. */
+  uint64_t mag = val < 0 ? 0 - (uint64_t)val : (uint64_t)val;
+  do {
+    tmp[--n] = (char)('0' + mag % 10);
+    mag /= 10;
+  } while (mag);
+  if (val < 0) tmp[--n] = '-';
   key(l, k);
-  raw(l, tmp, (size_t)n);
+  raw(l, tmp + n, sizeof tmp - n);
 }
 
 void folio_log_double(struct folio_logline *l, const char *k, double val) {
