@@ -207,6 +207,70 @@ void folio_log_double(struct folio_logline *l, const char *k, double val) {
   raw(l, tmp, (size_t)n);
 }
 
+void folio_log_ms(struct folio_logline *l, const char *k, int64_t ns) {
+  if (!l->enabled) return;
+  if (ns == 0) {
+    key(l, k);
+    raw(l, "0", 1);
+    return;
+  }
+  /* Six significant digits q of ns / 10^6, value = q * 10^(x - 5). */
+  uint64_t v = (uint64_t)ns;
+  int digits = 0;
+  for (uint64_t t = v; t; t /= 10) digits++;
+  uint64_t q = v;
+  if (digits > 6) {
+    uint64_t div = 1;
+    for (int i = 6; i < digits; i++) div *= 10;
+    uint64_t r = v % div;
+    q = v / div;
+    if (r * 2 > div) {
+      q++;
+    } else if (r * 2 == div) {
+      /* An exact tie of the true value: printf rounds the double, which lies
+       * above or below it; fma gives the sign of (double)(ns/1e6) * 1e6 - ns
+       * exactly. Only a double that is the tie itself rounds half to even. */
+      double err = fma((double)ns / 1e6, 1e6, -(double)ns);
+      if (err > 0 || (err == 0 && (q & 1))) q++;
+    }
+  } else {
+    for (int i = digits; i < 6; i++) q *= 10;
+  }
+  int x = digits - 7; /* decimal exponent of the value in ms */
+  if (q == 1000000) {
+    q = 100000;
+    x++;
+  }
+  /* %g switches to exponent notation outside 1e-4 <= value < 1e6. */
+  if (ns < 0 || x < -4 || x >= 6) {
+    folio_log_double(l, k, (double)ns / 1e6);
+    return;
+  }
+  char d[6];
+  for (int i = 5; i >= 0; i--) {
+    d[i] = (char)('0' + q % 10);
+    q /= 10;
+  }
+  int last = 5; /* the last digit kept: %g drops trailing zeros of the fraction */
+  while (last > x && last > 0 && d[last] == '0') last--;
+  char tmp[16];
+  size_t n = 0;
+  if (x < 0) {
+    tmp[n++] = '0';
+    tmp[n++] = '.';
+    for (int i = -1; i > x; i--) tmp[n++] = '0';
+    for (int i = 0; i <= last; i++) tmp[n++] = d[i];
+  } else {
+    for (int i = 0; i <= x; i++) tmp[n++] = d[i];
+    if (last > x) {
+      tmp[n++] = '.';
+      for (int i = x + 1; i <= last; i++) tmp[n++] = d[i];
+    }
+  }
+  key(l, k);
+  raw(l, tmp, n);
+}
+
 void folio_log_bool(struct folio_logline *l, const char *k, bool val) {
   if (!l->enabled) return;
   key(l, k);

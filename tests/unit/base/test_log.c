@@ -57,7 +57,37 @@ static void huge(void) {
   folio_log_end(&l);
 }
 
+/* folio_log_ms must print exactly what "%.6g" of ns / 1e6 prints: every
+ * value up to 2 ms (ties of the 7th digit included), then a spread of
+ * magnitudes up to exponent notation. */
+static void ms_matches_printf(void) {
+  uint64_t x = 88172645463325252ull;
+  int bad = 0;
+  for (int64_t i = 0; i < 2200000 && bad < 5; i++) {
+    int64_t ns = i;
+    if (i >= 2000000) {
+      x ^= x << 13;
+      x ^= x >> 7;
+      x ^= x << 17;
+      ns = (int64_t)(x % (UINT64_C(1) << (i % 50 + 1)));
+    }
+    struct folio_logline l;
+    folio_log_begin(&l, FOLIO_LOG_ERROR, "x");
+    size_t at = l.len + strlen(",\"k\":");
+    folio_log_ms(&l, "k", ns);
+    l.buf[l.len] = '\0';
+    char want[48];
+    snprintf(want, sizeof want, "%.6g", (double)ns / 1e6);
+    if (strcmp(l.buf + at, want) != 0) {
+      bad++;
+      CHECK_MSG(false, "ns=%lld: folio_log_ms wrote %s, printf %s", (long long)ns, l.buf + at, want);
+    }
+  }
+  CHECK(bad == 0);
+}
+
 int main(void) {
+  ms_matches_printf();
   const char *s = capture(basic);
   CHECK_MSG(strstr(s, "\"level\":\"info\",\"msg\":\"rpc\",\"method\":\"/a.B/C\",\"status\":12,\"ms\":1.5,"
                       "\"ok\":true,\"peer\":null,\"bin\":\"a\\\"b\\\\c\\n\\u0001\xef\xbf\xbd\"}\n") != NULL,
