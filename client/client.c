@@ -23,8 +23,10 @@
 /* protobuf-c fields are char * but requests only read them. */
 static char *pbstr(const char *s) { return (char *)(uintptr_t)s; }
 
-_Static_assert(sizeof(crypto_hash_sha256_state) <= sizeof(((struct folio_client_resume *)0)->state),
+_Static_assert(sizeof(crypto_hash_sha256_state) <= sizeof(((struct folio_client_resume *)0)->state.bytes),
                "resume state too small for libsodium's SHA-256 state");
+_Static_assert(_Alignof(crypto_hash_sha256_state) <= _Alignof(union { uint64_t a; long double b; }),
+               "resume state under-aligned for libsodium's SHA-256 state");
 
 struct folio_client {
   struct cgrpc_channel *ch;
@@ -246,7 +248,7 @@ static void hex_of(const unsigned char *d, size_t n, char *out) {
 int folio_client_resume_plan(const char *path, uint64_t total, const char *expected,
                              struct folio_client_resume *plan, struct folio_client_error *err) {
   memset(plan, 0, sizeof *plan);
-  crypto_hash_sha256_state *h = (crypto_hash_sha256_state *)(void *)plan->state;
+  crypto_hash_sha256_state *h = (crypto_hash_sha256_state *)(void *)&plan->state;
   crypto_hash_sha256_init(h);
   int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   struct stat sb;
@@ -330,7 +332,7 @@ int folio_client_fetch(struct folio_client *c, const char *job_id, const char *n
     if (fd < 0) return -1;
   } else {
     memset(&plan, 0, sizeof plan);
-    crypto_hash_sha256_init((crypto_hash_sha256_state *)(void *)plan.state);
+    crypto_hash_sha256_init((crypto_hash_sha256_state *)(void *)&plan.state);
   }
   if (resumed_from) *resumed_from = plan.offset;
   if (plan.complete) {
@@ -338,7 +340,7 @@ int folio_client_fetch(struct folio_client *c, const char *job_id, const char *n
     if (progress) progress(total, total, ud);
     return 0;
   }
-  crypto_hash_sha256_state *h = (crypto_hash_sha256_state *)(void *)plan.state;
+  crypto_hash_sha256_state *h = (crypto_hash_sha256_state *)(void *)&plan.state;
 
   Folio__V1__StreamArtifactRequest req = FOLIO__V1__STREAM_ARTIFACT_REQUEST__INIT;
   req.job_id = pbstr(job_id);

@@ -89,7 +89,11 @@ struct folio_client_resume {
   bool complete;    /* path already holds exactly the artifact (size and sha256 match) */
   bool restarted;   /* an unusable file (too long, or full with the wrong sha256) was
                        truncated to 0 */
-  unsigned char state[512]; /* the SHA-256 state over bytes [0, offset) (opaque) */
+  union { /* the SHA-256 state over bytes [0, offset) (opaque; aligned for any state type) */
+    unsigned char bytes[512];
+    uint64_t align8_;
+    long double align16_;
+  } state;
 };
 /* Opens path (creating it) and plans the resume against the artifact's size
  * and sha256 (expected_sha256_hex may be NULL: then a full-size file is
