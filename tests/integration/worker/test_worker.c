@@ -128,12 +128,29 @@ static int count_lines(const char *needle) {
 
 /* ---- jobs ------------------------------------------------------------------- */
 
-static void dispatch(const char *job) {
-  char cmd[1024];
-  snprintf(cmd, sizeof cmd, "redis-cli -u '%s' XADD '%s' '*' job %s >/dev/null",
-           getenv("FOLIO_REDIS_URL"), FOLIO_JOBS_STREAM, job);
-  CHECK_MSG(system(cmd) == 0, "%s", cmd);
+/* Runs a redis-cli command (printf format) and returns the first line of its
+ * output (static buffer). */
+static const char *redis_cli(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static const char *redis_cli(const char *fmt, ...) {
+  static char out[256];
+  char args[512], cmd[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(args, sizeof args, fmt, ap);
+  va_end(ap);
+  snprintf(cmd, sizeof cmd, "redis-cli -u '%s' %s", getenv("FOLIO_REDIS_URL"), args);
+  FILE *p = popen(cmd, "r");
+  CHECK_MSG(p, "%s", cmd);
+  out[0] = '\0';
+  if (!fgets(out, sizeof out, p)) out[0] = '\0';
+  while (fgetc(p) != EOF) {
+  }
+  CHECK_MSG(pclose(p) == 0, "%s", cmd);
+  out[strcspn(out, "\n")] = '\0';
+  return out;
 }
+
+static void dispatch(const char *job) { redis_cli("XADD '%s' '*' job '%s'", FOLIO_JOBS_STREAM, job); }
 
 static void submit(const char *layout, const int *formats, size_t nformats, int dpi,
                    int max_attempts, char out[FOLIO_UUID_STR_LEN + 1], bool send) {
@@ -385,8 +402,11 @@ int main(int argc, char **argv) {
   CHECK_MSG(strstr(evs, "\"state\":\"RUNNING\""), "no RUNNING event published: %s", evs);
   printf("lifecycle: SUCCEEDED with %zu artifacts, sizes and SHA-256 match S3\n", st.nartifacts);
 
-  /* a duplicate delivery of the finished job is acknowledged and skipped */
+  /* a duplicate delivery of the finished job is acknowledged and skipped, and
+   * so are entries that carry no valid job id */
   dispatch(job);
+  dispatch("not-a-job-id");
+  redis_cli("XADD '%s' '*' something else", FOLIO_JOBS_STREAM);
 
   /* ---- 2. deterministic failures ---- */
   char *over = pages_layout(2, "This sentence is far too long for its small box and overflows it, "
@@ -479,8 +499,8 @@ int main(int argc, char **argv) {
   /* radosgw alone again (the cluster and the bucket live on), recorded in
    * pids so that the stack's teardown stops it */
   snprintf(cmd, sizeof cmd,
-           "cd '%s' && { radosgw -c '%s/ceph.conf' -n client.rgw -f </dev/null >>log/rgw.stdout 2>&1 & "
-           "echo \"$! rgw\" >> pids; }",
+           "cd '%s' && sed -i '/ rgw$/d' pids && { radosgw -c '%s/ceph.conf' -n client.rgw -f "
+           "</dev/null >>log/rgw.stdout 2>&1 & echo \"$! rgw\" >> pids; }",
            s3dir, s3dir);
   CHECK_MSG(system(cmd) == 0, "%s", cmd);
   wait_state(job, FOLIO_JOB_SUCCEEDED, &st);
@@ -489,6 +509,14 @@ int main(int argc, char **argv) {
   check_artifacts(&st);
   printf("store down: %d transient failures, then SUCCEEDED once RGW was back\n",
          events_of(job, "retried"));
+
+  /* every job is finished: every entry was acknowledged (none re-delivered forever) */
+  deadline = folio_clock_mono_ns() + 30LL * 1000000000;
+  while (atoi(redis_cli("XPENDING '%s' '%s'", FOLIO_JOBS_STREAM, FOLIO_JOBS_GROUP)) != 0) {
+    CHECK_MSG(folio_clock_mono_ns() < deadline, "entries still pending: %s",
+              redis_cli("XPENDING '%s' '%s'", FOLIO_JOBS_STREAM, FOLIO_JOBS_GROUP));
+    sleep_ms(50);
+  }
 
   /* ---- 7. SIGTERM with a job running: it finishes within the grace period ---- */
   submit(three, png, 1, 300, 0, job2, true);
