@@ -479,18 +479,26 @@ static long long numsub(const char *job) {
   return n;
 }
 
-/* A watcher that goes away leaves nothing behind: the server unsubscribes. */
-static void test_watch_disconnect(void) {
-  char job[FOLIO_UUID_STR_LEN + 1];
+/* Submits a job (its id into job) and starts watching it; the first message
+ * is checked to be QUEUED. */
+static struct cgrpc_client_call *submit_and_watch(char job[FOLIO_UUID_STR_LEN + 1]) {
   CHECK_EQ_INT(submit(key_a, MINIMAL, strlen(MINIMAL), NULL, job, NULL, NULL), GRPC_STATUS_OK);
   Folio__V1__WatchJobRequest wreq = FOLIO__V1__WATCH_JOB_REQUEST__INIT;
   wreq.job_id = job;
   struct cgrpc_metadata md;
   struct cgrpc_call_options o = opts(key_a, &md);
   struct cgrpc_client_call *cc = folio__v1__layout_service__watch_job__start(ch, &wreq, &o);
+  CHECK(cc);
   Folio__V1__Job *j = watch_next(cc);
   CHECK_EQ_INT(j->state, FOLIO__V1__JOB_STATE__JOB_STATE_QUEUED);
   protobuf_c_message_free_unpacked(&j->base, NULL);
+  return cc;
+}
+
+/* A watcher that goes away leaves nothing behind: the server unsubscribes. */
+static void test_watch_disconnect(void) {
+  char job[FOLIO_UUID_STR_LEN + 1];
+  struct cgrpc_client_call *cc = submit_and_watch(job);
   long long n = 0;
   for (int i = 0; i < 100 && (n = numsub(job)) != 1; i++) usleep(100000);
   CHECK_EQ_INT(n, 1);
@@ -508,24 +516,14 @@ static char done_job[FOLIO_UUID_STR_LEN + 1];
 
 static void test_watch_and_succeed(void) {
   char job[FOLIO_UUID_STR_LEN + 1];
-  CHECK_EQ_INT(submit(key_a, MINIMAL, strlen(MINIMAL), NULL, job, NULL, NULL), GRPC_STATUS_OK);
-  Folio__V1__WatchJobRequest wreq = FOLIO__V1__WATCH_JOB_REQUEST__INIT;
-  wreq.job_id = job;
-  struct cgrpc_metadata md;
-  struct cgrpc_call_options o = opts(key_a, &md);
-  struct cgrpc_client_call *cc = folio__v1__layout_service__watch_job__start(ch, &wreq, &o);
-  CHECK(cc);
-  Folio__V1__Job *j = watch_next(cc);
-  CHECK_EQ_INT(j->state, FOLIO__V1__JOB_STATE__JOB_STATE_QUEUED);
-  protobuf_c_message_free_unpacked(&j->base, NULL);
-
+  struct cgrpc_client_call *cc = submit_and_watch(job);
   struct folio_pg_conn *db = worker_db();
   struct folio_arena *arena = folio_arena_create(0);
   struct folio_job_claim cl;
   struct folio_pg_diag d;
   CHECK_MSG(folio_jobs_claim(db, job, "e2e-worker", arena, &cl, &d) == 0, "%s", d.msg);
   publish(job, FOLIO_JOB_RUNNING, 0);
-  j = watch_next(cc);
+  Folio__V1__Job *j = watch_next(cc);
   CHECK_EQ_INT(j->state, FOLIO__V1__JOB_STATE__JOB_STATE_RUNNING);
   CHECK_EQ_INT(j->attempts, 1);
   protobuf_c_message_free_unpacked(&j->base, NULL);
