@@ -150,47 +150,6 @@ static int png_end(void *ctx, size_t page) {
   return s->rc != 0;
 }
 
-/* ---- input ------------------------------------------------------------------ */
-
-static int read_all(const char *path, char **data, size_t *len) {
-  FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-  if (!f) {
-    fprintf(stderr, "folio render: %s: %s\n", path, strerror(errno));
-    return FOLIO_EXIT_IO;
-  }
-  size_t cap = 1 << 16, n = 0;
-  char *buf = malloc(cap);
-  for (;;) {
-    if (!buf) break;
-    if (n == cap) {
-      char *p = realloc(buf, cap *= 2);
-      if (!p) {
-        free(buf);
-        buf = NULL;
-        break;
-      }
-      buf = p;
-    }
-    size_t k = fread(buf + n, 1, cap - n, f);
-    n += k;
-    if (k == 0) break;
-  }
-  int err = ferror(f);
-  if (f != stdin) fclose(f);
-  if (!buf) {
-    fprintf(stderr, "folio render: %s: out of memory\n", path);
-    return FOLIO_EXIT_INTERNAL;
-  }
-  if (err) {
-    fprintf(stderr, "folio render: %s: read error\n", path);
-    free(buf);
-    return FOLIO_EXIT_IO;
-  }
-  *data = buf;
-  *len = n;
-  return 0;
-}
-
 /* ---- the command ------------------------------------------------------------ */
 
 enum { FMT_PDF = 1, FMT_PNG = 2, FMT_SLA = 4 };
@@ -275,7 +234,7 @@ int folio_cli_render(int argc, char **argv) {
 
   char *json;
   size_t len;
-  int rc = read_all(input, &json, &len);
+  int rc = folio_cli_read_input("render", input, &json, &len);
   if (rc) return rc;
   struct folio_layout_doc *doc = NULL;
   struct folio_layout_diag ldiag = {0};

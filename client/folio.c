@@ -7,13 +7,21 @@
 
 static const struct folio_cli_command commands[] = {
     {"render", "render a layout locally to PDF, PNG pages and/or Scribus SLA (no server)", folio_cli_render},
+    {"submit", "submit a layout to folio-server; --wait follows it to the end", folio_cli_submit},
+    {"status", "show a job, its artifacts and signed URLs (--json)", folio_cli_status},
+    {"watch", "follow a job until it finishes", folio_cli_watch},
+    {"cancel", "cancel a queued or running job", folio_cli_cancel},
+    {"fetch", "download artifacts through the server (resumes, verifies sha256)", folio_cli_fetch},
+    {"url", "print a signed S3 URL for an artifact (--ttl 1h)", folio_cli_url},
 };
 
 static void usage(FILE *f) {
   fprintf(f, "usage: folio <command> [options]\n\ncommands:\n");
   for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
     fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
-  fprintf(f, "\n`folio <command> --help` describes a command.\n");
+  fprintf(f, "\n`folio <command> --help` describes a command. Server commands take --addr\n"
+             "(FOLIO_ADDR, default " FOLIO_CLIENT_DEFAULT_ADDR "), --key (FOLIO_API_KEY) and --tls-ca\n"
+             "(FOLIO_TLS_CA). Exit codes: client/README.md.\n");
 }
 
 int main(int argc, char **argv) {

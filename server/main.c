@@ -97,8 +97,8 @@ static void on_call_end(struct cgrpc_call *call, const struct cgrpc_call_summary
   folio_log_int(&l, "code", code);
   folio_log_str(&l, "status", cgrpc_status_name(code));
   folio_log_bool(&l, "cancelled", sum->cancelled);
-  folio_log_double(&l, "duration_ms", (double)sum->duration_ns / 1e6);
-  folio_log_double(&l, "handler_ms", (double)sum->handler_ns / 1e6);
+  folio_log_ms(&l, "duration_ms", sum->duration_ns);
+  folio_log_ms(&l, "handler_ms", sum->handler_ns);
   if (blocked) folio_log_bool(&l, "blocked_cq_thread", true);
   folio_log_str(&l, "peer", cgrpc_call_peer(call));
   folio_log_str(&l, "request_id", cgrpc_call_user(call));

@@ -70,6 +70,16 @@ bool folio_json_quote(char *buf, size_t cap, size_t *pos, const char *s, size_t 
   } while (0)
   PUT('"');
   for (size_t i = 0; i < len;) {
+    /* Most text is printable ASCII that needs no escape: copy a run at once. */
+    size_t run = i;
+    while (run < len && u[run] >= 0x20 && u[run] < 0x80 && u[run] != '"' && u[run] != '\\') run++;
+    if (run > i) {
+      if (cap - p < run - i) return false;
+      memcpy(buf + p, u + i, run - i);
+      p += run - i;
+      i = run;
+      continue;
+    }
     unsigned char c = u[i];
     if (c == '"' || c == '\\') {
       PUT('\\');
@@ -144,8 +154,12 @@ void folio_log_begin(struct folio_logline *l, enum folio_log_level level, const 
   if (!l->enabled) return;
   char ts[32];
   folio_clock_format_rfc3339(folio_clock_real_ns(), ts, sizeof ts);
-  l->len = (size_t)snprintf(l->buf, sizeof l->buf, "{\"ts\":\"%s\",\"level\":\"%s\"", ts,
-                            level_names[level]);
+  /* Pieces copied by hand: this runs once per logged call. */
+  raw(l, "{\"ts\":\"", 7);
+  raw(l, ts, strlen(ts));
+  raw(l, "\",\"level\":\"", 11);
+  raw(l, level_names[level], strlen(level_names[level]));
+  raw(l, "\"", 1);
   folio_log_str(l, "msg", msg);
 }
 
@@ -172,10 +186,17 @@ void folio_log_str(struct folio_logline *l, const char *k, const char *val) {
 
 void folio_log_int(struct folio_logline *l, const char *k, int64_t val) {
   if (!l->enabled) return;
-  char tmp[32];
-  int n = snprintf(tmp, sizeof tmp, "%lld", (long long)val);
+  char tmp[24];
+  size_t n = sizeof tmp;
+  /* Digits from the right, through uint64_t so INT64_MIN has a magnitude. */
+  uint64_t mag = val < 0 ? 0 - (uint64_t)val : (uint64_t)val;
+  do {
+    tmp[--n] = (char)('0' + mag % 10);
+    mag /= 10;
+  } while (mag);
+  if (val < 0) tmp[--n] = '-';
   key(l, k);
-  raw(l, tmp, (size_t)n);
+  raw(l, tmp + n, sizeof tmp - n);
 }
 
 void folio_log_double(struct folio_logline *l, const char *k, double val) {
@@ -184,6 +205,70 @@ void folio_log_double(struct folio_logline *l, const char *k, double val) {
   int n = isfinite(val) ? snprintf(tmp, sizeof tmp, "%.6g", val) : snprintf(tmp, sizeof tmp, "null");
   key(l, k);
   raw(l, tmp, (size_t)n);
+}
+
+void folio_log_ms(struct folio_logline *l, const char *k, int64_t ns) {
+  if (!l->enabled) return;
+  if (ns == 0) {
+    key(l, k);
+    raw(l, "0", 1);
+    return;
+  }
+  /* Six significant digits q of ns / 10^6, value = q * 10^(x - 5). */
+  uint64_t v = (uint64_t)ns;
+  int digits = 0;
+  for (uint64_t t = v; t; t /= 10) digits++;
+  uint64_t q = v;
+  if (digits > 6) {
+    uint64_t div = 1;
+    for (int i = 6; i < digits; i++) div *= 10;
+    uint64_t r = v % div;
+    q = v / div;
+    if (r * 2 > div) {
+      q++;
+    } else if (r * 2 == div) {
+      /* An exact tie of the true value: printf rounds the double, which lies
+       * above or below it; fma gives the sign of (double)(ns/1e6) * 1e6 - ns
+       * exactly. Only a double that is the tie itself rounds half to even. */
+      double err = fma((double)ns / 1e6, 1e6, -(double)ns);
+      if (err > 0 || (err == 0 && (q & 1))) q++;
+    }
+  } else {
+    for (int i = digits; i < 6; i++) q *= 10;
+  }
+  int x = digits - 7; /* decimal exponent of the value in ms */
+  if (q == 1000000) {
+    q = 100000;
+    x++;
+  }
+  /* %g switches to exponent notation outside 1e-4 <= value < 1e6. */
+  if (ns < 0 || x < -4 || x >= 6) {
+    folio_log_double(l, k, (double)ns / 1e6);
+    return;
+  }
+  char d[6];
+  for (int i = 5; i >= 0; i--) {
+    d[i] = (char)('0' + q % 10);
+    q /= 10;
+  }
+  int last = 5; /* the last digit kept: %g drops trailing zeros of the fraction */
+  while (last > x && last > 0 && d[last] == '0') last--;
+  char tmp[16];
+  size_t n = 0;
+  if (x < 0) {
+    tmp[n++] = '0';
+    tmp[n++] = '.';
+    for (int i = -1; i > x; i--) tmp[n++] = '0';
+    for (int i = 0; i <= last; i++) tmp[n++] = d[i];
+  } else {
+    for (int i = 0; i <= x; i++) tmp[n++] = d[i];
+    if (last > x) {
+      tmp[n++] = '.';
+      for (int i = x + 1; i <= last; i++) tmp[n++] = d[i];
+    }
+  }
+  key(l, k);
+  raw(l, tmp, n);
 }
 
 void folio_log_bool(struct folio_logline *l, const char *k, bool val) {

@@ -1,8 +1,10 @@
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "check.h"
+#include "folio/clock.h"
 #include "folio/log.h"
 
 static char out[8192];
@@ -32,6 +34,17 @@ static void basic(void) {
   folio_log_end(&l);
 }
 
+/* folio_log_int formats by hand: the extremes and zero. */
+static void ints(void) {
+  struct folio_logline l;
+  folio_log_begin(&l, FOLIO_LOG_INFO, "ints");
+  folio_log_int(&l, "min", INT64_MIN);
+  folio_log_int(&l, "max", INT64_MAX);
+  folio_log_int(&l, "zero", 0);
+  folio_log_int(&l, "neg", -7);
+  folio_log_end(&l);
+}
+
 static void filtered(void) { folio_log(FOLIO_LOG_DEBUG, "hidden", NULL); }
 
 static void huge(void) {
@@ -44,12 +57,54 @@ static void huge(void) {
   folio_log_end(&l);
 }
 
+/* folio_log_ms must print exactly what "%.6g" of ns / 1e6 prints: every
+ * value up to 2 ms (ties of the 7th digit included), then a spread of
+ * magnitudes up to exponent notation. */
+static void ms_matches_printf(void) {
+  uint64_t x = 88172645463325252ull;
+  int bad = 0;
+  for (int64_t i = 0; i < 2200000 && bad < 5; i++) {
+    int64_t ns = i;
+    if (i >= 2000000) {
+      x ^= x << 13;
+      x ^= x >> 7;
+      x ^= x << 17;
+      ns = (int64_t)(x % (UINT64_C(1) << (i % 50 + 1)));
+    }
+    struct folio_logline l;
+    folio_log_begin(&l, FOLIO_LOG_ERROR, "x");
+    size_t at = l.len + strlen(",\"k\":");
+    folio_log_ms(&l, "k", ns);
+    l.buf[l.len] = '\0';
+    char want[48];
+    snprintf(want, sizeof want, "%.6g", (double)ns / 1e6);
+    if (strcmp(l.buf + at, want) != 0) {
+      bad++;
+      CHECK_MSG(false, "ns=%lld: folio_log_ms wrote %s, printf %s", (long long)ns, l.buf + at, want);
+    }
+  }
+  CHECK(bad == 0);
+}
+
 int main(void) {
+  ms_matches_printf();
   const char *s = capture(basic);
   CHECK_MSG(strstr(s, "\"level\":\"info\",\"msg\":\"rpc\",\"method\":\"/a.B/C\",\"status\":12,\"ms\":1.5,"
                       "\"ok\":true,\"peer\":null,\"bin\":\"a\\\"b\\\\c\\n\\u0001\xef\xbf\xbd\"}\n") != NULL,
             "%s", s);
   CHECK(strncmp(s, "{\"ts\":\"", 7) == 0);
+  s = capture(ints);
+  CHECK_MSG(strstr(s, "\"min\":-9223372036854775808,\"max\":9223372036854775807,\"zero\":0,"
+                      "\"neg\":-7}\n") != NULL,
+            "%s", s);
+  /* The per-thread cached second and the milliseconds appended to it. */
+  char ts[32];
+  CHECK_EQ_STR(folio_clock_format_rfc3339(INT64_C(1796003879123000000), ts, sizeof ts),
+               "2026-11-30T01:57:59.123Z");
+  CHECK_EQ_STR(folio_clock_format_rfc3339(INT64_C(1796003879004999999), ts, sizeof ts),
+               "2026-11-30T01:57:59.004Z");
+  CHECK_EQ_STR(folio_clock_format_rfc3339(INT64_C(1796003880000000000), ts, sizeof ts),
+               "2026-11-30T01:58:00.000Z");
   s = capture(filtered);
   CHECK_EQ_STR(s, "");
   s = capture(huge);

@@ -1,0 +1,64 @@
+# Sourced by the CLI integration tests (run under `scripts/stack.sh run
+# pg,redis,s3 --`): sets up $work (removed on exit), migrates, creates the API
+# keys $key (exported as FOLIO_API_KEY) and $other (another tenant), starts
+# folio-server on a free loopback port (FOLIO_ADDR) and one folio-worker, waits
+# until the server answers, and stops exactly those two processes on exit.
+# Needs: $folio $server $worker $src. Gives: ok/bad/expect/has/sha, $missing.
+work=$(mktemp -d /tmp/folio-cli-e2e.XXXXXX)
+pids=()
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+fails=0 checks=0
+ok() { checks=$((checks + 1)); echo "ok   $*"; }
+bad() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL $*"; }
+# expect CODE DESC -- CMD...: runs CMD, stdout in $out, stderr in $err
+expect() {
+  local want=$1 desc=$2; shift 3
+  "$@" >"$work/out" 2>"$work/err"; rc=$?
+  out=$(cat "$work/out"); err=$(cat "$work/err")
+  if [ "$rc" = "$want" ]; then ok "$desc (exit $rc)"; else bad "$desc: exit $rc, want $want; stderr: $err"; fi
+}
+has() { # has TEXT PATTERN DESC
+  if grep -q -- "$2" <<<"$1"; then ok "$3"; else bad "$3: \"$2\" not in: $1"; fi
+}
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+
+export FOLIO_API_KEY_PEPPER=cli-e2e-pepper-0123456789
+export FOLIO_LOG_LEVEL=warn FOLIO_SHUTDOWN_GRACE_MS=2000 FOLIO_WORKERS=1
+port=$("$src/scripts/services/free-port.sh")
+export FOLIO_LISTEN=127.0.0.1:$port FOLIO_ADDR=127.0.0.1:$port
+
+"$server" migrate >"$work/migrate.log" 2>&1 || { cat "$work/migrate.log"; exit 1; }
+key=$("$server" apikey create --tenant cli-e2e 2>/dev/null) || { echo "apikey create failed"; exit 1; }
+other=$("$server" apikey create --tenant cli-e2e-other 2>/dev/null) || exit 1
+export FOLIO_API_KEY=$key
+
+"$server" >"$work/server.log" 2>&1 &
+pids+=($!)
+"$worker" >"$work/worker.log" 2>&1 &
+pids+=($!)
+
+missing=01900000-0000-7000-8000-000000000000
+ready=0
+for _ in $(seq 1 100); do
+  "$folio" status $missing >/dev/null 2>&1; rc=$?
+  [ $rc = 6 ] && { ready=1; break; }
+  sleep 0.2
+done
+[ $ready = 1 ] || { echo "folio-server did not answer (last exit $rc)"; tail -20 "$work/server.log"; exit 1; }
+
+# Prints the tally; on failure the server and worker logs too, and exits 1.
+finish() {
+  echo "$checks checks, $fails failed"
+  if [ "$fails" != 0 ]; then
+    echo "--- server log"; tail -30 "$work/server.log"; echo "--- worker log"; tail -30 "$work/worker.log"
+    exit 1
+  fi
+}

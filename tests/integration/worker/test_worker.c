@@ -1,0 +1,547 @@
+/* folio-worker end to end on real PostgreSQL, Redis and Ceph RGW (started by
+ * scripts/stack.sh around this test). Jobs are submitted with lib/jobs and
+ * dispatched with redis-cli XADD, as the server will do; the worker is the real
+ * binary (argv[1]) run as a child process, always stopped at exit.
+ *
+ *  1. lifecycle: PDF + PNG pages + SLA → SUCCEEDED; every artifact is in S3
+ *     with the size and SHA-256 recorded in PostgreSQL; events published.
+ *  2. deterministic failures (text overflow, invalid layout) → FAILED at
+ *     once, naming the item.
+ *  3. SIGKILL of the render process running a slow job → the job still
+ *     succeeds, once (one 'succeeded' event), and the pool survives.
+ *  4. cancel of a running job → CANCELED, its objects gone.
+ *  5. a big artifact (an SLA of ~100 MiB): the render process's peak RSS.
+ *  6. render timeout → the process is killed, retried, ATTEMPTS_EXHAUSTED.
+ *  7. SIGTERM with a job running: it finishes, the worker exits 0.
+ *  8. S3 (radosgw) stopped → transient failures, retried with backoff; the
+ *     job succeeds once radosgw is back. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "../../unit/render/testbuf.h"
+#include "../jobs/pgtest.h"
+#include "folio/arena.h"
+#include "folio/clock.h"
+#include "folio/render.h"
+#include "folio/s3.h"
+
+static const char *worker_bin;
+static pid_t worker_pid;
+static char worker_log[512];
+static struct folio_pg_conn *db;
+static struct folio_s3_config s3;
+
+static void sleep_ms(int ms) {
+  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+  nanosleep(&ts, NULL);
+}
+
+/* ---- the worker process ---------------------------------------------------- */
+
+static void kill_worker(void) {
+  if (worker_pid > 0) {
+    kill(worker_pid, SIGKILL);
+    waitpid(worker_pid, NULL, 0);
+    worker_pid = 0;
+  }
+}
+
+/* Starts folio-worker with extra NAME=VALUE settings (NULL-terminated). */
+static void start_worker(const char *name, ...) {
+  static int n;
+  snprintf(worker_log, sizeof worker_log, "%s/worker-%d.log", getenv("FOLIO_STACK_DIR"), ++n);
+  pid_t me = getpid();
+  pid_t pid = fork();
+  CHECK(pid >= 0);
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGTERM); /* never outlive the test */
+    if (getppid() != me) _exit(1);
+    va_list ap;
+    va_start(ap, name);
+    for (const char *kv = name; kv; kv = va_arg(ap, const char *)) {
+      const char *eq = strchr(kv, '=');
+      char k[64];
+      snprintf(k, sizeof k, "%.*s", (int)(eq - kv), kv);
+      setenv(k, eq + 1, 1);
+    }
+    va_end(ap);
+    int fd = open(worker_log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 2);
+    execl(worker_bin, worker_bin, (char *)NULL);
+    _exit(127);
+  }
+  worker_pid = pid;
+}
+
+/* SIGTERM and wait; returns the exit status. */
+static int stop_worker(void) {
+  kill(worker_pid, SIGTERM);
+  int ws = 0;
+  for (int i = 0; i < 600; i++) {
+    if (waitpid(worker_pid, &ws, WNOHANG) == worker_pid) {
+      worker_pid = 0;
+      return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+    }
+    sleep_ms(50);
+  }
+  kill_worker();
+  CHECK_MSG(0, "the worker did not stop within 30 s of SIGTERM");
+  return -1;
+}
+
+/* The pid logged with "job claimed" for job (0 when not yet). */
+static pid_t claimer_pid(const char *job) {
+  FILE *f = fopen(worker_log, "r");
+  if (!f) return 0;
+  char line[4096];
+  pid_t pid = 0;
+  while (fgets(line, sizeof line, f)) {
+    if (!strstr(line, "\"job claimed\"") || !strstr(line, job)) continue;
+    const char *p = strstr(line, "\"pid\":");
+    if (p) pid = (pid_t)atoi(p + 6);
+  }
+  fclose(f);
+  return pid;
+}
+
+static int count_lines(const char *needle) {
+  FILE *f = fopen(worker_log, "r");
+  if (!f) return 0;
+  char line[4096];
+  int n = 0;
+  while (fgets(line, sizeof line, f)) n += strstr(line, needle) != NULL;
+  fclose(f);
+  return n;
+}
+
+/* ---- jobs ------------------------------------------------------------------- */
+
+/* Runs a redis-cli command (printf format) and returns the first line of its
+ * output (static buffer). */
+static const char *redis_cli(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static const char *redis_cli(const char *fmt, ...) {
+  static char out[256];
+  char args[512], cmd[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(args, sizeof args, fmt, ap);
+  va_end(ap);
+  snprintf(cmd, sizeof cmd, "redis-cli -u '%s' %s", getenv("FOLIO_REDIS_URL"), args);
+  FILE *p = popen(cmd, "r");
+  CHECK_MSG(p, "%s", cmd);
+  out[0] = '\0';
+  if (!fgets(out, sizeof out, p)) out[0] = '\0';
+  while (fgetc(p) != EOF) {
+  }
+  CHECK_MSG(pclose(p) == 0, "%s", cmd);
+  out[strcspn(out, "\n")] = '\0';
+  return out;
+}
+
+static void dispatch(const char *job) { redis_cli("XADD '%s' '*' job '%s'", FOLIO_JOBS_STREAM, job); }
+
+static void submit(const char *layout, const int *formats, size_t nformats, int dpi,
+                   int max_attempts, char out[FOLIO_UUID_STR_LEN + 1], bool send) {
+  struct folio_job_submit s = {.tenant = "acme",
+                               .layout = (const uint8_t *)layout,
+                               .layout_len = strlen(layout),
+                               .formats = formats,
+                               .nformats = nformats,
+                               .png_dpi = dpi,
+                               .max_attempts = max_attempts};
+  struct folio_job_submitted r;
+  struct folio_pg_diag d;
+  int rc = folio_jobs_submit(db, &s, &r, &d);
+  CHECK_MSG(rc == 0, "submit: %s", d.msg);
+  memcpy(out, r.job_id, FOLIO_UUID_STR_LEN + 1);
+  if (send) dispatch(out);
+}
+
+static struct folio_arena *arena;
+
+static void status(const char *job, struct folio_job_status *st) {
+  folio_arena_reset(arena);
+  struct folio_pg_diag d;
+  int rc = folio_jobs_get_status(db, "acme", job, arena, st, &d);
+  CHECK_MSG(rc == 0, "status: %s", d.msg);
+}
+
+/* Polls until the job is in state want (or terminal), at most 60 s. */
+static void wait_state(const char *job, enum folio_job_state want, struct folio_job_status *st) {
+  int64_t deadline = folio_clock_mono_ns() + 60LL * 1000000000;
+  for (;;) {
+    status(job, st);
+    if (st->state == want || folio_job_state_terminal(st->state)) break;
+    CHECK_MSG(folio_clock_mono_ns() < deadline, "job %s stuck in %s (waiting for %s)", job,
+              folio_job_state_name(st->state), folio_job_state_name(want));
+    sleep_ms(20);
+  }
+  CHECK_MSG(st->state == want, "job %s is %s, wanted %s (%s: %s)", job,
+            folio_job_state_name(st->state), folio_job_state_name(want),
+            st->error_code ? st->error_code : "-", st->error_message ? st->error_message : "-");
+}
+
+/* Polls until the running job's progress is at least pct. */
+static void wait_progress(const char *job, int pct) {
+  struct folio_job_status st;
+  int64_t deadline = folio_clock_mono_ns() + 60LL * 1000000000;
+  for (;;) {
+    status(job, &st);
+    CHECK_MSG(!folio_job_state_terminal(st.state), "job ended (%s) before reaching %d%%",
+              folio_job_state_name(st.state), pct);
+    if (st.state == FOLIO_JOB_RUNNING && st.progress_percent >= pct) return;
+    CHECK_MSG(folio_clock_mono_ns() < deadline, "no progress");
+    sleep_ms(10);
+  }
+}
+
+static int events_of(const char *job, const char *kind) {
+  char sql[256];
+  snprintf(sql, sizeof sql, "SELECT count(*) FROM job_events WHERE job_id = '%s' AND kind = '%s'",
+           job, kind);
+  return atoi(pgtest_value(db, sql));
+}
+
+static int object_status(const char *key) {
+  struct folio_s3_sync_result r;
+  folio_s3_sync_head(&s3, key, &r);
+  return (int)r.http_status;
+}
+
+/* Every artifact exists in S3 with the recorded size and SHA-256. */
+static void check_artifacts(const struct folio_job_status *st) {
+  for (size_t i = 0; i < st->nartifacts; i++) {
+    const struct folio_job_artifact *a = &st->artifacts[i];
+    void *body = NULL;
+    size_t len = 0;
+    struct folio_s3_sync_result r;
+    int rc = folio_s3_sync_get(&s3, a->object_key, NULL, &body, &len, &r);
+    CHECK_MSG(rc == 0, "GET %s: %ld %s", a->object_key, r.http_status, r.error_code);
+    CHECK_EQ_INT(len, a->size_bytes);
+    unsigned char h[32];
+    char hex[65];
+    crypto_hash_sha256(h, body, len);
+    sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+    CHECK_EQ_STR(hex, a->sha256_hex);
+    free(body);
+  }
+}
+
+/* ---- layouts -------------------------------------------------------------- */
+
+/* n pages, each with a line of text (and a coloured rectangle). malloc'd. */
+static char *pages_layout(int n, const char *overflow_text) {
+  size_t cap = (size_t)n * 400 + 1024;
+  char *s = malloc(cap);
+  size_t p = (size_t)snprintf(s, cap, "{\"version\":1,\"meta\":{\"title\":\"t\"},\"pages\":[");
+  for (int i = 0; i < n; i++)
+    p += (size_t)snprintf(s + p, cap - p,
+                          "%s{\"items\":[{\"type\":\"rect\",\"x\":20,\"y\":20,\"w\":500,\"h\":700,"
+                          "\"fill\":\"#3366cc\"},{\"type\":\"text\",\"x\":40,\"y\":40,\"w\":400,"
+                          "\"h\":60,\"text\":\"%s page %d\",\"overflow\":\"error\"}]}",
+                          i ? "," : "", overflow_text ? overflow_text : "Hello", i + 1);
+  snprintf(s + p, cap - p, "]}");
+  return s;
+}
+
+/* One page with `frames` image frames of a noise PNG (incompressible): the
+ * SLA carries every frame's picture inline, so it is about frames × 1.4 MB. */
+static char *big_sla_layout(int frames) {
+  unsigned w = 600, h = 600;
+  uint32_t *px = malloc((size_t)w * h * 4);
+  randombytes_buf(px, (size_t)w * h * 4);
+  struct buf png = {0};
+  CHECK(folio_render_png_encode((unsigned char *)px, w, h, w * 4, 72, buf_write, &png) == 0);
+  free(px);
+  size_t b64len = sodium_base64_encoded_len(png.len, sodium_base64_VARIANT_ORIGINAL);
+  size_t cap = b64len + (size_t)frames * 160 + 1024;
+  char *s = malloc(cap);
+  size_t p = (size_t)snprintf(s, cap, "{\"version\":1,\"assets\":{\"noise\":{\"media_type\":\"image/png\",\"data\":\"");
+  sodium_bin2base64(s + p, b64len, png.p, png.len, sodium_base64_VARIANT_ORIGINAL);
+  p += strlen(s + p);
+  free(png.p);
+  p += (size_t)snprintf(s + p, cap - p, "\"}},\"pages\":[{\"items\":[");
+  for (int i = 0; i < frames; i++)
+    p += (size_t)snprintf(s + p, cap - p,
+                          "%s{\"type\":\"image\",\"x\":%d,\"y\":%d,\"w\":40,\"h\":40,\"asset\":\"noise\"}",
+                          i ? "," : "", 10 + (i % 12) * 45, 10 + (i / 12 % 16) * 45);
+  snprintf(s + p, cap - p, "]}]}");
+  return s;
+}
+
+/* Resets the peak RSS (VmHWM) of every render process (children of the
+ * supervisor), so the next job's peak is its own. */
+static void reset_children_hwm(void) {
+  DIR *d = opendir("/proc");
+  CHECK(d);
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    char path[300], buf[512];
+    snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+    FILE *f = fopen(path, "r");
+    if (!f) continue;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *rp = strrchr(buf, ')');
+    int ppid = 0;
+    char state;
+    if (!rp || sscanf(rp + 2, "%c %d", &state, &ppid) != 2 || ppid != worker_pid) continue;
+    snprintf(path, sizeof path, "/proc/%s/clear_refs", e->d_name);
+    f = fopen(path, "w");
+    CHECK_MSG(f, "cannot open %s", path);
+    fputs("5", f);
+    fclose(f);
+  }
+  closedir(d);
+}
+
+/* The radosgw pid recorded by rgw-up.sh in DIR/pids (the last one). */
+static pid_t rgw_pid(const char *dir) {
+  char path[600], line[256];
+  snprintf(path, sizeof path, "%s/pids", dir);
+  FILE *f = fopen(path, "r");
+  if (!f) return 0;
+  pid_t pid = 0;
+  while (fgets(line, sizeof line, f)) {
+    int p;
+    char name[64];
+    if (sscanf(line, "%d %63s", &p, name) == 2 && !strcmp(name, "rgw")) pid = p;
+  }
+  fclose(f);
+  return pid;
+}
+
+static long vm_hwm_kb(pid_t pid) {
+  char path[64], line[256];
+  snprintf(path, sizeof path, "/proc/%d/status", pid);
+  FILE *f = fopen(path, "r");
+  if (!f) return -1;
+  long kb = -1;
+  while (fgets(line, sizeof line, f))
+    if (!strncmp(line, "VmHWM:", 6)) kb = atol(line + 6);
+  fclose(f);
+  return kb;
+}
+
+int main(int argc, char **argv) {
+  CHECK_MSG(argc == 2, "usage: test_worker PATH/TO/folio-worker");
+  worker_bin = argv[1];
+  CHECK(sodium_init() >= 0);
+  atexit(kill_worker);
+  char err[256];
+  CHECK_MSG(folio_s3_config_from_env(&s3, err, sizeof err) == 0, "%s", err);
+  struct folio_pg_conn *plain = pgtest_plain();
+  CHECK(folio_jobs_migrate(plain, NULL, NULL) == 0);
+  folio_pg_conn_close(plain);
+  db = pgtest_jobs();
+  arena = folio_arena_create(0);
+  struct folio_job_status st;
+  char job[FOLIO_UUID_STR_LEN + 1], job2[FOLIO_UUID_STR_LEN + 1];
+  const int all[] = {FOLIO_FORMAT_PDF, FOLIO_FORMAT_PNG, FOLIO_FORMAT_SLA};
+  const int png[] = {FOLIO_FORMAT_PNG};
+  const int pdf[] = {FOLIO_FORMAT_PDF};
+  const int sla[] = {FOLIO_FORMAT_SLA};
+
+  start_worker("FOLIO_WORKERS=2", "FOLIO_VISIBILITY_TIMEOUT_MS=1500", "FOLIO_HEARTBEAT_MS=100",
+               "FOLIO_RENDER_TIMEOUT_MS=60000", "FOLIO_LOG_LEVEL=info", NULL);
+
+  /* ---- 1. lifecycle, with the events a watcher sees ---- */
+  char *three = pages_layout(3, NULL);
+  submit(three, all, 3, 72, 0, job, false);
+  char ch[FOLIO_JOBS_CHANNEL_MAX], evfile[512];
+  folio_jobs_channel(job, ch);
+  snprintf(evfile, sizeof evfile, "%s/events.txt", getenv("FOLIO_STACK_DIR"));
+  pid_t sub = fork();
+  if (sub == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    int fd = open(evfile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 1);
+    execlp("redis-cli", "redis-cli", "-u", getenv("FOLIO_REDIS_URL"), "SUBSCRIBE", ch, (char *)NULL);
+    _exit(127);
+  }
+  sleep_ms(300); /* let the subscription start (events are hints; see below) */
+  dispatch(job);
+  wait_state(job, FOLIO_JOB_SUCCEEDED, &st);
+  CHECK_EQ_INT(st.attempts, 1);
+  CHECK_EQ_INT(st.progress_percent, 100);
+  CHECK_EQ_INT(st.nartifacts, 5);
+  CHECK_EQ_STR(st.artifacts[0].name, "document.pdf");
+  CHECK_EQ_STR(st.artifacts[1].name, "page-0001.png");
+  CHECK_EQ_INT(st.artifacts[3].page, 3);
+  CHECK_EQ_STR(st.artifacts[4].name, "document.sla");
+  CHECK_EQ_STR(st.artifacts[4].content_type, "application/vnd.scribus");
+  char key[256];
+  snprintf(key, sizeof key, "acme/%s/document.pdf", job);
+  CHECK_EQ_STR(st.artifacts[0].object_key, key);
+  check_artifacts(&st);
+  CHECK_EQ_INT(events_of(job, "started"), 1);
+  CHECK_EQ_INT(events_of(job, "succeeded"), 1);
+  sleep_ms(200);
+  kill(sub, SIGKILL);
+  waitpid(sub, NULL, 0);
+  FILE *ef = fopen(evfile, "r");
+  CHECK(ef);
+  char evs[8192];
+  size_t evn = fread(evs, 1, sizeof evs - 1, ef);
+  evs[evn] = '\0';
+  fclose(ef);
+  CHECK_MSG(strstr(evs, "\"state\":\"SUCCEEDED\""), "no SUCCEEDED event published: %s", evs);
+  CHECK_MSG(strstr(evs, "\"state\":\"RUNNING\""), "no RUNNING event published: %s", evs);
+  printf("lifecycle: SUCCEEDED with %zu artifacts, sizes and SHA-256 match S3\n", st.nartifacts);
+
+  /* a duplicate delivery of the finished job is acknowledged and skipped, and
+   * so are entries that carry no valid job id */
+  dispatch(job);
+  dispatch("not-a-job-id");
+  redis_cli("XADD '%s' '*' something else", FOLIO_JOBS_STREAM);
+
+  /* ---- 2. deterministic failures ---- */
+  char *over = pages_layout(2, "This sentence is far too long for its small box and overflows it, "
+                               "which the overflow policy error turns into a failure of the job "
+                               "with a pointer to the item. More words to be sure it overflows "
+                               "even a generous box of four hundred by sixty points, at twelve "
+                               "points per line and then some more text.");
+  submit(over, pdf, 1, 0, 0, job, true);
+  wait_state(job, FOLIO_JOB_FAILED, &st);
+  CHECK_EQ_STR(st.error_code, "TEXT_OVERFLOW");
+  CHECK_MSG(strstr(st.error_message, "/pages/0/items/1"), "message: %s", st.error_message);
+  CHECK_EQ_INT(st.attempts, 1);
+  CHECK_EQ_INT(st.nartifacts, 0);
+  snprintf(key, sizeof key, "acme/%s/document.pdf", job);
+  CHECK_EQ_INT(object_status(key), 404);
+  free(over);
+  submit("{\"version\":1,\"pages\":[{\"items\":[{\"type\":\"circle\"}]}]}", pdf, 1, 0, 0, job, true);
+  wait_state(job, FOLIO_JOB_FAILED, &st);
+  CHECK_EQ_STR(st.error_code, "INVALID_LAYOUT");
+  CHECK_MSG(strstr(st.error_message, "/pages/0/items/0"), "message: %s", st.error_message);
+  printf("deterministic: %s\n", st.error_message);
+
+  /* ---- 3. SIGKILL of a render process mid-job ---- */
+  char *slow = pages_layout(40, NULL);
+  submit(slow, png, 1, 300, 0, job, true);
+  wait_progress(job, 10);
+  pid_t victim = claimer_pid(job);
+  CHECK_MSG(victim > 0, "no 'job claimed' line for %s in %s", job, worker_log);
+  int started_before = count_lines("\"render process started\"");
+  CHECK_EQ_INT(kill(victim, SIGKILL), 0);
+  wait_state(job, FOLIO_JOB_SUCCEEDED, &st);
+  CHECK_EQ_INT(st.attempts, 2);
+  CHECK_EQ_INT(st.nartifacts, 40);
+  CHECK_EQ_INT(events_of(job, "succeeded"), 1);
+  CHECK_EQ_INT(events_of(job, "retried"), 1);
+  check_artifacts(&st);
+  CHECK_MSG(count_lines("\"render process started\"") == started_before + 1,
+            "the killed render process was not restarted exactly once");
+  CHECK(kill(worker_pid, 0) == 0);
+  printf("SIGKILL mid-job: SUCCEEDED on attempt %d, 1 'succeeded' event, 40 pages verified\n",
+         st.attempts);
+
+  /* ---- 4. cancel a running job ---- */
+  submit(slow, png, 1, 300, 0, job, true);
+  wait_progress(job, 20);
+  enum folio_job_state cst;
+  struct folio_pg_diag d;
+  CHECK_EQ_INT(folio_jobs_cancel(db, "acme", job, &cst, &d), 0);
+  CHECK_EQ_INT(cst, FOLIO_JOB_RUNNING);
+  int64_t t0 = folio_clock_mono_ns();
+  wait_state(job, FOLIO_JOB_CANCELED, &st);
+  double cancel_ms = (double)(folio_clock_mono_ns() - t0) / 1e6;
+  for (int p = 1; p <= 40; p++) {
+    snprintf(key, sizeof key, "acme/%s/page-%04d.png", job, p);
+    CHECK_MSG(object_status(key) == 404, "%s still exists after the cancel", key);
+  }
+  CHECK_EQ_INT(st.nartifacts, 0);
+  printf("cancel: CANCELED %.0f ms after the request, no objects left\n", cancel_ms);
+
+  /* ---- 5. a big artifact: peak RSS of the render process ---- */
+  char *big = big_sla_layout(72);
+  reset_children_hwm();
+  submit(big, sla, 1, 0, 0, job, true);
+  wait_state(job, FOLIO_JOB_SUCCEEDED, &st);
+  CHECK_EQ_INT(st.nartifacts, 1);
+  pid_t renderer = claimer_pid(job);
+  long hwm = vm_hwm_kb(renderer);
+  printf("big artifact: %s of %.1f MiB; render process peak RSS %.1f MiB\n", st.artifacts[0].name,
+         (double)st.artifacts[0].size_bytes / 1048576.0, (double)hwm / 1024.0);
+  CHECK(st.artifacts[0].size_bytes > 64ull << 20);
+  CHECK_MSG(hwm > 0 && hwm < 64 * 1024, "peak RSS %ld KiB while uploading (bound: 64 MiB)", hwm);
+  check_artifacts(&st);
+  free(big);
+
+  /* ---- 8. the store goes down: transient failures, retried; done once it is back ---- */
+  char s3dir[512], cmd[2048];
+  snprintf(s3dir, sizeof s3dir, "%s/s3", getenv("FOLIO_STACK_DIR"));
+  pid_t rgw = rgw_pid(s3dir);
+  CHECK_MSG(rgw > 0, "no rgw in %s/pids", s3dir);
+  CHECK_EQ_INT(kill(rgw, SIGTERM), 0);
+  for (int i = 0; i < 200 && kill(rgw, 0) == 0; i++) sleep_ms(50);
+  submit(three, pdf, 1, 0, 10, job, true);
+  int64_t deadline = folio_clock_mono_ns() + 60LL * 1000000000;
+  while (events_of(job, "retried") < 1) {
+    CHECK_MSG(folio_clock_mono_ns() < deadline, "no transient failure while S3 is down");
+    sleep_ms(20);
+  }
+  status(job, &st);
+  CHECK_EQ_STR(st.error_code, "STORE_UNAVAILABLE"); /* the last attempt's, kept while QUEUED */
+  /* radosgw alone again (the cluster and the bucket live on), recorded in
+   * pids so that the stack's teardown stops it */
+  snprintf(cmd, sizeof cmd,
+           "cd '%s' && sed -i '/ rgw$/d' pids && { radosgw -c '%s/ceph.conf' -n client.rgw -f "
+           "</dev/null >>log/rgw.stdout 2>&1 & echo \"$! rgw\" >> pids; }",
+           s3dir, s3dir);
+  CHECK_MSG(system(cmd) == 0, "%s", cmd);
+  wait_state(job, FOLIO_JOB_SUCCEEDED, &st);
+  CHECK_MSG(st.attempts >= 2, "attempts = %d", st.attempts);
+  CHECK_EQ_INT(events_of(job, "succeeded"), 1);
+  check_artifacts(&st);
+  printf("store down: %d transient failures, then SUCCEEDED once RGW was back\n",
+         events_of(job, "retried"));
+
+  /* every job is finished: every entry was acknowledged (none re-delivered forever) */
+  deadline = folio_clock_mono_ns() + 30LL * 1000000000;
+  while (atoi(redis_cli("XPENDING '%s' '%s'", FOLIO_JOBS_STREAM, FOLIO_JOBS_GROUP)) != 0) {
+    CHECK_MSG(folio_clock_mono_ns() < deadline, "entries still pending: %s",
+              redis_cli("XPENDING '%s' '%s'", FOLIO_JOBS_STREAM, FOLIO_JOBS_GROUP));
+    sleep_ms(50);
+  }
+
+  /* ---- 7. SIGTERM with a job running: it finishes within the grace period ---- */
+  submit(three, png, 1, 300, 0, job2, true);
+  wait_state(job2, FOLIO_JOB_RUNNING, &st);
+  CHECK_EQ_INT(stop_worker(), 0);
+  status(job2, &st);
+  CHECK_MSG(st.state == FOLIO_JOB_SUCCEEDED, "after SIGTERM the job is %s",
+            folio_job_state_name(st.state));
+  printf("SIGTERM: the running job finished, the worker exited 0\n");
+
+  /* ---- 6. render timeout → retried → ATTEMPTS_EXHAUSTED ---- */
+  start_worker("FOLIO_WORKERS=1", "FOLIO_VISIBILITY_TIMEOUT_MS=1000", "FOLIO_HEARTBEAT_MS=100",
+               "FOLIO_RENDER_TIMEOUT_MS=300", NULL);
+  submit(slow, png, 1, 300, 2, job, true);
+  wait_state(job, FOLIO_JOB_FAILED, &st);
+  CHECK_EQ_STR(st.error_code, "ATTEMPTS_EXHAUSTED");
+  CHECK_MSG(strstr(st.error_message, "RENDER_TIMEOUT"), "message: %s", st.error_message);
+  CHECK_EQ_INT(st.attempts, 2);
+  CHECK_EQ_INT(events_of(job, "retried"), 1);
+  printf("render timeout: %s\n", st.error_message);
+  CHECK_EQ_INT(stop_worker(), 0);
+
+  free(slow);
+  free(three);
+  folio_arena_destroy(arena);
+  folio_pg_conn_close(db);
+  return check_done();
+}
