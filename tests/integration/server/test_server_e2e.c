@@ -6,7 +6,8 @@
  * Covers: auth errors; SubmitLayout valid / invalid (google.rpc.BadRequest
  * decoded from grpc-status-details-bin) / oversized / bad fields; 50
  * concurrent duplicate submissions -> one job; GetStatus of an own job and of
- * another tenant's (NOT_FOUND like a missing one); CancelJob; WatchJob from
+ * another tenant's (NOT_FOUND like a missing one); CancelJob of a queued and
+ * of a running job; WatchJob from
  * QUEUED to SUCCEEDED; StreamArtifact whole / resumed / limited /
  * OUT_OF_RANGE / cancelled mid-stream; signed URLs with curl (200, tampered
  * 403); PostgreSQL stopped -> UNAVAILABLE, then recovery without a restart.
@@ -375,12 +376,18 @@ static void test_status_and_cancel(void) {
 
 /* ---- the worker side, by hand ----------------------------------------------------- */
 
-static void publish(const char *job, enum folio_job_state s, int progress) {
+static redisContext *redis_connect(void) {
   struct folio_redis_url u;
   char err[128];
   CHECK(folio_redis_url_parse(getenv("FOLIO_REDIS_URL"), &u, err, sizeof err) == 0);
   redisContext *r = u.path[0] ? redisConnectUnix(u.path) : redisConnect(u.host, u.port);
   CHECK(r && !r->err);
+  CHECK(redisSetTimeout(r, (struct timeval){.tv_sec = 20}) == REDIS_OK);
+  return r;
+}
+
+static void publish(const char *job, enum folio_job_state s, int progress) {
+  redisContext *r = redis_connect();
   char chn[FOLIO_JOBS_CHANNEL_MAX], msg[FOLIO_JOBS_EVENT_MAX];
   folio_jobs_channel(job, chn);
   CHECK(folio_jobs_event_format(msg, sizeof msg, job, s, progress) > 0);
@@ -406,13 +413,75 @@ static Folio__V1__Job *watch_next(struct cgrpc_client_call *cc) {
   return j;
 }
 
-#define ART_SIZE 300000
-static uint8_t art[ART_SIZE];
-static char art_sha[65];
-static char done_job[FOLIO_UUID_STR_LEN + 1];
-
-static void test_watch_and_succeed(void) {
+/* CancelJob of a RUNNING job: the reply is RUNNING, the worker learns from
+ * its heartbeat and from the event the server publishes, and its
+ * confirmation ends the job CANCELED. */
+static void test_cancel_running(void) {
   char job[FOLIO_UUID_STR_LEN + 1];
+  CHECK_EQ_INT(submit(key_a, MINIMAL, strlen(MINIMAL), NULL, job, NULL, NULL), GRPC_STATUS_OK);
+  struct folio_pg_conn *db = worker_db();
+  struct folio_arena *arena = folio_arena_create(0);
+  struct folio_job_claim cl;
+  struct folio_pg_diag d;
+  CHECK_MSG(folio_jobs_claim(db, job, "e2e-worker", arena, &cl, &d) == 0, "%s", d.msg);
+  redisContext *r = redis_connect();
+  char chn[FOLIO_JOBS_CHANNEL_MAX];
+  folio_jobs_channel(job, chn);
+  redisReply *rep = redisCommand(r, "SUBSCRIBE %s", chn);
+  CHECK(rep);
+  freeReplyObject(rep);
+  Folio__V1__CancelJobRequest creq = FOLIO__V1__CANCEL_JOB_REQUEST__INIT;
+  creq.job_id = job;
+  struct cgrpc_metadata md;
+  struct cgrpc_call_options o = opts(key_a, &md);
+  Folio__V1__Job *j = NULL;
+  struct cgrpc_status st = {0};
+  folio__v1__layout_service__cancel_job__call(ch, &creq, &o, &j, &st);
+  CHECK_MSG(j, "%s", st.message);
+  CHECK_EQ_INT(j->state, FOLIO__V1__JOB_STATE__JOB_STATE_RUNNING);
+  protobuf_c_message_free_unpacked(&j->base, NULL);
+  cgrpc_status_clear(&st);
+  void *msg = NULL;
+  CHECK_MSG(redisGetReply(r, &msg) == REDIS_OK && msg, "no event published for the cancel");
+  rep = msg;
+  CHECK(rep->type == REDIS_REPLY_ARRAY && rep->elements == 3);
+  char id[FOLIO_UUID_STR_LEN + 1];
+  enum folio_job_state es;
+  int pr;
+  CHECK(folio_jobs_event_parse(rep->element[2]->str, rep->element[2]->len, id, &es, &pr) == 0);
+  CHECK_EQ_STR(id, job);
+  CHECK_EQ_INT(es, FOLIO_JOB_RUNNING);
+  freeReplyObject(rep);
+  redisFree(r);
+  bool cancel = false;
+  CHECK_EQ_INT(folio_jobs_heartbeat(db, job, cl.attempt, -1, &cancel, &d), 0);
+  CHECK(cancel);
+  CHECK_MSG(folio_jobs_cancel_confirm(db, job, cl.attempt, &d) == 0, "%s", d.msg);
+  j = get_status(key_a, job, 0, &st);
+  CHECK_MSG(j, "%s", st.message);
+  CHECK_EQ_INT(j->state, FOLIO__V1__JOB_STATE__JOB_STATE_CANCELED);
+  protobuf_c_message_free_unpacked(&j->base, NULL);
+  cgrpc_status_clear(&st);
+  folio_arena_destroy(arena);
+  folio_pg_conn_close(db);
+  printf("  cancel of a RUNNING job: reply RUNNING, event published, worker told, CANCELED\n");
+}
+
+static long long numsub(const char *job) {
+  redisContext *r = redis_connect();
+  char chn[FOLIO_JOBS_CHANNEL_MAX];
+  folio_jobs_channel(job, chn);
+  redisReply *rep = redisCommand(r, "PUBSUB NUMSUB %s", chn);
+  CHECK(rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == 2);
+  long long n = rep->element[1]->integer;
+  freeReplyObject(rep);
+  redisFree(r);
+  return n;
+}
+
+/* Submits a job (its id into job) and starts watching it; the first message
+ * is checked to be QUEUED. */
+static struct cgrpc_client_call *submit_and_watch(char job[FOLIO_UUID_STR_LEN + 1]) {
   CHECK_EQ_INT(submit(key_a, MINIMAL, strlen(MINIMAL), NULL, job, NULL, NULL), GRPC_STATUS_OK);
   Folio__V1__WatchJobRequest wreq = FOLIO__V1__WATCH_JOB_REQUEST__INIT;
   wreq.job_id = job;
@@ -423,14 +492,38 @@ static void test_watch_and_succeed(void) {
   Folio__V1__Job *j = watch_next(cc);
   CHECK_EQ_INT(j->state, FOLIO__V1__JOB_STATE__JOB_STATE_QUEUED);
   protobuf_c_message_free_unpacked(&j->base, NULL);
+  return cc;
+}
 
+/* A watcher that goes away leaves nothing behind: the server unsubscribes. */
+static void test_watch_disconnect(void) {
+  char job[FOLIO_UUID_STR_LEN + 1];
+  struct cgrpc_client_call *cc = submit_and_watch(job);
+  long long n = 0;
+  for (int i = 0; i < 100 && (n = numsub(job)) != 1; i++) usleep(100000);
+  CHECK_EQ_INT(n, 1);
+  cgrpc_client_call_cancel(cc);
+  cgrpc_client_call_destroy(cc);
+  for (int i = 0; i < 100 && (n = numsub(job)) != 0; i++) usleep(100000);
+  CHECK_EQ_INT(n, 0);
+  printf("  WatchJob: the server unsubscribed after the client went away\n");
+}
+
+#define ART_SIZE 300000
+static uint8_t art[ART_SIZE];
+static char art_sha[65];
+static char done_job[FOLIO_UUID_STR_LEN + 1];
+
+static void test_watch_and_succeed(void) {
+  char job[FOLIO_UUID_STR_LEN + 1];
+  struct cgrpc_client_call *cc = submit_and_watch(job);
   struct folio_pg_conn *db = worker_db();
   struct folio_arena *arena = folio_arena_create(0);
   struct folio_job_claim cl;
   struct folio_pg_diag d;
   CHECK_MSG(folio_jobs_claim(db, job, "e2e-worker", arena, &cl, &d) == 0, "%s", d.msg);
   publish(job, FOLIO_JOB_RUNNING, 0);
-  j = watch_next(cc);
+  Folio__V1__Job *j = watch_next(cc);
   CHECK_EQ_INT(j->state, FOLIO__V1__JOB_STATE__JOB_STATE_RUNNING);
   CHECK_EQ_INT(j->attempts, 1);
   protobuf_c_message_free_unpacked(&j->base, NULL);
@@ -680,6 +773,10 @@ int main(int argc, char **argv) {
   test_duplicates();
   printf("status and cancel\n");
   test_status_and_cancel();
+  printf("watch disconnect\n");
+  test_watch_disconnect();
+  printf("cancel running\n");
+  test_cancel_running();
   printf("watch\n");
   test_watch_and_succeed();
   printf("stream\n");
