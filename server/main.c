@@ -26,6 +26,8 @@
 #endif
 
 #define REQUEST_ID_MAX 128
+/* Handlers must hand work off; 20 ms on a CQ thread is a bug worth a warning. */
+#define BLOCKING_HANDLER_NS (20 * 1000 * 1000)
 
 /* A client-supplied x-request-id is echoed when it is 1..128 visible ASCII
  * characters; anything else gets a fresh id (logging stays safe). */
@@ -81,16 +83,22 @@ static void on_call_start(struct cgrpc_call *call, void *ud) {
 static void on_call_end(struct cgrpc_call *call, const struct cgrpc_call_summary *sum, void *ud) {
   struct folio_logline l;
   grpc_status_code code = sum->code;
+  /* A handler that held a CQ thread this long broke the rule that work runs
+   * elsewhere: say so at warn level. */
+  bool blocked = sum->handler_ns > BLOCKING_HANDLER_NS;
   enum folio_log_level level = code == GRPC_STATUS_INTERNAL || code == GRPC_STATUS_UNKNOWN ||
                                        code == GRPC_STATUS_DATA_LOSS
                                    ? FOLIO_LOG_ERROR
-                                   : FOLIO_LOG_INFO;
+                               : blocked ? FOLIO_LOG_WARN
+                                         : FOLIO_LOG_INFO;
   folio_log_begin(&l, level, "rpc");
   folio_log_str(&l, "method", sum->method);
   folio_log_int(&l, "code", code);
   folio_log_str(&l, "status", cgrpc_status_name(code));
   folio_log_bool(&l, "cancelled", sum->cancelled);
   folio_log_double(&l, "duration_ms", (double)sum->duration_ns / 1e6);
+  folio_log_double(&l, "handler_ms", (double)sum->handler_ns / 1e6);
+  if (blocked) folio_log_bool(&l, "blocked_cq_thread", true);
   folio_log_str(&l, "peer", cgrpc_call_peer(call));
   folio_log_str(&l, "request_id", cgrpc_call_user(call));
   folio_logwriter_end(&l); /* never waits for stderr on a CQ thread */

@@ -101,6 +101,7 @@ struct cgrpc_call {
   struct cgrpc_arena *arena;    /* guarded by mu */
   struct cgrpc_arena *scratch;  /* CQ thread only */
   int64_t start_ns;
+  int64_t handler_ns; /* time inside the application's callbacks; CQ thread only */
   void *user;
   atomic_bool cancelled;
 
@@ -142,6 +143,15 @@ static int64_t mono_ns(void) {
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* Runs one application callback and adds the time it held the CQ thread to
+ * the call's handler_ns (reported in cgrpc_call_summary.handler_ns). */
+#define TIMED(c, stmt)                            \
+  do {                                            \
+    int64_t t0_ = mono_ns();                      \
+    stmt;                                         \
+    (c)->handler_ns += mono_ns() - t0_;           \
+  } while (0)
+
 /* A batch we built wrongly is a bug in cgrpc, never a runtime condition. */
 static void start_batch(struct cgrpc_call *c, const grpc_op *ops, size_t n, struct tag *t) {
   grpc_call_error e = grpc_call_start_batch(c->call, ops, n, t, NULL);
@@ -163,6 +173,7 @@ static void call_release(struct cgrpc_call *c) {
         .code = c->code,
         .cancelled = atomic_load(&c->cancelled),
         .duration_ns = mono_ns() - c->start_ns,
+        .handler_ns = c->handler_ns,
     };
     s->cfg.on_call_end(c, &sum, s->cfg.hook_ud);
   }
@@ -309,7 +320,7 @@ static void on_write_done(struct tag *t, bool ok) {
   }
   pthread_mutex_unlock(&c->mu);
   grpc_byte_buffer_destroy(bb);
-  cb(c, ok, ud);
+  TIMED(c, cb(c, ok, ud));
   call_unref(c);
 }
 
@@ -367,7 +378,7 @@ static void deliver_request(struct cgrpc_call *c, grpc_byte_buffer *bb) {
     finish_call(c, GRPC_STATUS_INVALID_ARGUMENT, m, NULL, 0, NULL);
     return;
   }
-  c->m->dispatch(c, req, c->m->handlers, c->m->impl);
+  TIMED(c, c->m->dispatch(c, req, c->m->handlers, c->m->impl));
 }
 
 /* ---- reads of client streams ---- */
@@ -397,7 +408,7 @@ static void deliver_stream_msg(struct cgrpc_call *c, bool ok, grpc_byte_buffer *
   cgrpc_read_cb cb = c->read_cb;
   void *ud = c->read_ud;
   pthread_mutex_unlock(&c->mu);
-  cb(c, msg, ud);
+  TIMED(c, cb(c, msg, ud));
 }
 
 static void on_recv_done(struct tag *t, bool ok) {
@@ -447,7 +458,7 @@ static void on_close_done(struct tag *t, bool ok) {
     c->cancel_cb = NULL;
   }
   pthread_mutex_unlock(&c->mu);
-  if (cb) cb(c, ud);
+  if (cb) TIMED(c, cb(c, ud));
   call_unref(c);
 }
 
@@ -638,7 +649,7 @@ static void call_arrived(struct request *r) {
   } else if (c->m->single_request) {
     deliver_request(c, r->payload);
   } else {
-    c->m->dispatch(c, NULL, c->m->handlers, c->m->impl);
+    TIMED(c, c->m->dispatch(c, NULL, c->m->handlers, c->m->impl));
   }
 }
 

@@ -63,8 +63,13 @@ int folio_render_pdf(const struct folio_layout_doc *doc, const struct folio_rend
   cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATOR, "folio");
   cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATE_DATE, FOLIO_PDF_DATE);
   cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_MOD_DATE, FOLIO_PDF_DATE);
-  if (doc->title) cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_TITLE, doc->title);
-  if (doc->author) cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_AUTHOR, doc->author);
+  /* cairo refuses noncharacters (and so the whole PDF): clean copies */
+  char *title = doc->title ? folio_text_clean(doc->title) : NULL;
+  char *author = doc->author ? folio_text_clean(doc->author) : NULL;
+  if (title) cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_TITLE, title);
+  if (author) cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_AUTHOR, author);
+  free(title);
+  free(author);
   cairo_t *cr = cairo_create(surface);
 
   for (size_t i = 0; i < n && !rc; i++) {

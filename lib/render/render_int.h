@@ -47,6 +47,15 @@ PangoLayout *folio_text_fitted(PangoContext *pc, const struct folio_item *it, si
 int folio_text_fit(PangoContext *pc, const struct folio_item *it, size_t page_index, double *scale,
                    struct folio_render_diag *diag);
 
+/* Text that is not drawn (the same in PDF, PNG and SLA): C0 controls other than
+ * \n and \t (no glyph: pango would draw hex boxes; XML cannot carry them) and
+ * the Unicode noncharacters U+FDD0..U+FDEF and U+xxFFFE/U+xxFFFF (cairo refuses
+ * them in PDF text, XML 1.0 cannot carry U+FFFE/U+FFFF). folio_text_char returns
+ * the length of the UTF-8 sequence at s (left > 0) and sets *keep.
+ * folio_text_clean returns a malloc'd copy of s without them (NULL: no memory). */
+size_t folio_text_char(const char *s, size_t left, bool *keep);
+char *folio_text_clean(const char *s);
+
 /* Draws lay (built for it) at the item's box: whole lines only, a line that
  * does not fit the box entirely is not drawn, nor any after it (as Scribus does
  * with overflowing text), so the PDF holds no invisible text. */

@@ -62,22 +62,27 @@ __attribute__((format(printf, 2, 3))) static void out_f(struct sla_out *o, const
   if (n > 0) out_raw(o, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
 }
 
-/* Text as an XML attribute value: escapes markup, drops control characters XML
- * cannot carry (tabs and newlines never reach here: they become elements). */
+/* Text as an XML attribute value: escapes markup, drops the characters XML 1.0
+ * cannot carry: C0 controls (text tabs and newlines never reach here: they
+ * become elements) and the noncharacters (folio_text_char). */
 static void out_esc(struct sla_out *o, const char *s, size_t n) {
   size_t start = 0;
-  for (size_t i = 0; i < n; i++) {
+  for (size_t i = 0; i < n;) {
     unsigned char c = (unsigned char)s[i];
     const char *rep = NULL;
+    bool keep = true;
+    size_t k = c < 0x80 ? 1 : folio_text_char(s + i, n - i, &keep);
     if (c == '&') rep = "&amp;";
     else if (c == '<') rep = "&lt;";
     else if (c == '>') rep = "&gt;";
     else if (c == '"') rep = "&quot;";
-    else if (c < 0x20) rep = "";
-    if (!rep) continue;
-    out_raw(o, s + start, i - start);
-    out_s(o, rep);
-    start = i + 1;
+    else if (c < 0x20 || !keep) rep = "";
+    if (rep) {
+      out_raw(o, s + start, i - start);
+      out_s(o, rep);
+      start = i + k;
+    }
+    i += k;
   }
   out_raw(o, s + start, n - start);
 }
@@ -449,16 +454,19 @@ static int write_text(struct sla_doc *d, const struct folio_item *it, size_t pag
       free(spans);
       return folio_render_fail(diag, FOLIO_RENDER_E_NOMEM, page_no, it, "out of memory");
     }
-    /* the same characters as the pango layout (C0 controls but \n and \t dropped) */
+    /* the same characters as the pango layout (folio_text_char) */
     char *t = malloc(run->text_len + 1);
     if (!t) {
       free(spans);
       return folio_render_fail(diag, FOLIO_RENDER_E_NOMEM, page_no, it, "out of memory");
     }
     size_t tl = 0;
-    for (size_t k = 0; k < run->text_len; k++)
-      if ((unsigned char)run->text[k] >= 0x20 || run->text[k] == '\n' || run->text[k] == '\t')
-        t[tl++] = run->text[k];
+    for (size_t k = 0; k < run->text_len;) {
+      bool keep;
+      size_t cl = folio_text_char(run->text + k, run->text_len - k, &keep);
+      if (keep) memcpy(t + tl, run->text + k, cl), tl += cl;
+      k += cl;
+    }
     size_t i = 0;
     while (i < tl) {
       if (t[i] == '\n' || t[i] == '\t') {

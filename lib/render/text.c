@@ -9,10 +9,37 @@
  * no paragraph direction), so alignment is absolute. Fallback fonts come from fontconfig through pango
  * (Arabic, CJK, ... when the family lacks the glyphs). */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "render_int.h"
+
+size_t folio_text_char(const char *s, size_t left, bool *keep) {
+  const unsigned char *u = (const unsigned char *)s;
+  size_t n = u[0] < 0x80 ? 1 : u[0] < 0xE0 ? 2 : u[0] < 0xF0 ? 3 : 4;
+  if (n > left) n = left; /* cannot happen with the decoder's valid UTF-8 */
+  uint32_t c = u[0];
+  if (n == 2) c = (c & 0x1F) << 6 | (u[1] & 0x3F);
+  if (n == 3) c = (c & 0x0F) << 12 | (uint32_t)(u[1] & 0x3F) << 6 | (u[2] & 0x3F);
+  if (n == 4) c = (c & 0x07) << 18 | (uint32_t)(u[1] & 0x3F) << 12 | (uint32_t)(u[2] & 0x3F) << 6 | (u[3] & 0x3F);
+  *keep = !((c < 0x20 && c != '\n' && c != '\t') || (c >= 0xFDD0 && c <= 0xFDEF) || (c & 0xFFFE) == 0xFFFE);
+  return n;
+}
+
+char *folio_text_clean(const char *s) {
+  size_t len = strlen(s), n = 0;
+  char *out = malloc(len + 1);
+  if (!out) return NULL;
+  for (size_t i = 0; i < len;) {
+    bool keep;
+    size_t k = folio_text_char(s + i, len - i, &keep);
+    if (keep) memcpy(out + n, s + i, k), n += k;
+    i += k;
+  }
+  out[n] = 0;
+  return out;
+}
 
 static PangoFontDescription *font_desc(const struct folio_text_style *st, double scale) {
   PangoFontDescription *d = pango_font_description_new();
@@ -47,13 +74,13 @@ PangoLayout *folio_text_layout(PangoContext *pc, const struct folio_item *it, do
   size_t off = 0;
   for (size_t i = 0; i < it->u.text.n_runs; i++) {
     const struct folio_run *r = &it->u.text.runs[i];
-    /* C0 controls other than newline and tab have no glyph (pango would draw
-     * hex boxes) and cannot travel in the .sla: they are left out of both. */
+    /* characters that are not text (folio_text_char) are left out */
     size_t end = off;
-    for (size_t k = 0; k < r->text_len; k++) {
-      unsigned char ch = (unsigned char)r->text[k];
-      if (ch < 0x20 && ch != '\n' && ch != '\t') continue;
-      buf[end++] = (char)ch;
+    for (size_t k = 0; k < r->text_len;) {
+      bool keep;
+      size_t cl = folio_text_char(r->text + k, r->text_len - k, &keep);
+      if (keep) memcpy(buf + end, r->text + k, cl), end += cl;
+      k += cl;
     }
     PangoFontDescription *d = font_desc(&r->style, scale);
     add_attr(attrs, pango_attr_font_desc_new(d), off, end);

@@ -378,7 +378,11 @@ static void attempt_done(struct folio_s3_req *rq, CURLcode cc) {
   if (cc == CURLE_OK) curl_easy_getinfo(rq->easy, CURLINFO_RESPONSE_CODE, &rq->http_status);
   bool retry_kind = cc != CURLE_OK ? retryable_curl(cc)
                                    : (rq->http_status >= 500 || rq->http_status == 429);
-  bool can_retry = rq->spec.idempotent && rq->attempts <= c->cfg.max_retries &&
+  /* A request that never reached the server (no connection) is safe to repeat
+   * whatever its method: CreateMultipartUpload and CompleteMultipartUpload
+   * then survive an S3 restart too. */
+  bool never_sent = cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST;
+  bool can_retry = (rq->spec.idempotent || never_sent) && rq->attempts <= c->cfg.max_retries &&
                    rq->delivered == 0 && !c->closing;
   if (retry_kind && can_retry) {
     folio_loop_timer_start(c->loop, &rq->retry_timer, backoff_ms(c, rq->attempts), 0,

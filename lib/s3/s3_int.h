@@ -45,7 +45,8 @@ struct folio_s3_req_spec {
   const char *payload_hash; /* NULL: computed here */
   const char *content_type; /* NULL: none */
   const char *range;        /* "bytes=..." or NULL */
-  bool idempotent;
+  bool idempotent;           /* retried on 5xx/timeouts; every request is retried when the
+                                connection could not be made (nothing was sent) */
   bool keep_body;           /* collect a 2xx body (XML replies) into res->... */
   folio_s3_data_cb on_data; /* stream 2xx body (GET) */
   void *data_arg;

@@ -98,6 +98,9 @@ struct cgrpc_call_summary {
   bool cancelled;        /* the call did not run to completion (client cancel, deadline,
                             network, server shutdown) */
   int64_t duration_ns;   /* from arrival to release */
+  int64_t handler_ns;    /* time the application's handler and callbacks held CQ
+                            threads: it should stay near zero (work belongs on
+                            other threads); a large value names a blocking handler */
 };
 
 struct cgrpc_server_config {

@@ -14,6 +14,7 @@ struct echo_stats {
   atomic_int streams_stopped; /* Count streams that ended on a failed write */
   atomic_int calls_started;   /* calls arrived (on_call_start) */
   atomic_int calls_finished;  /* calls released (on_call_end) */
+  _Atomic int64_t max_handler_ns; /* largest cgrpc_call_summary.handler_ns seen */
 };
 extern struct echo_stats echo_stats;
 

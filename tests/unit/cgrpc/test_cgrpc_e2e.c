@@ -9,6 +9,7 @@
 #include <grpc/slice.h>
 #include <grpc/support/time.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "echo_server.h"
@@ -201,6 +202,21 @@ static void test_bidi(struct cgrpc_channel *ch) {
   cgrpc_client_call_destroy(c);
 }
 
+/* A handler that sleeps on the CQ thread shows up in handler_ns. */
+static void test_handler_time(struct cgrpc_channel *ch) {
+  CgrpcTest__V1__EchoRequest req = CGRPC_TEST__V1__ECHO_REQUEST__INIT;
+  req.text = S("slow");
+  req.block_ms = 50;
+  CgrpcTest__V1__EchoReply *r = NULL;
+  CHECK_EQ_INT(cgrpc_test__v1__echo__say__call(ch, &req, NULL, &r, NULL), 0);
+  protobuf_c_message_free_unpacked(&r->base, NULL);
+  /* The call is released (and reported) shortly after the reply arrives. */
+  for (int i = 0; i < 2000 && atomic_load(&echo_stats.max_handler_ns) < 50 * 1000000LL; i++)
+    usleep(10000);
+  CHECK_MSG(atomic_load(&echo_stats.max_handler_ns) >= 50 * 1000000LL, "handler_ns = %lld",
+            (long long)atomic_load(&echo_stats.max_handler_ns));
+}
+
 static void test_unknown_method(struct cgrpc_channel *ch) {
   const struct cgrpc_method_desc bogus = {"/cgrpc_test.v1.Echo/Nope", CGRPC_METHOD_UNARY,
                                           &cgrpc_test__v1__echo_request__descriptor,
@@ -355,6 +371,7 @@ int main(void) {
   test_cancel_mid_stream(ch);
   test_client_streaming(ch);
   test_bidi(ch);
+  test_handler_time(ch);
   test_unknown_method(ch);
   test_malformed(s);
   cgrpc_channel_destroy(ch);

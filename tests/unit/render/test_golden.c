@@ -32,18 +32,6 @@ static int begin(void *ctx, size_t page, folio_render_write_fn *w, void **wctx) 
 }
 
 
-static char *slurp(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  CHECK_MSG(f != NULL, "cannot open %s", path);
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *b = malloc((size_t)n + 1);
-  CHECK(fread(b, 1, (size_t)n, f) == (size_t)n);
-  fclose(f);
-  *len = (size_t)n;
-  return b;
-}
 
 static void compare(const char *golden, const struct buf *png) {
   cairo_surface_t *ours = png_from_memory(png->p, png->len);

@@ -35,7 +35,7 @@ static void build_doc(void) {
   runs_p0[1] = tm_run("Кириллица: съешь же ещё этих мягких булок. ", 11);
   runs_p0[1].style.color = &tm_blue;
   runs_p0[2] = tm_run("العربية: مرحبا بالعالم. ", 11);
-  runs_p0[3] = tm_run("中文：你好，世界。日本語テキスト。", 11);
+  runs_p0[3] = tm_run("中文：你好，世界。日本語テキスト。\xef\xbf\xbe<&\"", 11);
   run_long = tm_run(long_text, 14);
   items_p0[0] = tm_text(0, 40, 40, 515, 140, runs_p0, 4, FOLIO_OVERFLOW_CLIP);
   items_p0[0].u.text.style.align = FOLIO_ALIGN_JUSTIFY;
@@ -68,7 +68,7 @@ static void build_doc(void) {
                                        .n_items = 2};
   }
   assets[0] = tm_png_asset("gradient", 64, 32);
-  doc = (struct folio_layout_doc){.version = 1, .title = "Render test", .author = "folio tests",
+  doc = (struct folio_layout_doc){.version = 1, .title = "Render test\xef\xb7\x90", .author = "folio tests",
                                   .assets = assets, .n_assets = 1, .pages = pages, .n_pages = 5};
 }
 
@@ -300,6 +300,8 @@ static void test_sla(void) {
   CHECK(strstr(sla, "FONT=\"Noto Sans CJK") != NULL);
   CHECK(strstr(sla, "FONT=\"DejaVu Sans Bold\" FONTSIZE=\"18\"") != NULL);
   CHECK(strstr(sla, "<para ALIGN=\"3\"") != NULL); /* justified heading paragraph */
+  CHECK(strstr(sla, "&lt;&amp;&quot;\"/>") != NULL); /* markup escaped */
+  CHECK(strstr(sla, "\xef\xbf\xbe") == NULL);        /* U+FFFE is no XML character */
   /* shapes: rounded rectangle rotated 10 degrees, ellipse at 50 %, line */
   CHECK(strstr(sla, "FRTYPE=\"2\" RADRECT=\"12\"") != NULL);
   CHECK(strstr(sla, "ROT=\"10\"") != NULL);
