@@ -29,9 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "../jobs/pgtest.h" /* check.h first: testbuf.h uses CHECK */
 #include "../../unit/render/testbuf.h"
-#include "../jobs/pgtest.h"
 #include "folio/arena.h"
 #include "folio/clock.h"
 #include "folio/render.h"
