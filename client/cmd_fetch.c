@@ -56,6 +56,19 @@ static int fetch_one(struct folio_client *c, const char *id, const char *name, c
   return FOLIO_EXIT_OK;
 }
 
+/* The job's artifact list (GetStatus; URLs signed for ttl seconds): 0 with
+ * *job set (caller frees), or the exit code, printed. A job without
+ * artifacts (not finished, failed) is FAILED_PRECONDITION, exit 3. */
+static int job_artifacts(const char *cmd, struct folio_client *c, const char *id, uint32_t ttl,
+                         Folio__V1__Job **job) {
+  struct folio_client_error err;
+  if (folio_client_status(c, id, ttl, job, &err) != 0) return folio_cli_fail(cmd, &err);
+  if ((*job)->n_artifacts > 0) return 0;
+  fprintf(stderr, "folio %s: FAILED_PRECONDITION: job %s is %s and has no artifacts\n", cmd, id,
+          folio_cli_state_name((*job)->state));
+  return FOLIO_EXIT_INVALID;
+}
+
 int folio_cli_fetch(int argc, char **argv) {
   static const char usage[] =
       "usage: folio fetch JOB_ID [--name NAME] [-o FILE | --out DIR] " CONN_USAGE "\n"
@@ -79,20 +92,8 @@ int folio_cli_fetch(int argc, char **argv) {
   struct folio_client *c;
   rc = folio_cli_connect("fetch", &conn, &c);
   if (rc) return rc;
-  struct folio_client_error err;
   Folio__V1__Job *job = NULL;
-  if (!name || dir) {
-    if (folio_client_status(c, id, 0, &job, &err) != 0) {
-      rc = folio_cli_fail("fetch", &err);
-      goto out;
-    }
-    if (job->n_artifacts == 0) {
-      fprintf(stderr, "folio fetch: FAILED_PRECONDITION: job %s is %s and has no artifacts\n", id,
-              folio_cli_state_name(job->state));
-      rc = FOLIO_EXIT_INVALID;
-      goto out;
-    }
-  }
+  if ((!name || dir) && (rc = job_artifacts("fetch", c, id, 0, &job)) != 0) goto out;
   size_t n = dir && !name ? job->n_artifacts : 1;
   for (size_t i = 0; i < n && rc == 0; i++) {
     const char *nm = name ? name : job->artifacts[i]->name;
@@ -135,16 +136,7 @@ int folio_cli_url(int argc, char **argv) {
   Folio__V1__Job *job = NULL;
   Folio__V1__ArtifactUrl *u = NULL;
   if (!name) {
-    if (folio_client_status(c, id, 1, &job, &err) != 0) {
-      rc = folio_cli_fail("url", &err);
-      goto out;
-    }
-    if (job->n_artifacts == 0) {
-      fprintf(stderr, "folio url: FAILED_PRECONDITION: job %s is %s and has no artifacts\n", id,
-              folio_cli_state_name(job->state));
-      rc = FOLIO_EXIT_INVALID;
-      goto out;
-    }
+    if ((rc = job_artifacts("url", c, id, 1, &job)) != 0) goto out;
     name = job->artifacts[0]->name;
   }
   if (folio_client_url(c, id, name, (uint32_t)ttl, &u, &err) != 0) {
