@@ -4,12 +4,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum kind { K_STRING, K_LEVEL, K_THREADS, K_BYTES, K_MS };
+enum kind { K_STRING, K_LEVEL, K_THREADS, K_BYTES, K_MS, K_COUNT };
 
 struct knob {
   const char *flag; /* without the leading -- */
@@ -53,19 +54,27 @@ static const struct knob knobs[] = {
     {"s3-addressing", "FOLIO_S3_ADDRESSING", K_STRING, "path", "path | virtual"},
     {"decode-threads", "FOLIO_DECODE_THREADS", K_THREADS, "number of CPUs",
      "threads decoding layouts and verifying API keys, 1..256"},
-    {"decode-queue", "FOLIO_DECODE_QUEUE", K_MS, "256",
-     "decodes waiting for a thread before SubmitLayout answers RESOURCE_EXHAUSTED, 1..3600000"},
+    {"decode-queue", "FOLIO_DECODE_QUEUE", K_COUNT, "256",
+     "decodes waiting for a thread before SubmitLayout answers RESOURCE_EXHAUSTED, 1..1000000"},
 };
 enum { N_KNOBS = sizeof knobs / sizeof knobs[0] };
+
+/* Secrets are read from the environment only: a command line shows in ps(1). */
+static bool env_only(const struct knob *k) {
+  return strcmp(k->flag, "api-key-pepper") == 0 || strcmp(k->flag, "s3-secret-key") == 0;
+}
 
 void folio_server_config_usage(FILE *out) {
   fprintf(out,
           "usage: folio-server [--flag=value | --flag value]...\n"
           "Serves folio.v1.LayoutService and grpc.health.v1.Health over gRPC.\n"
           "Every flag has an environment variable; flags override the environment.\n\n");
-  for (size_t i = 0; i < N_KNOBS; i++)
-    fprintf(out, "  --%-18s %-24s %s\n  %-44s default: %s\n", knobs[i].flag, knobs[i].env,
-            knobs[i].help, "", knobs[i].def);
+  for (size_t i = 0; i < N_KNOBS; i++) {
+    char flag[40];
+    snprintf(flag, sizeof flag, env_only(&knobs[i]) ? "(env only)" : "--%s", knobs[i].flag);
+    fprintf(out, "  %-20s %-24s %s\n  %-44s default: %s\n", flag, knobs[i].env, knobs[i].help, "",
+            knobs[i].def);
+  }
   fprintf(out, "  --%-18s %-24s %s\n", "help", "", "print this text and exit");
   fprintf(out, "  --%-18s %-24s %s\n", "version", "", "print the version and exit");
 }
@@ -123,6 +132,9 @@ static int apply(struct folio_server_config *cfg, const struct knob *k, const ch
     case K_MS:
       if (parse_int(val, 0, 3600000, &v) != 0) want = "milliseconds from 0 to 3600000";
       break;
+    case K_COUNT:
+      if (parse_int(val, 1, 1000000, &v) != 0) want = "an integer from 1 to 1000000";
+      break;
   }
   if (want) {
     snprintf(err, errcap, "%s: invalid value \"%s\": expected %s", source, val, want);
@@ -138,7 +150,7 @@ static int apply(struct folio_server_config *cfg, const struct knob *k, const ch
   else if (strcmp(f, "shutdown-grace-ms") == 0) cfg->shutdown_grace_ms = v;
   else if (strcmp(f, "cq-threads") == 0) cfg->cq_threads = (int)v;
   else if (strcmp(f, "decode-threads") == 0) cfg->decode_threads = (int)v;
-  else if (strcmp(f, "decode-queue") == 0) cfg->decode_queue = v < 1 ? 1 : v;
+  else if (strcmp(f, "decode-queue") == 0) cfg->decode_queue = v;
   else if (strcmp(f, "database-url") == 0) cfg->database_url = val;
   else if (strcmp(f, "redis-url") == 0) cfg->redis_url = val;
   else if (strcmp(f, "api-key-pepper") == 0) cfg->apikey_pepper = val;
@@ -186,6 +198,11 @@ int folio_server_config_load(struct folio_server_config *cfg, int argc, char **a
       if (strlen(knobs[j].flag) == nlen && strncmp(knobs[j].flag, name, nlen) == 0) k = j;
     if (k == N_KNOBS) {
       snprintf(err, errcap, "unknown flag \"%s\" (see --help)", a);
+      return -1;
+    }
+    if (env_only(&knobs[k])) {
+      snprintf(err, errcap, "--%s is not a flag: a secret on a command line shows in ps; set %s",
+               knobs[k].flag, knobs[k].env);
       return -1;
     }
     const char *val = eq ? eq + 1 : NULL;
