@@ -9,20 +9,7 @@
 #   creds.sh FOLIO_SERVER FOLIO_WORKER
 set -u
 server=$1 worker=$2
-work=$(mktemp -d /tmp/folio-creds.XXXXXX)
-pids=()
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-fails=0 checks=0
-ok() { checks=$((checks + 1)); echo "ok   $*"; }
-bad() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL $*"; }
+. "$(dirname "$0")/../../harness/checks.sh"
 
 export FOLIO_API_KEY_PEPPER=creds-pepper-0123456789 FOLIO_LOG_LEVEL=info FOLIO_WORKERS=1
 export FOLIO_LISTEN=127.0.0.1:$("$(dirname "$0")/../../../scripts/services/free-port.sh")

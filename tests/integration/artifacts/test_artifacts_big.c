@@ -17,9 +17,7 @@
  *     client, and stopped with it.
  *
  * usage: test_artifacts_big FOLIO_SERVER FOLIO_WORKER   (under stack.sh run) */
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <sodium.h>
@@ -28,7 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,6 +36,7 @@
 #include "folio/clock.h"
 #include "folio/v1/layout_service.cgrpc.h"
 #include "procmem.h"
+#include "testproc.h"
 
 #define MIB (1024.0 * 1024.0)
 #define RSS_BOUND_KB (64 * 1024) /* issue 5 §7: each process under 64 MiB */
@@ -109,31 +107,6 @@ static void stop_all(void) {
   stop(&server_pid);
 }
 
-static int free_port(void) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  CHECK(bind(fd, (struct sockaddr *)&a, sizeof a) == 0);
-  socklen_t len = sizeof a;
-  getsockname(fd, (struct sockaddr *)&a, &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
-
-/* Runs a shell command; its first output line (static buffer) and status. */
-static const char *run(const char *cmd, int *status) {
-  static char line[512];
-  line[0] = '\0';
-  FILE *p = popen(cmd, "r");
-  CHECK_MSG(p, "popen %s", cmd);
-  if (!fgets(line, sizeof line, p)) line[0] = '\0';
-  while (fgetc(p) != EOF) {
-  }
-  int st = pclose(p);
-  *status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  line[strcspn(line, "\n")] = '\0';
-  return line;
-}
-
 static struct cgrpc_call_options opts(struct cgrpc_metadata *md, int64_t timeout_ms) {
   *md = (struct cgrpc_metadata){"authorization", bearer, strlen(bearer)};
   return (struct cgrpc_call_options){.timeout_ms = timeout_ms, .metadata = md, .metadata_count = 1};
@@ -154,7 +127,7 @@ static Folio__V1__Job *get_status(const char *job, grpc_status_code *code) {
 }
 
 static void start_server(const char *bin) {
-  snprintf(addr, sizeof addr, "127.0.0.1:%d", free_port());
+  snprintf(addr, sizeof addr, "127.0.0.1:%d", test_free_port());
   setenv("FOLIO_LISTEN", addr, 1);
   server_pid = spawn("server.log", bin, (char *)NULL);
   char err[256];
@@ -445,10 +418,10 @@ int main(int argc, char **argv) {
   int st;
   char cmd[512];
   snprintf(cmd, sizeof cmd, "'%s' migrate 2>&1", argv[1]);
-  const char *out = run(cmd, &st);
+  const char *out = test_run(cmd, &st);
   CHECK_MSG(st == 0, "migrate: %s", out);
   snprintf(cmd, sizeof cmd, "'%s' apikey create --tenant slow 2>/dev/null", argv[1]);
-  out = run(cmd, &st);
+  out = test_run(cmd, &st);
   CHECK_MSG(st == 0 && *out, "apikey create: %d", st);
   snprintf(bearer, sizeof bearer, "Bearer %s", out);
   start_server(argv[1]);
