@@ -162,8 +162,10 @@ static int start_s3(struct folio_backend *b, const struct folio_server_config *c
   }
   struct folio_s3_sync_result r;
   if (folio_s3_sync_ensure_bucket(s, &r) != 0) {
-    snprintf(err, errcap, "S3: cannot create or reach bucket \"%s\" at %s: %s %s (HTTP %ld)",
-             s->bucket, s->endpoint, r.error_code, r.error_message, r.http_status);
+    /* S3's code (e.g. SignatureDoesNotMatch) and message; RGW sends no message */
+    snprintf(err, errcap, "S3: cannot create or reach bucket \"%s\" at %s: %s%s%s (HTTP %ld)",
+             s->bucket, s->endpoint, *r.error_code ? r.error_code : folio_s3_strerror(r.status),
+             *r.error_message ? ": " : "", r.error_message, r.http_status);
     return -1;
   }
   b->s3 = folio_s3_client_create(s, b->loop, err, errcap);

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "testproc.h"
 #include "folio/jobs.h"
 #include "folio/redis.h"
 #include "folio/s3.h"
@@ -61,36 +62,11 @@ static void stop_server(void) {
   }
 }
 
-static int free_port(void) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  CHECK(bind(fd, (struct sockaddr *)&a, sizeof a) == 0);
-  socklen_t len = sizeof a;
-  getsockname(fd, (struct sockaddr *)&a, &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
-
-/* Runs a shell command, returns its first output line (static) and status. */
-static const char *run(const char *cmd, int *status) {
-  static char line[512];
-  line[0] = '\0';
-  FILE *p = popen(cmd, "r");
-  CHECK_MSG(p, "popen %s", cmd);
-  if (!fgets(line, sizeof line, p)) line[0] = '\0';
-  char rest[512];
-  while (fgets(rest, sizeof rest, p)) {}
-  int st = pclose(p);
-  *status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  line[strcspn(line, "\n")] = '\0';
-  return line;
-}
-
 static void create_key(const char *server, const char *tenant, char *out) {
   char cmd[512];
   snprintf(cmd, sizeof cmd, "'%s' apikey create --tenant %s 2>/dev/null", server, tenant);
   int st;
-  const char *k = run(cmd, &st);
+  const char *k = test_run(cmd, &st);
   CHECK_MSG(st == 0 && strlen(k) == FOLIO_APIKEY_LEN, "apikey create: status %d, \"%s\"", st, k);
   snprintf(out, 128, "Bearer %s", k);
 }
@@ -121,7 +97,7 @@ static void wait_healthy(void) {
 }
 
 static void start_server(const char *server) {
-  snprintf(addr, sizeof addr, "127.0.0.1:%d", free_port());
+  snprintf(addr, sizeof addr, "127.0.0.1:%d", test_free_port());
   char log[512];
   /* FOLIO_E2E_SERVER_LOG keeps the log outside the stack dir (removed at exit). */
   const char *keep = getenv("FOLIO_E2E_SERVER_LOG");
@@ -645,7 +621,7 @@ static int curl_code(const char *url) {
   char cmd[4096];
   snprintf(cmd, sizeof cmd, "curl -s -o /dev/null -w '%%{http_code}' --max-time 20 '%s'", url);
   int st;
-  return atoi(run(cmd, &st));
+  return atoi(test_run(cmd, &st));
 }
 
 static void test_urls(void) {
@@ -752,7 +728,7 @@ int main(int argc, char **argv) {
   int st;
   char cmd[512];
   snprintf(cmd, sizeof cmd, "'%s' migrate", argv[1]);
-  printf("migrate: %s\n", run(cmd, &st));
+  printf("migrate: %s\n", test_run(cmd, &st));
   CHECK_EQ_INT(st, 0);
   create_key(argv[1], "acme", key_a);
   create_key(argv[1], "beta", key_b);
@@ -760,7 +736,7 @@ int main(int argc, char **argv) {
   char key_c[128];
   create_key(argv[1], "gamma", key_c);
   snprintf(cmd, sizeof cmd, "'%s' apikey revoke '%s'", argv[1], key_c + 7);
-  run(cmd, &st);
+  test_run(cmd, &st);
   CHECK_EQ_INT(st, 0);
   start_server(argv[1]);
   CHECK_EQ_INT(status_code_of(key_c, "0190c3e2-7b7a-7c4e-8f00-0123456789ab", NULL, 0),

@@ -15,7 +15,6 @@
  *  7. SIGTERM with a job running: it finishes, the worker exits 0.
  *  8. S3 (radosgw) stopped → transient failures, retried with backoff; the
  *     job succeeds once radosgw is back. */
-#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sodium.h>
@@ -31,6 +30,8 @@
 
 #include "../jobs/pgtest.h" /* check.h first: testbuf.h uses CHECK */
 #include "../../unit/render/testbuf.h"
+#include "big_layout.h"
+#include "procmem.h"
 #include "folio/arena.h"
 #include "folio/clock.h"
 #include "folio/render.h"
@@ -255,56 +256,12 @@ static char *pages_layout(int n, const char *overflow_text) {
   return s;
 }
 
-/* One page with `frames` image frames of a noise PNG (incompressible): the
- * SLA carries every frame's picture inline, so it is about frames × 1.4 MB. */
-static char *big_sla_layout(int frames) {
-  unsigned w = 600, h = 600;
-  uint32_t *px = malloc((size_t)w * h * 4);
-  randombytes_buf(px, (size_t)w * h * 4);
-  struct buf png = {0};
-  CHECK(folio_render_png_encode((unsigned char *)px, w, h, w * 4, 72, buf_write, &png) == 0);
-  free(px);
-  size_t b64len = sodium_base64_encoded_len(png.len, sodium_base64_VARIANT_ORIGINAL);
-  size_t cap = b64len + (size_t)frames * 160 + 1024;
-  char *s = malloc(cap);
-  size_t p = (size_t)snprintf(s, cap, "{\"version\":1,\"assets\":{\"noise\":{\"media_type\":\"image/png\",\"data\":\"");
-  sodium_bin2base64(s + p, b64len, png.p, png.len, sodium_base64_VARIANT_ORIGINAL);
-  p += strlen(s + p);
-  free(png.p);
-  p += (size_t)snprintf(s + p, cap - p, "\"}},\"pages\":[{\"items\":[");
-  for (int i = 0; i < frames; i++)
-    p += (size_t)snprintf(s + p, cap - p,
-                          "%s{\"type\":\"image\",\"x\":%d,\"y\":%d,\"w\":40,\"h\":40,\"asset\":\"noise\"}",
-                          i ? "," : "", 10 + (i % 12) * 45, 10 + (i / 12 % 16) * 45);
-  snprintf(s + p, cap - p, "]}]}");
-  return s;
-}
-
 /* Resets the peak RSS (VmHWM) of every render process (children of the
  * supervisor), so the next job's peak is its own. */
 static void reset_children_hwm(void) {
-  DIR *d = opendir("/proc");
-  CHECK(d);
-  struct dirent *e;
-  while ((e = readdir(d))) {
-    char path[300], buf[512];
-    snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
-    FILE *f = fopen(path, "r");
-    if (!f) continue;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    const char *rp = strrchr(buf, ')');
-    int ppid = 0;
-    char state;
-    if (!rp || sscanf(rp + 2, "%c %d", &state, &ppid) != 2 || ppid != worker_pid) continue;
-    snprintf(path, sizeof path, "/proc/%s/clear_refs", e->d_name);
-    f = fopen(path, "w");
-    CHECK_MSG(f, "cannot open %s", path);
-    fputs("5", f);
-    fclose(f);
-  }
-  closedir(d);
+  pid_t kids[64];
+  size_t n = proc_children(worker_pid, kids, 64);
+  for (size_t i = 0; i < n; i++) proc_reset_hwm(kids[i]);
 }
 
 /* The radosgw pid recorded by rgw-up.sh in DIR/pids (the last one). */
@@ -321,18 +278,6 @@ static pid_t rgw_pid(const char *dir) {
   }
   fclose(f);
   return pid;
-}
-
-static long vm_hwm_kb(pid_t pid) {
-  char path[64], line[256];
-  snprintf(path, sizeof path, "/proc/%d/status", pid);
-  FILE *f = fopen(path, "r");
-  if (!f) return -1;
-  long kb = -1;
-  while (fgets(line, sizeof line, f))
-    if (!strncmp(line, "VmHWM:", 6)) kb = atol(line + 6);
-  fclose(f);
-  return kb;
 }
 
 int main(int argc, char **argv) {
@@ -472,7 +417,7 @@ int main(int argc, char **argv) {
   wait_state(job, FOLIO_JOB_SUCCEEDED, &st);
   CHECK_EQ_INT(st.nartifacts, 1);
   pid_t renderer = claimer_pid(job);
-  long hwm = vm_hwm_kb(renderer);
+  long hwm = proc_status_kb(renderer, "VmHWM");
   printf("big artifact: %s of %.1f MiB; render process peak RSS %.1f MiB\n", st.artifacts[0].name,
          (double)st.artifacts[0].size_bytes / 1048576.0, (double)hwm / 1024.0);
   CHECK(st.artifacts[0].size_bytes > 64ull << 20);
