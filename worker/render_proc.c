@@ -157,40 +157,24 @@ static void rcall_reply(struct folio_redis *r, int status, const redisReply *rep
   sync_signal(&c->s);
 }
 
-/* Takes the first entry of an entry list ([[id, [field, value, ...]] | nil,
- * ...]). Unlike folio_redis_parse_entries, an entry without a valid "job"
- * field is returned too (job_id ""): its claim is refused as invalid and the
- * entry acked. A poison entry must not fail the whole read, or XAUTOCLAIM
- * would hand it back forever and hide the entries behind it. */
-static void take_first(struct rcall *c, const redisReply *list) {
-  if (!list || list->type != REDIS_REPLY_ARRAY) return;
-  for (size_t i = 0; i < list->elements && c->n == 0; i++) {
-    const redisReply *e = list->element[i];
-    if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || e->element[0]->type != REDIS_REPLY_STRING)
-      continue; /* nil: deleted while pending (Redis 6.2) */
-    snprintf(c->entry_id, sizeof c->entry_id, "%s", e->element[0]->str);
-    c->job_id[0] = '\0';
-    const redisReply *f = e->element[1];
-    for (size_t k = 0; f->type == REDIS_REPLY_ARRAY && k + 1 < f->elements; k += 2)
-      if (f->element[k]->type == REDIS_REPLY_STRING && f->element[k + 1]->type == REDIS_REPLY_STRING &&
-          !strcmp(f->element[k]->str, "job") && f->element[k + 1]->len < sizeof c->job_id)
-        snprintf(c->job_id, sizeof c->job_id, "%s", f->element[k + 1]->str);
-    c->n = 1;
-  }
-}
-
-/* XREADGROUP: nil (timeout) or [[stream, list]]; XAUTOCLAIM: [cursor, list, ...]. */
-static void rcall_entries(struct folio_redis *r, int status, const redisReply *rep, void *arg) {
-  (void)r;
+/* The first entry of an XREADGROUP or XAUTOCLAIM reply. An entry without a
+ * "job" field arrives with job_id "" (folio/redis.h), and so does one whose
+ * job id could not be a job id (too long): its claim is refused as invalid
+ * and the entry acked. A poison entry must not fail the whole read, or
+ * XAUTOCLAIM would hand it back forever and hide the entries behind it. */
+static void rcall_entries(struct folio_redis *r, int status, const struct folio_redis_entry *e,
+                          size_t n, const char *next_cursor, void *arg) {
+  (void)next_cursor;
   struct rcall *c = arg;
   c->status = status;
   c->n = 0;
-  if (status == FOLIO_REDIS_EREPLY && rep && rep->str) snprintf(c->err, sizeof c->err, "%s", rep->str);
-  if (status == 0 && rep && rep->type == REDIS_REPLY_ARRAY) {
-    if (c->kind == R_RECLAIM && rep->elements >= 2) take_first(c, rep->element[1]);
-    else if (c->kind == R_READ && rep->elements == 1 && rep->element[0]->type == REDIS_REPLY_ARRAY &&
-             rep->element[0]->elements == 2)
-      take_first(c, rep->element[0]->element[1]);
+  if (status == FOLIO_REDIS_EREPLY) snprintf(c->err, sizeof c->err, "%s", folio_redis_errstr(r));
+  if (status == 0 && n > 0) {
+    snprintf(c->entry_id, sizeof c->entry_id, "%s", e[0].id);
+    c->job_id[0] = '\0';
+    if (strlen(e[0].job_id) < sizeof c->job_id)
+      snprintf(c->job_id, sizeof c->job_id, "%s", e[0].job_id);
+    c->n = 1;
   }
   sync_signal(&c->s);
 }
@@ -202,19 +186,14 @@ static void rcall_run(struct folio_loop *loop, void *arg) {
   int rc;
   char idle[24];
   switch (c->kind) {
-  case R_READ: {
-    const char *argv[] = {"XREADGROUP", "GROUP", FOLIO_JOBS_GROUP, rp->consumer, "COUNT", "1",
-                          "BLOCK", "1000", "STREAMS", FOLIO_JOBS_STREAM, ">"};
-    rc = folio_redis_command(rp->rd_block, rcall_entries, c, 11, argv, NULL);
+  case R_READ:
+    rc = folio_redis_read(rp->rd_block, FOLIO_JOBS_STREAM, FOLIO_JOBS_GROUP, rp->consumer, 1,
+                          1000, rcall_entries, c);
     break;
-  }
-  case R_RECLAIM: {
-    snprintf(idle, sizeof idle, "%d", rp->cfg->visibility_timeout_ms);
-    const char *argv[] = {"XAUTOCLAIM", FOLIO_JOBS_STREAM, FOLIO_JOBS_GROUP, rp->consumer, idle,
-                          "0-0", "COUNT", "1"};
-    rc = folio_redis_command(rp->rd, rcall_entries, c, 8, argv, NULL);
+  case R_RECLAIM:
+    rc = folio_redis_reclaim(rp->rd, FOLIO_JOBS_STREAM, FOLIO_JOBS_GROUP, rp->consumer,
+                             rp->cfg->visibility_timeout_ms, "0-0", 1, rcall_entries, c);
     break;
-  }
   case R_ACK:
     rc = folio_redis_ack(rp->rd, FOLIO_JOBS_STREAM, FOLIO_JOBS_GROUP, c->a, rcall_reply, c);
     break;
