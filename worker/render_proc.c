@@ -741,10 +741,26 @@ static void finish_job(struct job *j) {
     }
     return;
   }
-  if (stop == STOP_SHUTDOWN)
-    job_fail(j, true, "WORKER_SHUTDOWN",
-             "the worker shut down before the attempt finished (grace period over)");
   enum folio_job_state st = FOLIO_JOB_UNSPECIFIED;
+  if (stop == STOP_SHUTDOWN) {
+    /* handed back, not failed: the attempt does not count (folio_jobs_release) */
+    if (rc == 0)
+      rc = folio_jobs_release(rp->db, j->id, j->cl.attempt,
+                              "WORKER_SHUTDOWN: the worker shut down before the attempt finished "
+                              "(grace period over)",
+                              &st, &d);
+    if (rc) {
+      log_job(FOLIO_LOG_WARN, "hand-back not recorded; the heartbeat lease will expire", j->id,
+              j->cl.attempt, "error", d.msg);
+      return;
+    }
+    log_job(FOLIO_LOG_INFO, "job handed back (shutdown)", j->id, j->cl.attempt, "state",
+            folio_job_state_name(st));
+    publish(rp, j->id, st, atomic_load(&j->progress));
+    if (st == FOLIO_JOB_QUEUED) redeliver_after(rp, j->entry, 0); /* to another consumer now */
+    else ack(rp, j->entry, j->id);
+    return;
+  }
   if (rc == 0) rc = folio_jobs_fail(rp->db, j->id, j->cl.attempt, j->transient, j->code, j->msg, &st, &d);
   if (rc) {
     log_job(FOLIO_LOG_WARN, "failure not recorded; the heartbeat lease will expire", j->id,
@@ -761,10 +777,8 @@ static void finish_job(struct job *j) {
   folio_log_end(&l);
   publish(rp, j->id, st, atomic_load(&j->progress));
   if (st == FOLIO_JOB_QUEUED) {
-    int delay = stop == STOP_SHUTDOWN
-                    ? 0
-                    : folio_worker_backoff_ms(j->cl.attempt, 250, rp->cfg->visibility_timeout_ms);
-    redeliver_after(rp, j->entry, delay);
+    redeliver_after(rp, j->entry,
+                    folio_worker_backoff_ms(j->cl.attempt, 250, rp->cfg->visibility_timeout_ms));
   } else {
     ack(rp, j->entry, j->id);
   }

@@ -613,6 +613,17 @@ int folio_jobs_cancel_confirm(struct folio_pg_conn *c, const char *job_id, int a
   return rc;
 }
 
+int folio_jobs_release(struct folio_pg_conn *c, const char *job_id, int attempt, const char *why,
+                       enum folio_job_state *state, struct folio_pg_diag *diag) {
+  const char *extra[] = {why && *why ? why : "handed back"};
+  PGresult *r;
+  int rc = fenced_exec(c, S_RELEASE, "release", job_id, attempt, 1, extra, &r, diag);
+  if (rc) return rc;
+  if (state) *state = folio_job_state_parse(PQgetvalue(r, 0, 0));
+  PQclear(r);
+  return 0;
+}
+
 /* ---- reconciler ---------------------------------------------------------------- */
 
 int folio_jobs_mark_dispatched(struct folio_pg_conn *c, const char *job_id,

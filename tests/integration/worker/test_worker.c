@@ -14,7 +14,9 @@
  *  6. render timeout → the process is killed, retried, ATTEMPTS_EXHAUSTED.
  *  7. SIGTERM with a job running: it finishes, the worker exits 0.
  *  8. S3 (radosgw) stopped → transient failures, retried with backoff; the
- *     job succeeds once radosgw is back. */
+ *     job succeeds once radosgw is back.
+ *  9. SIGTERM with no grace period: the running job is handed back without
+ *     counting an attempt (max_attempts = 1), and the next worker renders it. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -536,6 +538,37 @@ int main(int argc, char **argv) {
   CHECK_EQ_INT(st.attempts, 2);
   CHECK_EQ_INT(events_of(job, "retried"), 1);
   printf("render timeout: %s\n", st.error_message);
+  CHECK_EQ_INT(stop_worker(), 0);
+
+  /* ---- 9. SIGTERM past the grace period: the job is handed back, and the
+   * hand-back does not count: a job with max_attempts = 1 still gets its one
+   * attempt from the next worker ---- */
+  start_worker("FOLIO_WORKERS=1", "FOLIO_VISIBILITY_TIMEOUT_MS=1500", "FOLIO_HEARTBEAT_MS=100",
+               "FOLIO_SHUTDOWN_GRACE_MS=0", NULL);
+  submit(slow, png, 1, 300, 1, job, true);
+  wait_progress(job, 5);
+  CHECK_EQ_INT(stop_worker(), 0);
+  status(job, &st);
+  CHECK_MSG(st.state == FOLIO_JOB_QUEUED, "after SIGTERM the job is %s (%s)",
+            folio_job_state_name(st.state), st.error_message ? st.error_message : "-");
+  CHECK_EQ_INT(st.attempts, 0);
+  CHECK_EQ_INT(events_of(job, "released"), 1);
+  CHECK_EQ_INT(events_of(job, "retried"), 0);
+  CHECK_EQ_INT(events_of(job, "failed"), 0);
+  for (int p = 1; p <= 40; p++) { /* the attempt's partial artifacts are gone */
+    snprintf(key, sizeof key, "acme/%s/page-%04d.png", job, p);
+    CHECK_MSG(object_status(key) == 404, "%s still exists after the hand-back", key);
+  }
+  start_worker("FOLIO_WORKERS=1", "FOLIO_VISIBILITY_TIMEOUT_MS=1500", "FOLIO_HEARTBEAT_MS=100",
+               NULL);
+  wait_state(job, FOLIO_JOB_SUCCEEDED, &st);
+  CHECK_EQ_INT(st.attempts, 1);
+  CHECK_EQ_INT(st.max_attempts, 1);
+  CHECK_EQ_INT(events_of(job, "started"), 2);
+  CHECK_EQ_INT(events_of(job, "succeeded"), 1);
+  check_artifacts(&st);
+  printf("SIGTERM hand-back: QUEUED with 0 attempts counted, then SUCCEEDED on its 1 allowed "
+         "attempt\n");
   CHECK_EQ_INT(stop_worker(), 0);
 
   free(slow);
