@@ -9,14 +9,17 @@
  *     once, naming the item.
  *  3. SIGKILL of the render process running a slow job → the job still
  *     succeeds, once (one 'succeeded' event), and the pool survives.
- *  4. cancel of a running job → CANCELED, its objects gone.
+ *  4. cancel of a running job (request + event, as CancelJob does) →
+ *     CANCELED, its objects gone.
  *  5. a big artifact (an SLA of ~100 MiB): the render process's peak RSS.
  *  6. render timeout → the process is killed, retried, ATTEMPTS_EXHAUSTED.
  *  7. SIGTERM with a job running: it finishes, the worker exits 0.
  *  8. S3 (radosgw) stopped → transient failures, retried with backoff; the
  *     job succeeds once radosgw is back.
  *  9. SIGTERM with no grace period: the running job is handed back without
- *     counting an attempt (max_attempts = 1), and the next worker renders it. */
+ *     counting an attempt (max_attempts = 1), and the next worker renders it.
+ * 10. cancel by event: with a 20 s heartbeat, the published cancel event (not
+ *     the fallback poll) stops the render; the job ends CANCELED, objects gone. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -152,6 +155,20 @@ static const char *redis_cli(const char *fmt, ...) {
 }
 
 static void dispatch(const char *job) { redis_cli("XADD '%s' '*' job '%s'", FOLIO_JOBS_STREAM, job); }
+
+/* Cancels a job as CancelJob does: the request in PostgreSQL, then the event
+ * on the job's channel (server/jobs.c publishes the state after the cancel,
+ * RUNNING for a running job, with progress 0). */
+static void cancel_like_server(const char *job) {
+  enum folio_job_state cst;
+  struct folio_pg_diag d;
+  CHECK_EQ_INT(folio_jobs_cancel(db, "acme", job, &cst, &d), 0);
+  CHECK_EQ_INT(cst, FOLIO_JOB_RUNNING);
+  char ch[FOLIO_JOBS_CHANNEL_MAX], msg[FOLIO_JOBS_EVENT_MAX];
+  folio_jobs_channel(job, ch);
+  CHECK(folio_jobs_event_format(msg, sizeof msg, job, cst, 0) > 0);
+  redis_cli("PUBLISH '%s' '%s'", ch, msg);
+}
 
 static void submit(const char *layout, const int *formats, size_t nformats, int dpi,
                    int max_attempts, char out[FOLIO_UUID_STR_LEN + 1], bool send) {
@@ -453,11 +470,8 @@ int main(int argc, char **argv) {
   /* ---- 4. cancel a running job ---- */
   submit(slow, png, 1, 300, 0, job, true);
   wait_progress(job, 20);
-  enum folio_job_state cst;
-  struct folio_pg_diag d;
-  CHECK_EQ_INT(folio_jobs_cancel(db, "acme", job, &cst, &d), 0);
-  CHECK_EQ_INT(cst, FOLIO_JOB_RUNNING);
   int64_t t0 = folio_clock_mono_ns();
+  cancel_like_server(job);
   wait_state(job, FOLIO_JOB_CANCELED, &st);
   double cancel_ms = (double)(folio_clock_mono_ns() - t0) / 1e6;
   for (int p = 1; p <= 40; p++) {
@@ -569,6 +583,35 @@ int main(int argc, char **argv) {
   check_artifacts(&st);
   printf("SIGTERM hand-back: QUEUED with 0 attempts counted, then SUCCEEDED on its 1 allowed "
          "attempt\n");
+  CHECK_EQ_INT(stop_worker(), 0);
+
+  /* ---- 10. cancel by event: with a heartbeat (the fallback poll) of 20 s, the
+   * render stops because of the published cancel event, not the poll ---- */
+  start_worker("FOLIO_WORKERS=1", "FOLIO_VISIBILITY_TIMEOUT_MS=60000", "FOLIO_HEARTBEAT_MS=20000",
+               "FOLIO_LOG_LEVEL=info", NULL);
+  submit(slow, png, 1, 300, 0, job, true);
+  wait_state(job, FOLIO_JOB_RUNNING, &st);
+  snprintf(key, sizeof key, "acme/%s/page-0001.png", job);
+  deadline = folio_clock_mono_ns() + 60LL * 1000000000;
+  while (object_status(key) != 200) { /* a partial artifact exists */
+    CHECK_MSG(folio_clock_mono_ns() < deadline, "page 1 of %s never uploaded", job);
+    sleep_ms(20);
+  }
+  t0 = folio_clock_mono_ns();
+  cancel_like_server(job);
+  wait_state(job, FOLIO_JOB_CANCELED, &st);
+  cancel_ms = (double)(folio_clock_mono_ns() - t0) / 1e6;
+  CHECK_MSG(count_lines("\"noticed_by\":\"event\"") == 1 &&
+                count_lines("\"noticed_by\":\"heartbeat\"") == 0,
+            "the cancel was not noticed through its event (see %s)", worker_log);
+  for (int p = 1; p <= 40; p++) {
+    snprintf(key, sizeof key, "acme/%s/page-%04d.png", job, p);
+    CHECK_MSG(object_status(key) == 404, "%s still exists after the cancel", key);
+  }
+  CHECK_EQ_INT(st.nartifacts, 0);
+  CHECK_EQ_INT(events_of(job, "canceled"), 1);
+  printf("cancel by event (heartbeat 20 s): CANCELED %.0f ms after the request, no objects left\n",
+         cancel_ms);
   CHECK_EQ_INT(stop_worker(), 0);
 
   free(slow);
