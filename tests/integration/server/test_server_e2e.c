@@ -10,7 +10,8 @@
  * of a running job; WatchJob from
  * QUEUED to SUCCEEDED; StreamArtifact whole / resumed / limited /
  * OUT_OF_RANGE / cancelled mid-stream; signed URLs with curl (200, tampered
- * 403); PostgreSQL stopped -> UNAVAILABLE, then recovery without a restart.
+ * 403); PostgreSQL stopped -> UNAVAILABLE (with retry-after-ms and a
+ * google.rpc.RetryInfo), then recovery without a restart.
  *
  * usage: test_server_e2e /path/to/folio-server   (under scripts/stack.sh run) */
 #include <arpa/inet.h>
@@ -713,6 +714,29 @@ static void pg_ctl(const char *what) {
   CHECK_MSG(system(cmd) == 0, "%s", cmd);
 }
 
+/* A retryable failure carries its retry hint as `retry-after-ms` metadata
+ * and as a google.rpc.RetryInfo in grpc-status-details-bin, equal. */
+static void check_retry_hint(const struct cgrpc_status *st) {
+  const char *after = cgrpc_status_header(st, "retry-after-ms");
+  for (size_t i = 0; !after && i < st->n_trailers; i++)
+    if (strcmp(st->trailers[i].key, "retry-after-ms") == 0) after = st->trailers[i].value;
+  CHECK_MSG(after, "no retry-after-ms metadata");
+  CHECK_MSG(st->details && st->details_len, "no grpc-status-details-bin");
+  Google__Rpc__Status *rs = google__rpc__status__unpack(NULL, st->details_len, st->details);
+  CHECK(rs && rs->code == (int32_t)st->code && rs->n_details == 1);
+  CHECK_EQ_STR(rs->message, st->message);
+  CHECK_EQ_STR(rs->details[0]->type_url, "type.googleapis.com/google.rpc.RetryInfo");
+  Google__Rpc__RetryInfo *ri = google__rpc__retry_info__unpack(NULL, rs->details[0]->value.len,
+                                                                rs->details[0]->value.data);
+  CHECK(ri && ri->retry_delay);
+  int64_t ms = ri->retry_delay->seconds * 1000 + ri->retry_delay->nanos / 1000000;
+  CHECK_MSG(ms > 0 && ms == atoll(after), "RetryInfo %lld ms, retry-after-ms %s", (long long)ms,
+            after);
+  printf("  retry hint: retry-after-ms %s, google.rpc.RetryInfo %lld ms\n", after, (long long)ms);
+  google__rpc__retry_info__free_unpacked(ri, NULL);
+  google__rpc__status__free_unpacked(rs, NULL);
+}
+
 static void test_pg_outage(void) {
   pg_ctl("stop");
   /* wait out the key cache so verification itself meets the outage too */
@@ -725,6 +749,7 @@ static void test_pg_outage(void) {
   CHECK_EQ_INT(submit(key_a, MINIMAL, strlen(MINIMAL), NULL, NULL, NULL, &st),
                GRPC_STATUS_UNAVAILABLE);
   printf("  PostgreSQL down, SubmitLayout: %s\n", st.message);
+  check_retry_hint(&st);
   cgrpc_status_clear(&st);
   pg_ctl("start");
   for (int i = 0; i < 100; i++) {
