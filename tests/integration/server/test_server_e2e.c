@@ -11,7 +11,8 @@
  * QUEUED to SUCCEEDED; StreamArtifact whole / resumed / limited /
  * OUT_OF_RANGE / cancelled mid-stream; signed URLs with curl (200, tampered
  * 403); PostgreSQL stopped -> UNAVAILABLE (with retry-after-ms and a
- * google.rpc.RetryInfo), then recovery without a restart.
+ * google.rpc.RetryInfo) and Health NOT_SERVING for folio.v1.LayoutService
+ * (pushed to a Watch; "" stays SERVING), then recovery without a restart.
  *
  * usage: test_server_e2e /path/to/folio-server   (under scripts/stack.sh run) */
 #include <arpa/inet.h>
@@ -737,8 +738,52 @@ static void check_retry_hint(const struct cgrpc_status *st) {
   google__rpc__status__free_unpacked(rs, NULL);
 }
 
+/* Health.Check of service: its ServingStatus. */
+static int health_check(const char *service) {
+  Grpc__Health__V1__HealthCheckRequest req = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+  req.service = (char *)(uintptr_t)service;
+  Grpc__Health__V1__HealthCheckResponse *resp = NULL;
+  struct cgrpc_call_options o = {.timeout_ms = 10000};
+  struct cgrpc_status st = {0};
+  int rc = grpc__health__v1__health__check__call(ch, &req, &o, &resp, &st);
+  CHECK_MSG(rc == 0, "Health.Check(\"%s\"): %s %s", service, cgrpc_status_name(st.code),
+            st.message);
+  cgrpc_status_clear(&st);
+  int status = resp->status;
+  protobuf_c_message_free_unpacked(&resp->base, NULL);
+  return status;
+}
+
+/* The next status a Health.Watch pushes. */
+static int health_next(struct cgrpc_client_call *cc) {
+  Grpc__Health__V1__HealthCheckResponse *r = NULL;
+  int rc = grpc__health__v1__health__watch__read(cc, &r);
+  CHECK_MSG(rc == 1, "Health.Watch ended early (rc %d)", rc);
+  int status = r->status;
+  protobuf_c_message_free_unpacked(&r->base, NULL);
+  return status;
+}
+
+enum {
+  SERVING = GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING,
+  NOT_SERVING = GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING,
+};
+
 static void test_pg_outage(void) {
+  /* readiness follows PostgreSQL, liveness does not: Watch pushes the change */
+  CHECK_EQ_INT(health_check("folio.v1.LayoutService"), SERVING);
+  Grpc__Health__V1__HealthCheckRequest hreq = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+  hreq.service = (char *)(uintptr_t)"folio.v1.LayoutService";
+  struct cgrpc_call_options ho = {.timeout_ms = 120000};
+  struct cgrpc_client_call *hw = grpc__health__v1__health__watch__start(ch, &hreq, &ho);
+  CHECK(hw);
+  CHECK_EQ_INT(health_next(hw), SERVING);
   pg_ctl("stop");
+  CHECK_MSG(health_next(hw) == NOT_SERVING, "Watch did not push NOT_SERVING");
+  CHECK_EQ_INT(health_check("folio.v1.LayoutService"), NOT_SERVING);
+  CHECK_EQ_INT(health_check(""), SERVING);
+  printf("  PostgreSQL down: Health folio.v1.LayoutService NOT_SERVING (pushed to Watch), "
+         "\"\" SERVING\n");
   /* wait out the key cache so verification itself meets the outage too */
   sleep(6);
   char msg[256];
@@ -758,6 +803,11 @@ static void test_pg_outage(void) {
     usleep(200000);
   }
   CHECK_MSG(c == GRPC_STATUS_OK, "no recovery: %s %s", cgrpc_status_name(c), msg);
+  CHECK_MSG(health_next(hw) == SERVING, "Watch did not push SERVING after the recovery");
+  CHECK_EQ_INT(health_check("folio.v1.LayoutService"), SERVING);
+  cgrpc_client_call_cancel(hw);
+  cgrpc_client_call_destroy(hw);
+  printf("  PostgreSQL back: folio.v1.LayoutService SERVING again (pushed to Watch)\n");
   char job[FOLIO_UUID_STR_LEN + 1];
   for (int i = 0; i < 50; i++) {
     if (submit(key_a, MINIMAL, strlen(MINIMAL), NULL, job, NULL, NULL) == GRPC_STATUS_OK) break;
