@@ -238,6 +238,15 @@ static int object_status(const char *key) {
   return (int)r.http_status;
 }
 
+/* The PNG pages 1..n of job are gone from S3 (removed after why). */
+static void check_no_pages(const char *job, int n, const char *why) {
+  char key[256];
+  for (int p = 1; p <= n; p++) {
+    snprintf(key, sizeof key, "acme/%s/page-%04d.png", job, p);
+    CHECK_MSG(object_status(key) == 404, "%s still exists after the %s", key, why);
+  }
+}
+
 /* Every artifact exists in S3 with the recorded size and SHA-256. */
 static void check_artifacts(const struct folio_job_status *st) {
   for (size_t i = 0; i < st->nartifacts; i++) {
@@ -474,10 +483,7 @@ int main(int argc, char **argv) {
   cancel_like_server(job);
   wait_state(job, FOLIO_JOB_CANCELED, &st);
   double cancel_ms = (double)(folio_clock_mono_ns() - t0) / 1e6;
-  for (int p = 1; p <= 40; p++) {
-    snprintf(key, sizeof key, "acme/%s/page-%04d.png", job, p);
-    CHECK_MSG(object_status(key) == 404, "%s still exists after the cancel", key);
-  }
+  check_no_pages(job, 40, "cancel");
   CHECK_EQ_INT(st.nartifacts, 0);
   printf("cancel: CANCELED %.0f ms after the request, no objects left\n", cancel_ms);
 
@@ -569,10 +575,7 @@ int main(int argc, char **argv) {
   CHECK_EQ_INT(events_of(job, "released"), 1);
   CHECK_EQ_INT(events_of(job, "retried"), 0);
   CHECK_EQ_INT(events_of(job, "failed"), 0);
-  for (int p = 1; p <= 40; p++) { /* the attempt's partial artifacts are gone */
-    snprintf(key, sizeof key, "acme/%s/page-%04d.png", job, p);
-    CHECK_MSG(object_status(key) == 404, "%s still exists after the hand-back", key);
-  }
+  check_no_pages(job, 40, "hand-back");
   start_worker("FOLIO_WORKERS=1", "FOLIO_VISIBILITY_TIMEOUT_MS=1500", "FOLIO_HEARTBEAT_MS=100",
                NULL);
   wait_state(job, FOLIO_JOB_SUCCEEDED, &st);
@@ -604,10 +607,7 @@ int main(int argc, char **argv) {
   CHECK_MSG(count_lines("\"noticed_by\":\"event\"") == 1 &&
                 count_lines("\"noticed_by\":\"heartbeat\"") == 0,
             "the cancel was not noticed through its event (see %s)", worker_log);
-  for (int p = 1; p <= 40; p++) {
-    snprintf(key, sizeof key, "acme/%s/page-%04d.png", job, p);
-    CHECK_MSG(object_status(key) == 404, "%s still exists after the cancel", key);
-  }
+  check_no_pages(job, 40, "cancel");
   CHECK_EQ_INT(st.nartifacts, 0);
   CHECK_EQ_INT(events_of(job, "canceled"), 1);
   printf("cancel by event (heartbeat 20 s): CANCELED %.0f ms after the request, no objects left\n",
