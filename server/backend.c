@@ -120,6 +120,56 @@ static void on_reconcile_timer(struct folio_loop *loop, struct folio_loop_timer 
     b->reconcile_busy = false; /* database not ready: next tick */
 }
 
+/* ---- database state, for health (loop thread) ----------------------------------- */
+
+#define DB_STATE_POLL_MS 1000
+
+static void report_db(struct folio_backend *b, bool reachable) {
+  if (b->db_state_cb) b->db_state_cb(reachable, b->db_state_arg);
+}
+
+static void on_db_state(struct folio_pg_async *a, bool ready, void *arg) {
+  report_db(arg, ready);
+}
+
+static void on_db_state_timer(struct folio_loop *loop, struct folio_loop_timer *t, void *arg) {
+  struct folio_backend *b = arg;
+  report_db(b, folio_pg_async_ready(b->db)); /* the callee ignores repeats */
+}
+
+struct watch_db {
+  struct folio_backend *b;
+  void (*cb)(bool, void *);
+  void *arg;
+};
+
+static void watch_db_on_loop(struct folio_loop *loop, void *arg) {
+  struct watch_db w = *(struct watch_db *)arg;
+  free(arg);
+  struct folio_backend *b = w.b;
+  if (!b->db) return;
+  b->db_state_cb = w.cb;
+  b->db_state_arg = w.arg;
+  folio_pg_async_set_state_cb(b->db, on_db_state, b);
+  folio_loop_timer_start(loop, &b->db_state_timer, DB_STATE_POLL_MS, DB_STATE_POLL_MS,
+                         on_db_state_timer, b);
+  /* until the first connect completes the connection is not "ready" though
+   * the start-up migration just reached the database: let the poll judge */
+}
+
+int folio_backend_watch_db(struct folio_backend *b, void (*cb)(bool reachable, void *arg),
+                           void *arg) {
+  if (!b->db) return 0;
+  struct watch_db *w = malloc(sizeof *w);
+  if (!w) return -1;
+  *w = (struct watch_db){b, cb, arg};
+  if (folio_loop_post(b->loop, watch_db_on_loop, w) != 0) {
+    free(w);
+    return -1;
+  }
+  return 0;
+}
+
 /* ---- life cycle ---------------------------------------------------------------- */
 
 static void *loop_main(void *arg) {
@@ -240,6 +290,7 @@ int folio_backend_start(struct folio_backend *b, const struct folio_server_confi
                         size_t errcap) {
   memset(b, 0, sizeof *b);
   folio_loop_timer_init(&b->reconcile_timer);
+  folio_loop_timer_init(&b->db_state_timer);
   b->loop = folio_loop_create();
   int threads = cfg->decode_threads;
   if (threads <= 0) {
@@ -269,6 +320,8 @@ int folio_backend_start(struct folio_backend *b, const struct folio_server_confi
 static void teardown(struct folio_loop *loop, void *arg) {
   struct folio_backend *b = arg;
   folio_loop_timer_stop(loop, &b->reconcile_timer);
+  folio_loop_timer_stop(loop, &b->db_state_timer);
+  b->db_state_cb = NULL;
   folio_s3_client_destroy(b->s3);
   folio_redis_destroy(b->sub);
   folio_redis_destroy(b->redis);

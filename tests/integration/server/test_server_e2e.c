@@ -10,7 +10,9 @@
  * of a running job; WatchJob from
  * QUEUED to SUCCEEDED; StreamArtifact whole / resumed / limited /
  * OUT_OF_RANGE / cancelled mid-stream; signed URLs with curl (200, tampered
- * 403); PostgreSQL stopped -> UNAVAILABLE, then recovery without a restart.
+ * 403); PostgreSQL stopped -> UNAVAILABLE (with retry-after-ms and a
+ * google.rpc.RetryInfo) and Health NOT_SERVING for folio.v1.LayoutService
+ * (pushed to a Watch; "" stays SERVING), then recovery without a restart.
  *
  * usage: test_server_e2e /path/to/folio-server   (under scripts/stack.sh run) */
 #include <arpa/inet.h>
@@ -689,8 +691,75 @@ static void pg_ctl(const char *what) {
   CHECK_MSG(system(cmd) == 0, "%s", cmd);
 }
 
+/* A retryable failure carries its retry hint as `retry-after-ms` metadata
+ * and as a google.rpc.RetryInfo in grpc-status-details-bin, equal. */
+static void check_retry_hint(const struct cgrpc_status *st) {
+  const char *after = cgrpc_status_header(st, "retry-after-ms");
+  for (size_t i = 0; !after && i < st->n_trailers; i++)
+    if (strcmp(st->trailers[i].key, "retry-after-ms") == 0) after = st->trailers[i].value;
+  CHECK_MSG(after, "no retry-after-ms metadata");
+  CHECK_MSG(st->details && st->details_len, "no grpc-status-details-bin");
+  Google__Rpc__Status *rs = google__rpc__status__unpack(NULL, st->details_len, st->details);
+  CHECK(rs && rs->code == (int32_t)st->code && rs->n_details == 1);
+  CHECK_EQ_STR(rs->message, st->message);
+  CHECK_EQ_STR(rs->details[0]->type_url, "type.googleapis.com/google.rpc.RetryInfo");
+  Google__Rpc__RetryInfo *ri = google__rpc__retry_info__unpack(NULL, rs->details[0]->value.len,
+                                                                rs->details[0]->value.data);
+  CHECK(ri && ri->retry_delay);
+  int64_t ms = ri->retry_delay->seconds * 1000 + ri->retry_delay->nanos / 1000000;
+  CHECK_MSG(ms > 0 && ms == atoll(after), "RetryInfo %lld ms, retry-after-ms %s", (long long)ms,
+            after);
+  printf("  retry hint: retry-after-ms %s, google.rpc.RetryInfo %lld ms\n", after, (long long)ms);
+  google__rpc__retry_info__free_unpacked(ri, NULL);
+  google__rpc__status__free_unpacked(rs, NULL);
+}
+
+/* Health.Check of service: its ServingStatus. */
+static int health_check(const char *service) {
+  Grpc__Health__V1__HealthCheckRequest req = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+  req.service = (char *)(uintptr_t)service;
+  Grpc__Health__V1__HealthCheckResponse *resp = NULL;
+  struct cgrpc_call_options o = {.timeout_ms = 10000};
+  struct cgrpc_status st = {0};
+  int rc = grpc__health__v1__health__check__call(ch, &req, &o, &resp, &st);
+  CHECK_MSG(rc == 0, "Health.Check(\"%s\"): %s %s", service, cgrpc_status_name(st.code),
+            st.message);
+  cgrpc_status_clear(&st);
+  int status = resp->status;
+  protobuf_c_message_free_unpacked(&resp->base, NULL);
+  return status;
+}
+
+/* The next status a Health.Watch pushes. */
+static int health_next(struct cgrpc_client_call *cc) {
+  Grpc__Health__V1__HealthCheckResponse *r = NULL;
+  int rc = grpc__health__v1__health__watch__read(cc, &r);
+  CHECK_MSG(rc == 1, "Health.Watch ended early (rc %d)", rc);
+  int status = r->status;
+  protobuf_c_message_free_unpacked(&r->base, NULL);
+  return status;
+}
+
+enum {
+  SERVING = GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING,
+  NOT_SERVING = GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING,
+};
+
 static void test_pg_outage(void) {
+  /* readiness follows PostgreSQL, liveness does not: Watch pushes the change */
+  CHECK_EQ_INT(health_check("folio.v1.LayoutService"), SERVING);
+  Grpc__Health__V1__HealthCheckRequest hreq = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+  hreq.service = (char *)(uintptr_t)"folio.v1.LayoutService";
+  struct cgrpc_call_options ho = {.timeout_ms = 120000};
+  struct cgrpc_client_call *hw = grpc__health__v1__health__watch__start(ch, &hreq, &ho);
+  CHECK(hw);
+  CHECK_EQ_INT(health_next(hw), SERVING);
   pg_ctl("stop");
+  CHECK_MSG(health_next(hw) == NOT_SERVING, "Watch did not push NOT_SERVING");
+  CHECK_EQ_INT(health_check("folio.v1.LayoutService"), NOT_SERVING);
+  CHECK_EQ_INT(health_check(""), SERVING);
+  printf("  PostgreSQL down: Health folio.v1.LayoutService NOT_SERVING (pushed to Watch), "
+         "\"\" SERVING\n");
   /* wait out the key cache so verification itself meets the outage too */
   sleep(6);
   char msg[256];
@@ -701,6 +770,7 @@ static void test_pg_outage(void) {
   CHECK_EQ_INT(submit(key_a, MINIMAL, strlen(MINIMAL), NULL, NULL, NULL, &st),
                GRPC_STATUS_UNAVAILABLE);
   printf("  PostgreSQL down, SubmitLayout: %s\n", st.message);
+  check_retry_hint(&st);
   cgrpc_status_clear(&st);
   pg_ctl("start");
   for (int i = 0; i < 100; i++) {
@@ -709,6 +779,11 @@ static void test_pg_outage(void) {
     usleep(200000);
   }
   CHECK_MSG(c == GRPC_STATUS_OK, "no recovery: %s %s", cgrpc_status_name(c), msg);
+  CHECK_MSG(health_next(hw) == SERVING, "Watch did not push SERVING after the recovery");
+  CHECK_EQ_INT(health_check("folio.v1.LayoutService"), SERVING);
+  cgrpc_client_call_cancel(hw);
+  cgrpc_client_call_destroy(hw);
+  printf("  PostgreSQL back: folio.v1.LayoutService SERVING again (pushed to Watch)\n");
   char job[FOLIO_UUID_STR_LEN + 1];
   for (int i = 0; i < 50; i++) {
     if (submit(key_a, MINIMAL, strlen(MINIMAL), NULL, job, NULL, NULL) == GRPC_STATUS_OK) break;

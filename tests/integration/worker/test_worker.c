@@ -9,12 +9,17 @@
  *     once, naming the item.
  *  3. SIGKILL of the render process running a slow job → the job still
  *     succeeds, once (one 'succeeded' event), and the pool survives.
- *  4. cancel of a running job → CANCELED, its objects gone.
+ *  4. cancel of a running job (request + event, as CancelJob does) →
+ *     CANCELED, its objects gone.
  *  5. a big artifact (an SLA of ~100 MiB): the render process's peak RSS.
  *  6. render timeout → the process is killed, retried, ATTEMPTS_EXHAUSTED.
  *  7. SIGTERM with a job running: it finishes, the worker exits 0.
  *  8. S3 (radosgw) stopped → transient failures, retried with backoff; the
- *     job succeeds once radosgw is back. */
+ *     job succeeds once radosgw is back.
+ *  9. SIGTERM with no grace period: the running job is handed back without
+ *     counting an attempt (max_attempts = 1), and the next worker renders it.
+ * 10. cancel by event: with a 20 s heartbeat, the published cancel event (not
+ *     the fallback poll) stops the render; the job ends CANCELED, objects gone. */
 #include <fcntl.h>
 #include <signal.h>
 #include <sodium.h>
@@ -152,6 +157,20 @@ static const char *redis_cli(const char *fmt, ...) {
 
 static void dispatch(const char *job) { redis_cli("XADD '%s' '*' job '%s'", FOLIO_JOBS_STREAM, job); }
 
+/* Cancels a job as CancelJob does: the request in PostgreSQL, then the event
+ * on the job's channel (server/jobs.c publishes the state after the cancel,
+ * RUNNING for a running job, with progress 0). */
+static void cancel_like_server(const char *job) {
+  enum folio_job_state cst;
+  struct folio_pg_diag d;
+  CHECK_EQ_INT(folio_jobs_cancel(db, "acme", job, &cst, &d), 0);
+  CHECK_EQ_INT(cst, FOLIO_JOB_RUNNING);
+  char ch[FOLIO_JOBS_CHANNEL_MAX], msg[FOLIO_JOBS_EVENT_MAX];
+  folio_jobs_channel(job, ch);
+  CHECK(folio_jobs_event_format(msg, sizeof msg, job, cst, 0) > 0);
+  redis_cli("PUBLISH '%s' '%s'", ch, msg);
+}
+
 static void submit(const char *layout, const int *formats, size_t nformats, int dpi,
                    int max_attempts, char out[FOLIO_UUID_STR_LEN + 1], bool send) {
   struct folio_job_submit s = {.tenant = "acme",
@@ -218,6 +237,15 @@ static int object_status(const char *key) {
   struct folio_s3_sync_result r;
   folio_s3_sync_head(&s3, key, &r);
   return (int)r.http_status;
+}
+
+/* The PNG pages 1..n of job are gone from S3 (removed after why). */
+static void check_no_pages(const char *job, int n, const char *why) {
+  char key[256];
+  for (int p = 1; p <= n; p++) {
+    snprintf(key, sizeof key, "acme/%s/page-%04d.png", job, p);
+    CHECK_MSG(object_status(key) == 404, "%s still exists after the %s", key, why);
+  }
 }
 
 /* Every artifact exists in S3 with the recorded size and SHA-256. */
@@ -396,17 +424,11 @@ int main(int argc, char **argv) {
   /* ---- 4. cancel a running job ---- */
   submit(slow, png, 1, 300, 0, job, true);
   wait_progress(job, 20);
-  enum folio_job_state cst;
-  struct folio_pg_diag d;
-  CHECK_EQ_INT(folio_jobs_cancel(db, "acme", job, &cst, &d), 0);
-  CHECK_EQ_INT(cst, FOLIO_JOB_RUNNING);
   int64_t t0 = folio_clock_mono_ns();
+  cancel_like_server(job);
   wait_state(job, FOLIO_JOB_CANCELED, &st);
   double cancel_ms = (double)(folio_clock_mono_ns() - t0) / 1e6;
-  for (int p = 1; p <= 40; p++) {
-    snprintf(key, sizeof key, "acme/%s/page-%04d.png", job, p);
-    CHECK_MSG(object_status(key) == 404, "%s still exists after the cancel", key);
-  }
+  check_no_pages(job, 40, "cancel");
   CHECK_EQ_INT(st.nartifacts, 0);
   printf("cancel: CANCELED %.0f ms after the request, no objects left\n", cancel_ms);
 
@@ -481,6 +503,60 @@ int main(int argc, char **argv) {
   CHECK_EQ_INT(st.attempts, 2);
   CHECK_EQ_INT(events_of(job, "retried"), 1);
   printf("render timeout: %s\n", st.error_message);
+  CHECK_EQ_INT(stop_worker(), 0);
+
+  /* ---- 9. SIGTERM past the grace period: the job is handed back, and the
+   * hand-back does not count: a job with max_attempts = 1 still gets its one
+   * attempt from the next worker ---- */
+  start_worker("FOLIO_WORKERS=1", "FOLIO_VISIBILITY_TIMEOUT_MS=1500", "FOLIO_HEARTBEAT_MS=100",
+               "FOLIO_SHUTDOWN_GRACE_MS=0", NULL);
+  submit(slow, png, 1, 300, 1, job, true);
+  wait_progress(job, 5);
+  CHECK_EQ_INT(stop_worker(), 0);
+  status(job, &st);
+  CHECK_MSG(st.state == FOLIO_JOB_QUEUED, "after SIGTERM the job is %s (%s)",
+            folio_job_state_name(st.state), st.error_message ? st.error_message : "-");
+  CHECK_EQ_INT(st.attempts, 0);
+  CHECK_EQ_INT(events_of(job, "released"), 1);
+  CHECK_EQ_INT(events_of(job, "retried"), 0);
+  CHECK_EQ_INT(events_of(job, "failed"), 0);
+  check_no_pages(job, 40, "hand-back");
+  start_worker("FOLIO_WORKERS=1", "FOLIO_VISIBILITY_TIMEOUT_MS=1500", "FOLIO_HEARTBEAT_MS=100",
+               NULL);
+  wait_state(job, FOLIO_JOB_SUCCEEDED, &st);
+  CHECK_EQ_INT(st.attempts, 1);
+  CHECK_EQ_INT(st.max_attempts, 1);
+  CHECK_EQ_INT(events_of(job, "started"), 2);
+  CHECK_EQ_INT(events_of(job, "succeeded"), 1);
+  check_artifacts(&st);
+  printf("SIGTERM hand-back: QUEUED with 0 attempts counted, then SUCCEEDED on its 1 allowed "
+         "attempt\n");
+  CHECK_EQ_INT(stop_worker(), 0);
+
+  /* ---- 10. cancel by event: with a heartbeat (the fallback poll) of 20 s, the
+   * render stops because of the published cancel event, not the poll ---- */
+  start_worker("FOLIO_WORKERS=1", "FOLIO_VISIBILITY_TIMEOUT_MS=60000", "FOLIO_HEARTBEAT_MS=20000",
+               "FOLIO_LOG_LEVEL=info", NULL);
+  submit(slow, png, 1, 300, 0, job, true);
+  wait_state(job, FOLIO_JOB_RUNNING, &st);
+  snprintf(key, sizeof key, "acme/%s/page-0001.png", job);
+  deadline = folio_clock_mono_ns() + 60LL * 1000000000;
+  while (object_status(key) != 200) { /* a partial artifact exists */
+    CHECK_MSG(folio_clock_mono_ns() < deadline, "page 1 of %s never uploaded", job);
+    sleep_ms(20);
+  }
+  t0 = folio_clock_mono_ns();
+  cancel_like_server(job);
+  wait_state(job, FOLIO_JOB_CANCELED, &st);
+  cancel_ms = (double)(folio_clock_mono_ns() - t0) / 1e6;
+  CHECK_MSG(count_lines("\"noticed_by\":\"event\"") == 1 &&
+                count_lines("\"noticed_by\":\"heartbeat\"") == 0,
+            "the cancel was not noticed through its event (see %s)", worker_log);
+  check_no_pages(job, 40, "cancel");
+  CHECK_EQ_INT(st.nartifacts, 0);
+  CHECK_EQ_INT(events_of(job, "canceled"), 1);
+  printf("cancel by event (heartbeat 20 s): CANCELED %.0f ms after the request, no objects left\n",
+         cancel_ms);
   CHECK_EQ_INT(stop_worker(), 0);
 
   free(slow);
