@@ -92,6 +92,8 @@ int main(int argc, char **argv) {
   fflush(stdout);
   wait_submitted(at_down + 20); /* accepted while Redis is down */
   outage_redis("up");
+  char restarted_at[64]; /* PostgreSQL's clock, as started_at is */
+  snprintf(restarted_at, sizeof restarted_at, "%s", pgtest_value(pl.db, "SELECT now()::text"));
   printf("Redis started again after %d submissions, %ld SUCCEEDED\n", atomic_load(&submitted),
          succeeded());
   fflush(stdout);
@@ -109,6 +111,17 @@ int main(int argc, char **argv) {
   pipeline_check_objects(20);
   pipeline_wait_nothing_pending();
   printf("  Redis: no entry pending in the dispatch stream\n");
+  /* both workers came back: each claimed jobs after the restart */
+  for (int w = 0; w < pl.nworkers; w++) {
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM jobs WHERE worker_id LIKE 'pipeline-w%d-%%' AND started_at > '%s'",
+             w, restarted_at);
+    long n = pl_count(sql);
+    printf("  worker %d rendered %ld jobs after the restart\n", w, n);
+    CHECK_MSG(n >= 1, "worker %d took no job after Redis came back (log: %s/worker-%d.log)", w,
+              pl.stack_dir, w);
+  }
   pipeline_stop_all();
   folio_pg_conn_close(pl.db);
   return check_done();
