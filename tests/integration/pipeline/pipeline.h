@@ -19,7 +19,6 @@
 #define FOLIO_TEST_PIPELINE_H
 
 #include <pthread.h>
-#include <stdarg.h>
 #include <sodium.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -31,6 +30,7 @@
 #include "folio/clock.h"
 #include "folio/jobs.h"
 #include "folio/s3.h"
+#include "outage.h"
 #include "pgtest.h"
 #include "proc.h"
 
@@ -361,27 +361,12 @@ static void pipeline_check_status(const struct pl_sub *subs, size_t n) {
   printf("  GetStatus: %zu jobs SUCCEEDED with 1 artifact, as the callers see them\n", checked);
 }
 
-/* Runs a redis-cli command (printf format) against the stack's Redis;
- * returns its output's first line (static buffer) or "" when it failed. */
-static const char *pl_redis(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static const char *pl_redis(const char *fmt, ...) {
-  static char out[512];
-  char args[512], cmd[1024];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(args, sizeof args, fmt, ap);
-  va_end(ap);
-  snprintf(cmd, sizeof cmd, "redis-cli -u '%s' %s 2>&1", getenv("FOLIO_REDIS_URL"), args);
-  if (proc_run_line(cmd, out, sizeof out) != 0) out[0] = '\0';
-  return out;
-}
-
 /* Every stream entry was acknowledged (eventually: the last acks may trail
  * the commits by a moment). */
 static void pipeline_wait_nothing_pending(void) {
   const char *p = "";
   for (int i = 0; i < 300; i++) {
-    p = pl_redis("XPENDING '%s' '%s'", FOLIO_JOBS_STREAM, FOLIO_JOBS_GROUP);
+    p = redis_cli("XPENDING '%s' '%s'", FOLIO_JOBS_STREAM, FOLIO_JOBS_GROUP);
     if (!strcmp(p, "0")) return;
     proc_sleep_ms(100);
   }

@@ -10,7 +10,6 @@
  * accepted while Redis is gone.
  *
  * usage: test_pipeline_redis_loss folio-server folio-worker (under stack.sh run) */
-#include "outage.h"
 #include "pipeline.h"
 
 /* Each caller submits BURST jobs at once (a backlog of queued jobs for the
@@ -77,7 +76,7 @@ int main(int argc, char **argv) {
   }
   CHECK_MSG(queued >= 10 && running >= 1, "no backlog to lose: %ld QUEUED, %ld RUNNING", queued,
             running);
-  const char *r = pl_redis("FLUSHALL");
+  const char *r = redis_cli("FLUSHALL");
   CHECK_MSG(!strcmp(r, "OK"), "FLUSHALL: %s", r);
   printf("FLUSHALL after %d submissions: %ld QUEUED, %ld RUNNING, %ld SUCCEEDED just before\n",
          atomic_load(&submitted), queued, running, succeeded());

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "pgtest.h" /* check.h first: testbuf.h uses CHECK */
+#include "outage.h"
 #include "proc.h"
 #include "../../unit/render/testbuf.h"
 #include "folio/arena.h"
@@ -97,28 +98,6 @@ static int count_lines(const char *needle) {
 }
 
 /* ---- jobs ------------------------------------------------------------------- */
-
-/* Runs a redis-cli command (printf format) and returns the first line of its
- * output (static buffer). */
-static const char *redis_cli(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static const char *redis_cli(const char *fmt, ...) {
-  static char out[256];
-  char args[512], cmd[1024];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(args, sizeof args, fmt, ap);
-  va_end(ap);
-  snprintf(cmd, sizeof cmd, "redis-cli -u '%s' %s", getenv("FOLIO_REDIS_URL"), args);
-  FILE *p = popen(cmd, "r");
-  CHECK_MSG(p, "%s", cmd);
-  out[0] = '\0';
-  if (!fgets(out, sizeof out, p)) out[0] = '\0';
-  while (fgetc(p) != EOF) {
-  }
-  CHECK_MSG(pclose(p) == 0, "%s", cmd);
-  out[strcspn(out, "\n")] = '\0';
-  return out;
-}
 
 static void dispatch(const char *job) { redis_cli("XADD '%s' '*' job '%s'", FOLIO_JOBS_STREAM, job); }
 
