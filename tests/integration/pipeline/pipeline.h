@@ -39,6 +39,7 @@
 
 static struct {
   const char *server_bin, *worker_bin, *stack_dir;
+  bool passed; /* set by pipeline_done(); otherwise the logs are shown at exit */
   pid_t server[PL_MAX_PROCS], worker[PL_MAX_PROCS];
   int nservers, nworkers;
   char addr[PL_MAX_PROCS][64];
@@ -53,11 +54,28 @@ static double pl_now_s(void) { return (double)folio_clock_mono_ns() / 1e9; }
 
 /* ---- processes ------------------------------------------------------------- */
 
-static void pl_kill_all(void) {
+/* At exit: kills whatever still runs; after a failure, shows the end of every
+ * server and worker log (the stack dir is removed when the test ends). */
+static void pl_at_exit(void) {
   for (int i = 0; i < PL_MAX_PROCS; i++) {
     proc_kill(&pl.worker[i]);
     proc_kill(&pl.server[i]);
   }
+  if (pl.passed) return;
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd,
+           "for f in '%s'/server-*.log '%s'/worker-*.log; do [ -f \"$f\" ] || continue; "
+           "echo \"--- last lines of $f\"; tail -n 25 \"$f\"; done >&2",
+           pl.stack_dir, pl.stack_dir);
+  if (system(cmd) != 0) fprintf(stderr, "(could not show the logs)\n");
+}
+
+/* The end of main: the test passed. */
+static int pipeline_done(void) {
+  folio_pg_conn_close(pl.db);
+  pl.db = NULL;
+  pl.passed = true;
+  return check_done();
 }
 
 /* argv: TEST folio-server folio-worker. Migrates, creates one key per tenant,
@@ -70,7 +88,7 @@ static void pipeline_setup(int argc, char **argv) {
   CHECK_MSG(pl.stack_dir && getenv("FOLIO_REDIS_URL") && getenv("FOLIO_S3_ENDPOINT"),
             "run me under scripts/stack.sh run pg,redis,s3");
   CHECK(sodium_init() >= 0);
-  atexit(pl_kill_all);
+  atexit(pl_at_exit);
   setenv("FOLIO_API_KEY_PEPPER", "pipeline-pepper-0123456789abcdef", 1);
   char cmd[1024], line[256];
   snprintf(cmd, sizeof cmd, "'%s' migrate 2>&1", pl.server_bin);
@@ -106,8 +124,8 @@ static void pl_wait_ready(int server) {
     proc_sleep_ms(100);
   }
   folio_client_close(c);
-  CHECK_MSG(e.code == GRPC_STATUS_NOT_FOUND, "folio-server %d not ready: %s %s (log: %s/server-%d.log)",
-            server, folio_client_status_name(e.code), e.message, pl.stack_dir, server);
+  CHECK_MSG(e.code == GRPC_STATUS_NOT_FOUND, "folio-server %d not ready: %s %s", server,
+            folio_client_status_name(e.code), e.message);
 }
 
 static void pipeline_start_servers(int n) {
@@ -145,11 +163,11 @@ static void pipeline_start_workers(int n, int procs) {
 static void pipeline_stop_all(void) {
   for (int i = 0; i < pl.nworkers; i++) {
     int st = proc_stop(&pl.worker[i], 60000);
-    CHECK_MSG(st == 0, "folio-worker %d exited %d (log: %s/worker-%d.log)", i, st, pl.stack_dir, i);
+    CHECK_MSG(st == 0, "folio-worker %d exited %d", i, st);
   }
   for (int i = 0; i < pl.nservers; i++) {
     int st = proc_stop(&pl.server[i], 30000);
-    CHECK_MSG(st == 0, "folio-server %d exited %d (log: %s/server-%d.log)", i, st, pl.stack_dir, i);
+    CHECK_MSG(st == 0, "folio-server %d exited %d", i, st);
   }
 }
 
@@ -265,8 +283,7 @@ static void pipeline_wait_settled(int max_s) {
       fflush(stdout);
       last = now;
     }
-    CHECK_MSG(now - t0 < max_s, "%ld jobs still QUEUED/RUNNING after %d s; logs in %s", open, max_s,
-              pl.stack_dir);
+    CHECK_MSG(now - t0 < max_s, "%ld jobs still QUEUED/RUNNING after %d s", open, max_s);
     proc_sleep_ms(200);
   }
 }

@@ -118,10 +118,8 @@ int main(int argc, char **argv) {
              w, restarted_at);
     long n = pl_count(sql);
     printf("  worker %d rendered %ld jobs after the restart\n", w, n);
-    CHECK_MSG(n >= 1, "worker %d took no job after Redis came back (log: %s/worker-%d.log)", w,
-              pl.stack_dir, w);
+    CHECK_MSG(n >= 1, "worker %d took no job after Redis came back", w);
   }
   pipeline_stop_all();
-  folio_pg_conn_close(pl.db);
-  return check_done();
+  return pipeline_done();
 }

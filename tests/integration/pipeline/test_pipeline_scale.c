@@ -60,6 +60,5 @@ int main(int argc, char **argv) {
   printf("  rendered by worker 0: %ld, worker 1: %ld\n", per_worker[0], per_worker[1]);
   CHECK_EQ_INT(per_worker[0] + per_worker[1], JOBS);
   pipeline_stop_all();
-  folio_pg_conn_close(pl.db);
-  return check_done();
+  return pipeline_done();
 }
