@@ -30,13 +30,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../jobs/pgtest.h" /* check.h first: testbuf.h uses CHECK */
+#include "pgtest.h" /* check.h first: testbuf.h uses CHECK */
 #include "../../unit/render/testbuf.h"
 #include "../worker/big_layout.h"
 #include "folio/clock.h"
 #include "folio/v1/layout_service.cgrpc.h"
 #include "procmem.h"
-#include "testproc.h"
+#include "proc.h"
 
 #define MIB (1024.0 * 1024.0)
 #define RSS_BOUND_KB (64 * 1024) /* issue 5 §7: each process under 64 MiB */
@@ -127,7 +127,7 @@ static Folio__V1__Job *get_status(const char *job, grpc_status_code *code) {
 }
 
 static void start_server(const char *bin) {
-  snprintf(addr, sizeof addr, "127.0.0.1:%d", test_free_port());
+  snprintf(addr, sizeof addr, "127.0.0.1:%d", proc_free_port());
   setenv("FOLIO_LISTEN", addr, 1);
   server_pid = spawn("server.log", bin, (char *)NULL);
   char err[256];
@@ -418,12 +418,11 @@ int main(int argc, char **argv) {
   int st;
   char cmd[512];
   snprintf(cmd, sizeof cmd, "'%s' migrate 2>&1", argv[1]);
-  const char *out = test_run(cmd, &st);
+  const char *out = proc_run(cmd, &st);
   CHECK_MSG(st == 0, "migrate: %s", out);
-  snprintf(cmd, sizeof cmd, "'%s' apikey create --tenant slow 2>/dev/null", argv[1]);
-  out = test_run(cmd, &st);
-  CHECK_MSG(st == 0 && *out, "apikey create: %d", st);
-  snprintf(bearer, sizeof bearer, "Bearer %s", out);
+  char key[100];
+  proc_apikey_create(argv[1], "slow", key, sizeof key);
+  snprintf(bearer, sizeof bearer, "Bearer %s", key);
   start_server(argv[1]);
   worker_pid = spawn("worker.log", argv[2], (char *)NULL);
 

@@ -15,23 +15,18 @@
  * (pushed to a Watch; "" stays SERVING), then recovery without a restart.
  *
  * usage: test_server_e2e /path/to/folio-server   (under scripts/stack.sh run) */
-#include <arpa/inet.h>
 #include <hiredis/hiredis.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "check.h"
-#include "testproc.h"
+#include "proc.h"
 #include "folio/jobs.h"
 #include "folio/redis.h"
 #include "folio/s3.h"
@@ -47,30 +42,13 @@ static struct cgrpc_channel *ch;
 static char key_a[128], key_b[128];
 static const char *stack_dir;
 
-static void stop_server(void) {
-  if (server_pid > 0) {
-    kill(server_pid, SIGTERM);
-    int st;
-    for (int i = 0; i < 100; i++) {
-      if (waitpid(server_pid, &st, WNOHANG) == server_pid) {
-        server_pid = 0;
-        return;
-      }
-      usleep(50000);
-    }
-    kill(server_pid, SIGKILL);
-    waitpid(server_pid, &st, 0);
-    server_pid = 0;
-  }
-}
+static void stop_server(void) { proc_stop(&server_pid, 5000); }
 
 static void create_key(const char *server, const char *tenant, char *out) {
-  char cmd[512];
-  snprintf(cmd, sizeof cmd, "'%s' apikey create --tenant %s 2>/dev/null", server, tenant);
-  int st;
-  const char *k = test_run(cmd, &st);
-  CHECK_MSG(st == 0 && strlen(k) == FOLIO_APIKEY_LEN, "apikey create: status %d, \"%s\"", st, k);
-  snprintf(out, 128, "Bearer %s", k);
+  char k[256];
+  proc_apikey_create(server, tenant, k, sizeof k);
+  CHECK_MSG(strlen(k) == FOLIO_APIKEY_LEN, "apikey create: \"%s\"", k);
+  snprintf(out, 128, "Bearer %.100s", k);
 }
 
 static struct cgrpc_call_options opts(const char *bearer, struct cgrpc_metadata *md) {
@@ -99,30 +77,23 @@ static void wait_healthy(void) {
 }
 
 static void start_server(const char *server) {
-  snprintf(addr, sizeof addr, "127.0.0.1:%d", test_free_port());
+  snprintf(addr, sizeof addr, "127.0.0.1:%d", proc_free_port());
   char log[512];
   /* FOLIO_E2E_SERVER_LOG keeps the log outside the stack dir (removed at exit). */
   const char *keep = getenv("FOLIO_E2E_SERVER_LOG");
   snprintf(log, sizeof log, "%s", keep ? keep : "");
   if (!keep) snprintf(log, sizeof log, "%s/server.log", stack_dir);
-  server_pid = fork();
-  CHECK(server_pid >= 0);
-  if (server_pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    FILE *f = freopen(log, "a", stdout);
-    if (f) dup2(fileno(stdout), 2);
-    setenv("FOLIO_LISTEN", addr, 1);
-    /* FOLIO_E2E_WRAP (e.g. "gdb -batch -ex run -ex bt --args") runs the server
-     * under a debugger or valgrind when investigating a failure. */
-    const char *wrap = getenv("FOLIO_E2E_WRAP");
-    if (wrap) {
-      char cmd[1024];
-      snprintf(cmd, sizeof cmd, "exec %s '%s' --decode-threads 2", wrap, server);
-      execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-    }
-    execl(server, server, "--decode-threads", "2", (char *)NULL);
-    _exit(127);
-  }
+  char listen[96];
+  snprintf(listen, sizeof listen, "FOLIO_LISTEN=%s", addr);
+  const char *env[] = {listen, NULL};
+  /* FOLIO_E2E_WRAP (e.g. "gdb -batch -ex run -ex bt --args") runs the server
+   * under a debugger or valgrind when investigating a failure. */
+  const char *wrap = getenv("FOLIO_E2E_WRAP");
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd, "exec %s '%s' --decode-threads 2", wrap ? wrap : "", server);
+  const char *sh[] = {"/bin/sh", "-c", cmd, NULL};
+  const char *direct[] = {server, "--decode-threads", "2", NULL};
+  server_pid = proc_spawn(wrap ? sh : direct, env, log, SIGKILL);
   atexit(stop_server);
   char err[256];
   ch = cgrpc_channel_create(addr, NULL, err, sizeof err);
@@ -623,7 +594,7 @@ static int curl_code(const char *url) {
   char cmd[4096];
   snprintf(cmd, sizeof cmd, "curl -s -o /dev/null -w '%%{http_code}' --max-time 20 '%s'", url);
   int st;
-  return atoi(test_run(cmd, &st));
+  return atoi(proc_run(cmd, &st));
 }
 
 static void test_urls(void) {
@@ -803,7 +774,7 @@ int main(int argc, char **argv) {
   int st;
   char cmd[512];
   snprintf(cmd, sizeof cmd, "'%s' migrate", argv[1]);
-  printf("migrate: %s\n", test_run(cmd, &st));
+  printf("migrate: %s\n", proc_run(cmd, &st));
   CHECK_EQ_INT(st, 0);
   create_key(argv[1], "acme", key_a);
   create_key(argv[1], "beta", key_b);
@@ -811,7 +782,7 @@ int main(int argc, char **argv) {
   char key_c[128];
   create_key(argv[1], "gamma", key_c);
   snprintf(cmd, sizeof cmd, "'%s' apikey revoke '%s'", argv[1], key_c + 7);
-  test_run(cmd, &st);
+  proc_run(cmd, &st);
   CHECK_EQ_INT(st, 0);
   start_server(argv[1]);
   CHECK_EQ_INT(status_code_of(key_c, "0190c3e2-7b7a-7c4e-8f00-0123456789ab", NULL, 0),

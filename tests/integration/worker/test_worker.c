@@ -28,12 +28,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "../jobs/pgtest.h" /* check.h first: testbuf.h uses CHECK */
+#include "pgtest.h" /* check.h first: testbuf.h uses CHECK */
+#include "outage.h"
+#include "proc.h"
 #include "../../unit/render/testbuf.h"
 #include "big_layout.h"
 #include "procmem.h"
@@ -48,62 +49,33 @@ static char worker_log[512];
 static struct folio_pg_conn *db;
 static struct folio_s3_config s3;
 
-static void sleep_ms(int ms) {
-  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
-  nanosleep(&ts, NULL);
-}
+static void sleep_ms(int ms) { proc_sleep_ms(ms); }
 
 /* ---- the worker process ---------------------------------------------------- */
 
-static void kill_worker(void) {
-  if (worker_pid > 0) {
-    kill(worker_pid, SIGKILL);
-    waitpid(worker_pid, NULL, 0);
-    worker_pid = 0;
-  }
-}
+static void kill_worker(void) { proc_kill(&worker_pid); }
 
 /* Starts folio-worker with extra NAME=VALUE settings (NULL-terminated). */
 static void start_worker(const char *name, ...) {
   static int n;
   snprintf(worker_log, sizeof worker_log, "%s/worker-%d.log", getenv("FOLIO_STACK_DIR"), ++n);
-  pid_t me = getpid();
-  pid_t pid = fork();
-  CHECK(pid >= 0);
-  if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGTERM); /* never outlive the test */
-    if (getppid() != me) _exit(1);
-    va_list ap;
-    va_start(ap, name);
-    for (const char *kv = name; kv; kv = va_arg(ap, const char *)) {
-      const char *eq = strchr(kv, '=');
-      char k[64];
-      snprintf(k, sizeof k, "%.*s", (int)(eq - kv), kv);
-      setenv(k, eq + 1, 1);
-    }
-    va_end(ap);
-    int fd = open(worker_log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(fd, 2);
-    execl(worker_bin, worker_bin, (char *)NULL);
-    _exit(127);
-  }
-  worker_pid = pid;
+  const char *env[16];
+  size_t ne = 0;
+  va_list ap;
+  va_start(ap, name);
+  for (const char *kv = name; kv && ne + 1 < sizeof env / sizeof *env; kv = va_arg(ap, const char *))
+    env[ne++] = kv;
+  va_end(ap);
+  env[ne] = NULL;
+  const char *argv[] = {worker_bin, NULL};
+  worker_pid = proc_spawn(argv, env, worker_log, SIGTERM); /* never outlive the test */
 }
 
 /* SIGTERM and wait; returns the exit status. */
 static int stop_worker(void) {
-  kill(worker_pid, SIGTERM);
-  int ws = 0;
-  for (int i = 0; i < 600; i++) {
-    if (waitpid(worker_pid, &ws, WNOHANG) == worker_pid) {
-      worker_pid = 0;
-      return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-    }
-    sleep_ms(50);
-  }
-  kill_worker();
-  CHECK_MSG(0, "the worker did not stop within 30 s of SIGTERM");
-  return -1;
+  int st = proc_stop(&worker_pid, 30000);
+  CHECK_MSG(st >= 0, "the worker did not stop within 30 s of SIGTERM");
+  return st;
 }
 
 /* The pid logged with "job claimed" for job (0 when not yet). */
@@ -132,28 +104,6 @@ static int count_lines(const char *needle) {
 }
 
 /* ---- jobs ------------------------------------------------------------------- */
-
-/* Runs a redis-cli command (printf format) and returns the first line of its
- * output (static buffer). */
-static const char *redis_cli(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static const char *redis_cli(const char *fmt, ...) {
-  static char out[256];
-  char args[512], cmd[1024];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(args, sizeof args, fmt, ap);
-  va_end(ap);
-  snprintf(cmd, sizeof cmd, "redis-cli -u '%s' %s", getenv("FOLIO_REDIS_URL"), args);
-  FILE *p = popen(cmd, "r");
-  CHECK_MSG(p, "%s", cmd);
-  out[0] = '\0';
-  if (!fgets(out, sizeof out, p)) out[0] = '\0';
-  while (fgetc(p) != EOF) {
-  }
-  CHECK_MSG(pclose(p) == 0, "%s", cmd);
-  out[strcspn(out, "\n")] = '\0';
-  return out;
-}
 
 static void dispatch(const char *job) { redis_cli("XADD '%s' '*' job '%s'", FOLIO_JOBS_STREAM, job); }
 
@@ -336,14 +286,8 @@ int main(int argc, char **argv) {
   char ch[FOLIO_JOBS_CHANNEL_MAX], evfile[512];
   folio_jobs_channel(job, ch);
   snprintf(evfile, sizeof evfile, "%s/events.txt", getenv("FOLIO_STACK_DIR"));
-  pid_t sub = fork();
-  if (sub == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    int fd = open(evfile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(fd, 1);
-    execlp("redis-cli", "redis-cli", "-u", getenv("FOLIO_REDIS_URL"), "SUBSCRIBE", ch, (char *)NULL);
-    _exit(127);
-  }
+  const char *sub_argv[] = {"redis-cli", "-u", getenv("FOLIO_REDIS_URL"), "SUBSCRIBE", ch, NULL};
+  pid_t sub = proc_spawn(sub_argv, NULL, evfile, SIGKILL);
   sleep_ms(300); /* let the subscription start (events are hints; see below) */
   dispatch(job);
   wait_state(job, FOLIO_JOB_SUCCEEDED, &st);
@@ -362,8 +306,7 @@ int main(int argc, char **argv) {
   CHECK_EQ_INT(events_of(job, "started"), 1);
   CHECK_EQ_INT(events_of(job, "succeeded"), 1);
   sleep_ms(200);
-  kill(sub, SIGKILL);
-  waitpid(sub, NULL, 0);
+  proc_kill(&sub);
   FILE *ef = fopen(evfile, "r");
   CHECK(ef);
   char evs[8192];
