@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -329,6 +330,34 @@ static struct phase_mem phase_end(void) {
   return m;
 }
 
+/* CPU seconds (user + system) the server has used so far. */
+static double server_cpu_s(void) {
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)server_pid);
+  FILE *f = fopen(path, "r");
+  if (!f) return 0;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  const char *p = strrchr(buf, ')'); /* the command name may contain spaces */
+  unsigned long long ut = 0, st = 0;
+  if (!p || sscanf(p + 2, "%*c %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu %llu", &ut, &st) != 2)
+    return 0;
+  return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static double rusage_s(const struct rusage *r) {
+  return (double)(r->ru_utime.tv_sec + r->ru_stime.tv_sec) +
+         (double)(r->ru_utime.tv_usec + r->ru_stime.tv_usec) / 1e6;
+}
+
+/* CPU seconds this process has used so far (the client's gRPC threads too). */
+static double self_cpu_s(void) {
+  struct rusage r;
+  getrusage(RUSAGE_SELF, &r);
+  return rusage_s(&r);
+}
+
 /* ---- the measurements ------------------------------------------------------------- */
 
 static const char *bearer;
@@ -367,8 +396,9 @@ static uint64_t stream_all(struct cgrpc_channel *ch, const struct artifact *a, u
   return got;
 }
 
-/* curl, presigned URL, body to /dev/null; returns seconds (exits on failure). */
-static double curl_get(const char *url, uint64_t size) {
+/* curl, presigned URL, body to /dev/null; returns seconds (exits on failure)
+ * and curl's CPU seconds in *cpu. */
+static double curl_get(const char *url, uint64_t size, double *cpu) {
   int fds[2];
   if (pipe(fds) != 0) die("pipe: %s", strerror(errno));
   fflush(NULL);
@@ -387,8 +417,10 @@ static double curl_get(const char *url, uint64_t size) {
   ssize_t n = read(fds[0], out, sizeof out - 1);
   close(fds[0]);
   int st;
-  waitpid(pid, &st, 0);
+  struct rusage ru;
+  wait4(pid, &st, 0, &ru);
   double s = (double)(folio_clock_mono_ns() - t0) / 1e9;
+  *cpu = rusage_s(&ru);
   if (n > 0) out[n] = '\0';
   if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || strtoull(out, NULL, 10) != size)
     die("curl: exit %d, %s of %" PRIu64 " bytes", WIFEXITED(st) ? WEXITSTATUS(st) : -1, out, size);
@@ -486,7 +518,7 @@ int main(int argc, char **argv) {
   /* single stream vs curl */
   char *presigned = folio_s3_presign_get(&s3cfg, big.key, 3600, NULL, time(NULL), err, sizeof err);
   if (!presigned) die("presign: %s", err);
-  double curl_s[32], stream_s[8][32];
+  double curl_s[32], stream_s[8][32], curl_cpu[32], server_cpu[8][32], client_cpu[8][32];
   struct phase_mem stream_mem[8] = {{0}};
   int rounds = opt.rounds > 32 ? 32 : opt.rounds;
   printf("1. one client, %" PRIu64 " MiB artifact, %d rounds (curl and each chunk size, order rotating)\n",
@@ -499,13 +531,16 @@ int main(int argc, char **argv) {
     for (int i = 0; i < methods; i++) {
       int k = (i + r) % methods - 1;
       if (k < 0) {
-        curl_s[r] = curl_get(presigned, big.size);
+        curl_s[r] = curl_get(presigned, big.size, &curl_cpu[r]);
         continue;
       }
       phase_reset();
+      double scpu = server_cpu_s(), ccpu = self_cpu_s();
       t0 = folio_clock_mono_ns();
       stream_all(ch, &big, opt.chunks[k]);
       stream_s[k][r] = (double)(folio_clock_mono_ns() - t0) / 1e9;
+      server_cpu[k][r] = server_cpu_s() - scpu;
+      client_cpu[k][r] = self_cpu_s() - ccpu;
       m[k] = phase_end();
       if (m[k].peak_kib > stream_mem[k].peak_kib) stream_mem[k].peak_kib = m[k].peak_kib;
     }
@@ -518,7 +553,9 @@ int main(int argc, char **argv) {
   }
   free(presigned);
   double curl_med = mbps(big.size, median(curl_s, rounds));
-  printf("  medians: curl straight from RGW %.1f MB/s\n", curl_med);
+  double gib = (double)big.size / (1024.0 * MiB);
+  printf("  medians: curl straight from RGW %.1f MB/s (curl's CPU %.2f s per GiB)\n", curl_med,
+         median(curl_cpu, rounds) / gib);
   bool all_ok = true;
   for (int k = 0; k < opt.nchunks; k++) {
     double s = mbps(big.size, median(stream_s[k], rounds)), ratio = s / curl_med;
@@ -527,6 +564,8 @@ int main(int argc, char **argv) {
            "peak server RSS %.1f MiB (target < 64 MiB: %s)\n",
            opt.chunks[k], s, ratio, verdict(ratio >= 0.8), stream_mem[k].peak_kib / 1024.0,
            verdict(flat));
+    printf("    CPU per GiB streamed: folio-server %.2f s, client %.2f s\n",
+           median(server_cpu[k], rounds) / gib, median(client_cpu[k], rounds) / gib);
     all_ok = all_ok && ratio >= 0.8 && flat;
   }
 
@@ -541,6 +580,7 @@ int main(int argc, char **argv) {
     if (pthread_create(&th[i], NULL, many_client, NULL) != 0) die("pthread_create %d", i);
   usleep(200000); /* let every thread reach the barrier */
   phase_reset();
+  double many_cpu = server_cpu_s();
   pthread_mutex_lock(&many.mu);
   many.go = true;
   t0 = folio_clock_mono_ns();
@@ -549,6 +589,7 @@ int main(int argc, char **argv) {
   for (int i = 0; i < opt.clients; i++) pthread_join(th[i], NULL);
   double many_s = (double)(folio_clock_mono_ns() - t0) / 1e9;
   struct phase_mem mm = phase_end();
+  many_cpu = server_cpu_s() - many_cpu;
   free(th);
   uint64_t many_bytes = (uint64_t)opt.clients * small.size;
   double agg = mbps(many_bytes, many_s);
@@ -556,6 +597,7 @@ int main(int argc, char **argv) {
          "peak server RSS %.1f MiB, peak threads %ld (idle: %.1f MiB, %ld)\n",
          many_bytes / (double)MiB, many_s, agg, agg / curl_med, mm.peak_kib / 1024.0, mm.threads,
          idle_rss / 1024.0, idle_threads);
+  printf("  folio-server CPU %.2f s per GiB\n", many_cpu / ((double)many_bytes / (1024.0 * MiB)));
 
   atomic_store(&smp.stop, true);
   pthread_join(smp_th, NULL);
