@@ -82,14 +82,16 @@ static void parse_args(int argc, char **argv) {
     else if (strcmp(a, "--clients") == 0) opt.clients = atoi(v);
     else if (strcmp(a, "--chunks") == 0) {
       char *s = strdup(v), *save = NULL;
-      for (char *t = strtok_r(s, ",", &save); t && opt.nchunks < 8; t = strtok_r(NULL, ",", &save))
+      for (char *t = strtok_r(s, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (opt.nchunks == 8) die("--chunks: at most 8 sizes");
         opt.chunks[opt.nchunks++] = (uint32_t)strtoul(t, NULL, 10);
+      }
       free(s);
     } else die("unknown option %s (--server --big-mib --small-mib --rounds --clients --chunks)", a);
   }
   if (!opt.server) die("--server PATH/folio-server is required");
-  if (!opt.big_mib || !opt.small_mib || opt.rounds < 1 || opt.clients < 1)
-    die("sizes, --rounds and --clients must be positive");
+  if (!opt.big_mib || !opt.small_mib || opt.rounds < 1 || opt.rounds > 32 || opt.clients < 1)
+    die("sizes and --clients must be positive, --rounds 1..32");
   if (!opt.nchunks) {
     opt.chunks[0] = 65536;
     opt.chunks[1] = 1048576;
@@ -520,7 +522,7 @@ int main(int argc, char **argv) {
   if (!presigned) die("presign: %s", err);
   double curl_s[32], stream_s[8][32], curl_cpu[32], server_cpu[8][32], client_cpu[8][32];
   struct phase_mem stream_mem[8] = {{0}};
-  int rounds = opt.rounds > 32 ? 32 : opt.rounds;
+  int rounds = opt.rounds;
   printf("1. one client, %" PRIu64 " MiB artifact, %d rounds (curl and each chunk size, order rotating)\n",
          opt.big_mib, rounds);
   /* Each round runs curl and every chunk size once; the order rotates from
