@@ -3,11 +3,14 @@
  * StreamArtifact pulls a ranged S3 GET through the loop thread and writes
  * chunks to the client, paced by gRPC flow control: bytes from S3 gather in
  * one buffer; a full chunk is written (cgrpc packs it at once, so the buffer
- * is free again) only when no write is in flight; while a write is in flight
- * and a chunk is already buffered the S3 consumer answers PAUSE, and the
- * write callback resumes it. Memory per stream is about two chunks (the
- * buffer and the packed message in flight) plus one curl delivery. No thread
- * waits: the write callback hops to the loop with folio_loop_post. A
+ * is free again) only when no write is in flight. The buffer reads ahead up
+ * to `readahead` bytes (2 chunks, at least 256 KiB); beyond that the S3
+ * consumer answers PAUSE, and S3 is resumed once the writes have drained the
+ * buffer to half of it. The hysteresis matters: pausing and resuming curl at
+ * every chunk cost more CPU than moving the bytes (bench/artifacts). Memory
+ * per stream: the buffer (≤ readahead + one curl delivery) plus the packed
+ * message in flight. No thread waits: the write callback hops to the loop
+ * with folio_loop_post. A
  * cancelled call is noticed on the next S3 delivery, the next write
  * completion (ok = false) or the 250 ms tick, and stops the S3 transfer. */
 #include <stdio.h>
@@ -21,6 +24,7 @@
 #define CHUNK_DEFAULT 65536
 #define CHUNK_MIN 4096
 #define CHUNK_MAX 1048576
+#define READAHEAD_MIN (256 * 1024)
 
 static bool check_name(struct cgrpc_call *call, const char *rpc, const char *name) {
   if (name && *name) return true;
@@ -127,8 +131,8 @@ struct stream {
   char sha[65];
   struct folio_s3_get *get;
   struct folio_loop_timer tick;
-  uint8_t *buf;
-  size_t len, cap;
+  uint8_t *buf; /* the unsent bytes are buf[head .. head + len) */
+  size_t head, len, cap, readahead;
   bool writing, paused, s3_done, finished, sent_any;
   int s3_status;
   long s3_http;
@@ -154,7 +158,7 @@ static void on_chunk_written(struct cgrpc_call *call, bool ok, void *arg);
 static void send_chunk(struct stream *x) {
   size_t n = x->len < x->chunk ? x->len : x->chunk;
   Folio__V1__ArtifactChunk c = FOLIO__V1__ARTIFACT_CHUNK__INIT;
-  c.data.data = x->buf;
+  c.data.data = x->buf ? x->buf + x->head : NULL; /* NULL: an empty artifact */
   c.data.len = n;
   c.offset = x->next_offset;
   c.total_size = x->total;
@@ -170,8 +174,8 @@ static void send_chunk(struct stream *x) {
   }
   x->sent_any = true;
   x->next_offset += n;
-  memmove(x->buf, x->buf + n, x->len - n);
   x->len -= n;
+  x->head = x->len ? x->head + n : 0;
 }
 
 /* Decides what to do next; loop thread. */
@@ -188,7 +192,7 @@ static void stream_pump(struct stream *x) {
   }
   if (x->len >= x->chunk || (x->s3_done && x->s3_status == 0 && x->len > 0)) {
     send_chunk(x);
-    if (x->paused && x->len < x->chunk) {
+    if (x->paused && x->len <= x->readahead / 2) {
       x->paused = false;
       folio_s3_get_resume(x->get);
     }
@@ -239,18 +243,24 @@ static void on_chunk_written(struct cgrpc_call *call, bool ok, void *arg) {
 static int on_s3_data(void *arg, const void *data, size_t len) {
   struct stream *x = arg;
   if (cgrpc_call_is_cancelled(x->lk.call)) return -1;
-  if (x->len + len > x->cap) {
-    size_t cap = x->cap ? x->cap : x->chunk;
-    while (cap < x->len + len) cap *= 2;
-    uint8_t *b = realloc(x->buf, cap);
-    if (!b) return -1;
-    x->buf = b;
-    x->cap = cap;
+  if (x->head + x->len + len > x->cap) {
+    if (x->head) { /* at most once per buffer's worth of bytes sent */
+      memmove(x->buf, x->buf + x->head, x->len);
+      x->head = 0;
+    }
+    if (x->len + len > x->cap) {
+      size_t cap = x->cap ? x->cap : x->readahead;
+      while (cap < x->len + len) cap *= 2;
+      uint8_t *b = realloc(x->buf, cap);
+      if (!b) return -1;
+      x->buf = b;
+      x->cap = cap;
+    }
   }
-  memcpy(x->buf + x->len, data, len);
+  memcpy(x->buf + x->head + x->len, data, len);
   x->len += len;
   stream_pump(x);
-  if (x->len >= x->chunk && x->writing) {
+  if (x->len >= x->readahead && x->writing) {
     x->paused = true;
     return FOLIO_S3_PAUSE;
   }
@@ -341,7 +351,8 @@ static void stream_artifact(struct cgrpc_call *call, const Folio__V1__StreamArti
   if (!x) return;
   *x = (struct stream){.lk = {.b = b, .call = call, .job_id = req->job_id, .cb = stream_found},
                        .req = req,
-                       .chunk = chunk};
+                       .chunk = chunk,
+                       .readahead = 2 * chunk > READAHEAD_MIN ? 2 * chunk : READAHEAD_MIN};
   x->lk.arg = x;
   folio_auth_call(b, call, "StreamArtifact", lookup_authed, x);
 }
