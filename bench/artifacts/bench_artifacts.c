@@ -20,10 +20,8 @@
  * Every stream is checked: bytes, offsets, total size and the final sha256
  * field; curl's byte count too. Not a test: timings are printed, never
  * asserted; a wrong answer exits 1. */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -32,13 +30,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "proc.h"    /* tests/harness: spawn/stop, free port */
+#include "procmem.h" /* tests/harness: VmRSS/VmHWM/Threads, peak reset */
 #include "folio/clock.h"
 #include "folio/jobs.h"
 #include "folio/loop.h"
@@ -191,21 +189,7 @@ static void put_artifact(struct folio_pg_conn *db, struct folio_s3_client *s3,
 static pid_t server_pid;
 static char addr[64];
 
-static void stop_server(void) {
-  if (server_pid <= 0) return;
-  kill(server_pid, SIGTERM);
-  int st;
-  for (int i = 0; i < 200; i++) {
-    if (waitpid(server_pid, &st, WNOHANG) == server_pid) {
-      server_pid = 0;
-      return;
-    }
-    usleep(50000);
-  }
-  kill(server_pid, SIGKILL);
-  waitpid(server_pid, &st, 0);
-  server_pid = 0;
-}
+static void stop_server(void) { proc_stop(&server_pid, 10000); }
 
 static void on_signal(int sig) {
   stop_server();
@@ -213,31 +197,15 @@ static void on_signal(int sig) {
   raise(sig);
 }
 
-static int free_port(void) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  socklen_t len = sizeof a;
-  if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
-      getsockname(fd, (struct sockaddr *)&a, &len) != 0)
-    die("free port: %s", strerror(errno));
-  close(fd);
-  return ntohs(a.sin_port);
-}
-
 static void start_server(const char *pepper, const char *log, struct cgrpc_channel *ch_out[1]) {
-  snprintf(addr, sizeof addr, "127.0.0.1:%d", free_port());
+  snprintf(addr, sizeof addr, "127.0.0.1:%d", proc_free_port());
+  char e_listen[96], e_pepper[160];
+  snprintf(e_listen, sizeof e_listen, "FOLIO_LISTEN=%s", addr);
+  snprintf(e_pepper, sizeof e_pepper, "FOLIO_API_KEY_PEPPER=%s", pepper);
+  const char *const argv[] = {opt.server, NULL};
+  const char *const env[] = {e_listen, e_pepper, "FOLIO_LOG_LEVEL=warn", NULL};
   fflush(NULL); /* or the child's exit flushes our buffered output a second time */
-  server_pid = fork();
-  if (server_pid < 0) die("fork: %s", strerror(errno));
-  if (server_pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (freopen(log, "a", stdout)) dup2(fileno(stdout), 2);
-    setenv("FOLIO_LISTEN", addr, 1);
-    setenv("FOLIO_API_KEY_PEPPER", pepper, 1);
-    setenv("FOLIO_LOG_LEVEL", "warn", 1);
-    execl(opt.server, opt.server, (char *)NULL);
-    _exit(127);
-  }
+  server_pid = proc_spawn(argv, env, log, SIGKILL);
   atexit(stop_server);
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
@@ -274,26 +242,11 @@ static struct {
   atomic_bool stop;
 } smp = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
-/* VmRSS, VmHWM and Threads of the server, in KiB / count; false once it is gone. */
-static bool proc_status(long *rss, long *hwm, long *threads) {
-  char path[64], line[256];
-  snprintf(path, sizeof path, "/proc/%d/status", (int)server_pid);
-  FILE *f = fopen(path, "r");
-  if (!f) return false;
-  while (fgets(line, sizeof line, f)) {
-    if (rss && strncmp(line, "VmRSS:", 6) == 0) *rss = atol(line + 6);
-    else if (hwm && strncmp(line, "VmHWM:", 6) == 0) *hwm = atol(line + 6);
-    else if (threads && strncmp(line, "Threads:", 8) == 0) *threads = atol(line + 8);
-  }
-  fclose(f);
-  return true;
-}
-
 static void *sampler(void *arg) {
   (void)arg;
   while (!atomic_load(&smp.stop)) {
-    long rss = 0, th = 0;
-    if (proc_status(&rss, NULL, &th)) {
+    long rss = proc_status_kb(server_pid, "VmRSS"), th = proc_status_kb(server_pid, "Threads");
+    if (rss >= 0) {
       pthread_mutex_lock(&smp.mu);
       if (rss > smp.rss_kib) smp.rss_kib = rss;
       if (th > smp.threads) smp.threads = th;
@@ -307,13 +260,7 @@ static void *sampler(void *arg) {
 
 /* Starts a phase: the kernel's high-water mark and the sampled maxima reset. */
 static void phase_reset(void) {
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/clear_refs", (int)server_pid);
-  FILE *f = fopen(path, "w");
-  if (f) {
-    fputs("5", f); /* 5: reset the peak RSS (VmHWM) to the current RSS */
-    fclose(f);
-  }
+  proc_reset_hwm(server_pid);
   pthread_mutex_lock(&smp.mu);
   smp.rss_kib = smp.threads = 0;
   pthread_mutex_unlock(&smp.mu);
@@ -324,8 +271,7 @@ struct phase_mem {
 };
 
 static struct phase_mem phase_end(void) {
-  long hwm = 0, rss = 0, th = 0;
-  proc_status(&rss, &hwm, &th);
+  long hwm = proc_status_kb(server_pid, "VmHWM"), th = proc_status_kb(server_pid, "Threads");
   pthread_mutex_lock(&smp.mu);
   struct phase_mem m = {smp.rss_kib > hwm ? smp.rss_kib : hwm, smp.threads > th ? smp.threads : th};
   pthread_mutex_unlock(&smp.mu);
@@ -513,8 +459,8 @@ int main(int argc, char **argv) {
   start_server(pepper, log, &ch);
   pthread_t smp_th;
   pthread_create(&smp_th, NULL, sampler, NULL);
-  long idle_rss = 0, idle_threads = 0;
-  proc_status(&idle_rss, NULL, &idle_threads);
+  long idle_rss = proc_status_kb(server_pid, "VmRSS"),
+       idle_threads = proc_status_kb(server_pid, "Threads");
   printf("folio-server %s: idle RSS %.1f MiB, %ld threads\n\n", addr, idle_rss / 1024.0, idle_threads);
 
   /* single stream vs curl */
