@@ -101,7 +101,8 @@ struct cgrpc_call {
   struct cgrpc_arena *arena;    /* guarded by mu */
   struct cgrpc_arena *scratch;  /* CQ thread only */
   int64_t start_ns;
-  int64_t handler_ns; /* time inside the application's callbacks; CQ thread only */
+  int64_t handler_ns;     /* time inside the application's callbacks; CQ thread only */
+  int64_t handler_max_ns; /* the longest one of them; CQ thread only */
   void *user;
   atomic_bool cancelled;
 
@@ -144,12 +145,15 @@ static int64_t mono_ns(void) {
 }
 
 /* Runs one application callback and adds the time it held the CQ thread to
- * the call's handler_ns (reported in cgrpc_call_summary.handler_ns). */
-#define TIMED(c, stmt)                            \
-  do {                                            \
-    int64_t t0_ = mono_ns();                      \
-    stmt;                                         \
-    (c)->handler_ns += mono_ns() - t0_;           \
+ * the call's handler_ns, keeping the longest in handler_max_ns (both reported
+ * in cgrpc_call_summary). */
+#define TIMED(c, stmt)                                         \
+  do {                                                         \
+    int64_t t0_ = mono_ns();                                   \
+    stmt;                                                      \
+    int64_t d_ = mono_ns() - t0_;                              \
+    (c)->handler_ns += d_;                                     \
+    if (d_ > (c)->handler_max_ns) (c)->handler_max_ns = d_;    \
   } while (0)
 
 /* A batch we built wrongly is a bug in cgrpc, never a runtime condition. */
@@ -174,6 +178,7 @@ static void call_release(struct cgrpc_call *c) {
         .cancelled = atomic_load(&c->cancelled),
         .duration_ns = mono_ns() - c->start_ns,
         .handler_ns = c->handler_ns,
+        .handler_max_ns = c->handler_max_ns,
     };
     s->cfg.on_call_end(c, &sum, s->cfg.hook_ud);
   }

@@ -99,8 +99,11 @@ struct cgrpc_call_summary {
                             network, server shutdown) */
   int64_t duration_ns;   /* from arrival to release */
   int64_t handler_ns;    /* time the application's handler and callbacks held CQ
-                            threads: it should stay near zero (work belongs on
-                            other threads); a large value names a blocking handler */
+                            threads, summed over every callback of the call (a
+                            long stream adds up thousands of short ones) */
+  int64_t handler_max_ns; /* the longest single callback: it should stay near zero
+                             (work belongs on other threads); a large value names
+                             a handler that blocks a CQ thread */
 };
 
 struct cgrpc_server_config {

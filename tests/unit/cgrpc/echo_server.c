@@ -194,9 +194,10 @@ static void on_start(struct cgrpc_call *call, void *ud) {
 
 static void on_end(struct cgrpc_call *call, const struct cgrpc_call_summary *s, void *ud) {
   int64_t seen = atomic_load(&echo_stats.max_handler_ns);
-  while (s->handler_ns > seen &&
-         !atomic_compare_exchange_weak(&echo_stats.max_handler_ns, &seen, s->handler_ns)) {
+  while (s->handler_max_ns > seen &&
+         !atomic_compare_exchange_weak(&echo_stats.max_handler_ns, &seen, s->handler_max_ns)) {
   }
+  if (s->handler_ns < s->handler_max_ns) atomic_fetch_add(&echo_stats.bad_handler_sums, 1);
   atomic_fetch_add(&echo_stats.calls_finished, 1);
 }
 

@@ -14,7 +14,8 @@ struct echo_stats {
   atomic_int streams_stopped; /* Count streams that ended on a failed write */
   atomic_int calls_started;   /* calls arrived (on_call_start) */
   atomic_int calls_finished;  /* calls released (on_call_end) */
-  _Atomic int64_t max_handler_ns; /* largest cgrpc_call_summary.handler_ns seen */
+  _Atomic int64_t max_handler_ns; /* largest cgrpc_call_summary.handler_max_ns seen */
+  atomic_int bad_handler_sums;    /* summaries whose handler_ns < handler_max_ns */
 };
 extern struct echo_stats echo_stats;
 
