@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# The job pipeline benchmark (issue 4 §8), end to end through folio-server over
+# gRPC, against the naive design measured with pgbench in the same run on the
+# same PostgreSQL.
+#
+#   bench/pipeline/run.sh [--seconds N] [--calls N] [--conns N] [--jobs N] [--smoke]
+#
+# It builds folio-server, folio-worker, folio and bench_pipeline (release
+# build in build/, or $FOLIO_BUILD_DIR), then under scripts/stack.sh starts a
+# throwaway PostgreSQL with fsync ON (and synchronous_commit on: every commit
+# waits for a real flush; the script prints both settings as PostgreSQL
+# reports them), Redis and Ceph RGW, migrates, creates an API key, starts
+# folio-server and folio-worker on loopback, and measures, in this order:
+#
+#  1. submit→SUCCEEDED of a 1-page job (PDF+PNG), --jobs sequential jobs with
+#     the workers otherwise idle, and WatchJob delivery latency (bench_pipeline
+#     latency; how the delivery latency is measured — against job_events.at,
+#     taken inside the committing transaction, so an upper bound on
+#     commit→watcher — is written at the top of bench_pipeline.c);
+#  2. folio-worker is stopped (so rendering does not compete with what follows);
+#  3. SubmitLayout: --calls concurrent calls (64) over --conns connections,
+#     ~10 KB layouts, for --seconds: throughput, p50/p99 (bench_pipeline submit);
+#  4. naive insert: pgbench -M prepared, --calls clients, one INSERT of a job row
+#     with the same layout bytes per transaction into naive_jobs (created LIKE
+#     jobs INCLUDING ALL: same columns, defaults, checks, indexes, unique
+#     constraint), and for reference 100 rows per transaction;
+#  5. GetStatus: --calls concurrent calls on random ids from step 3
+#     (bench_pipeline status);
+#  6. naive select: pgbench -M prepared, --calls clients, one
+#     `SELECT <GetStatus's job columns> FROM naive_status WHERE id = $1` per
+#     transaction, naive_status holding as many rows as jobs has.
+#
+# The naive statements are prepared and carry the layout as a literal in the
+# prepared statement (not re-sent per call): if anything that favours the
+# baseline. Every ratio is printed against its target with meets / MISSES.
+# Results move with the machine's load; the load average is printed.
+# --smoke: 3-second phases and 3 jobs, to check the script works (no targets
+# are judged worth anything then).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+here=$root/bench/pipeline
+build=${FOLIO_BUILD_DIR:-$root/build}
+bin=${PG_BIN:-/usr/lib/postgresql/15/bin}
+
+seconds=10 calls=64 conns=8 jobs=50 smoke=0 inside=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --seconds) seconds=$2; shift ;;
+    --calls) calls=$2; shift ;;
+    --conns) conns=$2; shift ;;
+    --jobs) jobs=$2; shift ;;
+    --smoke) smoke=1 seconds=3 jobs=3 ;;
+    --in-stack) inside=1 ;;
+    -h | --help) sed -n '2,37p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+opts=(--seconds "$seconds" --calls "$calls" --conns "$conns" --jobs "$jobs")
+[ $smoke = 1 ] && opts+=(--smoke)
+
+if [ $inside = 0 ]; then
+  [ -x "$bin/pgbench" ] || { echo "run.sh: no pgbench in $bin (Debian: postgresql-15)" >&2; exit 1; }
+  if [ -z "${FOLIO_BENCH_NO_BUILD:-}" ]; then
+    gen=()
+    command -v ninja >/dev/null 2>&1 && [ ! -f "$build/CMakeCache.txt" ] && gen=(-G Ninja)
+    cmake -S "$root" -B "$build" "${gen[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFOLIO_BUILD_BENCH=ON >/dev/null
+    cmake --build "$build" -j 2 --target folio-server folio-worker folio bench_pipeline >&2
+  fi
+  # 64 pgbench clients + folio-server's and folio-worker's connections
+  export PG_FSYNC=on PG_MAX_CONNECTIONS=$((calls + 60))
+  exec "$root/scripts/stack.sh" run pg,redis,s3 -- "$0" --in-stack "${opts[@]}"
+fi
+
+# ---- inside the stack: FOLIO_DATABASE_URL, FOLIO_REDIS_URL, FOLIO_S3_* set ----
+work=$(mktemp -d "${TMPDIR:-/tmp}/folio-pipeline.XXXXXX")
+pids=()
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 143' TERM INT
+say() { printf '== %s\n' "$*" >&2; }
+psql() { "$bin/psql" -X -q -v ON_ERROR_STOP=1 -d "$FOLIO_DATABASE_URL" "$@"; }
+
+srv=$build/server/folio-server
+port=$("$root/scripts/services/free-port.sh")
+export FOLIO_LISTEN=127.0.0.1:$port FOLIO_ADDR=127.0.0.1:$port
+export FOLIO_API_KEY_PEPPER=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+export FOLIO_SHUTDOWN_GRACE_MS=5000
+"$srv" migrate >/dev/null 2>&1
+FOLIO_API_KEY=$("$srv" apikey create --tenant bench 2>/dev/null)
+export FOLIO_API_KEY
+
+"$srv" >"$work/server.log" 2>&1 &
+pids+=($!)
+"$build/worker/folio-worker" >"$work/worker.log" 2>&1 &
+worker=$!
+pids+=($worker)
+rc=8
+for _ in $(seq 1 150); do
+  set +e
+  "$build/client/folio" status 00000000-0000-7000-8000-000000000000 >/dev/null 2>&1
+  rc=$?
+  set -e
+  [ $rc = 6 ] && break
+  sleep 0.2
+done
+[ $rc = 6 ] || { echo "run.sh: folio-server is not answering; its log:" >&2; tail -20 "$work/server.log" >&2; exit 1; }
+
+# A 1-page layout of about 10 KB: bench/decode's generator, trimmed.
+/usr/bin/python3 "$root/bench/decode/gen.py" "$work/page.json" 10000
+/usr/bin/python3 - "$work/page.json" "$work/layout.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["pages"] = d["pages"][:1]
+items = d["pages"][0]["items"]
+enc = lambda: json.dumps(d, ensure_ascii=False).encode()
+while len(enc()) > 10240:
+    items.pop()
+open(sys.argv[2], "wb").write(enc())
+PY
+layout_bytes=$(wc -c <"$work/layout.json")
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+
+fsync=$(psql -Atc 'SHOW fsync')
+synccommit=$(psql -Atc 'SHOW synchronous_commit')
+say "PostgreSQL fsync=$fsync synchronous_commit=$synccommit; layout $layout_bytes bytes; $calls callers over $conns connections; load $(load)"
+
+say "1. submit→SUCCEEDED and WatchJob delivery: $jobs sequential 1-page jobs, workers idle"
+lat=$("$build/bench/pipeline/bench_pipeline" latency "$FOLIO_ADDR" "$FOLIO_API_KEY" "$work/layout.json" "$jobs" "$FOLIO_DATABASE_URL")
+echo "$lat" >&2
+
+say "2. stopping folio-worker"
+kill -TERM "$worker"
+wait "$worker" || true
+
+say "3. SubmitLayout for ${seconds}s (load $(load))"
+sub=$("$build/bench/pipeline/bench_pipeline" submit "$FOLIO_ADDR" "$FOLIO_API_KEY" "$work/layout.json" "$seconds" "$calls" "$conns" "$work/ids")
+echo "$sub" >&2
+
+# The naive tables: shaped like jobs (columns, defaults, checks, indexes).
+layout_hex=$(od -An -v -tx1 "$work/layout.json" | tr -d ' \n')
+psql -c "CREATE TABLE naive_jobs (LIKE jobs INCLUDING ALL)" \
+     -c "CREATE TABLE naive_status (LIKE jobs INCLUDING ALL)"
+cat >"$work/insert1.sql" <<SQL
+INSERT INTO naive_jobs (id, tenant, formats, layout) VALUES (gen_random_uuid(), 'bench', '{1}', '\\x$layout_hex'::bytea);
+SQL
+cat >"$work/insert100.sql" <<SQL
+INSERT INTO naive_jobs (id, tenant, formats, layout) SELECT gen_random_uuid(), 'bench', '{1}', '\\x$layout_hex'::bytea FROM generate_series(1, 100);
+SQL
+pgbench() {  # pgbench SCRIPT → "tps avg_latency_ms"
+  "$bin/pgbench" -n -M prepared -c "$calls" -j 2 -T "$seconds" -f "$1" "$FOLIO_DATABASE_URL" >"$work/pgbench.out" 2>&1 ||
+    { cat "$work/pgbench.out" >&2; exit 1; }
+  local tps lat
+  tps=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "$work/pgbench.out")
+  lat=$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' "$work/pgbench.out")
+  echo "$tps $lat"
+}
+say "4. naive insert: pgbench, one ${layout_bytes}-byte row per transaction (load $(load))"
+read -r ins1 ins1_lat < <(pgbench "$work/insert1.sql")
+echo "tps=$ins1 avg_ms=$ins1_lat" >&2
+say "   reference: 100 rows per transaction"
+read -r ins100 ins100_lat < <(pgbench "$work/insert100.sql")
+echo "tps=$ins100 avg_ms=$ins100_lat" >&2
+
+say "5. GetStatus for ${seconds}s (load $(load))"
+st=$("$build/bench/pipeline/bench_pipeline" status "$FOLIO_ADDR" "$FOLIO_API_KEY" "$work/ids" "$seconds" "$calls" "$conns")
+echo "$st" >&2
+
+njobs=$(psql -Atc "SELECT count(*) FROM jobs")
+psql -c "INSERT INTO naive_status (id, tenant, formats, layout)
+         SELECT md5(g::text)::uuid, 'bench', '{1}', '\\x$layout_hex'::bytea FROM generate_series(1, $njobs) g" \
+     -c "VACUUM ANALYZE naive_status" -c "VACUUM ANALYZE jobs"
+cat >"$work/select.sql" <<SQL
+\\set n random(1, $njobs)
+SELECT id, state, progress_percent, attempts, error_code, error_message, created_at, started_at, finished_at, labels, formats FROM naive_status WHERE id = md5(:n::text)::uuid;
+SQL
+say "6. naive select: pgbench, one SELECT by id per transaction over $njobs rows (load $(load))"
+read -r sel sel_lat < <(pgbench "$work/select.sql")
+echo "tps=$sel avg_ms=$sel_lat" >&2
+
+# ---- the summary ----
+kv() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+verdict() { awk -v v="$1" -v t="$2" -v lt="${3:-}" 'BEGIN { ok = (lt ? v <= t : v >= t); print ok ? "meets" : "MISSES" }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+sub_rps=$(kv "$sub" rps) st_rps=$(kv "$st" rps)
+r_sub=$(ratio "$sub_rps" "$ins1") r_st=$(ratio "$st_rps" "$sel")
+w99=$(kv "$lat" watch_p99_ms)
+rows100=$(awk -v t="$ins100" 'BEGIN { printf "%.0f", t * 100 }')
+cat <<OUT
+
+folio job pipeline benchmark — PostgreSQL fsync=$fsync synchronous_commit=$synccommit, $(nproc) CPUs, load $(load)
+layout $layout_bytes bytes, $calls concurrent callers ($conns connections), ${seconds}s per phase
+  SubmitLayout          $(printf '%8.0f' "$sub_rps")/s  p50 $(kv "$sub" p50_ms) ms  p99 $(kv "$sub" p99_ms) ms  (failed $(kv "$sub" failed))
+  naive INSERT (pgbench) $(printf '%7.0f' "$ins1") tx/s  avg $ins1_lat ms; 100-row tx: $(printf '%.0f' "$ins100") tx/s = $rows100 rows/s
+  ratio SubmitLayout/naive insert  $r_sub  (target >= 2)     $(verdict "$r_sub" 2)
+  GetStatus             $(printf '%8.0f' "$st_rps")/s  p50 $(kv "$st" p50_ms) ms  p99 $(kv "$st" p99_ms) ms  (failed $(kv "$st" failed))
+  naive SELECT (pgbench) $(printf '%7.0f' "$sel") tx/s  avg $sel_lat ms
+  ratio GetStatus/naive select     $r_st  (target >= 0.8)   $(verdict "$r_st" 0.8)
+  submit→SUCCEEDED (1 page, PDF+PNG, $jobs jobs, workers idle)  p50 $(kv "$lat" e2e_p50_ms) ms  p99 $(kv "$lat" e2e_p99_ms) ms
+  WatchJob delivery ($(kv "$lat" events) events)  p50 $(kv "$lat" watch_p50_ms) ms  p99 $w99 ms  max $(kv "$lat" watch_max_ms) ms  (target p99 <= 50 ms)  $(verdict "$w99" 50 1)
+OUT
