@@ -47,6 +47,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "folio/client.h"
@@ -92,6 +93,14 @@ static double quantile_ms(struct samples *s, double q) {
   if (i > 0) i--;
   if (i >= s->n) i = s->n - 1;
   return (double)s->v[i] / 1e6;
+}
+
+/* CPU seconds this process used so far (user + system). */
+static double cpu_s(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 static char *read_file(const char *path, size_t *len) {
@@ -280,9 +289,10 @@ static int run_load(struct load *L, const char *addr, const char *key, double se
 
   double rate = (double)L->ok / seconds;
   double p50 = quantile_ms(&L->lat, 0.50), p99 = quantile_ms(&L->lat, 0.99);
-  printf("%s calls=%d conns=%d seconds=%.1f ok=%ld failed=%ld rps=%.0f p50_ms=%.2f p99_ms=%.2f\n",
+  printf("%s calls=%d conns=%d seconds=%.1f ok=%ld failed=%ld rps=%.0f p50_ms=%.2f p99_ms=%.2f"
+         " done=%ld cpu_s=%.2f\n",
          L->mode == M_SUBMIT ? "submit" : "status", calls, conns, seconds, L->ok, L->failed, rate,
-         p50, p99);
+         p50, p99, L->started, cpu_s());
   if (L->first_error[0]) fprintf(stderr, "bench_pipeline: first failure: %s\n", L->first_error);
   free(L->lat.v);
   return L->failed * 1000 > L->started ? 1 : 0;
