@@ -44,6 +44,10 @@ struct folio_backend {
   struct folio_auth_cache *auth;
   struct folio_loop_timer reconcile_timer;
   bool reconcile_busy; /* loop thread only */
+  /* folio_backend_watch_db: loop thread only */
+  void (*db_state_cb)(bool reachable, void *arg);
+  void *db_state_arg;
+  struct folio_loop_timer db_state_timer;
 };
 
 /* Migrates the database and creates the bucket (blocking, before serving),
@@ -62,6 +66,15 @@ void folio_backend_stop(struct folio_backend *b);
  * then fails with ECONNECT as usual). Loop thread only; b->db must be set.
  * The pointer stays valid until folio_backend_stop. */
 struct folio_pg_async *folio_backend_pick_db(struct folio_backend *b);
+
+/* Reports whether PostgreSQL is reachable: cb(reachable, arg) runs on the
+ * loop thread on every connect and drop of the server's connection, and
+ * every second with the current state (the safety net, e.g. for a first
+ * connect that fails), so cb sees repeats and must ignore them. No database
+ * configured: never called. cb must not block (it runs on the I/O loop); arg
+ * must outlive folio_backend_stop. Returns 0 or -1 (out of memory). */
+int folio_backend_watch_db(struct folio_backend *b, void (*cb)(bool reachable, void *arg),
+                           void *arg);
 
 /* Finishes call with UNIMPLEMENTED naming rpc and the missing setting when
  * the backend it needs is not configured; returns false then. need_s3 adds S3. */

@@ -1,4 +1,15 @@
-/* The Health service. Watch keeps one struct watcher per open stream in a
+/* The Health service.
+ *
+ * Liveness vs readiness: the overall service "" is SERVING while the process
+ * is up and not shutting down (liveness: restart me only if this fails);
+ * folio.v1.LayoutService is SERVING only while its backends can serve it,
+ * i.e. PostgreSQL is reachable (readiness: route traffic elsewhere while
+ * NOT_SERVING). Redis and S3 do not count: a job is accepted without Redis
+ * (the reconciler dispatches it later), and S3 only affects the artifact
+ * RPCs. The backend loop reports PostgreSQL's state with
+ * folio_health_set_ready(); nothing here blocks or waits on a backend.
+ *
+ * Watch keeps one struct watcher per open stream in a
  * list guarded by h->mu; each watcher has at most one write in flight and
  * sends the latest status when it differs from what it sent last, so a slow
  * watcher sees the newest state rather than a backlog. A watcher ends when
@@ -19,7 +30,7 @@ struct watcher {
   struct watcher *next;
   struct folio_health *h;
   struct cgrpc_call *call;
-  bool known;        /* the watched service exists */
+  int service;       /* index in known_services, -1 when unknown */
   bool writing;      /* a write is in flight */
   bool cancelled;    /* the client went away */
   bool sent_any;
@@ -28,29 +39,33 @@ struct watcher {
 
 struct folio_health {
   pthread_mutex_t mu;
-  bool serving;
+  bool serving; /* the process: false once shutting down */
+  bool ready;   /* the backends of folio.v1.LayoutService */
   struct watcher *watchers;
 };
 
-static const char *const known_services[] = {"", "folio.v1.LayoutService"};
+enum { SVC_OVERALL = 0, SVC_LAYOUT = 1 };
+static const char *const known_services[] = {[SVC_OVERALL] = "", [SVC_LAYOUT] = "folio.v1.LayoutService"};
 
-static bool is_known(const char *service) {
+static int service_index(const char *service) {
   for (size_t i = 0; i < sizeof known_services / sizeof known_services[0]; i++)
-    if (strcmp(service, known_services[i]) == 0) return true;
-  return false;
+    if (strcmp(service, known_services[i]) == 0) return (int)i;
+  return -1;
 }
 
-static serving_status status_of(const struct folio_health *h, bool known) {
-  if (!known) return GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVICE_UNKNOWN;
-  return h->serving ? GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING
-                    : GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING;
+static serving_status status_of(const struct folio_health *h, int service) {
+  if (service < 0) return GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVICE_UNKNOWN;
+  bool up = h->serving && (service != SVC_LAYOUT || h->ready);
+  return up ? GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING
+            : GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING;
 }
 
 static void check(struct cgrpc_call *call, const Grpc__Health__V1__HealthCheckRequest *req,
                   void *impl) {
   struct folio_health *h = impl;
   const char *svc = req->service ? req->service : "";
-  if (!is_known(svc)) {
+  int service = service_index(svc);
+  if (service < 0) {
     char msg[300];
     snprintf(msg, sizeof msg, "unknown service \"%.200s\"", svc);
     cgrpc_call_finish(call, GRPC_STATUS_NOT_FOUND, msg);
@@ -58,7 +73,7 @@ static void check(struct cgrpc_call *call, const Grpc__Health__V1__HealthCheckRe
   }
   Grpc__Health__V1__HealthCheckResponse resp = GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__INIT;
   pthread_mutex_lock(&h->mu);
-  resp.status = status_of(h, true);
+  resp.status = status_of(h, service);
   pthread_mutex_unlock(&h->mu);
   grpc__health__v1__health__check__reply(call, &resp);
 }
@@ -84,7 +99,7 @@ static void on_written(struct cgrpc_call *call, bool ok, void *ud);
 /* Sends the current status if w has not seen it. Under h->mu. */
 static void pump_locked(struct watcher *w) {
   if (w->writing || w->cancelled) return;
-  serving_status now = status_of(w->h, w->known);
+  serving_status now = status_of(w->h, w->service);
   if (w->sent_any && w->sent == now) return;
   Grpc__Health__V1__HealthCheckResponse resp = GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__INIT;
   resp.status = now;
@@ -130,7 +145,7 @@ static void watch(struct cgrpc_call *call, const Grpc__Health__V1__HealthCheckRe
   }
   w->h = h;
   w->call = call;
-  w->known = is_known(req->service ? req->service : "");
+  w->service = service_index(req->service ? req->service : "");
   pthread_mutex_lock(&h->mu);
   w->next = h->watchers;
   h->watchers = w;
@@ -152,6 +167,7 @@ struct folio_health *folio_health_create(void) {
   if (!h) return NULL;
   pthread_mutex_init(&h->mu, NULL);
   h->serving = true;
+  h->ready = true;
   return h;
 }
 
@@ -165,14 +181,28 @@ int folio_health_register(struct folio_health *h, struct cgrpc_server *s) {
   return grpc__health__v1__health__register(s, &handlers, h);
 }
 
-void folio_health_set_serving(struct folio_health *h, bool serving) {
-  pthread_mutex_lock(&h->mu);
-  h->serving = serving;
+/* Tells every Watch the status that changed. Under h->mu. */
+static void pump_all_locked(struct folio_health *h) {
   struct watcher *w = h->watchers;
   while (w) {
     struct watcher *next = w->next; /* pump may end and free w */
     pump_locked(w);
     w = next;
+  }
+}
+
+void folio_health_set_serving(struct folio_health *h, bool serving) {
+  pthread_mutex_lock(&h->mu);
+  h->serving = serving;
+  pump_all_locked(h);
+  pthread_mutex_unlock(&h->mu);
+}
+
+void folio_health_set_ready(struct folio_health *h, bool ready) {
+  pthread_mutex_lock(&h->mu);
+  if (h->ready != ready) {
+    h->ready = ready;
+    pump_all_locked(h);
   }
   pthread_mutex_unlock(&h->mu);
 }

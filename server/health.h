@@ -1,5 +1,7 @@
 /* grpc.health.v1.Health for folio-server: Check and Watch over a fixed set of
- * services ("" and folio.v1.LayoutService), all SERVING until shutdown. */
+ * services. "" is liveness: SERVING until shutdown. folio.v1.LayoutService is
+ * readiness: SERVING until shutdown and while its backends are ready
+ * (folio_health_set_ready: PostgreSQL reachable). See docs/operations.md. */
 #ifndef FOLIO_SERVER_HEALTH_H
 #define FOLIO_SERVER_HEALTH_H
 
@@ -17,5 +19,9 @@ void folio_health_destroy(struct folio_health *h); /* NULL allowed */
 int folio_health_register(struct folio_health *h, struct cgrpc_server *s);
 /* Changes every known service's status and tells every Watch. Thread-safe. */
 void folio_health_set_serving(struct folio_health *h, bool serving);
+/* Readiness of folio.v1.LayoutService (starts true); a change is pushed to
+ * every Watch of it. Thread-safe and non-blocking (Watch writes are started,
+ * not waited for), so the backend loop thread may call it. */
+void folio_health_set_ready(struct folio_health *h, bool ready);
 
 #endif

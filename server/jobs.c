@@ -300,7 +300,8 @@ static void on_canceled(int rc, enum folio_job_state state, const struct folio_p
 
 static void cancel_on_loop(struct folio_loop *loop, void *arg) {
   struct status_rpc *x = arg;
-  int rc = folio_jobs_cancel_async(folio_backend_pick_db(x->lk.b), x->lk.tenant, x->lk.job_id, on_canceled, x);
+  int rc = folio_jobs_cancel_async(folio_backend_pick_db(x->lk.b), x->lk.tenant, x->lk.job_id,
+                                   on_canceled, x);
   if (rc != 0) on_canceled(rc, FOLIO_JOB_UNSPECIFIED, NULL, x);
 }
 

@@ -106,6 +106,10 @@ static void on_call_end(struct cgrpc_call *call, const struct cgrpc_call_summary
 }
 
 /* Reads a whole PEM file; NULL (with errno) on failure. Caller frees. */
+/* The backend loop reports PostgreSQL's reachability: LayoutService's
+ * readiness (health.h). Runs on the I/O loop; set_ready never blocks. */
+static void on_db_state(bool reachable, void *arg) { folio_health_set_ready(arg, reachable); }
+
 static char *read_file(const char *path) {
   FILE *f = fopen(path, "rb");
   if (!f) return NULL;
@@ -221,7 +225,8 @@ int main(int argc, char **argv) {
   static struct folio__v1__layout_service__handlers layout;
   folio_jobs_handlers(&layout);
   folio_artifacts_handlers(&layout);
-  if (folio_health_register(health, server) != 0 ||
+  if (folio_backend_watch_db(&backend, on_db_state, health) != 0 ||
+      folio_health_register(health, server) != 0 ||
       folio__v1__layout_service__register(server, &layout, &backend) != 0) {
     folio_log(FOLIO_LOG_ERROR, "cannot register the services", "out of memory");
     goto out;

@@ -36,6 +36,32 @@ grpc_status_code folio_rpc_code(enum folio_rpc_domain d, int rc, long http_statu
   return GRPC_STATUS_INTERNAL;
 }
 
+/* Finishes call with code and message, and a google.rpc.Status{code,
+ * message, details: [Any{type_url, detail[0..len)}]} in
+ * grpc-status-details-bin; a plain status when out of memory. */
+static void finish_with_detail(struct cgrpc_call *call, grpc_status_code code, const char *message,
+                               const char *type_url, const uint8_t *detail, size_t len) {
+  Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
+  any.type_url = folio_pb_str(type_url);
+  any.value.data = (uint8_t *)(uintptr_t)detail; /* only read while packing */
+  any.value.len = len;
+  Google__Protobuf__Any *anyp = &any;
+  Google__Rpc__Status st = GOOGLE__RPC__STATUS__INIT;
+  st.code = (int32_t)code;
+  st.message = folio_pb_str(message);
+  st.n_details = 1;
+  st.details = &anyp;
+  size_t stlen = google__rpc__status__get_packed_size(&st);
+  uint8_t *stbuf = malloc(stlen ? stlen : 1);
+  if (!stbuf) {
+    cgrpc_call_finish(call, code, message);
+    return;
+  }
+  google__rpc__status__pack(&st, stbuf);
+  cgrpc_call_finish_details(call, code, message, stbuf, stlen);
+  free(stbuf);
+}
+
 void folio_rpc_fail(struct cgrpc_call *call, enum folio_rpc_domain d, int rc, long http_status,
                     const char *what, const char *detail) {
   grpc_status_code code = folio_rpc_code(d, rc, http_status);
@@ -46,12 +72,27 @@ void folio_rpc_fail(struct cgrpc_call *call, enum folio_rpc_domain d, int rc, lo
                      detail ? detail : "");
   if (retry && len > 0 && (size_t)len < sizeof msg)
     snprintf(msg + len, sizeof msg - (size_t)len, " (retry in %d ms)", FOLIO_RPC_RETRY_AFTER_MS);
-  if (retry) {
-    char v[16];
-    int n = snprintf(v, sizeof v, "%d", FOLIO_RPC_RETRY_AFTER_MS);
-    cgrpc_call_add_metadata(call, "retry-after-ms", v, (size_t)n);
+  if (!retry) {
+    cgrpc_call_finish(call, code, msg);
+    return;
   }
-  cgrpc_call_finish(call, code, msg);
+  char v[16];
+  int n = snprintf(v, sizeof v, "%d", FOLIO_RPC_RETRY_AFTER_MS);
+  cgrpc_call_add_metadata(call, "retry-after-ms", v, (size_t)n);
+  /* the same hint in the standard error model: google.rpc.RetryInfo */
+  Google__Protobuf__Duration delay = GOOGLE__PROTOBUF__DURATION__INIT;
+  delay.seconds = FOLIO_RPC_RETRY_AFTER_MS / 1000;
+  delay.nanos = (FOLIO_RPC_RETRY_AFTER_MS % 1000) * 1000000;
+  Google__Rpc__RetryInfo ri = GOOGLE__RPC__RETRY_INFO__INIT;
+  ri.retry_delay = &delay;
+  uint8_t ribuf[32]; /* a Duration of two varints, wrapped once */
+  size_t rilen = google__rpc__retry_info__get_packed_size(&ri);
+  if (rilen > sizeof ribuf) {
+    cgrpc_call_finish(call, code, msg);
+    return;
+  }
+  google__rpc__retry_info__pack(&ri, ribuf);
+  finish_with_detail(call, code, msg, "type.googleapis.com/google.rpc.RetryInfo", ribuf, rilen);
 }
 
 void folio_rpc_bad_request(struct cgrpc_call *call, grpc_status_code code, const char *message,
@@ -59,7 +100,7 @@ void folio_rpc_bad_request(struct cgrpc_call *call, grpc_status_code code, const
   Google__Rpc__BadRequest br = GOOGLE__RPC__BAD_REQUEST__INIT;
   Google__Rpc__BadRequest__FieldViolation *fv = calloc(n ? n : 1, sizeof *fv);
   Google__Rpc__BadRequest__FieldViolation **fvp = calloc(n ? n : 1, sizeof *fvp);
-  uint8_t *brbuf = NULL, *stbuf = NULL;
+  uint8_t *brbuf = NULL;
   if (!fv || !fvp) goto plain;
   for (size_t i = 0; i < n; i++) {
     google__rpc__bad_request__field_violation__init(&fv[i]);
@@ -73,22 +114,8 @@ void folio_rpc_bad_request(struct cgrpc_call *call, grpc_status_code code, const
   brbuf = malloc(brlen ? brlen : 1);
   if (!brbuf) goto plain;
   google__rpc__bad_request__pack(&br, brbuf);
-  Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
-  any.type_url = folio_pb_str("type.googleapis.com/google.rpc.BadRequest");
-  any.value.data = brbuf;
-  any.value.len = brlen;
-  Google__Protobuf__Any *anyp = &any;
-  Google__Rpc__Status st = GOOGLE__RPC__STATUS__INIT;
-  st.code = (int32_t)code;
-  st.message = folio_pb_str(message);
-  st.n_details = 1;
-  st.details = &anyp;
-  size_t stlen = google__rpc__status__get_packed_size(&st);
-  stbuf = malloc(stlen ? stlen : 1);
-  if (!stbuf) goto plain;
-  google__rpc__status__pack(&st, stbuf);
-  cgrpc_call_finish_details(call, code, message, stbuf, stlen);
-  free(stbuf);
+  finish_with_detail(call, code, message, "type.googleapis.com/google.rpc.BadRequest", brbuf,
+                     brlen);
   free(brbuf);
   free(fv);
   free(fvp);

@@ -2,7 +2,8 @@
  * (STYLE practice 5). Every handler that fails because a library call failed
  * finishes through folio_rpc_fail(); validation errors that the handler finds
  * itself use folio_rpc_bad_request() (INVALID_ARGUMENT with a
- * google.rpc.BadRequest in grpc-status-details-bin). */
+ * google.rpc.BadRequest in grpc-status-details-bin); retryable failures carry
+ * a google.rpc.RetryInfo there. */
 #ifndef FOLIO_SERVER_RPCSTATUS_H
 #define FOLIO_SERVER_RPCSTATUS_H
 
@@ -23,8 +24,9 @@ grpc_status_code folio_rpc_code(enum folio_rpc_domain d, int rc, long http_statu
 
 /* Finishes call with folio_rpc_code(d, rc, http_status) and the message
  * "<what>: <detail>" (detail may be NULL). Retryable codes (UNAVAILABLE,
- * RESOURCE_EXHAUSTED, ABORTED) also get response metadata
- * `retry-after-ms` (a hint; the message says it too). Any thread. */
+ * RESOURCE_EXHAUSTED, ABORTED) carry the retry hint three ways: response
+ * metadata `retry-after-ms`, a google.rpc.Status with a google.rpc.RetryInfo
+ * (retry_delay) in grpc-status-details-bin, and the message text. Any thread. */
 void folio_rpc_fail(struct cgrpc_call *call, enum folio_rpc_domain d, int rc, long http_status,
                     const char *what, const char *detail);
 

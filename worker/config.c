@@ -24,7 +24,8 @@ static const char usage[] =
     "                             also the heartbeat lease (FOLIO_VISIBILITY_TIMEOUT_MS, 30000)\n"
     "  --shutdown-grace-ms MS     SIGTERM: time to finish running jobs\n"
     "                             (FOLIO_SHUTDOWN_GRACE_MS, 30000)\n"
-    "  --heartbeat-ms MS          heartbeat and cancel poll (FOLIO_HEARTBEAT_MS, 400)\n"
+    "  --heartbeat-ms MS          heartbeat, progress and fallback cancel poll\n"
+    "                             (FOLIO_HEARTBEAT_MS, 1000)\n"
     "  --render-threads N         PNG rasterizing threads per job (FOLIO_RENDER_THREADS, 1)\n"
     "  --s3-parts-in-flight N     multipart buffers per upload (FOLIO_S3_PARTS_IN_FLIGHT, 2)\n"
     "  --worker-name NAME         consumer-name prefix (FOLIO_WORKER_NAME, default hostname)\n"
@@ -73,7 +74,7 @@ int folio_worker_config_load(struct folio_worker_config *cfg, int argc, char **a
   cfg->render_timeout_ms = 600000;
   cfg->visibility_timeout_ms = 30000;
   cfg->shutdown_grace_ms = 30000;
-  cfg->heartbeat_ms = 400;
+  cfg->heartbeat_ms = 1000;
   cfg->render_threads = 1;
   cfg->s3_parts_in_flight = 2;
   cfg->child_slot = -1;

@@ -8,8 +8,10 @@
  * thread reaches Redis through rcall (post a function to the loop, wait on a
  * condition variable for its callback). During a job a heartbeat thread, with
  * its own PostgreSQL connection, records liveness and progress every
- * heartbeat_ms, publishes progress events and polls cancel_requested; the
- * render's progress hook reads the flags it sets and stops the render.
+ * heartbeat_ms, publishes progress events and reads cancel_requested — at
+ * once when an event arrives on the job's Pub/Sub channel (a cancel is
+ * published there), else at each heartbeat as a fallback; the render's
+ * progress hook reads the flags it sets and stops the render.
  *
  * Delivery. An entry is acknowledged only once the job's outcome is recorded
  * in PostgreSQL (succeeded, failed for good, canceled) or when the claim says
@@ -78,6 +80,7 @@ struct rp {
   pthread_t loop_thread;
   struct folio_redis *rd_block; /* XREADGROUP BLOCK only */
   struct folio_redis *rd;       /* everything else */
+  struct folio_redis *rd_sub;   /* subscriber mode: the running job's events */
   struct folio_s3_client *s3;
   struct folio_pg_conn *db;    /* main thread */
   struct folio_pg_conn *hb_db; /* heartbeat thread */
@@ -157,40 +160,24 @@ static void rcall_reply(struct folio_redis *r, int status, const redisReply *rep
   sync_signal(&c->s);
 }
 
-/* Takes the first entry of an entry list ([[id, [field, value, ...]] | nil,
- * ...]). Unlike folio_redis_parse_entries, an entry without a valid "job"
- * field is returned too (job_id ""): its claim is refused as invalid and the
- * entry acked. A poison entry must not fail the whole read, or XAUTOCLAIM
- * would hand it back forever and hide the entries behind it. */
-static void take_first(struct rcall *c, const redisReply *list) {
-  if (!list || list->type != REDIS_REPLY_ARRAY) return;
-  for (size_t i = 0; i < list->elements && c->n == 0; i++) {
-    const redisReply *e = list->element[i];
-    if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || e->element[0]->type != REDIS_REPLY_STRING)
-      continue; /* nil: deleted while pending (Redis 6.2) */
-    snprintf(c->entry_id, sizeof c->entry_id, "%s", e->element[0]->str);
-    c->job_id[0] = '\0';
-    const redisReply *f = e->element[1];
-    for (size_t k = 0; f->type == REDIS_REPLY_ARRAY && k + 1 < f->elements; k += 2)
-      if (f->element[k]->type == REDIS_REPLY_STRING && f->element[k + 1]->type == REDIS_REPLY_STRING &&
-          !strcmp(f->element[k]->str, "job") && f->element[k + 1]->len < sizeof c->job_id)
-        snprintf(c->job_id, sizeof c->job_id, "%s", f->element[k + 1]->str);
-    c->n = 1;
-  }
-}
-
-/* XREADGROUP: nil (timeout) or [[stream, list]]; XAUTOCLAIM: [cursor, list, ...]. */
-static void rcall_entries(struct folio_redis *r, int status, const redisReply *rep, void *arg) {
-  (void)r;
+/* The first entry of an XREADGROUP or XAUTOCLAIM reply. An entry without a
+ * "job" field arrives with job_id "" (folio/redis.h), and so does one whose
+ * job id could not be a job id (too long): its claim is refused as invalid
+ * and the entry acked. A poison entry must not fail the whole read, or
+ * XAUTOCLAIM would hand it back forever and hide the entries behind it. */
+static void rcall_entries(struct folio_redis *r, int status, const struct folio_redis_entry *e,
+                          size_t n, const char *next_cursor, void *arg) {
+  (void)next_cursor;
   struct rcall *c = arg;
   c->status = status;
   c->n = 0;
-  if (status == FOLIO_REDIS_EREPLY && rep && rep->str) snprintf(c->err, sizeof c->err, "%s", rep->str);
-  if (status == 0 && rep && rep->type == REDIS_REPLY_ARRAY) {
-    if (c->kind == R_RECLAIM && rep->elements >= 2) take_first(c, rep->element[1]);
-    else if (c->kind == R_READ && rep->elements == 1 && rep->element[0]->type == REDIS_REPLY_ARRAY &&
-             rep->element[0]->elements == 2)
-      take_first(c, rep->element[0]->element[1]);
+  if (status == FOLIO_REDIS_EREPLY) snprintf(c->err, sizeof c->err, "%s", folio_redis_errstr(r));
+  if (status == 0 && n > 0) {
+    snprintf(c->entry_id, sizeof c->entry_id, "%s", e[0].id);
+    c->job_id[0] = '\0';
+    if (strlen(e[0].job_id) < sizeof c->job_id)
+      snprintf(c->job_id, sizeof c->job_id, "%s", e[0].job_id);
+    c->n = 1;
   }
   sync_signal(&c->s);
 }
@@ -202,19 +189,14 @@ static void rcall_run(struct folio_loop *loop, void *arg) {
   int rc;
   char idle[24];
   switch (c->kind) {
-  case R_READ: {
-    const char *argv[] = {"XREADGROUP", "GROUP", FOLIO_JOBS_GROUP, rp->consumer, "COUNT", "1",
-                          "BLOCK", "1000", "STREAMS", FOLIO_JOBS_STREAM, ">"};
-    rc = folio_redis_command(rp->rd_block, rcall_entries, c, 11, argv, NULL);
+  case R_READ:
+    rc = folio_redis_read(rp->rd_block, FOLIO_JOBS_STREAM, FOLIO_JOBS_GROUP, rp->consumer, 1,
+                          1000, rcall_entries, c);
     break;
-  }
-  case R_RECLAIM: {
-    snprintf(idle, sizeof idle, "%d", rp->cfg->visibility_timeout_ms);
-    const char *argv[] = {"XAUTOCLAIM", FOLIO_JOBS_STREAM, FOLIO_JOBS_GROUP, rp->consumer, idle,
-                          "0-0", "COUNT", "1"};
-    rc = folio_redis_command(rp->rd, rcall_entries, c, 8, argv, NULL);
+  case R_RECLAIM:
+    rc = folio_redis_reclaim(rp->rd, FOLIO_JOBS_STREAM, FOLIO_JOBS_GROUP, rp->consumer,
+                             rp->cfg->visibility_timeout_ms, "0-0", 1, rcall_entries, c);
     break;
-  }
   case R_ACK:
     rc = folio_redis_ack(rp->rd, FOLIO_JOBS_STREAM, FOLIO_JOBS_GROUP, c->a, rcall_reply, c);
     break;
@@ -432,8 +414,14 @@ struct job {
   _Atomic int progress;  /* percent */
   _Atomic int stop;      /* enum stop_reason */
   pthread_mutex_t hb_mu;
-  pthread_cond_t hb_cv;
+  pthread_cond_t hb_cv; /* on CLOCK_MONOTONIC */
   bool hb_quit;
+  bool poked; /* an event arrived on the job's channel: check for a cancel now */
+  /* our own events on the channel not yet seen coming back (oldest first):
+   * their echo is not a reason to poke */
+  char echo[8][FOLIO_JOBS_EVENT_MAX];
+  size_t echo_len[8];
+  int nechoes;
   pthread_t hb_thread;
   /* progress accounting: format fi of nf, done/total inside it */
   size_t fi, nf;
@@ -458,19 +446,36 @@ static void job_fail(struct job *j, bool transient, const char *code, const char
   va_end(ap);
 }
 
+static void job_publish(struct job *j, enum folio_job_state st, int progress);
+
+/* Absolute CLOCK_MONOTONIC time ns from now, for hb_cv. */
+static struct timespec mono_after_ns(int64_t ns) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  ns += ts.tv_nsec;
+  ts.tv_sec += ns / 1000000000;
+  ts.tv_nsec = ns % 1000000000;
+  return ts;
+}
+
+/* The heartbeat thread: every heartbeat_ms (the lease, progress, and the
+ * fallback cancel poll), and at once when an event on the job's channel pokes
+ * it (a cancel arrives as such an event: see job_subscribe). Either way one
+ * folio_jobs_heartbeat call both records liveness and reads cancel_requested. */
 static void *heartbeat_main(void *arg) {
   struct job *j = arg;
   struct rp *rp = j->rp;
   int last_published = -1;
+  bool cancel_seen = false;
   pthread_mutex_lock(&j->hb_mu);
+  struct timespec due = mono_after_ns((int64_t)rp->cfg->heartbeat_ms * 1000000);
   while (!j->hb_quit) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    int64_t ns = ts.tv_nsec + (int64_t)rp->cfg->heartbeat_ms * 1000000;
-    ts.tv_sec += ns / 1000000000;
-    ts.tv_nsec = ns % 1000000000;
-    pthread_cond_timedwait(&j->hb_cv, &j->hb_mu, &ts);
+    int w = 0;
+    if (!j->poked) w = pthread_cond_timedwait(&j->hb_cv, &j->hb_mu, &due);
     if (j->hb_quit) break;
+    bool poked = j->poked;
+    j->poked = false;
+    if (!poked && w != ETIMEDOUT) continue; /* spurious wake-up */
     pthread_mutex_unlock(&j->hb_mu);
     if (grace_over()) {
       int none = STOP_NONE;
@@ -488,14 +493,136 @@ static void *heartbeat_main(void *arg) {
     } else if (rc == 0 && cancel) {
       int none = STOP_NONE;
       atomic_compare_exchange_strong(&j->stop, &none, STOP_CANCEL);
+      if (!cancel_seen)
+        log_job(FOLIO_LOG_INFO, "cancel requested; stopping the render", j->id, j->cl.attempt,
+                "noticed_by", poked ? "event" : "heartbeat");
+      cancel_seen = true;
     } else if (rc == 0 && pr != last_published) {
-      publish(rp, j->id, FOLIO_JOB_RUNNING, pr);
+      job_publish(j, FOLIO_JOB_RUNNING, pr);
       last_published = pr;
     }
     pthread_mutex_lock(&j->hb_mu);
+    due = mono_after_ns((int64_t)rp->cfg->heartbeat_ms * 1000000);
   }
   pthread_mutex_unlock(&j->hb_mu);
   return NULL;
+}
+
+/* ---- cancel events ------------------------------------------------------------
+ * The server publishes on the job's channel (folio_jobs_channel) when a
+ * RUNNING job is cancelled, so the render process subscribes for the duration
+ * of a delivery (on its own client: rd_sub is in subscriber mode). Every
+ * message pokes the heartbeat thread, which re-reads cancel_requested at once:
+ * messages are hints and their content is not trusted (a watcher's rule
+ * too). Our own events come back the same way and are recognised as echoes
+ * (on_job_event), or every progress event would trigger another heartbeat,
+ * which publishes the next progress... A lost message (Redis down,
+ * or the subscription not yet active when the cancel was published) is
+ * covered by the heartbeat itself, the fallback poll; a re-subscription after
+ * a reconnect pokes too, since messages may have been missed meanwhile. */
+
+struct job_sub {
+  struct sync s;
+  struct job *j;
+  struct folio_redis_sub *sub; /* NULL: not subscribed */
+  char channel[FOLIO_JOBS_CHANNEL_MAX];
+};
+
+static void echo_drop_first(struct job *j) {
+  memmove(j->echo[0], j->echo[1], sizeof j->echo[0] * (size_t)(j->nechoes - 1));
+  memmove(&j->echo_len[0], &j->echo_len[1], sizeof j->echo_len[0] * (size_t)(j->nechoes - 1));
+  j->nechoes--;
+}
+
+/* Our own publications come back in the order we sent them (one publishing
+ * connection, one channel), interleaved with others' messages: a message
+ * equal to the oldest unseen one of ours is its echo. If another publisher's
+ * identical message arrives first, it is taken for the echo, and our real
+ * echo, arriving next, no longer matches and pokes: a foreign message always
+ * pokes, at worst one echo later. */
+static void on_job_event(struct folio_redis *r, int status, const char *channel, const char *msg,
+                         size_t len, void *arg) {
+  (void)r, (void)channel;
+  struct job *j = arg;
+  if (status != 0) return; /* the subscription's last call (unsubscribe) */
+  pthread_mutex_lock(&j->hb_mu);
+  if (msg && j->nechoes > 0 && len == j->echo_len[0] && memcmp(msg, j->echo[0], len) == 0) {
+    echo_drop_first(j);
+  } else {
+    if (!msg) j->nechoes = 0; /* re-subscribed: echoes may have been lost */
+    j->poked = true;
+    pthread_cond_signal(&j->hb_cv);
+  }
+  pthread_mutex_unlock(&j->hb_mu);
+}
+
+/* publish() for the job while it is subscribed: the message is noted as an
+ * expected echo first (it may come back before PUBLISH's reply), and
+ * forgotten again if it was not published. */
+static void job_publish(struct job *j, enum folio_job_state st, int progress) {
+  char ch[FOLIO_JOBS_CHANNEL_MAX], msg[FOLIO_JOBS_EVENT_MAX];
+  folio_jobs_channel(j->id, ch);
+  int n = folio_jobs_event_format(msg, sizeof msg, j->id, st, progress);
+  if (n < 0) return;
+  pthread_mutex_lock(&j->hb_mu);
+  if (j->nechoes == (int)(sizeof j->echo / sizeof j->echo[0])) echo_drop_first(j);
+  int slot = j->nechoes++;
+  memcpy(j->echo[slot], msg, (size_t)n);
+  j->echo_len[slot] = (size_t)n;
+  pthread_mutex_unlock(&j->hb_mu);
+  struct rcall c = {.kind = R_PUBLISH, .a = ch, .b = msg, .blen = (size_t)n};
+  if (rcall(j->rp, &c) == 0) return;
+  log_job(FOLIO_LOG_WARN, "event not published", j->id, 0, "error", folio_redis_strerror(c.status));
+  pthread_mutex_lock(&j->hb_mu); /* forget it: the newest entry equal to msg */
+  for (int i = j->nechoes - 1; i >= 0; i--) {
+    if (j->echo_len[i] != (size_t)n || memcmp(j->echo[i], msg, (size_t)n) != 0) continue;
+    memmove(j->echo[i], j->echo[i + 1], sizeof j->echo[0] * (size_t)(j->nechoes - 1 - i));
+    memmove(&j->echo_len[i], &j->echo_len[i + 1], sizeof j->echo_len[0] * (size_t)(j->nechoes - 1 - i));
+    j->nechoes--;
+    break;
+  }
+  pthread_mutex_unlock(&j->hb_mu);
+}
+
+static void subscribe_on_loop(struct folio_loop *loop, void *arg) {
+  (void)loop;
+  struct job_sub *x = arg;
+  if (folio_redis_subscribe(x->j->rp->rd_sub, x->channel, on_job_event, x->j, &x->sub) != 0)
+    x->sub = NULL;
+  sync_signal(&x->s);
+}
+
+static void unsubscribe_on_loop(struct folio_loop *loop, void *arg) {
+  (void)loop;
+  struct job_sub *x = arg;
+  folio_redis_unsubscribe(x->j->rp->rd_sub, x->sub); /* its last callback runs inside */
+  sync_signal(&x->s);
+}
+
+/* Subscribes to j's channel; returns once the SUBSCRIBE is queued on the
+ * subscriber connection (the claim that follows cannot overtake it). A
+ * failure is only logged: the heartbeat still polls. */
+static void job_subscribe(struct job_sub *x, struct job *j) {
+  x->j = j;
+  x->sub = NULL;
+  folio_jobs_channel(j->id, x->channel);
+  sync_init(&x->s);
+  if (folio_loop_post(j->rp->loop, subscribe_on_loop, x) == 0) sync_wait(&x->s);
+  sync_fini(&x->s);
+  if (!x->sub)
+    log_job(FOLIO_LOG_WARN, "cannot subscribe to the job's events; cancels wait for a heartbeat",
+            j->id, 0, NULL, NULL);
+}
+
+/* Ends the subscription; on return no callback refers to j any more. */
+static void job_unsubscribe(struct job_sub *x) {
+  if (!x->sub) return;
+  sync_init(&x->s);
+  /* must run: until it has, a callback may still refer to j */
+  while (folio_loop_post(x->j->rp->loop, unsubscribe_on_loop, x) != 0) usleep(1000);
+  sync_wait(&x->s);
+  sync_fini(&x->s);
+  x->sub = NULL;
 }
 
 static int on_progress(void *ctx, size_t done, size_t total) {
@@ -762,10 +889,26 @@ static void finish_job(struct job *j) {
     }
     return;
   }
-  if (stop == STOP_SHUTDOWN)
-    job_fail(j, true, "WORKER_SHUTDOWN",
-             "the worker shut down before the attempt finished (grace period over)");
   enum folio_job_state st = FOLIO_JOB_UNSPECIFIED;
+  if (stop == STOP_SHUTDOWN) {
+    /* handed back, not failed: the attempt does not count (folio_jobs_release) */
+    if (rc == 0)
+      rc = folio_jobs_release(rp->db, j->id, j->cl.attempt,
+                              "WORKER_SHUTDOWN: the worker shut down before the attempt finished "
+                              "(grace period over)",
+                              &st, &d);
+    if (rc) {
+      log_job(FOLIO_LOG_WARN, "hand-back not recorded; the heartbeat lease will expire", j->id,
+              j->cl.attempt, "error", d.msg);
+      return;
+    }
+    log_job(FOLIO_LOG_INFO, "job handed back (shutdown)", j->id, j->cl.attempt, "state",
+            folio_job_state_name(st));
+    publish(rp, j->id, st, atomic_load(&j->progress));
+    if (st == FOLIO_JOB_QUEUED) redeliver_after(rp, j->entry, 0); /* to another consumer now */
+    else ack(rp, j->entry, j->id);
+    return;
+  }
   if (rc == 0) rc = folio_jobs_fail(rp->db, j->id, j->cl.attempt, j->transient, j->code, j->msg, &st, &d);
   if (rc) {
     log_job(FOLIO_LOG_WARN, "failure not recorded; the heartbeat lease will expire", j->id,
@@ -782,10 +925,8 @@ static void finish_job(struct job *j) {
   folio_log_end(&l);
   publish(rp, j->id, st, atomic_load(&j->progress));
   if (st == FOLIO_JOB_QUEUED) {
-    int delay = stop == STOP_SHUTDOWN
-                    ? 0
-                    : folio_worker_backoff_ms(j->cl.attempt, 250, rp->cfg->visibility_timeout_ms);
-    redeliver_after(rp, j->entry, delay);
+    redeliver_after(rp, j->entry,
+                    folio_worker_backoff_ms(j->cl.attempt, 250, rp->cfg->visibility_timeout_ms));
   } else {
     ack(rp, j->entry, j->id);
   }
@@ -795,6 +936,15 @@ static void run_job(struct rp *rp, const char *entry, const char *job_id) {
   struct folio_arena *arena = folio_arena_create(0);
   if (!arena) return;
   struct job j = {.rp = rp, .id = job_id, .entry = entry};
+  pthread_mutex_init(&j.hb_mu, NULL);
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* heartbeat_main's deadlines */
+  pthread_cond_init(&j.hb_cv, &ca);
+  pthread_condattr_destroy(&ca);
+  /* before the claim, so a cancel of the running job cannot slip in between */
+  struct job_sub sub = {0};
+  if (folio_uuid_valid(job_id)) job_subscribe(&sub, &j);
   struct folio_pg_diag d = {0};
   int rc = db_connect(rp, &rp->db, "folio-worker");
   if (rc == 0) rc = folio_jobs_claim(rp->db, job_id, rp->consumer, arena, &j.cl, &d);
@@ -822,9 +972,7 @@ static void run_job(struct rp *rp, const char *entry, const char *job_id) {
     rp->pg_failures = 0;
     log_job(FOLIO_LOG_INFO, "job claimed", job_id, j.cl.attempt, "tenant", j.cl.tenant);
     tell_supervisor("B %s %d\n", job_id, j.cl.attempt);
-    publish(rp, job_id, FOLIO_JOB_RUNNING, 0);
-    pthread_mutex_init(&j.hb_mu, NULL);
-    pthread_cond_init(&j.hb_cv, NULL);
+    job_publish(&j, FOLIO_JOB_RUNNING, 0);
     bool hb = spawn_quiet(&j.hb_thread, heartbeat_main, &j) == 0;
     if (!hb) job_fail(&j, true, "OUT_OF_MEMORY", "could not start the heartbeat thread");
     else render_all(&j);
@@ -842,9 +990,10 @@ static void run_job(struct rp *rp, const char *entry, const char *job_id) {
       free(j.sinks[i]);
     }
     free(j.sinks);
-    pthread_mutex_destroy(&j.hb_mu);
-    pthread_cond_destroy(&j.hb_cv);
   }
+  job_unsubscribe(&sub);
+  pthread_mutex_destroy(&j.hb_mu);
+  pthread_cond_destroy(&j.hb_cv);
   folio_arena_destroy(arena);
 }
 
@@ -873,6 +1022,7 @@ static void stop_loop(struct folio_loop *loop, void *arg) {
   folio_s3_client_destroy(rp->s3);
   folio_redis_destroy(rp->rd_block);
   folio_redis_destroy(rp->rd);
+  folio_redis_destroy(rp->rd_sub);
   folio_loop_stop(loop);
 }
 
@@ -903,7 +1053,8 @@ int folio_worker_render_main(const struct folio_worker_config *cfg) {
   char err[320];
   struct folio_redis_config rc = {.url = cfg->redis_url, .backoff_max_ms = 1000};
   if (folio_redis_create(rp.loop, &rc, &rp.rd_block, err, sizeof err) ||
-      folio_redis_create(rp.loop, &rc, &rp.rd, err, sizeof err)) {
+      folio_redis_create(rp.loop, &rc, &rp.rd, err, sizeof err) ||
+      folio_redis_create(rp.loop, &rc, &rp.rd_sub, err, sizeof err)) {
     log_job(FOLIO_LOG_ERROR, "bad Redis configuration", NULL, 0, "error", err);
     return FOLIO_WORKER_EXIT_FATAL;
   }

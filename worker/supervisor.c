@@ -10,7 +10,9 @@
  * dies (a crash in rendering, SIGKILL, or killed here for exceeding
  * FOLIO_RENDER_TIMEOUT_MS) the attempt is failed as transient at once
  * (WORKER_CRASHED / RENDER_TIMEOUT / WORKER_SHUTDOWN), which re-queues the job
- * or ends it ATTEMPTS_EXHAUSTED; its stream entry, still pending, is
+ * or ends it ATTEMPTS_EXHAUSTED — except a process killed here because the
+ * shutdown grace period ran out: its attempt is handed back without counting
+ * (folio_jobs_release). Its stream entry, still pending, is
  * re-delivered by XAUTOCLAIM after the visibility timeout. If the supervisor
  * cannot record it (database down, or the whole machine died), the heartbeat
  * lease does: every supervisor reaps RUNNING jobs whose heartbeat is older
@@ -54,6 +56,7 @@ struct slot {
   int attempt;
   int64_t job_start_ns;
   bool timed_out; /* we killed it for the render timeout */
+  bool shut_down; /* we killed it because the shutdown grace period was over */
   int crashes;    /* consecutive quick abnormal exits */
   int64_t started_ns;
   int64_t restart_at_ns;
@@ -162,6 +165,7 @@ static void start_slot(struct sup *sp, struct slot *s) {
   s->blen = 0;
   s->job[0] = '\0';
   s->timed_out = false;
+  s->shut_down = false;
   s->started_ns = folio_clock_mono_ns();
   s->restart_at_ns = 0;
   sp->alive++;
@@ -239,9 +243,18 @@ static void reaped(struct sup *sp, struct slot *s, int ws) {
     struct folio_pg_conn *c = db(sp);
     enum folio_job_state st = FOLIO_JOB_UNSPECIFIED;
     struct folio_pg_diag d = {0};
-    int rc = c ? folio_jobs_fail(c, s->job, s->attempt, true, code, msg, &st, &d) : FOLIO_PG_ECONNECT;
+    int rc = FOLIO_PG_ECONNECT;
+    /* killed by the shutdown backstop: handed back, not counted; anything
+     * else that ends a process mid-job is a failed attempt */
+    if (c && s->shut_down && !s->timed_out)
+      rc = folio_jobs_release(c, s->job, s->attempt,
+                              "WORKER_SHUTDOWN: the render process was stopped at the end of the "
+                              "shutdown grace period",
+                              &st, &d);
+    else if (c)
+      rc = folio_jobs_fail(c, s->job, s->attempt, true, code, msg, &st, &d);
     if (rc == 0) {
-      logf_slot(FOLIO_LOG_WARN, "attempt failed with its process", s, "state", folio_job_state_name(st));
+      logf_slot(FOLIO_LOG_WARN, s->shut_down && !s->timed_out ? "attempt handed back with its process" : "attempt failed with its process", s, "state", folio_job_state_name(st));
       publish(sp, s->job, st);
     } else if (rc != FOLIO_JOBS_EFENCED) {
       logf_slot(FOLIO_LOG_WARN, "could not record the lost attempt; the heartbeat lease will", s,
@@ -334,7 +347,10 @@ static void on_tick(struct folio_loop *loop, struct folio_loop_timer *t, void *a
         logf_slot(FOLIO_LOG_WARN, "render timeout: killing the render process", s, NULL, NULL);
         kill(s->pid, SIGKILL);
       }
-      if (sp->shutting && now > sp->kill_at_ns) kill(s->pid, SIGKILL);
+      if (sp->shutting && now > sp->kill_at_ns) {
+        s->shut_down = true;
+        kill(s->pid, SIGKILL);
+      }
     } else if (!sp->shutting && now >= s->restart_at_ns) {
       start_slot(sp, s);
     }

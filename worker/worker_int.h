@@ -16,7 +16,7 @@ struct folio_worker_config {
   int render_timeout_ms;    /* FOLIO_RENDER_TIMEOUT_MS: per attempt; default 600000 */
   int visibility_timeout_ms; /* FOLIO_VISIBILITY_TIMEOUT_MS: default 30000 */
   int shutdown_grace_ms;     /* FOLIO_SHUTDOWN_GRACE_MS: default 30000 */
-  int heartbeat_ms;          /* FOLIO_HEARTBEAT_MS: default 400 (also the cancel poll) */
+  int heartbeat_ms;          /* FOLIO_HEARTBEAT_MS: default 1000 (also the fallback cancel poll) */
   int render_threads;        /* FOLIO_RENDER_THREADS: PNG threads per job; default 1 */
   int s3_parts_in_flight;    /* FOLIO_S3_PARTS_IN_FLIGHT: default 2 */
   enum folio_log_level log_level; /* FOLIO_LOG_LEVEL */

@@ -57,8 +57,20 @@ struct cgrpc_channel *cgrpc_channel_create(const char *target,
     return NULL;
   }
   grpc_init();
-  grpc_arg args[3];
+  grpc_arg args[5];
   int n = cgrpc_size_args(cfg->max_recv_bytes, cfg->max_send_bytes, args);
+  static char bdp_key[] = GRPC_ARG_HTTP2_BDP_PROBE;
+  static char lookahead_key[] = GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES;
+  if (cfg->http2_stream_window > 0) {
+    args[n].type = GRPC_ARG_INTEGER;
+    args[n].key = bdp_key;
+    args[n].value.integer = 0;
+    n++;
+    args[n].type = GRPC_ARG_INTEGER;
+    args[n].key = lookahead_key;
+    args[n].value.integer = cfg->http2_stream_window;
+    n++;
+  }
   static char override_key[] = GRPC_SSL_TARGET_NAME_OVERRIDE_ARG;
   if (cfg->tls_target_name_override) {
     args[n].type = GRPC_ARG_STRING;

@@ -592,17 +592,25 @@ int folio_jobs_succeed(struct folio_pg_conn *c, const char *job_id, int attempt,
   return rc;
 }
 
+/* A fenced transition whose one row is the job's new state (fail, release). */
+static int fenced_transition(struct folio_pg_conn *c, int stmt, const char *what,
+                             const char *job_id, int attempt, int nextra,
+                             const char *const *extra, enum folio_job_state *state,
+                             struct folio_pg_diag *diag) {
+  PGresult *r;
+  int rc = fenced_exec(c, stmt, what, job_id, attempt, nextra, extra, &r, diag);
+  if (rc) return rc;
+  if (state) *state = folio_job_state_parse(PQgetvalue(r, 0, 0));
+  PQclear(r);
+  return 0;
+}
+
 int folio_jobs_fail(struct folio_pg_conn *c, const char *job_id, int attempt, bool transient,
                     const char *code, const char *message, enum folio_job_state *state,
                     struct folio_pg_diag *diag) {
   const char *extra[] = {transient ? "t" : "f", code && *code ? code : "RENDER_FAILED",
                          message ? message : ""};
-  PGresult *r;
-  int rc = fenced_exec(c, S_FAIL, "fail", job_id, attempt, 3, extra, &r, diag);
-  if (rc) return rc;
-  if (state) *state = folio_job_state_parse(PQgetvalue(r, 0, 0));
-  PQclear(r);
-  return 0;
+  return fenced_transition(c, S_FAIL, "fail", job_id, attempt, 3, extra, state, diag);
 }
 
 int folio_jobs_cancel_confirm(struct folio_pg_conn *c, const char *job_id, int attempt,
@@ -611,6 +619,12 @@ int folio_jobs_cancel_confirm(struct folio_pg_conn *c, const char *job_id, int a
   int rc = fenced_exec(c, S_CANCEL_CONFIRM, "cancel_confirm", job_id, attempt, 0, NULL, &r, diag);
   PQclear(r);
   return rc;
+}
+
+int folio_jobs_release(struct folio_pg_conn *c, const char *job_id, int attempt, const char *why,
+                       enum folio_job_state *state, struct folio_pg_diag *diag) {
+  const char *extra[] = {why && *why ? why : "handed back"};
+  return fenced_transition(c, S_RELEASE, "release", job_id, attempt, 1, extra, state, diag);
 }
 
 /* ---- reconciler ---------------------------------------------------------------- */

@@ -14,6 +14,7 @@ enum folio_jobs_stmt_id {
   S_SUCCEED,
   S_FAIL,
   S_CANCEL_CONFIRM,
+  S_RELEASE,
   S_MARK_DISPATCHED,
   S_TAKE_UNDISPATCHED,
   S_REAP,

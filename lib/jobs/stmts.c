@@ -34,7 +34,7 @@
 #define SQL_STATUS                                                                         \
   "WITH j AS (SELECT * FROM jobs WHERE id = $1::uuid AND tenant = $2::text)"              \
   " SELECT 0 AS kind, 0 AS ord, state AS c1, progress_percent::text AS c2,"               \
-  "  attempts::text AS c3, max_attempts::text AS c4, cancel_requested::text AS c5,"       \
+  "  (attempts - released)::text AS c3, max_attempts::text AS c4, cancel_requested::text AS c5,"       \
   "  error_code AS c6, error_message AS c7,"                                               \
   "  (extract(epoch FROM created_at) * 1000000)::bigint::text AS c8,"                      \
   "  (extract(epoch FROM started_at) * 1000000)::bigint::text AS c9,"                      \
@@ -71,14 +71,14 @@
  * ('0', state, attempts, NULL...) when not QUEUED; no row = not found. */
 #define SQL_CLAIM                                                                            \
   "WITH upd AS (UPDATE jobs SET"                                                             \
-  "   state = CASE WHEN attempts < max_attempts THEN 'RUNNING' ELSE 'FAILED' END,"           \
-  "   attempts = CASE WHEN attempts < max_attempts THEN attempts + 1 ELSE attempts END,"     \
+  "   state = CASE WHEN attempts - released < max_attempts THEN 'RUNNING' ELSE 'FAILED' END,"           \
+  "   attempts = CASE WHEN attempts - released < max_attempts THEN attempts + 1 ELSE attempts END,"     \
   "   worker_id = $2::text, heartbeat_at = now(), updated_at = now(), progress_percent = 0," \
-  "   started_at = CASE WHEN attempts < max_attempts THEN now() ELSE started_at END,"        \
-  "   finished_at = CASE WHEN attempts < max_attempts THEN NULL ELSE now() END,"             \
-  "   error_code = CASE WHEN attempts < max_attempts THEN NULL ELSE 'ATTEMPTS_EXHAUSTED' END," \
-  "   error_message = CASE WHEN attempts < max_attempts THEN NULL"                           \
-  "     ELSE format('the job was started %s times without finishing', attempts) END"         \
+  "   started_at = CASE WHEN attempts - released < max_attempts THEN now() ELSE started_at END,"        \
+  "   finished_at = CASE WHEN attempts - released < max_attempts THEN NULL ELSE now() END,"             \
+  "   error_code = CASE WHEN attempts - released < max_attempts THEN NULL ELSE 'ATTEMPTS_EXHAUSTED' END," \
+  "   error_message = CASE WHEN attempts - released < max_attempts THEN NULL"                           \
+  "     ELSE format('the job was started %s times without finishing', attempts - released) END"         \
   "  WHERE id = $1::uuid AND state = 'QUEUED'"                                               \
   "  RETURNING id, state, attempts, tenant, formats, png_dpi, page_range, layout),"          \
   " ev AS (INSERT INTO job_events (job_id, kind, attempt, worker_id, detail)"                \
@@ -128,16 +128,16 @@
 #define SQL_FAIL                                                                              \
   "WITH upd AS (UPDATE jobs SET"                                                              \
   "   state = CASE WHEN cancel_requested THEN 'CANCELED'"                                     \
-  "           WHEN $3::bool AND attempts < max_attempts THEN 'QUEUED' ELSE 'FAILED' END,"     \
+  "           WHEN $3::bool AND attempts - released < max_attempts THEN 'QUEUED' ELSE 'FAILED' END,"     \
   "   error_code = CASE WHEN cancel_requested THEN NULL"                                      \
-  "           WHEN $3::bool AND attempts >= max_attempts THEN 'ATTEMPTS_EXHAUSTED'"           \
+  "           WHEN $3::bool AND attempts - released >= max_attempts THEN 'ATTEMPTS_EXHAUSTED'"           \
   "           ELSE $4::text END,"                                                             \
   "   error_message = CASE WHEN cancel_requested THEN NULL"                                   \
-  "           WHEN $3::bool AND attempts >= max_attempts"                                     \
-  "           THEN format('gave up after %s attempts; last error %s: %s', attempts,"          \
+  "           WHEN $3::bool AND attempts - released >= max_attempts"                                     \
+  "           THEN format('gave up after %s attempts; last error %s: %s', attempts - released,"          \
   "                       $4::text, $5::text)"                                                \
   "           ELSE $5::text END,"                                                             \
-  "   finished_at = CASE WHEN NOT cancel_requested AND $3::bool AND attempts < max_attempts"  \
+  "   finished_at = CASE WHEN NOT cancel_requested AND $3::bool AND attempts - released < max_attempts"  \
   "                 THEN NULL ELSE now() END,"                                                \
   "   dispatched_at = NULL, heartbeat_at = NULL, updated_at = now()"                          \
   "  WHERE id = $1::uuid AND state = 'RUNNING' AND attempts = $2::int"                        \
@@ -155,6 +155,22 @@
   " ev AS (INSERT INTO job_events (job_id, kind, attempt, worker_id)"                       \
   "  SELECT id, 'canceled', attempts, worker_id FROM upd)"                                  \
   " SELECT id::text FROM upd"
+
+/* $1 id, $2 attempt, $3 why. The attempt ends without counting: QUEUED with
+ * released + 1 (attempts, the fencing token, is never taken back), or
+ * CANCELED when a cancel was requested meanwhile. Row: the new state. */
+#define SQL_RELEASE                                                                          \
+  "WITH upd AS (UPDATE jobs SET"                                                             \
+  "   state = CASE WHEN cancel_requested THEN 'CANCELED' ELSE 'QUEUED' END,"                 \
+  "   released = released + CASE WHEN cancel_requested THEN 0 ELSE 1 END,"                   \
+  "   finished_at = CASE WHEN cancel_requested THEN now() END,"                              \
+  "   dispatched_at = NULL, heartbeat_at = NULL, updated_at = now()"                         \
+  "  WHERE id = $1::uuid AND state = 'RUNNING' AND attempts = $2::int"                       \
+  "  RETURNING id, state, attempts, worker_id),"                                             \
+  " ev AS (INSERT INTO job_events (job_id, kind, attempt, worker_id, detail)"                \
+  "  SELECT id, CASE state WHEN 'QUEUED' THEN 'released' ELSE 'canceled' END, attempts,"     \
+  "         worker_id, $3::text FROM upd)"                                                   \
+  " SELECT state FROM upd"
 
 #define SQL_MARK_DISPATCHED \
   "UPDATE jobs SET dispatched_at = now() WHERE id = $1::uuid AND state = 'QUEUED'"
@@ -176,13 +192,13 @@
   "   ORDER BY heartbeat_at, id LIMIT $2::int FOR UPDATE SKIP LOCKED),"                       \
   " upd AS (UPDATE jobs j SET"                                                                \
   "   state = CASE WHEN j.cancel_requested THEN 'CANCELED'"                                   \
-  "           WHEN j.attempts < j.max_attempts THEN 'QUEUED' ELSE 'FAILED' END,"              \
+  "           WHEN j.attempts - j.released < j.max_attempts THEN 'QUEUED' ELSE 'FAILED' END,"              \
   "   error_code = CASE WHEN j.cancel_requested THEN NULL"                                    \
-  "           WHEN j.attempts < j.max_attempts THEN 'WORKER_LOST' ELSE 'ATTEMPTS_EXHAUSTED' END," \
+  "           WHEN j.attempts - j.released < j.max_attempts THEN 'WORKER_LOST' ELSE 'ATTEMPTS_EXHAUSTED' END," \
   "   error_message = CASE WHEN j.cancel_requested THEN NULL"                                 \
   "           ELSE format('worker %s stopped heartbeating during attempt %s',"                \
   "                       j.worker_id, j.attempts) END,"                                      \
-  "   finished_at = CASE WHEN NOT j.cancel_requested AND j.attempts < j.max_attempts"         \
+  "   finished_at = CASE WHEN NOT j.cancel_requested AND j.attempts - j.released < j.max_attempts"         \
   "                 THEN NULL ELSE now() END,"                                                \
   "   dispatched_at = NULL, heartbeat_at = NULL, updated_at = now()"                          \
   "  FROM stale WHERE j.id = stale.id"                                                        \
@@ -202,6 +218,7 @@ const struct folio_pg_stmt folio_jobs_stmts[] = {
     [S_SUCCEED] = {"folio_succeed", SQL_SUCCEED, 9, 0},
     [S_FAIL] = {"folio_fail", SQL_FAIL, 5, 0},
     [S_CANCEL_CONFIRM] = {"folio_cancel_confirm", SQL_CANCEL_CONFIRM, 2, 0},
+    [S_RELEASE] = {"folio_release", SQL_RELEASE, 3, 0},
     [S_MARK_DISPATCHED] = {"folio_mark_dispatched", SQL_MARK_DISPATCHED, 1, 0},
     [S_TAKE_UNDISPATCHED] = {"folio_take_undispatched", SQL_TAKE_UNDISPATCHED, 2, 0},
     [S_REAP] = {"folio_reap", SQL_REAP, 2, 0},

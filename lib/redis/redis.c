@@ -52,6 +52,7 @@ struct folio_redis {
   folio_redis_state_cb state_cb;
   void *state_arg;
   struct folio_redis_stats stats;
+  char errstr[256]; /* the last error reply's text (folio_redis_errstr) */
 };
 
 const char *folio_redis_strerror(int code) {
@@ -397,6 +398,8 @@ void folio_redis_stats(const struct folio_redis *r, struct folio_redis_stats *ou
   *out = r->stats;
 }
 
+const char *folio_redis_errstr(const struct folio_redis *r) { return r->errstr; }
+
 /* ---- commands ------------------------------------------------------------------ */
 
 enum req_kind { REQ_REPLY, REQ_ENTRIES, REQ_AUTOCLAIM, REQ_GROUP_CREATE };
@@ -419,6 +422,9 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *priv) {
   if (q->kind == REQ_GROUP_CREATE && status == FOLIO_REDIS_EREPLY &&
       strncmp(rep->str, "BUSYGROUP", 9) == 0)
     status = 0; /* the group exists: that is what we wanted */
+  if (status == FOLIO_REDIS_EREPLY)
+    snprintf(r->errstr, sizeof r->errstr, "%.*s", (int)(rep->len < 255 ? rep->len : 255),
+             rep->str ? rep->str : "");
   if (q->kind == REQ_REPLY || q->kind == REQ_GROUP_CREATE) {
     q->reply_cb(r, status, rep, q->arg);
   } else {
@@ -547,7 +553,9 @@ int folio_redis_reclaim(struct folio_redis *r, const char *stream, const char *g
 }
 
 /* One entry: [id, [field, value, ...]] (or nil for an entry deleted under
- * XAUTOCLAIM in Redis 6.2). Returns 1 if stored, 0 if skipped, -1 if malformed. */
+ * XAUTOCLAIM in Redis 6.2). Returns 1 if stored, 0 if skipped, -1 if
+ * malformed. An entry without a "job" field is stored with job_id "" (see
+ * folio_redis_parse_entries): it is bad data, not a bad reply. */
 static int parse_entry(const redisReply *e, struct folio_redis_entry *out) {
   if (e->type == REDIS_REPLY_NIL) return 0;
   if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 ||
@@ -557,13 +565,13 @@ static int parse_entry(const redisReply *e, struct folio_redis_entry *out) {
   if (fields->type == REDIS_REPLY_NIL) return 0; /* deleted, still pending */
   if (fields->type != REDIS_REPLY_ARRAY || fields->elements % 2) return -1;
   out->id = e->element[0]->str;
-  out->job_id = NULL;
+  out->job_id = "";
   for (size_t i = 0; i + 1 < fields->elements; i += 2) {
     const redisReply *k = fields->element[i], *v = fields->element[i + 1];
     if (k->type == REDIS_REPLY_STRING && v->type == REDIS_REPLY_STRING && strcmp(k->str, "job") == 0)
       out->job_id = v->str;
   }
-  return out->job_id ? 1 : -1;
+  return 1;
 }
 
 static int parse_list(const redisReply *list, struct folio_redis_entry *entries, size_t cap) {

@@ -236,6 +236,12 @@ struct cgrpc_channel_config {
   const char *tls_target_name_override;
   int64_t max_recv_bytes; /* 0 = gRPC default (4 MiB); -1 = unlimited */
   int64_t max_send_bytes; /* 0 = unlimited */
+  /* 0 = gRPC's default flow control (the receive window grows with bandwidth
+   * probing, to many MiB on a fast link). > 0: probing off and a per-stream
+   * receive lookahead of about this many bytes, so a client that reads slowly
+   * lets at most about this much pile up in its transport and the sender is
+   * paced by its reads (e.g. tests of server-side backpressure). */
+  int32_t http2_stream_window;
 };
 
 /* target is "host:port" (any gRPC target string). cfg may be NULL (insecure).

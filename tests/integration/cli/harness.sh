@@ -4,31 +4,7 @@
 # folio-server on a free loopback port (FOLIO_ADDR) and one folio-worker, waits
 # until the server answers, and stops exactly those two processes on exit.
 # Needs: $folio $server $worker $src. Gives: ok/bad/expect/has/sha, $missing.
-work=$(mktemp -d /tmp/folio-cli-e2e.XXXXXX)
-pids=()
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-fails=0 checks=0
-ok() { checks=$((checks + 1)); echo "ok   $*"; }
-bad() { checks=$((checks + 1)); fails=$((fails + 1)); echo "FAIL $*"; }
-# expect CODE DESC -- CMD...: runs CMD, stdout in $out, stderr in $err
-expect() {
-  local want=$1 desc=$2; shift 3
-  "$@" >"$work/out" 2>"$work/err"; rc=$?
-  out=$(cat "$work/out"); err=$(cat "$work/err")
-  if [ "$rc" = "$want" ]; then ok "$desc (exit $rc)"; else bad "$desc: exit $rc, want $want; stderr: $err"; fi
-}
-has() { # has TEXT PATTERN DESC
-  if grep -q -- "$2" <<<"$1"; then ok "$3"; else bad "$3: \"$2\" not in: $1"; fi
-}
-sha() { sha256sum "$1" | cut -d' ' -f1; }
+. "$(dirname "${BASH_SOURCE[0]}")/../../harness/checks.sh"
 
 export FOLIO_API_KEY_PEPPER=cli-e2e-pepper-0123456789
 export FOLIO_LOG_LEVEL=warn FOLIO_SHUTDOWN_GRACE_MS=2000 FOLIO_WORKERS=1

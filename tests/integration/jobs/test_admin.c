@@ -38,7 +38,9 @@ static int run(const char *first, ...) {
 int main(void) {
   pgtest_url();
   CHECK_EQ_INT(run("migrate", NULL), 0);
-  CHECK(strstr(out_buf, "applied 1 migration(s)") != NULL);
+  char every[64]; /* a fresh database gets every migration */
+  snprintf(every, sizeof every, "applied %d migration(s)", folio_jobs_schema_version());
+  CHECK_MSG(strstr(out_buf, every) != NULL, "%s", out_buf);
   CHECK_EQ_INT(run("migrate", NULL), 0);
   CHECK(strstr(out_buf, "applied 0 migration(s)") != NULL);
 

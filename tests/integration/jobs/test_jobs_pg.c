@@ -314,6 +314,60 @@ static void test_retries(struct folio_pg_conn *c) {
   folio_arena_destroy(a);
 }
 
+/* A hand-back (worker shutdown) does not count as an attempt, and the
+ * fencing token still moves on. */
+static void test_release(struct folio_pg_conn *c) {
+  struct folio_arena *a = folio_arena_create(0);
+  struct folio_pg_diag d;
+  struct folio_job_submitted j;
+  struct folio_job_submit s1 = basic_submit("acme", NULL);
+  s1.max_attempts = 1;
+  CHECK_EQ_INT(folio_jobs_submit(c, &s1, &j, &d), 0);
+  struct folio_job_claim cl;
+  enum folio_job_state s;
+  struct folio_job_status st;
+  /* released twice: max_attempts = 1 is still not used up */
+  for (int token = 1; token <= 2; token++) {
+    CHECK_EQ_INT(folio_jobs_claim(c, j.job_id, "w1", a, &cl, &d), 0);
+    CHECK_EQ_INT(cl.attempt, token);
+    CHECK_EQ_INT(folio_jobs_release(c, j.job_id, token, "worker shutdown", &s, &d), 0);
+    CHECK_EQ_INT(s, FOLIO_JOB_QUEUED);
+    CHECK_EQ_INT(folio_jobs_release(c, j.job_id, token, "again", &s, &d), FOLIO_JOBS_EFENCED);
+    CHECK_EQ_INT(folio_jobs_get_status(c, "acme", j.job_id, a, &st, &d), 0);
+    CHECK_EQ_INT(st.state, FOLIO_JOB_QUEUED);
+    CHECK_EQ_INT(st.attempts, 0);
+  }
+  /* the next claim is token 3 (never a reused one): the old holder is fenced */
+  CHECK_EQ_INT(folio_jobs_claim(c, j.job_id, "w2", a, &cl, &d), 0);
+  CHECK_EQ_INT(cl.attempt, 3);
+  CHECK_EQ_INT(folio_jobs_heartbeat(c, j.job_id, 2, 10, NULL, &d), FOLIO_JOBS_EFENCED);
+  CHECK_EQ_INT(folio_jobs_get_status(c, "acme", j.job_id, a, &st, &d), 0);
+  CHECK_EQ_INT(st.attempts, 1);
+  CHECK_EQ_INT(st.max_attempts, 1);
+  /* its one counted attempt fails transiently: now it is used up */
+  CHECK_EQ_INT(folio_jobs_fail(c, j.job_id, 3, true, "STORE_UNAVAILABLE", "down", &s, &d), 0);
+  CHECK_EQ_INT(s, FOLIO_JOB_FAILED);
+  CHECK_EQ_INT(folio_jobs_get_status(c, "acme", j.job_id, a, &st, &d), 0);
+  CHECK_EQ_STR(st.error_code, "ATTEMPTS_EXHAUSTED");
+  CHECK_MSG(strstr(st.error_message, "gave up after 1 attempts"), "%s", st.error_message);
+  char q[256];
+  snprintf(q, sizeof q,
+           "SELECT string_agg(kind || ':' || attempt || ':' || COALESCE(detail, ''), ',' ORDER BY id)"
+           " FROM job_events WHERE job_id = '%s'", j.job_id);
+  CHECK_EQ_STR(pgtest_value(c, q), "submitted:0:,started:1:,released:1:worker shutdown,started:2:,"
+                                   "released:2:worker shutdown,started:3:,failed:3:ATTEMPTS_EXHAUSTED");
+  /* a release with a cancel pending ends the job CANCELED */
+  submit_one(c, "acme", NULL, &j);
+  CHECK_EQ_INT(folio_jobs_claim(c, j.job_id, "w1", a, &cl, &d), 0);
+  CHECK_EQ_INT(folio_jobs_cancel(c, "acme", j.job_id, &s, &d), 0);
+  CHECK_EQ_INT(folio_jobs_release(c, j.job_id, cl.attempt, NULL, &s, &d), 0);
+  CHECK_EQ_INT(s, FOLIO_JOB_CANCELED);
+  CHECK_EQ_INT(folio_jobs_get_status(c, "acme", j.job_id, a, &st, &d), 0);
+  CHECK_EQ_INT(st.state, FOLIO_JOB_CANCELED);
+  CHECK(st.finished_at_us > 0);
+  folio_arena_destroy(a);
+}
+
 static void test_cancel(struct folio_pg_conn *c) {
   struct folio_arena *a = folio_arena_create(0);
   struct folio_pg_diag d;
@@ -439,6 +493,7 @@ static void test_explain(struct folio_pg_conn *c) {
       "'{x}', '{y}', '{z}')",
       "folio_fail('0190b5a4-0000-7000-8000-000000000001', 1, true, 'X', 'y')",
       "folio_cancel_confirm('0190b5a4-0000-7000-8000-000000000001', 1)",
+      "folio_release('0190b5a4-0000-7000-8000-000000000001', 1, 'x')",
       "folio_mark_dispatched('0190b5a4-0000-7000-8000-000000000001')",
       "folio_take_undispatched(1000, 10)",
       "folio_reap(1000, 10)",
@@ -473,6 +528,7 @@ int main(void) {
   test_group_commit(c);
   test_lifecycle(c);
   test_retries(c);
+  test_release(c);
   test_cancel(c);
   test_reconciler(c);
   test_apikeys(c);

@@ -10,25 +10,23 @@
  * of a running job; WatchJob from
  * QUEUED to SUCCEEDED; StreamArtifact whole / resumed / limited /
  * OUT_OF_RANGE / cancelled mid-stream; signed URLs with curl (200, tampered
- * 403); PostgreSQL stopped -> UNAVAILABLE, then recovery without a restart.
+ * 403); PostgreSQL stopped -> UNAVAILABLE (with retry-after-ms and a
+ * google.rpc.RetryInfo) and Health NOT_SERVING for folio.v1.LayoutService
+ * (pushed to a Watch; "" stays SERVING), then recovery without a restart.
  *
  * usage: test_server_e2e /path/to/folio-server   (under scripts/stack.sh run) */
-#include <arpa/inet.h>
 #include <hiredis/hiredis.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "check.h"
+#include "proc.h"
 #include "folio/jobs.h"
 #include "folio/redis.h"
 #include "folio/s3.h"
@@ -44,55 +42,13 @@ static struct cgrpc_channel *ch;
 static char key_a[128], key_b[128];
 static const char *stack_dir;
 
-static void stop_server(void) {
-  if (server_pid > 0) {
-    kill(server_pid, SIGTERM);
-    int st;
-    for (int i = 0; i < 100; i++) {
-      if (waitpid(server_pid, &st, WNOHANG) == server_pid) {
-        server_pid = 0;
-        return;
-      }
-      usleep(50000);
-    }
-    kill(server_pid, SIGKILL);
-    waitpid(server_pid, &st, 0);
-    server_pid = 0;
-  }
-}
-
-static int free_port(void) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  CHECK(bind(fd, (struct sockaddr *)&a, sizeof a) == 0);
-  socklen_t len = sizeof a;
-  getsockname(fd, (struct sockaddr *)&a, &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
-
-/* Runs a shell command, returns its first output line (static) and status. */
-static const char *run(const char *cmd, int *status) {
-  static char line[512];
-  line[0] = '\0';
-  FILE *p = popen(cmd, "r");
-  CHECK_MSG(p, "popen %s", cmd);
-  if (!fgets(line, sizeof line, p)) line[0] = '\0';
-  char rest[512];
-  while (fgets(rest, sizeof rest, p)) {}
-  int st = pclose(p);
-  *status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  line[strcspn(line, "\n")] = '\0';
-  return line;
-}
+static void stop_server(void) { proc_stop(&server_pid, 5000); }
 
 static void create_key(const char *server, const char *tenant, char *out) {
-  char cmd[512];
-  snprintf(cmd, sizeof cmd, "'%s' apikey create --tenant %s 2>/dev/null", server, tenant);
-  int st;
-  const char *k = run(cmd, &st);
-  CHECK_MSG(st == 0 && strlen(k) == FOLIO_APIKEY_LEN, "apikey create: status %d, \"%s\"", st, k);
-  snprintf(out, 128, "Bearer %s", k);
+  char k[256];
+  proc_apikey_create(server, tenant, k, sizeof k);
+  CHECK_MSG(strlen(k) == FOLIO_APIKEY_LEN, "apikey create: \"%s\"", k);
+  snprintf(out, 128, "Bearer %.100s", k);
 }
 
 static struct cgrpc_call_options opts(const char *bearer, struct cgrpc_metadata *md) {
@@ -121,30 +77,23 @@ static void wait_healthy(void) {
 }
 
 static void start_server(const char *server) {
-  snprintf(addr, sizeof addr, "127.0.0.1:%d", free_port());
+  snprintf(addr, sizeof addr, "127.0.0.1:%d", proc_free_port());
   char log[512];
   /* FOLIO_E2E_SERVER_LOG keeps the log outside the stack dir (removed at exit). */
   const char *keep = getenv("FOLIO_E2E_SERVER_LOG");
   snprintf(log, sizeof log, "%s", keep ? keep : "");
   if (!keep) snprintf(log, sizeof log, "%s/server.log", stack_dir);
-  server_pid = fork();
-  CHECK(server_pid >= 0);
-  if (server_pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    FILE *f = freopen(log, "a", stdout);
-    if (f) dup2(fileno(stdout), 2);
-    setenv("FOLIO_LISTEN", addr, 1);
-    /* FOLIO_E2E_WRAP (e.g. "gdb -batch -ex run -ex bt --args") runs the server
-     * under a debugger or valgrind when investigating a failure. */
-    const char *wrap = getenv("FOLIO_E2E_WRAP");
-    if (wrap) {
-      char cmd[1024];
-      snprintf(cmd, sizeof cmd, "exec %s '%s' --decode-threads 2", wrap, server);
-      execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-    }
-    execl(server, server, "--decode-threads", "2", (char *)NULL);
-    _exit(127);
-  }
+  char listen[96];
+  snprintf(listen, sizeof listen, "FOLIO_LISTEN=%s", addr);
+  const char *env[] = {listen, NULL};
+  /* FOLIO_E2E_WRAP (e.g. "gdb -batch -ex run -ex bt --args") runs the server
+   * under a debugger or valgrind when investigating a failure. */
+  const char *wrap = getenv("FOLIO_E2E_WRAP");
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd, "exec %s '%s' --decode-threads 2", wrap ? wrap : "", server);
+  const char *sh[] = {"/bin/sh", "-c", cmd, NULL};
+  const char *direct[] = {server, "--decode-threads", "2", NULL};
+  server_pid = proc_spawn(wrap ? sh : direct, env, log, SIGKILL);
   atexit(stop_server);
   char err[256];
   ch = cgrpc_channel_create(addr, NULL, err, sizeof err);
@@ -645,7 +594,7 @@ static int curl_code(const char *url) {
   char cmd[4096];
   snprintf(cmd, sizeof cmd, "curl -s -o /dev/null -w '%%{http_code}' --max-time 20 '%s'", url);
   int st;
-  return atoi(run(cmd, &st));
+  return atoi(proc_run(cmd, &st));
 }
 
 static void test_urls(void) {
@@ -713,8 +662,75 @@ static void pg_ctl(const char *what) {
   CHECK_MSG(system(cmd) == 0, "%s", cmd);
 }
 
+/* A retryable failure carries its retry hint as `retry-after-ms` metadata
+ * and as a google.rpc.RetryInfo in grpc-status-details-bin, equal. */
+static void check_retry_hint(const struct cgrpc_status *st) {
+  const char *after = cgrpc_status_header(st, "retry-after-ms");
+  for (size_t i = 0; !after && i < st->n_trailers; i++)
+    if (strcmp(st->trailers[i].key, "retry-after-ms") == 0) after = st->trailers[i].value;
+  CHECK_MSG(after, "no retry-after-ms metadata");
+  CHECK_MSG(st->details && st->details_len, "no grpc-status-details-bin");
+  Google__Rpc__Status *rs = google__rpc__status__unpack(NULL, st->details_len, st->details);
+  CHECK(rs && rs->code == (int32_t)st->code && rs->n_details == 1);
+  CHECK_EQ_STR(rs->message, st->message);
+  CHECK_EQ_STR(rs->details[0]->type_url, "type.googleapis.com/google.rpc.RetryInfo");
+  Google__Rpc__RetryInfo *ri = google__rpc__retry_info__unpack(NULL, rs->details[0]->value.len,
+                                                                rs->details[0]->value.data);
+  CHECK(ri && ri->retry_delay);
+  int64_t ms = ri->retry_delay->seconds * 1000 + ri->retry_delay->nanos / 1000000;
+  CHECK_MSG(ms > 0 && ms == atoll(after), "RetryInfo %lld ms, retry-after-ms %s", (long long)ms,
+            after);
+  printf("  retry hint: retry-after-ms %s, google.rpc.RetryInfo %lld ms\n", after, (long long)ms);
+  google__rpc__retry_info__free_unpacked(ri, NULL);
+  google__rpc__status__free_unpacked(rs, NULL);
+}
+
+/* Health.Check of service: its ServingStatus. */
+static int health_check(const char *service) {
+  Grpc__Health__V1__HealthCheckRequest req = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+  req.service = (char *)(uintptr_t)service;
+  Grpc__Health__V1__HealthCheckResponse *resp = NULL;
+  struct cgrpc_call_options o = {.timeout_ms = 10000};
+  struct cgrpc_status st = {0};
+  int rc = grpc__health__v1__health__check__call(ch, &req, &o, &resp, &st);
+  CHECK_MSG(rc == 0, "Health.Check(\"%s\"): %s %s", service, cgrpc_status_name(st.code),
+            st.message);
+  cgrpc_status_clear(&st);
+  int status = resp->status;
+  protobuf_c_message_free_unpacked(&resp->base, NULL);
+  return status;
+}
+
+/* The next status a Health.Watch pushes. */
+static int health_next(struct cgrpc_client_call *cc) {
+  Grpc__Health__V1__HealthCheckResponse *r = NULL;
+  int rc = grpc__health__v1__health__watch__read(cc, &r);
+  CHECK_MSG(rc == 1, "Health.Watch ended early (rc %d)", rc);
+  int status = r->status;
+  protobuf_c_message_free_unpacked(&r->base, NULL);
+  return status;
+}
+
+enum {
+  SERVING = GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING,
+  NOT_SERVING = GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__NOT_SERVING,
+};
+
 static void test_pg_outage(void) {
+  /* readiness follows PostgreSQL, liveness does not: Watch pushes the change */
+  CHECK_EQ_INT(health_check("folio.v1.LayoutService"), SERVING);
+  Grpc__Health__V1__HealthCheckRequest hreq = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+  hreq.service = (char *)(uintptr_t)"folio.v1.LayoutService";
+  struct cgrpc_call_options ho = {.timeout_ms = 120000};
+  struct cgrpc_client_call *hw = grpc__health__v1__health__watch__start(ch, &hreq, &ho);
+  CHECK(hw);
+  CHECK_EQ_INT(health_next(hw), SERVING);
   pg_ctl("stop");
+  CHECK_MSG(health_next(hw) == NOT_SERVING, "Watch did not push NOT_SERVING");
+  CHECK_EQ_INT(health_check("folio.v1.LayoutService"), NOT_SERVING);
+  CHECK_EQ_INT(health_check(""), SERVING);
+  printf("  PostgreSQL down: Health folio.v1.LayoutService NOT_SERVING (pushed to Watch), "
+         "\"\" SERVING\n");
   /* wait out the key cache so verification itself meets the outage too */
   sleep(6);
   char msg[256];
@@ -725,6 +741,7 @@ static void test_pg_outage(void) {
   CHECK_EQ_INT(submit(key_a, MINIMAL, strlen(MINIMAL), NULL, NULL, NULL, &st),
                GRPC_STATUS_UNAVAILABLE);
   printf("  PostgreSQL down, SubmitLayout: %s\n", st.message);
+  check_retry_hint(&st);
   cgrpc_status_clear(&st);
   pg_ctl("start");
   for (int i = 0; i < 100; i++) {
@@ -733,6 +750,11 @@ static void test_pg_outage(void) {
     usleep(200000);
   }
   CHECK_MSG(c == GRPC_STATUS_OK, "no recovery: %s %s", cgrpc_status_name(c), msg);
+  CHECK_MSG(health_next(hw) == SERVING, "Watch did not push SERVING after the recovery");
+  CHECK_EQ_INT(health_check("folio.v1.LayoutService"), SERVING);
+  cgrpc_client_call_cancel(hw);
+  cgrpc_client_call_destroy(hw);
+  printf("  PostgreSQL back: folio.v1.LayoutService SERVING again (pushed to Watch)\n");
   char job[FOLIO_UUID_STR_LEN + 1];
   for (int i = 0; i < 50; i++) {
     if (submit(key_a, MINIMAL, strlen(MINIMAL), NULL, job, NULL, NULL) == GRPC_STATUS_OK) break;
@@ -752,7 +774,7 @@ int main(int argc, char **argv) {
   int st;
   char cmd[512];
   snprintf(cmd, sizeof cmd, "'%s' migrate", argv[1]);
-  printf("migrate: %s\n", run(cmd, &st));
+  printf("migrate: %s\n", proc_run(cmd, &st));
   CHECK_EQ_INT(st, 0);
   create_key(argv[1], "acme", key_a);
   create_key(argv[1], "beta", key_b);
@@ -760,7 +782,7 @@ int main(int argc, char **argv) {
   char key_c[128];
   create_key(argv[1], "gamma", key_c);
   snprintf(cmd, sizeof cmd, "'%s' apikey revoke '%s'", argv[1], key_c + 7);
-  run(cmd, &st);
+  proc_run(cmd, &st);
   CHECK_EQ_INT(st, 0);
   start_server(argv[1]);
   CHECK_EQ_INT(status_code_of(key_c, "0190c3e2-7b7a-7c4e-8f00-0123456789ab", NULL, 0),

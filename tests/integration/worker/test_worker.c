@@ -9,13 +9,17 @@
  *     once, naming the item.
  *  3. SIGKILL of the render process running a slow job → the job still
  *     succeeds, once (one 'succeeded' event), and the pool survives.
- *  4. cancel of a running job → CANCELED, its objects gone.
+ *  4. cancel of a running job (request + event, as CancelJob does) →
+ *     CANCELED, its objects gone.
  *  5. a big artifact (an SLA of ~100 MiB): the render process's peak RSS.
  *  6. render timeout → the process is killed, retried, ATTEMPTS_EXHAUSTED.
  *  7. SIGTERM with a job running: it finishes, the worker exits 0.
  *  8. S3 (radosgw) stopped → transient failures, retried with backoff; the
- *     job succeeds once radosgw is back. */
-#include <dirent.h>
+ *     job succeeds once radosgw is back.
+ *  9. SIGTERM with no grace period: the running job is handed back without
+ *     counting an attempt (max_attempts = 1), and the next worker renders it.
+ * 10. cancel by event: with a 20 s heartbeat, the published cancel event (not
+ *     the fallback poll) stops the render; the job ends CANCELED, objects gone. */
 #include <fcntl.h>
 #include <signal.h>
 #include <sodium.h>
@@ -24,13 +28,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "../jobs/pgtest.h" /* check.h first: testbuf.h uses CHECK */
+#include "pgtest.h" /* check.h first: testbuf.h uses CHECK */
+#include "outage.h"
+#include "proc.h"
 #include "../../unit/render/testbuf.h"
+#include "big_layout.h"
+#include "procmem.h"
 #include "folio/arena.h"
 #include "folio/clock.h"
 #include "folio/render.h"
@@ -42,62 +49,33 @@ static char worker_log[512];
 static struct folio_pg_conn *db;
 static struct folio_s3_config s3;
 
-static void sleep_ms(int ms) {
-  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
-  nanosleep(&ts, NULL);
-}
+static void sleep_ms(int ms) { proc_sleep_ms(ms); }
 
 /* ---- the worker process ---------------------------------------------------- */
 
-static void kill_worker(void) {
-  if (worker_pid > 0) {
-    kill(worker_pid, SIGKILL);
-    waitpid(worker_pid, NULL, 0);
-    worker_pid = 0;
-  }
-}
+static void kill_worker(void) { proc_kill(&worker_pid); }
 
 /* Starts folio-worker with extra NAME=VALUE settings (NULL-terminated). */
 static void start_worker(const char *name, ...) {
   static int n;
   snprintf(worker_log, sizeof worker_log, "%s/worker-%d.log", getenv("FOLIO_STACK_DIR"), ++n);
-  pid_t me = getpid();
-  pid_t pid = fork();
-  CHECK(pid >= 0);
-  if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGTERM); /* never outlive the test */
-    if (getppid() != me) _exit(1);
-    va_list ap;
-    va_start(ap, name);
-    for (const char *kv = name; kv; kv = va_arg(ap, const char *)) {
-      const char *eq = strchr(kv, '=');
-      char k[64];
-      snprintf(k, sizeof k, "%.*s", (int)(eq - kv), kv);
-      setenv(k, eq + 1, 1);
-    }
-    va_end(ap);
-    int fd = open(worker_log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(fd, 2);
-    execl(worker_bin, worker_bin, (char *)NULL);
-    _exit(127);
-  }
-  worker_pid = pid;
+  const char *env[16];
+  size_t ne = 0;
+  va_list ap;
+  va_start(ap, name);
+  for (const char *kv = name; kv && ne + 1 < sizeof env / sizeof *env; kv = va_arg(ap, const char *))
+    env[ne++] = kv;
+  va_end(ap);
+  env[ne] = NULL;
+  const char *argv[] = {worker_bin, NULL};
+  worker_pid = proc_spawn(argv, env, worker_log, SIGTERM); /* never outlive the test */
 }
 
 /* SIGTERM and wait; returns the exit status. */
 static int stop_worker(void) {
-  kill(worker_pid, SIGTERM);
-  int ws = 0;
-  for (int i = 0; i < 600; i++) {
-    if (waitpid(worker_pid, &ws, WNOHANG) == worker_pid) {
-      worker_pid = 0;
-      return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-    }
-    sleep_ms(50);
-  }
-  kill_worker();
-  CHECK_MSG(0, "the worker did not stop within 30 s of SIGTERM");
-  return -1;
+  int st = proc_stop(&worker_pid, 30000);
+  CHECK_MSG(st >= 0, "the worker did not stop within 30 s of SIGTERM");
+  return st;
 }
 
 /* The pid logged with "job claimed" for job (0 when not yet). */
@@ -127,29 +105,21 @@ static int count_lines(const char *needle) {
 
 /* ---- jobs ------------------------------------------------------------------- */
 
-/* Runs a redis-cli command (printf format) and returns the first line of its
- * output (static buffer). */
-static const char *redis_cli(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static const char *redis_cli(const char *fmt, ...) {
-  static char out[256];
-  char args[512], cmd[1024];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(args, sizeof args, fmt, ap);
-  va_end(ap);
-  snprintf(cmd, sizeof cmd, "redis-cli -u '%s' %s", getenv("FOLIO_REDIS_URL"), args);
-  FILE *p = popen(cmd, "r");
-  CHECK_MSG(p, "%s", cmd);
-  out[0] = '\0';
-  if (!fgets(out, sizeof out, p)) out[0] = '\0';
-  while (fgetc(p) != EOF) {
-  }
-  CHECK_MSG(pclose(p) == 0, "%s", cmd);
-  out[strcspn(out, "\n")] = '\0';
-  return out;
-}
-
 static void dispatch(const char *job) { redis_cli("XADD '%s' '*' job '%s'", FOLIO_JOBS_STREAM, job); }
+
+/* Cancels a job as CancelJob does: the request in PostgreSQL, then the event
+ * on the job's channel (server/jobs.c publishes the state after the cancel,
+ * RUNNING for a running job, with progress 0). */
+static void cancel_like_server(const char *job) {
+  enum folio_job_state cst;
+  struct folio_pg_diag d;
+  CHECK_EQ_INT(folio_jobs_cancel(db, "acme", job, &cst, &d), 0);
+  CHECK_EQ_INT(cst, FOLIO_JOB_RUNNING);
+  char ch[FOLIO_JOBS_CHANNEL_MAX], msg[FOLIO_JOBS_EVENT_MAX];
+  folio_jobs_channel(job, ch);
+  CHECK(folio_jobs_event_format(msg, sizeof msg, job, cst, 0) > 0);
+  redis_cli("PUBLISH '%s' '%s'", ch, msg);
+}
 
 static void submit(const char *layout, const int *formats, size_t nformats, int dpi,
                    int max_attempts, char out[FOLIO_UUID_STR_LEN + 1], bool send) {
@@ -219,6 +189,15 @@ static int object_status(const char *key) {
   return (int)r.http_status;
 }
 
+/* The PNG pages 1..n of job are gone from S3 (removed after why). */
+static void check_no_pages(const char *job, int n, const char *why) {
+  char key[256];
+  for (int p = 1; p <= n; p++) {
+    snprintf(key, sizeof key, "acme/%s/page-%04d.png", job, p);
+    CHECK_MSG(object_status(key) == 404, "%s still exists after the %s", key, why);
+  }
+}
+
 /* Every artifact exists in S3 with the recorded size and SHA-256. */
 static void check_artifacts(const struct folio_job_status *st) {
   for (size_t i = 0; i < st->nartifacts; i++) {
@@ -255,56 +234,12 @@ static char *pages_layout(int n, const char *overflow_text) {
   return s;
 }
 
-/* One page with `frames` image frames of a noise PNG (incompressible): the
- * SLA carries every frame's picture inline, so it is about frames × 1.4 MB. */
-static char *big_sla_layout(int frames) {
-  unsigned w = 600, h = 600;
-  uint32_t *px = malloc((size_t)w * h * 4);
-  randombytes_buf(px, (size_t)w * h * 4);
-  struct buf png = {0};
-  CHECK(folio_render_png_encode((unsigned char *)px, w, h, w * 4, 72, buf_write, &png) == 0);
-  free(px);
-  size_t b64len = sodium_base64_encoded_len(png.len, sodium_base64_VARIANT_ORIGINAL);
-  size_t cap = b64len + (size_t)frames * 160 + 1024;
-  char *s = malloc(cap);
-  size_t p = (size_t)snprintf(s, cap, "{\"version\":1,\"assets\":{\"noise\":{\"media_type\":\"image/png\",\"data\":\"");
-  sodium_bin2base64(s + p, b64len, png.p, png.len, sodium_base64_VARIANT_ORIGINAL);
-  p += strlen(s + p);
-  free(png.p);
-  p += (size_t)snprintf(s + p, cap - p, "\"}},\"pages\":[{\"items\":[");
-  for (int i = 0; i < frames; i++)
-    p += (size_t)snprintf(s + p, cap - p,
-                          "%s{\"type\":\"image\",\"x\":%d,\"y\":%d,\"w\":40,\"h\":40,\"asset\":\"noise\"}",
-                          i ? "," : "", 10 + (i % 12) * 45, 10 + (i / 12 % 16) * 45);
-  snprintf(s + p, cap - p, "]}]}");
-  return s;
-}
-
 /* Resets the peak RSS (VmHWM) of every render process (children of the
  * supervisor), so the next job's peak is its own. */
 static void reset_children_hwm(void) {
-  DIR *d = opendir("/proc");
-  CHECK(d);
-  struct dirent *e;
-  while ((e = readdir(d))) {
-    char path[300], buf[512];
-    snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
-    FILE *f = fopen(path, "r");
-    if (!f) continue;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    const char *rp = strrchr(buf, ')');
-    int ppid = 0;
-    char state;
-    if (!rp || sscanf(rp + 2, "%c %d", &state, &ppid) != 2 || ppid != worker_pid) continue;
-    snprintf(path, sizeof path, "/proc/%s/clear_refs", e->d_name);
-    f = fopen(path, "w");
-    CHECK_MSG(f, "cannot open %s", path);
-    fputs("5", f);
-    fclose(f);
-  }
-  closedir(d);
+  pid_t kids[64];
+  size_t n = proc_children(worker_pid, kids, 64);
+  for (size_t i = 0; i < n; i++) proc_reset_hwm(kids[i]);
 }
 
 /* The radosgw pid recorded by rgw-up.sh in DIR/pids (the last one). */
@@ -321,18 +256,6 @@ static pid_t rgw_pid(const char *dir) {
   }
   fclose(f);
   return pid;
-}
-
-static long vm_hwm_kb(pid_t pid) {
-  char path[64], line[256];
-  snprintf(path, sizeof path, "/proc/%d/status", pid);
-  FILE *f = fopen(path, "r");
-  if (!f) return -1;
-  long kb = -1;
-  while (fgets(line, sizeof line, f))
-    if (!strncmp(line, "VmHWM:", 6)) kb = atol(line + 6);
-  fclose(f);
-  return kb;
 }
 
 int main(int argc, char **argv) {
@@ -363,14 +286,8 @@ int main(int argc, char **argv) {
   char ch[FOLIO_JOBS_CHANNEL_MAX], evfile[512];
   folio_jobs_channel(job, ch);
   snprintf(evfile, sizeof evfile, "%s/events.txt", getenv("FOLIO_STACK_DIR"));
-  pid_t sub = fork();
-  if (sub == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    int fd = open(evfile, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(fd, 1);
-    execlp("redis-cli", "redis-cli", "-u", getenv("FOLIO_REDIS_URL"), "SUBSCRIBE", ch, (char *)NULL);
-    _exit(127);
-  }
+  const char *sub_argv[] = {"redis-cli", "-u", getenv("FOLIO_REDIS_URL"), "SUBSCRIBE", ch, NULL};
+  pid_t sub = proc_spawn(sub_argv, NULL, evfile, SIGKILL);
   sleep_ms(300); /* let the subscription start (events are hints; see below) */
   dispatch(job);
   wait_state(job, FOLIO_JOB_SUCCEEDED, &st);
@@ -389,8 +306,7 @@ int main(int argc, char **argv) {
   CHECK_EQ_INT(events_of(job, "started"), 1);
   CHECK_EQ_INT(events_of(job, "succeeded"), 1);
   sleep_ms(200);
-  kill(sub, SIGKILL);
-  waitpid(sub, NULL, 0);
+  proc_kill(&sub);
   FILE *ef = fopen(evfile, "r");
   CHECK(ef);
   char evs[8192];
@@ -451,17 +367,11 @@ int main(int argc, char **argv) {
   /* ---- 4. cancel a running job ---- */
   submit(slow, png, 1, 300, 0, job, true);
   wait_progress(job, 20);
-  enum folio_job_state cst;
-  struct folio_pg_diag d;
-  CHECK_EQ_INT(folio_jobs_cancel(db, "acme", job, &cst, &d), 0);
-  CHECK_EQ_INT(cst, FOLIO_JOB_RUNNING);
   int64_t t0 = folio_clock_mono_ns();
+  cancel_like_server(job);
   wait_state(job, FOLIO_JOB_CANCELED, &st);
   double cancel_ms = (double)(folio_clock_mono_ns() - t0) / 1e6;
-  for (int p = 1; p <= 40; p++) {
-    snprintf(key, sizeof key, "acme/%s/page-%04d.png", job, p);
-    CHECK_MSG(object_status(key) == 404, "%s still exists after the cancel", key);
-  }
+  check_no_pages(job, 40, "cancel");
   CHECK_EQ_INT(st.nartifacts, 0);
   printf("cancel: CANCELED %.0f ms after the request, no objects left\n", cancel_ms);
 
@@ -472,7 +382,7 @@ int main(int argc, char **argv) {
   wait_state(job, FOLIO_JOB_SUCCEEDED, &st);
   CHECK_EQ_INT(st.nartifacts, 1);
   pid_t renderer = claimer_pid(job);
-  long hwm = vm_hwm_kb(renderer);
+  long hwm = proc_status_kb(renderer, "VmHWM");
   printf("big artifact: %s of %.1f MiB; render process peak RSS %.1f MiB\n", st.artifacts[0].name,
          (double)st.artifacts[0].size_bytes / 1048576.0, (double)hwm / 1024.0);
   CHECK(st.artifacts[0].size_bytes > 64ull << 20);
@@ -536,6 +446,60 @@ int main(int argc, char **argv) {
   CHECK_EQ_INT(st.attempts, 2);
   CHECK_EQ_INT(events_of(job, "retried"), 1);
   printf("render timeout: %s\n", st.error_message);
+  CHECK_EQ_INT(stop_worker(), 0);
+
+  /* ---- 9. SIGTERM past the grace period: the job is handed back, and the
+   * hand-back does not count: a job with max_attempts = 1 still gets its one
+   * attempt from the next worker ---- */
+  start_worker("FOLIO_WORKERS=1", "FOLIO_VISIBILITY_TIMEOUT_MS=1500", "FOLIO_HEARTBEAT_MS=100",
+               "FOLIO_SHUTDOWN_GRACE_MS=0", NULL);
+  submit(slow, png, 1, 300, 1, job, true);
+  wait_progress(job, 5);
+  CHECK_EQ_INT(stop_worker(), 0);
+  status(job, &st);
+  CHECK_MSG(st.state == FOLIO_JOB_QUEUED, "after SIGTERM the job is %s (%s)",
+            folio_job_state_name(st.state), st.error_message ? st.error_message : "-");
+  CHECK_EQ_INT(st.attempts, 0);
+  CHECK_EQ_INT(events_of(job, "released"), 1);
+  CHECK_EQ_INT(events_of(job, "retried"), 0);
+  CHECK_EQ_INT(events_of(job, "failed"), 0);
+  check_no_pages(job, 40, "hand-back");
+  start_worker("FOLIO_WORKERS=1", "FOLIO_VISIBILITY_TIMEOUT_MS=1500", "FOLIO_HEARTBEAT_MS=100",
+               NULL);
+  wait_state(job, FOLIO_JOB_SUCCEEDED, &st);
+  CHECK_EQ_INT(st.attempts, 1);
+  CHECK_EQ_INT(st.max_attempts, 1);
+  CHECK_EQ_INT(events_of(job, "started"), 2);
+  CHECK_EQ_INT(events_of(job, "succeeded"), 1);
+  check_artifacts(&st);
+  printf("SIGTERM hand-back: QUEUED with 0 attempts counted, then SUCCEEDED on its 1 allowed "
+         "attempt\n");
+  CHECK_EQ_INT(stop_worker(), 0);
+
+  /* ---- 10. cancel by event: with a heartbeat (the fallback poll) of 20 s, the
+   * render stops because of the published cancel event, not the poll ---- */
+  start_worker("FOLIO_WORKERS=1", "FOLIO_VISIBILITY_TIMEOUT_MS=60000", "FOLIO_HEARTBEAT_MS=20000",
+               "FOLIO_LOG_LEVEL=info", NULL);
+  submit(slow, png, 1, 300, 0, job, true);
+  wait_state(job, FOLIO_JOB_RUNNING, &st);
+  snprintf(key, sizeof key, "acme/%s/page-0001.png", job);
+  deadline = folio_clock_mono_ns() + 60LL * 1000000000;
+  while (object_status(key) != 200) { /* a partial artifact exists */
+    CHECK_MSG(folio_clock_mono_ns() < deadline, "page 1 of %s never uploaded", job);
+    sleep_ms(20);
+  }
+  t0 = folio_clock_mono_ns();
+  cancel_like_server(job);
+  wait_state(job, FOLIO_JOB_CANCELED, &st);
+  cancel_ms = (double)(folio_clock_mono_ns() - t0) / 1e6;
+  CHECK_MSG(count_lines("\"noticed_by\":\"event\"") == 1 &&
+                count_lines("\"noticed_by\":\"heartbeat\"") == 0,
+            "the cancel was not noticed through its event (see %s)", worker_log);
+  check_no_pages(job, 40, "cancel");
+  CHECK_EQ_INT(st.nartifacts, 0);
+  CHECK_EQ_INT(events_of(job, "canceled"), 1);
+  printf("cancel by event (heartbeat 20 s): CANCELED %.0f ms after the request, no objects left\n",
+         cancel_ms);
   CHECK_EQ_INT(stop_worker(), 0);
 
   free(slow);

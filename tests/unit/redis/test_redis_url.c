@@ -60,10 +60,10 @@ static void test_urls(void) {
 }
 
 /* ---- reply trees ---- */
-static redisReply pool[64];
-static redisReply *ptrs[128];
+static redisReply pool[160];
+static redisReply *ptrs[320];
 static size_t npool, nptrs;
-static char texts[64][16];
+static char texts[160][16];
 
 static redisReply *str(const char *s) {
   redisReply *r = &pool[npool];
@@ -120,7 +120,25 @@ static void test_entries(void) {
   CHECK_EQ_INT(folio_redis_parse_entries(str("x"), false, e, 4, NULL), FOLIO_REDIS_EPROTO);
   CHECK_EQ_INT(folio_redis_parse_entries(NULL, false, e, 4, NULL), FOLIO_REDIS_EPROTO);
   redisReply *nojob = arr(2, (redisReply *[]){str("1-0"), arr(2, (redisReply *[]){str("layout"), str("x")})});
-  redisReply *bad = arr(1, (redisReply *[]){arr(2, (redisReply *[]){str("s"), arr(1, (redisReply *[]){nojob})})});
+  /* an entry without a "job" field is returned with job_id "" (so the caller
+   * can ack it), and does not hide the entries behind it */
+  redisReply *nojobs = arr(2, (redisReply *[]){nojob, entry("2-0", "b")});
+  redisReply *xnojob = arr(1, (redisReply *[]){arr(2, (redisReply *[]){str("s"), nojobs})});
+  CHECK_EQ_INT(folio_redis_parse_entries(xnojob, false, e, 4, NULL), 2);
+  CHECK_EQ_STR(e[0].id, "1-0");
+  CHECK_EQ_STR(e[0].job_id, "");
+  CHECK_EQ_STR(e[1].job_id, "b");
+  redisReply *acnojob = arr(2, (redisReply *[]){str("0-0"), arr(1, (redisReply *[]){nojob})});
+  CHECK_EQ_INT(folio_redis_parse_entries(acnojob, true, e, 4, NULL), 1);
+  CHECK_EQ_STR(e[0].job_id, "");
+  /* a "job" field that is not a string (never sent by Redis) counts as missing */
+  redisReply *intjob = arr(2, (redisReply *[]){str("3-0"), arr(2, (redisReply *[]){str("job"), nil()})});
+  redisReply *acint = arr(2, (redisReply *[]){str("0-0"), arr(1, (redisReply *[]){intjob})});
+  CHECK_EQ_INT(folio_redis_parse_entries(acint, true, e, 4, NULL), 1);
+  CHECK_EQ_STR(e[0].job_id, "");
+  /* but a broken entry shape still fails the reply */
+  redisReply *notentry = arr(1, (redisReply *[]){str("1-0")});
+  redisReply *bad = arr(1, (redisReply *[]){arr(2, (redisReply *[]){str("s"), arr(1, (redisReply *[]){notentry})})});
   CHECK_EQ_INT(folio_redis_parse_entries(bad, false, e, 4, NULL), FOLIO_REDIS_EPROTO);
   redisReply *odd = arr(2, (redisReply *[]){str("1-0"), arr(1, (redisReply *[]){str("job")})});
   redisReply *bad2 = arr(2, (redisReply *[]){str("0-0"), arr(1, (redisReply *[]){odd})});

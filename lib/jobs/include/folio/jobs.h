@@ -8,12 +8,15 @@
  *     ^                             |--fail(n, transient, n < max)--> QUEUED
  *     |                             |--fail(n, deterministic) --> FAILED
  *     |                             |--fail(n, transient, n == max) --> FAILED ATTEMPTS_EXHAUSTED
+ *     |                             |--release(n) (shutdown; not counted) --> QUEUED
  *     |                             '--cancel_confirm(n) (after cancel) --> CANCELED
  *     '--cancel--> CANCELED;  RUNNING --cancel--> RUNNING + cancel_requested
  *
  * The attempt number n returned by claim is the fencing token: a worker that
  * lost its job (reaped after missing heartbeats, or a duplicate delivery)
- * gets FOLIO_JOBS_EFENCED from every later call and must stop.
+ * gets FOLIO_JOBS_EFENCED from every later call and must stop. Tokens only
+ * grow; the attempts a job has used (what max_attempts limits, and
+ * folio_job_status.attempts) are the claims minus the releases.
  *
  * Every function here takes a checked-out connection (struct folio_pg_conn)
  * that was connected with folio_jobs_stmts; see folio_jobs_pool_config().
@@ -286,6 +289,18 @@ int folio_jobs_fail(struct folio_pg_conn *c, const char *job_id, int attempt, bo
 /* The worker stopped after a cancel request: RUNNING -> CANCELED. */
 int folio_jobs_cancel_confirm(struct folio_pg_conn *c, const char *job_id, int attempt,
                               struct folio_pg_diag *diag);
+
+/* Hands attempt `attempt` back without counting it (a worker shutting down
+ * before the render finished): RUNNING -> QUEUED, recorded as a 'released'
+ * event whose detail is why (borrowed; NULL = "handed back"). The attempt
+ * does not count against max_attempts: status.attempts goes back down, but
+ * the fencing token does not (the next claim gets attempt + 1, so a stale
+ * holder of this attempt stays fenced off). A job with a pending cancel
+ * becomes CANCELED instead. The job is left undispatched, so the reconciler
+ * re-dispatches it if its stream entry is lost. *state (NULL allowed)
+ * receives the new state. EFENCED when the claim is stale. */
+int folio_jobs_release(struct folio_pg_conn *c, const char *job_id, int attempt, const char *why,
+                       enum folio_job_state *state, struct folio_pg_diag *diag);
 
 /* ---- reconciler ------------------------------------------------------------ */
 

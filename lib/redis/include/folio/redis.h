@@ -89,6 +89,12 @@ struct folio_redis_stats {
   uint64_t commands;   /* commands sent */
 };
 void folio_redis_stats(const struct folio_redis *r, struct folio_redis_stats *out);
+/* The text of the last error reply a command of this client received (e.g.
+ * "NOGROUP No such key ..."), "" before the first. Borrowed: valid until the
+ * next reply arrives, so read it inside the callback that got
+ * FOLIO_REDIS_EREPLY (the entries callbacks get no reply to read it from).
+ * Loop thread only. */
+const char *folio_redis_errstr(const struct folio_redis *r);
 
 /* The reply is borrowed: valid only during the callback. status is 0 (reply
  * set, not an error reply), FOLIO_REDIS_EREPLY (reply is the error reply) or
@@ -103,7 +109,10 @@ int folio_redis_command(struct folio_redis *r, folio_redis_reply_cb cb, void *ar
 /* ---- the dispatch stream -------------------------------------------------- */
 
 /* One stream entry: its id and the job id it carries. Borrowed: valid only
- * during the callback. */
+ * during the callback. job_id is "" when the entry has no "job" field (it
+ * was not written by folio_redis_dispatch): the caller should XACK it (and
+ * may XDEL it) so it is not re-delivered forever. job_id is not validated:
+ * any text may arrive, the caller checks it. */
 struct folio_redis_entry {
   const char *id;
   const char *job_id;
@@ -137,8 +146,16 @@ int folio_redis_reclaim(struct folio_redis *r, const char *stream, const char *g
                         folio_redis_entries_cb cb, void *arg);
 
 /* Decodes an XREADGROUP or XAUTOCLAIM reply into entries (pointers into the
- * reply). Pure; returns the number of entries (<= cap), or FOLIO_REDIS_EPROTO.
- * *cursor receives XAUTOCLAIM's cursor (NULL allowed). Exposed for tests. */
+ * reply). Pure; returns the number of entries (<= cap), or FOLIO_REDIS_EPROTO
+ * when the reply itself is not of the shape Redis sends. *cursor receives
+ * XAUTOCLAIM's cursor (NULL allowed). Exposed for tests.
+ *
+ * Contract change (issue 4): an entry without a "job" field used to fail the
+ * whole reply with EPROTO, which hid every entry behind a poison one (and,
+ * under XAUTOCLAIM, forever). Such an entry is now returned with job_id ""
+ * so that the caller can acknowledge it; EPROTO is kept for replies whose
+ * structure is broken (not an array, an entry not [id, [field, value...]],
+ * an odd field list). Entries deleted while pending (nil) are skipped. */
 int folio_redis_parse_entries(const redisReply *reply, bool autoclaim,
                               struct folio_redis_entry *entries, size_t cap,
                               const char **cursor);

@@ -1,0 +1,148 @@
+/* Child processes for integration tests: the folio-server / folio-worker
+ * binaries a test starts itself, and the shell commands it runs.
+ *
+ *   pid_t p = proc_spawn(argv, env, log_path);   // dies with the test (PDEATHSIG)
+ *   ...
+ *   int st = proc_stop(&p, 30000);               // SIGTERM, wait, else SIGKILL
+ *
+ * A spawned child gets PR_SET_PDEATHSIG, so it never outlives the test however
+ * the test ends (CHECK failure, crash, SIGKILL from a ctest timeout); a test
+ * still stops what it started (proc_stop / proc_kill) to check exit statuses.
+ * Header-only, like check.h: every function is static. */
+#ifndef FOLIO_TEST_PROC_H
+#define FOLIO_TEST_PROC_H
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+
+static inline void proc_sleep_ms(int ms) {
+  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
+  nanosleep(&ts, NULL);
+}
+
+/* A TCP port on 127.0.0.1 that was free a moment ago (bound, read, closed). */
+static inline int proc_free_port(void) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t len = sizeof a;
+  CHECK_MSG(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+                getsockname(fd, (struct sockaddr *)&a, &len) == 0,
+            "no free loopback port");
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+/* Runs cmd with /bin/sh, copies the first line of its output (without the
+ * newline) into line (cap bytes; may be NULL), drains the rest. Returns the
+ * exit status, or -1 when it did not exit normally. */
+static inline int proc_run_line(const char *cmd, char *line, size_t cap) {
+  FILE *p = popen(cmd, "r");
+  CHECK_MSG(p, "popen %s", cmd);
+  char first[1024] = "";
+  if (!fgets(first, sizeof first, p)) first[0] = '\0';
+  while (fgetc(p) != EOF) {
+  }
+  int st = pclose(p);
+  first[strcspn(first, "\n")] = '\0';
+  if (line && cap) snprintf(line, cap, "%s", first);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* proc_run_line into a static buffer: returns the first output line (valid
+ * until the next call) and sets *status. For tests that print or compare it. */
+static inline const char *proc_run(const char *cmd, int *status) {
+  static char line[1024];
+  *status = proc_run_line(cmd, line, sizeof line);
+  return line;
+}
+
+/* Starts argv[0] (a path, or a name looked up in PATH) with argv, plus the NAME=VALUE settings of env
+ * (NULL-terminated; env itself may be NULL) on top of the test's environment.
+ * stdout and stderr are appended to log (created). The child gets
+ * PR_SET_PDEATHSIG(sig_on_parent_death). Returns its pid. Everything is
+ * borrowed for the call only. */
+static inline pid_t proc_spawn(const char *const argv[], const char *const env[], const char *log,
+                               int sig_on_parent_death) {
+  pid_t me = getpid();
+  pid_t pid = fork();
+  CHECK_MSG(pid >= 0, "fork failed");
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, sig_on_parent_death);
+    if (getppid() != me) _exit(1); /* the test died before prctl */
+    for (size_t i = 0; env && env[i]; i++) {
+      const char *eq = strchr(env[i], '=');
+      char k[128];
+      if (!eq || (size_t)(eq - env[i]) >= sizeof k) _exit(126);
+      snprintf(k, sizeof k, "%.*s", (int)(eq - env[i]), env[i]);
+      setenv(k, eq + 1, 1);
+    }
+    int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      dup2(fd, 1);
+      dup2(fd, 2);
+      close(fd);
+    }
+    execvp(argv[0], (char *const *)(uintptr_t)argv);
+    _exit(127);
+  }
+  return pid;
+}
+
+/* Exit status of a waited-for child: its exit code, or 128 + the signal. */
+static inline int proc_status(int ws) { return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws); }
+
+/* SIGKILL and reap *pid (if > 0); *pid becomes 0. */
+static inline void proc_kill(pid_t *pid) {
+  if (*pid > 0) {
+    kill(*pid, SIGKILL);
+    waitpid(*pid, NULL, 0);
+    *pid = 0;
+  }
+}
+
+/* SIGTERM, then wait up to grace_ms for *pid to exit; after that SIGKILL.
+ * Returns its exit status (proc_status), or -1 when it had to be killed
+ * (or *pid was not running). *pid becomes 0. */
+static inline int proc_stop(pid_t *pid, int grace_ms) {
+  if (*pid <= 0) return -1;
+  kill(*pid, SIGTERM);
+  int ws;
+  for (int waited = 0; waited <= grace_ms; waited += 20) {
+    if (waitpid(*pid, &ws, WNOHANG) == *pid) {
+      *pid = 0;
+      return proc_status(ws);
+    }
+    proc_sleep_ms(20);
+  }
+  proc_kill(pid);
+  return -1;
+}
+
+/* `SERVER apikey create --tenant TENANT` (FOLIO_DATABASE_URL and
+ * FOLIO_API_KEY_PEPPER from the environment); writes the new key (the text
+ * printed once) into out (cap bytes). */
+static inline void proc_apikey_create(const char *server, const char *tenant, char *out,
+                                      size_t cap) {
+  char cmd[1024], key[256];
+  snprintf(cmd, sizeof cmd, "'%s' apikey create --tenant '%s' 2>/dev/null", server, tenant);
+  int st = proc_run_line(cmd, key, sizeof key);
+  CHECK_MSG(st == 0 && key[0], "apikey create --tenant %s: status %d, \"%s\"", tenant, st, key);
+  size_t n = strlen(key);
+  CHECK_MSG(n < cap, "API key of %zu bytes does not fit in %zu", n, cap);
+  memcpy(out, key, n + 1);
+}
+
+#endif
