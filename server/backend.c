@@ -309,10 +309,22 @@ static int start_db(struct folio_backend *b, const struct folio_server_config *c
       .conn = {.conninfo = cfg->database_url, .application_name = "folio-server"},
       .backoff_max_ms = 1000};
   folio_jobs_conn_config(&ac.conn);
-  if (folio_pg_async_create(&ac, &b->db, &d) != 0 || folio_pg_async_attach(b->db, b->loop) != 0) {
-    snprintf(err, errcap, "PostgreSQL (async): %s", d.msg);
-    return -1;
+  int n = cfg->db_connections;
+  if (n <= 0) {
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    n = cpus > 0 ? (int)cpus : 2;
   }
+  if (n > (int)(sizeof b->dbs / sizeof b->dbs[0])) n = (int)(sizeof b->dbs / sizeof b->dbs[0]);
+  for (; b->ndb < n; b->ndb++) {
+    if (folio_pg_async_create(&ac, &b->dbs[b->ndb], &d) != 0 ||
+        folio_pg_async_attach(b->dbs[b->ndb], b->loop) != 0) {
+      snprintf(err, errcap, "PostgreSQL (async): %s", d.msg);
+      if (b->dbs[b->ndb]) b->ndb++; /* created: teardown destroys it */
+      b->db = b->dbs[0];
+      return -1;
+    }
+  }
+  b->db = b->dbs[0];
   struct folio_pg_pool_config pc = {
       .conn = {.conninfo = cfg->database_url, .application_name = "folio-server-pool"},
       .size = 4,
@@ -380,7 +392,8 @@ static void teardown(struct folio_loop *loop, void *arg) {
    * folio_pg_async_destroy and must not reach a freed Redis client */
   folio_redis_destroy(b->redis);
   b->redis = NULL;
-  folio_pg_async_destroy(b->db);
+  for (int i = 0; i < b->ndb; i++) folio_pg_async_destroy(b->dbs[i]);
+  b->ndb = 0;
   b->db = NULL;
   folio_loop_stop(loop);
 }
@@ -402,6 +415,21 @@ void folio_backend_stop(struct folio_backend *b) {
   folio_auth_cache_destroy(b->auth);
   b->auth = NULL;
   sodium_memzero(b->pepper, sizeof b->pepper);
+}
+
+struct folio_pg_async *folio_backend_pick_db(struct folio_backend *b) {
+  struct folio_pg_async *best = b->db;
+  uint64_t least = UINT64_MAX;
+  for (int i = 0; i < b->ndb; i++) {
+    if (!folio_pg_async_ready(b->dbs[i])) continue;
+    struct folio_pg_async_stats st;
+    folio_pg_async_stats(b->dbs[i], &st);
+    if ((uint64_t)st.inflight < least) {
+      least = (uint64_t)st.inflight;
+      best = b->dbs[i];
+    }
+  }
+  return best;
 }
 
 bool folio_backend_require(struct folio_backend *b, struct cgrpc_call *call, const char *rpc,

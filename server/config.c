@@ -54,6 +54,8 @@ static const struct knob knobs[] = {
     {"s3-addressing", "FOLIO_S3_ADDRESSING", K_STRING, "path", "path | virtual"},
     {"decode-threads", "FOLIO_DECODE_THREADS", K_THREADS, "number of CPUs",
      "threads decoding layouts and verifying API keys, 1..256"},
+    {"db-connections", "FOLIO_DB_CONNECTIONS", K_THREADS, "number of CPUs (at most 16)",
+     "non-blocking PostgreSQL connections the I/O loop spreads job statements over, 1..16"},
     {"decode-queue", "FOLIO_DECODE_QUEUE", K_COUNT, "256",
      "decodes waiting for a thread before SubmitLayout answers RESOURCE_EXHAUSTED, 1..1000000"},
 };
@@ -151,6 +153,13 @@ static int apply(struct folio_server_config *cfg, const struct knob *k, const ch
   else if (strcmp(f, "cq-threads") == 0) cfg->cq_threads = (int)v;
   else if (strcmp(f, "decode-threads") == 0) cfg->decode_threads = (int)v;
   else if (strcmp(f, "decode-queue") == 0) cfg->decode_queue = v;
+  else if (strcmp(f, "db-connections") == 0) {
+    if (v > 16) {
+      snprintf(err, errcap, "%s: invalid value \"%s\": expected an integer from 1 to 16", source, val);
+      return -1;
+    }
+    cfg->db_connections = (int)v;
+  }
   else if (strcmp(f, "database-url") == 0) cfg->database_url = val;
   else if (strcmp(f, "redis-url") == 0) cfg->redis_url = val;
   else if (strcmp(f, "api-key-pepper") == 0) cfg->apikey_pepper = val;

@@ -28,6 +28,7 @@ struct folio_server_config {
   const char *s3_access_key, *s3_secret_key, *s3_addressing;
   int decode_threads;          /* 0 = number of CPUs */
   int64_t decode_queue;        /* queued decodes before RESOURCE_EXHAUSTED */
+  int db_connections;          /* async PostgreSQL connections; 0 = CPUs, at most 16 */
 };
 
 /* Fills cfg from env (getenv) then argv. Strings in cfg point into argv or

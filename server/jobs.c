@@ -134,7 +134,7 @@ static void on_submitted(int rc, const struct folio_job_submitted *out,
 
 static void submit_on_loop(struct folio_loop *loop, void *arg) {
   struct submit *x = arg;
-  int rc = folio_jobs_submit_async(x->b->db, &x->s, on_submitted, x);
+  int rc = folio_jobs_submit_async(folio_backend_pick_db(x->b), &x->s, on_submitted, x);
   if (rc != 0)
     folio_rpc_fail(x->call, FOLIO_RPC_DB, rc, 0, "SubmitLayout: the job could not be recorded",
                    rc == FOLIO_PG_ECONNECT ? "the database is not reachable"
@@ -300,7 +300,8 @@ static void on_canceled(int rc, enum folio_job_state state, const struct folio_p
 
 static void cancel_on_loop(struct folio_loop *loop, void *arg) {
   struct status_rpc *x = arg;
-  int rc = folio_jobs_cancel_async(x->lk.b->db, x->lk.tenant, x->lk.job_id, on_canceled, x);
+  int rc = folio_jobs_cancel_async(folio_backend_pick_db(x->lk.b), x->lk.tenant, x->lk.job_id,
+                                   on_canceled, x);
   if (rc != 0) on_canceled(rc, FOLIO_JOB_UNSPECIFIED, NULL, x);
 }
 

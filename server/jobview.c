@@ -20,7 +20,8 @@ static void lookup_on_loop(struct folio_loop *loop, void *arg) {
   int rc = FOLIO_PG_ENOMEM;
   if (!lk->arena) lk->arena = folio_arena_create(0);
   if (lk->arena) {
-    rc = folio_jobs_get_status_async(lk->b->db, lk->tenant, lk->job_id, lk->arena, on_status, lk);
+    rc = folio_jobs_get_status_async(folio_backend_pick_db(lk->b), lk->tenant, lk->job_id,
+                                     lk->arena, on_status, lk);
     if (rc == 0) return;
     snprintf(d.msg, sizeof d.msg, "%s", rc == FOLIO_PG_ECONNECT
                                             ? "the database is not reachable"

@@ -9,7 +9,13 @@
  * libpq returns per statement one result and then NULL, per Sync one
  * PGRES_PIPELINE_SYNC; the reader walks the queue in step. GROUP statements
  * wait for the Sync that process() sends on the next loop turn, so all
- * statements sent in one turn commit together. */
+ * statements sent in one turn commit together — unless a group's commit is
+ * still in flight: then the open group keeps growing (its statements already
+ * execute on the server, in the implicit transaction the next Sync closes)
+ * and its Sync goes out when that commit's PGRES_PIPELINE_SYNC arrives. So
+ * under load one commit (one WAL flush) carries everything that arrived
+ * during the previous flush, instead of one flush per loop turn queued
+ * behind each other on the single backend. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +32,7 @@ struct areq {
   struct areq *next;
   enum kind kind;
   bool got;      /* the statement's result arrived (held until its Sync) */
+  bool group;    /* K_SYNC: it closed a group (counted in group_syncs) */
   int status;    /* its outcome so far */
   PGresult *res; /* held result, owned */
   struct folio_pg_diag diag;
@@ -41,6 +48,7 @@ struct folio_pg_async {
   int fd;
   bool want_write;
   bool sync_pending; /* GROUP statements were sent without their Sync */
+  int group_syncs;   /* Syncs closing a group, sent and not yet reached */
   bool flush_pending; /* statements sit in libpq's buffer: flush this turn */
   bool destroying;
   int attempt;
@@ -86,8 +94,25 @@ static void pop(struct folio_pg_async *a) {
   if (!a->head) a->tail = NULL;
   if (a->cursor == q) a->cursor = q->next;
   if (q->kind == K_STMT) a->inflight--;
+  if (q->group) a->group_syncs--;
   PQclear(q->res);
   free(q);
+}
+
+/* Closes the open group with a Sync. false when libpq or memory failed. */
+static bool send_group_sync(struct folio_pg_async *a) {
+  struct areq *q;
+  if (!PQpipelineSync(a->pg) || !(q = push(a, K_SYNC, NULL, NULL))) return false;
+  q->group = true;
+  a->group_syncs++;
+  a->sync_pending = false;
+  a->stats.syncs++;
+  return true;
+}
+
+/* The open group's Sync is due: nothing of an earlier group is committing. */
+static bool group_sync_due(const struct folio_pg_async *a) {
+  return a->sync_pending && a->group_syncs == 0 && a->st == ST_READY;
 }
 
 static void start_connect(struct folio_pg_async *a);
@@ -100,6 +125,7 @@ static void fail_conn(struct folio_pg_async *a, const struct folio_pg_diag *why)
   a->fd = -1;
   a->want_write = false;
   a->sync_pending = false;
+  a->group_syncs = 0;
   a->flush_pending = false;
   notify(a); /* the adapter unwatches before the socket closes */
   if (a->pg) PQfinish(a->pg);
@@ -300,13 +326,9 @@ void folio_pg_async_process(struct folio_pg_async *a, unsigned events) {
     begin_setup(a);
     if (a->st != ST_SETUP) return;
   }
-  if (a->sync_pending && a->st == ST_READY) {
-    if (!PQpipelineSync(a->pg) || !push(a, K_SYNC, NULL, NULL)) {
-      fail_from_conn(a);
-      return;
-    }
-    a->sync_pending = false;
-    a->stats.syncs++;
+  if (group_sync_due(a) && !send_group_sync(a)) {
+    fail_from_conn(a);
+    return;
   }
   a->flush_pending = false;
   int f = PQflush(a->pg);
@@ -322,6 +344,13 @@ void folio_pg_async_process(struct folio_pg_async *a, unsigned events) {
     }
   }
   if (!drain(a)) return;
+  if (group_sync_due(a)) { /* the previous group committed: close this one now */
+    if (!send_group_sync(a) || (f = PQflush(a->pg)) < 0) {
+      fail_from_conn(a);
+      return;
+    }
+    a->want_write = f == 1;
+  }
   notify(a);
 }
 
@@ -335,9 +364,7 @@ int folio_pg_async_exec(struct folio_pg_async *a, int stmt, const struct folio_p
   bool group = flags & FOLIO_PG_ASYNC_GROUP;
   if (!group && a->sync_pending) {
     /* close the open group first: this statement commits on its own */
-    if (!PQpipelineSync(a->pg) || !push(a, K_SYNC, NULL, NULL)) return FOLIO_PG_ECONNECT;
-    a->sync_pending = false;
-    a->stats.syncs++;
+    if (!send_group_sync(a)) return FOLIO_PG_ECONNECT;
   }
   const struct folio_pg_stmt *s = &a->own.cfg.stmts[stmt];
   if (!PQsendQueryPrepared(a->pg, s->name, p ? p->n : 0, p ? p->values : NULL,
@@ -423,7 +450,7 @@ int folio_pg_async_timeout_ms(const struct folio_pg_async *a) {
     int64_t ms = (a->retry_at_ns - now) / 1000000;
     return ms < 0 ? 0 : (int)ms;
   }
-  if (a->sync_pending || a->flush_pending) return 0;
+  if (a->flush_pending || group_sync_due(a)) return 0;
   if (a->st == ST_CONNECTING) {
     int64_t ms = (a->connect_deadline_ns - now) / 1000000 + 1;
     return ms < 0 ? 0 : (int)ms;

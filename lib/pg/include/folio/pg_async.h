@@ -15,7 +15,11 @@
  * Group commit: a statement sent with FOLIO_PG_ASYNC_GROUP does not get a
  * Sync of its own; every GROUP statement sent before the client next runs
  * (process, i.e. the next loop turn) shares one Sync, hence one implicit
- * transaction and one commit/WAL flush. If one of them fails, the others in
+ * transaction and one commit/WAL flush. While a group's commit is in flight
+ * the next group stays open and keeps collecting (its statements already run
+ * on the server) until that commit is acknowledged, so under load a commit
+ * carries everything that arrived during the previous flush rather than one
+ * loop turn's worth. If one of them fails, the others in
  * the group are not applied: their callbacks get FOLIO_PG_EABORTED, meaning
  * "nothing happened, send it again alone" (folio_jobs does so).
  *
