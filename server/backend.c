@@ -5,9 +5,13 @@
  * the bucket. Everything after runs on the loop thread, driven by timers and
  * posted functions.
  *
- * Dispatch: after a submission commits, its id is XADDed; a successful XADD
- * is recorded with folio_jobs_mark_dispatched_async, a GROUP statement, so
- * the marks of one loop turn share one commit. The reconciler (every RECONCILE_MS) re-dispatches QUEUED jobs
+ * Dispatch: after a submission commits, its id is XADDed. The first dispatch
+ * is not recorded: the job's created_at stands for it (the reconciler reads
+ * COALESCE(dispatched_at, created_at)), so a submission costs one INSERT and
+ * no UPDATE — marking every XADD was a non-HOT update of each new row (its
+ * indexed dispatch time changes) and cost ~20% of SubmitLayout's throughput
+ * in bench/pipeline. A failed XADD is only logged: the job looks exactly like
+ * one whose entry Redis lost. The reconciler (every RECONCILE_MS) re-dispatches QUEUED jobs
  * with no dispatch for REDISPATCH_AFTER_MS and returns RUNNING jobs whose
  * heartbeat is older than LEASE_MS to the queue (lib/jobs does both with SKIP
  * LOCKED, so several servers may run it at once).
@@ -47,28 +51,23 @@ static void log_warn(const char *msg, const char *detail) { folio_log(FOLIO_LOG_
 struct dispatch {
   struct folio_backend *b;
   char job_id[FOLIO_UUID_STR_LEN + 1];
-  bool mark; /* record the dispatch (the reconciler's takes are marked already) */
   void (*done)(void *);
   void *arg;
 };
 
 static void on_dispatched(struct folio_redis *r, int status, const redisReply *rep, void *arg) {
   struct dispatch *d = arg;
-  /* A GROUP statement: marks of one loop turn share a commit. A lost mark
-   * only means an early re-dispatch, which a fenced claim makes harmless. */
-  if (status == 0 && d->mark && d->b->db)
-    folio_jobs_mark_dispatched_async(d->b->db, d->job_id, NULL, NULL);
-  else if (status != 0)
+  if (status != 0)
     log_warn("dispatch failed; the reconciler will retry", d->job_id);
   if (d->done) d->done(d->arg);
   free(d);
 }
 
-static void dispatch(struct folio_backend *b, const char *job_id, bool mark,
-                     void (*done)(void *arg), void *arg) {
+static void dispatch(struct folio_backend *b, const char *job_id, void (*done)(void *arg),
+                     void *arg) {
   struct dispatch *d = b->redis ? malloc(sizeof *d) : NULL;
   if (d) {
-    *d = (struct dispatch){.b = b, .mark = mark, .done = done, .arg = arg};
+    *d = (struct dispatch){.b = b, .done = done, .arg = arg};
     snprintf(d->job_id, sizeof d->job_id, "%s", job_id);
     if (folio_redis_dispatch(b->redis, FOLIO_JOBS_STREAM, job_id, FOLIO_JOBS_STREAM_MAXLEN,
                              on_dispatched, d) == 0)
@@ -80,7 +79,7 @@ static void dispatch(struct folio_backend *b, const char *job_id, bool mark,
 
 void folio_backend_dispatch(struct folio_backend *b, const char *job_id,
                             void (*done)(void *arg), void *arg) {
-  dispatch(b, job_id, true, done, arg);
+  dispatch(b, job_id, done, arg);
 }
 
 static void on_published(struct folio_redis *r, int status, const redisReply *rep, void *arg) {}
@@ -97,7 +96,7 @@ void folio_backend_publish(struct folio_backend *b, const char *job_id,
 /* ---- reconciler (loop thread) ------------------------------------------------ */
 
 static void redispatch(struct folio_backend *b, char *const *ids, size_t n, const char *why) {
-  for (size_t i = 0; i < n; i++) dispatch(b, ids[i], false, NULL, NULL);
+  for (size_t i = 0; i < n; i++) dispatch(b, ids[i], NULL, NULL);
   if (n) {
     struct folio_logline l;
     folio_log_begin(&l, FOLIO_LOG_INFO, why);

@@ -304,7 +304,11 @@ int folio_jobs_release(struct folio_pg_conn *c, const char *job_id, int attempt,
 
 /* ---- reconciler ------------------------------------------------------------ */
 
-/* Records that the job id was put on the dispatch stream (after XADD). */
+/* Records that the job id was put on the dispatch stream (after XADD). Optional
+ * for the first dispatch right after submission: until a job has a mark, the
+ * reconciler counts from its created_at. folio-server does not mark it (an
+ * UPDATE per submission for nothing); folio_jobs_take_undispatched marks the
+ * re-dispatches it returns. */
 int folio_jobs_mark_dispatched(struct folio_pg_conn *c, const char *job_id,
                                struct folio_pg_diag *diag);
 
