@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "health.h"  /* tests/harness: wait for SERVING */
 #include "proc.h"    /* tests/harness: spawn/stop, free port */
 #include "procmem.h" /* tests/harness: VmRSS/VmHWM/Threads, peak reset */
 #include "folio/clock.h"
@@ -212,26 +213,10 @@ static void start_server(const char *pepper, const char *log, struct cgrpc_chann
   char err[256];
   struct cgrpc_channel *ch = cgrpc_channel_create(addr, NULL, err, sizeof err);
   if (!ch) die("channel: %s", err);
-  for (int i = 0; i < 300; i++) {
-    Grpc__Health__V1__HealthCheckRequest req = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
-    Grpc__Health__V1__HealthCheckResponse *resp = NULL;
-    struct cgrpc_call_options o = {.timeout_ms = 500};
-    struct cgrpc_status st = {0};
-    int rc = grpc__health__v1__health__check__call(ch, &req, &o, &resp, &st);
-    cgrpc_status_clear(&st);
-    if (rc == 0) {
-      protobuf_c_message_free_unpacked(&resp->base, NULL);
-      ch_out[0] = ch;
-      return;
-    }
-    int wst;
-    if (waitpid(server_pid, &wst, WNOHANG) == server_pid) {
-      server_pid = 0;
-      die("folio-server exited at start-up; see %s", log);
-    }
-    usleep(100000);
-  }
-  die("folio-server did not become healthy in 30 s; see %s", log);
+  int rc = proc_wait_healthy(ch, &server_pid, 30000);
+  if (rc == -1) die("folio-server exited at start-up; see %s", log);
+  if (rc != 0) die("folio-server did not become healthy in 30 s; see %s", log);
+  ch_out[0] = ch;
 }
 
 /* ---- /proc sampling -------------------------------------------------------------- */

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "health.h"
 #include "proc.h"
 #include "folio/jobs.h"
 #include "folio/redis.h"
@@ -60,20 +61,8 @@ static struct cgrpc_call_options opts(const char *bearer, struct cgrpc_metadata 
 }
 
 static void wait_healthy(void) {
-  for (int i = 0; i < 200; i++) {
-    Grpc__Health__V1__HealthCheckRequest req = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
-    Grpc__Health__V1__HealthCheckResponse *resp = NULL;
-    struct cgrpc_call_options o = {.timeout_ms = 500};
-    struct cgrpc_status st = {0};
-    int rc = grpc__health__v1__health__check__call(ch, &req, &o, &resp, &st);
-    cgrpc_status_clear(&st);
-    if (rc == 0) {
-      protobuf_c_message_free_unpacked(&resp->base, NULL);
-      return;
-    }
-    usleep(100000);
-  }
-  CHECK_MSG(0, "folio-server did not become healthy; see %s/server.log", stack_dir);
+  CHECK_MSG(proc_wait_healthy(ch, &server_pid, 20000) == 0,
+            "folio-server did not become healthy; see %s/server.log", stack_dir);
 }
 
 static void start_server(const char *server) {
