@@ -450,7 +450,7 @@ static void on_watch_event(struct folio_redis *r, int status, const char *channe
     watch_maybe_free(w);
     return;
   }
-  watch_read(w); /* an event, or a reconnect (msg NULL): re-read the truth */
+  watch_read(w); /* an event, or the subscription (re)confirmed (msg NULL): re-read the truth */
 }
 
 static void on_watch_tick(struct folio_loop *loop, struct folio_loop_timer *t, void *arg) {
@@ -472,7 +472,10 @@ static void watch_on_loop(struct folio_loop *loop, void *arg) {
       w->sub_live = true;
   }
   folio_loop_timer_start(loop, &w->timer, 250, 250, on_watch_tick, w);
-  watch_read(w); /* subscribed first, so no change between read and subscribe is lost */
+  /* The current state now; and again when Redis confirms the subscription
+   * (on_watch_event with msg NULL), because a change published between this
+   * read and the confirmation reaches no subscriber. */
+  watch_read(w);
 }
 
 /* Until authenticated, only this lives (in the call's arena). */

@@ -549,7 +549,7 @@ static void on_job_event(struct folio_redis *r, int status, const char *channel,
   if (msg && j->nechoes > 0 && len == j->echo_len[0] && memcmp(msg, j->echo[0], len) == 0) {
     echo_drop_first(j);
   } else {
-    if (!msg) j->nechoes = 0; /* re-subscribed: echoes may have been lost */
+    if (!msg) j->nechoes = 0; /* (re)subscribed: echoes may have been lost */
     j->poked = true;
     pthread_cond_signal(&j->hb_cv);
   }

@@ -636,8 +636,11 @@ static void on_sub_reply(redisAsyncContext *ac, void *reply, void *priv) {
   } else if (strcmp(kind->str, "subscribe") == 0) {
     for (struct folio_redis_sub *s = r->subs; s; s = s->next) {
       if (strcmp(s->channel, chan->str) != 0) continue;
-      if (s->confirmed) s->cb(r, 0, s->channel, NULL, 0, s->arg); /* resubscribed */
+      /* Subscribed, or subscribed again after a reconnect: from here on no
+       * message is missed, so the caller re-reads what it may have missed
+       * before (folio/redis.h). */
       s->confirmed = true;
+      s->cb(r, 0, s->channel, NULL, 0, s->arg);
     }
   }
 }

@@ -168,10 +168,12 @@ int folio_redis_publish(struct folio_redis *r, const char *channel, const void *
 
 /* Called for every message on the channel (msg borrowed for the call), and a
  * last time with msg = NULL and status FOLIO_REDIS_EDOWN when the
- * subscription ends (unsubscribe or destroy). While the connection is down no
- * messages arrive (Pub/Sub does not queue); after a reconnect the client
- * subscribes again by itself and calls cb with msg = NULL and status 0, so
- * the caller can re-read state it may have missed. */
+ * subscription ends (unsubscribe or destroy). With msg = NULL and status 0
+ * each time Redis confirms the subscription — the first time, and again after
+ * every reconnect (the client subscribes again by itself; while the
+ * connection is down no messages arrive, Pub/Sub does not queue): from then
+ * on nothing is missed, so a caller that read state before (a message
+ * published between its read and the confirmation is lost) re-reads it. */
 typedef void (*folio_redis_message_cb)(struct folio_redis *r, int status, const char *channel,
                                        const char *msg, size_t len, void *arg);
 
