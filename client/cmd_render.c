@@ -31,7 +31,7 @@ static void render_usage(FILE *f) {
           "  --out DIR     output folder, created if missing (default .)\n"
           "  --dpi N       PNG resolution, %d..%d (default %d)\n"
           "  --pages LIST  1-based pages, e.g. 1-3,5 or 4- (default all)\n"
-          "  --threads N   PNG rasterizing threads (default: online CPUs)\n"
+          "  --threads N   PNG rasterizing threads (default: CPUs available)\n"
           "outputs: document.pdf, page-0001.png ..., document.sla\n"
           "exit: 0 ok, 2 usage, 3 invalid layout, 4 render failure, 5 I/O error, 1 other\n",
           FOLIO_RENDER_DPI_MIN, FOLIO_RENDER_DPI_MAX, FOLIO_RENDER_DPI_DEFAULT);

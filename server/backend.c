@@ -35,6 +35,7 @@
 #include <sodium.h>
 #include <unistd.h>
 
+#include "folio/cpus.h"
 #include "folio/log.h"
 
 #define RECONCILE_MS 2000
@@ -309,10 +310,7 @@ static int start_db(struct folio_backend *b, const struct folio_server_config *c
       .backoff_max_ms = 1000};
   folio_jobs_conn_config(&ac.conn);
   int n = cfg->db_connections;
-  if (n <= 0) {
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    n = cpus > 0 ? (int)cpus : 2;
-  }
+  if (n <= 0) n = folio_cpus_available();
   if (n > (int)(sizeof b->dbs / sizeof b->dbs[0])) n = (int)(sizeof b->dbs / sizeof b->dbs[0]);
   for (; b->ndb < n; b->ndb++) {
     if (folio_pg_async_create(&ac, &b->dbs[b->ndb], &d) != 0 ||
@@ -354,10 +352,7 @@ int folio_backend_start(struct folio_backend *b, const struct folio_server_confi
   folio_loop_timer_init(&b->db_state_timer);
   b->loop = folio_loop_create();
   int threads = cfg->decode_threads;
-  if (threads <= 0) {
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    threads = n > 0 ? (int)n : 2;
-  }
+  if (threads <= 0) threads = folio_cpus_available();
   b->pool = folio_workpool_create(threads, (size_t)cfg->decode_queue);
   b->auth = folio_auth_cache_create();
   if (!b->loop || !b->pool || !b->auth) {

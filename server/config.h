@@ -26,7 +26,7 @@ struct folio_server_config {
   const char *apikey_pepper;   /* 16..64 bytes keying the stored API-key hashes */
   const char *s3_endpoint, *s3_public_endpoint, *s3_region, *s3_bucket;
   const char *s3_access_key, *s3_secret_key, *s3_addressing;
-  int decode_threads;          /* 0 = number of CPUs */
+  int decode_threads;          /* 0 = CPUs available (folio_cpus_available) */
   int64_t decode_queue;        /* queued decodes before RESOURCE_EXHAUSTED */
   int db_connections;          /* async PostgreSQL connections; 0 = CPUs, at most 16 */
 };

@@ -9,6 +9,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "folio/cpus.h"
 #include "worker_int.h"
 
 static const char usage[] =
@@ -17,7 +18,7 @@ static const char usage[] =
     "Every option may also be given in the environment (in brackets); flags win.\n"
     "  --database-url URL         PostgreSQL (FOLIO_DATABASE_URL, required)\n"
     "  --redis-url URL            Redis (FOLIO_REDIS_URL, required)\n"
-    "  --workers N                render processes (FOLIO_WORKERS, default: online CPUs)\n"
+    "  --workers N                render processes (FOLIO_WORKERS, default: CPUs available)\n"
     "  --render-timeout-ms MS     per attempt; the render process is killed and the\n"
     "                             attempt fails RENDER_TIMEOUT (FOLIO_RENDER_TIMEOUT_MS, 600000)\n"
     "  --visibility-timeout-ms MS an unacknowledged delivery is re-delivered after this;\n"
@@ -69,8 +70,8 @@ static int set_knob(const struct knob *k, const char *name, const char *v, char 
 int folio_worker_config_load(struct folio_worker_config *cfg, int argc, char **argv, char *err,
                              size_t cap) {
   memset(cfg, 0, sizeof *cfg);
-  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-  cfg->workers = cpus > 0 ? (int)(cpus > 256 ? 256 : cpus) : 1;
+  int cpus = folio_cpus_available();
+  cfg->workers = cpus > 256 ? 256 : cpus;
   cfg->render_timeout_ms = 600000;
   cfg->visibility_timeout_ms = 30000;
   cfg->shutdown_grace_ms = 30000;

@@ -12,7 +12,7 @@
 struct folio_worker_config {
   const char *database_url; /* FOLIO_DATABASE_URL (borrowed from env/argv) */
   const char *redis_url;    /* FOLIO_REDIS_URL */
-  int workers;              /* FOLIO_WORKERS: render processes; default online CPUs */
+  int workers;              /* FOLIO_WORKERS: render processes; default CPUs available */
   int render_timeout_ms;    /* FOLIO_RENDER_TIMEOUT_MS: per attempt; default 600000 */
   int visibility_timeout_ms; /* FOLIO_VISIBILITY_TIMEOUT_MS: default 30000 */
   int shutdown_grace_ms;     /* FOLIO_SHUTDOWN_GRACE_MS: default 30000 */

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "folio/cpus.h"
 #include "render_int.h"
 
 enum slot_state { SLOT_WAITING = 0, SLOT_BUSY, SLOT_DONE };
@@ -134,8 +135,7 @@ static void *worker_main(void *arg) {
 }
 
 static unsigned default_threads(void) {
-  long n = sysconf(_SC_NPROCESSORS_ONLN);
-  if (n < 1) n = 1;
+  int n = folio_cpus_available();
   if (n > 16) n = 16;
   return (unsigned)n;
 }

@@ -85,7 +85,7 @@ struct folio_render_options {
   const size_t *pages;
   size_t n_pages;
   unsigned dpi;                  /* PNG only; 0 = 150; else 36..1200 */
-  unsigned threads;              /* PNG rasterizing threads; 0 = online CPUs (max 16) */
+  unsigned threads;              /* PNG rasterizing threads; 0 = CPUs available (max 16) */
   folio_render_progress_fn progress; /* may be NULL */
   void *progress_ctx;
 };
