@@ -622,26 +622,27 @@ static void on_sub_reply(redisAsyncContext *ac, void *reply, void *priv) {
   if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements < 3) return; /* drop: reconnect resubscribes */
   const redisReply *kind = rep->element[0], *chan = rep->element[1], *msg = rep->element[2];
   if (kind->type != REDIS_REPLY_STRING || chan->type != REDIS_REPLY_STRING) return;
-  if (strcmp(kind->str, "message") == 0 && msg->type == REDIS_REPLY_STRING) {
-    /* A callback may unsubscribe itself (or others): walk by a snapshot of
-     * "next" taken before the call, and re-check membership. */
-    for (struct folio_redis_sub *s = r->subs, *next; s; s = next) {
-      next = s->next;
-      if (strcmp(s->channel, chan->str) == 0) s->cb(r, 0, s->channel, msg->str, msg->len, s->arg);
-      bool still = false;
-      for (struct folio_redis_sub *o = r->subs; o; o = o->next)
-        if (o == next) still = true;
-      if (!still) break;
+  bool message = strcmp(kind->str, "message") == 0 && msg->type == REDIS_REPLY_STRING;
+  /* "subscribe": subscribed, or subscribed again after a reconnect; from here
+   * on no message is missed, so the caller re-reads what it may have missed
+   * before (folio/redis.h: msg NULL, status 0). */
+  if (!message && strcmp(kind->str, "subscribe") != 0) return;
+  /* A callback may unsubscribe itself (or others): walk by a snapshot of
+   * "next" taken before the call, and re-check membership. */
+  for (struct folio_redis_sub *s = r->subs, *next; s; s = next) {
+    next = s->next;
+    if (strcmp(s->channel, chan->str) == 0) {
+      if (message) {
+        s->cb(r, 0, s->channel, msg->str, msg->len, s->arg);
+      } else {
+        s->confirmed = true;
+        s->cb(r, 0, s->channel, NULL, 0, s->arg);
+      }
     }
-  } else if (strcmp(kind->str, "subscribe") == 0) {
-    for (struct folio_redis_sub *s = r->subs; s; s = s->next) {
-      if (strcmp(s->channel, chan->str) != 0) continue;
-      /* Subscribed, or subscribed again after a reconnect: from here on no
-       * message is missed, so the caller re-reads what it may have missed
-       * before (folio/redis.h). */
-      s->confirmed = true;
-      s->cb(r, 0, s->channel, NULL, 0, s->arg);
-    }
+    bool still = false;
+    for (struct folio_redis_sub *o = r->subs; o; o = o->next)
+      if (o == next) still = true;
+    if (!still) break;
   }
 }
 
