@@ -397,6 +397,14 @@ static void on_watch_written(struct cgrpc_call *call, bool ok, void *arg) {
                   arg);
 }
 
+/* An event (or a confirmation) arrived while a read was in flight: that read
+ * may have run before the change it announces, so read once more. Without
+ * this the change waited for the next safety poll. Only with nothing in
+ * flight; a read that fails at once does not come back here with reread set. */
+static void watch_reread_pending(struct watch *w) {
+  if (w->reread && !w->finished && !w->reading && !w->writing) watch_read(w);
+}
+
 static void watch_got(struct folio_job_lookup *lk, int rc, const struct folio_job_status *st,
                       const struct folio_pg_diag *d) {
   struct watch *w = lk->arg;
@@ -413,11 +421,18 @@ static void watch_got(struct folio_job_lookup *lk, int rc, const struct folio_jo
     /* A database outage during a watch: keep the stream, retry on the next
      * tick, unless nothing was sent yet (then tell the caller now). */
     if (w->last_state < 0) watch_end(w, GRPC_STATUS_OK, d ? d->msg : NULL, rc);
+    else watch_reread_pending(w);
     return;
   }
-  if ((int)st->state == w->last_state && st->progress_percent == w->last_progress) return;
+  if ((int)st->state == w->last_state && st->progress_percent == w->last_progress) {
+    watch_reread_pending(w); /* this read may predate the event that asked again */
+    return;
+  }
   Folio__V1__Job *j = folio_job_view(lk->b, lk->arena, st, FOLIO_URL_TTL_DEFAULT);
-  if (!j) return;
+  if (!j) {
+    watch_reread_pending(w);
+    return;
+  }
   w->last_state = (int)st->state;
   w->last_progress = st->progress_percent;
   w->terminal_sent = folio_job_state_terminal(st->state);
