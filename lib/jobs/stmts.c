@@ -124,7 +124,13 @@
   "       WITH ORDINALITY AS a(name, format, page, size, sha, ctype, okey, ord))"           \
   " SELECT id::text FROM upd"
 
-/* $1 id, $2 attempt, $3 transient, $4 code, $5 message. Row: new state. */
+/* A job that goes back to QUEUED from RUNNING (a transient failure here,
+ * SQL_RELEASE, SQL_REAP) has a live dispatch at that moment: its stream entry
+ * stays pending for re-delivery, or the reaper's caller XADDs it at once. So
+ * dispatched_at = now(), not NULL — with NULL the reconciler counted from the
+ * old created_at and sent a second entry within a tick.
+ *
+ * $1 id, $2 attempt, $3 transient, $4 code, $5 message. Row: new state. */
 #define SQL_FAIL                                                                              \
   "WITH upd AS (UPDATE jobs SET"                                                              \
   "   state = CASE WHEN cancel_requested THEN 'CANCELED'"                                     \
@@ -139,7 +145,7 @@
   "           ELSE $5::text END,"                                                             \
   "   finished_at = CASE WHEN NOT cancel_requested AND $3::bool AND attempts - released < max_attempts"  \
   "                 THEN NULL ELSE now() END,"                                                \
-  "   dispatched_at = NULL, heartbeat_at = NULL, updated_at = now()"                          \
+  "   dispatched_at = now(), heartbeat_at = NULL, updated_at = now()"                          \
   "  WHERE id = $1::uuid AND state = 'RUNNING' AND attempts = $2::int"                        \
   "  RETURNING id, state, attempts, worker_id, error_code),"                                  \
   " ev AS (INSERT INTO job_events (job_id, kind, attempt, worker_id, detail)"                 \
@@ -164,7 +170,7 @@
   "   state = CASE WHEN cancel_requested THEN 'CANCELED' ELSE 'QUEUED' END,"                 \
   "   released = released + CASE WHEN cancel_requested THEN 0 ELSE 1 END,"                   \
   "   finished_at = CASE WHEN cancel_requested THEN now() END,"                              \
-  "   dispatched_at = NULL, heartbeat_at = NULL, updated_at = now()"                         \
+  "   dispatched_at = now(), heartbeat_at = NULL, updated_at = now()"                         \
   "  WHERE id = $1::uuid AND state = 'RUNNING' AND attempts = $2::int"                       \
   "  RETURNING id, state, attempts, worker_id),"                                             \
   " ev AS (INSERT INTO job_events (job_id, kind, attempt, worker_id, detail)"                \
@@ -200,7 +206,7 @@
   "                       j.worker_id, j.attempts) END,"                                      \
   "   finished_at = CASE WHEN NOT j.cancel_requested AND j.attempts - j.released < j.max_attempts"         \
   "                 THEN NULL ELSE now() END,"                                                \
-  "   dispatched_at = NULL, heartbeat_at = NULL, updated_at = now()"                          \
+  "   dispatched_at = now(), heartbeat_at = NULL, updated_at = now()"                          \
   "  FROM stale WHERE j.id = stale.id"                                                        \
   "  RETURNING j.id, j.state, j.attempts, j.worker_id, j.error_code),"                        \
   " ev AS (INSERT INTO job_events (job_id, kind, attempt, worker_id, detail)"                 \
