@@ -842,6 +842,13 @@ static void finish_job(struct job *j) {
   struct folio_pg_diag d = {0};
   int stop = atomic_load(&j->stop);
   int rc;
+  /* The grace period may run out after the render already ended. A render
+   * that wrote every format is recorded as done, and a deterministic failure
+   * as failed: handing either back would delete finished artifacts and render
+   * the job again elsewhere (or fail it again there). */
+  if (stop == STOP_SHUTDOWN &&
+      ((!j->code[0] && j->nf > 0 && j->fi == j->nf) || (j->code[0] && !j->transient)))
+    stop = STOP_NONE;
   if (stop == STOP_NONE && !j->code[0]) {
     struct folio_job_artifact *arts = calloc(j->nsinks ? j->nsinks : 1, sizeof *arts);
     for (size_t i = 0; arts && i < j->nsinks; i++) {
