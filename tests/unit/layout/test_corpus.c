@@ -8,21 +8,8 @@
 #include <string.h>
 
 #include "check.h"
+#include "slurp.h"
 #include "folio/layout.h"
-
-static char *slurp(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  CHECK_MSG(f != NULL, "cannot open %s", path);
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *b = malloc((size_t)n + 1);
-  CHECK(b != NULL);
-  CHECK_EQ_INT(fread(b, 1, (size_t)n, f), n);
-  fclose(f);
-  *len = (size_t)n;
-  return b;
-}
 
 /* Decodes <root>/<sub>/<name> with the default limits; returns the decoder's code. */
 static int decode_file(const char *root, const char *sub, const char *name,
@@ -30,7 +17,7 @@ static int decode_file(const char *root, const char *sub, const char *name,
   char path[4096];
   snprintf(path, sizeof path, "%s/%s/%s", root, sub, name);
   size_t len;
-  char *buf = slurp(path, &len);
+  char *buf = test_slurp(path, &len);
   memset(diag, 0, sizeof *diag);
   int rc = folio_layout_decode(buf, len, NULL, doc, diag);
   free(buf);

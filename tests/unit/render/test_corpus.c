@@ -49,7 +49,7 @@ int main(int argc, char **argv) {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", argv[1], e->d_name);
     size_t len;
-    char *json = slurp(path, &len);
+    char *json = test_slurp(path, &len);
     struct folio_layout_doc *doc = NULL;
     struct folio_layout_diag ld = {0};
     CHECK_MSG(folio_layout_decode(json, len, NULL, &doc, &ld) == 0, "%s does not decode", path);

@@ -88,7 +88,7 @@ int main(int argc, char **argv) {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s.json", dir, names[i]);
     size_t len;
-    char *json = slurp(path, &len);
+    char *json = test_slurp(path, &len);
     struct folio_layout_doc *doc = NULL;
     struct folio_layout_diag ld = {0};
     int rc = folio_layout_decode(json, len, NULL, &doc, &ld);

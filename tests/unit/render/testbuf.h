@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "slurp.h" /* tests/harness: test_slurp */
+
 struct buf {
   unsigned char *p; /* malloc'd; the test frees it */
   size_t len, cap;
@@ -47,20 +49,6 @@ static inline cairo_status_t rd_read(void *c, unsigned char *d, unsigned n) {
 static inline cairo_surface_t *png_from_memory(const unsigned char *p, size_t len) {
   struct rd r = {p, len};
   return cairo_image_surface_create_from_png_stream(rd_read, &r);
-}
-
-/* A whole file, malloc'd (caller frees); the test fails if it cannot be read. */
-static inline char *slurp(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  CHECK_MSG(f != NULL, "cannot open %s", path);
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *b = malloc((size_t)n + 1);
-  CHECK(b && fread(b, 1, (size_t)n, f) == (size_t)n);
-  fclose(f);
-  *len = (size_t)n;
-  return b;
 }
 
 #endif
