@@ -44,6 +44,12 @@
 #define LEASE_MS 30000
 #define RECONCILE_LIMIT 500
 
+/* The first async connection: the reconciler's and the database-health
+ * watch's; NULL when no database is configured (or after teardown). */
+static struct folio_pg_async *primary_db(const struct folio_backend *b) {
+  return b->ndb > 0 ? b->dbs[0] : NULL;
+}
+
 static void log_warn(const char *msg, const char *detail) { folio_log(FOLIO_LOG_WARN, msg, detail); }
 
 
@@ -114,8 +120,8 @@ static void on_taken(int status, char *const *ids, size_t n, const struct folio_
 }
 
 static void take_undispatched(struct folio_backend *b, int grace_ms) {
-  if (!b->db ||
-      folio_jobs_take_undispatched_async(b->db, grace_ms, RECONCILE_LIMIT, on_taken, b) != 0)
+  struct folio_pg_async *db = primary_db(b);
+  if (!db || folio_jobs_take_undispatched_async(db, grace_ms, RECONCILE_LIMIT, on_taken, b) != 0)
     b->reconcile_busy = false;
 }
 
@@ -166,7 +172,7 @@ static void on_reconcile_timer(struct folio_loop *loop, struct folio_loop_timer 
   struct folio_backend *b = arg;
   if (b->reconcile_busy || !folio_redis_connected(b->redis)) return;
   b->reconcile_busy = true;
-  if (folio_jobs_reap_stale_async(b->db, LEASE_MS, RECONCILE_LIMIT, on_reaped, b) != 0)
+  if (folio_jobs_reap_stale_async(primary_db(b), LEASE_MS, RECONCILE_LIMIT, on_reaped, b) != 0)
     b->reconcile_busy = false; /* database not ready: next tick */
 }
 
@@ -184,7 +190,7 @@ static void on_db_state(struct folio_pg_async *a, bool ready, void *arg) {
 
 static void on_db_state_timer(struct folio_loop *loop, struct folio_loop_timer *t, void *arg) {
   struct folio_backend *b = arg;
-  report_db(b, folio_pg_async_ready(b->db)); /* the callee ignores repeats */
+  report_db(b, folio_pg_async_ready(primary_db(b))); /* the callee ignores repeats */
 }
 
 struct watch_db {
@@ -197,10 +203,10 @@ static void watch_db_on_loop(struct folio_loop *loop, void *arg) {
   struct watch_db w = *(struct watch_db *)arg;
   free(arg);
   struct folio_backend *b = w.b;
-  if (!b->db) return;
+  if (!primary_db(b)) return;
   b->db_state_cb = w.cb;
   b->db_state_arg = w.arg;
-  folio_pg_async_set_state_cb(b->db, on_db_state, b);
+  folio_pg_async_set_state_cb(primary_db(b), on_db_state, b);
   folio_loop_timer_start(loop, &b->db_state_timer, DB_STATE_POLL_MS, DB_STATE_POLL_MS,
                          on_db_state_timer, b);
   /* until the first connect completes the connection is not "ready" though
@@ -209,7 +215,7 @@ static void watch_db_on_loop(struct folio_loop *loop, void *arg) {
 
 int folio_backend_watch_db(struct folio_backend *b, void (*cb)(bool reachable, void *arg),
                            void *arg) {
-  if (!b->db) return 0;
+  if (!primary_db(b)) return 0;
   struct watch_db *w = malloc(sizeof *w);
   if (!w) return -1;
   *w = (struct watch_db){b, cb, arg};
@@ -317,11 +323,9 @@ static int start_db(struct folio_backend *b, const struct folio_server_config *c
         folio_pg_async_attach(b->dbs[b->ndb], b->loop) != 0) {
       snprintf(err, errcap, "PostgreSQL (async): %s", d.msg);
       if (b->dbs[b->ndb]) b->ndb++; /* created: teardown destroys it */
-      b->db = b->dbs[0];
       return -1;
     }
   }
-  b->db = b->dbs[0];
   struct folio_pg_pool_config pc = {
       .conn = {.conninfo = cfg->database_url, .application_name = "folio-server-pool"},
       .size = 4,
@@ -362,7 +366,7 @@ int folio_backend_start(struct folio_backend *b, const struct folio_server_confi
   if (start_db(b, cfg, err, errcap) != 0 || start_redis(b, cfg, err, errcap) != 0 ||
       start_s3(b, cfg, err, errcap) != 0)
     return -1;
-  if (b->db && b->redis)
+  if (primary_db(b) && b->redis)
     folio_loop_timer_start(b->loop, &b->reconcile_timer, RECONCILE_MS, RECONCILE_MS,
                            on_reconcile_timer, b);
   if (pthread_create(&b->thread, NULL, loop_main, b->loop) != 0) {
@@ -388,7 +392,6 @@ static void teardown(struct folio_loop *loop, void *arg) {
   b->redis = NULL;
   for (int i = 0; i < b->ndb; i++) folio_pg_async_destroy(b->dbs[i]);
   b->ndb = 0;
-  b->db = NULL;
   folio_loop_stop(loop);
 }
 
@@ -412,7 +415,7 @@ void folio_backend_stop(struct folio_backend *b) {
 }
 
 struct folio_pg_async *folio_backend_pick_db(struct folio_backend *b) {
-  struct folio_pg_async *best = b->db;
+  struct folio_pg_async *best = primary_db(b);
   uint64_t least = UINT64_MAX;
   for (int i = 0; i < b->ndb; i++) {
     if (!folio_pg_async_ready(b->dbs[i])) continue;
@@ -429,7 +432,7 @@ struct folio_pg_async *folio_backend_pick_db(struct folio_backend *b) {
 bool folio_backend_require(struct folio_backend *b, struct cgrpc_call *call, const char *rpc,
                            bool need_s3) {
   char msg[256];
-  if (!b->db) {
+  if (!primary_db(b)) {
     snprintf(msg, sizeof msg,
              "%s is not enabled on this folio-server: it has no job store (set "
              "FOLIO_DATABASE_URL)",

@@ -31,9 +31,9 @@ struct folio_backend {
   pthread_t thread;
   bool thread_started;
   struct folio_workpool *pool;
-  struct folio_pg_async *db;      /* NULL: no database configured; = dbs[0] */
-  struct folio_pg_async *dbs[16]; /* every async connection (loop thread only) */
-  int ndb;
+  struct folio_pg_async *dbs[16]; /* every async connection (loop thread only); dbs[0]
+                                     is the reconciler's and the health watch's */
+  int ndb;                        /* 0: no database configured */
   struct folio_pg_pool *blocking; /* for work-pool tasks; NULL without a database */
   struct folio_redis *redis;      /* commands (dispatch, publish); NULL: no Redis */
   struct folio_redis *sub;        /* Pub/Sub only (subscriber mode) */
@@ -63,7 +63,7 @@ void folio_backend_stop(struct folio_backend *b);
 /* The async connection a job statement should go to: the ready one with the
  * fewest statements in flight (so concurrent group commits and reads use
  * several backends, hence several CPUs), or db when none is ready (the call
- * then fails with ECONNECT as usual). Loop thread only; b->db must be set.
+ * then fails with ECONNECT as usual). Loop thread only; a database must be configured (ndb > 0).
  * The pointer stays valid until folio_backend_stop. */
 struct folio_pg_async *folio_backend_pick_db(struct folio_backend *b);
 

@@ -204,6 +204,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   struct folio_health *health = folio_health_create();
+  int cpus = folio_cpus_available();
   struct cgrpc_server_config scfg = {
       .listen = cfg.listen,
       .tls_cert_pem = cert,
@@ -214,8 +215,7 @@ int main(int argc, char **argv) {
        * always busy when the server is; a CQ poller per CPU on top of it
        * only adds context switches (bench/pipeline, 2 CPUs: GetStatus
        * +15-18% with 1 CQ thread instead of 2). */
-      .cq_threads = cfg.cq_threads > 0 ? cfg.cq_threads
-                    : folio_cpus_available() > 1 ? folio_cpus_available() - 1 : 1,
+      .cq_threads = cfg.cq_threads > 0 ? cfg.cq_threads : cpus > 1 ? cpus - 1 : 1,
       .max_recv_bytes = cfg.max_recv_bytes,
       .max_send_bytes = cfg.max_send_bytes,
       .on_call_start = on_call_start,
