@@ -6,18 +6,13 @@
 # crashes to WORK_DIR/crash-*. Exits non-zero on any finding.
 set -euo pipefail
 src=$1 work=$2 secs=${3:-20}
-cc=$(command -v clang-14 || command -v clang)
-mkdir -p "$work/corpus"
-work=$(cd "$work" && pwd)
+. "$src/tests/fuzz/libfuzzer.sh"
+work=$(fuzz_prepare "$work")
 # shellcheck disable=SC2046
-"$cc" -g -O1 -std=c17 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+fuzz_cc \
   -I"$src/lib/base/include" -I"$src/lib/pg/include" -I"$src/lib/redis/include" \
   -I"$src/lib/jobs/include" -I"$src/lib/jobs" \
   "$src/tests/fuzz/jobs/fuzz_jobs_parsers.c" "$src/lib/redis/redis.c" "$src/lib/jobs/events.c" \
   "$src/lib/jobs/uuid.c" "$src/lib/jobs/codes.c" "$src/lib/pg/pg.c" "$src"/lib/base/{clock,log,loop}.c \
   $(pkg-config --cflags --libs hiredis libpq libsodium) -lm -lpthread -o "$work/fuzz_jobs"
-cd "$work"
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ./fuzz_jobs -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=2048 \
-  -print_final_stats=1 -artifact_prefix="$work/" corpus "$src/tests/fuzz/jobs/corpus" 2>&1 | tail -15
-exit "${PIPESTATUS[0]}"
+fuzz_run fuzz_jobs 15 -rss_limit_mb=2048 -max_len=2048 corpus "$src/tests/fuzz/jobs/corpus"
