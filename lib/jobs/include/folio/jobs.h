@@ -296,8 +296,9 @@ int folio_jobs_cancel_confirm(struct folio_pg_conn *c, const char *job_id, int a
  * does not count against max_attempts: status.attempts goes back down, but
  * the fencing token does not (the next claim gets attempt + 1, so a stale
  * holder of this attempt stays fenced off). A job with a pending cancel
- * becomes CANCELED instead. The job is left undispatched, so the reconciler
- * re-dispatches it if its stream entry is lost. *state (NULL allowed)
+ * becomes CANCELED instead. The job counts as dispatched now (its stream
+ * entry stays pending for re-delivery); if that entry is lost, the
+ * reconciler re-dispatches it after its grace period. *state (NULL allowed)
  * receives the new state. EFENCED when the claim is stale. */
 int folio_jobs_release(struct folio_pg_conn *c, const char *job_id, int attempt, const char *why,
                        enum folio_job_state *state, struct folio_pg_diag *diag);
