@@ -49,8 +49,8 @@ void *worker_heartbeat_main(void *arg) {
     if (!poked && w != ETIMEDOUT) continue; /* spurious wake-up */
     pthread_mutex_unlock(&j->hb_mu);
     if (worker_grace_over()) {
-      int none = STOP_NONE;
-      atomic_compare_exchange_strong(&j->stop, &none, STOP_SHUTDOWN);
+      int none = WORKER_STOP_NONE;
+      atomic_compare_exchange_strong(&j->stop, &none, WORKER_STOP_SHUTDOWN);
     }
     int pr = atomic_load(&j->progress);
     bool cancel = false;
@@ -60,10 +60,10 @@ void *worker_heartbeat_main(void *arg) {
     if (rc == FOLIO_JOBS_EFENCED) {
       worker_log_job(FOLIO_LOG_WARN, "claim lost (reaped or re-claimed); stopping", j->id, j->cl.attempt,
               NULL, NULL);
-      atomic_store(&j->stop, STOP_LOST);
+      atomic_store(&j->stop, WORKER_STOP_LOST);
     } else if (rc == 0 && cancel) {
-      int none = STOP_NONE;
-      atomic_compare_exchange_strong(&j->stop, &none, STOP_CANCEL);
+      int none = WORKER_STOP_NONE;
+      atomic_compare_exchange_strong(&j->stop, &none, WORKER_STOP_CANCEL);
       if (!cancel_seen)
         worker_log_job(FOLIO_LOG_INFO, "cancel requested; stopping the render", j->id, j->cl.attempt,
                 "noticed_by", poked ? "event" : "heartbeat");
@@ -92,28 +92,15 @@ void *worker_heartbeat_main(void *arg) {
  * covered by the heartbeat itself, the fallback poll; a re-subscription after
  * a reconnect pokes too, since messages may have been missed meanwhile. */
 
-static void echo_drop_first(struct job *j) {
-  memmove(j->echo[0], j->echo[1], sizeof j->echo[0] * (size_t)(j->nechoes - 1));
-  memmove(&j->echo_len[0], &j->echo_len[1], sizeof j->echo_len[0] * (size_t)(j->nechoes - 1));
-  j->nechoes--;
-}
-
-/* Our own publications come back in the order we sent them (one publishing
- * connection, one channel), interleaved with others' messages: a message
- * equal to the oldest unseen one of ours is its echo. If another publisher's
- * identical message arrives first, it is taken for the echo, and our real
- * echo, arriving next, no longer matches and pokes: a foreign message always
- * pokes, at worst one echo later. */
+/* Every message pokes the heartbeat unless it is the echo of one of ours
+ * (worker_echo_is_ours: the rule and its limits are in rules.h). */
 static void on_job_event(struct folio_redis *r, int status, const char *channel, const char *msg,
                          size_t len, void *arg) {
   (void)r, (void)channel;
   struct job *j = arg;
   if (status != 0) return; /* the subscription's last call (unsubscribe) */
   pthread_mutex_lock(&j->hb_mu);
-  if (msg && j->nechoes > 0 && len == j->echo_len[0] && memcmp(msg, j->echo[0], len) == 0) {
-    echo_drop_first(j);
-  } else {
-    if (!msg) j->nechoes = 0; /* (re)subscribed: echoes may have been lost */
+  if (!worker_echo_is_ours(&j->echoes, msg, len)) {
     j->poked = true;
     pthread_cond_signal(&j->hb_cv);
   }
@@ -129,22 +116,13 @@ void worker_job_publish(struct job *j, enum folio_job_state st, int progress) {
   int n = folio_jobs_event_format(msg, sizeof msg, j->id, st, progress);
   if (n < 0) return;
   pthread_mutex_lock(&j->hb_mu);
-  if (j->nechoes == (int)(sizeof j->echo / sizeof j->echo[0])) echo_drop_first(j);
-  int slot = j->nechoes++;
-  memcpy(j->echo[slot], msg, (size_t)n);
-  j->echo_len[slot] = (size_t)n;
+  worker_echo_expect(&j->echoes, msg, (size_t)n);
   pthread_mutex_unlock(&j->hb_mu);
   struct rcall c = {.kind = R_PUBLISH, .a = ch, .b = msg, .blen = (size_t)n};
   if (worker_rcall(j->rp, &c) == 0) return;
   worker_log_job(FOLIO_LOG_WARN, "event not published", j->id, 0, "error", folio_redis_strerror(c.status));
-  pthread_mutex_lock(&j->hb_mu); /* forget it: the newest entry equal to msg */
-  for (int i = j->nechoes - 1; i >= 0; i--) {
-    if (j->echo_len[i] != (size_t)n || memcmp(j->echo[i], msg, (size_t)n) != 0) continue;
-    memmove(j->echo[i], j->echo[i + 1], sizeof j->echo[0] * (size_t)(j->nechoes - 1 - i));
-    memmove(&j->echo_len[i], &j->echo_len[i + 1], sizeof j->echo_len[0] * (size_t)(j->nechoes - 1 - i));
-    j->nechoes--;
-    break;
-  }
+  pthread_mutex_lock(&j->hb_mu);
+  worker_echo_forget(&j->echoes, msg, (size_t)n);
   pthread_mutex_unlock(&j->hb_mu);
 }
 

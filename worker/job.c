@@ -27,18 +27,6 @@
 
 /* ---- one job ---------------------------------------------------------------- */
 
-static void job_fail(struct job *j, bool transient, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void job_fail(struct job *j, bool transient, const char *code, const char *fmt, ...) {
-  if (j->code[0]) return; /* the first failure is the one reported */
-  j->transient = transient;
-  snprintf(j->code, sizeof j->code, "%s", code);
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(j->msg, sizeof j->msg, fmt, ap);
-  va_end(ap);
-}
-
 /* The state of a job (for a claim that was refused), or UNSPECIFIED. */
 static enum folio_job_state job_state(struct rp *rp, const char *job) {
   const char *vals[] = {job};
@@ -58,10 +46,10 @@ static int on_progress(void *ctx, size_t done, size_t total) {
   if (pr > 99) pr = 99; /* 100 is SUCCEEDED's */
   atomic_store(&j->progress, pr);
   if (worker_grace_over()) {
-    int none = STOP_NONE;
-    atomic_compare_exchange_strong(&j->stop, &none, STOP_SHUTDOWN);
+    int none = WORKER_STOP_NONE;
+    atomic_compare_exchange_strong(&j->stop, &none, WORKER_STOP_SHUTDOWN);
   }
-  return atomic_load(&j->stop) != STOP_NONE;
+  return atomic_load(&j->stop) != WORKER_STOP_NONE;
 }
 
 static struct sink *add_sink(struct job *j) {
@@ -85,29 +73,17 @@ typedef int (*doc_renderer)(const struct folio_layout_doc *, const struct folio_
                             folio_render_write_fn, void *, struct folio_render_diag *);
 
 static void note_sink_error(struct job *j, struct sink *k) {
-  if (k->status) job_fail(j, true, "STORE_UNAVAILABLE", "%s", k->err);
+  if (k->status) worker_failure_note(&j->fail, true, "STORE_UNAVAILABLE", "%s", k->err);
 }
 
-/* How a render error ends the attempt. E_WRITE: an upload failed (its own
- * error was noted first); E_CANCELLED: j->stop says why. */
+/* How a render error ends the attempt (worker_render_error_kind). E_WRITE:
+ * an upload failed (its own error was noted first); E_CANCELLED: j->stop
+ * says why. */
 static void note_render_error(struct job *j, int rc, const struct folio_render_diag *rd) {
-  static const struct {
-    int rc;
-    bool transient;
-    const char *code;
-  } kinds[] = {
-      {FOLIO_RENDER_E_WRITE, true, "STORE_UNAVAILABLE"},
-      {FOLIO_RENDER_E_NOMEM, true, "OUT_OF_MEMORY"},
-      {FOLIO_RENDER_E_OVERFLOW, false, "TEXT_OVERFLOW"},
-      {FOLIO_RENDER_E_IMAGE, false, "INVALID_IMAGE"},
-      {FOLIO_RENDER_E_ARG, false, "INVALID_ARGUMENT"},
-  };
-  if (rc == FOLIO_RENDER_E_CANCELLED) return;
-  bool transient = false;
-  const char *code = "RENDER_FAILED";
-  for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-    if (kinds[i].rc == rc) transient = kinds[i].transient, code = kinds[i].code;
-  job_fail(j, transient, code, "%s", rd->message[0] ? rd->message : folio_render_strerror(rc));
+  struct worker_error_kind k;
+  if (worker_render_error_kind(rc, &k))
+    worker_failure_note(&j->fail, k.transient, k.code, "%s",
+                        rd->message[0] ? rd->message : folio_render_strerror(rc));
 }
 
 static int render_doc(struct job *j, const struct folio_layout_doc *doc,
@@ -115,7 +91,7 @@ static int render_doc(struct job *j, const struct folio_layout_doc *doc,
                       int format, const char *ctype) {
   struct sink *k = add_sink(j);
   if (!k) {
-    job_fail(j, true, "OUT_OF_MEMORY", "no memory for an artifact");
+    worker_failure_note(&j->fail, true, "OUT_OF_MEMORY", "no memory for an artifact");
     return -1;
   }
   if (worker_sink_begin(k, j->rp, j->cl.tenant, j->id, name, format, 0, ctype)) {
@@ -191,8 +167,10 @@ static void render_all(struct job *j) {
   int rc = folio_layout_decode((const char *)j->cl.layout, j->cl.layout_len, NULL, &doc, &ld);
   if (rc) {
     char *why = rc == -1 ? folio_layout_diag_join(&ld) : NULL;
-    if (rc == -1) job_fail(j, false, "INVALID_LAYOUT", "%s", why ? why : "invalid layout");
-    else job_fail(j, true, "OUT_OF_MEMORY", "out of memory decoding the layout");
+    struct worker_error_kind k;
+    worker_decode_error_kind(rc, &k);
+    worker_failure_note(&j->fail, k.transient, k.code, "%s",
+                        why ? why : rc == -1 ? "invalid layout" : "out of memory decoding the layout");
     free(why);
     folio_layout_diag_clear(&ld);
     return;
@@ -205,7 +183,7 @@ static void render_all(struct job *j) {
   if (j->cl.page_range && *j->cl.page_range) {
     struct folio_render_diag rd = {0};
     if (folio_render_pages_parse(j->cl.page_range, doc->n_pages, &pages, &opt.n_pages, &rd)) {
-      job_fail(j, false, "INVALID_ARGUMENT", "page_range: %s", rd.message);
+      worker_failure_note(&j->fail, false, "INVALID_ARGUMENT", "page_range: %s", rd.message);
       folio_layout_doc_free(doc);
       return;
     }
@@ -266,16 +244,10 @@ static void tell_supervisor(const char *fmt, ...) {
 static void finish_job(struct job *j) {
   struct rp *rp = j->rp;
   struct folio_pg_diag d = {0};
-  int stop = atomic_load(&j->stop);
   int rc;
-  /* The grace period may run out after the render already ended. A render
-   * that wrote every format is recorded as done, and a deterministic failure
-   * as failed: handing either back would delete finished artifacts and render
-   * the job again elsewhere (or fail it again there). */
-  if (stop == STOP_SHUTDOWN &&
-      ((!j->code[0] && j->nf > 0 && j->fi == j->nf) || (j->code[0] && !j->transient)))
-    stop = STOP_NONE;
-  if (stop == STOP_NONE && !j->code[0]) {
+  enum worker_outcome out = worker_outcome((enum worker_stop)atomic_load(&j->stop), &j->fail,
+                                           j->nf > 0 && j->fi == j->nf);
+  if (out == WORKER_SUCCEED) {
     struct folio_job_artifact *arts = calloc(j->nsinks ? j->nsinks : 1, sizeof *arts);
     for (size_t i = 0; arts && i < j->nsinks; i++) {
       struct sink *k = j->sinks[i];
@@ -295,14 +267,16 @@ static void finish_job(struct job *j) {
       /* a cancel arrived, or the claim was lost: find out which */
       bool cancel = false;
       if (folio_jobs_heartbeat(rp->db, j->id, j->cl.attempt, -1, &cancel, &d) == 0 && cancel)
-        stop = STOP_CANCEL;
+        out = WORKER_CANCEL;
       else
-        stop = STOP_LOST;
+        out = WORKER_LEAVE;
     } else {
-      job_fail(j, true, "DATABASE_UNAVAILABLE", "recording the artifacts: %s", d.msg);
+      worker_failure_note(&j->fail, true, "DATABASE_UNAVAILABLE", "recording the artifacts: %s",
+                          d.msg);
+      out = WORKER_FAIL;
     }
   }
-  if (stop == STOP_LOST) {
+  if (out == WORKER_LEAVE) {
     /* another attempt owns the job (and the same object keys): touch nothing */
     worker_log_job(FOLIO_LOG_WARN, "claim lost; leaving the job to its current attempt", j->id,
             j->cl.attempt, NULL, NULL);
@@ -310,7 +284,7 @@ static void finish_job(struct job *j) {
   }
   remove_artifacts(j);
   rc = worker_db_connect(rp, &rp->db, "folio-worker");
-  if (stop == STOP_CANCEL) {
+  if (out == WORKER_CANCEL) {
     if (rc == 0) rc = folio_jobs_cancel_confirm(rp->db, j->id, j->cl.attempt, &d);
     if (rc == 0) {
       worker_log_job(FOLIO_LOG_INFO, "job canceled", j->id, j->cl.attempt, NULL, NULL);
@@ -323,7 +297,7 @@ static void finish_job(struct job *j) {
     return;
   }
   enum folio_job_state st = FOLIO_JOB_UNSPECIFIED;
-  if (stop == STOP_SHUTDOWN) {
+  if (out == WORKER_RELEASE) {
     /* handed back, not failed: the attempt does not count (folio_jobs_release) */
     if (rc == 0)
       rc = folio_jobs_release(rp->db, j->id, j->cl.attempt,
@@ -342,7 +316,7 @@ static void finish_job(struct job *j) {
     else worker_ack(rp, j->entry, j->id);
     return;
   }
-  if (rc == 0) rc = folio_jobs_fail(rp->db, j->id, j->cl.attempt, j->transient, j->code, j->msg, &st, &d);
+  if (rc == 0) rc = folio_jobs_fail(rp->db, j->id, j->cl.attempt, j->fail.transient, j->fail.code, j->fail.msg, &st, &d);
   if (rc) {
     worker_log_job(FOLIO_LOG_WARN, "failure not recorded; the heartbeat lease will expire", j->id,
             j->cl.attempt, "error", d.msg);
@@ -352,8 +326,8 @@ static void finish_job(struct job *j) {
   folio_log_begin(&l, FOLIO_LOG_WARN, "attempt failed");
   folio_log_str(&l, "job_id", j->id);
   folio_log_int(&l, "attempt", j->cl.attempt);
-  folio_log_str(&l, "code", j->code);
-  folio_log_str(&l, "error", j->msg);
+  folio_log_str(&l, "code", j->fail.code);
+  folio_log_str(&l, "error", j->fail.msg);
   folio_log_str(&l, "state", folio_job_state_name(st));
   folio_log_end(&l);
   worker_publish(rp, j->id, st, atomic_load(&j->progress));
@@ -407,7 +381,7 @@ void worker_run_job(struct rp *rp, const char *entry, const char *job_id) {
     tell_supervisor("B %s %d\n", job_id, j.cl.attempt);
     worker_job_publish(&j, FOLIO_JOB_RUNNING, 0);
     bool hb = worker_spawn_quiet(&j.hb_thread, worker_heartbeat_main, &j) == 0;
-    if (!hb) job_fail(&j, true, "OUT_OF_MEMORY", "could not start the heartbeat thread");
+    if (!hb) worker_failure_note(&j.fail, true, "OUT_OF_MEMORY", "could not start the heartbeat thread");
     else render_all(&j);
     if (hb) {
       pthread_mutex_lock(&j.hb_mu);

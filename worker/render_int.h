@@ -24,6 +24,7 @@
 #include "folio/pg.h"
 #include "folio/redis.h"
 #include "folio/s3.h"
+#include "rules.h"
 #include "worker_int.h"
 
 /* ---- render_proc.c: the process ---------------------------------------------- */
@@ -123,8 +124,6 @@ int worker_s3_delete(struct rp *rp, const char *key);
 
 /* ---- job.c / heartbeat.c: one job ------------------------------------------------------ */
 
-enum stop_reason { STOP_NONE = 0, STOP_CANCEL, STOP_LOST, STOP_SHUTDOWN };
-
 struct job {
   struct rp *rp;
   const char *id;
@@ -132,16 +131,14 @@ struct job {
   struct folio_job_claim cl;
   /* shared with the heartbeat thread */
   _Atomic int progress;  /* percent */
-  _Atomic int stop;      /* enum stop_reason */
+  _Atomic int stop;      /* enum worker_stop */
   pthread_mutex_t hb_mu;
   pthread_cond_t hb_cv; /* on CLOCK_MONOTONIC */
   bool hb_quit;
   bool poked; /* an event arrived on the job's channel: check for a cancel now */
-  /* our own events on the channel not yet seen coming back (oldest first):
-   * their echo is not a reason to poke */
-  char echo[8][FOLIO_JOBS_EVENT_MAX];
-  size_t echo_len[8];
-  int nechoes;
+  /* our own events on the channel not yet seen coming back: their echo is
+   * not a reason to poke (rules.h) */
+  struct worker_echoes echoes;
   pthread_t hb_thread;
   /* progress accounting: format fi of nf, done/total inside it */
   size_t fi, nf;
@@ -149,9 +146,7 @@ struct job {
   struct sink **sinks; /* each malloc'd: S3 callbacks hold their address */
   size_t nsinks, capsinks;
   /* outcome */
-  bool transient;
-  char code[40];
-  char msg[1024];
+  struct worker_failure fail; /* the first failure (rules.h) */
 };
 
 struct job_sub {
