@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "folio/dispatch.h"
 #include "render_int.h"
 
 void worker_sync_init(struct sync *s) {
@@ -72,38 +73,28 @@ static void rcall_run(struct folio_loop *loop, void *arg) {
   struct rcall *c = arg;
   struct rp *rp = c->rp;
   int rc;
-  char idle[24];
   switch (c->kind) {
   case R_READ:
-    rc = folio_redis_read(rp->rd_block, FOLIO_JOBS_STREAM, FOLIO_JOBS_GROUP, rp->consumer, 1,
-                          1000, rcall_entries, c);
+    rc = folio_dispatch_read(rp->rd_block, rp->consumer, 1000, rcall_entries, c);
     break;
   case R_RECLAIM:
-    rc = folio_redis_reclaim(rp->rd, FOLIO_JOBS_STREAM, FOLIO_JOBS_GROUP, rp->consumer,
-                             rp->cfg->visibility_timeout_ms, "0-0", 1, rcall_entries, c);
+    rc = folio_dispatch_reclaim(rp->rd, rp->consumer, rp->cfg->visibility_timeout_ms,
+                                rcall_entries, c);
     break;
   case R_ACK:
-    rc = folio_redis_ack(rp->rd, FOLIO_JOBS_STREAM, FOLIO_JOBS_GROUP, c->a, rcall_reply, c);
+    rc = folio_dispatch_ack(rp->rd, c->a, rcall_reply, c);
     break;
   case R_PUBLISH:
     rc = folio_redis_publish(rp->rd, c->a, c->b, c->blen, rcall_reply, c);
     break;
-  case R_SET_IDLE: {
-    snprintf(idle, sizeof idle, "%d", c->num);
-    const char *argv[] = {"XCLAIM", FOLIO_JOBS_STREAM, FOLIO_JOBS_GROUP, rp->consumer, "0",
-                          c->a, "IDLE", idle, "JUSTID"};
-    rc = folio_redis_command(rp->rd, rcall_reply, c, 9, argv, NULL);
+  case R_REDELIVER:
+    rc = folio_dispatch_redeliver_after(rp->rd, rp->consumer, c->a, c->num,
+                                        rp->cfg->visibility_timeout_ms, rcall_reply, c);
     break;
-  }
   case R_GROUP:
-  default: {
-    /* from id 0, not $: a group created after the first dispatches (workers
-     * started after the server) still delivers them; re-delivering old
-     * entries costs one refused claim each */
-    const char *argv[] = {"XGROUP", "CREATE", FOLIO_JOBS_STREAM, FOLIO_JOBS_GROUP, "0", "MKSTREAM"};
-    rc = folio_redis_command(rp->rd, rcall_reply, c, 6, argv, NULL);
+  default:
+    rc = folio_dispatch_group_create(rp->rd, rcall_reply, c);
     break;
-  }
   }
   if (rc != 0) {
     c->status = rc;
@@ -147,11 +138,10 @@ void worker_ack(struct rp *rp, const char *entry, const char *job) {
             "error", c.err[0] ? c.err : folio_redis_strerror(c.status));
 }
 
-/* Makes the pending entry re-deliverable after delay_ms (XAUTOCLAIM takes
- * entries idle for the visibility timeout, so idle = vt - delay). */
+/* Makes the pending entry re-deliverable after delay_ms
+ * (folio_dispatch_redeliver_after). */
 void worker_redeliver_after(struct rp *rp, const char *entry, int delay_ms) {
-  int vt = rp->cfg->visibility_timeout_ms;
-  struct rcall c = {.kind = R_SET_IDLE, .a = entry, .num = delay_ms >= vt ? 0 : vt - delay_ms};
+  struct rcall c = {.kind = R_REDELIVER, .a = entry, .num = delay_ms};
   if (worker_rcall(rp, &c) != 0)
     worker_log_job(FOLIO_LOG_WARN, "XCLAIM IDLE failed; re-delivery after the visibility timeout", NULL,
             0, "error", c.err[0] ? c.err : folio_redis_strerror(c.status));

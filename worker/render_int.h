@@ -70,7 +70,9 @@ void worker_sync_fini(struct sync *s);
 void worker_sync_signal(struct sync *s);
 void worker_sync_wait(struct sync *s);
 
-enum rkind { R_READ, R_RECLAIM, R_ACK, R_PUBLISH, R_SET_IDLE, R_GROUP };
+/* The Redis calls of a render process; the dispatch ones are
+ * folio/dispatch.h's. */
+enum rkind { R_READ, R_RECLAIM, R_ACK, R_PUBLISH, R_REDELIVER, R_GROUP };
 
 struct rcall {
   struct sync s;
@@ -78,7 +80,7 @@ struct rcall {
   enum rkind kind;
   const char *a, *b; /* entry id / job id / channel / message */
   size_t blen;
-  int num; /* idle ms */
+  int num; /* R_REDELIVER: the delay, ms */
   int status;
   size_t n;
   char entry_id[64];

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "folio/clock.h"
+#include "folio/dispatch.h"
 
 #include "render_int.h"
 
@@ -161,7 +162,7 @@ int folio_worker_render_main(const struct folio_worker_config *cfg) {
   }
   worker_sync_fini(&bw.s);
   struct rcall g = {.kind = R_GROUP};
-  if (worker_rcall(&rp, &g) != 0 && !strstr(g.err, "BUSYGROUP"))
+  if (worker_rcall(&rp, &g) != 0) /* an existing group is success */
     worker_log_job(FOLIO_LOG_WARN, "creating the consumer group failed (retried when reading)", NULL, 0,
             "error", g.err[0] ? g.err : folio_redis_strerror(g.status));
 
@@ -187,7 +188,7 @@ int folio_worker_render_main(const struct folio_worker_config *cfg) {
       st = worker_rcall(&rp, &c);
     }
     if (st != 0) {
-      if (st == FOLIO_REDIS_EREPLY && strstr(c.err, "NOGROUP")) {
+      if (folio_dispatch_no_group(st, c.err)) { /* the stream was lost (FLUSHALL) */
         struct rcall gc = {.kind = R_GROUP};
         worker_rcall(&rp, &gc);
       }
