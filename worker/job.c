@@ -27,18 +27,6 @@
 
 /* ---- one job ---------------------------------------------------------------- */
 
-/* The state of a job (for a claim that was refused), or UNSPECIFIED. */
-static enum folio_job_state job_state(struct rp *rp, const char *job) {
-  const char *vals[] = {job};
-  PGresult *r = PQexecParams(folio_pg_conn_raw(rp->db), "SELECT state FROM jobs WHERE id = $1::uuid",
-                             1, NULL, vals, NULL, NULL, 0);
-  enum folio_job_state st = FOLIO_JOB_UNSPECIFIED;
-  if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
-    st = folio_job_state_parse(PQgetvalue(r, 0, 0));
-  PQclear(r);
-  return st;
-}
-
 static int on_progress(void *ctx, size_t done, size_t total) {
   struct job *j = ctx;
   size_t inner = total ? done * 100 / total : 100;
@@ -360,7 +348,7 @@ void worker_run_job(struct rp *rp, const char *entry, const char *job_id) {
             d.msg);
     worker_ack(rp, entry, job_id);
   } else if (rc == FOLIO_JOBS_EFENCED) {
-    enum folio_job_state st = job_state(rp, job_id);
+    enum folio_job_state st = j.cl.state; /* as the claim found it */
     if (st == FOLIO_JOB_RUNNING) {
       /* its owner acks it; if the owner died, the lease expires, the job is
        * re-queued, and this entry comes back */
