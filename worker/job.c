@@ -321,7 +321,7 @@ static void finish_job(struct job *j) {
   worker_publish(rp, j->id, st, atomic_load(&j->progress));
   if (st == FOLIO_JOB_QUEUED) {
     worker_redeliver_after(rp, j->entry,
-                    folio_worker_backoff_ms(j->cl.attempt, 250, rp->cfg->visibility_timeout_ms));
+                    folio_worker_retry_ms(j->cl.attempt, 250, rp->cfg->visibility_timeout_ms));
   } else {
     worker_ack(rp, j->entry, j->id);
   }
@@ -362,7 +362,7 @@ void worker_run_job(struct rp *rp, const char *entry, const char *job_id) {
   } else if (rc) {
     rp->pg_failures++;
     worker_log_job(FOLIO_LOG_WARN, "claim failed; will retry", job_id, 0, "error", d.msg);
-    usleep((useconds_t)folio_worker_backoff_ms(rp->pg_failures, 100, 5000) * 1000);
+    usleep((useconds_t)folio_worker_retry_ms(rp->pg_failures, 100, 5000) * 1000);
   } else {
     rp->pg_failures = 0;
     worker_log_job(FOLIO_LOG_INFO, "job claimed", job_id, j.cl.attempt, "tenant", j.cl.tenant);

@@ -196,7 +196,7 @@ int folio_worker_render_main(const struct folio_worker_config *cfg) {
       if (redis_failures == 1 || redis_failures % 20 == 0)
         worker_log_job(FOLIO_LOG_WARN, "reading the dispatch stream failed", NULL, 0, "error",
                 c.err[0] ? c.err : folio_redis_strerror(st));
-      usleep((useconds_t)folio_worker_backoff_ms(redis_failures, 50, 2000) * 1000);
+      usleep((useconds_t)folio_worker_retry_ms(redis_failures, 50, 2000) * 1000);
       continue;
     }
     redis_failures = 0;
