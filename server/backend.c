@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "folio/cpus.h"
+#include "folio/dispatch.h"
 #include "folio/log.h"
 
 #define RECONCILE_MS 2000
@@ -76,8 +77,7 @@ static void dispatch(struct folio_backend *b, const char *job_id, void (*done)(v
   if (d) {
     *d = (struct dispatch){.b = b, .done = done, .arg = arg};
     snprintf(d->job_id, sizeof d->job_id, "%s", job_id);
-    if (folio_redis_dispatch(b->redis, FOLIO_JOBS_STREAM, job_id, FOLIO_JOBS_STREAM_MAXLEN,
-                             on_dispatched, d) == 0)
+    if (folio_dispatch_send(b->redis, job_id, on_dispatched, d) == 0)
       return;
     free(d);
   }
@@ -125,46 +125,22 @@ static void take_undispatched(struct folio_backend *b, int grace_ms) {
     b->reconcile_busy = false;
 }
 
-/* The "lag" of our group in an XINFO GROUPS reply (RESP2: an array of flat
- * name/value arrays), or -1 when absent or unknown (nil). */
-static long long group_lag(const redisReply *rep) {
-  if (!rep || rep->type != REDIS_REPLY_ARRAY) return -1;
-  for (size_t g = 0; g < rep->elements; g++) {
-    const redisReply *e = rep->element[g];
-    if (e->type != REDIS_REPLY_ARRAY) continue;
-    bool ours = false;
-    long long lag = -1;
-    for (size_t k = 0; k + 1 < e->elements; k += 2) {
-      const redisReply *key = e->element[k], *val = e->element[k + 1];
-      if (key->type != REDIS_REPLY_STRING) continue;
-      if (!strcmp(key->str, "name") && val->type == REDIS_REPLY_STRING)
-        ours = !strcmp(val->str, FOLIO_JOBS_GROUP);
-      else if (!strcmp(key->str, "lag") && val->type == REDIS_REPLY_INTEGER)
-        lag = val->integer;
-    }
-    if (ours) return lag;
-  }
-  return -1;
-}
-
-static void on_group_info(struct folio_redis *r, int status, const redisReply *rep, void *arg) {
+static void on_group_lag(int status, long long lag, void *arg) {
   struct folio_backend *b = arg;
   if (status == FOLIO_REDIS_EDOWN) { /* as in on_reconcile_timer: next tick */
     b->reconcile_busy = false;
     return;
   }
   /* an error reply (no stream yet) means nothing is waiting in it */
-  take_undispatched(b, group_lag(status == 0 ? rep : NULL) > 0 ? REDISPATCH_BUSY_MS
-                                                               : REDISPATCH_AFTER_MS);
+  take_undispatched(b, lag > 0 ? REDISPATCH_BUSY_MS : REDISPATCH_AFTER_MS);
 }
 
 static void on_reaped(int status, char *const *ids, size_t n, const struct folio_pg_diag *d,
                       void *arg) {
   struct folio_backend *b = arg;
   if (status == 0) redispatch(b, ids, n, "reaper re-queued jobs whose worker stopped heartbeating");
-  const char *argv[] = {"XINFO", "GROUPS", FOLIO_JOBS_STREAM};
   /* b->redis is NULL when this runs from teardown's folio_pg_async_destroy */
-  if (!b->redis || folio_redis_command(b->redis, on_group_info, b, 3, argv, NULL) != 0)
+  if (!b->redis || folio_dispatch_lag(b->redis, on_group_lag, b) != 0)
     b->reconcile_busy = false; /* Redis went down meanwhile: next tick */
 }
 
@@ -238,7 +214,7 @@ static void on_group(struct folio_redis *r, int status, const redisReply *rep, v
 static void on_redis_state(struct folio_redis *r, bool up, void *arg) {
   struct folio_backend *b = arg;
   if (up && r == b->redis)
-    folio_redis_group_create(r, FOLIO_JOBS_STREAM, FOLIO_JOBS_GROUP, on_group, NULL);
+    folio_dispatch_group_create(r, on_group, NULL);
 }
 
 static int start_s3(struct folio_backend *b, const struct folio_server_config *cfg, char *err,

@@ -9,6 +9,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "folio/backoff.h"
 #include "folio/cpus.h"
 #include "worker_int.h"
 
@@ -154,13 +155,8 @@ int folio_worker_config_load(struct folio_worker_config *cfg, int argc, char **a
   return 0;
 }
 
-int folio_worker_backoff_ms(int attempt, int base_ms, int cap_ms) {
-  if (attempt < 1) attempt = 1;
-  long long d = base_ms;
-  for (int i = 1; i < attempt && d < cap_ms; i++) d *= 2;
-  if (d > cap_ms) d = cap_ms;
+int folio_worker_retry_ms(int n, int initial_ms, int cap_ms) {
   uint32_t r = 0;
   if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r) r = (uint32_t)rand();
-  long long half = d / 2;
-  return (int)(half + (half > 0 ? (long long)(r % (uint32_t)(half + 1)) : 0));
+  return folio_backoff_ms(n < 1 ? 0 : n - 1, initial_ms, cap_ms, r);
 }

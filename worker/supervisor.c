@@ -282,7 +282,7 @@ static void reaped(struct sup *sp, struct slot *s, int ws) {
   int64_t now = folio_clock_mono_ns();
   if (!clean && !s->timed_out && now - s->started_ns < RESTART_STABLE_NS) s->crashes++;
   else s->crashes = 0;
-  int delay = s->crashes ? folio_worker_backoff_ms(s->crashes, 200, 30000) : 0;
+  int delay = s->crashes ? folio_worker_retry_ms(s->crashes, 200, 30000) : 0;
   s->restart_at_ns = now + (int64_t)delay * 1000000;
 }
 

@@ -49,9 +49,10 @@ int folio_worker_render_main(const struct folio_worker_config *cfg);
  *   "E\n"                     it ended (its outcome is recorded) */
 #define FOLIO_WORKER_MSG_MAX 80
 
-/* Retry delay after the attempt-th transient failure: exponential from
- * base_ms, capped at cap_ms, with "equal jitter" (a uniform draw in
- * [d/2, d]). Pure but for the random draw. */
-int folio_worker_backoff_ms(int attempt, int base_ms, int cap_ms);
+/* The delay before retrying after the n-th consecutive failure (n >= 1):
+ * lib/base's folio_backoff_ms (initial_ms * 2^(n-1), capped, jittered in
+ * [d/2, d)) with a fresh random draw, so processes that failed together do
+ * not retry in lockstep. The backoff rule itself is folio/backoff.h's. */
+int folio_worker_retry_ms(int n, int initial_ms, int cap_ms);
 
 #endif

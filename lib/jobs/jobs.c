@@ -445,6 +445,7 @@ int folio_jobs_claim(struct folio_pg_conn *c, const char *job_id, const char *wo
   const char *state = bin_str(arena, r, 0, 1);
   const char *attempts = bin_str(arena, r, 0, 2);
   bool claimed = PQgetvalue(r, 0, 0)[0] == '1' && state && strcmp(state, "RUNNING") == 0;
+  out->state = folio_job_state_parse(state);
   if (!claimed) {
     folio_jobs_diag(diag, "job %s is %s after %s attempt(s); not claimable", job_id,
                     state ? state : "?", attempts ? attempts : "?");

@@ -500,8 +500,9 @@ int folio_redis_command(struct folio_redis *r, folio_redis_reply_cb cb, void *ar
 }
 
 int folio_redis_group_create(struct folio_redis *r, const char *stream, const char *group,
-                             folio_redis_reply_cb cb, void *arg) {
-  const char *argv[] = {"XGROUP", "CREATE", stream, group, "$", "MKSTREAM"};
+                             const char *start_id, folio_redis_reply_cb cb, void *arg) {
+  if (!stream || !group || !start_id) return FOLIO_REDIS_EINVAL;
+  const char *argv[] = {"XGROUP", "CREATE", stream, group, start_id, "MKSTREAM"};
   return reply_req(r, REQ_GROUP_CREATE, cb, arg, 6, argv, NULL);
 }
 

@@ -210,6 +210,7 @@ static void test_lifecycle(struct folio_pg_conn *c) {
   struct folio_job_claim cl;
   CHECK_EQ_INT(folio_jobs_claim(c, j.job_id, "w1", a, &cl, &d), 0);
   CHECK_EQ_INT(cl.attempt, 1);
+  CHECK_EQ_INT(cl.state, FOLIO_JOB_RUNNING);
   CHECK_EQ_STR(cl.tenant, "acme");
   CHECK_EQ_INT(cl.layout_len, sizeof LAYOUT - 1);
   CHECK(memcmp(cl.layout, LAYOUT, cl.layout_len) == 0);
@@ -219,8 +220,10 @@ static void test_lifecycle(struct folio_pg_conn *c) {
   /* a duplicate delivery cannot claim it again */
   struct folio_job_claim cl2;
   CHECK_EQ_INT(folio_jobs_claim(c, j.job_id, "w2", a, &cl2, &d), FOLIO_JOBS_EFENCED);
+  CHECK_EQ_INT(cl2.state, FOLIO_JOB_RUNNING); /* the refusing state: the worker leaves it pending */
   CHECK_EQ_INT(folio_jobs_claim(c, "0190b5a4-0000-7000-8000-000000000000", "w2", a, &cl2, &d),
                FOLIO_JOBS_ENOTFOUND);
+  CHECK_EQ_INT(cl2.state, FOLIO_JOB_UNSPECIFIED);
 
   bool cancel = true;
   CHECK_EQ_INT(folio_jobs_heartbeat(c, j.job_id, 1, 40, &cancel, &d), 0);
@@ -300,6 +303,7 @@ static void test_retries(struct folio_pg_conn *c) {
   CHECK(strstr(st.error_message, "RENDER_TIMEOUT") != NULL);
   CHECK(st.finished_at_us > 0);
   CHECK_EQ_INT(folio_jobs_claim(c, j.job_id, "w1", a, &cl, &d), FOLIO_JOBS_EFENCED);
+  CHECK_EQ_INT(cl.state, FOLIO_JOB_FAILED); /* finished: the worker acks the entry */
 
   /* a deterministic failure is final at once */
   submit_one(c, "acme", NULL, &j);

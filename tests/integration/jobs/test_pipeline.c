@@ -9,6 +9,7 @@
 
 #include "folio/clock.h"
 #include "folio/loop.h"
+#include "folio/dispatch.h"
 #include "folio/pg_async.h"
 #include "folio/redis.h"
 #include "outage.h"
@@ -112,7 +113,7 @@ int main(void) {
   folio_redis_set_state_cb(watch, on_redis_state, &sub_up);
   spin_until(&redis_up, 1, "redis");
   spin_until(&sub_up, 1, "redis (watcher)");
-  redis_cmd(rd, folio_redis_group_create(rd, FOLIO_JOBS_STREAM, FOLIO_JOBS_GROUP, on_reply, NULL));
+  redis_cmd(rd, folio_dispatch_group_create(rd, on_reply, NULL));
   CHECK_EQ_INT(reply_status, 0);
 
   /* ---- server: submit, dispatch the id, remember it was dispatched ---- */
@@ -181,7 +182,7 @@ int main(void) {
   CHECK_EQ_INT(folio_jobs_take_undispatched(worker_db, 0, 100, arena, &ids, &n, &d), 0);
   CHECK_EQ_INT(n, 1);
   CHECK_EQ_STR(ids[0], job);
-  redis_cmd(rd, folio_redis_group_create(rd, FOLIO_JOBS_STREAM, FOLIO_JOBS_GROUP, on_reply, NULL));
+  redis_cmd(rd, folio_dispatch_group_create(rd, on_reply, NULL));
   redis_cmd(rd, folio_redis_dispatch(rd, FOLIO_JOBS_STREAM, ids[0], FOLIO_JOBS_STREAM_MAXLEN, on_reply, NULL));
   CHECK_EQ_INT(reply_status, 0);
   reads = 0;

@@ -112,11 +112,11 @@ static void publish_until_received(struct folio_redis *pub, const char *channel,
 static void test_stream(struct folio_redis *r) {
   const char *stream = "folio:dispatch:test";
   struct result res = {0};
-  CHECK(folio_redis_group_create(r, stream, "workers", reply_cb, &res) == 0);
+  CHECK(folio_redis_group_create(r, stream, "workers", "0", reply_cb, &res) == 0);
   run_until(&res.done, "group create");
   CHECK_EQ_INT(res.status, 0);
   memset(&res, 0, sizeof res);
-  CHECK(folio_redis_group_create(r, stream, "workers", reply_cb, &res) == 0);
+  CHECK(folio_redis_group_create(r, stream, "workers", "0", reply_cb, &res) == 0);
   run_until(&res.done, "group create again");
   CHECK_EQ_INT(res.status, 0); /* BUSYGROUP is success */
 

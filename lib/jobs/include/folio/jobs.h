@@ -244,6 +244,11 @@ int folio_jobs_cancel(struct folio_pg_conn *c, const char *tenant, const char *j
 
 /* What a worker needs to render a claimed job. */
 struct folio_job_claim {
+  /* The job's state as the claim found it: RUNNING when claimed; after
+   * EFENCED the state that refused it (RUNNING under another delivery,
+   * FAILED when the attempts were used up, or another terminal state), so
+   * the caller decides on the same snapshot without a second query. */
+  enum folio_job_state state;
   int attempt; /* the fencing token for every later call */
   const char *tenant;
   const uint8_t *layout; /* layout_len bytes (NUL-terminated for convenience) */
@@ -259,7 +264,8 @@ struct folio_job_claim {
  * canceled) — the caller just acks the stream entry. A job whose attempts are
  * used up goes to FAILED with ATTEMPTS_EXHAUSTED instead (EFENCED too).
  * ENOTFOUND when the id does not exist. Not tenant-scoped: the id comes from
- * the dispatch stream, not from a caller. */
+ * the dispatch stream, not from a caller. out->state is set on success and
+ * on EFENCED (UNSPECIFIED otherwise). */
 int folio_jobs_claim(struct folio_pg_conn *c, const char *job_id, const char *worker_id,
                      struct folio_arena *arena, struct folio_job_claim *out,
                      struct folio_pg_diag *diag);

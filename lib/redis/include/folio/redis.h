@@ -123,9 +123,12 @@ typedef void (*folio_redis_entries_cb)(struct folio_redis *r, int status,
                                        const struct folio_redis_entry *entries, size_t n,
                                        const char *next_cursor, void *arg);
 
-/* XGROUP CREATE stream group $ MKSTREAM; an existing group is success. */
+/* XGROUP CREATE stream group start_id MKSTREAM; an existing group is success
+ * (and keeps its position). start_id is the caller's decision: "0" delivers
+ * the entries already in the stream, "$" only later ones (folio's dispatch
+ * stream uses "0": folio/dispatch.h says why). */
 int folio_redis_group_create(struct folio_redis *r, const char *stream, const char *group,
-                             folio_redis_reply_cb cb, void *arg);
+                             const char *start_id, folio_redis_reply_cb cb, void *arg);
 /* XADD stream MAXLEN ~ maxlen * job <job_id>: only the id travels, never the
  * layout. maxlen 0 = unbounded. The reply is the new entry id. */
 int folio_redis_dispatch(struct folio_redis *r, const char *stream, const char *job_id,

@@ -1,0 +1,393 @@
+/* One job in a render process: claim, decode, render every format into its
+ * sinks, record the outcome, then ack or leave the entry. Main thread only
+ * (the render's progress hook runs on it too; the PNG threads call only the
+ * write callbacks, which the renderer serialises).
+ *
+ * Delivery. An entry is acknowledged only once the job's outcome is recorded
+ * in PostgreSQL (succeeded, failed for good, canceled) or when the claim says
+ * the job is finished. An entry whose job is RUNNING elsewhere, or whose
+ * attempt failed transiently, stays pending: XAUTOCLAIM (here, after the
+ * visibility timeout) re-delivers it. After a transient failure the entry's
+ * idle time is set with XCLAIM ... IDLE so that it is re-delivered after the
+ * retry backoff (exponential, jittered, capped by the visibility timeout). */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "folio/arena.h"
+#include "folio/layout.h"
+#include "folio/render.h"
+
+#include "render_int.h"
+
+/* ---- one job ---------------------------------------------------------------- */
+
+static int on_progress(void *ctx, size_t done, size_t total) {
+  struct job *j = ctx;
+  size_t inner = total ? done * 100 / total : 100;
+  int pr = (int)((j->fi * 100 + inner) / (j->nf ? j->nf : 1));
+  if (pr > 99) pr = 99; /* 100 is SUCCEEDED's */
+  atomic_store(&j->progress, pr);
+  if (worker_grace_over()) {
+    int none = WORKER_STOP_NONE;
+    atomic_compare_exchange_strong(&j->stop, &none, WORKER_STOP_SHUTDOWN);
+  }
+  return atomic_load(&j->stop) != WORKER_STOP_NONE;
+}
+
+static struct sink *add_sink(struct job *j) {
+  if (j->nsinks == j->capsinks) {
+    size_t cap = j->capsinks ? j->capsinks * 2 : 8;
+    struct sink **n = realloc(j->sinks, cap * sizeof *n);
+    if (!n) return NULL;
+    j->sinks = n;
+    j->capsinks = cap;
+  }
+  struct sink *k = malloc(sizeof *k);
+  if (k) j->sinks[j->nsinks++] = k;
+  return k;
+}
+
+/* Drops the newest sink, whose upload never began. */
+static void drop_last_sink(struct job *j) { free(j->sinks[--j->nsinks]); }
+
+/* Renders one whole-document format into one artifact. */
+typedef int (*doc_renderer)(const struct folio_layout_doc *, const struct folio_render_options *,
+                            folio_render_write_fn, void *, struct folio_render_diag *);
+
+static void note_sink_error(struct job *j, struct sink *k) {
+  if (k->status) worker_failure_note(&j->fail, true, "STORE_UNAVAILABLE", "%s", k->err);
+}
+
+/* How a render error ends the attempt (worker_render_error_kind). E_WRITE:
+ * an upload failed (its own error was noted first); E_CANCELLED: j->stop
+ * says why. */
+static void note_render_error(struct job *j, int rc, const struct folio_render_diag *rd) {
+  struct worker_error_kind k;
+  if (worker_render_error_kind(rc, &k))
+    worker_failure_note(&j->fail, k.transient, k.code, "%s",
+                        rd->message[0] ? rd->message : folio_render_strerror(rc));
+}
+
+static int render_doc(struct job *j, const struct folio_layout_doc *doc,
+                      const struct folio_render_options *opt, doc_renderer fn, const char *name,
+                      int format, const char *ctype) {
+  struct sink *k = add_sink(j);
+  if (!k) {
+    worker_failure_note(&j->fail, true, "OUT_OF_MEMORY", "no memory for an artifact");
+    return -1;
+  }
+  if (worker_sink_begin(k, j->rp, j->cl.tenant, j->id, name, format, 0, ctype)) {
+    note_sink_error(j, k);
+    drop_last_sink(j);
+    return -1;
+  }
+  struct folio_render_diag rd = {0};
+  int rc = fn(doc, opt, worker_sink_write, k, &rd);
+  if (rc) {
+    worker_sink_abort(k);
+    if (rc == FOLIO_RENDER_E_WRITE) note_sink_error(j, k); /* else: our own abort */
+    note_render_error(j, rc, &rd);
+    return -1;
+  }
+  if (worker_sink_finish(k)) {
+    note_sink_error(j, k);
+    return -1;
+  }
+  return 0;
+}
+
+struct png_ctx {
+  struct job *j;
+  struct sink *cur;
+};
+
+static int png_begin(void *ctx, size_t page, folio_render_write_fn *write, void **wctx) {
+  struct png_ctx *p = ctx;
+  struct sink *k = add_sink(p->j);
+  if (!k) return -1;
+  char name[32];
+  snprintf(name, sizeof name, "page-%04zu.png", page + 1);
+  if (worker_sink_begin(k, p->j->rp, p->j->cl.tenant, p->j->id, name, FOLIO_FORMAT_PNG,
+                 (uint32_t)(page + 1), "image/png")) {
+    note_sink_error(p->j, k);
+    drop_last_sink(p->j);
+    return -1;
+  }
+  p->cur = k;
+  *write = worker_sink_write;
+  *wctx = k;
+  return 0;
+}
+
+static int png_end(void *ctx, size_t page) {
+  (void)page;
+  struct png_ctx *p = ctx;
+  struct sink *k = p->cur;
+  p->cur = NULL;
+  if (worker_sink_finish(k)) {
+    note_sink_error(p->j, k);
+    return -1;
+  }
+  return 0;
+}
+
+/* Deletes every object this attempt created or started (partial uploads were
+ * aborted already). */
+static void remove_artifacts(struct job *j) {
+  for (size_t i = 0; i < j->nsinks; i++) {
+    struct sink *k = j->sinks[i];
+    int rc = worker_s3_delete(j->rp, k->key);
+    if (rc)
+      worker_log_job(FOLIO_LOG_WARN, "could not delete a partial artifact", j->id, j->cl.attempt, "key",
+              k->key);
+  }
+}
+
+static void render_all(struct job *j) {
+  struct folio_layout_doc *doc = NULL;
+  struct folio_layout_diag ld = {0};
+  int rc = folio_layout_decode((const char *)j->cl.layout, j->cl.layout_len, NULL, &doc, &ld);
+  if (rc) {
+    char *why = rc == -1 ? folio_layout_diag_join(&ld) : NULL;
+    struct worker_error_kind k;
+    worker_decode_error_kind(rc, &k);
+    worker_failure_note(&j->fail, k.transient, k.code, "%s",
+                        why ? why : rc == -1 ? "invalid layout" : "out of memory decoding the layout");
+    free(why);
+    folio_layout_diag_clear(&ld);
+    return;
+  }
+  struct folio_render_options opt = {.dpi = (unsigned)j->cl.png_dpi,
+                                     .threads = (unsigned)j->rp->cfg->render_threads,
+                                     .progress = on_progress,
+                                     .progress_ctx = j};
+  size_t *pages = NULL;
+  if (j->cl.page_range && *j->cl.page_range) {
+    struct folio_render_diag rd = {0};
+    if (folio_render_pages_parse(j->cl.page_range, doc->n_pages, &pages, &opt.n_pages, &rd)) {
+      worker_failure_note(&j->fail, false, "INVALID_ARGUMENT", "page_range: %s", rd.message);
+      folio_layout_doc_free(doc);
+      return;
+    }
+    opt.pages = pages;
+  }
+  bool want[4] = {false};
+  for (size_t i = 0; i < j->cl.nformats; i++)
+    if (j->cl.formats[i] >= 1 && j->cl.formats[i] <= 3) want[j->cl.formats[i]] = true;
+  j->nf = (size_t)want[1] + want[2] + want[3];
+  j->fi = 0;
+  /* output order: the PDF, the PNG pages, the SLA (folio.v1.JobStatus) */
+  if (want[FOLIO_FORMAT_PDF]) {
+    if (render_doc(j, doc, &opt, folio_render_pdf, "document.pdf", FOLIO_FORMAT_PDF,
+                   "application/pdf"))
+      goto out;
+    j->fi++;
+  }
+  if (want[FOLIO_FORMAT_PNG]) {
+    struct png_ctx p = {.j = j};
+    struct folio_render_diag rd = {0};
+    rc = folio_render_png(doc, &opt, png_begin, png_end, &p, &rd);
+    if (rc) {
+      if (p.cur) {
+        worker_sink_abort(p.cur);
+        if (rc == FOLIO_RENDER_E_WRITE) note_sink_error(j, p.cur);
+      }
+      note_render_error(j, rc, &rd);
+      goto out;
+    }
+    j->fi++;
+  }
+  if (want[FOLIO_FORMAT_SLA]) {
+    if (render_doc(j, doc, &opt, folio_render_sla, "document.sla", FOLIO_FORMAT_SLA,
+                   "application/vnd.scribus"))
+      goto out;
+    j->fi++;
+  }
+out:
+  free(pages);
+  folio_layout_doc_free(doc);
+}
+
+static void tell_supervisor(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void tell_supervisor(const char *fmt, ...) {
+  char buf[FOLIO_WORKER_MSG_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  if (n > 0 && (size_t)n < sizeof buf) {
+    ssize_t w;
+    do w = write(FOLIO_WORKER_PIPE_FD, buf, (size_t)n);
+    while (w < 0 && errno == EINTR);
+  }
+}
+
+/* Records the outcome of a claimed attempt, then acks or leaves the entry. */
+static void finish_job(struct job *j) {
+  struct rp *rp = j->rp;
+  struct folio_pg_diag d = {0};
+  int rc;
+  enum worker_outcome out = worker_outcome((enum worker_stop)atomic_load(&j->stop), &j->fail,
+                                           j->nf > 0 && j->fi == j->nf);
+  if (out == WORKER_SUCCEED) {
+    struct folio_job_artifact *arts = calloc(j->nsinks ? j->nsinks : 1, sizeof *arts);
+    for (size_t i = 0; arts && i < j->nsinks; i++) {
+      struct sink *k = j->sinks[i];
+      arts[i] = (struct folio_job_artifact){k->name, k->format, k->page, k->size, k->sha_hex,
+                                            k->content_type, k->key};
+    }
+    rc = arts ? worker_db_connect(rp, &rp->db, "folio-worker") : FOLIO_PG_ENOMEM;
+    if (rc == 0) rc = folio_jobs_succeed(rp->db, j->id, j->cl.attempt, arts, j->nsinks, &d);
+    free(arts);
+    if (rc == 0) {
+      worker_log_job(FOLIO_LOG_INFO, "job succeeded", j->id, j->cl.attempt, NULL, NULL);
+      worker_publish(rp, j->id, FOLIO_JOB_SUCCEEDED, 100);
+      worker_ack(rp, j->entry, j->id);
+      return;
+    }
+    if (rc == FOLIO_JOBS_EFENCED) {
+      /* a cancel arrived, or the claim was lost: find out which */
+      bool cancel = false;
+      if (folio_jobs_heartbeat(rp->db, j->id, j->cl.attempt, -1, &cancel, &d) == 0 && cancel)
+        out = WORKER_CANCEL;
+      else
+        out = WORKER_LEAVE;
+    } else {
+      worker_failure_note(&j->fail, true, "DATABASE_UNAVAILABLE", "recording the artifacts: %s",
+                          d.msg);
+      out = WORKER_FAIL;
+    }
+  }
+  if (out == WORKER_LEAVE) {
+    /* another attempt owns the job (and the same object keys): touch nothing */
+    worker_log_job(FOLIO_LOG_WARN, "claim lost; leaving the job to its current attempt", j->id,
+            j->cl.attempt, NULL, NULL);
+    return;
+  }
+  remove_artifacts(j);
+  rc = worker_db_connect(rp, &rp->db, "folio-worker");
+  if (out == WORKER_CANCEL) {
+    if (rc == 0) rc = folio_jobs_cancel_confirm(rp->db, j->id, j->cl.attempt, &d);
+    if (rc == 0) {
+      worker_log_job(FOLIO_LOG_INFO, "job canceled", j->id, j->cl.attempt, NULL, NULL);
+      worker_publish(rp, j->id, FOLIO_JOB_CANCELED, atomic_load(&j->progress));
+      worker_ack(rp, j->entry, j->id);
+    } else {
+      worker_log_job(FOLIO_LOG_WARN, "cancel not confirmed; the lease will expire", j->id, j->cl.attempt,
+              "error", d.msg);
+    }
+    return;
+  }
+  enum folio_job_state st = FOLIO_JOB_UNSPECIFIED;
+  if (out == WORKER_RELEASE) {
+    /* handed back, not failed: the attempt does not count (folio_jobs_release) */
+    if (rc == 0)
+      rc = folio_jobs_release(rp->db, j->id, j->cl.attempt,
+                              "WORKER_SHUTDOWN: the worker shut down before the attempt finished "
+                              "(grace period over)",
+                              &st, &d);
+    if (rc) {
+      worker_log_job(FOLIO_LOG_WARN, "hand-back not recorded; the heartbeat lease will expire", j->id,
+              j->cl.attempt, "error", d.msg);
+      return;
+    }
+    worker_log_job(FOLIO_LOG_INFO, "job handed back (shutdown)", j->id, j->cl.attempt, "state",
+            folio_job_state_name(st));
+    worker_publish(rp, j->id, st, atomic_load(&j->progress));
+    if (st == FOLIO_JOB_QUEUED) worker_redeliver_after(rp, j->entry, 0); /* to another consumer now */
+    else worker_ack(rp, j->entry, j->id);
+    return;
+  }
+  if (rc == 0) rc = folio_jobs_fail(rp->db, j->id, j->cl.attempt, j->fail.transient, j->fail.code, j->fail.msg, &st, &d);
+  if (rc) {
+    worker_log_job(FOLIO_LOG_WARN, "failure not recorded; the heartbeat lease will expire", j->id,
+            j->cl.attempt, "error", d.msg);
+    return;
+  }
+  struct folio_logline l;
+  folio_log_begin(&l, FOLIO_LOG_WARN, "attempt failed");
+  folio_log_str(&l, "job_id", j->id);
+  folio_log_int(&l, "attempt", j->cl.attempt);
+  folio_log_str(&l, "code", j->fail.code);
+  folio_log_str(&l, "error", j->fail.msg);
+  folio_log_str(&l, "state", folio_job_state_name(st));
+  folio_log_end(&l);
+  worker_publish(rp, j->id, st, atomic_load(&j->progress));
+  if (st == FOLIO_JOB_QUEUED) {
+    worker_redeliver_after(rp, j->entry,
+                    folio_worker_retry_ms(j->cl.attempt, 250, rp->cfg->visibility_timeout_ms));
+  } else {
+    worker_ack(rp, j->entry, j->id);
+  }
+}
+
+void worker_run_job(struct rp *rp, const char *entry, const char *job_id) {
+  struct folio_arena *arena = folio_arena_create(0);
+  if (!arena) return;
+  struct job j = {.rp = rp, .id = job_id, .entry = entry};
+  pthread_mutex_init(&j.hb_mu, NULL);
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* heartbeat_main's deadlines */
+  pthread_cond_init(&j.hb_cv, &ca);
+  pthread_condattr_destroy(&ca);
+  /* before the claim, so a cancel of the running job cannot slip in between */
+  struct job_sub sub = {0};
+  if (folio_uuid_valid(job_id)) worker_job_subscribe(&sub, &j);
+  struct folio_pg_diag d = {0};
+  int rc = worker_db_connect(rp, &rp->db, "folio-worker");
+  if (rc == 0) rc = folio_jobs_claim(rp->db, job_id, rp->consumer, arena, &j.cl, &d);
+  if (rc == FOLIO_JOBS_ENOTFOUND || rc == FOLIO_JOBS_EINVAL) {
+    worker_log_job(FOLIO_LOG_WARN, "dispatched job does not exist; dropping the entry", job_id, 0, "error",
+            d.msg);
+    worker_ack(rp, entry, job_id);
+  } else if (rc == FOLIO_JOBS_EFENCED) {
+    enum folio_job_state st = j.cl.state; /* as the claim found it */
+    if (st == FOLIO_JOB_RUNNING) {
+      /* its owner acks it; if the owner died, the lease expires, the job is
+       * re-queued, and this entry comes back */
+      worker_log_job(FOLIO_LOG_DEBUG, "duplicate delivery of a running job; left pending", job_id, 0,
+              NULL, NULL);
+    } else {
+      worker_log_job(FOLIO_LOG_INFO, "duplicate delivery; skipped", job_id, 0, "state",
+              folio_job_state_name(st));
+      if (st != FOLIO_JOB_UNSPECIFIED) worker_ack(rp, entry, job_id);
+    }
+  } else if (rc) {
+    rp->pg_failures++;
+    worker_log_job(FOLIO_LOG_WARN, "claim failed; will retry", job_id, 0, "error", d.msg);
+    usleep((useconds_t)folio_worker_retry_ms(rp->pg_failures, 100, 5000) * 1000);
+  } else {
+    rp->pg_failures = 0;
+    worker_log_job(FOLIO_LOG_INFO, "job claimed", job_id, j.cl.attempt, "tenant", j.cl.tenant);
+    tell_supervisor("B %s %d\n", job_id, j.cl.attempt);
+    worker_job_publish(&j, FOLIO_JOB_RUNNING, 0);
+    bool hb = worker_spawn_quiet(&j.hb_thread, worker_heartbeat_main, &j) == 0;
+    if (!hb) worker_failure_note(&j.fail, true, "OUT_OF_MEMORY", "could not start the heartbeat thread");
+    else render_all(&j);
+    if (hb) {
+      pthread_mutex_lock(&j.hb_mu);
+      j.hb_quit = true;
+      pthread_cond_signal(&j.hb_cv);
+      pthread_mutex_unlock(&j.hb_mu);
+      pthread_join(j.hb_thread, NULL);
+    }
+    finish_job(&j);
+    tell_supervisor("E\n");
+    for (size_t i = 0; i < j.nsinks; i++) {
+      worker_sync_fini(&j.sinks[i]->s);
+      free(j.sinks[i]);
+    }
+    free(j.sinks);
+  }
+  worker_job_unsubscribe(&sub);
+  pthread_mutex_destroy(&j.hb_mu);
+  pthread_cond_destroy(&j.hb_cv);
+  folio_arena_destroy(arena);
+}
