@@ -11,6 +11,12 @@ set(FOLIO_C_WARNINGS
   -Wformat=2 -Wimplicit-fallthrough -Wnull-dereference
   -Wno-unused-parameter)
 
+if(CMAKE_C_COMPILER_ID STREQUAL "GNU")
+  # Names every function that forwards a format and a va_list to a printf-style
+  # call but lacks format(printf, …), so its callers' arguments go unchecked.
+  list(APPEND FOLIO_C_WARNINGS -Wmissing-format-attribute)
+endif()
+
 function(folio_target_warnings target)
   target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:C>:${FOLIO_C_WARNINGS}>)
   if(FOLIO_WERROR)
