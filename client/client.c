@@ -36,8 +36,9 @@ struct folio_client {
 
 const char *folio_client_status_name(grpc_status_code code) { return cgrpc_status_name(code); }
 
-static void set_err(struct folio_client_error *err, grpc_status_code code, bool io,
-                    const char *fmt, ...) {
+__attribute__((format(printf, 4, 5))) static void set_err(struct folio_client_error *err,
+                                                         grpc_status_code code, bool io,
+                                                         const char *fmt, ...) {
   if (!err) return;
   err->code = code;
   err->local_io = io;

@@ -75,7 +75,7 @@ struct verify {
 static void verify_task(void *arg) {
   struct verify *v = arg;
   char *tenant = cgrpc_call_alloc(v->call, TENANT_MAX);
-  struct folio_pg_conn *c;
+  struct folio_pg_conn *c = NULL;
   struct folio_pg_diag d;
   memset(&d, 0, sizeof d);
   int rc = tenant ? folio_pg_pool_checkout(v->b->blocking, 2000, &c, &d) : FOLIO_PG_ENOMEM;

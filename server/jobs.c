@@ -63,7 +63,8 @@ static size_t check_fields(struct submit *x, struct folio_rpc_violation *v, char
     int f = (int)r->formats[i];
     if (f < FOLIO_FORMAT_PDF || f > FOLIO_FORMAT_SLA) {
       snprintf(buf[n], 128, "formats[%zu]", i);
-      v[n++] = (struct folio_rpc_violation){buf[n], "must be FORMAT_PDF, FORMAT_PNG or FORMAT_SLA"};
+      v[n] = (struct folio_rpc_violation){buf[n], "must be FORMAT_PDF, FORMAT_PNG or FORMAT_SLA"};
+      n++;
       continue;
     }
     bool dup = false;
@@ -95,10 +96,12 @@ static size_t check_fields(struct submit *x, struct folio_rpc_violation *v, char
     size_t kl = strlen(k);
     if (kl < 1 || kl > 63) {
       snprintf(buf[n], 128, "labels[%.63s]", k);
-      v[n++] = (struct folio_rpc_violation){buf[n], "label keys must be 1..63 bytes"};
+      v[n] = (struct folio_rpc_violation){buf[n], "label keys must be 1..63 bytes"};
+      n++;
     } else if (strlen(val) > 256) {
       snprintf(buf[n], 128, "labels[%s]", k);
-      v[n++] = (struct folio_rpc_violation){buf[n], "label values must be at most 256 bytes"};
+      v[n] = (struct folio_rpc_violation){buf[n], "label values must be at most 256 bytes"};
+      n++;
     }
     labels[i] = (struct folio_job_label){k, val};
   }
