@@ -230,6 +230,75 @@ static void test_submit_errors(void) {
   }
 }
 
+/* The BadRequest of st (INVALID_ARGUMENT with grpc-status-details-bin), or
+ * fails. Free with google__rpc__bad_request__free_unpacked(br, NULL). */
+static Google__Rpc__BadRequest *bad_request_of(const struct cgrpc_status *st) {
+  CHECK_MSG(st->code == GRPC_STATUS_INVALID_ARGUMENT, "%s: %s", cgrpc_status_name(st->code),
+            st->message);
+  CHECK_MSG(st->details && st->details_len, "no grpc-status-details-bin: %s", st->message);
+  Google__Rpc__Status *rs = google__rpc__status__unpack(NULL, st->details_len, st->details);
+  CHECK(rs && rs->code == GRPC_STATUS_INVALID_ARGUMENT && rs->n_details == 1);
+  CHECK_EQ_STR(rs->details[0]->type_url, "type.googleapis.com/google.rpc.BadRequest");
+  Google__Rpc__BadRequest *br = google__rpc__bad_request__unpack(
+      NULL, rs->details[0]->value.len, rs->details[0]->value.data);
+  google__rpc__status__free_unpacked(rs, NULL);
+  CHECK(br);
+  return br;
+}
+
+/* Regression (issue 10, class 5): several violations in one SubmitLayout.
+ * The BadRequest names every one with its exact field path, nothing else, in
+ * request field order — before the fix the names came from the wrong buffer
+ * (stray bytes, another violation's name, pieces of the caller's API key). */
+static void test_submit_violations(void) {
+  Folio__V1__SubmitLayoutRequest req = FOLIO__V1__SUBMIT_LAYOUT_REQUEST__INIT;
+  req.layout_json.data = (uint8_t *)(uintptr_t)MINIMAL;
+  req.layout_json.len = strlen(MINIMAL);
+  Folio__V1__Format formats[] = {1, 99, 2, 77};
+  req.formats = formats;
+  req.n_formats = 4;
+  Folio__V1__RenderOptions ro = FOLIO__V1__RENDER_OPTIONS__INIT;
+  ro.png_dpi = 20;
+  ro.page_range = (char *)(uintptr_t)"1-x";
+  req.options = &ro;
+  char longval[300];
+  memset(longval, 'v', sizeof longval - 1);
+  longval[sizeof longval - 1] = '\0';
+  Folio__V1__SubmitLayoutRequest__LabelsEntry e[2] = {
+      FOLIO__V1__SUBMIT_LAYOUT_REQUEST__LABELS_ENTRY__INIT,
+      FOLIO__V1__SUBMIT_LAYOUT_REQUEST__LABELS_ENTRY__INIT};
+  e[0].key = (char *)(uintptr_t)"ok";
+  e[0].value = (char *)(uintptr_t)"fine";
+  e[1].key = (char *)(uintptr_t)"k\"q";
+  e[1].value = longval;
+  Folio__V1__SubmitLayoutRequest__LabelsEntry *ep[2] = {&e[0], &e[1]};
+  req.labels = ep;
+  req.n_labels = 2;
+  struct cgrpc_metadata md;
+  struct cgrpc_call_options o = opts(key_a, &md);
+  Folio__V1__SubmitLayoutResponse *resp = NULL;
+  struct cgrpc_status st = {0};
+  folio__v1__layout_service__submit_layout__call(ch, &req, &o, &resp, &st);
+  CHECK(!resp);
+  printf("  several violations: %s\n", st.message);
+  Google__Rpc__BadRequest *br = bad_request_of(&st);
+  static const char *const want[][2] = {
+      {"formats[1]", "must be FORMAT_PDF, FORMAT_PNG or FORMAT_SLA"},
+      {"formats[3]", "must be FORMAT_PDF, FORMAT_PNG or FORMAT_SLA"},
+      {"options.png_dpi", "must be 36..1200 (0 = 150)"},
+      {"options.page_range", "byte 2: expected \",\" or the end (e.g. 1-3,5 or 8-)"},
+      {"labels[\"k\\\"q\"]", "values must be at most 256 bytes (got 299)"},
+  };
+  size_t nwant = sizeof want / sizeof want[0];
+  CHECK_MSG(br->n_field_violations == nwant, "%zu violations", br->n_field_violations);
+  for (size_t i = 0; i < nwant; i++) {
+    CHECK_EQ_STR(br->field_violations[i]->field, want[i][0]);
+    CHECK_EQ_STR(br->field_violations[i]->description, want[i][1]);
+  }
+  google__rpc__bad_request__free_unpacked(br, NULL);
+  cgrpc_status_clear(&st);
+}
+
 struct dup_arg {
   char job[FOLIO_UUID_STR_LEN + 1];
   bool dedup;
@@ -780,6 +849,8 @@ int main(int argc, char **argv) {
   test_auth();
   printf("submit errors\n");
   test_submit_errors();
+  printf("submit violations\n");
+  test_submit_violations();
   printf("duplicates\n");
   test_duplicates();
   printf("status and cancel\n");

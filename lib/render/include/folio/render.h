@@ -71,9 +71,11 @@ const char *folio_render_strerror(int code);
 
 /* ---- options -------------------------------------------------------------- */
 
-#define FOLIO_RENDER_DPI_MIN 36
-#define FOLIO_RENDER_DPI_MAX 1200
-#define FOLIO_RENDER_DPI_DEFAULT 150
+/* The PNG resolution bounds are lib/layout's (folio/layout.h), shared with
+ * the submit check. */
+#define FOLIO_RENDER_DPI_MIN FOLIO_PNG_DPI_MIN
+#define FOLIO_RENDER_DPI_MAX FOLIO_PNG_DPI_MAX
+#define FOLIO_RENDER_DPI_DEFAULT FOLIO_PNG_DPI_DEFAULT
 /* A PNG page may have at most this many pixels, and at most 32767 a side
  * (cairo's limit): an A4 page at 1200 dpi is 139 million. Rasterizing needs
  * about 8 bytes a pixel per thread. */
