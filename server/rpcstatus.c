@@ -126,3 +126,14 @@ plain:
   free(fvp);
   cgrpc_call_finish(call, code, message);
 }
+
+void folio_rpc_on_field_error(struct cgrpc_call *call, const struct cgrpc_field_error *err,
+                              void *hook_ud) {
+  (void)hook_ud;
+  const char *method = cgrpc_call_method(call), *slash = method ? strrchr(method, '/') : NULL;
+  char msg[768];
+  snprintf(msg, sizeof msg, "%s: invalid request: %s %s", slash ? slash + 1 : "?", err->field,
+           err->description);
+  struct folio_rpc_violation v = {err->field, err->description};
+  folio_rpc_bad_request(call, GRPC_STATUS_INVALID_ARGUMENT, msg, &v, 1);
+}

@@ -44,6 +44,13 @@ struct folio_rpc_violation {
 void folio_rpc_bad_request(struct cgrpc_call *call, grpc_status_code code, const char *message,
                            const struct folio_rpc_violation *v, size_t n);
 
+/* cgrpc_server_config.on_field_error: a request with a string field that is
+ * not exact (a NUL byte, invalid UTF-8; cgrpc checks the wire bytes before
+ * unpacking) is refused before its handler — and before authentication —
+ * with INVALID_ARGUMENT and a BadRequest naming the field path. CQ thread. */
+void folio_rpc_on_field_error(struct cgrpc_call *call, const struct cgrpc_field_error *err,
+                              void *hook_ud);
+
 /* protobuf-c message fields are `char *` even when only read (packing):
  * borrowed const strings go in through this. */
 static inline char *folio_pb_str(const char *s) { return (char *)(uintptr_t)s; }
