@@ -19,7 +19,13 @@ enum folio_rpc_domain {
   FOLIO_RPC_POOL, /* -EAGAIN from the work pool: full */
 };
 
-/* The gRPC code for rc in domain d. Pure. */
+/* The gRPC code for rc in domain d: the one table from internal results to
+ * gRPC status codes (DB: ENOTFOUND NOT_FOUND, EPRECONDITION
+ * FAILED_PRECONDITION, EINVAL INVALID_ARGUMENT, EAUTH UNAUTHENTICATED,
+ * EFENCED/ECONFLICT/EABORTED ABORTED, ETIMEOUT RESOURCE_EXHAUSTED,
+ * ECONNECT/ECLOSED UNAVAILABLE, else INTERNAL; S3: HTTP 404 NOT_FOUND, 416
+ * OUT_OF_RANGE, 429/5xx/transport UNAVAILABLE, else INTERNAL; POOL: -EAGAIN
+ * RESOURCE_EXHAUSTED). Pure. */
 grpc_status_code folio_rpc_code(enum folio_rpc_domain d, int rc, long http_status);
 
 /* Finishes call with folio_rpc_code(d, rc, http_status) and the message

@@ -105,20 +105,7 @@ static void test_events(void) {
   CHECK_EQ_INT(folio_jobs_event_parse(nul, sizeof nul - 1, got, &st, &pr), -1);
 }
 
-static void test_grpc_status(void) {
-  CHECK_EQ_INT(folio_jobs_grpc_status(0), 0);
-  CHECK_EQ_INT(folio_jobs_grpc_status(FOLIO_JOBS_ENOTFOUND), 5);
-  CHECK_EQ_INT(folio_jobs_grpc_status(FOLIO_JOBS_EPRECONDITION), 9);
-  CHECK_EQ_INT(folio_jobs_grpc_status(FOLIO_JOBS_EINVAL), 3);
-  CHECK_EQ_INT(folio_jobs_grpc_status(FOLIO_JOBS_EAUTH), 16);
-  CHECK_EQ_INT(folio_jobs_grpc_status(FOLIO_PG_ECONNECT), 14);
-  CHECK_EQ_INT(folio_jobs_grpc_status(FOLIO_PG_ETIMEOUT), 8);
-  CHECK_EQ_INT(folio_jobs_grpc_status(FOLIO_PG_EQUERY), 13);
-  CHECK_EQ_INT(folio_jobs_grpc_status(-12345), 13);
-}
-
 int main(void) {
-  test_grpc_status();
   test_events();
   test_uuid();
   test_states();

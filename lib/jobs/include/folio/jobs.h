@@ -35,6 +35,7 @@
 #include "folio/pg.h"
 
 enum {
+  /* (-> the gRPC code folio-server answers with: server/rpcstatus.c) */
   FOLIO_JOBS_ENOTFOUND = -20,     /* no such job (or another tenant's) -> NOT_FOUND */
   FOLIO_JOBS_EPRECONDITION = -21, /* e.g. cancel of a finished job -> FAILED_PRECONDITION */
   FOLIO_JOBS_EFENCED = -22,       /* the caller's claim is no longer current: stop */
@@ -236,13 +237,6 @@ typedef void (*folio_jobs_done_cb)(int status, const struct folio_pg_diag *diag,
 int folio_jobs_mark_dispatched_async(struct folio_pg_async *a, const char *job_id,
                                      folio_jobs_done_cb cb, void *arg);
 
-/* The gRPC status code (numbers as in grpc/status.h) for a folio_jobs /
- * folio_pg result, so every RPC maps errors the same way:
- * 0 OK, ENOTFOUND NOT_FOUND, EPRECONDITION FAILED_PRECONDITION, EINVAL
- * INVALID_ARGUMENT, EAUTH UNAUTHENTICATED, EFENCED ABORTED, ECONNECT
- * UNAVAILABLE, ETIMEOUT (pool/queue full or statement timeout)
- * RESOURCE_EXHAUSTED... see the table in jobs.c. */
-int folio_jobs_grpc_status(int code);
 
 /* ---- status -------------------------------------------------------------- */
 
