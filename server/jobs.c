@@ -196,13 +196,11 @@ struct status_rpc {
   long ttl;
 };
 
-static void status_done(struct folio_job_lookup *lk, int rc, const struct folio_job_status *st,
-                        const struct folio_pg_diag *d) {
+/* a is ours (st points into it): reply, then free it; lk is not touched
+ * after the call is finished. */
+static void status_done(struct folio_job_lookup *lk, struct folio_arena *a, int rc,
+                        const struct folio_job_status *st, const struct folio_pg_diag *d) {
   struct status_rpc *x = lk->arg;
-  /* lk lives in the call's arena, gone once the call is finished: take the
-   * lookup's arena (which st points into) first, free it after. */
-  struct folio_arena *a = lk->arena;
-  lk->arena = NULL;
   if (rc != 0) {
     bool missing = rc == FOLIO_JOBS_ENOTFOUND;
     folio_rpc_fail(lk->call, FOLIO_RPC_DB, rc, 0, missing ? "GetStatus: no such job" : "GetStatus",
@@ -311,7 +309,6 @@ struct watch {
 static void watch_maybe_free(struct watch *w) {
   if (w->finished && !w->sub_live && !w->reading && !w->writing) {
     folio_loop_timer_stop(w->lk.b->loop, &w->timer);
-    folio_job_lookup_free(&w->lk);
     free(w);
   }
 }
@@ -366,9 +363,19 @@ static void watch_reread_pending(struct watch *w) {
   if (w->reread && !w->finished && !w->reading && !w->writing) watch_read(w);
 }
 
-static void watch_got(struct folio_job_lookup *lk, int rc, const struct folio_job_status *st,
-                      const struct folio_pg_diag *d) {
-  struct watch *w = lk->arg;
+/* a (the read's arena, st's strings) is ours: the Job message is built in it
+ * and packed by __send before it returns, so a goes at the end of each read. */
+static void watch_got_read(struct watch *w, struct folio_arena *a, int rc,
+                           const struct folio_job_status *st, const struct folio_pg_diag *d);
+static void watch_got(struct folio_job_lookup *lk, struct folio_arena *a, int rc,
+                      const struct folio_job_status *st, const struct folio_pg_diag *d) {
+  watch_got_read(lk->arg, a, rc, st, d);
+  folio_arena_destroy(a);
+}
+
+static void watch_got_read(struct watch *w, struct folio_arena *a, int rc,
+                           const struct folio_job_status *st, const struct folio_pg_diag *d) {
+  struct folio_job_lookup *lk = &w->lk;
   w->reading = false;
   if (w->finished) {
     watch_maybe_free(w);
@@ -389,7 +396,7 @@ static void watch_got(struct folio_job_lookup *lk, int rc, const struct folio_jo
     watch_reread_pending(w); /* this read may predate the event that asked again */
     return;
   }
-  Folio__V1__Job *j = folio_job_view(lk->b, lk->arena, st, FOLIO_URL_TTL_DEFAULT);
+  Folio__V1__Job *j = folio_job_view(lk->b, a, st, FOLIO_URL_TTL_DEFAULT);
   if (!j) {
     watch_reread_pending(w);
     return;
