@@ -20,6 +20,7 @@
 
 #include "cli.h"
 #include "folio/layout.h"
+#include "folio/pagerange.h"
 #include "folio/render.h"
 
 static void render_usage(FILE *f) {
@@ -30,7 +31,7 @@ static void render_usage(FILE *f) {
           "  --format      comma-separated: pdf, png, sla (default pdf)\n"
           "  --out DIR     output folder, created if missing (default .)\n"
           "  --dpi N       PNG resolution, %d..%d (default %d)\n"
-          "  --pages LIST  1-based pages, e.g. 1-3,5 or 4- (default all)\n"
+          "  --pages LIST  1-based pages, e.g. 1-3,5 or 4- (default all; \"\" = all)\n"
           "  --threads N   PNG rasterizing threads (default: CPUs available)\n"
           "outputs: document.pdf, page-0001.png ..., document.sla\n"
           "exit: 0 ok, 2 usage, 3 invalid layout, 4 render failure, 5 I/O error, 1 other\n",
@@ -255,10 +256,15 @@ int folio_cli_render(int argc, char **argv) {
 
   struct folio_render_diag diag = {0};
   size_t *pages = NULL, n_pages = 0;
-  if (pages_spec && folio_render_pages_parse(pages_spec, doc->n_pages, &pages, &n_pages, &diag)) {
-    fprintf(stderr, "folio render: --pages: %s\n", diag.message);
+  char why[FOLIO_PAGES_WHY_MAX];
+  /* the grammar of folio/pagerange.h, the same SubmitLayout's page_range has */
+  int prc = pages_spec ? folio_layout_pages_parse(pages_spec, doc->n_pages, &pages, &n_pages, why,
+                                                  sizeof why)
+                       : 0;
+  if (prc) {
+    fprintf(stderr, "folio render: --pages: %s\n", why);
     folio_layout_doc_free(doc);
-    return FOLIO_EXIT_USAGE;
+    return prc == FOLIO_PAGES_ENOMEM ? FOLIO_EXIT_INTERNAL : FOLIO_EXIT_USAGE;
   }
   if (mkdir(out_dir, 0777) && errno != EEXIST) {
     fprintf(stderr, "folio render: %s: %s\n", out_dir, strerror(errno));

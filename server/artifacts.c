@@ -72,11 +72,10 @@ struct url_rpc {
   long ttl;
 };
 
-static void url_done(struct folio_job_lookup *lk, int rc, const struct folio_job_status *st,
-                     const struct folio_pg_diag *d) {
+/* arena is ours (st and the signed URL live in it): reply, then free it. */
+static void url_done(struct folio_job_lookup *lk, struct folio_arena *arena, int rc,
+                     const struct folio_job_status *st, const struct folio_pg_diag *d) {
   struct url_rpc *x = lk->arg;
-  struct folio_arena *arena = lk->arena; /* outlives the call (see status_done) */
-  lk->arena = NULL;
   const struct folio_job_artifact *a = artifact_of(lk, "GetArtifactUrl", x->name, rc, st, d);
   if (a) {
     char err[200];
@@ -283,14 +282,11 @@ static void on_stream_tick(struct folio_loop *loop, struct folio_loop_timer *t, 
 
 static void stream_begin(struct stream *x, const struct folio_job_artifact *a);
 
-static void stream_found(struct folio_job_lookup *lk, int rc, const struct folio_job_status *st,
-                         const struct folio_pg_diag *d) {
+/* arena is ours (st points into it); stream_begin copies what it keeps. */
+static void stream_found(struct folio_job_lookup *lk, struct folio_arena *arena, int rc,
+                         const struct folio_job_status *st, const struct folio_pg_diag *d) {
   struct stream *x = lk->arg;
   const Folio__V1__StreamArtifactRequest *req = x->req;
-  /* st points into the lookup's arena, which must not be freed through lk
-   * once the call may be finished (lk lives in the call's arena). */
-  struct folio_arena *arena = lk->arena;
-  lk->arena = NULL;
   const struct folio_job_artifact *a = artifact_of(lk, "StreamArtifact", req->name, rc, st, d);
   if (a) stream_begin(x, a);
   folio_arena_destroy(arena);

@@ -13,6 +13,7 @@
 #include "auth.h"
 #include "folio/clock.h"
 #include "folio/layout.h"
+#include "folio/pagerange.h"
 #include "jobview.h"
 #include "rpcstatus.h"
 
@@ -23,93 +24,50 @@ struct submit {
   struct cgrpc_call *call;
   const Folio__V1__SubmitLayoutRequest *req;
   struct folio_job_submit s;
-  int formats[3];
-  unsigned max_page; /* highest page named by page_range; 0 = none */
   struct folio_job_submitted out;
 };
 
-#define MAX_VIOLATIONS 8
-
-/* "1-3,5": items N or N-M, 1 <= N <= M. Returns the highest page, 0 if bad. */
-static unsigned page_range_max(const char *s) {
-  unsigned max = 0;
-  const char *p = s;
-  for (;;) {
-    char *end;
-    if (*p < '0' || *p > '9') return 0;
-    unsigned long a = strtoul(p, &end, 10), z = a;
-    p = end;
-    if (*p == '-') {
-      p++;
-      if (*p < '0' || *p > '9') return 0;
-      z = strtoul(p, &end, 10);
-      p = end;
-    }
-    if (a < 1 || z < a || z > 1000000) return 0;
-    if (z > max) max = (unsigned)z;
-    if (*p == '\0') return max;
-    if (*p != ',') return 0;
-    p++;
-  }
-}
-
-/* Field checks that need no decoding; fills v, returns the count. */
-static size_t check_fields(struct submit *x, struct folio_rpc_violation *v, char (*buf)[128]) {
+/* The request as lib/jobs' submission: formats and labels as given (in wire
+ * order, so violations name the caller's own indexes), in the call's arena.
+ * false when out of memory. */
+static bool build_submit(struct submit *x) {
   const Folio__V1__SubmitLayoutRequest *r = x->req;
-  size_t n = 0;
-  if (r->layout_json.len == 0) v[n++] = (struct folio_rpc_violation){"layout_json", "is empty"};
-  size_t nf = 0;
-  for (size_t i = 0; i < r->n_formats && n < MAX_VIOLATIONS; i++) {
-    int f = (int)r->formats[i];
-    if (f < FOLIO_FORMAT_PDF || f > FOLIO_FORMAT_SLA) {
-      snprintf(buf[n], 128, "formats[%zu]", i);
-      v[n] = (struct folio_rpc_violation){buf[n], "must be FORMAT_PDF, FORMAT_PNG or FORMAT_SLA"};
-      n++;
-      continue;
-    }
-    bool dup = false;
-    for (size_t k = 0; k < nf; k++) dup |= x->formats[k] == f;
-    if (!dup && nf < 3) x->formats[nf++] = f;
-  }
-  x->s.formats = x->formats;
-  x->s.nformats = nf;
+  int *formats = cgrpc_call_alloc(x->call, (r->n_formats + 1) * sizeof *formats);
+  struct folio_job_label *labels = cgrpc_call_alloc(x->call, (r->n_labels + 1) * sizeof *labels);
+  if (!formats || !labels) return false;
+  for (size_t i = 0; i < r->n_formats; i++) formats[i] = (int)r->formats[i];
+  for (size_t i = 0; i < r->n_labels; i++)
+    labels[i] = (struct folio_job_label){r->labels[i]->key, r->labels[i]->value};
   const Folio__V1__RenderOptions *o = r->options;
-  if (o && o->png_dpi != 0 && (o->png_dpi < 36 || o->png_dpi > 1200) && n < MAX_VIOLATIONS)
-    v[n++] = (struct folio_rpc_violation){"options.png_dpi", "must be 36..1200 (0 = 150)"};
-  x->s.png_dpi = o ? (int)o->png_dpi : 0;
-  if (o && o->page_range && *o->page_range) {
-    x->max_page = page_range_max(o->page_range);
-    if (!x->max_page && n < MAX_VIOLATIONS)
-      v[n++] = (struct folio_rpc_violation){
-          "options.page_range", "must be 1-based pages and ranges like \"1-3,5\""};
-    x->s.page_range = o->page_range;
-  }
-  if (r->idempotency_key && strlen(r->idempotency_key) > 128 && n < MAX_VIOLATIONS)
-    v[n++] = (struct folio_rpc_violation){"idempotency_key", "must be at most 128 bytes"};
-  x->s.idempotency_key = r->idempotency_key;
-  if (r->n_labels > 32 && n < MAX_VIOLATIONS)
-    v[n++] = (struct folio_rpc_violation){"labels", "at most 32 labels"};
-  struct folio_job_label *labels =
-      cgrpc_call_alloc(x->call, (r->n_labels + 1) * sizeof *labels);
-  for (size_t i = 0; labels && i < r->n_labels && n < MAX_VIOLATIONS; i++) {
-    const char *k = r->labels[i]->key, *val = r->labels[i]->value;
-    size_t kl = strlen(k);
-    if (kl < 1 || kl > 63) {
-      snprintf(buf[n], 128, "labels[%.63s]", k);
-      v[n] = (struct folio_rpc_violation){buf[n], "label keys must be 1..63 bytes"};
-      n++;
-    } else if (strlen(val) > 256) {
-      snprintf(buf[n], 128, "labels[%s]", k);
-      v[n] = (struct folio_rpc_violation){buf[n], "label values must be at most 256 bytes"};
-      n++;
-    }
-    labels[i] = (struct folio_job_label){k, val};
-  }
-  x->s.labels = labels;
-  x->s.nlabels = labels ? r->n_labels : 0;
   x->s.layout = r->layout_json.data;
   x->s.layout_len = r->layout_json.len;
-  return n;
+  x->s.formats = formats;
+  x->s.nformats = r->n_formats;
+  x->s.png_dpi = o ? (int)o->png_dpi : 0;
+  x->s.page_range = o && o->page_range && *o->page_range ? o->page_range : NULL;
+  x->s.idempotency_key = r->idempotency_key;
+  x->s.labels = labels;
+  x->s.nlabels = r->n_labels;
+  return true;
+}
+
+/* Answers INVALID_ARGUMENT with every violation lib/jobs found, in its order,
+ * both in the BadRequest and in the message. */
+static void submit_refuse(struct cgrpc_call *call, const struct folio_job_violation *jv, size_t n) {
+  struct folio_rpc_violation *v = cgrpc_call_alloc(call, n * sizeof *v);
+  if (!v) {
+    cgrpc_call_finish(call, GRPC_STATUS_RESOURCE_EXHAUSTED, "SubmitLayout: out of memory");
+    return;
+  }
+  char msg[512];
+  size_t len = (size_t)snprintf(msg, sizeof msg, "SubmitLayout: invalid request:");
+  for (size_t i = 0; i < n; i++) {
+    v[i] = (struct folio_rpc_violation){jv[i].field, jv[i].description};
+    if (len < sizeof msg)
+      len += (size_t)snprintf(msg + len, sizeof msg - len, "%s %s %s", i ? ";" : "", v[i].field,
+                              v[i].description);
+  }
+  folio_rpc_bad_request(call, GRPC_STATUS_INVALID_ARGUMENT, msg, v, n);
 }
 
 static void submit_reply(void *arg) {
@@ -178,12 +136,19 @@ static void decode_task(void *arg) {
   }
   size_t pages = doc->n_pages;
   folio_layout_doc_free(doc);
-  if (x->max_page > pages) {
-    char msg[160], desc[96];
-    snprintf(desc, sizeof desc, "names page %u but the document has %zu page%s", x->max_page,
-             pages, pages == 1 ? "" : "s");
-    snprintf(msg, sizeof msg, "SubmitLayout: options.page_range %s", desc);
-    struct folio_rpc_violation v = {"options.page_range", desc};
+  /* The grammar was checked at submit; only now is the page count known. */
+  size_t *sel = NULL, nsel;
+  char why[FOLIO_PAGES_WHY_MAX];
+  int prc = folio_layout_pages_parse(x->s.page_range, pages, &sel, &nsel, why, sizeof why);
+  free(sel);
+  if (prc == FOLIO_PAGES_ENOMEM) {
+    cgrpc_call_finish(x->call, GRPC_STATUS_RESOURCE_EXHAUSTED, "SubmitLayout: out of memory");
+    return;
+  }
+  if (prc != 0) {
+    char msg[192];
+    snprintf(msg, sizeof msg, "SubmitLayout: options.page_range: %s", why);
+    struct folio_rpc_violation v = {"options.page_range", why};
     folio_rpc_bad_request(x->call, GRPC_STATUS_INVALID_ARGUMENT, msg, &v, 1);
     return;
   }
@@ -194,27 +159,20 @@ static void decode_task(void *arg) {
 static void submit_authed(struct cgrpc_call *call, const char *tenant, void *arg) {
   struct submit *x = arg;
   x->s.tenant = tenant;
-  struct folio_rpc_violation v[MAX_VIOLATIONS];
-  char buf[MAX_VIOLATIONS][128];
-  size_t n = check_fields(x, v, buf);
+  struct folio_arena *a = folio_arena_create(0);
+  struct folio_job_violation *v;
+  size_t n;
+  if (!build_submit(x) || !a || folio_jobs_submit_check(&x->s, a, &v, &n) != 0) {
+    folio_arena_destroy(a);
+    cgrpc_call_finish(call, GRPC_STATUS_RESOURCE_EXHAUSTED, "SubmitLayout: out of memory");
+    return;
+  }
   if (n) {
-    char msg[512];
-    size_t len = (size_t)snprintf(msg, sizeof msg, "SubmitLayout: invalid request:");
-    for (size_t i = 0; i < n && len < sizeof msg; i++)
-      len += (size_t)snprintf(msg + len, sizeof msg - len, "%s %s %s", i ? ";" : "", v[i].field,
-                              v[i].description);
-    folio_rpc_bad_request(call, GRPC_STATUS_INVALID_ARGUMENT, msg, v, n);
+    submit_refuse(call, v, n);
+    folio_arena_destroy(a);
     return;
   }
-  struct folio_pg_diag d;
-  memset(&d, 0, sizeof d);
-  if (folio_jobs_submit_validate(&x->s, &d) != 0) {
-    char msg[600];
-    snprintf(msg, sizeof msg, "SubmitLayout: %s", d.msg);
-    struct folio_rpc_violation one = {"request", d.msg};
-    folio_rpc_bad_request(call, GRPC_STATUS_INVALID_ARGUMENT, msg, &one, 1);
-    return;
-  }
+  folio_arena_destroy(a);
   int rc = folio_workpool_submit(x->b->pool, decode_task, x);
   if (rc != 0)
     folio_rpc_fail(call, FOLIO_RPC_POOL, rc, 0, "SubmitLayout: every layout decoder is busy",
@@ -238,13 +196,11 @@ struct status_rpc {
   long ttl;
 };
 
-static void status_done(struct folio_job_lookup *lk, int rc, const struct folio_job_status *st,
-                        const struct folio_pg_diag *d) {
+/* a is ours (st points into it): reply, then free it; lk is not touched
+ * after the call is finished. */
+static void status_done(struct folio_job_lookup *lk, struct folio_arena *a, int rc,
+                        const struct folio_job_status *st, const struct folio_pg_diag *d) {
   struct status_rpc *x = lk->arg;
-  /* lk lives in the call's arena, gone once the call is finished: take the
-   * lookup's arena (which st points into) first, free it after. */
-  struct folio_arena *a = lk->arena;
-  lk->arena = NULL;
   if (rc != 0) {
     bool missing = rc == FOLIO_JOBS_ENOTFOUND;
     folio_rpc_fail(lk->call, FOLIO_RPC_DB, rc, 0, missing ? "GetStatus: no such job" : "GetStatus",
@@ -353,7 +309,6 @@ struct watch {
 static void watch_maybe_free(struct watch *w) {
   if (w->finished && !w->sub_live && !w->reading && !w->writing) {
     folio_loop_timer_stop(w->lk.b->loop, &w->timer);
-    folio_job_lookup_free(&w->lk);
     free(w);
   }
 }
@@ -408,9 +363,19 @@ static void watch_reread_pending(struct watch *w) {
   if (w->reread && !w->finished && !w->reading && !w->writing) watch_read(w);
 }
 
-static void watch_got(struct folio_job_lookup *lk, int rc, const struct folio_job_status *st,
-                      const struct folio_pg_diag *d) {
-  struct watch *w = lk->arg;
+/* a (the read's arena, st's strings) is ours: the Job message is built in it
+ * and packed by __send before it returns, so a goes at the end of each read. */
+static void watch_got_read(struct watch *w, struct folio_arena *a, int rc,
+                           const struct folio_job_status *st, const struct folio_pg_diag *d);
+static void watch_got(struct folio_job_lookup *lk, struct folio_arena *a, int rc,
+                      const struct folio_job_status *st, const struct folio_pg_diag *d) {
+  watch_got_read(lk->arg, a, rc, st, d);
+  folio_arena_destroy(a);
+}
+
+static void watch_got_read(struct watch *w, struct folio_arena *a, int rc,
+                           const struct folio_job_status *st, const struct folio_pg_diag *d) {
+  struct folio_job_lookup *lk = &w->lk;
   w->reading = false;
   if (w->finished) {
     watch_maybe_free(w);
@@ -431,7 +396,7 @@ static void watch_got(struct folio_job_lookup *lk, int rc, const struct folio_jo
     watch_reread_pending(w); /* this read may predate the event that asked again */
     return;
   }
-  Folio__V1__Job *j = folio_job_view(lk->b, lk->arena, st, FOLIO_URL_TTL_DEFAULT);
+  Folio__V1__Job *j = folio_job_view(lk->b, a, st, FOLIO_URL_TTL_DEFAULT);
   if (!j) {
     watch_reread_pending(w);
     return;

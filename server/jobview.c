@@ -7,10 +7,18 @@
 
 #include "rpcstatus.h"
 
+/* The lookup in flight: the arena travels with it until the callback, which
+ * takes it. */
+struct lookup_op {
+  struct folio_job_lookup *lk;
+  struct folio_arena *arena;
+};
+
 static void on_status(int rc, const struct folio_job_status *st, const struct folio_pg_diag *d,
                       void *arg) {
-  struct folio_job_lookup *lk = arg;
-  lk->cb(lk, rc, st, d);
+  struct lookup_op op = *(struct lookup_op *)arg;
+  free(arg);
+  op.lk->cb(op.lk, op.arena, rc, st, d); /* the callback owns op.arena now */
 }
 
 static void lookup_on_loop(struct folio_loop *loop, void *arg) {
@@ -18,16 +26,19 @@ static void lookup_on_loop(struct folio_loop *loop, void *arg) {
   struct folio_pg_diag d;
   memset(&d, 0, sizeof d);
   int rc = FOLIO_PG_ENOMEM;
-  if (!lk->arena) lk->arena = folio_arena_create(0);
-  if (lk->arena) {
-    rc = folio_jobs_get_status_async(folio_backend_pick_db(lk->b), lk->tenant, lk->job_id,
-                                     lk->arena, on_status, lk);
+  struct lookup_op *op = malloc(sizeof *op);
+  struct folio_arena *arena = op ? folio_arena_create(0) : NULL;
+  if (arena) {
+    *op = (struct lookup_op){lk, arena};
+    rc = folio_jobs_get_status_async(folio_backend_pick_db(lk->b), lk->tenant, lk->job_id, arena,
+                                     on_status, op);
     if (rc == 0) return;
     snprintf(d.msg, sizeof d.msg, "%s", rc == FOLIO_PG_ECONNECT
                                             ? "the database is not reachable"
                                             : folio_jobs_strerror(rc));
   }
-  lk->cb(lk, rc, NULL, &d);
+  free(op);
+  lk->cb(lk, arena, rc, NULL, &d);
 }
 
 void folio_job_lookup_start(struct folio_job_lookup *lk) {
@@ -35,15 +46,7 @@ void folio_job_lookup_start(struct folio_job_lookup *lk) {
     folio_rpc_fail(lk->call, FOLIO_RPC_DB, FOLIO_PG_ENOMEM, 0, "cannot queue the lookup", NULL);
 }
 
-void folio_job_lookup_again(struct folio_job_lookup *lk) {
-  if (lk->arena) folio_arena_reset(lk->arena);
-  lookup_on_loop(lk->b->loop, lk);
-}
-
-void folio_job_lookup_free(struct folio_job_lookup *lk) {
-  folio_arena_destroy(lk->arena);
-  lk->arena = NULL;
-}
+void folio_job_lookup_again(struct folio_job_lookup *lk) { lookup_on_loop(lk->b->loop, lk); }
 
 void *folio_call_ctx(struct cgrpc_call *call, size_t n) {
   void *p = cgrpc_call_alloc(call, n);

@@ -14,9 +14,13 @@
 #define FOLIO_URL_TTL_MAX 604800
 
 struct folio_job_lookup;
-/* Runs on the loop thread. rc 0: st is the job (borrowed for the call; its
- * strings live in lk->arena until folio_job_lookup_free). */
-typedef void (*folio_job_lookup_cb)(struct folio_job_lookup *lk, int rc,
+/* Runs on the loop thread, exactly once per start/again. rc 0: st is the job
+ * (borrowed for the call); its strings live in arena. arena is the
+ * callback's: it owns it and frees it with folio_arena_destroy (or keeps it)
+ * — it never belongs to lk, which lives in the call's arena and is gone once
+ * the call is finished, so finishing the call first and destroying arena
+ * after is always safe. arena may be NULL when rc != 0. */
+typedef void (*folio_job_lookup_cb)(struct folio_job_lookup *lk, struct folio_arena *arena, int rc,
                                     const struct folio_job_status *st,
                                     const struct folio_pg_diag *diag);
 
@@ -25,17 +29,16 @@ struct folio_job_lookup {
   struct cgrpc_call *call;
   const char *tenant; /* borrowed from the call's arena */
   const char *job_id;
-  struct folio_arena *arena; /* owned; created by _start */
   folio_job_lookup_cb cb;
   void *arg;
 };
 
 /* Posts the lookup to the loop; lk must live until cb ran (allocate it in the
- * call's arena). cb runs exactly once. Any thread. */
+ * call's arena). cb runs exactly once, with a fresh arena. Any thread. */
 void folio_job_lookup_start(struct folio_job_lookup *lk);
-/* Resets lk->arena for another lookup of the same job (loop thread). */
+/* Looks the same job up again (loop thread); cb runs exactly once more, with
+ * another fresh arena. */
 void folio_job_lookup_again(struct folio_job_lookup *lk);
-void folio_job_lookup_free(struct folio_job_lookup *lk); /* the arena */
 
 /* n zeroed bytes in the call's arena for a handler's context; NULL after
  * finishing the call with RESOURCE_EXHAUSTED when out of memory. */

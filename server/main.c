@@ -22,6 +22,7 @@
 #include "health.h"
 #include "layout_service.h"
 #include "logwriter.h"
+#include "rpcstatus.h"
 
 #ifndef FOLIO_VERSION
 #define FOLIO_VERSION "0.0.0"
@@ -220,6 +221,7 @@ int main(int argc, char **argv) {
       .max_send_bytes = cfg.max_send_bytes,
       .on_call_start = on_call_start,
       .on_call_end = on_call_end,
+      .on_field_error = folio_rpc_on_field_error,
   };
   struct cgrpc_server *server = health ? cgrpc_server_create(&scfg, err, sizeof err) : NULL;
   /* The PEM copies are no longer needed; wipe the key. */

@@ -1,4 +1,7 @@
-/* Error mapping and rich error details; see rpcstatus.h. */
+/* Error mapping and rich error details; see rpcstatus.h. The whole table
+ * from folio's internal codes (lib/jobs, lib/pg, lib/s3, the work pool) to
+ * gRPC status codes is folio_rpc_code below: the libraries know nothing of
+ * gRPC, and the server is the only program that answers RPCs. */
 #include "rpcstatus.h"
 
 #include <errno.h>
@@ -15,8 +18,21 @@
 grpc_status_code folio_rpc_code(enum folio_rpc_domain d, int rc, long http_status) {
   if (rc == 0) return GRPC_STATUS_OK;
   switch (d) {
-    case FOLIO_RPC_DB: /* lib/jobs keeps the one table for its own codes */
-      return (grpc_status_code)folio_jobs_grpc_status(rc);
+    case FOLIO_RPC_DB:
+      switch (rc) {
+        case FOLIO_JOBS_EINVAL: return GRPC_STATUS_INVALID_ARGUMENT;
+        case FOLIO_PG_EINVAL: return GRPC_STATUS_INVALID_ARGUMENT;
+        case FOLIO_JOBS_ENOTFOUND: return GRPC_STATUS_NOT_FOUND;
+        case FOLIO_JOBS_EPRECONDITION: return GRPC_STATUS_FAILED_PRECONDITION;
+        case FOLIO_JOBS_EFENCED: return GRPC_STATUS_ABORTED;
+        case FOLIO_PG_ECONFLICT: return GRPC_STATUS_ABORTED; /* retry */
+        case FOLIO_PG_EABORTED: return GRPC_STATUS_ABORTED;  /* a group-commit neighbour failed: retry */
+        case FOLIO_JOBS_EAUTH: return GRPC_STATUS_UNAUTHENTICATED;
+        case FOLIO_PG_ETIMEOUT: return GRPC_STATUS_RESOURCE_EXHAUSTED; /* busy: retry later */
+        case FOLIO_PG_ECONNECT: return GRPC_STATUS_UNAVAILABLE;
+        case FOLIO_PG_ECLOSED: return GRPC_STATUS_UNAVAILABLE; /* shutting down */
+        default: return GRPC_STATUS_INTERNAL;                 /* EQUERY, ENOMEM, unknown */
+      }
     case FOLIO_RPC_S3:
       switch (rc) {
         case FOLIO_S3_EHTTP:
@@ -125,4 +141,15 @@ plain:
   free(fv);
   free(fvp);
   cgrpc_call_finish(call, code, message);
+}
+
+void folio_rpc_on_field_error(struct cgrpc_call *call, const struct cgrpc_field_error *err,
+                              void *hook_ud) {
+  (void)hook_ud;
+  const char *method = cgrpc_call_method(call), *slash = method ? strrchr(method, '/') : NULL;
+  char msg[768];
+  snprintf(msg, sizeof msg, "%s: invalid request: %s %s", slash ? slash + 1 : "?", err->field,
+           err->description);
+  struct folio_rpc_violation v = {err->field, err->description};
+  folio_rpc_bad_request(call, GRPC_STATUS_INVALID_ARGUMENT, msg, &v, 1);
 }

@@ -19,7 +19,13 @@ enum folio_rpc_domain {
   FOLIO_RPC_POOL, /* -EAGAIN from the work pool: full */
 };
 
-/* The gRPC code for rc in domain d. Pure. */
+/* The gRPC code for rc in domain d: the one table from internal results to
+ * gRPC status codes (DB: ENOTFOUND NOT_FOUND, EPRECONDITION
+ * FAILED_PRECONDITION, EINVAL INVALID_ARGUMENT, EAUTH UNAUTHENTICATED,
+ * EFENCED/ECONFLICT/EABORTED ABORTED, ETIMEOUT RESOURCE_EXHAUSTED,
+ * ECONNECT/ECLOSED UNAVAILABLE, else INTERNAL; S3: HTTP 404 NOT_FOUND, 416
+ * OUT_OF_RANGE, 429/5xx/transport UNAVAILABLE, else INTERNAL; POOL: -EAGAIN
+ * RESOURCE_EXHAUSTED). Pure. */
 grpc_status_code folio_rpc_code(enum folio_rpc_domain d, int rc, long http_status);
 
 /* Finishes call with folio_rpc_code(d, rc, http_status) and the message
@@ -43,6 +49,13 @@ struct folio_rpc_violation {
  * Any thread. */
 void folio_rpc_bad_request(struct cgrpc_call *call, grpc_status_code code, const char *message,
                            const struct folio_rpc_violation *v, size_t n);
+
+/* cgrpc_server_config.on_field_error: a request with a string field that is
+ * not exact (a NUL byte, invalid UTF-8; cgrpc checks the wire bytes before
+ * unpacking) is refused before its handler — and before authentication —
+ * with INVALID_ARGUMENT and a BadRequest naming the field path. CQ thread. */
+void folio_rpc_on_field_error(struct cgrpc_call *call, const struct cgrpc_field_error *err,
+                              void *hook_ud);
 
 /* protobuf-c message fields are `char *` even when only read (packing):
  * borrowed const strings go in through this. */

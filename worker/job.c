@@ -21,6 +21,7 @@
 
 #include "folio/arena.h"
 #include "folio/layout.h"
+#include "folio/pagerange.h"
 #include "folio/render.h"
 
 #include "render_int.h"
@@ -169,9 +170,10 @@ static void render_all(struct job *j) {
                                      .progress_ctx = j};
   size_t *pages = NULL;
   if (j->cl.page_range && *j->cl.page_range) {
-    struct folio_render_diag rd = {0};
-    if (folio_render_pages_parse(j->cl.page_range, doc->n_pages, &pages, &opt.n_pages, &rd)) {
-      worker_failure_note(&j->fail, false, "INVALID_ARGUMENT", "page_range: %s", rd.message);
+    char why[FOLIO_PAGES_WHY_MAX];
+    if (folio_layout_pages_parse(j->cl.page_range, doc->n_pages, &pages, &opt.n_pages, why,
+                                 sizeof why)) {
+      worker_failure_note(&j->fail, false, "INVALID_ARGUMENT", "page_range: %s", why);
       folio_layout_doc_free(doc);
       return;
     }

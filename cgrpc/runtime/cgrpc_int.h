@@ -5,6 +5,7 @@
 #include <grpc/byte_buffer.h>
 #include <grpc/grpc.h>
 #include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +29,23 @@ grpc_byte_buffer *cgrpc_pack(const ProtobufCMessage *msg, size_t *size);
 /* Unpacks bb as desc with alloc (NULL = default). NULL when malformed. */
 ProtobufCMessage *cgrpc_unpack(const ProtobufCMessageDescriptor *desc, ProtobufCAllocator *alloc,
                                grpc_byte_buffer *bb);
+
+/* Checks every string field of a desc message in data[0..len) on the wire
+ * (wirecheck.c): valid UTF-8 and no NUL byte, through nested messages,
+ * repeated fields and map entries. Returns 0 (fine, or not parseable: then
+ * protobuf-c's unpack decides) or 1 with the field path in path[pcap] (e.g.
+ * "options.page_range", "labels[\"k\"]", "artifacts[2].name") and why in
+ * desc[dcap]. Reads only; pure. */
+int cgrpc_wire_check(const ProtobufCMessageDescriptor *desc, const uint8_t *data, size_t len,
+                     char *path, size_t pcap, char *desc_out, size_t dcap);
+
+/* cgrpc_unpack after cgrpc_wire_check on the same bytes. NULL when malformed
+ * (*refused false) or when a string field is not exact (*refused true, the
+ * path and reason in err, their strings in arena). */
+ProtobufCMessage *cgrpc_unpack_exact(const ProtobufCMessageDescriptor *desc,
+                                     ProtobufCAllocator *alloc, struct cgrpc_arena *arena,
+                                     grpc_byte_buffer *bb, bool *refused,
+                                     struct cgrpc_field_error *err);
 
 /* Channel/server args for the size limits; writes up to 2 args into args[]
  * and returns how many. */

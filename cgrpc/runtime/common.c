@@ -156,6 +156,30 @@ ProtobufCMessage *cgrpc_unpack(const ProtobufCMessageDescriptor *desc, ProtobufC
   return m;
 }
 
+ProtobufCMessage *cgrpc_unpack_exact(const ProtobufCMessageDescriptor *desc,
+                                     ProtobufCAllocator *alloc, struct cgrpc_arena *arena,
+                                     grpc_byte_buffer *bb, bool *refused,
+                                     struct cgrpc_field_error *err) {
+  *refused = false;
+  grpc_byte_buffer_reader r;
+  if (!grpc_byte_buffer_reader_init(&r, bb)) return NULL;
+  grpc_slice s = grpc_byte_buffer_reader_readall(&r);
+  grpc_byte_buffer_reader_destroy(&r);
+  char path[512], why[256];
+  ProtobufCMessage *m = NULL;
+  if (cgrpc_wire_check(desc, GRPC_SLICE_START_PTR(s), GRPC_SLICE_LENGTH(s), path, sizeof path, why,
+                       sizeof why)) {
+    *refused = true;
+    err->field = cgrpc_arena_strndup(arena, path, strlen(path));
+    err->description = cgrpc_arena_strndup(arena, why, strlen(why));
+    if (!err->field || !err->description) *err = (struct cgrpc_field_error){"?", "?"};
+  } else {
+    m = protobuf_c_message_unpack(desc, alloc, GRPC_SLICE_LENGTH(s), GRPC_SLICE_START_PTR(s));
+  }
+  grpc_slice_unref(s);
+  return m;
+}
+
 int cgrpc_size_args(int64_t max_recv, int64_t max_send, grpc_arg args[2]) {
   static char recv_key[] = GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH;
   static char send_key[] = GRPC_ARG_MAX_SEND_MESSAGE_LENGTH;

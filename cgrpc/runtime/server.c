@@ -374,8 +374,20 @@ static void deliver_request(struct cgrpc_call *c, grpc_byte_buffer *bb) {
   pthread_mutex_lock(&c->mu);
   ProtobufCAllocator alloc;
   cgrpc_arena_allocator(c->arena, &alloc);
-  ProtobufCMessage *req = cgrpc_unpack(d->request, &alloc, bb);
+  bool refused;
+  struct cgrpc_field_error fe;
+  ProtobufCMessage *req = cgrpc_unpack_exact(d->request, &alloc, c->arena, bb, &refused, &fe);
   pthread_mutex_unlock(&c->mu);
+  if (refused) {
+    if (c->s->cfg.on_field_error) {
+      TIMED(c, c->s->cfg.on_field_error(c, &fe, c->s->cfg.hook_ud));
+    } else {
+      char m[768];
+      snprintf(m, sizeof m, "%s: %s %s", c->method, fe.field, fe.description);
+      finish_call(c, GRPC_STATUS_INVALID_ARGUMENT, m, NULL, 0, NULL);
+    }
+    return;
+  }
   if (!req) {
     char m[256];
     snprintf(m, sizeof m, "%s: the request is not a valid %s message (%zu bytes)", c->method,
@@ -390,18 +402,23 @@ static void deliver_request(struct cgrpc_call *c, grpc_byte_buffer *bb) {
 
 static void deliver_stream_msg(struct cgrpc_call *c, bool ok, grpc_byte_buffer *bb) {
   const ProtobufCMessage *msg = NULL;
+  bool refused = false;
+  struct cgrpc_field_error fe;
   if (ok && bb) {
     if (!c->scratch) c->scratch = cgrpc_arena_create(0);
     if (c->scratch) {
       cgrpc_arena_reset(c->scratch);
       ProtobufCAllocator alloc;
       cgrpc_arena_allocator(c->scratch, &alloc);
-      msg = cgrpc_unpack(c->m->desc->request, &alloc, bb);
+      msg = cgrpc_unpack_exact(c->m->desc->request, &alloc, c->scratch, bb, &refused, &fe);
     }
     if (!msg) {
-      char m[256];
-      snprintf(m, sizeof m, "%s: a stream message is not a valid %s message (%zu bytes)",
-               c->method, c->m->desc->request->name, grpc_byte_buffer_length(bb));
+      char m[768];
+      if (refused)
+        snprintf(m, sizeof m, "%s: a stream message's %s %s", c->method, fe.field, fe.description);
+      else
+        snprintf(m, sizeof m, "%s: a stream message is not a valid %s message (%zu bytes)",
+                 c->method, c->m->desc->request->name, grpc_byte_buffer_length(bb));
       atomic_store(&c->cancelled, true);
       grpc_call_cancel_with_status(c->call, c->scratch ? GRPC_STATUS_INVALID_ARGUMENT
                                                        : GRPC_STATUS_RESOURCE_EXHAUSTED,

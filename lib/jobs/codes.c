@@ -1,5 +1,5 @@
-/* Job state names and the error vocabulary of lib/jobs: readable text and
- * the single mapping to gRPC status codes. Pure. */
+/* Job state names and the error vocabulary of lib/jobs: readable text. (Their
+ * gRPC status codes are folio-server's, in server/rpcstatus.c.) Pure. */
 #include <string.h>
 
 #include "folio/pg_async.h"
@@ -30,25 +30,5 @@ const char *folio_jobs_strerror(int code) {
     case FOLIO_JOBS_EINVAL: return "invalid argument";
     case FOLIO_JOBS_EAUTH: return "invalid API key";
     default: return folio_pg_strerror(code);
-  }
-}
-
-/* The one table from internal results to gRPC status codes (grpc/status.h
- * numbers; lib/jobs does not depend on gRPC). */
-int folio_jobs_grpc_status(int code) {
-  switch (code) {
-    case 0: return 0;                        /* OK */
-    case FOLIO_JOBS_EINVAL: return 3;        /* INVALID_ARGUMENT */
-    case FOLIO_PG_EINVAL: return 3;          /* INVALID_ARGUMENT */
-    case FOLIO_JOBS_ENOTFOUND: return 5;     /* NOT_FOUND */
-    case FOLIO_JOBS_EPRECONDITION: return 9; /* FAILED_PRECONDITION */
-    case FOLIO_JOBS_EFENCED: return 10;      /* ABORTED */
-    case FOLIO_PG_ECONFLICT: return 10;      /* ABORTED: retry */
-    case FOLIO_JOBS_EAUTH: return 16;        /* UNAUTHENTICATED */
-    case FOLIO_PG_ETIMEOUT: return 8;        /* RESOURCE_EXHAUSTED: busy, retry later */
-    case FOLIO_PG_ECONNECT: return 14;       /* UNAVAILABLE */
-    case FOLIO_PG_ECLOSED: return 14;        /* UNAVAILABLE: shutting down */
-    case FOLIO_PG_EABORTED: return 10;       /* group commit neighbour failed: retry */
-    default: return 13;                      /* INTERNAL: EQUERY, ENOMEM, unknown */
   }
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "folio/layout.h"
 #include "folio/log.h"
 #include "jobs_int.h"
 
@@ -33,108 +34,12 @@ int folio_jobs_check_id(const char *field, const char *id, struct folio_pg_diag 
 
 int folio_jobs_check_tenant(const char *tenant, struct folio_pg_diag *diag) {
   size_t n = tenant ? strlen(tenant) : 0;
-  if (n >= 1 && n <= 128) return 0;
-  folio_jobs_diag(diag, "tenant: must be 1..128 bytes (got %zu)", n);
+  if (n >= 1 && n <= FOLIO_JOBS_TENANT_MAX) return 0;
+  folio_jobs_diag(diag, "tenant: must be 1..%d bytes (got %zu)", FOLIO_JOBS_TENANT_MAX, n);
   return FOLIO_JOBS_EINVAL;
 }
 
 /* ---- submit ---------------------------------------------------------------- */
-
-/* True when s is valid UTF-8 (no overlongs, surrogates or code points past
- * U+10FFFF): PostgreSQL refuses anything else in text columns, and the caller
- * deserves to hear which field was wrong rather than a database error. */
-static bool utf8_valid(const char *str) {
-  const unsigned char *s = (const unsigned char *)str;
-  while (*s) {
-    unsigned char c = *s;
-    size_t n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
-    if (n == 0) return false;
-    uint32_t cp = n == 1 ? c : n == 2 ? (c & 0x1fu) : n == 3 ? (c & 0x0fu) : (c & 0x07u);
-    for (size_t i = 1; i < n; i++) {
-      if ((s[i] & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (s[i] & 0x3fu);
-    }
-    static const uint32_t min[5] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < min[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
-    s += n;
-  }
-  return true;
-}
-
-static int check_text(const char *field, const char *v, struct folio_pg_diag *diag) {
-  if (!v || utf8_valid(v)) return 0;
-  folio_jobs_diag(diag, "%s: not valid UTF-8", field);
-  return FOLIO_JOBS_EINVAL;
-}
-
-int folio_jobs_submit_validate(const struct folio_job_submit *s, struct folio_pg_diag *diag) {
-  int rc = folio_jobs_check_tenant(s->tenant, diag);
-  if (rc) return rc;
-  if (s->idempotency_key && strlen(s->idempotency_key) > 128) {
-    folio_jobs_diag(diag, "idempotency_key: at most 128 bytes (got %zu)",
-                    strlen(s->idempotency_key));
-    return FOLIO_JOBS_EINVAL;
-  }
-  if (!s->layout || s->layout_len == 0) {
-    folio_jobs_diag(diag, "layout_json: empty");
-    return FOLIO_JOBS_EINVAL;
-  }
-  if (s->layout_len > 0x7fffffff) {
-    folio_jobs_diag(diag, "layout_json: %zu bytes is too large", s->layout_len);
-    return FOLIO_JOBS_EINVAL;
-  }
-  for (size_t i = 0; i < s->nformats; i++) {
-    if (s->formats[i] < FOLIO_FORMAT_PDF || s->formats[i] > FOLIO_FORMAT_SLA) {
-      folio_jobs_diag(diag, "formats[%zu]: %d is not a format (1 PDF, 2 PNG, 3 SLA)", i,
-                      s->formats[i]);
-      return FOLIO_JOBS_EINVAL;
-    }
-  }
-  if (s->png_dpi != 0 && (s->png_dpi < 36 || s->png_dpi > 1200)) {
-    folio_jobs_diag(diag, "options.png_dpi: %d is outside 36..1200", s->png_dpi);
-    return FOLIO_JOBS_EINVAL;
-  }
-  if (s->page_range && strlen(s->page_range) > 1024) {
-    folio_jobs_diag(diag, "options.page_range: longer than 1024 bytes");
-    return FOLIO_JOBS_EINVAL;
-  }
-  if (s->nlabels > 32) {
-    folio_jobs_diag(diag, "labels: %zu entries, at most 32", s->nlabels);
-    return FOLIO_JOBS_EINVAL;
-  }
-  for (size_t i = 0; i < s->nlabels; i++) {
-    const struct folio_job_label *l = &s->labels[i];
-    size_t kn = l->key ? strlen(l->key) : 0, vn = l->value ? strlen(l->value) : 0;
-    if (kn < 1 || kn > 63) {
-      folio_jobs_diag(diag, "labels: key %zu must be 1..63 bytes (got %zu)", i, kn);
-      return FOLIO_JOBS_EINVAL;
-    }
-    if (vn > 256) {
-      folio_jobs_diag(diag, "labels[\"%s\"]: value longer than 256 bytes", l->key);
-      return FOLIO_JOBS_EINVAL;
-    }
-    for (size_t j = 0; j < i; j++) {
-      if (strcmp(s->labels[j].key, l->key) == 0) {
-        folio_jobs_diag(diag, "labels: key \"%s\" appears twice", l->key);
-        return FOLIO_JOBS_EINVAL;
-      }
-    }
-  }
-  if ((rc = check_text("tenant", s->tenant, diag)) || (rc = check_text("idempotency_key", s->idempotency_key, diag)) ||
-      (rc = check_text("options.page_range", s->page_range, diag)))
-    return rc;
-  for (size_t i = 0; i < s->nlabels; i++) {
-    if (!utf8_valid(s->labels[i].key) || (s->labels[i].value && !utf8_valid(s->labels[i].value))) {
-      folio_jobs_diag(diag, "labels: entry %zu is not valid UTF-8", i);
-      return FOLIO_JOBS_EINVAL;
-    }
-  }
-  if (s->max_attempts < 0 || s->max_attempts > 100) {
-    folio_jobs_diag(diag, "max_attempts: %d is outside 0..100", s->max_attempts);
-    return FOLIO_JOBS_EINVAL;
-  }
-  return 0;
-}
 
 int folio_jobs_submit_params_build(struct folio_jobs_submit_params *sp, const struct folio_job_submit *s,
                                struct folio_pg_diag *diag) {
@@ -155,8 +60,9 @@ int folio_jobs_submit_params_build(struct folio_jobs_submit_params *sp, const st
   if (o == 1) sp->formats[o++] = '0' + FOLIO_FORMAT_PDF;
   sp->formats[o++] = '}';
   sp->formats[o] = '\0';
-  snprintf(sp->dpi, sizeof sp->dpi, "%d", s->png_dpi ? s->png_dpi : 150);
-  snprintf(sp->max_attempts, sizeof sp->max_attempts, "%d", s->max_attempts ? s->max_attempts : 3);
+  snprintf(sp->dpi, sizeof sp->dpi, "%d", s->png_dpi ? s->png_dpi : FOLIO_PNG_DPI_DEFAULT);
+  snprintf(sp->max_attempts, sizeof sp->max_attempts, "%d",
+           s->max_attempts ? s->max_attempts : FOLIO_JOBS_MAX_ATTEMPTS_DEFAULT);
   /* labels as a JSON object; every byte quoted by folio_json_quote */
   size_t cap = 3;
   for (size_t i = 0; i < s->nlabels; i++)

@@ -1,5 +1,4 @@
 /* Errors, page selection and geometry helpers shared by every renderer. */
-#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,70 +36,6 @@ int folio_render_fail(struct folio_render_diag *diag, int code, size_t page, con
   else
     snprintf(diag->message, sizeof diag->message, "%s", what);
   return code;
-}
-
-/* Reads a decimal page number at *s; 0 when there is none. */
-static size_t page_number(const char **s) {
-  size_t v = 0;
-  int digits = 0;
-  while (isdigit((unsigned char)**s)) {
-    if (v > 100000000) return 0; /* absurd: reported as malformed */
-    v = v * 10 + (size_t)(**s - '0');
-    (*s)++;
-    digits++;
-  }
-  return digits ? v : 0;
-}
-
-int folio_render_pages_parse(const char *spec, size_t n_doc_pages, size_t **out, size_t *n_out,
-                             struct folio_render_diag *diag) {
-  *out = NULL;
-  *n_out = 0;
-  if (!spec || !*spec)
-    return folio_render_fail(diag, FOLIO_RENDER_E_ARG, 0, NULL, "page range is empty");
-  unsigned char *want = calloc(n_doc_pages ? n_doc_pages : 1, 1);
-  if (!want) return folio_render_fail(diag, FOLIO_RENDER_E_NOMEM, 0, NULL, "out of memory");
-  const char *s = spec;
-  for (;;) {
-    while (*s == ' ') s++;
-    const char *start = s;
-    size_t a = page_number(&s), b = a;
-    while (*s == ' ') s++;
-    if (*s == '-') {
-      s++;
-      while (*s == ' ') s++;
-      b = isdigit((unsigned char)*s) ? page_number(&s) : n_doc_pages;
-    }
-    while (*s == ' ') s++;
-    if (a == 0 || b == 0 || b < a || (*s != ',' && *s != 0)) {
-      free(want);
-      return folio_render_fail(diag, FOLIO_RENDER_E_ARG, 0, NULL,
-                               "page range \"%s\": malformed at \"%.20s\" (want e.g. 1-3,5)", spec, start);
-    }
-    if (b > n_doc_pages) {
-      free(want);
-      return folio_render_fail(diag, FOLIO_RENDER_E_ARG, 0, NULL,
-                               "page range \"%s\": page %zu is past the end (the document has %zu)", spec, b,
-                               n_doc_pages);
-    }
-    for (size_t p = a; p <= b; p++) want[p - 1] = 1;
-    if (*s == 0) break;
-    s++;
-  }
-  size_t n = 0;
-  for (size_t i = 0; i < n_doc_pages; i++) n += want[i];
-  size_t *list = malloc(n * sizeof *list);
-  if (!list) {
-    free(want);
-    return folio_render_fail(diag, FOLIO_RENDER_E_NOMEM, 0, NULL, "out of memory");
-  }
-  n = 0;
-  for (size_t i = 0; i < n_doc_pages; i++)
-    if (want[i]) list[n++] = i;
-  free(want);
-  *out = list;
-  *n_out = n;
-  return 0;
 }
 
 int folio_render_selection(const struct folio_layout_doc *doc, const struct folio_render_options *opt,

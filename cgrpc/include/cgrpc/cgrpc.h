@@ -106,6 +106,19 @@ struct cgrpc_call_summary {
                              a handler that blocks a CQ thread */
 };
 
+/* A request refused before its handler ran because a string field is not
+ * exact: proto3 strings must be valid UTF-8, and cgrpc also refuses a NUL
+ * byte (protobuf-c would cut the string there, so the handler would see a
+ * different string than the client sent). Both strings live in the call's
+ * arena. */
+struct cgrpc_field_error {
+  const char *field;       /* path: "name", "options.page_range", "items[2].name",
+                              "labels[\"k\"]" (a map value; the key as a JSON string
+                              literal), "labels" (when the key itself is refused or
+                              too long to quote: the description names the entry) */
+  const char *description; /* "contains a NUL byte", "is not valid UTF-8", ... */
+};
+
 struct cgrpc_server_config {
   const char *listen; /* "host:port"; port 0 picks a free port (see cgrpc_server_port) */
   /* TLS: PEM text (not file names), copied by cgrpc_server_create; cgrpc's
@@ -125,6 +138,16 @@ struct cgrpc_server_config {
   void (*on_call_start)(struct cgrpc_call *call, void *hook_ud);
   void (*on_call_end)(struct cgrpc_call *call, const struct cgrpc_call_summary *summary,
                       void *hook_ud);
+  /* Optional: every request (and every client-stream message) has each
+   * string field checked on the wire before it is unpacked. When a unary or
+   * server-streaming request fails the check, its handler never runs; with
+   * on_field_error set, it runs instead (CQ thread, must not block) and must
+   * finish the call exactly once (e.g. INVALID_ARGUMENT with a
+   * google.rpc.BadRequest naming err->field); without it cgrpc finishes the
+   * call with INVALID_ARGUMENT and a message naming the field. A stream
+   * message that fails cancels the call with that status (no hook). */
+  void (*on_field_error)(struct cgrpc_call *call, const struct cgrpc_field_error *err,
+                         void *hook_ud);
   void *hook_ud;
 };
 

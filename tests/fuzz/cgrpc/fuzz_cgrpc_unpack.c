@@ -1,6 +1,7 @@
 /* libFuzzer target for the path every request takes through the cgrpc
- * server: bytes in a gRPC byte buffer, unpacked by protobuf-c through the
- * per-call arena allocator (cgrpc_unpack), as each request type folio serves.
+ * server: bytes in a gRPC byte buffer, their string fields checked on the
+ * wire (NUL, UTF-8) and then unpacked by protobuf-c through the per-call
+ * arena allocator (cgrpc_unpack_exact), as each request type folio serves.
  * The first byte picks the type. Any input must unpack or be refused (NULL),
  * never crash, leak or hit undefined behaviour; what unpacks is packed again
  * and the result unpacked (exercising the server's reply path on arbitrary
@@ -42,8 +43,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   grpc_slice s = grpc_slice_from_copied_buffer((const char *)data, size);
   grpc_byte_buffer *bb = grpc_raw_byte_buffer_create(&s, 1);
   grpc_slice_unref(s);
-  ProtobufCMessage *m = cgrpc_unpack(d, &alloc, bb);
+  bool refused = false;
+  struct cgrpc_field_error fe = {0};
+  ProtobufCMessage *m = cgrpc_unpack_exact(d, &alloc, arena, bb, &refused, &fe);
   grpc_byte_buffer_destroy(bb);
+  /* a refusal names a field and a reason, and unpacks nothing */
+  if (refused && (m || !fe.field || !*fe.field || !fe.description || !*fe.description)) abort();
   if (m) {
     size_t n = 0;
     grpc_byte_buffer *again = cgrpc_pack(m, &n);

@@ -95,6 +95,34 @@ expect 4 "submit --wait of a job that fails" -- "$folio" submit "$work/overflow.
 has "$err" "FAILED" "failure reported with the job's state"
 expect 3 "fetch of a failed job" -- "$folio" fetch "$out" -o "$work/failed.pdf"
 
+# one page-range grammar (lib/layout/pagerange.c): `folio render --pages` and
+# SubmitLayout's options.page_range accept and refuse exactly the same strings,
+# on a 3-page document (a page past the end is refused by both)
+printf '{"version":1,"page":{"size":"A6"},"pages":[{"items":[]},{"items":[]},{"items":[]}]}' >"$work/three.json"
+agree=0 accepted=0
+for spec in "" "1" "3" "1-3" "2-" "3-" "4-" "4" "1-4" "3-1" "0" "1," ",1" "1,,2" " 1 - 2 , 3 " \
+            "2,1,2" "1-2,2-3" "01" "x" "1-x" "1 2" "-2" "+1" $'\t1' "1000001" "1-1000000"; do
+  "$folio" render "$work/three.json" --pages "$spec" --out "$work/pr" >/dev/null 2>"$work/pr.err"
+  local_rc=$?
+  "$folio" submit "$work/three.json" --pages "$spec" >/dev/null 2>"$work/ps.err"
+  remote_rc=$?
+  if { [ $local_rc = 0 ] && [ $remote_rc = 0 ]; } || { [ $local_rc = 2 ] && [ $remote_rc = 3 ]; }; then
+    agree=$((agree + 1))
+    [ $local_rc = 0 ] && accepted=$((accepted + 1))
+  else
+    bad "--pages \"$spec\": render exit $local_rc, submit exit $remote_rc ($(cat "$work/pr.err" "$work/ps.err"))"
+  fi
+done
+[ $agree = 26 ] && [ $accepted = 10 ] && ok "render and submit agree on all 26 page ranges (10 accepted)" ||
+  bad "render and submit: $agree of 26 agree, $accepted accepted (want 10)"
+# the edge cases by name
+expect 0 "render --pages 2- (open range)" -- "$folio" render "$work/three.json" --pages 2- --format png --dpi 36 --out "$work/open"
+[ -f "$work/open/page-0002.png" ] && [ -f "$work/open/page-0003.png" ] && [ ! -f "$work/open/page-0001.png" ] &&
+  ok "2- renders pages 2 and 3" || bad "2- rendered: $(ls "$work/open")"
+expect 0 "submit --pages 2- (open range)" -- "$folio" submit "$work/three.json" --pages 2-
+expect 3 "submit --pages 4- (past the end)" -- "$folio" submit "$work/three.json" --pages 4-
+has "$err" "page 4 is past the end" "the refusal names the page"
+
 # a server nobody listens on
 expect 8 "unavailable server" -- "$folio" status "$id" --addr 127.0.0.1:1
 

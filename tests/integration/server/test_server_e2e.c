@@ -230,6 +230,214 @@ static void test_submit_errors(void) {
   }
 }
 
+/* The BadRequest of st (INVALID_ARGUMENT with grpc-status-details-bin), or
+ * fails. Free with google__rpc__bad_request__free_unpacked(br, NULL). */
+static Google__Rpc__BadRequest *bad_request_of(const struct cgrpc_status *st) {
+  CHECK_MSG(st->code == GRPC_STATUS_INVALID_ARGUMENT, "%s: %s", cgrpc_status_name(st->code),
+            st->message);
+  CHECK_MSG(st->details && st->details_len, "no grpc-status-details-bin: %s", st->message);
+  Google__Rpc__Status *rs = google__rpc__status__unpack(NULL, st->details_len, st->details);
+  CHECK(rs && rs->code == GRPC_STATUS_INVALID_ARGUMENT && rs->n_details == 1);
+  CHECK_EQ_STR(rs->details[0]->type_url, "type.googleapis.com/google.rpc.BadRequest");
+  Google__Rpc__BadRequest *br = google__rpc__bad_request__unpack(
+      NULL, rs->details[0]->value.len, rs->details[0]->value.data);
+  google__rpc__status__free_unpacked(rs, NULL);
+  CHECK(br);
+  return br;
+}
+
+/* Regression (issue 10, class 5): several violations in one SubmitLayout.
+ * The BadRequest names every one with its exact field path, nothing else, in
+ * request field order — before the fix the names came from the wrong buffer
+ * (stray bytes, another violation's name, pieces of the caller's API key). */
+static void test_submit_violations(void) {
+  Folio__V1__SubmitLayoutRequest req = FOLIO__V1__SUBMIT_LAYOUT_REQUEST__INIT;
+  req.layout_json.data = (uint8_t *)(uintptr_t)MINIMAL;
+  req.layout_json.len = strlen(MINIMAL);
+  Folio__V1__Format formats[] = {1, 99, 2, 77};
+  req.formats = formats;
+  req.n_formats = 4;
+  Folio__V1__RenderOptions ro = FOLIO__V1__RENDER_OPTIONS__INIT;
+  ro.png_dpi = 20;
+  ro.page_range = (char *)(uintptr_t)"1-x";
+  req.options = &ro;
+  char longval[300];
+  memset(longval, 'v', sizeof longval - 1);
+  longval[sizeof longval - 1] = '\0';
+  Folio__V1__SubmitLayoutRequest__LabelsEntry e[2] = {
+      FOLIO__V1__SUBMIT_LAYOUT_REQUEST__LABELS_ENTRY__INIT,
+      FOLIO__V1__SUBMIT_LAYOUT_REQUEST__LABELS_ENTRY__INIT};
+  e[0].key = (char *)(uintptr_t)"ok";
+  e[0].value = (char *)(uintptr_t)"fine";
+  e[1].key = (char *)(uintptr_t)"k\"q";
+  e[1].value = longval;
+  Folio__V1__SubmitLayoutRequest__LabelsEntry *ep[2] = {&e[0], &e[1]};
+  req.labels = ep;
+  req.n_labels = 2;
+  struct cgrpc_metadata md;
+  struct cgrpc_call_options o = opts(key_a, &md);
+  Folio__V1__SubmitLayoutResponse *resp = NULL;
+  struct cgrpc_status st = {0};
+  folio__v1__layout_service__submit_layout__call(ch, &req, &o, &resp, &st);
+  CHECK(!resp);
+  printf("  several violations: %s\n", st.message);
+  Google__Rpc__BadRequest *br = bad_request_of(&st);
+  static const char *const want[][2] = {
+      {"formats[1]", "must be FORMAT_PDF, FORMAT_PNG or FORMAT_SLA"},
+      {"formats[3]", "must be FORMAT_PDF, FORMAT_PNG or FORMAT_SLA"},
+      {"options.png_dpi", "must be 36..1200 (0 = 150)"},
+      {"options.page_range", "byte 2: expected \",\" or the end (e.g. 1-3,5 or 8-)"},
+      {"labels[\"k\\\"q\"]", "values must be at most 256 bytes (got 299)"},
+  };
+  size_t nwant = sizeof want / sizeof want[0];
+  CHECK_MSG(br->n_field_violations == nwant, "%zu violations", br->n_field_violations);
+  for (size_t i = 0; i < nwant; i++) {
+    CHECK_EQ_STR(br->field_violations[i]->field, want[i][0]);
+    CHECK_EQ_STR(br->field_violations[i]->description, want[i][1]);
+  }
+  google__rpc__bad_request__free_unpacked(br, NULL);
+  cgrpc_status_clear(&st);
+}
+
+/* ---- exact strings at the edge ----
+ * protobuf-c clients cannot send a NUL inside a string (they pack strlen
+ * bytes), so the bad string rides as an unknown field with the string
+ * field's number: on the wire it is that field. */
+struct raw_field {
+  ProtobufCMessageUnknownField u;
+  uint8_t data[300];
+};
+
+/* A length-delimited field `field` holding p[0..len). */
+static ProtobufCMessageUnknownField *raw_string(struct raw_field *f, uint32_t field, const void *p,
+                                                size_t len) {
+  CHECK(len < 128 && len + 1 <= sizeof f->data);
+  f->data[0] = (uint8_t)len;
+  memcpy(f->data + 1, p, len);
+  f->u = (ProtobufCMessageUnknownField){
+      .tag = field, .wire_type = PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED, .len = len + 1, .data = f->data};
+  return &f->u;
+}
+
+/* Calls method with msg (unary, or a server stream read to its end) and
+ * checks INVALID_ARGUMENT with a BadRequest naming exactly `field`. */
+static void expect_refused(const char *what, const struct cgrpc_method_desc *method,
+                           const ProtobufCMessage *msg, const char *field, const char *why) {
+  struct cgrpc_metadata md;
+  struct cgrpc_call_options o = opts(key_a, &md);
+  struct cgrpc_status st = {0};
+  if (method->kind == CGRPC_METHOD_UNARY) {
+    ProtobufCMessage *resp = NULL;
+    cgrpc_client_unary(ch, method, msg, &o, &resp, &st);
+    CHECK_MSG(!resp, "%s: answered", what);
+  } else {
+    struct cgrpc_client_call *cc = cgrpc_client_call_start(ch, method, &o);
+    CHECK(cc);
+    CHECK_EQ_INT(cgrpc_client_call_write(cc, msg), 0);
+    cgrpc_client_call_writes_done(cc);
+    ProtobufCMessage *m;
+    CHECK_MSG(cgrpc_client_call_read(cc, &m) == 0, "%s: streamed a message", what);
+    cgrpc_client_call_finish(cc, &st);
+    cgrpc_client_call_destroy(cc);
+  }
+  printf("  %s: %s\n", what, st.message);
+  Google__Rpc__BadRequest *br = bad_request_of(&st);
+  CHECK_MSG(br->n_field_violations == 1, "%s: %zu violations", what, br->n_field_violations);
+  CHECK_EQ_STR(br->field_violations[0]->field, field);
+  CHECK_EQ_STR(br->field_violations[0]->description, why);
+  google__rpc__bad_request__free_unpacked(br, NULL);
+  cgrpc_status_clear(&st);
+}
+
+/* Every string field of every RPC refuses NUL bytes and invalid UTF-8 with
+ * INVALID_ARGUMENT naming the field (cgrpc's wire check, folio's BadRequest),
+ * on unary and server-streaming calls alike. */
+static void test_exact_strings(void) {
+  static const char nul_id[] = "0190c3e2-7b7a-7c4e-8f00-0123456789ab\0x";
+  struct raw_field f[2];
+  ProtobufCMessageUnknownField *u;
+
+  Folio__V1__SubmitLayoutRequest sreq = FOLIO__V1__SUBMIT_LAYOUT_REQUEST__INIT;
+  sreq.layout_json.data = (uint8_t *)(uintptr_t)MINIMAL;
+  sreq.layout_json.len = strlen(MINIMAL);
+  sreq.base.n_unknown_fields = 1;
+  sreq.base.unknown_fields = u = raw_string(&f[0], 4, "key\0b", 5);
+  expect_refused("SubmitLayout idempotency_key NUL", folio__v1__layout_service__submit_layout__METHOD,
+                 &sreq.base, "idempotency_key", "contains a NUL byte");
+  uint8_t entry[32], opt[32];
+  size_t n = 0;
+  entry[n++] = 0x0a, entry[n++] = 1, entry[n++] = 'k';
+  entry[n++] = 0x12, entry[n++] = 2, entry[n++] = 'v', entry[n++] = 0xff;
+  sreq.base.unknown_fields = raw_string(&f[0], 5, entry, n);
+  expect_refused("SubmitLayout label value", folio__v1__layout_service__submit_layout__METHOD,
+                 &sreq.base, "labels[\"k\"]", "is not valid UTF-8");
+  n = 0;
+  opt[n++] = 0x12, opt[n++] = 3, opt[n++] = '1', opt[n++] = 0, opt[n++] = '2';
+  sreq.base.unknown_fields = raw_string(&f[0], 3, opt, n);
+  expect_refused("SubmitLayout options.page_range NUL",
+                 folio__v1__layout_service__submit_layout__METHOD, &sreq.base,
+                 "options.page_range", "contains a NUL byte");
+
+  Folio__V1__GetStatusRequest greq = FOLIO__V1__GET_STATUS_REQUEST__INIT;
+  greq.base.n_unknown_fields = 1;
+  greq.base.unknown_fields = raw_string(&f[0], 1, nul_id, sizeof nul_id - 1);
+  expect_refused("GetStatus job_id NUL", folio__v1__layout_service__get_status__METHOD, &greq.base,
+                 "job_id", "contains a NUL byte");
+
+  Folio__V1__CancelJobRequest creq = FOLIO__V1__CANCEL_JOB_REQUEST__INIT;
+  creq.base.n_unknown_fields = 1;
+  creq.base.unknown_fields = raw_string(&f[0], 1, nul_id, sizeof nul_id - 1);
+  expect_refused("CancelJob job_id NUL", folio__v1__layout_service__cancel_job__METHOD, &creq.base,
+                 "job_id", "contains a NUL byte");
+
+  Folio__V1__WatchJobRequest wreq = FOLIO__V1__WATCH_JOB_REQUEST__INIT;
+  wreq.base.n_unknown_fields = 1;
+  wreq.base.unknown_fields = raw_string(&f[0], 1, "\xc0\xaf", 2);
+  expect_refused("WatchJob job_id overlong UTF-8", folio__v1__layout_service__watch_job__METHOD,
+                 &wreq.base, "job_id", "is not valid UTF-8");
+
+  Folio__V1__StreamArtifactRequest areq = FOLIO__V1__STREAM_ARTIFACT_REQUEST__INIT;
+  areq.job_id = (char *)(uintptr_t)"0190c3e2-7b7a-7c4e-8f00-0123456789ab";
+  areq.base.n_unknown_fields = 1;
+  areq.base.unknown_fields = raw_string(&f[0], 2, "document.pdf\0.png", 17);
+  expect_refused("StreamArtifact name NUL", folio__v1__layout_service__stream_artifact__METHOD,
+                 &areq.base, "name", "contains a NUL byte");
+
+  Folio__V1__GetArtifactUrlRequest ureq = FOLIO__V1__GET_ARTIFACT_URL_REQUEST__INIT;
+  ureq.job_id = areq.job_id;
+  ureq.base.n_unknown_fields = 1;
+  ureq.base.unknown_fields = raw_string(&f[0], 2, "document\xff.pdf", 13);
+  expect_refused("GetArtifactUrl name", folio__v1__layout_service__get_artifact_url__METHOD,
+                 &ureq.base, "name", "is not valid UTF-8");
+}
+
+/* Issue 10, class 6: idempotency keys that differ only after a NUL used to
+ * deduplicate to one job (protobuf-c cut both at the NUL). Now the plain key
+ * makes a job and each NUL-bearing one is refused, creating nothing and
+ * never answering with the plain key's job. */
+static void test_nul_keys_do_not_deduplicate(void) {
+  char job[FOLIO_UUID_STR_LEN + 1], again[FOLIO_UUID_STR_LEN + 1];
+  bool dedup = true;
+  CHECK_EQ_INT(submit(key_a, MINIMAL, strlen(MINIMAL), "e2e-nul", job, &dedup, NULL), GRPC_STATUS_OK);
+  CHECK(!dedup);
+  static const char *const tails[] = {"e2e-nul\0a", "e2e-nul\0b"};
+  for (size_t i = 0; i < 2; i++) {
+    Folio__V1__SubmitLayoutRequest req = FOLIO__V1__SUBMIT_LAYOUT_REQUEST__INIT;
+    req.layout_json.data = (uint8_t *)(uintptr_t)MINIMAL;
+    req.layout_json.len = strlen(MINIMAL);
+    struct raw_field f;
+    req.base.n_unknown_fields = 1;
+    req.base.unknown_fields = raw_string(&f, 4, tails[i], 9);
+    expect_refused("SubmitLayout key differing after a NUL",
+                   folio__v1__layout_service__submit_layout__METHOD, &req.base, "idempotency_key",
+                   "contains a NUL byte");
+  }
+  /* the plain key still finds its own job, and only that one */
+  CHECK_EQ_INT(submit(key_a, MINIMAL, strlen(MINIMAL), "e2e-nul", again, &dedup, NULL), GRPC_STATUS_OK);
+  CHECK(dedup);
+  CHECK_EQ_STR(again, job);
+}
+
 struct dup_arg {
   char job[FOLIO_UUID_STR_LEN + 1];
   bool dedup;
@@ -780,6 +988,11 @@ int main(int argc, char **argv) {
   test_auth();
   printf("submit errors\n");
   test_submit_errors();
+  printf("submit violations\n");
+  test_submit_violations();
+  printf("exact strings\n");
+  test_exact_strings();
+  test_nul_keys_do_not_deduplicate();
   printf("duplicates\n");
   test_duplicates();
   printf("status and cancel\n");

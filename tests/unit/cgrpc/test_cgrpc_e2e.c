@@ -307,6 +307,40 @@ static void test_malformed(struct cgrpc_server *s) {
   gpr_free(msg);
 }
 
+/* Exact strings: a NUL byte or invalid UTF-8 in a string field is refused
+ * before the handler runs (no on_field_error hook here: cgrpc's own
+ * INVALID_ARGUMENT naming the field), on a unary, a server-streaming and a
+ * client-streaming call. */
+static void test_inexact_strings(struct cgrpc_server *s) {
+  static const unsigned char nul[] = {0x0a, 3, 'a', 0, 'b'};
+  static const unsigned char bad_utf8[] = {0x0a, 2, 'a', 0xff};
+  static const unsigned char good[] = {0x0a, 3, 'a', 'b', 'c'};
+  struct {
+    const char *method;
+    const unsigned char *bytes;
+    size_t len;
+    grpc_status_code code;
+    const char *want;
+  } cases[] = {
+      {"/cgrpc_test.v1.Echo/Say", nul, sizeof nul, GRPC_STATUS_INVALID_ARGUMENT,
+       "/cgrpc_test.v1.Echo/Say: text contains a NUL byte"},
+      {"/cgrpc_test.v1.Echo/Say", bad_utf8, sizeof bad_utf8, GRPC_STATUS_INVALID_ARGUMENT,
+       "/cgrpc_test.v1.Echo/Say: text is not valid UTF-8"},
+      {"/cgrpc_test.v1.Echo/Count", nul, sizeof nul, GRPC_STATUS_INVALID_ARGUMENT,
+       "/cgrpc_test.v1.Echo/Count: text contains a NUL byte"},
+      {"/cgrpc_test.v1.Echo/Collect", bad_utf8, sizeof bad_utf8, GRPC_STATUS_INVALID_ARGUMENT,
+       "/cgrpc_test.v1.Echo/Collect: a stream message's text is not valid UTF-8"},
+      {"/cgrpc_test.v1.Echo/Say", good, sizeof good, GRPC_STATUS_OK, ""},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char *msg = NULL;
+    grpc_status_code code = raw_unary(echo_target(s), cases[i].method, cases[i].bytes, cases[i].len, &msg);
+    CHECK_MSG(code == cases[i].code, "case %zu: code %d (%s)", i, code, msg);
+    CHECK_MSG(strcmp(msg, cases[i].want) == 0, "case %zu: \"%s\", want \"%s\"", i, msg, cases[i].want);
+    gpr_free(msg);
+  }
+}
+
 static void test_size_limits(void) {
   struct cgrpc_server_config cfg = {.max_recv_bytes = 64 * 1024, .max_send_bytes = 64 * 1024};
   struct cgrpc_server *s = echo_server_start(&cfg);
@@ -376,6 +410,7 @@ int main(void) {
   test_handler_time(ch);
   test_unknown_method(ch);
   test_malformed(s);
+  test_inexact_strings(s);
   cgrpc_channel_destroy(ch);
   cgrpc_server_shutdown(s, 5000);
   cgrpc_server_destroy(s);

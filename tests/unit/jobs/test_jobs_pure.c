@@ -1,5 +1,5 @@
-/* Pure parts of lib/jobs: UUIDv7 layout, state names, API key text form and
- * submission validation (no database). */
+/* Pure parts of lib/jobs: UUIDv7 layout, state names, API key text form
+ * (no database). The submit validator has its own test_submit_check.c. */
 #include <string.h>
 
 #include "check.h"
@@ -68,46 +68,6 @@ static void test_apikey_parse(void) {
   CHECK_EQ_INT(folio_jobs_apikey_parse(NULL, id, secret), -1);
 }
 
-static void test_validate(void) {
-  static const uint8_t layout[] = "{}";
-  struct folio_pg_diag d;
-  struct folio_job_submit ok = {.tenant = "t", .layout = layout, .layout_len = 2};
-  CHECK_EQ_INT(folio_jobs_submit_validate(&ok, &d), 0);
-  struct folio_job_submit intl = ok;
-  intl.tenant = "\xe6\x97\xa5\xe6\x9c\xac-\xf0\x9f\x93\x84"; /* 日本-📄 */
-  CHECK_EQ_INT(folio_jobs_submit_validate(&intl, &d), 0);
-  struct bad_case {
-    struct folio_job_submit s;
-    const char *needle;
-  } cases[12];
-  size_t n = 0;
-  char longkey[200];
-  memset(longkey, 'k', sizeof longkey - 1);
-  longkey[sizeof longkey - 1] = '\0';
-  static const int badfmt[] = {1, 7};
-  static const struct folio_job_label dup[] = {{"a", "1"}, {"a", "2"}};
-  static const struct folio_job_label emptykey[] = {{"", "1"}};
-  static const struct folio_job_label badutf[] = {{"k", "\xc0\xaf"}};
-  for (size_t i = 0; i < 12; i++) cases[i].s = ok;
-  cases[n].needle = "tenant", cases[n++].s.tenant = NULL;
-  cases[n].needle = "idempotency_key", cases[n++].s.idempotency_key = longkey;
-  cases[n].needle = "layout_json", cases[n++].s.layout_len = 0;
-  cases[n].needle = "formats[1]", cases[n].s.formats = badfmt, cases[n++].s.nformats = 2;
-  cases[n].needle = "png_dpi", cases[n++].s.png_dpi = 5000;
-  cases[n].needle = "appears twice", cases[n].s.labels = dup, cases[n++].s.nlabels = 2;
-  cases[n].needle = "key 0", cases[n].s.labels = emptykey, cases[n++].s.nlabels = 1;
-  cases[n].needle = "max_attempts", cases[n++].s.max_attempts = -1;
-  cases[n].needle = "tenant: not valid UTF-8", cases[n++].s.tenant = "bad\xff";
-  cases[n].needle = "idempotency_key: not valid UTF-8", cases[n++].s.idempotency_key = "\xed\xa0\x80"; /* surrogate */
-  cases[n].needle = "page_range: not valid UTF-8", cases[n++].s.page_range = "1-\xf4\x90\x80\x80"; /* > U+10FFFF */
-  cases[n].needle = "entry 0 is not valid UTF-8", cases[n].s.labels = badutf, cases[n++].s.nlabels = 1; /* overlong */
-  for (size_t i = 0; i < n; i++) {
-    d.msg[0] = '\0';
-    CHECK_MSG(folio_jobs_submit_validate(&cases[i].s, &d) == FOLIO_JOBS_EINVAL, "case %zu", i);
-    CHECK_MSG(strstr(d.msg, cases[i].needle) != NULL, "case %zu: %s", i, d.msg);
-  }
-}
-
 static void test_events(void) {
   const char *id = "017f22e2-79b0-7fff-bfff-ffffffffffff";
   char ch[FOLIO_JOBS_CHANNEL_MAX], buf[FOLIO_JOBS_EVENT_MAX];
@@ -145,24 +105,10 @@ static void test_events(void) {
   CHECK_EQ_INT(folio_jobs_event_parse(nul, sizeof nul - 1, got, &st, &pr), -1);
 }
 
-static void test_grpc_status(void) {
-  CHECK_EQ_INT(folio_jobs_grpc_status(0), 0);
-  CHECK_EQ_INT(folio_jobs_grpc_status(FOLIO_JOBS_ENOTFOUND), 5);
-  CHECK_EQ_INT(folio_jobs_grpc_status(FOLIO_JOBS_EPRECONDITION), 9);
-  CHECK_EQ_INT(folio_jobs_grpc_status(FOLIO_JOBS_EINVAL), 3);
-  CHECK_EQ_INT(folio_jobs_grpc_status(FOLIO_JOBS_EAUTH), 16);
-  CHECK_EQ_INT(folio_jobs_grpc_status(FOLIO_PG_ECONNECT), 14);
-  CHECK_EQ_INT(folio_jobs_grpc_status(FOLIO_PG_ETIMEOUT), 8);
-  CHECK_EQ_INT(folio_jobs_grpc_status(FOLIO_PG_EQUERY), 13);
-  CHECK_EQ_INT(folio_jobs_grpc_status(-12345), 13);
-}
-
 int main(void) {
-  test_grpc_status();
   test_events();
   test_uuid();
   test_states();
   test_apikey_parse();
-  test_validate();
   return check_done();
 }

@@ -135,26 +135,6 @@ static void test_overflow(void) {
   folio_painter_fini(&p);
 }
 
-static void test_pages_parse(void) {
-  size_t *l, n;
-  struct folio_render_diag diag = {0};
-  CHECK_EQ_INT(folio_render_pages_parse("1-3,5", 6, &l, &n, &diag), 0);
-  CHECK_EQ_INT(n, 4);
-  CHECK(l[0] == 0 && l[1] == 1 && l[2] == 2 && l[3] == 4);
-  free(l);
-  CHECK_EQ_INT(folio_render_pages_parse("4-, 2,2-3", 5, &l, &n, &diag), 0);
-  CHECK_EQ_INT(n, 4);
-  CHECK(l[0] == 1 && l[3] == 4);
-  free(l);
-  const char *bad[] = {"", "0", "3-1", "a", "1,,2", "1-2x", "-3"};
-  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-    CHECK_MSG(folio_render_pages_parse(bad[i], 5, &l, &n, &diag) == FOLIO_RENDER_E_ARG, "spec \"%s\"", bad[i]);
-    CHECK(l == NULL);
-  }
-  CHECK_EQ_INT(folio_render_pages_parse("2-9", 5, &l, &n, &diag), FOLIO_RENDER_E_ARG);
-  CHECK_MSG(strstr(diag.message, "page 9 is past the end") != NULL, "%s", diag.message);
-}
-
 /* ---- PNG: collects each page's bytes and the order pages arrive in ---- */
 struct pngs {
   struct buf page[5];
@@ -341,7 +321,6 @@ static void test_sla(void) {
 int main(void) {
   build_doc();
   test_sla();
-  test_pages_parse();
   test_pdf();
   test_cancel();
   test_overflow();

@@ -1,6 +1,6 @@
 /* The work pool's bound (full -> -EAGAIN, so SubmitLayout can answer
  * RESOURCE_EXHAUSTED instead of queueing without limit) and the single
- * error-code -> gRPC status mapping. */
+ * error-code -> gRPC status mapping (every row of its table). */
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -8,6 +8,7 @@
 
 #include "check.h"
 #include "folio/jobs.h"
+#include "folio/pg_async.h"
 #include "folio/s3.h"
 #include "rpcstatus.h"
 #include "workpool.h"
@@ -46,6 +47,15 @@ static void test_codes(void) {
                GRPC_STATUS_FAILED_PRECONDITION);
   CHECK_EQ_INT(folio_rpc_code(FOLIO_RPC_DB, FOLIO_JOBS_EAUTH, 0), GRPC_STATUS_UNAUTHENTICATED);
   CHECK_EQ_INT(folio_rpc_code(FOLIO_RPC_DB, FOLIO_PG_ECONNECT, 0), GRPC_STATUS_UNAVAILABLE);
+  CHECK_EQ_INT(folio_rpc_code(FOLIO_RPC_DB, FOLIO_PG_ECLOSED, 0), GRPC_STATUS_UNAVAILABLE);
+  CHECK_EQ_INT(folio_rpc_code(FOLIO_RPC_DB, FOLIO_JOBS_EINVAL, 0), GRPC_STATUS_INVALID_ARGUMENT);
+  CHECK_EQ_INT(folio_rpc_code(FOLIO_RPC_DB, FOLIO_PG_EINVAL, 0), GRPC_STATUS_INVALID_ARGUMENT);
+  CHECK_EQ_INT(folio_rpc_code(FOLIO_RPC_DB, FOLIO_JOBS_EFENCED, 0), GRPC_STATUS_ABORTED);
+  CHECK_EQ_INT(folio_rpc_code(FOLIO_RPC_DB, FOLIO_PG_ECONFLICT, 0), GRPC_STATUS_ABORTED);
+  CHECK_EQ_INT(folio_rpc_code(FOLIO_RPC_DB, FOLIO_PG_EABORTED, 0), GRPC_STATUS_ABORTED);
+  CHECK_EQ_INT(folio_rpc_code(FOLIO_RPC_DB, FOLIO_PG_ETIMEOUT, 0), GRPC_STATUS_RESOURCE_EXHAUSTED);
+  CHECK_EQ_INT(folio_rpc_code(FOLIO_RPC_DB, FOLIO_PG_EQUERY, 0), GRPC_STATUS_INTERNAL);
+  CHECK_EQ_INT(folio_rpc_code(FOLIO_RPC_DB, -12345, 0), GRPC_STATUS_INTERNAL);
   CHECK_EQ_INT(folio_rpc_code(FOLIO_RPC_S3, FOLIO_S3_EHTTP, 404), GRPC_STATUS_NOT_FOUND);
   CHECK_EQ_INT(folio_rpc_code(FOLIO_RPC_S3, FOLIO_S3_EHTTP, 416), GRPC_STATUS_OUT_OF_RANGE);
   CHECK_EQ_INT(folio_rpc_code(FOLIO_RPC_S3, FOLIO_S3_EHTTP, 503), GRPC_STATUS_UNAVAILABLE);

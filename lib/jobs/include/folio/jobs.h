@@ -35,6 +35,7 @@
 #include "folio/pg.h"
 
 enum {
+  /* (-> the gRPC code folio-server answers with: server/rpcstatus.c) */
   FOLIO_JOBS_ENOTFOUND = -20,     /* no such job (or another tenant's) -> NOT_FOUND */
   FOLIO_JOBS_EPRECONDITION = -21, /* e.g. cancel of a finished job -> FAILED_PRECONDITION */
   FOLIO_JOBS_EFENCED = -22,       /* the caller's claim is no longer current: stop */
@@ -99,20 +100,67 @@ struct folio_job_label {
   const char *value;
 };
 
+/* The limits on a submission, each stated here once with its default
+ * (docs/security.md lists them; the proto comments repeat them for callers).
+ * folio_jobs_submit_check() is the one place that applies them. Strings are
+ * NUL-terminated C strings counted in bytes and must be valid UTF-8; the
+ * server refuses NUL bytes before a request gets here (cgrpc's wire check). */
+#define FOLIO_JOBS_TENANT_MAX 128          /* tenant name, 1..128 bytes */
+#define FOLIO_JOBS_IDEMPOTENCY_KEY_MAX 128 /* idempotency_key bytes ("" = none) */
+#define FOLIO_JOBS_LABELS_MAX 32           /* label entries */
+#define FOLIO_JOBS_LABEL_KEY_MAX 63        /* label key bytes (at least 1) */
+#define FOLIO_JOBS_LABEL_VALUE_MAX 256     /* label value bytes */
+#define FOLIO_JOBS_PAGE_RANGE_MAX 1024     /* options.page_range bytes (grammar: folio/pagerange.h) */
+#define FOLIO_JOBS_LAYOUT_MAX 0x7fffffff   /* layout_json bytes a row can hold; the
+                                              server's receive limit is far lower */
+#define FOLIO_JOBS_MAX_ATTEMPTS_DEFAULT 3  /* max_attempts 0 means this */
+#define FOLIO_JOBS_MAX_ATTEMPTS_MAX 100
+/* png_dpi: FOLIO_PNG_DPI_MIN..FOLIO_PNG_DPI_MAX, 0 = FOLIO_PNG_DPI_DEFAULT
+ * (folio/layout.h, shared with the renderer and the CLI). */
+
 /* A submission. All pointers are borrowed for the call. */
 struct folio_job_submit {
-  const char *tenant;          /* required, 1..128 bytes */
-  const char *idempotency_key; /* NULL or "" = none; else 1..128 bytes */
+  const char *tenant;          /* required, 1..FOLIO_JOBS_TENANT_MAX bytes */
+  const char *idempotency_key; /* NULL or "" = none */
   const uint8_t *layout;       /* the layout JSON as received; required */
   size_t layout_len;
   const int *formats; /* FOLIO_FORMAT_*; nformats 0 means [PDF]; duplicates ignored */
   size_t nformats;
-  int png_dpi;            /* 0 = 150; else 36..1200 */
-  const char *page_range; /* NULL = every page */
-  const struct folio_job_label *labels;
-  size_t nlabels;   /* <= 32; keys 1..63 bytes, values <= 256 bytes, no NUL */
-  int max_attempts; /* 0 = 3 */
+  int png_dpi;            /* 0 = the default */
+  const char *page_range; /* NULL or "" = every page */
+  const struct folio_job_label *labels; /* keys unique */
+  size_t nlabels;
+  int max_attempts; /* 0 = FOLIO_JOBS_MAX_ATTEMPTS_DEFAULT */
 };
+
+/* One thing wrong with a submission: field is the exact request field path
+ * ("layout_json", "formats[3]", "options.png_dpi", "options.page_range",
+ * "idempotency_key", "labels", "labels[\"k\"]" with the key as a JSON string
+ * literal, "tenant", "max_attempts"); description says why. Both are built
+ * only from the submission and constants. */
+struct folio_job_violation {
+  const char *field;
+  const char *description;
+};
+
+/* At most this many violations are listed; when there are more, the list
+ * ends with one more entry, field "request", saying how many were left out. */
+#define FOLIO_JOBS_VIOLATIONS_MAX 20
+
+/* The submit validator: checks every field of s against the limits above and
+ * the page-range grammar (not the layout itself: that is folio_layout_decode's
+ * and needs the pool) and lists every violation, in request field order
+ * (layout_json, formats by index, options.png_dpi, options.page_range,
+ * idempotency_key, labels in the given order, then tenant and max_attempts).
+ * A label key longer than the limit is not quoted; it is named by its
+ * position: field "labels", description "key 3 (0-based, in request
+ * order) ...".
+ * Ownership: *v (NULL when *n is 0) and every string it points to are
+ * allocated in arena and live until the caller resets or destroys it.
+ * Returns 0 with *n = the number of entries (0: s is valid), or
+ * FOLIO_PG_ENOMEM. Pure and reentrant. */
+int folio_jobs_submit_check(const struct folio_job_submit *s, struct folio_arena *arena,
+                            struct folio_job_violation **v, size_t *n);
 
 struct folio_job_submitted {
   char job_id[FOLIO_UUID_STR_LEN + 1];
@@ -137,7 +185,10 @@ int folio_jobs_submit_batch(struct folio_pg_conn *c, size_t n, const struct foli
                             struct folio_job_submitted *out, int *rcs,
                             struct folio_pg_diag *diag);
 
-/* Checks a submission without touching the database; diag names the field. */
+/* folio_jobs_submit_check() for callers that want one answer: 0, or
+ * FOLIO_JOBS_EINVAL with the first violation in diag ("<field>: <why>"), or
+ * FOLIO_PG_ENOMEM. folio_jobs_submit, _submit_batch and _submit_async run it
+ * on every submission they are given. */
 int folio_jobs_submit_validate(const struct folio_job_submit *s, struct folio_pg_diag *diag);
 
 /* ---- the server's calls, non-blocking (folio/pg_async.h) ------------------ */
@@ -186,13 +237,6 @@ typedef void (*folio_jobs_done_cb)(int status, const struct folio_pg_diag *diag,
 int folio_jobs_mark_dispatched_async(struct folio_pg_async *a, const char *job_id,
                                      folio_jobs_done_cb cb, void *arg);
 
-/* The gRPC status code (numbers as in grpc/status.h) for a folio_jobs /
- * folio_pg result, so every RPC maps errors the same way:
- * 0 OK, ENOTFOUND NOT_FOUND, EPRECONDITION FAILED_PRECONDITION, EINVAL
- * INVALID_ARGUMENT, EAUTH UNAUTHENTICATED, EFENCED ABORTED, ECONNECT
- * UNAVAILABLE, ETIMEOUT (pool/queue full or statement timeout)
- * RESOURCE_EXHAUSTED... see the table in jobs.c. */
-int folio_jobs_grpc_status(int code);
 
 /* ---- status -------------------------------------------------------------- */
 

@@ -38,6 +38,13 @@ struct folio_layout_limits {
 /* Fills *lim with the defaults above. */
 void folio_layout_limits_default(struct folio_layout_limits *lim);
 
+/* The PNG resolution a render may be asked for, in dots per inch: stated here,
+ * below lib/render and lib/jobs, so the renderer, the CLI and the submit
+ * check share one statement. 0 in a request means the default. */
+#define FOLIO_PNG_DPI_MIN 36
+#define FOLIO_PNG_DPI_MAX 1200
+#define FOLIO_PNG_DPI_DEFAULT 150
+
 /* ---- diagnostics --------------------------------------------------------- */
 
 struct folio_layout_error {

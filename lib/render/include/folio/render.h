@@ -22,6 +22,7 @@
 #include <stddef.h>
 
 #include "folio/layout.h"
+#include "folio/pagerange.h" /* folio_render_options.pages comes from its parser */
 
 /* ---- callbacks ------------------------------------------------------------ */
 
@@ -71,9 +72,11 @@ const char *folio_render_strerror(int code);
 
 /* ---- options -------------------------------------------------------------- */
 
-#define FOLIO_RENDER_DPI_MIN 36
-#define FOLIO_RENDER_DPI_MAX 1200
-#define FOLIO_RENDER_DPI_DEFAULT 150
+/* The PNG resolution bounds are lib/layout's (folio/layout.h), shared with
+ * the submit check. */
+#define FOLIO_RENDER_DPI_MIN FOLIO_PNG_DPI_MIN
+#define FOLIO_RENDER_DPI_MAX FOLIO_PNG_DPI_MAX
+#define FOLIO_RENDER_DPI_DEFAULT FOLIO_PNG_DPI_DEFAULT
 /* A PNG page may have at most this many pixels, and at most 32767 a side
  * (cairo's limit): an A4 page at 1200 dpi is 139 million. Rasterizing needs
  * about 8 bytes a pixel per thread. */
@@ -81,7 +84,8 @@ const char *folio_render_strerror(int code);
 
 struct folio_render_options {
   /* 0-based page indexes to render, ascending, no duplicates; borrowed for the
-   * call. NULL = every page. folio_render_pages_parse() makes such a list. */
+   * call. NULL = every page. folio_layout_pages_parse() (folio/pagerange.h) makes
+   * such a list. */
   const size_t *pages;
   size_t n_pages;
   unsigned dpi;                  /* PNG only; 0 = 150; else 36..1200 */
@@ -89,13 +93,6 @@ struct folio_render_options {
   folio_render_progress_fn progress; /* may be NULL */
   void *progress_ctx;
 };
-
-/* Parses a 1-based page list such as "1-3,5,8-" (open end = last page) for a
- * document of n_doc_pages pages into a malloc'd ascending 0-based list (*out,
- * caller frees with free(); *n_out its length). Overlaps are merged. A page past
- * the end is an error (E_ARG naming it), as is an empty or malformed spec. */
-int folio_render_pages_parse(const char *spec, size_t n_doc_pages, size_t **out, size_t *n_out,
-                             struct folio_render_diag *diag);
 
 /* ---- renderers ------------------------------------------------------------ */
 
