@@ -34,6 +34,7 @@
 #include "folio/clock.h"
 
 #include "auth.h"
+#include "logwriter.h"
 #include "jobview.h"
 #include "rpcstatus.h"
 
@@ -226,7 +227,6 @@ struct stream {
    * ran, the stream holds no S3 transfer (released) until the client has
    * taken enough for a new ranged GET from fetch_next. */
   bool releasing, released;
-  int releases;           /* how often (logged at the end) */
   int64_t paused_ns;      /* when S3 was paused (valid while paused) */
   int64_t write_ns;       /* when the write in flight started */
   grpc_status_code abort_code; /* OK, or why the stream was cut (idle) */
@@ -420,18 +420,19 @@ static void on_s3_done(void *arg, const struct folio_s3_result *r) {
     x->releasing = false;
     folio_s3_get_release(x->get);
     x->get = NULL;
-    /* The release is over; a transfer that ended anyway (all bytes in) or
-     * failed is handled as usual, a fresh GET will surface a lasting error. */
-    if (r->status == FOLIO_S3_ECANCELED && !cgrpc_call_is_cancelled(x->lk.call) &&
-        x->fetch_next < x->end) {
-      x->released = true;
-      x->releases++;
-      stream_pump(x);
-      return;
-    }
-    if (r->status != 0 && x->fetch_next < x->end && !cgrpc_call_is_cancelled(x->lk.call)) {
-      x->released = true;
-      x->releases++;
+    if (!cgrpc_call_is_cancelled(x->lk.call)) {
+      if (x->fetch_next == x->end) { /* every byte arrived before the cancel did */
+        x->s3_done = true;
+        x->s3_status = 0;
+      } else { /* cancelled as asked, or failed: a fresh GET surfaces a lasting error */
+        x->released = true;
+        struct folio_logline l;
+        folio_log_begin(&l, FOLIO_LOG_DEBUG, "stream stalled: S3 transfer released");
+        folio_log_str(&l, "request_id", cgrpc_call_user(x->lk.call));
+        folio_log_int(&l, "next_offset", (int64_t)x->next_offset);
+        folio_log_int(&l, "fetched_to", (int64_t)x->fetch_next);
+        folio_logwriter_end(&l);
+      }
       stream_pump(x);
       return;
     }

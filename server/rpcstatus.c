@@ -90,11 +90,14 @@ void folio_rpc_quota_failure(struct cgrpc_call *call, const char *message, const
   char v[16];
   int n = snprintf(v, sizeof v, "%d", retry_after_ms);
   cgrpc_call_add_metadata(call, "retry-after-ms", v, (size_t)n);
-  Google__Rpc__QuotaFailure__Violation viol = GOOGLE__RPC__QUOTA_FAILURE__VIOLATION__INIT;
+  /* _init functions, not the INIT macros: those cast away const (clang's -Wcast-qual) */
+  Google__Rpc__QuotaFailure__Violation viol;
+  google__rpc__quota_failure__violation__init(&viol);
   viol.subject = folio_pb_str(subject);
   viol.description = folio_pb_str(description);
   Google__Rpc__QuotaFailure__Violation *violp = &viol;
-  Google__Rpc__QuotaFailure qf = GOOGLE__RPC__QUOTA_FAILURE__INIT;
+  Google__Rpc__QuotaFailure qf;
+  google__rpc__quota_failure__init(&qf);
   qf.n_violations = 1;
   qf.violations = &violp;
   size_t qlen = google__rpc__quota_failure__get_packed_size(&qf);
