@@ -529,7 +529,7 @@ static grpc_status_code stream(const char *bearer, const char *name, uint64_t of
     CHECK_EQ_INT(c->total_size, ART_SIZE);
     CHECK(c->data.len <= (chunk ? chunk : 65536));
     CHECK(!sha || !sha[0]); /* only the final chunk carries it */
-    memcpy(buf + *got, c->data.data, c->data.len);
+    if (c->data.len) memcpy(buf + *got, c->data.data, c->data.len); /* an empty final chunk has no data */
     *got += c->data.len;
     if (sha && c->sha256_hex && *c->sha256_hex) snprintf(sha, 65, "%s", c->sha256_hex);
     protobuf_c_message_free_unpacked(&c->base, NULL);
