@@ -23,7 +23,9 @@
  *    - SETTINGS_MAX_CONCURRENT_STREAMS is announced, and a gRPC client with
  *      that many streams open waits for a slot (its next call's deadline
  *      passes) until one ends;
- *    - max connection idle: a connection without calls gets a GOAWAY.
+ *    - ping strikes: a client that pings without pause gets GOAWAY
+ *      ENHANCE_YOUR_CALM;
+ *    - max connection idle and max connection age: GOAWAY.
  *
  * usage: test_streams_fair FOLIO_SERVER   (under scripts/stack.sh run pg,redis,s3) */
 #include <arpa/inet.h>
@@ -522,6 +524,8 @@ static long handshake(int fd) {
 /* Reads frames for up to ms, acking pings when ack is set. Returns 0 when
  * the server closed the connection (EOF/reset), 1 when still open; counts
  * PINGs and GOAWAYs received. */
+static uint32_t goaway_code; /* the error code of the last GOAWAY seen */
+
 static int watch_conn(int fd, int ms, bool ack, int *pings, int *goaways) {
   int64_t end = folio_clock_mono_ns() + (int64_t)ms * 1000000;
   struct frame f;
@@ -531,7 +535,12 @@ static int watch_conn(int fd, int ms, bool ack, int *pings, int *goaways) {
     int rc = read_frame(fd, &f, left);
     if (rc == 0) return 0;
     if (rc < 0) return 1;
-    if (f.type == F_GOAWAY) (*goaways)++;
+    if (f.type == F_GOAWAY) {
+      (*goaways)++;
+      if (f.len >= 8)
+        goaway_code = (uint32_t)f.payload[4] << 24 | (uint32_t)f.payload[5] << 16 |
+                      (uint32_t)f.payload[6] << 8 | f.payload[7];
+    }
     if (f.type == F_PING && !(f.flags & 1)) {
       (*pings)++;
       if (ack && f.len == 8) {
@@ -601,6 +610,22 @@ static void test_keepalive_and_stream_cap(void) {
   CHECK(pings >= 2);
   close(live);
 
+  /* a client that pings without pause: strikes, then GOAWAY ENHANCE_YOUR_CALM */
+  int flood = raw_connect();
+  handshake(flood);
+  for (int i = 0; i < 5; i++) {
+    uint8_t ping[17] = {0, 0, 8, 6, 0, 0, 0, 0, 0, 'f', 'l', 'o', 'o', 'd', 0, 0, (uint8_t)i};
+    if (write(flood, ping, sizeof ping) != (ssize_t)sizeof ping) break;
+    proc_sleep_ms(20);
+  }
+  pings = goaways = 0;
+  goaway_code = 0;
+  watch_conn(flood, 5000, true, &pings, &goaways);
+  printf("   a ping flood: GOAWAY %d, error code %u (11 = ENHANCE_YOUR_CALM)\n", goaways,
+         goaway_code);
+  CHECK_MSG(goaways >= 1 && goaway_code == 11, "GOAWAY %d, code %u", goaways, goaway_code);
+  close(flood);
+
   /* the stream cap, as a gRPC client sees it: with two streams open the
    * third call waits for a slot on the connection */
   static struct tenant t;
@@ -628,17 +653,20 @@ static void test_keepalive_and_stream_cap(void) {
   cgrpc_client_call_destroy(w2);
 }
 
-static void test_max_idle(void) {
-  const char *env[] = {"FOLIO_MAX_CONNECTION_IDLE_MS=1000", NULL};
-  restart_server("server-idle", env);
+/* A connection without calls gets GOAWAY after max idle (name = "idle"), or
+ * any connection after max age (name = "age"). */
+static void test_goaway(const char *what, const char *const env[]) {
+  char name[32];
+  snprintf(name, sizeof name, "server-%s", what);
+  restart_server(name, env);
   int fd = raw_connect();
   handshake(fd);
   int pings = 0, goaways = 0;
   int64_t t0 = folio_clock_mono_ns();
   int open = watch_conn(fd, 10000, true, &pings, &goaways);
-  printf("   max connection idle: GOAWAY %d, closed %s, within %.1f s\n", goaways,
+  printf("   max connection %s: GOAWAY %d, closed %s, within %.1f s\n", what, goaways,
          open ? "no" : "yes", secs(t0));
-  CHECK_MSG(goaways >= 1, "no GOAWAY for a connection idle past FOLIO_MAX_CONNECTION_IDLE_MS");
+  CHECK_MSG(goaways >= 1, "no GOAWAY for a connection past its max %s", what);
   close(fd);
 }
 
@@ -664,7 +692,11 @@ int main(int argc, char **argv) {
   start_server("server-streams", env);
   test_stalled_readers();
   test_keepalive_and_stream_cap();
-  test_max_idle();
+  const char *idle_env[] = {"FOLIO_MAX_CONNECTION_IDLE_MS=1000", NULL};
+  test_goaway("idle", idle_env);
+  const char *age_env[] = {"FOLIO_MAX_CONNECTION_IDLE_MS=0", "FOLIO_MAX_CONNECTION_AGE_MS=1000",
+                           "FOLIO_MAX_CONNECTION_AGE_GRACE_MS=1000", NULL};
+  test_goaway("age", age_env);
   cgrpc_channel_destroy(ch);
   ch = NULL;
   /* a clean exit (also leak-free under ASan, which fails the exit status) */
