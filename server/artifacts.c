@@ -292,7 +292,8 @@ static void s3_refill(struct stream *x) {
 /* Sends one chunk of up to x->chunk bytes from the buffer. */
 static void send_chunk(struct stream *x) {
   size_t n = x->len < x->chunk ? x->len : x->chunk;
-  Folio__V1__ArtifactChunk c = FOLIO__V1__ARTIFACT_CHUNK__INIT;
+  Folio__V1__ArtifactChunk c; /* _init: the INIT macro casts away const (clang) */
+  folio__v1__artifact_chunk__init(&c);
   c.data.data = x->buf ? x->buf + x->head : NULL; /* NULL: nothing to send */
   c.data.len = n;
   c.offset = x->next_offset;

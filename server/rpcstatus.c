@@ -50,7 +50,8 @@ static void finish_with_details(struct cgrpc_call *call, grpc_status_code code,
     any[i].value.len = len[i];
     anyp[i] = &any[i];
   }
-  Google__Rpc__Status st = GOOGLE__RPC__STATUS__INIT;
+  Google__Rpc__Status st;
+  google__rpc__status__init(&st);
   st.code = (int32_t)code;
   st.message = folio_pb_str(message);
   st.n_details = n < 2 ? n : 2;

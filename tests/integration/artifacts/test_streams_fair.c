@@ -120,7 +120,8 @@ struct tenant {
 static const char MINIMAL[] = "{\"version\":1,\"pages\":[{\"items\":[]}]}";
 
 static void submit(struct tenant *t, char *job) {
-  Folio__V1__SubmitLayoutRequest req = FOLIO__V1__SUBMIT_LAYOUT_REQUEST__INIT;
+  Folio__V1__SubmitLayoutRequest req;
+  folio__v1__submit_layout_request__init(&req);
   req.layout_json.data = (uint8_t *)(uintptr_t)MINIMAL;
   req.layout_json.len = strlen(MINIMAL);
   struct cgrpc_metadata md;
@@ -185,7 +186,8 @@ static void make_tenant(struct tenant *t, const char *name, size_t narts, size_t
 
 static struct cgrpc_client_call *stream_start(struct cgrpc_channel *via, const struct tenant *t,
                                               const struct art *a, int64_t timeout_ms) {
-  Folio__V1__StreamArtifactRequest req = FOLIO__V1__STREAM_ARTIFACT_REQUEST__INIT;
+  Folio__V1__StreamArtifactRequest req;
+  folio__v1__stream_artifact_request__init(&req);
   req.job_id = (char *)(uintptr_t)t->job;
   req.name = (char *)(uintptr_t)a->name;
   struct cgrpc_metadata md;
@@ -554,7 +556,8 @@ static int watch_conn(int fd, int ms, bool ack, int *pings, int *goaways) {
 
 /* A WatchJob on a QUEUED job stays open: a stream that holds a slot. */
 static struct cgrpc_client_call *watch(const struct tenant *t, const char *job) {
-  Folio__V1__WatchJobRequest req = FOLIO__V1__WATCH_JOB_REQUEST__INIT;
+  Folio__V1__WatchJobRequest req;
+  folio__v1__watch_job_request__init(&req);
   req.job_id = (char *)(uintptr_t)job;
   struct cgrpc_metadata md;
   struct cgrpc_call_options o = opts(t->bearer, &md, 60000);
@@ -568,7 +571,8 @@ static struct cgrpc_client_call *watch(const struct tenant *t, const char *job) 
 }
 
 static grpc_status_code get_status(const struct tenant *t, const char *job, int64_t timeout_ms) {
-  Folio__V1__GetStatusRequest req = FOLIO__V1__GET_STATUS_REQUEST__INIT;
+  Folio__V1__GetStatusRequest req;
+  folio__v1__get_status_request__init(&req);
   req.job_id = (char *)(uintptr_t)job;
   struct cgrpc_metadata md;
   struct cgrpc_call_options o = opts(t->bearer, &md, timeout_ms);
