@@ -10,14 +10,31 @@
  * every chunk cost more CPU than moving the bytes (bench/artifacts). Memory
  * per stream: the buffer (≤ readahead + one curl delivery) plus the packed
  * message in flight. No thread waits: the write callback hops to the loop
- * with folio_loop_post. A
- * cancelled call is noticed on the next S3 delivery, the next write
- * completion (ok = false) or the 250 ms tick, and stops the S3 transfer. */
+ * with folio_loop_post. A cancelled call is noticed on the next S3 delivery,
+ * the next write completion (ok = false) or the 250 ms tick, and stops the
+ * S3 transfer.
+ *
+ * A client that stops reading must not keep an S3 connection (16 per host,
+ * shared by every tenant). When S3 has been paused for limits.stall_ms
+ * (the client took nothing), the GET is cancelled, which closes its
+ * connection; the bytes already buffered stay. When the client has taken
+ * the buffer down to half the read-ahead, a new GET asks for the rest from
+ * fetch_next, with If-Match on the first reply's ETag so that every byte
+ * comes from the object the recorded sha256 describes (a replaced object
+ * ends the stream with ABORTED). A chunk that the client does not take for
+ * limits.idle_ms ends the stream: cgrpc_call_cancel_with_status sends
+ * ABORTED "stream idle" as trailers, which flow control does not hold back.
+ * Each tenant holds at most limits.per_tenant streams at once (per server);
+ * over it RESOURCE_EXHAUSTED with QuotaFailure and RetryInfo. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "folio/clock.h"
+
 #include "auth.h"
+#include "logwriter.h"
 #include "jobview.h"
 #include "rpcstatus.h"
 
@@ -121,53 +138,173 @@ static void get_artifact_url(struct cgrpc_call *call, const Folio__V1__GetArtifa
 
 /* ---- StreamArtifact ------------------------------------------------------------------ */
 
+static struct folio_stream_limits limits = {
+    .stall_ms = FOLIO_STREAM_STALL_MS_DEFAULT,
+    .idle_ms = FOLIO_STREAM_IDLE_MS_DEFAULT,
+    .per_tenant = FOLIO_STREAMS_PER_TENANT_DEFAULT,
+};
+
+void folio_artifacts_configure(const struct folio_stream_limits *l) {
+  limits.stall_ms = l->stall_ms > 0 ? l->stall_ms : FOLIO_STREAM_STALL_MS_DEFAULT;
+  limits.idle_ms = l->idle_ms > 0 ? l->idle_ms : FOLIO_STREAM_IDLE_MS_DEFAULT;
+  limits.per_tenant = l->per_tenant > 0 ? l->per_tenant : FOLIO_STREAMS_PER_TENANT_DEFAULT;
+}
+
+/* Stream slots per tenant: one entry per tenant with a stream open, freed when
+ * its last stream ends. Taken on an auth thread, given back on the loop
+ * thread: a mutex. */
+struct tenant_slots {
+  struct tenant_slots *next;
+  int n;
+  char name[];
+};
+#define SLOT_BUCKETS 64
+static pthread_mutex_t slots_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct tenant_slots *slots[SLOT_BUCKETS];
+
+static struct tenant_slots **slot_find(const char *tenant) {
+  uint32_t h = 2166136261u; /* FNV-1a */
+  for (const char *p = tenant; *p; p++) h = (h ^ (uint8_t)*p) * 16777619u;
+  struct tenant_slots **pp = &slots[h % SLOT_BUCKETS];
+  while (*pp && strcmp((*pp)->name, tenant) != 0) pp = &(*pp)->next;
+  return pp;
+}
+
+/* 0: taken; 1: the tenant already holds limits.per_tenant; -1: out of memory. */
+static int slot_take(const char *tenant) {
+  pthread_mutex_lock(&slots_mu);
+  struct tenant_slots **pp = slot_find(tenant);
+  int rc = 0;
+  if (!*pp) {
+    size_t len = strlen(tenant);
+    struct tenant_slots *t = malloc(sizeof *t + len + 1);
+    if (t) {
+      memcpy(t->name, tenant, len + 1);
+      t->n = 0;
+      t->next = NULL;
+      *pp = t;
+    }
+  }
+  if (!*pp)
+    rc = -1;
+  else if ((*pp)->n >= limits.per_tenant)
+    rc = 1;
+  else
+    (*pp)->n++;
+  pthread_mutex_unlock(&slots_mu);
+  return rc;
+}
+
+static void slot_give(const char *tenant) {
+  pthread_mutex_lock(&slots_mu);
+  struct tenant_slots **pp = slot_find(tenant);
+  struct tenant_slots *t = *pp;
+  if (t && --t->n == 0) {
+    *pp = t->next;
+    free(t);
+  }
+  pthread_mutex_unlock(&slots_mu);
+}
+
 struct stream {
   struct folio_job_lookup lk; /* first: lookup_authed casts */
   const Folio__V1__StreamArtifactRequest *req;
+  const char *object_key; /* copied into the call's arena */
   size_t chunk;
+  bool slot; /* holds one of the tenant's stream slots */
   /* set once the artifact is known (loop thread from then on) */
   uint64_t total, next_offset, end; /* end: one past the last byte to send */
+  uint64_t fetch_next;              /* next byte to come from S3 (= next_offset + len) */
   char sha[65];
+  char etag[128]; /* the first reply's; resumed GETs send it as If-Match */
   struct folio_s3_get *get;
   struct folio_loop_timer tick;
   uint8_t *buf; /* the unsent bytes are buf[head .. head + len) */
   size_t head, len, cap, readahead;
   bool writing, paused, s3_done, finished, sent_any;
+  /* A stalled client: the S3 GET is cancelled (releasing) and, once its done
+   * ran, the stream holds no S3 transfer (released) until the client has
+   * taken enough for a new ranged GET from fetch_next. */
+  bool releasing, released;
+  int64_t paused_ns;      /* when S3 was paused (valid while paused) */
+  int64_t write_ns;       /* when the write in flight started */
+  grpc_status_code abort_code; /* OK, or why the stream was cut (idle) */
+  char abort_msg[160];
   int s3_status;
   long s3_http;
   char s3_err[256];
 };
 
-static void stream_finish(struct stream *x, grpc_status_code code, const char *msg) {
-  if (x->finished) return;
+/* Everything a finished stream held, before the call is finished. */
+static void stream_free(struct stream *x) {
   x->finished = true;
   folio_loop_timer_stop(x->lk.b->loop, &x->tick);
   free(x->buf);
   x->buf = NULL;
   folio_s3_get_release(x->get);
   x->get = NULL;
+  if (x->slot) slot_give(x->lk.tenant);
+  x->slot = false;
+}
+
+static void stream_finish(struct stream *x, grpc_status_code code, const char *msg) {
+  if (x->finished) return;
+  stream_free(x);
   cgrpc_call_finish(x->lk.call, code, msg);
 }
 
 static void stream_pump(struct stream *x);
-
 static void on_chunk_written(struct cgrpc_call *call, bool ok, void *arg);
+static int on_s3_data(void *arg, const void *data, size_t len);
+static void on_s3_done(void *arg, const struct folio_s3_result *r);
+
+/* Starts the GET of fetch_next .. end-1; loop thread. A resumed GET carries
+ * the first reply's ETag as If-Match, so the bytes it appends belong to the
+ * object whose recorded sha256 the final chunk carries. */
+static void s3_start(struct stream *x) {
+  x->s3_done = false;
+  x->s3_status = 0;
+  x->paused = false;
+  struct folio_s3_range range = {.has_first = true, .has_last = true, .first = x->fetch_next,
+                                 .last = x->end - 1, .if_match = x->etag[0] ? x->etag : NULL};
+  int s3rc = folio_s3_get(x->lk.b->s3, x->object_key, &range, on_s3_data, on_s3_done, x, &x->get);
+  if (s3rc != 0) {
+    x->s3_done = true;
+    x->s3_status = s3rc;
+    snprintf(x->s3_err, sizeof x->s3_err, "%s", folio_s3_strerror(s3rc));
+  }
+}
+
+/* The client took bytes: resume or restart S3 once the buffer is down to
+ * half the read-ahead (the hysteresis: see the top of the file). */
+static void s3_refill(struct stream *x) {
+  if (!x->paused || x->releasing || x->len > x->readahead / 2) return;
+  x->paused = false;
+  if (x->released) {
+    x->released = false;
+    s3_start(x);
+  } else {
+    folio_s3_get_resume(x->get);
+  }
+}
 
 /* Sends one chunk of up to x->chunk bytes from the buffer. */
 static void send_chunk(struct stream *x) {
   size_t n = x->len < x->chunk ? x->len : x->chunk;
-  Folio__V1__ArtifactChunk c = FOLIO__V1__ARTIFACT_CHUNK__INIT;
-  c.data.data = x->buf ? x->buf + x->head : NULL; /* NULL: an empty artifact */
+  Folio__V1__ArtifactChunk c; /* _init: the INIT macro casts away const (clang) */
+  folio__v1__artifact_chunk__init(&c);
+  c.data.data = x->buf ? x->buf + x->head : NULL; /* NULL: nothing to send */
   c.data.len = n;
   c.offset = x->next_offset;
   c.total_size = x->total;
   bool last = x->next_offset + n == x->end;
   if (last && x->end == x->total) c.sha256_hex = x->sha;
   x->writing = true;
+  x->write_ns = folio_clock_mono_ns();
   int rc = folio__v1__layout_service__stream_artifact__send(x->lk.call, &c, on_chunk_written, x);
   if (rc != 0) {
     x->writing = false;
-    if (x->get) folio_s3_get_cancel(x->get);
+    if (x->get && !x->s3_done) folio_s3_get_cancel(x->get);
     x->s3_status = FOLIO_S3_ECANCELED;
     return;
   }
@@ -181,26 +318,32 @@ static void send_chunk(struct stream *x) {
 static void stream_pump(struct stream *x) {
   if (x->finished || x->writing) return;
   bool gone = cgrpc_call_is_cancelled(x->lk.call);
-  if (gone && !x->s3_done) {
-    folio_s3_get_cancel(x->get);
-    return; /* done runs with ECANCELED */
+  bool s3_live = x->get && !x->s3_done && !x->released;
+  if (gone && s3_live) {
+    folio_s3_get_cancel(x->get); /* again is harmless */
+    return;                      /* done runs with ECANCELED */
   }
   if (gone) {
-    stream_finish(x, GRPC_STATUS_CANCELLED, "the client went away");
+    if (x->abort_code != GRPC_STATUS_OK)
+      stream_finish(x, x->abort_code, x->abort_msg); /* what the client was told */
+    else
+      stream_finish(x, GRPC_STATUS_CANCELLED, "the client went away");
     return;
   }
   if (x->len >= x->chunk || (x->s3_done && x->s3_status == 0 && x->len > 0)) {
     send_chunk(x);
-    if (x->paused && x->len <= x->readahead / 2) {
-      x->paused = false;
-      folio_s3_get_resume(x->get);
-    }
+    s3_refill(x);
+    return;
+  }
+  if (x->released) { /* less than a chunk buffered and no transfer: fetch more */
+    x->paused = true;
+    s3_refill(x);
     return;
   }
   if (!x->s3_done) return;
   if (x->s3_status == 0 && x->next_offset == x->end) {
-    if (!x->sent_any) { /* an empty artifact: one empty final chunk */
-      x->len = 0;
+    if (!x->sent_any) { /* nothing to send (an empty artifact, offset == size): */
+      x->len = 0;       /* one empty final chunk, with the sha256 */
       send_chunk(x);
       return;
     }
@@ -208,6 +351,13 @@ static void stream_pump(struct stream *x) {
   } else if (x->s3_status == 0) {
     stream_finish(x, GRPC_STATUS_DATA_LOSS, "StreamArtifact: the store returned fewer bytes than "
                                             "the artifact's recorded size");
+  } else if (x->s3_status == FOLIO_S3_EHTTP && x->s3_http == 412) {
+    char what[200];
+    snprintf(what, sizeof what,
+             "StreamArtifact: the artifact was replaced in the store while streaming; "
+             "download it again from offset 0 (sent up to %llu)",
+             (unsigned long long)x->next_offset);
+    stream_finish(x, GRPC_STATUS_ABORTED, what);
   } else {
     char what[128];
     snprintf(what, sizeof what, "StreamArtifact: reading the artifact from the store failed%s",
@@ -217,12 +367,7 @@ static void stream_pump(struct stream *x) {
       stream_finish(x, GRPC_STATUS_CANCELLED, "cancelled");
       return;
     }
-    x->finished = true; /* folio_rpc_fail finishes; free the rest first */
-    folio_loop_timer_stop(x->lk.b->loop, &x->tick);
-    free(x->buf);
-    x->buf = NULL;
-    folio_s3_get_release(x->get);
-    x->get = NULL;
+    stream_free(x); /* folio_rpc_fail finishes */
     folio_rpc_fail(x->lk.call, FOLIO_RPC_S3, x->s3_status, x->s3_http, what, x->s3_err);
   }
 }
@@ -242,6 +387,7 @@ static void on_chunk_written(struct cgrpc_call *call, bool ok, void *arg) {
 static int on_s3_data(void *arg, const void *data, size_t len) {
   struct stream *x = arg;
   if (cgrpc_call_is_cancelled(x->lk.call)) return -1;
+  if (!x->etag[0]) snprintf(x->etag, sizeof x->etag, "%s", folio_s3_get_etag(x->get));
   if (x->head + x->len + len > x->cap) {
     if (x->head) { /* at most once per buffer's worth of bytes sent */
       memmove(x->buf, x->buf + x->head, x->len);
@@ -258,9 +404,11 @@ static int on_s3_data(void *arg, const void *data, size_t len) {
   }
   memcpy(x->buf + x->head + x->len, data, len);
   x->len += len;
+  x->fetch_next += len;
   stream_pump(x);
   if (x->len >= x->readahead && x->writing) {
     x->paused = true;
+    x->paused_ns = folio_clock_mono_ns();
     return FOLIO_S3_PAUSE;
   }
   return FOLIO_S3_CONTINUE;
@@ -268,6 +416,27 @@ static int on_s3_data(void *arg, const void *data, size_t len) {
 
 static void on_s3_done(void *arg, const struct folio_s3_result *r) {
   struct stream *x = arg;
+  if (x->releasing) {
+    x->releasing = false;
+    folio_s3_get_release(x->get);
+    x->get = NULL;
+    if (!cgrpc_call_is_cancelled(x->lk.call)) {
+      if (x->fetch_next == x->end) { /* every byte arrived before the cancel did */
+        x->s3_done = true;
+        x->s3_status = 0;
+      } else { /* cancelled as asked, or failed: a fresh GET surfaces a lasting error */
+        x->released = true;
+        struct folio_logline l;
+        folio_log_begin(&l, FOLIO_LOG_DEBUG, "stream stalled: S3 transfer released");
+        folio_log_str(&l, "request_id", cgrpc_call_user(x->lk.call));
+        folio_log_int(&l, "next_offset", (int64_t)x->next_offset);
+        folio_log_int(&l, "fetched_to", (int64_t)x->fetch_next);
+        folio_logwriter_end(&l);
+      }
+      stream_pump(x);
+      return;
+    }
+  }
   x->s3_done = true;
   x->s3_status = r->status;
   x->s3_http = r->http_status;
@@ -276,8 +445,32 @@ static void on_s3_done(void *arg, const struct folio_s3_result *r) {
   stream_pump(x);
 }
 
+/* Every 250 ms: notices a cancelled call, and a client that takes nothing.
+ * After limits.stall_ms with S3 paused, the S3 GET is released (its
+ * connection closed, the per-host slot free for other streams); after
+ * limits.idle_ms with one write waiting for the client, the stream ends with
+ * ABORTED. */
 static void on_stream_tick(struct folio_loop *loop, struct folio_loop_timer *t, void *arg) {
-  stream_pump(arg);
+  struct stream *x = arg;
+  if (x->finished) return;
+  int64_t now = folio_clock_mono_ns();
+  if (x->writing && x->abort_code == GRPC_STATUS_OK &&
+      now - x->write_ns >= limits.idle_ms * 1000000) {
+    x->abort_code = GRPC_STATUS_ABORTED;
+    snprintf(x->abort_msg, sizeof x->abort_msg,
+             "StreamArtifact: stream idle for %lld s (the client took no data); resume with "
+             "offset %llu",
+             (long long)(limits.idle_ms / 1000), (unsigned long long)x->next_offset);
+    cgrpc_call_cancel_with_status(x->lk.call, x->abort_code, x->abort_msg);
+    /* the write completes with ok = false; stream_pump then stops S3 and
+     * finishes */
+  }
+  if (x->paused && x->get && !x->s3_done && !x->releasing && !x->released &&
+      now - x->paused_ns >= limits.stall_ms * 1000000) {
+    x->releasing = true;
+    folio_s3_get_cancel(x->get);
+  }
+  stream_pump(x);
 }
 
 static void stream_begin(struct stream *x, const struct folio_job_artifact *a);
@@ -287,6 +480,11 @@ static void stream_found(struct folio_job_lookup *lk, struct folio_arena *arena,
                          const struct folio_job_status *st, const struct folio_pg_diag *d) {
   struct stream *x = lk->arg;
   const Folio__V1__StreamArtifactRequest *req = x->req;
+  /* the tenant's slot goes back before artifact_of finishes the call */
+  if (rc != 0 || st->state != FOLIO_JOB_SUCCEEDED || !folio_artifact_find(st, req->name)) {
+    slot_give(lk->tenant);
+    x->slot = false;
+  }
   const struct folio_job_artifact *a = artifact_of(lk, "StreamArtifact", req->name, rc, st, d);
   if (a) stream_begin(x, a);
   folio_arena_destroy(arena);
@@ -297,33 +495,51 @@ static void stream_begin(struct stream *x, const struct folio_job_artifact *a) {
   const Folio__V1__StreamArtifactRequest *req = x->req;
   x->total = a->size_bytes;
   snprintf(x->sha, sizeof x->sha, "%s", a->sha256_hex ? a->sha256_hex : "");
-  if (req->offset > x->total || (req->offset == x->total && x->total > 0)) {
+  if (req->offset > x->total) {
     char msg[200];
     snprintf(msg, sizeof msg,
              "StreamArtifact: offset %llu is past the end of \"%s\" (%llu bytes)",
              (unsigned long long)req->offset, a->name, (unsigned long long)x->total);
-    cgrpc_call_finish(lk->call, GRPC_STATUS_OUT_OF_RANGE, msg);
+    stream_finish(x, GRPC_STATUS_OUT_OF_RANGE, msg);
     return;
   }
-  x->next_offset = req->offset;
+  x->next_offset = x->fetch_next = req->offset;
   x->end = x->total;
   if (req->limit && req->limit < x->total - req->offset) x->end = req->offset + req->limit;
   folio_loop_timer_init(&x->tick);
   folio_loop_timer_start(lk->b->loop, &x->tick, 250, 250, on_stream_tick, x);
-  if (x->total == 0) {
+  if (x->next_offset == x->end) { /* offset == size (or an empty artifact) */
     x->s3_done = true;
     stream_pump(x);
     return;
   }
-  struct folio_s3_range range = {.has_first = true, .has_last = true, .first = x->next_offset,
-                                 .last = x->end - 1};
-  int s3rc = folio_s3_get(lk->b->s3, a->object_key, &range, on_s3_data, on_s3_done, x, &x->get);
-  if (s3rc != 0) {
-    x->s3_done = true;
-    x->s3_status = s3rc;
-    snprintf(x->s3_err, sizeof x->s3_err, "%s", folio_s3_strerror(s3rc));
-    stream_pump(x);
+  size_t klen = strlen(a->object_key) + 1;
+  char *key = cgrpc_call_alloc(lk->call, klen);
+  if (key) memcpy(key, a->object_key, klen);
+  x->object_key = key;
+  if (!key) {
+    stream_finish(x, GRPC_STATUS_RESOURCE_EXHAUSTED, "StreamArtifact: out of memory");
+    return;
   }
+  s3_start(x);
+  stream_pump(x);
+}
+
+static void stream_authed(struct cgrpc_call *call, const char *tenant, void *arg) {
+  struct stream *x = arg;
+  x->lk.tenant = tenant;
+  int rc = slot_take(tenant);
+  if (rc != 0) {
+    char msg[300], desc[120];
+    snprintf(desc, sizeof desc, "at most %d concurrent StreamArtifact calls per tenant",
+             limits.per_tenant);
+    snprintf(msg, sizeof msg, "StreamArtifact: %s%s; finish or cancel one (retry in %d ms)",
+             rc < 0 ? "out of memory counting streams; " : "", desc, FOLIO_RPC_RETRY_AFTER_MS);
+    folio_rpc_quota_failure(call, msg, "tenant:streams", desc, FOLIO_RPC_RETRY_AFTER_MS);
+    return;
+  }
+  x->slot = true;
+  folio_job_lookup_start(&x->lk);
 }
 
 static void stream_artifact(struct cgrpc_call *call, const Folio__V1__StreamArtifactRequest *req,
@@ -350,7 +566,7 @@ static void stream_artifact(struct cgrpc_call *call, const Folio__V1__StreamArti
                        .chunk = chunk,
                        .readahead = 2 * chunk > READAHEAD_MIN ? 2 * chunk : READAHEAD_MIN};
   x->lk.arg = x;
-  folio_auth_call(b, call, "StreamArtifact", lookup_authed, x);
+  folio_auth_call(b, call, "StreamArtifact", stream_authed, x);
 }
 
 void folio_artifacts_handlers(struct folio__v1__layout_service__handlers *h) {

@@ -3,6 +3,8 @@
  * environment and the flags cannot drift apart. */
 #include "config.h"
 
+#include "layout_service.h"
+
 #include <errno.h>
 #include <stdbool.h>
 #include <inttypes.h>
@@ -58,6 +60,30 @@ static const struct knob knobs[] = {
      "non-blocking PostgreSQL connections the I/O loop spreads job statements over, 1..16"},
     {"decode-queue", "FOLIO_DECODE_QUEUE", K_COUNT, "256",
      "decodes waiting for a thread before SubmitLayout answers RESOURCE_EXHAUSTED, 1..1000000"},
+    {"stream-stall-ms", "FOLIO_STREAM_STALL_MS", K_MS, "2000",
+     "a StreamArtifact client that takes nothing this long gives up its S3 connection "
+     "(resumed by range when it reads again); 0 = default"},
+    {"stream-idle-ms", "FOLIO_STREAM_IDLE_MS", K_MS, "60000",
+     "a StreamArtifact chunk the client does not take for this long ends the stream (ABORTED); "
+     "0 = default"},
+    {"streams-per-tenant", "FOLIO_STREAMS_PER_TENANT", K_COUNT, "8",
+     "concurrent StreamArtifact calls per tenant on this server; more get RESOURCE_EXHAUSTED"},
+    {"keepalive-time-ms", "FOLIO_KEEPALIVE_TIME_MS", K_MS, "60000",
+     "ping a connection after this long without activity; 0 = gRPC's default (2 h)"},
+    {"keepalive-timeout-ms", "FOLIO_KEEPALIVE_TIMEOUT_MS", K_MS, "20000",
+     "close a connection whose ping is not answered within this (a half-open peer)"},
+    {"max-connection-idle-ms", "FOLIO_MAX_CONNECTION_IDLE_MS", K_MS, "300000",
+     "close (GOAWAY) a connection that has had no call for this long; 0 = never"},
+    {"max-connection-age-ms", "FOLIO_MAX_CONNECTION_AGE_MS", K_MS, "1800000",
+     "close (GOAWAY) any connection this old (±10% jitter), so clients rebalance; 0 = never"},
+    {"max-connection-age-grace-ms", "FOLIO_MAX_CONNECTION_AGE_GRACE_MS", K_MS, "300000",
+     "after max-connection-age, how long its calls may still run; 0 = unlimited"},
+    {"max-concurrent-streams", "FOLIO_MAX_CONCURRENT_STREAMS", K_COUNT, "100",
+     "calls one HTTP/2 connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS)"},
+    {"min-ping-interval-ms", "FOLIO_MIN_PING_INTERVAL_MS", K_MS, "10000",
+     "a client ping sooner than this after the previous one, with no data sent, is a strike"},
+    {"max-ping-strikes", "FOLIO_MAX_PING_STRIKES", K_COUNT, "2",
+     "strikes before the connection is closed (GOAWAY too_many_pings)"},
 };
 enum { N_KNOBS = sizeof knobs / sizeof knobs[0] };
 
@@ -160,6 +186,17 @@ static int apply(struct folio_server_config *cfg, const struct knob *k, const ch
     }
     cfg->db_connections = (int)v;
   }
+  else if (strcmp(f, "stream-stall-ms") == 0) cfg->stream_stall_ms = v;
+  else if (strcmp(f, "stream-idle-ms") == 0) cfg->stream_idle_ms = v;
+  else if (strcmp(f, "streams-per-tenant") == 0) cfg->streams_per_tenant = (int)v;
+  else if (strcmp(f, "keepalive-time-ms") == 0) cfg->keepalive_time_ms = v;
+  else if (strcmp(f, "keepalive-timeout-ms") == 0) cfg->keepalive_timeout_ms = v;
+  else if (strcmp(f, "max-connection-idle-ms") == 0) cfg->max_connection_idle_ms = v;
+  else if (strcmp(f, "max-connection-age-ms") == 0) cfg->max_connection_age_ms = v;
+  else if (strcmp(f, "max-connection-age-grace-ms") == 0) cfg->max_connection_age_grace_ms = v;
+  else if (strcmp(f, "max-concurrent-streams") == 0) cfg->max_concurrent_streams = (int)v;
+  else if (strcmp(f, "min-ping-interval-ms") == 0) cfg->min_ping_interval_ms = v;
+  else if (strcmp(f, "max-ping-strikes") == 0) cfg->max_ping_strikes = (int)v;
   else if (strcmp(f, "database-url") == 0) cfg->database_url = val;
   else if (strcmp(f, "redis-url") == 0) cfg->redis_url = val;
   else if (strcmp(f, "api-key-pepper") == 0) cfg->apikey_pepper = val;
@@ -182,6 +219,17 @@ int folio_server_config_load(struct folio_server_config *cfg, int argc, char **a
   cfg->max_send_bytes = 64 << 20;
   cfg->shutdown_grace_ms = 10000;
   cfg->decode_queue = 256;
+  cfg->stream_stall_ms = FOLIO_STREAM_STALL_MS_DEFAULT;
+  cfg->stream_idle_ms = FOLIO_STREAM_IDLE_MS_DEFAULT;
+  cfg->streams_per_tenant = FOLIO_STREAMS_PER_TENANT_DEFAULT;
+  cfg->keepalive_time_ms = FOLIO_KEEPALIVE_TIME_MS_DEFAULT;
+  cfg->keepalive_timeout_ms = FOLIO_KEEPALIVE_TIMEOUT_MS_DEFAULT;
+  cfg->max_connection_idle_ms = FOLIO_MAX_CONNECTION_IDLE_MS_DEFAULT;
+  cfg->max_connection_age_ms = FOLIO_MAX_CONNECTION_AGE_MS_DEFAULT;
+  cfg->max_connection_age_grace_ms = FOLIO_MAX_CONNECTION_AGE_GRACE_MS_DEFAULT;
+  cfg->max_concurrent_streams = FOLIO_MAX_CONCURRENT_STREAMS_DEFAULT;
+  cfg->min_ping_interval_ms = FOLIO_MIN_PING_INTERVAL_MS_DEFAULT;
+  cfg->max_ping_strikes = FOLIO_MAX_PING_STRIKES_DEFAULT;
   /* Flags first, so a flag's value replaces the variable's before either is
    * parsed: a bad variable that a flag overrides is not an error. */
   const char *flag_val[N_KNOBS] = {0};

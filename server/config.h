@@ -9,6 +9,17 @@
 
 #include "folio/log.h"
 
+/* The HTTP/2 connection policy's defaults (docs/security.md, "Streams and
+ * connections"). */
+#define FOLIO_KEEPALIVE_TIME_MS_DEFAULT 60000
+#define FOLIO_KEEPALIVE_TIMEOUT_MS_DEFAULT 20000
+#define FOLIO_MAX_CONNECTION_IDLE_MS_DEFAULT 300000
+#define FOLIO_MAX_CONNECTION_AGE_MS_DEFAULT 1800000
+#define FOLIO_MAX_CONNECTION_AGE_GRACE_MS_DEFAULT 300000
+#define FOLIO_MAX_CONCURRENT_STREAMS_DEFAULT 100
+#define FOLIO_MIN_PING_INTERVAL_MS_DEFAULT 10000
+#define FOLIO_MAX_PING_STRIKES_DEFAULT 2
+
 struct folio_server_config {
   const char *listen;          /* borrowed from environ/argv */
   const char *tls_cert_path;   /* NULL = insecure */
@@ -29,6 +40,15 @@ struct folio_server_config {
   int decode_threads;          /* 0 = CPUs available (folio_cpus_available) */
   int64_t decode_queue;        /* queued decodes before RESOURCE_EXHAUSTED */
   int db_connections;          /* async PostgreSQL connections; 0 = CPUs, at most 16 */
+  /* StreamArtifact (server/layout_service.h has the defaults) */
+  int64_t stream_stall_ms, stream_idle_ms;
+  int streams_per_tenant;
+  /* HTTP/2 connection policy (cgrpc_server_config; 0 = gRPC's default) */
+  int64_t keepalive_time_ms, keepalive_timeout_ms;
+  int64_t max_connection_idle_ms, max_connection_age_ms, max_connection_age_grace_ms;
+  int max_concurrent_streams;
+  int64_t min_ping_interval_ms;
+  int max_ping_strikes;
 };
 
 /* Fills cfg from env (getenv) then argv. Strings in cfg point into argv or

@@ -219,6 +219,14 @@ int main(int argc, char **argv) {
       .cq_threads = cfg.cq_threads > 0 ? cfg.cq_threads : cpus > 1 ? cpus - 1 : 1,
       .max_recv_bytes = cfg.max_recv_bytes,
       .max_send_bytes = cfg.max_send_bytes,
+      .keepalive_time_ms = cfg.keepalive_time_ms,
+      .keepalive_timeout_ms = cfg.keepalive_timeout_ms,
+      .max_connection_idle_ms = cfg.max_connection_idle_ms,
+      .max_connection_age_ms = cfg.max_connection_age_ms,
+      .max_connection_age_grace_ms = cfg.max_connection_age_grace_ms,
+      .max_concurrent_streams = cfg.max_concurrent_streams,
+      .min_ping_interval_ms = cfg.min_ping_interval_ms,
+      .max_ping_strikes = cfg.max_ping_strikes,
       .on_call_start = on_call_start,
       .on_call_end = on_call_end,
       .on_field_error = folio_rpc_on_field_error,
@@ -236,6 +244,9 @@ int main(int argc, char **argv) {
   static struct folio__v1__layout_service__handlers layout;
   folio_jobs_handlers(&layout);
   folio_artifacts_handlers(&layout);
+  folio_artifacts_configure(&(struct folio_stream_limits){.stall_ms = cfg.stream_stall_ms,
+                                                          .idle_ms = cfg.stream_idle_ms,
+                                                          .per_tenant = cfg.streams_per_tenant});
   if (folio_backend_watch_db(&backend, on_db_state, health) != 0 ||
       folio_health_register(health, server) != 0 ||
       folio__v1__layout_service__register(server, &layout, &backend) != 0) {

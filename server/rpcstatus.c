@@ -53,20 +53,25 @@ grpc_status_code folio_rpc_code(enum folio_rpc_domain d, int rc, long http_statu
 }
 
 /* Finishes call with code and message, and a google.rpc.Status{code,
- * message, details: [Any{type_url, detail[0..len)}]} in
- * grpc-status-details-bin; a plain status when out of memory. */
-static void finish_with_detail(struct cgrpc_call *call, grpc_status_code code, const char *message,
-                               const char *type_url, const uint8_t *detail, size_t len) {
-  Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
-  any.type_url = folio_pb_str(type_url);
-  any.value.data = (uint8_t *)(uintptr_t)detail; /* only read while packing */
-  any.value.len = len;
-  Google__Protobuf__Any *anyp = &any;
-  Google__Rpc__Status st = GOOGLE__RPC__STATUS__INIT;
+ * message, details: [Any{type_url[i], detail[i][0..len[i])} for i < n]} in
+ * grpc-status-details-bin (n <= 2); a plain status when out of memory. */
+static void finish_with_details(struct cgrpc_call *call, grpc_status_code code,
+                                const char *message, size_t n, const char *const *type_url,
+                                const uint8_t *const *detail, const size_t *len) {
+  Google__Protobuf__Any any[2], *anyp[2];
+  for (size_t i = 0; i < n && i < 2; i++) {
+    google__protobuf__any__init(&any[i]);
+    any[i].type_url = folio_pb_str(type_url[i]);
+    any[i].value.data = (uint8_t *)(uintptr_t)detail[i]; /* only read while packing */
+    any[i].value.len = len[i];
+    anyp[i] = &any[i];
+  }
+  Google__Rpc__Status st;
+  google__rpc__status__init(&st);
   st.code = (int32_t)code;
   st.message = folio_pb_str(message);
-  st.n_details = 1;
-  st.details = &anyp;
+  st.n_details = n < 2 ? n : 2;
+  st.details = anyp;
   size_t stlen = google__rpc__status__get_packed_size(&st);
   uint8_t *stbuf = malloc(stlen ? stlen : 1);
   if (!stbuf) {
@@ -76,6 +81,58 @@ static void finish_with_detail(struct cgrpc_call *call, grpc_status_code code, c
   google__rpc__status__pack(&st, stbuf);
   cgrpc_call_finish_details(call, code, message, stbuf, stlen);
   free(stbuf);
+}
+
+static void finish_with_detail(struct cgrpc_call *call, grpc_status_code code, const char *message,
+                               const char *type_url, const uint8_t *detail, size_t len) {
+  finish_with_details(call, code, message, 1, &type_url, &detail, &len);
+}
+
+/* A packed google.rpc.RetryInfo of ms into buf[32]; its length, 0 if it
+ * does not fit. */
+static size_t pack_retry_info(int ms, uint8_t buf[32]) {
+  Google__Protobuf__Duration delay = GOOGLE__PROTOBUF__DURATION__INIT;
+  delay.seconds = ms / 1000;
+  delay.nanos = (ms % 1000) * 1000000;
+  Google__Rpc__RetryInfo ri = GOOGLE__RPC__RETRY_INFO__INIT;
+  ri.retry_delay = &delay;
+  size_t len = google__rpc__retry_info__get_packed_size(&ri);
+  if (len > 32) return 0;
+  google__rpc__retry_info__pack(&ri, buf);
+  return len;
+}
+
+void folio_rpc_quota_failure(struct cgrpc_call *call, const char *message, const char *subject,
+                             const char *description, int retry_after_ms) {
+  char v[16];
+  int n = snprintf(v, sizeof v, "%d", retry_after_ms);
+  cgrpc_call_add_metadata(call, "retry-after-ms", v, (size_t)n);
+  /* _init functions, not the INIT macros: those cast away const (clang's -Wcast-qual) */
+  Google__Rpc__QuotaFailure__Violation viol;
+  google__rpc__quota_failure__violation__init(&viol);
+  viol.subject = folio_pb_str(subject);
+  viol.description = folio_pb_str(description);
+  Google__Rpc__QuotaFailure__Violation *violp = &viol;
+  Google__Rpc__QuotaFailure qf;
+  google__rpc__quota_failure__init(&qf);
+  qf.n_violations = 1;
+  qf.violations = &violp;
+  size_t qlen = google__rpc__quota_failure__get_packed_size(&qf);
+  uint8_t *qbuf = malloc(qlen ? qlen : 1);
+  uint8_t ribuf[32];
+  size_t rilen = pack_retry_info(retry_after_ms, ribuf);
+  if (!qbuf || !rilen) {
+    free(qbuf);
+    cgrpc_call_finish(call, GRPC_STATUS_RESOURCE_EXHAUSTED, message);
+    return;
+  }
+  google__rpc__quota_failure__pack(&qf, qbuf);
+  const char *types[2] = {"type.googleapis.com/google.rpc.QuotaFailure",
+                          "type.googleapis.com/google.rpc.RetryInfo"};
+  const uint8_t *details[2] = {qbuf, ribuf};
+  size_t lens[2] = {qlen, rilen};
+  finish_with_details(call, GRPC_STATUS_RESOURCE_EXHAUSTED, message, 2, types, details, lens);
+  free(qbuf);
 }
 
 void folio_rpc_fail(struct cgrpc_call *call, enum folio_rpc_domain d, int rc, long http_status,
@@ -96,18 +153,12 @@ void folio_rpc_fail(struct cgrpc_call *call, enum folio_rpc_domain d, int rc, lo
   int n = snprintf(v, sizeof v, "%d", FOLIO_RPC_RETRY_AFTER_MS);
   cgrpc_call_add_metadata(call, "retry-after-ms", v, (size_t)n);
   /* the same hint in the standard error model: google.rpc.RetryInfo */
-  Google__Protobuf__Duration delay = GOOGLE__PROTOBUF__DURATION__INIT;
-  delay.seconds = FOLIO_RPC_RETRY_AFTER_MS / 1000;
-  delay.nanos = (FOLIO_RPC_RETRY_AFTER_MS % 1000) * 1000000;
-  Google__Rpc__RetryInfo ri = GOOGLE__RPC__RETRY_INFO__INIT;
-  ri.retry_delay = &delay;
   uint8_t ribuf[32]; /* a Duration of two varints, wrapped once */
-  size_t rilen = google__rpc__retry_info__get_packed_size(&ri);
-  if (rilen > sizeof ribuf) {
+  size_t rilen = pack_retry_info(FOLIO_RPC_RETRY_AFTER_MS, ribuf);
+  if (!rilen) {
     cgrpc_call_finish(call, code, msg);
     return;
   }
-  google__rpc__retry_info__pack(&ri, ribuf);
   finish_with_detail(call, code, msg, "type.googleapis.com/google.rpc.RetryInfo", ribuf, rilen);
 }
 

@@ -57,6 +57,14 @@ void folio_rpc_bad_request(struct cgrpc_call *call, grpc_status_code code, const
 void folio_rpc_on_field_error(struct cgrpc_call *call, const struct cgrpc_field_error *err,
                               void *hook_ud);
 
+/* Finishes call with RESOURCE_EXHAUSTED, message, response metadata
+ * `retry-after-ms` and a google.rpc.Status carrying a google.rpc.QuotaFailure
+ * (one violation: subject, e.g. "tenant:streams", and description naming the
+ * limit and its value) and a google.rpc.RetryInfo of retry_after_ms. Falls
+ * back to a plain status when out of memory. Any thread. */
+void folio_rpc_quota_failure(struct cgrpc_call *call, const char *message, const char *subject,
+                             const char *description, int retry_after_ms);
+
 /* protobuf-c message fields are `char *` even when only read (packing):
  * borrowed const strings go in through this. */
 static inline char *folio_pb_str(const char *s) { return (char *)(uintptr_t)s; }

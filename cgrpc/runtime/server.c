@@ -24,6 +24,7 @@
 #include <grpc/slice.h>
 #include <grpc/support/alloc.h>
 #include <grpc/support/time.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -497,6 +498,19 @@ int cgrpc_call_on_cancel(struct cgrpc_call *call, cgrpc_cancel_cb cb, void *ud) 
 
 bool cgrpc_call_is_cancelled(const struct cgrpc_call *call) { return atomic_load(&call->cancelled); }
 
+int cgrpc_call_cancel_with_status(struct cgrpc_call *call, grpc_status_code code,
+                                  const char *message) {
+  pthread_mutex_lock(&call->mu);
+  bool done = call->finish_requested;
+  pthread_mutex_unlock(&call->mu);
+  if (done) return CGRPC_EDONE;
+  atomic_store(&call->cancelled, true);
+  /* gRPC copies the message; the transport sends grpc-status/grpc-message
+   * in a trailing HEADERS frame and then RST_STREAM */
+  grpc_call_cancel_with_status(call->call, code, message ? message : "", NULL);
+  return 0;
+}
+
 /* ---- accessors ---- */
 
 static int build_md_view_locked(struct cgrpc_call *c) {
@@ -813,10 +827,40 @@ static grpc_server_credentials *server_creds(const struct cgrpc_server_config *c
 
 int cgrpc_server_start(struct cgrpc_server *s, char *errbuf, size_t errcap) {
   if (!s || s->started) return CGRPC_EINVAL;
-  grpc_arg args[2];
-  grpc_channel_args cargs = {.num_args = (size_t)cgrpc_size_args(s->cfg.max_recv_bytes,
-                                                                 s->cfg.max_send_bytes, args),
-                             .args = args};
+  grpc_arg args[12];
+  size_t nargs = (size_t)cgrpc_size_args(s->cfg.max_recv_bytes, s->cfg.max_send_bytes, args);
+  const struct cgrpc_server_config *c = &s->cfg;
+  const struct {
+    const char *key;
+    int64_t v;
+  } policy[] = {
+      {GRPC_ARG_KEEPALIVE_TIME_MS, c->keepalive_time_ms},
+      {GRPC_ARG_KEEPALIVE_TIMEOUT_MS, c->keepalive_timeout_ms},
+      {GRPC_ARG_MAX_CONNECTION_IDLE_MS, c->max_connection_idle_ms},
+      {GRPC_ARG_MAX_CONNECTION_AGE_MS, c->max_connection_age_ms},
+      {GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS, c->max_connection_age_grace_ms},
+      {GRPC_ARG_MAX_CONCURRENT_STREAMS, c->max_concurrent_streams},
+      {GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, c->min_ping_interval_ms},
+      {GRPC_ARG_HTTP2_MAX_PING_STRIKES, c->max_ping_strikes},
+  };
+  for (size_t i = 0; i < sizeof policy / sizeof policy[0]; i++) {
+    if (policy[i].v <= 0) continue;
+    args[nargs].type = GRPC_ARG_INTEGER;
+    args[nargs].key = (char *)(uintptr_t)policy[i].key; /* only read */
+    args[nargs].value.integer = policy[i].v > INT_MAX ? INT_MAX : (int)policy[i].v;
+    nargs++;
+  }
+  if (c->keepalive_time_ms > 0) {
+    /* keepalive also on connections without calls, and with no cap on pings
+     * sent while no data flows (a stalled stream is exactly that case) */
+    args[nargs].type = GRPC_ARG_INTEGER;
+    args[nargs].key = (char *)(uintptr_t)GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS;
+    args[nargs++].value.integer = 1;
+    args[nargs].type = GRPC_ARG_INTEGER;
+    args[nargs].key = (char *)(uintptr_t)GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA;
+    args[nargs++].value.integer = 0;
+  }
+  grpc_channel_args cargs = {.num_args = nargs, .args = args};
   s->server = grpc_server_create(&cargs, NULL);
   /* Registered methods let gRPC route without string matching and read the
    * single request of unary and server-streaming calls before handing the

@@ -50,7 +50,7 @@ struct folio_s3_req {
   struct folio_s3_client *c;
   struct folio_s3_req *prev, *next;
   struct folio_s3_req_spec spec; /* strings below are owned copies */
-  char *s_method, *s_key, *s_q0n, *s_q0v, *s_q1n, *s_q1v, *s_ctype, *s_range;
+  char *s_method, *s_key, *s_q0n, *s_q0v, *s_q1n, *s_q1v, *s_ctype, *s_range, *s_ifmatch;
   char payload_hash[65];
   CURL *easy;
   struct curl_slist *hdrs;
@@ -84,6 +84,7 @@ static void req_free(struct folio_s3_req *rq) {
   free(rq->s_q1v);
   free(rq->s_ctype);
   free(rq->s_range);
+  free(rq->s_ifmatch);
   free(rq);
 }
 
@@ -93,6 +94,7 @@ const struct folio_s3_config *folio_s3_client_config(const struct folio_s3_clien
 }
 bool folio_s3_client_closing(const struct folio_s3_client *c) { return c->closing; }
 void *folio_s3_req_arg(const struct folio_s3_req *rq) { return rq->spec.complete_arg; }
+const char *folio_s3_req_etag(const struct folio_s3_req *rq) { return rq->etag; }
 const char *folio_s3_req_body(const struct folio_s3_req *rq, size_t *len) {
   if (len) *len = rq->xmlbody.len;
   return rq->xmlbody.p ? rq->xmlbody.p : "";
@@ -241,13 +243,14 @@ static int build_attempt(struct folio_s3_req *rq) {
   folio_s3_target(&c->cfg, &c->ep, s->key, &host, &path);
   char date[17];
   folio_s3_sigv4_amz_date(time(NULL), date);
-  struct folio_s3_kv h[5];
+  struct folio_s3_kv h[6];
   size_t nh = 0;
   h[nh++] = (struct folio_s3_kv){"host", host.p};
   h[nh++] = (struct folio_s3_kv){"x-amz-content-sha256", rq->payload_hash};
   h[nh++] = (struct folio_s3_kv){"x-amz-date", date};
   if (s->content_type) h[nh++] = (struct folio_s3_kv){"content-type", s->content_type};
   if (s->range) h[nh++] = (struct folio_s3_kv){"range", s->range};
+  if (s->if_match) h[nh++] = (struct folio_s3_kv){"if-match", s->if_match};
   struct folio_s3_sigv4_request sreq = {s->method, path.p, s->query, s->nquery, h, nh,
                                         rq->payload_hash};
   struct folio_s3_sigv4_creds cr = {c->cfg.access_key, c->cfg.secret_key, c->cfg.region, "s3"};
@@ -523,6 +526,7 @@ struct folio_s3_req *folio_s3_req_start(struct folio_s3_client *c,
   }
   rq->spec.content_type = rq->s_ctype = dup_or_null(spec->content_type, &oom);
   rq->spec.range = rq->s_range = dup_or_null(spec->range, &oom);
+  rq->spec.if_match = rq->s_ifmatch = dup_or_null(spec->if_match, &oom);
   if (spec->payload_hash)
     snprintf(rq->payload_hash, sizeof rq->payload_hash, "%s", spec->payload_hash);
   else

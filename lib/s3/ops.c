@@ -14,7 +14,7 @@
 struct op {
   struct folio_s3_client *c;
   struct folio_s3_req_spec spec;
-  char *key, *ctype, *range, *body_copy;
+  char *key, *ctype, *range, *ifmatch, *body_copy;
   char hash[65];
   folio_s3_done_cb done;
   void *arg;
@@ -32,6 +32,7 @@ static void op_free(struct op *o) {
   free(o->key);
   free(o->ctype);
   free(o->range);
+  free(o->ifmatch);
   free(o->body_copy);
   free(o);
 }
@@ -183,7 +184,9 @@ int folio_s3_get(struct folio_s3_client *c, const char *key, const struct folio_
   if (!valid_key(key) || !on_data) return FOLIO_S3_EINVAL;
   if (range && ((!range->has_first && !range->has_last) ||
                 (!range->has_first && range->last == 0) ||
-                (range->has_first && range->has_last && range->last < range->first)))
+                (range->has_first && range->has_last && range->last < range->first) ||
+                (range->if_match && (!*range->if_match || strlen(range->if_match) > 127 ||
+                                     strpbrk(range->if_match, "\r\n")))))
     return FOLIO_S3_EINVAL;
   struct op *o = op_new(c, "GET", key, done, arg);
   if (!o) return c && done ? FOLIO_S3_ENOMEM : FOLIO_S3_EINVAL;
@@ -200,6 +203,13 @@ int folio_s3_get(struct folio_s3_client *c, const char *key, const struct folio_
       return FOLIO_S3_ENOMEM;
     }
     o->spec.range = o->range;
+    if (range->if_match) {
+      if (!(o->ifmatch = strdup(range->if_match))) {
+        op_free(o);
+        return FOLIO_S3_ENOMEM;
+      }
+      o->spec.if_match = o->ifmatch;
+    }
   }
   o->spec.on_data = on_data;
   o->spec.data_arg = arg;
@@ -245,6 +255,10 @@ static void get_msg_post(struct folio_s3_get *g, bool cancel, struct folio_loop 
     atomic_fetch_sub(&g->refs, 1);
     free(m);
   }
+}
+
+const char *folio_s3_get_etag(const struct folio_s3_get *g) {
+  return g && g->rq ? folio_s3_req_etag(g->rq) : "";
 }
 
 void folio_s3_get_resume(struct folio_s3_get *g) {

@@ -45,6 +45,7 @@ struct folio_s3_req_spec {
   const char *payload_hash; /* NULL: computed here */
   const char *content_type; /* NULL: none */
   const char *range;        /* "bytes=..." or NULL */
+  const char *if_match;     /* If-Match value or NULL */
   bool idempotent;           /* retried on 5xx/timeouts; every request is retried when the
                                 connection could not be made (nothing was sent) */
   bool keep_body;           /* collect a 2xx body (XML replies) into res->... */
@@ -65,6 +66,8 @@ void *folio_s3_req_arg(const struct folio_s3_req *rq);
 /* The 2xx body collected when keep_body was set ("" if none); borrowed for the
  * complete callback. */
 const char *folio_s3_req_body(const struct folio_s3_req *rq, size_t *len);
+/* The ETag header of the current attempt's reply ("" before one). */
+const char *folio_s3_req_etag(const struct folio_s3_req *rq);
 /* Pause bookkeeping for GET (see client.c). */
 void folio_s3_req_resume(struct folio_s3_req *rq);
 

@@ -131,6 +131,25 @@ struct cgrpc_server_config {
   int cq_threads;          /* 0 = the number of CPUs this process may run on */
   int64_t max_recv_bytes;  /* 0 = gRPC's default (4 MiB); -1 = unlimited */
   int64_t max_send_bytes;  /* 0 = unlimited */
+  /* HTTP/2 connection policy. Each 0 = gRPC's own default (in brackets).
+   *  keepalive_time_ms: ping a connection after this long without activity
+   *    [2 h]; keepalive_timeout_ms: close it when the ping's ACK does not come
+   *    within this [20 s] (a half-open peer).
+   *  max_connection_idle_ms: GOAWAY a connection without calls for this long
+   *    [none]. max_connection_age_ms: GOAWAY any connection this old (with
+   *    jitter) [none]; max_connection_age_grace_ms: then let its calls run for
+   *    this long before closing [none].
+   *  max_concurrent_streams: SETTINGS_MAX_CONCURRENT_STREAMS, the calls one
+   *    connection may have open at once; more wait in the client [none].
+   *  min_ping_interval_ms: a client ping sooner than this after the previous
+   *    one (without data in between) is a strike [5 min]; max_ping_strikes:
+   *    after this many strikes the connection is closed (GOAWAY
+   *    ENHANCE_YOUR_CALM, "too_many_pings") [2]. */
+  int64_t keepalive_time_ms, keepalive_timeout_ms;
+  int64_t max_connection_idle_ms, max_connection_age_ms, max_connection_age_grace_ms;
+  int max_concurrent_streams;
+  int64_t min_ping_interval_ms;
+  int max_ping_strikes;
   /* Optional hooks, both run on a CQ thread, must not block. on_call_start runs
    * before the handler (and before an unknown method is refused); it may read
    * request metadata and add response metadata. on_call_end runs once when the
@@ -227,6 +246,17 @@ int cgrpc_call_finish(struct cgrpc_call *call, grpc_status_code code, const char
  * google.rpc.Status); details copied. */
 int cgrpc_call_finish_details(struct cgrpc_call *call, grpc_status_code code,
                               const char *message, const void *details, size_t details_len);
+
+/* Ends the stream now with code and message, also while a write is in flight
+ * that the peer does not take (a reader that stopped granting flow-control
+ * window): the status goes out as trailers, which flow control does not hold
+ * back, and the stream is reset. Then cgrpc_call_is_cancelled() is true and
+ * a pending write or read completes with ok = false / msg = NULL. The handler
+ * still finishes the call exactly once as usual (on_call_end reports the code
+ * it finishes with). message may be NULL; copied. Returns 0, or CGRPC_EDONE
+ * when the call was already finished. Any thread. */
+int cgrpc_call_cancel_with_status(struct cgrpc_call *call, grpc_status_code code,
+                                  const char *message);
 
 /* Writes one stream message (server-streaming and bidi). msg is borrowed
  * (packed before return). done runs exactly once on a CQ thread when gRPC has

@@ -161,7 +161,7 @@ static void test_round_trip(struct folio_s3_client *c) {
   reset(&d);
   /* bad arguments fail at once, without a callback */
   CHECK_EQ_INT(folio_s3_put(c, "", "x", 1, NULL, on_done, &d), FOLIO_S3_EINVAL);
-  struct folio_s3_range bad = {true, true, 10, 5};
+  struct folio_s3_range bad = {true, true, 10, 5, NULL};
   CHECK_EQ_INT(folio_s3_get(c, "k", &bad, collect, on_done, &d, NULL), FOLIO_S3_EINVAL);
   CHECK(!d.called);
 }
@@ -171,27 +171,47 @@ static void test_ranges(struct folio_s3_client *c) {
   for (int i = 0; i < 1000; i++) obj[i] = (char)('a' + i % 26);
   put(c, "ranges/obj", obj, sizeof obj, "application/octet-stream");
   struct done d = {0};
-  struct folio_s3_range r = {true, true, 100, 199};
+  struct folio_s3_range r = {true, true, 100, 199, NULL};
   get(c, "ranges/obj", &r, &d);
   CHECK_EQ_INT(d.status, 0);
   CHECK_EQ_INT(d.http, 206);
   CHECK_EQ_INT(d.body.len, 100);
   CHECK(memcmp(d.body.p, obj + 100, 100) == 0);
   CHECK_EQ_INT(d.size, 1000);
-  r = (struct folio_s3_range){false, true, 0, 10}; /* suffix: the last 10 bytes */
+  r = (struct folio_s3_range){false, true, 0, 10, NULL}; /* suffix: the last 10 bytes */
   get(c, "ranges/obj", &r, &d);
   CHECK_EQ_INT(d.http, 206);
   CHECK_EQ_INT(d.body.len, 10);
   CHECK(memcmp(d.body.p, obj + 990, 10) == 0);
-  r = (struct folio_s3_range){true, false, 995, 0}; /* open: to the end */
+  r = (struct folio_s3_range){true, false, 995, 0, NULL}; /* open: to the end */
   get(c, "ranges/obj", &r, &d);
   CHECK_EQ_INT(d.body.len, 5);
   CHECK(memcmp(d.body.p, obj + 995, 5) == 0);
-  r = (struct folio_s3_range){true, true, 2000, 2100};
+  r = (struct folio_s3_range){true, true, 2000, 2100, NULL};
   get(c, "ranges/obj", &r, &d);
   CHECK_EQ_INT(d.status, FOLIO_S3_EHTTP);
   CHECK_EQ_INT(d.http, 416);
   CHECK_EQ_STR(d.code, "InvalidRange");
+  /* If-Match (a resumed range read): the object's own ETag reads on, any
+   * other is refused with 412, so a resume never splices two objects */
+  r = (struct folio_s3_range){true, true, 0, 99, NULL};
+  get(c, "ranges/obj", &r, &d);
+  CHECK(d.etag[0] == '"');
+  char etag[128];
+  snprintf(etag, sizeof etag, "%s", d.etag);
+  r = (struct folio_s3_range){true, true, 500, 599, etag};
+  get(c, "ranges/obj", &r, &d);
+  CHECK_EQ_INT(d.status, 0);
+  CHECK_EQ_INT(d.http, 206);
+  CHECK_EQ_INT(d.body.len, 100);
+  CHECK(memcmp(d.body.p, obj + 500, 100) == 0);
+  r = (struct folio_s3_range){true, true, 500, 599, "\"0123456789abcdef0123456789abcdef\""};
+  get(c, "ranges/obj", &r, &d);
+  CHECK_EQ_INT(d.status, FOLIO_S3_EHTTP);
+  CHECK_EQ_INT(d.http, 412);
+  CHECK_EQ_STR(d.code, "PreconditionFailed");
+  r = (struct folio_s3_range){true, true, 0, 9, "bad\r\nX-Injected: 1"};
+  CHECK_EQ_INT(folio_s3_get(c, "ranges/obj", &r, collect, on_done, &d, NULL), FOLIO_S3_EINVAL);
   reset(&d);
 }
 
@@ -637,7 +657,7 @@ static void test_sync(void) {
   CHECK_EQ_INT(folio_s3_sync_put(&cfg, "sync/k", "sync body", 9, NULL, &r), 0);
   void *out;
   size_t len;
-  struct folio_s3_range rg = {true, true, 5, 8};
+  struct folio_s3_range rg = {true, true, 5, 8, NULL};
   CHECK_EQ_INT(folio_s3_sync_get(&cfg, "sync/k", &rg, &out, &len, &r), 0);
   CHECK_EQ_INT(len, 4);
   CHECK(memcmp(out, "body", 4) == 0);

@@ -8,8 +8,9 @@
  * concurrent duplicate submissions -> one job; GetStatus of an own job and of
  * another tenant's (NOT_FOUND like a missing one); CancelJob of a queued and
  * of a running job; WatchJob from
- * QUEUED to SUCCEEDED; StreamArtifact whole / resumed / limited /
- * OUT_OF_RANGE / cancelled mid-stream; signed URLs with curl (200, tampered
+ * QUEUED to SUCCEEDED; StreamArtifact whole / resumed / limited / last
+ * byte / offset == size (only the sha256) / OUT_OF_RANGE / cancelled
+ * mid-stream; signed URLs with curl (200, tampered
  * 403); PostgreSQL stopped -> UNAVAILABLE (with retry-after-ms and a
  * google.rpc.RetryInfo) and Health NOT_SERVING for folio.v1.LayoutService
  * (pushed to a Watch; "" stays SERVING), then recovery without a restart.
@@ -736,7 +737,7 @@ static grpc_status_code stream(const char *bearer, const char *name, uint64_t of
     CHECK_EQ_INT(c->total_size, ART_SIZE);
     CHECK(c->data.len <= (chunk ? chunk : 65536));
     CHECK(!sha || !sha[0]); /* only the final chunk carries it */
-    memcpy(buf + *got, c->data.data, c->data.len);
+    if (c->data.len) memcpy(buf + *got, c->data.data, c->data.len); /* an empty final chunk has no data */
     *got += c->data.len;
     if (sha && c->sha256_hex && *c->sha256_hex) snprintf(sha, 65, "%s", c->sha256_hex);
     protobuf_c_message_free_unpacked(&c->base, NULL);
@@ -768,7 +769,21 @@ static void test_stream(void) {
   CHECK_EQ_INT(got, 5000);
   CHECK(memcmp(buf, art + 1000, 5000) == 0);
   CHECK_EQ_STR(sha, "");
-  CHECK_EQ_INT(stream(key_a, "document.pdf", ART_SIZE, 0, 0, buf, &got, NULL, 0),
+  /* the edges: the last byte; offset == size (a finished download resumed:
+   * no data, the final chunk's sha256); one past the end */
+  CHECK_EQ_INT(stream(key_a, "document.pdf", ART_SIZE - 1, 0, 0, buf, &got, sha, 0),
+               GRPC_STATUS_OK);
+  CHECK_EQ_INT(got, 1);
+  CHECK_EQ_INT(buf[0], art[ART_SIZE - 1]);
+  CHECK_EQ_STR(sha, art_sha);
+  CHECK_EQ_INT(stream(key_a, "document.pdf", ART_SIZE, 0, 0, buf, &got, sha, 0), GRPC_STATUS_OK);
+  CHECK_EQ_INT(got, 0);
+  CHECK_EQ_STR(sha, art_sha);
+  CHECK_EQ_INT(stream(key_a, "document.pdf", ART_SIZE, 10, 4096, buf, &got, sha, 0),
+               GRPC_STATUS_OK);
+  CHECK_EQ_INT(got, 0);
+  CHECK_EQ_STR(sha, art_sha);
+  CHECK_EQ_INT(stream(key_a, "document.pdf", ART_SIZE + 1, 0, 0, buf, &got, NULL, 0),
                GRPC_STATUS_OUT_OF_RANGE);
   CHECK_EQ_INT(stream(key_a, "document.pdf", 0, 0, 100, buf, &got, NULL, 0),
                GRPC_STATUS_INVALID_ARGUMENT);
@@ -783,7 +798,7 @@ static void test_stream(void) {
   wait_healthy();
   CHECK_EQ_INT(stream(key_a, "document.pdf", 0, 0, 1048576, buf, &got, sha, 0), GRPC_STATUS_OK);
   CHECK_EQ_INT(got, ART_SIZE);
-  printf("  StreamArtifact: whole, resumed, limited, OUT_OF_RANGE, bad chunk, NOT_FOUND x2, "
+  printf("  StreamArtifact: whole, resumed, limited, last byte, offset == size, OUT_OF_RANGE, bad chunk, NOT_FOUND x2, "
          "cancel: ok\n");
 }
 

@@ -109,10 +109,30 @@ static void count_next(struct cgrpc_call *call, bool ok, void *ud) {
   if (rc != 0) cgrpc_call_finish(call, GRPC_STATUS_RESOURCE_EXHAUSTED, cgrpc_strerror(rc));
 }
 
+/* The call cannot be released before the cancel: with wait_for_cancel it
+ * only finishes once a write failed, which the cancel causes. */
+static void *cancel_later(void *arg) {
+  struct delayed *d = arg;
+  struct timespec ts = {d->req->cancel_after_ms / 1000,
+                        (long)(d->req->cancel_after_ms % 1000) * 1000000};
+  nanosleep(&ts, NULL);
+  CHECK_EQ_INT(cgrpc_call_cancel_with_status(d->call, GRPC_STATUS_ABORTED, "stalled reader"), 0);
+  free(d);
+  return NULL;
+}
+
 static void count(struct cgrpc_call *call, const CgrpcTest__V1__EchoRequest *req, void *impl) {
   struct counter *c = cgrpc_call_alloc(call, sizeof *c);
   c->req = req;
   c->next = 0;
+  if (req->cancel_after_ms) {
+    struct delayed *d = malloc(sizeof *d);
+    CHECK(d);
+    *d = (struct delayed){call, req};
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, cancel_later, d) == 0);
+    pthread_detach(t);
+  }
   count_next(call, true, c);
 }
 

@@ -146,6 +146,43 @@ static void test_cancel_mid_stream(struct cgrpc_channel *ch) {
             "the server kept streaming after the client cancelled");
 }
 
+/* A reader that stops granting window leaves the server's write pending
+ * forever; cgrpc_call_cancel_with_status still gets its status to the
+ * client (trailers are not flow-controlled) and fails the pending write. */
+static void test_cancel_with_status_stalled(struct cgrpc_server *s) {
+  int before = atomic_load(&echo_stats.streams_stopped);
+  char err[256];
+  struct cgrpc_channel_config cfg = {.http2_stream_window = 65536};
+  struct cgrpc_channel *slow = cgrpc_channel_create(echo_target(s), &cfg, err, sizeof err);
+  CHECK_MSG(slow, "%s", err);
+  CgrpcTest__V1__EchoRequest req = CGRPC_TEST__V1__ECHO_REQUEST__INIT;
+  req.text = S("big");
+  req.wait_for_cancel = true;
+  req.reply_bytes = 32768;
+  req.cancel_after_ms = 500;
+  struct cgrpc_client_call *c = cgrpc_test__v1__echo__count__start(slow, &req, NULL);
+  CHECK(c);
+  CgrpcTest__V1__EchoReply *r;
+  CHECK_EQ_INT(cgrpc_test__v1__echo__count__read(c, &r), 1);
+  protobuf_c_message_free_unpacked(&r->base, NULL);
+  /* read nothing more: the server's writes stall on the window */
+  CHECK_MSG(echo_wait_for(&echo_stats.streams_stopped, before + 1),
+            "the pending write did not fail after cgrpc_call_cancel_with_status");
+  int got, n = 0;
+  while ((got = cgrpc_test__v1__echo__count__read(c, &r)) == 1) {
+    protobuf_c_message_free_unpacked(&r->base, NULL);
+    n++;
+  }
+  CHECK(n < 10); /* at most what the window let through */
+  struct cgrpc_status st = {0};
+  CHECK_EQ_INT(cgrpc_client_call_finish(c, &st), CGRPC_ESTATUS);
+  CHECK_EQ_INT(st.code, GRPC_STATUS_ABORTED);
+  CHECK_EQ_STR(st.message, "stalled reader");
+  cgrpc_status_clear(&st);
+  cgrpc_client_call_destroy(c);
+  cgrpc_channel_destroy(slow);
+}
+
 static void test_client_streaming(struct cgrpc_channel *ch) {
   struct cgrpc_client_call *c = cgrpc_test__v1__echo__collect__start(ch, NULL);
   CHECK(c);
@@ -405,6 +442,7 @@ int main(void) {
   test_deadline(ch);
   test_server_streaming(ch);
   test_cancel_mid_stream(ch);
+  test_cancel_with_status_stalled(s);
   test_client_streaming(ch);
   test_bidi(ch);
   test_handler_time(ch);

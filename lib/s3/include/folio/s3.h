@@ -154,10 +154,16 @@ int folio_s3_ensure_bucket(struct folio_s3_client *c, folio_s3_done_cb done, voi
 /* ---- GET with a pausable consumer ---- */
 
 /* A byte range: first..last inclusive. has_first=false: the last `last` bytes
- * (suffix range, "bytes=-N"); has_last=false: from first to the end. */
+ * (suffix range, "bytes=-N"); has_last=false: from first to the end.
+ * if_match (optional, borrowed for the call, at most 127 bytes): an ETag the
+ * object must still have, sent as If-Match; S3 answers 412
+ * PreconditionFailed (EHTTP) when the object was replaced since. A GET that
+ * resumes an earlier one by range passes the earlier reply's ETag
+ * (folio_s3_get_etag) so the bytes it appends are from the same object. */
 struct folio_s3_range {
   bool has_first, has_last;
   uint64_t first, last;
+  const char *if_match;
 };
 
 enum { FOLIO_S3_CONTINUE = 0, FOLIO_S3_PAUSE = 1 };
@@ -177,10 +183,16 @@ struct folio_s3_get;
 int folio_s3_get(struct folio_s3_client *c, const char *key, const struct folio_s3_range *range,
                  folio_s3_data_cb on_data, folio_s3_done_cb done, void *arg,
                  struct folio_s3_get **out);
+/* The ETag of the reply whose body is being delivered (quotes included), or
+ * "" before any reply. Loop thread only, meant to be called from on_data;
+ * the string is borrowed until on_data returns. */
+const char *folio_s3_get_etag(const struct folio_s3_get *g);
 /* Resume a paused GET. Any thread; harmless when not paused or already done. */
 void folio_s3_get_resume(struct folio_s3_get *g);
 /* Stop the GET; done runs with FOLIO_S3_ECANCELED unless it already ran. Any
- * thread. */
+ * thread. A GET stopped before its body was read to the end closes its
+ * connection (curl cannot reuse it), so the per-host connection slot
+ * (max_host_connections) is free again once done ran. */
 void folio_s3_get_cancel(struct folio_s3_get *g);
 /* Drops the caller's reference. Any thread. NULL allowed. */
 void folio_s3_get_release(struct folio_s3_get *g);
