@@ -33,19 +33,19 @@ for try in $(seq 1 "$tries"); do
   state=timeout
   for _ in $(seq 1 200); do
     pid=$(cat "$dir/redis.pid" 2>/dev/null || true)
-    if grep -q 'Address already in use' "$dir/redis.log" 2>/dev/null; then
-      state=lost
-      break
-    fi
     if [ -n "$pid" ] && ss -Hltnp "sport = :$p" 2>/dev/null | grep -q "pid=$pid," &&
       redis-cli -s "$dir/redis.sock" ping 2>/dev/null | grep -q PONG; then
       state=up
       break
     fi
-    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
-      state=exited
+    # liveness before the log: one that logs the error and exits in between
+    # still counts as having lost the race
+    [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null && state=exited
+    if grep -q 'Address already in use' "$dir/redis.log" 2>/dev/null; then
+      state=lost
       break
     fi
+    [ $state = exited ] && break
     sleep 0.05
   done
   if [ $state = up ]; then

@@ -188,14 +188,23 @@ listening() {
   local name=$1 port=$2 end=$(( $(date +%s) + TIMEOUT )) pid
   pid=$(awk -v n="$name" '$2 == n { p = $1 } END { print p }' "$DIR/pids")
   local logs=("$DIR/log/$3" "$DIR/log/$name.stdout")
+  local alive
   until ss -Hltnp "sport = :$port" 2>/dev/null | grep -q "pid=$pid,"; do
+    # liveness first, then the logs: a daemon that logs the error and exits
+    # in between is still seen as having lost the race
+    alive=1
+    kill -0 "$pid" 2>/dev/null || alive=0
+    [ $alive = 1 ] || wait "$pid" 2>/dev/null || true # it has flushed its log
     if grep -qE 'Address already in use|unable to bind|failed to bind' "${logs[@]}" 2>/dev/null; then
       kill -KILL "$pid" 2>/dev/null || true
       wait "$pid" 2>/dev/null || true
       sed -i "/^$pid /d" "$DIR/pids"
       return 1
     fi
-    kill -0 "$pid" 2>/dev/null || fail "$name exited before it listened on $port (see $DIR/log/$3)"
+    if [ $alive = 0 ]; then
+      tail -n 15 "$DIR/log/$3" >&2 2>/dev/null || true
+      fail "$name exited before it listened on $port (its log above: $DIR/log/$3)"
+    fi
     [ "$(date +%s)" -lt "$end" ] || fail "timeout waiting for $name to listen on $port"
     sleep 0.2
   done
