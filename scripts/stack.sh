@@ -37,7 +37,7 @@ cmd_up() {
       redis) "$svc/redis-up.sh" "$dir/redis" >>"$dir/env" ;;
       s3)
         [ -x "$svc/rgw-up.sh" ] || { echo "stack.sh: s3 wanted but scripts/services/rgw-up.sh is missing" >&2; cmd_down "$dir"; exit 1; }
-        { "$svc/rgw-up.sh" "$dir/s3" "$("$svc/free-port.sh")" &&
+        { "$svc/rgw-up.sh" "$dir/s3" &&
           echo "export FOLIO_S3_BUCKET=${FOLIO_S3_BUCKET:-folio-local}" &&
           echo "export FOLIO_S3_ADDRESSING=path"; } >>"$dir/env" ;;
       *) echo "stack.sh: unknown service '$s' (pg,redis,s3)" >&2; cmd_down "$dir"; exit 2 ;;

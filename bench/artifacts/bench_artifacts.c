@@ -6,7 +6,7 @@
  *           claimed and succeeded with lib/jobs, its artifact (pseudo-random
  *           bytes, sha256 computed while producing) uploaded with lib/s3's
  *           multipart upload. One of --big-mib (1 GiB), one of --small-mib.
- *   server  folio-server started here on a free loopback port.
+ *   server  folio-server started here on a loopback port it binds itself.
  *   single  rounds of: curl GETting the big object from RGW through a
  *           presigned URL into /dev/null, then StreamArtifact of all of it
  *           to one C client (cgrpc stubs, draining as fast as it can) with
@@ -36,7 +36,7 @@
 #include <unistd.h>
 
 #include "health.h"  /* tests/harness: wait for SERVING */
-#include "proc.h"    /* tests/harness: spawn/stop, free port */
+#include "proc.h"    /* tests/harness: spawn (port 0, reported)/stop */
 #include "procmem.h" /* tests/harness: VmRSS/VmHWM/Threads, peak reset */
 #include "folio/clock.h"
 #include "folio/jobs.h"
@@ -199,14 +199,14 @@ static void on_signal(int sig) {
 }
 
 static void start_server(const char *pepper, const char *log, struct cgrpc_channel *ch_out[1]) {
-  snprintf(addr, sizeof addr, "127.0.0.1:%d", proc_free_port());
-  char e_listen[96], e_pepper[160];
-  snprintf(e_listen, sizeof e_listen, "FOLIO_LISTEN=%s", addr);
+  char e_pepper[160];
   snprintf(e_pepper, sizeof e_pepper, "FOLIO_API_KEY_PEPPER=%s", pepper);
   const char *const argv[] = {opt.server, NULL};
-  const char *const env[] = {e_listen, e_pepper, "FOLIO_LOG_LEVEL=warn", NULL};
+  /* It binds port 0 and logs the port it got: that line is at level info
+   * (a handful of calls here, so the per-call lines cost nothing). */
+  const char *const env[] = {e_pepper, "FOLIO_LOG_LEVEL=info", NULL};
   fflush(NULL); /* or the child's exit flushes our buffered output a second time */
-  server_pid = proc_spawn(argv, env, log, SIGKILL);
+  server_pid = proc_spawn_listening(argv, env, log, SIGKILL, 30000, addr, sizeof addr);
   atexit(stop_server);
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);

@@ -188,7 +188,8 @@ def run_unary(args, name, argv, env, tmp):
     # h2load appends to its log file: one fresh file per run.
     fd, log = tempfile.mkstemp(prefix="h2load-%s-" % name, suffix=".log", dir=tmp)
     os.close(fd)
-    # Readiness by TCP connect: at FOLIO_LOG_LEVEL=warn folio-server logs no "listening".
+    # Readiness (and the port, bound by the server itself) from /proc: at
+    # FOLIO_LOG_LEVEL=warn folio-server logs no "listening" line.
     with folio_proc.Server(argv, env=env, timeout=30, ready=None) as s:
         check_health(s.address, args.py_stubs)
         cmd = h2load_cmd(args, "/grpc.health.v1.Health/Check", frame,

@@ -4,9 +4,10 @@
  * each write's completion (on a CQ thread) starts the next, so the producer is
  * paced by the client's flow control and memory stays flat.
  *
- *   FOLIO_LISTEN=127.0.0.1:PORT bench_grpc_c_stream_server [CQ_THREADS]
+ *   FOLIO_LISTEN=127.0.0.1:PORT bench_grpc_c_stream_server [CQ_THREADS]   (PORT may be 0)
  *
- * Prints {"msg":"listening",...} on stderr when ready; stops on SIGTERM/SIGINT. */
+ * Prints {"msg":"listening","address":"127.0.0.1:PORT",...} on stderr when
+ * ready, with the port it bound; stops on SIGTERM/SIGINT. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,7 +95,11 @@ int main(int argc, char **argv) {
   struct sigaction sa = {.sa_handler = on_signal};
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGINT, &sa, NULL);
-  fprintf(stderr, "{\"msg\":\"listening\",\"listen\":\"%s\",\"port\":%d}\n", listen, cgrpc_server_port(server));
+  /* The bound port (FOLIO_LISTEN may say port 0); the host part as given. */
+  const char *colon = strrchr(listen, ':');
+  int hostlen = colon ? (int)(colon - listen) : (int)strlen(listen);
+  fprintf(stderr, "{\"msg\":\"listening\",\"listen\":\"%s\",\"address\":\"%.*s:%d\",\"port\":%d}\n",
+          listen, hostlen, listen, cgrpc_server_port(server), cgrpc_server_port(server));
   while (!stop) {
     struct timespec tick = {0, 50 * 1000 * 1000};
     nanosleep(&tick, NULL);

@@ -3,9 +3,10 @@
 // one polling thread per `threads`, so it is compared with folio-server on equal
 // terms (no sync thread pool).
 //
-//   bench_grpc_cpp_server PORT [THREADS]
+//   bench_grpc_cpp_server PORT [THREADS]      (PORT 0: the OS picks one)
 //
-// Prints {"msg":"listening",...} on stderr when ready; exits on SIGTERM/SIGINT.
+// Prints {"msg":"listening","address":"127.0.0.1:PORT",...} on stderr when
+// ready, with the port it bound; exits on SIGTERM/SIGINT.
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -169,7 +170,8 @@ int main(int argc, char** argv) {
   }
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGINT, OnSignal);
-  std::fprintf(stderr, "{\"msg\":\"listening\",\"listen\":\"%s\",\"threads\":%d}\n", addr.c_str(), threads);
+  std::fprintf(stderr, "{\"msg\":\"listening\",\"listen\":\"%s\",\"address\":\"127.0.0.1:%d\",\"threads\":%d}\n",
+               addr.c_str(), bound, threads);
   while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   for (auto& cq : cqs) cq->Shutdown();

@@ -93,17 +93,18 @@ say() { printf '== %s\n' "$*" >&2; }
 psql() { "$bin/psql" -X -q -v ON_ERROR_STOP=1 -d "$FOLIO_DATABASE_URL" "$@"; }
 
 srv=$build/server/folio-server
-port=$("$root/scripts/services/free-port.sh")
-export FOLIO_LISTEN=127.0.0.1:$port FOLIO_ADDR=127.0.0.1:$port
 export FOLIO_API_KEY_PEPPER=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 export FOLIO_SHUTDOWN_GRACE_MS=5000
 "$srv" migrate >/dev/null 2>&1
 FOLIO_API_KEY=$("$srv" apikey create --tenant bench 2>/dev/null)
 export FOLIO_API_KEY
 
-"$srv" >"$work/server.log" 2>&1 &
-server=$!
+# The server binds port 0 and logs the port it got (at level info, the default).
+. "$root/tests/harness/listening.sh"
+start_listening "$work/server.log" "$srv" || exit 1
+server=$listen_pid
 pids+=($server)
+export FOLIO_ADDR=$listen_addr
 "$build/worker/folio-worker" >"$work/worker.log" 2>&1 &
 worker=$!
 pids+=($worker)

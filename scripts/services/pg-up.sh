@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts a throwaway PostgreSQL 15 in DATA_DIR, listening on 127.0.0.1:PORT
-# (a free port when PORT is omitted or 0) and on a unix socket in DATA_DIR.
+# and on a unix socket in DATA_DIR. PORT omitted or 0: a port is picked, and
+# picked again (up to PG_PORT_TRIES, 8) when another process binds it first.
 #
 #   eval "$(scripts/services/pg-up.sh DATA_DIR [PORT])"   # sets FOLIO_DATABASE_URL
 #   scripts/services/pg-down.sh DATA_DIR [--purge]
@@ -35,9 +36,17 @@ rm -rf "$dir/data"
   --no-instructions --no-sync >"$dir/initdb.log" 2>&1 \
   || { echo "pg-up.sh: initdb failed:" >&2; cat "$dir/initdb.log" >&2; exit 1; }
 
-for try in 1 2 3 4 5; do
+# PostgreSQL cannot bind port 0 and report it, so with PORT 0 a candidate from
+# free-port.sh is tried; another process may bind it first (tests run in
+# parallel). That lost race, and only that, is retried on another port:
+# postgres then logs "could not bind" and exits, and pg_ctl -w fails (it waits
+# for this data dir's own postmaster.pid to say ready, so a server of someone
+# else on the port never passes for ours).
+tries=${PG_PORT_TRIES:-8}
+for try in $(seq 1 "$tries"); do
   p=$port
   [ "$p" != 0 ] || p=$("$here/free-port.sh")
+  rm -f "$dir/postgres.log"
   if "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 30 start \
       -o "-c listen_addresses=127.0.0.1 -p $p -c unix_socket_directories='$dir' \
           -c fsync=${PG_FSYNC:-off} -c max_connections=${PG_MAX_CONNECTIONS:-120} \
@@ -45,11 +54,18 @@ for try in 1 2 3 4 5; do
     port=$p
     break
   fi
-  if [ "$port" != 0 ] || [ "$try" = 5 ]; then
-    echo "pg-up.sh: postgres did not start on port $p:" >&2
+  lost=0
+  grep -qE 'could not bind|Address already in use' "$dir/postgres.log" 2>/dev/null && lost=1
+  if [ "$port" != 0 ] || [ $lost = 0 ] || [ "$try" = "$tries" ]; then
+    why="did not start"
+    [ $lost = 1 ] && why="lost the race for its port $try times (last: $p)"
+    echo "pg-up.sh: postgres $why:" >&2
     tail -n 20 "$dir/postgres.log" >&2 || true
+    # pg_ctl may have given up while postgres still starts: stop it.
+    "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -m immediate -w -t 10 stop >/dev/null 2>&1 || true
     exit 1
   fi
+  echo "pg-up.sh: port $p was taken before postgres bound it; retrying on another" >&2
 done
 "${as[@]}" "$bin/createdb" -h "$dir" -p "$port" -U folio folio
 echo "$port" >"$dir/port"

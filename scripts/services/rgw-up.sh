@@ -1,9 +1,18 @@
 #!/usr/bin/env bash
-# rgw-up.sh DATA_DIR PORT
+# rgw-up.sh DATA_DIR [PORT]
 #
 # Bring up a throwaway single-node Ceph cluster (1 mon, 1 memstore OSD,
 # no cephx) plus a RADOS Gateway (beast frontend) listening on
 # 127.0.0.1:PORT, create an S3 user with fixed keys, and print export lines.
+# PORT omitted or 0: a port is picked (the chosen one is in DATA_DIR/port).
+#
+# Ports: neither ceph-mon nor radosgw can bind port 0 and report it, so a
+# candidate from free-port.sh is tried; another process may bind it first
+# (tests run in parallel, possibly another test's Ceph, which would answer
+# too). A daemon counts as up only once its own pid owns the listening socket
+# (ss); when it logs that the address is in use it is stopped and started
+# again on another port (up to PORT_TRIES, 8). Any other failure ends the
+# script at once. A port given explicitly (PORT, MON_PORT) is never changed.
 #
 # Everything (config, mon store, logs, sockets, PIDs) lives under DATA_DIR.
 # Stop with: scripts/services/rgw-down.sh DATA_DIR
@@ -11,7 +20,7 @@
 #
 # Requires Debian packages: ceph-mon ceph-osd radosgw ceph-common (16.2.x).
 # Env overrides:
-#   MON_PORT      monitor v2 port (default: a free loopback port)
+#   MON_PORT      monitor v2 port (default: picked as for PORT 0)
 #   OBJECTSTORE   memstore (default, data in RAM) | bluestore (file-backed)
 #                 | filestore (directory)
 #   MEMSTORE_BYTES  memstore capacity (default 2 GiB, only counted, not allocated)
@@ -20,19 +29,21 @@
 #   RGW_TIMEOUT   seconds to wait for everything (default 180)
 set -euo pipefail
 
-if [ $# -lt 2 ]; then
-  echo "usage: $0 DATA_DIR PORT" >&2
+if [ $# -lt 1 ]; then
+  echo "usage: $0 DATA_DIR [PORT]" >&2
   exit 2
 fi
+here=$(cd "$(dirname "$0")" && pwd)
 DIR=$(mkdir -p "$1" && cd "$1" && pwd)
-PORT=$2
+PORT=${2:-0}
+TRIES=${PORT_TRIES:-8}
 ACCESS=${S3_ACCESS_KEY:-folio-test}
 SECRET=${S3_SECRET_KEY:-folio-test-secret-key}
 STORE=${OBJECTSTORE:-memstore}
 TIMEOUT=${RGW_TIMEOUT:-180}
 
-for b in ceph-mon ceph-osd radosgw radosgw-admin monmaptool ceph; do
-  command -v "$b" >/dev/null || { echo "missing $b (apt-get install ceph-mon ceph-osd radosgw ceph-common)" >&2; exit 1; }
+for b in ceph-mon ceph-osd radosgw radosgw-admin monmaptool ceph ss; do
+  command -v "$b" >/dev/null || { echo "missing $b (apt-get install ceph-mon ceph-osd radosgw ceph-common iproute2)" >&2; exit 1; }
 done
 
 # refuse to start twice in one dir (a PID counts only if its command line
@@ -46,18 +57,10 @@ if [ -s "$DIR/pids" ]; then
   done < "$DIR/pids"
 fi
 
-free_port() {
-  /usr/bin/python3 - <<'EOF'
-import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()
-EOF
-}
-MON_PORT=${MON_PORT:-$(free_port)}
-
 T0=$(date +%s%N)
 log() { local ms=$(( ($(date +%s%N) - T0) / 1000000 )); printf '[rgw-up %d.%03ds] %s\n' $((ms/1000)) $((ms%1000)) "$*" >&2; }
 
-if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+if [ "$PORT" != 0 ] && (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
   echo "port $PORT on 127.0.0.1 is already in use" >&2
   exit 1
 fi
@@ -73,7 +76,8 @@ FSID=$(cat /proc/sys/kernel/random/uuid)
 cat > "$CONF" <<EOF
 [global]
 fsid = $FSID
-mon host = v2:127.0.0.1:$MON_PORT
+# the mon host and rgw frontends ports are set per attempt (see the top)
+mon host = v2:127.0.0.1:0
 public addr = 127.0.0.1
 public network = 127.0.0.0/8
 ms bind ipv4 = true
@@ -133,7 +137,7 @@ mon data = $DIR/mon
 # with auth = none only crc mode exists, so override both explicitly.
 ms mon client mode = crc
 auth client required = none
-rgw frontends = beast endpoint=127.0.0.1:$PORT
+rgw frontends = beast endpoint=127.0.0.1:0
 rgw data = $DIR/rgw
 rgw thread pool size = 64
 # virtual-host addressing: Host: <bucket>.<rgw dns name>[:port]; any other Host is path-style
@@ -175,14 +179,65 @@ wait_for() { # desc cmd...
   done
 }
 
+# listening NAME PORT LOG: waits until the process last started as NAME (its
+# Ceph log is DIR/log/LOG) owns the listening socket 127.0.0.1:PORT (returns
+# 0), or logs that the address is in use (then it is killed and dropped from
+# DIR/pids; returns 1). Fails the script when it exits for another reason or
+# TIMEOUT passes.
+listening() {
+  local name=$1 port=$2 end=$(( $(date +%s) + TIMEOUT )) pid
+  pid=$(awk -v n="$name" '$2 == n { p = $1 } END { print p }' "$DIR/pids")
+  local logs=("$DIR/log/$3" "$DIR/log/$name.stdout")
+  local alive
+  until ss -Hltnp "sport = :$port" 2>/dev/null | grep -q "pid=$pid,"; do
+    # liveness first, then the logs: a daemon that logs the error and exits
+    # in between is still seen as having lost the race
+    alive=1
+    kill -0 "$pid" 2>/dev/null || alive=0
+    [ $alive = 1 ] || wait "$pid" 2>/dev/null || true # it has flushed its log
+    if grep -qE 'Address already in use|unable to bind|failed to bind' "${logs[@]}" 2>/dev/null; then
+      kill -KILL "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+      sed -i "/^$pid /d" "$DIR/pids"
+      return 1
+    fi
+    if [ $alive = 0 ]; then
+      tail -n 15 "$DIR/log/$3" >&2 2>/dev/null || true
+      fail "$name exited before it listened on $port (its log above: $DIR/log/$3)"
+    fi
+    [ "$(date +%s)" -lt "$end" ] || fail "timeout waiting for $name to listen on $port"
+    sleep 0.2
+  done
+}
+
+# next_port GIVEN: GIVEN when not 0, else a candidate from free-port.sh.
+next_port() { if [ "$1" != 0 ]; then echo "$1"; else "$here/free-port.sh"; fi; }
+
+# lost_race WHAT GIVEN TRY PORT: after a lost race, fails the script when the
+# port was given or this was the last try; else says it and returns.
+lost_race() {
+  [ "$2" = 0 ] || fail "$1 port $4 is taken"
+  [ "$3" -lt "$TRIES" ] || fail "$1 lost the race for its port $TRIES times (last: $4)"
+  log "$1 port $4 was taken before it was bound; retrying on another"
+}
+
 CEPH=(ceph -c "$CONF" --connect-timeout 10)
 set -E
 trap 'fail "command failed at line $LINENO"' ERR
 
 # --- monitor ---
-monmaptool --create --clobber --fsid "$FSID" --addv a "[v2:127.0.0.1:$MON_PORT]" "$DIR/monmap" >/dev/null
-ceph-mon -c "$CONF" --mkfs -i a --monmap "$DIR/monmap" >>"$DIR/log/mkfs.log" 2>&1 || fail "ceph-mon --mkfs failed"
-start_bg mon.a ceph-mon -c "$CONF" -i a -f
+given=${MON_PORT:-0}
+for try in $(seq 1 "$TRIES"); do
+  MON_PORT=$(next_port "$given")
+  sed -i "s|^mon host = .*|mon host = v2:127.0.0.1:$MON_PORT|" "$CONF"
+  rm -rf -- "$DIR/mon" "$DIR/log/mon.a.log" "$DIR/log/mon.a.stdout"
+  mkdir -p "$DIR/mon"
+  monmaptool --create --clobber --fsid "$FSID" --addv a "[v2:127.0.0.1:$MON_PORT]" "$DIR/monmap" >/dev/null
+  ceph-mon -c "$CONF" --mkfs -i a --monmap "$DIR/monmap" >>"$DIR/log/mkfs.log" 2>&1 || fail "ceph-mon --mkfs failed"
+  start_bg mon.a ceph-mon -c "$CONF" -i a -f
+  listening mon.a "$MON_PORT" mon.a.log && break
+  lost_race mon "$given" "$try" "$MON_PORT"
+done
 wait_for "mon" "${CEPH[@]}" mon stat
 log "mon up on 127.0.0.1:$MON_PORT"
 
@@ -197,7 +252,15 @@ wait_for "osd.0 up" osd_up
 log "osd.0 ($STORE) up"
 
 # --- RGW ---
-start_bg rgw radosgw -c "$CONF" -n client.rgw -f
+given=$PORT
+for try in $(seq 1 "$TRIES"); do
+  PORT=$(next_port "$given")
+  sed -i "s|^rgw frontends = .*|rgw frontends = beast endpoint=127.0.0.1:$PORT|" "$CONF"
+  rm -f -- "$DIR/log/client.rgw.log" "$DIR/log/rgw.stdout"
+  start_bg rgw radosgw -c "$CONF" -n client.rgw -f
+  listening rgw "$PORT" client.rgw.log && break
+  lost_race rgw "$given" "$try" "$PORT"
+done
 wait_for "rgw on port $PORT" curl -sf -o /dev/null "http://127.0.0.1:$PORT/"
 log "rgw answering on 127.0.0.1:$PORT"
 

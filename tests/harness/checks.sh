@@ -1,7 +1,9 @@
 # Sourced by the shell integration tests: a work dir $work (removed on exit),
 # $pids (every process appended there gets SIGTERM and is waited for on exit)
 # and the checks: ok/bad DESC, expect CODE DESC -- CMD... (stdout in $out,
-# stderr in $err), has TEXT PATTERN DESC, sha FILE; $checks/$fails count them.
+# stderr in $err), has TEXT PATTERN DESC, sha FILE; $checks/$fails count them;
+# and start_listening (listening.sh) for a server on a port it binds itself.
+. "$(dirname "${BASH_SOURCE[0]}")/listening.sh"
 work=$(mktemp -d /tmp/folio-test.XXXXXX)
 pids=()
 cleanup() {

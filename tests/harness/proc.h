@@ -8,20 +8,23 @@
  * A spawned child gets PR_SET_PDEATHSIG, so it never outlives the test however
  * the test ends (CHECK failure, crash, SIGKILL from a ctest timeout); a test
  * still stops what it started (proc_stop / proc_kill) to check exit statuses.
+ *
+ * Ports: a server a test starts binds port 0 itself and reports the port it
+ * got (proc_spawn_listening); a test never picks a "free" port first and
+ * hands it over, because another test running in parallel can take it in
+ * between (ctest -j).
  * Header-only, like check.h: every function is static. */
 #ifndef FOLIO_TEST_PROC_H
 #define FOLIO_TEST_PROC_H
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,18 +34,6 @@
 static inline void proc_sleep_ms(int ms) {
   struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000};
   nanosleep(&ts, NULL);
-}
-
-/* A TCP port on 127.0.0.1 that was free a moment ago (bound, read, closed). */
-static inline int proc_free_port(void) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  socklen_t len = sizeof a;
-  CHECK_MSG(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-                getsockname(fd, (struct sockaddr *)&a, &len) == 0,
-            "no free loopback port");
-  close(fd);
-  return ntohs(a.sin_port);
 }
 
 /* Runs cmd with /bin/sh, copies the first line of its output (without the
@@ -129,6 +120,92 @@ static inline int proc_stop(pid_t *pid, int grace_ms) {
   }
   proc_kill(pid);
   return -1;
+}
+
+/* The tail of path (at most max bytes) on stderr, for a failure message. */
+static inline void proc_log_tail(const char *path, long max) {
+  FILE *f = fopen(path, "r");
+  if (!f) {
+    fprintf(stderr, "  (no log at %s)\n", path);
+    return;
+  }
+  fseek(f, 0, SEEK_END);
+  long end = ftell(f);
+  fseek(f, end > max ? end - max : 0, SEEK_SET);
+  fprintf(stderr, "--- last %ld bytes of %s\n", end > max ? max : end, path);
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0) fwrite(buf, 1, n, stderr);
+  fprintf(stderr, "--- end of %s\n", path);
+  fclose(f);
+}
+
+/* Looks in log, from byte offset `from` on, for a complete line (ending in
+ * '\n') holding "msg":"listening" and an "address":"HOST:PORT" field; copies
+ * the address into addr (cap bytes). Returns 1 when found, else 0. */
+static inline int proc_find_listening(const char *log, long from, char *addr, size_t cap) {
+  FILE *f = fopen(log, "r");
+  if (!f) return 0;
+  fseek(f, from, SEEK_SET);
+  char line[8192];
+  int found = 0;
+  while (!found && fgets(line, sizeof line, f)) {
+    const char *a;
+    if (!strchr(line, '\n') || !strstr(line, "\"msg\":\"listening\"") ||
+        !(a = strstr(line, "\"address\":\"")))
+      continue;
+    a += strlen("\"address\":\"");
+    size_t n = strcspn(a, "\"\n");
+    if (a[n] == '"' && n > 0 && n < cap && memchr(a, ':', n)) {
+      memcpy(addr, a, n);
+      addr[n] = '\0';
+      found = 1;
+    }
+  }
+  fclose(f);
+  return found;
+}
+
+/* proc_spawn for a server that binds its port itself: argv, env, log and
+ * sig_on_parent_death as for proc_spawn, plus FOLIO_LISTEN=127.0.0.1:0 (set
+ * after env, so it wins). Waits up to timeout_ms for the server's JSON log
+ * line {"msg":"listening",...,"address":"127.0.0.1:PORT"} (folio-server
+ * writes it at level info once it listens: FOLIO_LOG_LEVEL must be info or
+ * debug) among the lines appended to log after the spawn, and copies that
+ * address into addr (cap bytes). Never returns without an address: when the
+ * server exits first, or says nothing in time, it is killed and the test
+ * fails showing the end of log. Returns the pid. */
+static inline pid_t proc_spawn_listening(const char *const argv[], const char *const env[],
+                                         const char *log, int sig_on_parent_death,
+                                         int timeout_ms, char *addr, size_t cap) {
+  const char *all[64];
+  size_t n = 0;
+  for (; env && env[n]; n++) {
+    CHECK_MSG(n < 62, "proc_spawn_listening: too many env settings");
+    all[n] = env[n];
+  }
+  all[n++] = "FOLIO_LISTEN=127.0.0.1:0";
+  all[n] = NULL;
+  struct stat sb;
+  long from = stat(log, &sb) == 0 ? (long)sb.st_size : 0; /* log may be appended to */
+  pid_t pid = proc_spawn(argv, all, log, sig_on_parent_death);
+  for (int waited = 0;; waited += 20) {
+    if (proc_find_listening(log, from, addr, cap)) return pid;
+    int ws;
+    if (waitpid(pid, &ws, WNOHANG) == pid) {
+      fprintf(stderr, "%s exited with status %d before it listened\n", argv[0], proc_status(ws));
+      proc_log_tail(log, 3000);
+      CHECK_MSG(0, "%s did not start (log: %s)", argv[0], log);
+    }
+    if (waited >= timeout_ms) {
+      proc_kill(&pid);
+      fprintf(stderr, "%s logged no \"listening\" line with an address in %d ms\n", argv[0],
+              timeout_ms);
+      proc_log_tail(log, 3000);
+      CHECK_MSG(0, "%s did not listen (log: %s; is FOLIO_LOG_LEVEL info?)", argv[0], log);
+    }
+    proc_sleep_ms(20);
+  }
 }
 
 /* `SERVER apikey create --tenant TENANT` (FOLIO_DATABASE_URL and

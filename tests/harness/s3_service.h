@@ -1,5 +1,6 @@
 /* Start/stop a throwaway Ceph RGW for a test program (scripts/services/rgw-up.sh
- * in a fresh temp dir, on a free loopback port).
+ * in a fresh temp dir; it picks the loopback port and retries when another
+ * process binds it first, then writes it to DIR/port).
  *
  *   struct s3_service s;
  *   s3_service_start(&s, SCRIPTS_DIR);   // exits the test (77) if it can't
@@ -31,16 +32,20 @@ struct s3_service {
   int port;
 };
 
-static int s3_service_free_port(void) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
+/* A loopback port where a connection is refused, for as long as the test
+ * keeps *hold open: a TCP socket bound to port 0 that never listens. Nothing
+ * else can bind the port meanwhile (unlike a port that was free a moment ago,
+ * which a parallel test may take and answer on). */
+static int s3_service_refused_port(int *hold) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
   socklen_t len = sizeof a;
   if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
       getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
-    perror("free port");
+    perror("refused port");
     exit(1);
   }
-  close(fd);
+  *hold = fd;
   return ntohs(a.sin_port);
 }
 
@@ -51,7 +56,6 @@ static void s3_service_start(struct s3_service *s, const char *scripts_dir) {
     perror("mkdtemp");
     exit(1);
   }
-  s->port = s3_service_free_port();
   int guard[2];
   if (pipe2(guard, O_CLOEXEC) != 0) exit(1);
   pid_t g = fork();
@@ -73,8 +77,8 @@ static void s3_service_start(struct s3_service *s, const char *scripts_dir) {
   }
   close(guard[0]); /* the test keeps guard[1] open until it exits */
   char cmd[1024];
-  snprintf(cmd, sizeof cmd, "'%s/rgw-up.sh' '%s' %d > '%s/env' 2> '%s/up.log'", scripts_dir,
-           s->dir, s->port, s->dir, s->dir);
+  snprintf(cmd, sizeof cmd, "'%s/rgw-up.sh' '%s' 0 > '%s/env' 2> '%s/up.log'", scripts_dir,
+           s->dir, s->dir, s->dir);
   if (system(cmd) != 0) {
     fprintf(stderr, "rgw-up.sh failed; its log:\n");
     snprintf(cmd, sizeof cmd, "tail -n 30 '%s/up.log' >&2", s->dir);
@@ -82,6 +86,14 @@ static void s3_service_start(struct s3_service *s, const char *scripts_dir) {
     }
     exit(1);
   }
+  char path[300];
+  snprintf(path, sizeof path, "%s/port", s->dir);
+  FILE *f = fopen(path, "r");
+  if (!f || fscanf(f, "%d", &s->port) != 1 || s->port <= 0) {
+    fprintf(stderr, "rgw-up.sh succeeded but left no port in %s\n", path);
+    exit(1);
+  }
+  fclose(f);
   snprintf(s->endpoint, sizeof s->endpoint, "http://127.0.0.1:%d", s->port);
   /* rgw-up.sh's defaults (it prints them as FOLIO_S3_* exports too) */
   snprintf(s->access_key, sizeof s->access_key, "folio-test");

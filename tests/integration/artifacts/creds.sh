@@ -12,7 +12,9 @@ server=$1 worker=$2
 . "$(dirname "$0")/../../harness/checks.sh"
 
 export FOLIO_API_KEY_PEPPER=creds-pepper-0123456789 FOLIO_LOG_LEVEL=info FOLIO_WORKERS=1
-export FOLIO_LISTEN=127.0.0.1:$("$(dirname "$0")/../../../scripts/services/free-port.sh")
+# The servers here must be refused before they listen; were one to get that
+# far, it binds a port of its own choosing (never one picked "free" earlier).
+export FOLIO_LISTEN=127.0.0.1:0
 "$server" migrate >"$work/migrate.log" 2>&1 || { cat "$work/migrate.log"; exit 1; }
 
 # refused NAME CODE ENV... : runs NAME (server|worker) with ENV overriding the

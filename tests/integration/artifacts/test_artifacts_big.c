@@ -127,9 +127,11 @@ static Folio__V1__Job *get_status(const char *job, grpc_status_code *code) {
 }
 
 static void start_server(const char *bin) {
-  snprintf(addr, sizeof addr, "127.0.0.1:%d", proc_free_port());
-  setenv("FOLIO_LISTEN", addr, 1);
-  server_pid = spawn("server.log", bin, (char *)NULL);
+  /* It binds port 0 and logs the port it got (FOLIO_LOG_LEVEL is info). */
+  char log[512];
+  snprintf(log, sizeof log, "%s/server.log", stack_dir);
+  const char *argv[] = {bin, NULL};
+  server_pid = proc_spawn_listening(argv, NULL, log, SIGKILL, 30000, addr, sizeof addr);
   char err[256];
   ch = cgrpc_channel_create(addr, NULL, err, sizeof err);
   CHECK_MSG(ch, "%s", err);

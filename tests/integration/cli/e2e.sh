@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # folio CLI end to end: run under `scripts/stack.sh run pg,redis,s3 --` (the
 # FOLIO_* environment points at the throwaway stack). Starts folio-server on a
-# free loopback port and one folio-worker, drives every CLI command against
+# loopback port it binds itself and one folio-worker, drives every CLI command against
 # them and checks outputs and exit codes; stops exactly the two processes it
 # started, also on failure.
 #   e2e.sh FOLIO FOLIO_SERVER FOLIO_WORKER SOURCE_DIR

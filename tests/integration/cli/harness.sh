@@ -1,23 +1,23 @@
 # Sourced by the CLI integration tests (run under `scripts/stack.sh run
 # pg,redis,s3 --`): sets up $work (removed on exit), migrates, creates the API
 # keys $key (exported as FOLIO_API_KEY) and $other (another tenant), starts
-# folio-server on a free loopback port (FOLIO_ADDR) and one folio-worker, waits
+# folio-server on a loopback port it binds itself (FOLIO_ADDR) and one folio-worker, waits
 # until the server answers, and stops exactly those two processes on exit.
 # Needs: $folio $server $worker $src. Gives: ok/bad/expect/has/sha, $missing.
 . "$(dirname "${BASH_SOURCE[0]}")/../../harness/checks.sh"
 
 export FOLIO_API_KEY_PEPPER=cli-e2e-pepper-0123456789
 export FOLIO_LOG_LEVEL=warn FOLIO_SHUTDOWN_GRACE_MS=2000 FOLIO_WORKERS=1
-port=$("$src/scripts/services/free-port.sh")
-export FOLIO_LISTEN=127.0.0.1:$port FOLIO_ADDR=127.0.0.1:$port
 
 "$server" migrate >"$work/migrate.log" 2>&1 || { cat "$work/migrate.log"; exit 1; }
 key=$("$server" apikey create --tenant cli-e2e 2>/dev/null) || { echo "apikey create failed"; exit 1; }
 other=$("$server" apikey create --tenant cli-e2e-other 2>/dev/null) || exit 1
 export FOLIO_API_KEY=$key
 
-"$server" >"$work/server.log" 2>&1 &
-pids+=($!)
+# The server binds port 0 and logs the port it got (a line at level info).
+start_listening "$work/server.log" env FOLIO_LOG_LEVEL=info "$server" || exit 1
+pids+=("$listen_pid")
+export FOLIO_ADDR=$listen_addr
 "$worker" >"$work/worker.log" 2>&1 &
 pids+=($!)
 

@@ -132,13 +132,13 @@ static void pipeline_start_servers(int n) {
   CHECK(n >= 1 && n <= PL_MAX_PROCS);
   pl.nservers = n;
   for (int i = 0; i < n; i++) {
-    snprintf(pl.addr[i], sizeof pl.addr[i], "127.0.0.1:%d", proc_free_port());
-    char listen[96], log[600];
-    snprintf(listen, sizeof listen, "FOLIO_LISTEN=%s", pl.addr[i]);
+    char log[600];
     snprintf(log, sizeof log, "%s/server-%d.log", pl.stack_dir, i);
     const char *args[] = {pl.server_bin, NULL};
-    const char *env[] = {listen, "FOLIO_LOG_LEVEL=warn", NULL};
-    pl.server[i] = proc_spawn(args, env, log, SIGKILL);
+    /* Each server binds port 0 and logs the port it got (info level). */
+    const char *env[] = {"FOLIO_LOG_LEVEL=info", NULL};
+    pl.server[i] = proc_spawn_listening(args, env, log, SIGKILL, 30000, pl.addr[i],
+                                        sizeof pl.addr[i]);
   }
   for (int i = 0; i < n; i++) pl_wait_ready(i);
 }

@@ -605,7 +605,8 @@ static void test_retries_and_destroy(void) {
   /* nothing listens on this port: connection refused, retried, then reported */
   struct folio_s3_config rc = cfg;
   char ep[64];
-  snprintf(ep, sizeof ep, "http://127.0.0.1:%d", s3_service_free_port());
+  int hold;
+  snprintf(ep, sizeof ep, "http://127.0.0.1:%d", s3_service_refused_port(&hold));
   rc.endpoint = ep;
   rc.max_retries = 2;
   rc.retry_base_ms = 1;
@@ -649,6 +650,7 @@ static void test_retries_and_destroy(void) {
   for (int i = 0; i < 3; i++) folio_loop_run_once(loop, 0); /* the producer's abort */
   CHECK_EQ_INT(d.calls, 1);
   reset(&d);
+  close(hold);
 }
 
 static void test_sync(void) {

@@ -1,5 +1,5 @@
 /* folio-server end to end: real PostgreSQL, Redis and Ceph RGW (started by
- * scripts/stack.sh), folio-server started here on a free loopback port, the
+ * scripts/stack.sh), folio-server started here on a port it binds itself, the
  * cgrpc client stubs as the caller, and lib/jobs' worker functions called
  * directly to move a job along (no folio-worker needed).
  *
@@ -67,15 +67,11 @@ static void wait_healthy(void) {
 }
 
 static void start_server(const char *server) {
-  snprintf(addr, sizeof addr, "127.0.0.1:%d", proc_free_port());
   char log[512];
   /* FOLIO_E2E_SERVER_LOG keeps the log outside the stack dir (removed at exit). */
   const char *keep = getenv("FOLIO_E2E_SERVER_LOG");
   snprintf(log, sizeof log, "%s", keep ? keep : "");
   if (!keep) snprintf(log, sizeof log, "%s/server.log", stack_dir);
-  char listen[96];
-  snprintf(listen, sizeof listen, "FOLIO_LISTEN=%s", addr);
-  const char *env[] = {listen, NULL};
   /* FOLIO_E2E_WRAP (e.g. "gdb -batch -ex run -ex bt --args") runs the server
    * under a debugger or valgrind when investigating a failure. */
   const char *wrap = getenv("FOLIO_E2E_WRAP");
@@ -83,8 +79,11 @@ static void start_server(const char *server) {
   snprintf(cmd, sizeof cmd, "exec %s '%s' --decode-threads 2", wrap ? wrap : "", server);
   const char *sh[] = {"/bin/sh", "-c", cmd, NULL};
   const char *direct[] = {server, "--decode-threads", "2", NULL};
-  server_pid = proc_spawn(wrap ? sh : direct, env, log, SIGKILL);
+  /* The server binds port 0 and logs the port it got (info level). */
+  const char *env[] = {"FOLIO_LOG_LEVEL=info", NULL};
   atexit(stop_server);
+  server_pid = proc_spawn_listening(wrap ? sh : direct, env, log, SIGKILL, wrap ? 120000 : 30000,
+                                    addr, sizeof addr);
   char err[256];
   ch = cgrpc_channel_create(addr, NULL, err, sizeof err);
   CHECK_MSG(ch, "%s", err);

@@ -1,6 +1,6 @@
 // folio-server seen from a Node.js client (@grpc/grpc-js + @grpc/proto-loader,
-// loading the .proto files at run time). Each case starts its own server on a
-// free loopback port and stops it.
+// loading the .proto files at run time). Each case starts its own server (on a
+// port it binds itself and reports: server.js) and stops it.
 //
 //   node client_test.js --protos DIR --server CMD [--server ARG]... [case...]
 //

@@ -1,24 +1,15 @@
-// Start and stop one gRPC server process for a Node test: free loopback port, own
-// temp dir, stderr captured to a log file, ready once a JSON log line contains
-// "listening". stop() ends exactly the process start() began (SIGTERM, then
-// SIGKILL). The Node twin of tests/interop/python/folio_proc.py.
+// Start and stop one gRPC server process for a Node test: the server binds port 0
+// itself (FOLIO_LISTEN=127.0.0.1:0) and reports the port it got (a test never
+// picks a "free" port first: a test running in parallel could take it in
+// between), own temp dir, stderr captured to a log file, ready once it logs the
+// JSON line {"msg":"listening",...,"address":"127.0.0.1:PORT"}. stop() ends
+// exactly the process start() began (SIGTERM, then SIGKILL). The Node twin of
+// tests/interop/python/folio_proc.py.
 'use strict';
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -34,31 +25,16 @@ class Server {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'folio-interop-node-'));
   }
 
+  // Starts the server and waits for it to report its address (this.address,
+  // this.port). A server that exits first, or says nothing within timeoutMs,
+  // is a failure (an Error with its log): there is no port race to retry.
   async start() {
-    let last;
-    // The port may be taken between freePort() and the server's bind: a server
-    // that exits before it is ready is retried on another port.
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        await this.startOnce(attempt);
-        return this;
-      } catch (e) {
-        last = e;
-        if (this.running()) throw e;
-      }
-    }
-    throw last;
-  }
-
-  async startOnce(attempt) {
-    this.port = await freePort();
-    this.address = `127.0.0.1:${this.port}`;
-    this.logPath = path.join(this.dir, `server-${attempt}.log`);
+    this.logPath = path.join(this.dir, 'server.log');
     const fd = fs.openSync(this.logPath, 'w');
     this.exitCode = undefined;
     this.proc = spawn(this.argv[0], this.argv.slice(1), {
       cwd: this.dir,
-      env: { ...process.env, ...this.env, FOLIO_LISTEN: this.address },
+      env: { ...process.env, ...this.env, FOLIO_LISTEN: '127.0.0.1:0' },
       stdio: ['ignore', fd, fd],
       detached: true,
     });
@@ -69,14 +45,20 @@ class Server {
     }));
     const until = Date.now() + this.timeoutMs;
     while (Date.now() < until) {
-      if (this.logText().split('\n').some((l) => l.includes(this.ready))) return;
+      const rec = this.logRecords().find((r) => r.msg === this.ready
+        && typeof r.address === 'string' && r.address.includes(':'));
+      if (rec) {
+        this.address = rec.address;
+        this.port = Number(rec.address.slice(rec.address.lastIndexOf(':') + 1));
+        return this;
+      }
       if (!this.running()) {
         throw new Error(`${this.argv[0]} exited (${this.exitCode}) before it was ready; its log:\n${this.logText().slice(-4000)}`);
       }
       await sleep(20);
     }
     await this.stop();
-    throw new Error(`${this.argv[0]} printed no line containing "${this.ready}" in ${this.timeoutMs} ms; its log:\n${this.logText().slice(-4000)}`);
+    throw new Error(`${this.argv[0]} logged no "${this.ready}" line with an address in ${this.timeoutMs} ms; its log:\n${this.logText().slice(-4000)}`);
   }
 
   running() {
@@ -126,4 +108,4 @@ class Server {
   }
 }
 
-module.exports = { Server, freePort };
+module.exports = { Server };

@@ -1,6 +1,6 @@
 """folio-server seen from a Python grpcio client (Debian's python3-grpcio, stubs
-generated at build time by grpc_python_plugin). Each test starts its own server on
-a free loopback port and stops it.
+generated at build time by grpc_python_plugin). Each test starts its own server (on
+a port it binds itself and reports: folio_proc) and stops it.
 
     client_test.py --stubs DIR --server CMD [--server-arg ARG]... [unittest args]
 

@@ -1,5 +1,5 @@
 """Runs the reverse interop test: starts canned_server.py (Python grpcio) on a
-free loopback port, runs the C client given on the command line against it,
+loopback port it binds itself and reports (folio_proc), runs the C client given on the command line against it,
 stops the server, and exits with the client's status.
 
     run_reverse.py --stubs DIR CLIENT [ARGS...]   (HOST:PORT is appended)
