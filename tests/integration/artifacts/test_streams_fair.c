@@ -70,15 +70,14 @@ static void stop_server(void) { proc_stop(&server_pid, 5000); }
 static double secs(int64_t t0) { return (double)(folio_clock_mono_ns() - t0) / 1e9; }
 
 static void start_server(const char *name, const char *const extra_env[]) {
-  snprintf(addr, sizeof addr, "127.0.0.1:%d", proc_free_port());
-  char log[512], listen[96];
+  char log[512];
   snprintf(log, sizeof log, "%s/%s.log", stack_dir, name);
-  snprintf(listen, sizeof listen, "FOLIO_LISTEN=%s", addr);
-  const char *env[16] = {listen};
-  size_t n = 1;
+  const char *env[16] = {0};
+  size_t n = 0;
   for (size_t i = 0; extra_env[i] && n < 15; i++) env[n++] = extra_env[i];
   const char *argv[] = {server_bin, NULL};
-  server_pid = proc_spawn(argv, env, log, SIGKILL);
+  /* port 0: the server reports the port it bound (tests/harness/proc.h) */
+  server_pid = proc_spawn_listening(argv, env, log, SIGKILL, 20000, addr, sizeof addr);
   char err[256];
   ch = cgrpc_channel_create(addr, NULL, err, sizeof err);
   CHECK_MSG(ch, "%s", err);
