@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "folio/layout.h" /* FOLIO_PNG_DPI_*: the submit check's bounds */
 
 /* protobuf-c fields are char * but requests only read them. */
 static char *pbstr(const char *s) { return (char *)(uintptr_t)s; }
@@ -188,8 +189,9 @@ int folio_cli_submit(int argc, char **argv) {
         return FOLIO_EXIT_USAGE;
       }
     } else if (!strcmp(a, "--dpi") && has_val) {
-      if (folio_cli_parse_uint(argv[++i], 36, 1200, &dpi) != 0) {
-        fprintf(stderr, "folio submit: --dpi \"%s\": expected a whole number 36..1200\n", argv[i]);
+      if (folio_cli_parse_uint(argv[++i], FOLIO_PNG_DPI_MIN, FOLIO_PNG_DPI_MAX, &dpi) != 0) {
+        fprintf(stderr, "folio submit: --dpi \"%s\": expected a whole number %d..%d\n", argv[i],
+                FOLIO_PNG_DPI_MIN, FOLIO_PNG_DPI_MAX);
         return FOLIO_EXIT_USAGE;
       }
     } else if (!strcmp(a, "--pages") && has_val) {

@@ -223,17 +223,21 @@ static void describe(const struct walk *w, char *path, size_t pcap, char *desc, 
       const uint8_t *key;
       size_t klen;
       map_key(fr->val, fr->vlen, &key, &klen);
-      if (entry->f->id == 1 || klen > CGRPC_WIRE_KEY_QUOTE_MAX) {
+      const ProtobufCMessageDescriptor *ed = fr->f->descriptor;
+      if (ed->fields[0].type != PROTOBUF_C_TYPE_STRING) {
+        put(&o, "[%zu]", occurrence(fr)); /* a non-string key: the entry's position */
+      } else if (entry->f->id == 1 || klen > CGRPC_WIRE_KEY_QUOTE_MAX) {
         /* the key itself is refused (or too long to quote): name the entry */
         snprintf(desc, dcap, "the %s of entry %zu (0-based, in request order) %s",
                  entry->f->id == 1 ? "key" : "value", occurrence(fr), w->why);
         return;
+      } else {
+        put(&o, "[");
+        put_quoted(&o, key, klen);
+        put(&o, "]");
       }
-      put(&o, "[");
-      put_quoted(&o, key, klen);
-      put(&o, "]");
-      if (entry->f->id == 2) return; /* labels["k"] names the value */
-      i++;                            /* a message-typed value: go on inside it */
+      if (i + 2 >= w->depth) return; /* labels["k"] names a string value */
+      i++;                           /* a message-typed value: go on inside it */
       continue;
     }
     if (fr->f->label == PROTOBUF_C_LABEL_REPEATED) put(&o, "[%zu]", occurrence(fr));

@@ -44,8 +44,6 @@ int folio_jobs_check_tenant(const char *tenant, struct folio_pg_diag *diag) {
 int folio_jobs_submit_params_build(struct folio_jobs_submit_params *sp, const struct folio_job_submit *s,
                                struct folio_pg_diag *diag) {
   memset(sp, 0, sizeof *sp);
-  int rc = folio_jobs_submit_validate(s, diag);
-  if (rc) return rc;
   folio_uuid7(sp->id);
   /* formats: deduplicated, in the order given; none means PDF */
   bool seen[4] = {false, false, false, false};
@@ -129,6 +127,8 @@ static int submit_lookup(struct folio_pg_conn *c, const struct folio_job_submit 
 int folio_jobs_submit(struct folio_pg_conn *c, const struct folio_job_submit *s,
                       struct folio_job_submitted *out, struct folio_pg_diag *diag) {
   memset(out, 0, sizeof *out);
+  int vrc = folio_jobs_submit_validate(s, diag);
+  if (vrc) return vrc;
   for (int tries = 0;; tries++) {
     struct folio_jobs_submit_params sp;
     int rc = folio_jobs_submit_params_build(&sp, s, diag);
@@ -170,7 +170,8 @@ int folio_jobs_submit_batch(struct folio_pg_conn *c, size_t n, const struct foli
   for (size_t i = 0; idx && i < n; i++) {
     memset(&out[i], 0, sizeof out[i]);
     struct folio_pg_diag d;
-    own[i] = folio_jobs_submit_params_build(&sp[i], &s[i], &d);
+    own[i] = folio_jobs_submit_validate(&s[i], &d);
+    if (!own[i]) own[i] = folio_jobs_submit_params_build(&sp[i], &s[i], &d);
     if (own[i]) {
       if (!first) {
         first = own[i];

@@ -89,7 +89,9 @@ static void on_submit(struct folio_pg_async *a, int status, const PGresult *res,
 int folio_jobs_submit_async(struct folio_pg_async *a, const struct folio_job_submit *s,
                             folio_jobs_submit_cb cb, void *arg) {
   if (!cb) return FOLIO_JOBS_EINVAL;
-  struct folio_pg_diag d; /* submit_send validates (params_build): EINVAL now, cb never runs */
+  struct folio_pg_diag d;
+  int vrc = folio_jobs_submit_validate(s, &d); /* once; retries reuse s as checked */
+  if (vrc) return vrc;
   struct submit_op *op = calloc(1, sizeof *op);
   if (!op) return FOLIO_PG_ENOMEM;
   *op = (struct submit_op){.a = a, .s = s, .cb = cb, .arg = arg};

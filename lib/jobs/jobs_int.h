@@ -37,8 +37,9 @@ struct folio_jobs_submit_params {
   int formats_bin[9];
   struct folio_pg_params p;
 };
-/* Validates and builds; on failure diag names the field (and _free is still
- * safe to call). */
+/* Builds the parameters of a submission that passed
+ * folio_jobs_submit_validate (the entry points run it once, not per retry);
+ * fails only when out of memory (and _free is still safe to call). */
 int folio_jobs_submit_params_build(struct folio_jobs_submit_params *sp,
                                    const struct folio_job_submit *s, struct folio_pg_diag *diag);
 void folio_jobs_submit_params_free(struct folio_jobs_submit_params *sp);

@@ -15,6 +15,7 @@ work=$(fuzz_prepare "$work")
 fuzz_cc \
   -I"$src/cgrpc/include" -I"$src/cgrpc/runtime" -I"$gen" -I"$wkt" \
   "$src/tests/fuzz/cgrpc/fuzz_cgrpc_unpack.c" "$src/cgrpc/runtime/common.c" \
+  "$src/cgrpc/runtime/wirecheck.c" \
   "$gen/folio/v1/layout_service.pb-c.c" "$gen/grpc/health/v1/health.pb-c.c" \
   "$wkt/google/protobuf/timestamp.pb-c.c" \
   $(pkg-config --cflags --libs grpc libprotobuf-c) -lpthread -o "$work/fuzz_cgrpc"

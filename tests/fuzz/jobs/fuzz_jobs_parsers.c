@@ -1,7 +1,8 @@
 /* libFuzzer target for the parsers lib/redis and lib/jobs apply to bytes that
  * come from outside: Redis replies to XREADGROUP/XAUTOCLAIM (RESP, decoded
- * by hiredis's reader, then folio_redis_parse_entries), FOLIO_REDIS_URL, and
- * job event messages from Pub/Sub. The first byte picks the parser. Any
+ * by hiredis's reader, then folio_redis_parse_entries), FOLIO_REDIS_URL, job
+ * event messages from Pub/Sub, and the page-range grammar a submission's
+ * options.page_range must follow (lib/layout's folio/pagerange.h). The first byte picks the parser. Any
  * input must give a result or a clean refusal: no crash, leak or UB. */
 #include <hiredis/hiredis.h>
 #include <stdbool.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "folio/jobs.h"
+#include "folio/pagerange.h"
 #include "folio/redis.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -83,12 +85,41 @@ static void event(const uint8_t *data, size_t size) {
   if ((size_t)n != size || memcmp(buf, data, size) != 0) abort();
 }
 
+/* The grammar check and the parse against a page count agree: what checks
+ * parses for exactly `need` pages (ascending, distinct, in range) and is
+ * past the end for fewer; what does not check never parses. */
+static void pages(const uint8_t *data, size_t size) {
+  char *s = malloc(size + 1);
+  if (!s) return;
+  memcpy(s, data, size);
+  s[size] = '\0';
+  char why[FOLIO_PAGES_WHY_MAX] = "";
+  size_t need = 0, *l = NULL, n = 0;
+  int rc = folio_layout_pages_check(s, &need, why, sizeof why);
+  if (rc != 0) {
+    if (rc != FOLIO_PAGES_ESYNTAX || !why[0]) abort();
+    if (folio_layout_pages_parse(s, 4096, &l, &n, NULL, 0) != FOLIO_PAGES_ESYNTAX || l) abort();
+  } else if (need <= 4096) {
+    if (folio_layout_pages_parse(s, need, &l, &n, why, sizeof why) != 0) abort();
+    for (size_t i = 0; i < n; i++)
+      if (l[i] >= need || (i && l[i] <= l[i - 1])) abort();
+    if (need && (!n || l[n - 1] + 1 != need)) abort(); /* the highest page named is selected */
+    free(l);
+    l = NULL;
+    if (need && folio_layout_pages_parse(s, need - 1, &l, &n, why, sizeof why) != FOLIO_PAGES_EPAST)
+      abort();
+  }
+  free(l);
+  free(s);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 1) return 0;
-  switch (data[0] % 3) {
+  switch (data[0] % 4) {
     case 0: replies(data + 1, size - 1); break;
     case 1: url(data + 1, size - 1); break;
-    default: event(data + 1, size - 1); break;
+    case 2: event(data + 1, size - 1); break;
+    default: pages(data + 1, size - 1); break;
   }
   return 0;
 }

@@ -143,6 +143,50 @@ static void test_unparseable_left_to_unpack(void) {
   expect("group", submit, &g, NULL, NULL);
 }
 
+/* Map shapes folio's protos lack, on hand-made descriptors (the walk reads
+ * only ids, names, types, labels, nested descriptors and short names):
+ *   message Inner { string name = 1; }
+ *   message Outer { map<string, Inner> m = 1; map<int32, string> n = 2; } */
+static const ProtobufCFieldDescriptor inner_fields[] = {
+    {.name = "name", .id = 1, .label = PROTOBUF_C_LABEL_NONE, .type = PROTOBUF_C_TYPE_STRING}};
+static const ProtobufCMessageDescriptor inner_desc = {
+    .name = "t.Inner", .short_name = "Inner", .n_fields = 1, .fields = inner_fields};
+static const ProtobufCFieldDescriptor mentry_fields[] = {
+    {.name = "key", .id = 1, .label = PROTOBUF_C_LABEL_NONE, .type = PROTOBUF_C_TYPE_STRING},
+    {.name = "value", .id = 2, .label = PROTOBUF_C_LABEL_NONE, .type = PROTOBUF_C_TYPE_MESSAGE,
+     .descriptor = &inner_desc}};
+static const ProtobufCMessageDescriptor mentry_desc = {
+    .name = "t.Outer.MEntry", .short_name = "MEntry", .n_fields = 2, .fields = mentry_fields};
+static const ProtobufCFieldDescriptor nentry_fields[] = {
+    {.name = "key", .id = 1, .label = PROTOBUF_C_LABEL_NONE, .type = PROTOBUF_C_TYPE_INT32},
+    {.name = "value", .id = 2, .label = PROTOBUF_C_LABEL_NONE, .type = PROTOBUF_C_TYPE_STRING}};
+static const ProtobufCMessageDescriptor nentry_desc = {
+    .name = "t.Outer.NEntry", .short_name = "NEntry", .n_fields = 2, .fields = nentry_fields};
+static const ProtobufCFieldDescriptor outer_fields[] = {
+    {.name = "m", .id = 1, .label = PROTOBUF_C_LABEL_REPEATED, .type = PROTOBUF_C_TYPE_MESSAGE,
+     .descriptor = &mentry_desc},
+    {.name = "n", .id = 2, .label = PROTOBUF_C_LABEL_REPEATED, .type = PROTOBUF_C_TYPE_MESSAGE,
+     .descriptor = &nentry_desc}};
+static const ProtobufCMessageDescriptor outer_desc = {
+    .name = "t.Outer", .short_name = "Outer", .n_fields = 2, .fields = outer_fields};
+
+static void test_other_map_shapes(void) {
+  struct w w = {.n = 0}, inner = {.n = 0}, e = {.n = 0};
+  ld(&inner, 1, "a\0", 2);
+  ld(&e, 1, "k", 1);
+  ld(&e, 2, inner.b, inner.n);
+  ld(&w, 1, e.b, e.n);
+  expect("message value", &outer_desc, &w, "m[\"k\"].name", "contains a NUL byte");
+  w.n = 0;
+  for (int i = 0; i < 2; i++) {
+    e.n = 0;
+    vi(&e, 1, 7);
+    ld(&e, 2, i ? "\xff" : "ok", i ? 1 : 2);
+    ld(&w, 2, e.b, e.n);
+  }
+  expect("int key", &outer_desc, &w, "n[1]", "is not valid UTF-8");
+}
+
 /* cgrpc_unpack_exact: refuses with the path in the arena, or unpacks. */
 static void test_unpack_exact(void) {
   struct cgrpc_arena *a = cgrpc_arena_create(0);
@@ -187,6 +231,7 @@ int main(void) {
   test_submit_layout();
   test_repeated_messages();
   test_unparseable_left_to_unpack();
+  test_other_map_shapes();
   test_unpack_exact();
   return check_done();
 }
