@@ -448,7 +448,10 @@ static int send_req(struct folio_redis *r, struct req *q, int argc, const char *
     free(q);
     return FOLIO_REDIS_EINVAL;
   }
-  if (!r->ac || r->destroying) {
+  /* Down means down at once, as the header promises: also while a reconnect
+   * attempt is still connecting (attempt > 0 after a loss). Only the very
+   * first connect queues commands, since nothing says Redis is down yet. */
+  if (!r->ac || r->destroying || (!r->up && r->attempt > 0)) {
     free(q);
     return FOLIO_REDIS_EDOWN;
   }
