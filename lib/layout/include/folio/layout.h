@@ -32,8 +32,16 @@ struct folio_layout_limits {
   size_t max_string_bytes;   /* any one decoded string but asset data; default 1 MiB */
   size_t max_asset_bytes;    /* one decoded asset; default 16 MiB */
   uint64_t max_image_pixels; /* width*height read from the image header before decoding; default 50e6 */
+  /* Sum over the document's assets of width*height*4 (the bytes the renderer
+   * decodes them into), from the headers, before any decoder runs; default
+   * 512 MiB. Bounds the decode CPU one document can ask for. */
+  uint64_t max_image_bytes_total;
+  size_t max_image_chunks;   /* PNG chunks in one asset (walked before libpng runs); default 4096 */
+  size_t max_jpeg_scans;     /* scans in one JPEG (progressive: a pass over the image each); default 100 */
   size_t max_errors;         /* errors collected before giving up; default 20 */
 };
+/* A per-tenant override (lib/jobs) is a second struct filled from the
+ * defaults and then changed field by field: every field is independent. */
 
 /* Fills *lim with the defaults above. */
 void folio_layout_limits_default(struct folio_layout_limits *lim);
