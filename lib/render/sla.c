@@ -629,6 +629,11 @@ int folio_render_sla(const struct folio_layout_doc *doc, const struct folio_rend
         rc = folio_render_fail(diag, FOLIO_RENDER_E_CANCELLED, 0, NULL, "cancelled");
         break;
       }
+      int g = folio_guard_check(&guard);
+      if (g) {
+        rc = folio_guard_fail(&guard, g, diag, 0, NULL);
+        break;
+      }
       switch (it->kind) {
       case FOLIO_ITEM_TEXT: rc = write_text(&d, it, i, &pl[i], diag); break;
       case FOLIO_ITEM_IMAGE: rc = write_image(&d, it, i, &pl[i], diag); break;
