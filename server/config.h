@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "folio/layout.h"
 #include "folio/log.h"
 
 struct folio_server_config {
@@ -29,6 +30,7 @@ struct folio_server_config {
   int decode_threads;          /* 0 = CPUs available (folio_cpus_available) */
   int64_t decode_queue;        /* queued decodes before RESOURCE_EXHAUSTED */
   int db_connections;          /* async PostgreSQL connections; 0 = CPUs, at most 16 */
+  struct folio_layout_limits layout_limits; /* FOLIO_LAYOUT_* (environment only) */
 };
 
 /* Fills cfg from env (getenv) then argv. Strings in cfg point into argv or

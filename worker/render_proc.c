@@ -42,6 +42,7 @@
 #include "folio/render.h"
 #include "folio/s3.h"
 #include "worker_int.h"
+#include "budget.h" /* BUDGET */
 
 /* ---- waiting for a callback on the loop thread ---------------------------- */
 
@@ -677,6 +678,15 @@ static void note_render_error(struct job *j, int rc, const struct folio_render_d
       {FOLIO_RENDER_E_ARG, false, "INVALID_ARGUMENT"},
   };
   if (rc == FOLIO_RENDER_E_CANCELLED) return;
+  { /* BUDGET: a budget's refusal is permanent and names the limit */
+    bool ceiling;
+    const struct folio_worker_budget *b = folio_worker_budget_get(&ceiling);
+    char bcode[40], bmsg[sizeof j->msg];
+    if (b && folio_worker_budget_error(b, ceiling, rc, rd, bcode, sizeof bcode, bmsg, sizeof bmsg)) {
+      job_fail(j, false, bcode, "%s", bmsg);
+      return;
+    }
+  }
   bool transient = false;
   const char *code = "RENDER_FAILED";
   for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
@@ -762,7 +772,9 @@ static void remove_artifacts(struct job *j) {
 static void render_all(struct job *j) {
   struct folio_layout_doc *doc = NULL;
   struct folio_layout_diag ld = {0};
-  int rc = folio_layout_decode((const char *)j->cl.layout, j->cl.layout_len, NULL, &doc, &ld);
+  struct folio_worker_job_budget jb;                                /* BUDGET */
+  folio_worker_budget_job_begin(&jb, folio_worker_budget_get(NULL)); /* BUDGET */
+  int rc = folio_layout_decode((const char *)j->cl.layout, j->cl.layout_len, &jb.b->layout, &doc, &ld); /* BUDGET */
   if (rc) {
     char *why = rc == -1 ? folio_layout_diag_join(&ld) : NULL;
     if (rc == -1) job_fail(j, false, "INVALID_LAYOUT", "%s", why ? why : "invalid layout");
@@ -775,6 +787,10 @@ static void render_all(struct job *j) {
                                      .threads = (unsigned)j->rp->cfg->render_threads,
                                      .progress = on_progress,
                                      .progress_ctx = j};
+  struct folio_render_budget rbud;                                   /* BUDGET */
+  opt.budget = &rbud;                                                /* BUDGET */
+  opt.cancel = folio_worker_cancel_flag;                             /* BUDGET */
+  opt.cancel_ctx = &j->stop;                                         /* BUDGET */
   size_t *pages = NULL;
   if (j->cl.page_range && *j->cl.page_range) {
     struct folio_render_diag rd = {0};
@@ -792,6 +808,7 @@ static void render_all(struct job *j) {
   j->fi = 0;
   /* output order: the PDF, the PNG pages, the SLA (folio.v1.JobStatus) */
   if (want[FOLIO_FORMAT_PDF]) {
+    folio_worker_budget_for_render(&jb, &rbud); /* BUDGET: what is left of the job's CPU */
     if (render_doc(j, doc, &opt, folio_render_pdf, "document.pdf", FOLIO_FORMAT_PDF,
                    "application/pdf"))
       goto out;
@@ -800,6 +817,7 @@ static void render_all(struct job *j) {
   if (want[FOLIO_FORMAT_PNG]) {
     struct png_ctx p = {.j = j};
     struct folio_render_diag rd = {0};
+    folio_worker_budget_for_render(&jb, &rbud); /* BUDGET */
     rc = folio_render_png(doc, &opt, png_begin, png_end, &p, &rd);
     if (rc) {
       if (p.cur) {
@@ -812,6 +830,7 @@ static void render_all(struct job *j) {
     j->fi++;
   }
   if (want[FOLIO_FORMAT_SLA]) {
+    folio_worker_budget_for_render(&jb, &rbud); /* BUDGET */
     if (render_doc(j, doc, &opt, folio_render_sla, "document.sla", FOLIO_FORMAT_SLA,
                    "application/vnd.scribus"))
       goto out;
@@ -1049,6 +1068,13 @@ int folio_worker_render_main(const struct folio_worker_config *cfg) {
   sigaction(SIGINT, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
   if (sodium_init() < 0) return FOLIO_WORKER_EXIT_FATAL;
+  { /* BUDGET: limits from FOLIO_RENDER_* / FOLIO_LAYOUT_*, memory ceiling */
+    char berr[256];
+    if (folio_worker_budget_init(berr, sizeof berr)) {
+      log_job(FOLIO_LOG_ERROR, "bad render budget configuration", NULL, 0, "error", berr);
+      return FOLIO_WORKER_EXIT_FATAL;
+    }
+  }
 
   struct rp rp = {.cfg = cfg};
   char host[64] = "worker";

@@ -25,20 +25,6 @@
 #include "folio/image.h"
 #include "layout_int.h"
 
-void folio_layout_limits_default(struct folio_layout_limits *lim) {
-  lim->max_bytes = 32u << 20;
-  lim->max_depth = 32;
-  lim->max_pages = 1000;
-  lim->max_items_per_page = 10000;
-  lim->max_string_bytes = 1u << 20;
-  lim->max_asset_bytes = 16u << 20;
-  lim->max_image_pixels = 50000000;
-  lim->max_image_bytes_total = 512u << 20;
-  lim->max_image_chunks = 4096;
-  lim->max_jpeg_scans = 100;
-  lim->max_errors = 20;
-}
-
 double folio_unit_to_pt(enum folio_unit u, double v) {
   switch (u) {
     case FOLIO_UNIT_MM: return v * (72.0 / 25.4);
@@ -1295,7 +1281,9 @@ int folio_layout_decode(const char *json, size_t len, const struct folio_layout_
     p->asset_names = d->asset_names.data;
     p->texts = d->texts.data;
     p->n_texts = d->texts.n;
+    p->max_page_side = d->lim->max_page_side > 0 ? d->lim->max_page_side : FOLIO_LAYOUT_MAX_PAGE_SIDE_DEFAULT;
     if (!d->stop && folio_layout_resolve(p) < 0) d->oom = true;
+    if (p->too_large) d->diag->too_large = true;
   }
   if (d->oom) rc = -2;
   else if (d->errs.count) rc = -1;

@@ -188,6 +188,8 @@ struct folio_pending {
   /* text items in document order (page by page, item by item) */
   struct folio_text_ext **texts;
   size_t n_texts;
+  double max_page_side; /* pt */
+  bool too_large;       /* set by the resolve pass for a page over max_page_side */
 };
 
 /* Binds names, applies units and defaults, flattens styles. Errors go to
