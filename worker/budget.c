@@ -135,8 +135,9 @@ bool folio_worker_budget_error(const struct folio_worker_budget *b, bool ceiling
   const char *why = rd->message[0] ? rd->message : folio_render_strerror(rc);
   if (rc == FOLIO_RENDER_E_LIMIT) {
     snprintf(code, code_cap, "RESOURCE_EXHAUSTED");
-    if (strstr(why, "cpu_ms"))
-      snprintf(msg, msg_cap, "%s (FOLIO_RENDER_CPU_MS=%" PRIu64 ", for the whole job)", why, b->render.cpu_ms);
+    if (strstr(why, "cpu_ms")) /* the render saw what was left of the job's allowance: name the job's */
+      snprintf(msg, msg_cap, "%s%srender CPU time limit exceeded: the job used more than FOLIO_RENDER_CPU_MS=%" PRIu64
+               " ms of CPU", rd->pointer, rd->pointer[0] ? ": " : "", b->render.cpu_ms);
     else
       snprintf(msg, msg_cap, "%s", why);
     return true;
