@@ -96,7 +96,7 @@ struct folio_errs {
  * or NULL). Sets full once max errors are recorded; one more sets dropped
  * and diag->truncated. */
 void folio_errs_addv(struct folio_errs *e, const struct folio_path_seg *segs, size_t n,
-                     const char *extra, const char *fmt, va_list ap);
+                     const char *extra, const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
 
 /* Name → index map (open addressing); names are borrowed and must outlive it. */
 struct folio_nmap {

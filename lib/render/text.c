@@ -79,6 +79,9 @@ struct zwsp_map {
   size_t pos[]; /* byte offsets in the source text, ascending: a U+200B goes before each */
 };
 
+/* g_utf8_next_char without its cast that drops const */
+static const char *next_char(const char *p) { return p + g_utf8_skip[*(const unsigned char *)p]; }
+
 /* Positions in text[0..len) that get a U+200B; NULL when there are none
  * (or no memory: then the text is laid out as it is). g_free it. */
 static struct zwsp_map *long_word_breaks(const char *text, size_t len) {
@@ -103,11 +106,11 @@ static struct zwsp_map *long_word_breaks(const char *text, size_t len) {
     glong i = 0;
     while (i < nc) {
       glong j = i + 1;
-      const char *q = g_utf8_next_char(p);
-      while (j < nc && !la[j].is_line_break) j++, q = g_utf8_next_char(q);
+      const char *q = next_char(p);
+      while (j < nc && !la[j].is_line_break) j++, q = next_char(q);
       if (j - i > LONG_WORD) {
-        const char *c = g_utf8_next_char(p);
-        for (glong k = i + 1; k < j; k++, c = g_utf8_next_char(c))
+        const char *c = next_char(p);
+        for (glong k = i + 1; k < j; k++, c = next_char(c))
           if (la[k].is_cursor_position) m->pos[m->n++] = (size_t)(c - text);
       }
       i = j;
