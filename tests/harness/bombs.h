@@ -8,6 +8,9 @@
  *       each inflating to 64 MiB, and extra_chunks tiny tEXt
  *       chunks. Built from one sync-flushed deflate block of zeros repeated,
  *       so the compressed size is about 1 KiB per MiB of zeros.
+ *   bomb_png_header(w, h, out)
+ *       45 bytes: signature, IHDR claiming w x h, IEND; no image data (for
+ *       limits decided from headers alone).
  *   bomb_jpeg_scans(w, h, scans_per_component_ac, &len)
  *       a 3-component progressive JPEG with one scan per AC coefficient and
  *       component (up to 3 + 3*63 = 192 scans): valid, and costly.
@@ -136,6 +139,21 @@ static inline unsigned char *bomb_png(uint32_t w, uint32_t h, size_t trailing_mi
   bomb_chunk(&b, "IEND", NULL, 0);
   *len = b.len;
   return b.p;
+}
+
+static inline void bomb_png_header(uint32_t w, uint32_t h, unsigned char out[45]) {
+  struct bomb_buf b = {0};
+  static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  bomb_put(&b, sig, 8);
+  unsigned char ihdr[13] = {0};
+  bomb_be32(ihdr, w);
+  bomb_be32(ihdr + 4, h);
+  ihdr[8] = 8, ihdr[9] = 2;
+  bomb_chunk(&b, "IHDR", ihdr, 13);
+  bomb_chunk(&b, "IEND", NULL, 0);
+  CHECK(b.len == 45);
+  memcpy(out, b.p, 45);
+  free(b.p);
 }
 
 static inline unsigned char *bomb_jpeg_scans(unsigned w, unsigned h, int ac_scans, size_t *len) {

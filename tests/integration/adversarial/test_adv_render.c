@@ -194,11 +194,8 @@ static void test_bombs(void) {
   free(doc);
   free(b);
   /* four headers claiming 6000x6000 each: decided before any decoder runs */
-  p = bomb_png(6000, 6000, 0, 0, 0, &n);
-  unsigned char hdr[45];
-  memcpy(hdr, p, 33);
-  memcpy(hdr + 33, "\0\0\0\0IEND\xae\x42\x60\x82", 12);
-  free(p);
+  unsigned char hdr[45]; /* the header is all that is read */
+  bomb_png_header(6000, 6000, hdr);
   b = b64(hdr, sizeof hdr);
   const char *four[] = {b, b, b, b};
   const char *types4[] = {"image/png", "image/png", "image/png", "image/png"};
