@@ -23,8 +23,10 @@
 /* A render process that holds a document, its decoded images (the cache),
  * one page raster per thread and the S3 part buffers fits well inside this. */
 #define DEFAULT_MEMORY_MAX (2ull << 30)
-/* Ordinary jobs take well under a second of CPU per format. */
-#define DEFAULT_CPU_MS 60000u
+/* Ordinary jobs take well under a second of CPU per format; a 1000-page
+ * catalogue at 300 dpi a few minutes. Half the wall-clock render timeout
+ * (FOLIO_RENDER_TIMEOUT_MS, 600 s): a CPU bomb fails for good well before. */
+#define DEFAULT_CPU_MS 300000u
 
 static int env_u64(const char *name, uint64_t lo, uint64_t hi, uint64_t *out, char *err, size_t cap) {
   const char *v = getenv(name);
