@@ -335,6 +335,7 @@ int folio_backend_start(struct folio_backend *b, const struct folio_server_confi
   if (threads <= 0) threads = folio_cpus_available();
   b->pool = folio_workpool_create(threads, (size_t)cfg->decode_queue);
   b->auth = folio_auth_cache_create();
+  b->layout_limits = cfg->layout_limits;
   if (!b->loop || !b->pool || !b->auth) {
     snprintf(err, errcap, "out of memory");
     return -1;

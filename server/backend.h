@@ -17,6 +17,7 @@
 
 #include "cgrpc/cgrpc.h"
 #include "config.h"
+#include "folio/layout.h"
 #include "folio/jobs.h"
 #include "folio/loop.h"
 #include "folio/pg_async.h"
@@ -42,6 +43,7 @@ struct folio_backend {
   uint8_t pepper[FOLIO_APIKEY_PEPPER_MAX];
   size_t pepper_len;
   struct folio_auth_cache *auth;
+  struct folio_layout_limits layout_limits; /* SubmitLayout's decode (a copy of the config's) */
   struct folio_loop_timer reconcile_timer;
   bool reconcile_busy; /* loop thread only */
   /* folio_backend_watch_db: loop thread only */

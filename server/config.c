@@ -291,5 +291,7 @@ int folio_server_config_load(struct folio_server_config *cfg, int argc, char **a
     snprintf(err, errcap, "FOLIO_TLS_CLIENT_CA (--tls-client-ca) needs FOLIO_TLS_CERT and FOLIO_TLS_KEY");
     return -1;
   }
+  /* the decode limits (FOLIO_LAYOUT_*), shared with folio-worker: lib/layout/limits.c */
+  if (folio_layout_limits_from_env(&cfg->layout_limits, err, errcap)) return -1;
   return 0;
 }

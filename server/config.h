@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "folio/layout.h"
 #include "folio/log.h"
 
 /* The HTTP/2 connection policy's defaults (docs/security.md, "Streams and
@@ -49,6 +50,7 @@ struct folio_server_config {
   int max_concurrent_streams;
   int64_t min_ping_interval_ms;
   int max_ping_strikes;
+  struct folio_layout_limits layout_limits; /* FOLIO_LAYOUT_* (environment only) */
 };
 
 /* Fills cfg from env (getenv) then argv. Strings in cfg point into argv or

@@ -106,7 +106,7 @@ static void decode_task(void *arg) {
   struct submit *x = arg;
   struct folio_layout_doc *doc = NULL;
   struct folio_layout_diag diag = {0};
-  int rc = folio_layout_decode((const char *)x->s.layout, x->s.layout_len, NULL, &doc, &diag);
+  int rc = folio_layout_decode((const char *)x->s.layout, x->s.layout_len, &x->b->layout_limits, &doc, &diag);
   if (rc == -2) {
     cgrpc_call_finish(x->call, GRPC_STATUS_RESOURCE_EXHAUSTED,
                       "SubmitLayout: out of memory decoding the layout");

@@ -24,6 +24,7 @@
 #include "folio/pagerange.h"
 #include "folio/render.h"
 
+#include "budget.h"
 #include "render_int.h"
 
 /* ---- one job ---------------------------------------------------------------- */
@@ -69,6 +70,16 @@ static void note_sink_error(struct job *j, struct sink *k) {
  * an upload failed (its own error was noted first); E_CANCELLED: j->stop
  * says why. */
 static void note_render_error(struct job *j, int rc, const struct folio_render_diag *rd) {
+  if (rc == FOLIO_RENDER_E_CANCELLED) return;
+  { /* a budget's refusal is permanent and names the limit (budget.h) */
+    bool ceiling;
+    const struct folio_worker_budget *b = folio_worker_budget_get(&ceiling);
+    char bcode[40], bmsg[sizeof j->fail.msg];
+    if (b && folio_worker_budget_error(b, ceiling, rc, rd, bcode, sizeof bcode, bmsg, sizeof bmsg)) {
+      worker_failure_note(&j->fail, false, bcode, "%s", bmsg);
+      return;
+    }
+  }
   struct worker_error_kind k;
   if (worker_render_error_kind(rc, &k))
     worker_failure_note(&j->fail, k.transient, k.code, "%s",
@@ -153,7 +164,10 @@ static void remove_artifacts(struct job *j) {
 static void render_all(struct job *j) {
   struct folio_layout_doc *doc = NULL;
   struct folio_layout_diag ld = {0};
-  int rc = folio_layout_decode((const char *)j->cl.layout, j->cl.layout_len, NULL, &doc, &ld);
+  struct folio_worker_job_budget jb;
+  folio_worker_budget_job_begin(&jb, folio_worker_budget_get(NULL));
+  int rc = folio_layout_decode((const char *)j->cl.layout, j->cl.layout_len, &jb.b->layout, &doc,
+                               &ld);
   if (rc) {
     char *why = rc == -1 ? folio_layout_diag_join(&ld) : NULL;
     struct worker_error_kind k;
@@ -168,6 +182,12 @@ static void render_all(struct job *j) {
                                      .threads = (unsigned)j->rp->cfg->render_threads,
                                      .progress = on_progress,
                                      .progress_ctx = j};
+  /* the job's budget (budget.h) and CancelJob's way in, checked between
+   * layout steps, items, pages and image rows */
+  struct folio_render_budget rbud;
+  opt.budget = &rbud;
+  opt.cancel = folio_worker_cancel_flag;
+  opt.cancel_ctx = &j->stop;
   size_t *pages = NULL;
   if (j->cl.page_range && *j->cl.page_range) {
     char why[FOLIO_PAGES_WHY_MAX];
@@ -186,6 +206,7 @@ static void render_all(struct job *j) {
   j->fi = 0;
   /* output order: the PDF, the PNG pages, the SLA (folio.v1.JobStatus) */
   if (want[FOLIO_FORMAT_PDF]) {
+    folio_worker_budget_for_render(&jb, &rbud); /* what is left of the job's CPU */
     if (render_doc(j, doc, &opt, folio_render_pdf, "document.pdf", FOLIO_FORMAT_PDF,
                    "application/pdf"))
       goto out;
@@ -194,6 +215,7 @@ static void render_all(struct job *j) {
   if (want[FOLIO_FORMAT_PNG]) {
     struct png_ctx p = {.j = j};
     struct folio_render_diag rd = {0};
+    folio_worker_budget_for_render(&jb, &rbud);
     rc = folio_render_png(doc, &opt, png_begin, png_end, &p, &rd);
     if (rc) {
       if (p.cur) {
@@ -206,6 +228,7 @@ static void render_all(struct job *j) {
     j->fi++;
   }
   if (want[FOLIO_FORMAT_SLA]) {
+    folio_worker_budget_for_render(&jb, &rbud);
     if (render_doc(j, doc, &opt, folio_render_sla, "document.sla", FOLIO_FORMAT_SLA,
                    "application/vnd.scribus"))
       goto out;

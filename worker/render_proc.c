@@ -23,6 +23,7 @@
 #include "folio/clock.h"
 #include "folio/dispatch.h"
 
+#include "budget.h"
 #include "render_int.h"
 
 static volatile sig_atomic_t g_term;       /* SIGTERM seen */
@@ -129,6 +130,13 @@ int folio_worker_render_main(const struct folio_worker_config *cfg) {
   sigaction(SIGINT, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
   if (sodium_init() < 0) return FOLIO_WORKER_EXIT_FATAL;
+  { /* limits from FOLIO_RENDER_* / FOLIO_LAYOUT_*, the memory ceiling (budget.h) */
+    char berr[256];
+    if (folio_worker_budget_init(berr, sizeof berr)) {
+      worker_log_job(FOLIO_LOG_ERROR, "bad render budget configuration", NULL, 0, "error", berr);
+      return FOLIO_WORKER_EXIT_FATAL;
+    }
+  }
 
   struct rp rp = {.cfg = cfg};
   char host[64] = "worker";

@@ -51,7 +51,10 @@ int main(int argc, char **argv) {
 
   struct folio_painter p;
   struct folio_render_diag diag;
-  if (folio_painter_init(&p, doc, false, &diag)) return 1;
+  struct folio_guard guard;
+  folio_guard_init(&guard, NULL);
+  struct folio_image_cache *images = folio_image_cache_new(doc, guard.budget.image_cache_bytes);
+  if (!images || folio_painter_init(&p, doc, false, images, &guard, &diag)) return 1;
   const struct folio_page *pg = &doc->pages[0];
   int w = (int)(pg->width * dpi / 72 + 0.5), h = (int)(pg->height * dpi / 72 + 0.5);
   double t_raster = 1e9, t_ours = 1e9, t_cairo = 1e9;
@@ -86,6 +89,7 @@ int main(int argc, char **argv) {
   cairo_surface_destroy(s);
   folio_png_scratch_free(&scratch);
   folio_painter_fini(&p);
+  folio_image_cache_free(images);
   folio_layout_doc_free(doc);
   printf("page 1 at %u dpi (%dx%d), best of %d:\n", dpi, w, h, rep);
   printf("  rasterize (cairo/pango)        %8.1f ms\n", t_raster);

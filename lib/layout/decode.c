@@ -22,18 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "folio/image.h"
 #include "layout_int.h"
-
-void folio_layout_limits_default(struct folio_layout_limits *lim) {
-  lim->max_bytes = 32u << 20;
-  lim->max_depth = 32;
-  lim->max_pages = 1000;
-  lim->max_items_per_page = 10000;
-  lim->max_string_bytes = 1u << 20;
-  lim->max_asset_bytes = 16u << 20;
-  lim->max_image_pixels = 50000000;
-  lim->max_errors = 20;
-}
 
 double folio_unit_to_pt(enum folio_unit u, double v) {
   switch (u) {
@@ -83,6 +73,7 @@ struct dec {
   /* One shared placeholder per defined colour / asset (NULL until referenced),
    * so references to names defined earlier in the file cost no allocation. */
   struct vec color_ph, asset_ph;
+  uint64_t image_bytes; /* sum of folio_image_bytes over the assets so far */
 };
 
 static void *vec_push(struct dec *d, struct vec *v, size_t elem) {
@@ -735,14 +726,52 @@ static void asset_def(struct dec *d, size_t idx) {
   a->type = mt == 0 ? FOLIO_ASSET_PNG : FOLIO_ASSET_JPEG;
   a->data = bytes;
   a->size = (size_t)size;
-  const char *why;
-  char buf[160];
-  bool big;
-  if (folio_image_check(a->type, bytes, a->size, d->lim->max_image_pixels, &a->width, &a->height,
-                        &why, buf, &big) < 0) {
-    err(d, "data", "%s", why);
-    if (big) d->diag->too_large = true;
+  /* The header only: every asset's size counts towards the document's total
+   * before any decoder runs (trial_decode_assets, at the end). */
+  struct folio_image_result r;
+  uint32_t w, h;
+  if (folio_image_header(a->type, bytes, a->size, d->lim, &w, &h, &r) < 0) {
+    err(d, "data", "%s", r.message);
+    if (r.too_large) d->diag->too_large = true;
+    return;
   }
+  d->image_bytes += folio_image_bytes(w, h);
+  if (d->image_bytes > d->lim->max_image_bytes_total) {
+    err_limit(d, "data",
+              "the document's images decode to more than max_image_bytes_total = %llu bytes "
+              "(%llu with this one, at 4 bytes a pixel)",
+              (unsigned long long)d->lim->max_image_bytes_total, (unsigned long long)d->image_bytes);
+    return;
+  }
+  a->width = w;
+  a->height = h;
+}
+
+__attribute__((format(printf, 4, 5))) static void errs_at(struct dec *d, const struct folio_path_seg *segs,
+                                                          size_t n, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  folio_errs_addv(&d->errs, segs, n, NULL, fmt, ap);
+  va_end(ap);
+}
+
+/* After the whole document is read: each asset whose header passed is decoded
+ * once (bounded, folio/image.h), errors at /assets/<name>/data. */
+static void trial_decode_assets(struct dec *d) {
+  struct folio_asset *assets = d->assets.data;
+  const char **names = d->asset_names.data;
+  for (size_t i = 0; i < d->assets.n && !d->errs.dropped && !d->errs.oom; i++) {
+    struct folio_asset *a = &assets[i];
+    if (!a->data || !a->width) continue;
+    struct folio_image_result r;
+    if (folio_image_trial(a->type, a->data, a->size, d->lim, &r) == 0) continue;
+    struct folio_path_seg segs[3] = {
+        {"assets", 6, 0}, {names[i], strlen(names[i]), 0}, {"data", 4, 0}};
+    errs_at(d, segs, 3, "%s", r.message);
+    if (r.too_large) d->diag->too_large = true;
+    a->width = 0;
+  }
+  if (d->errs.oom) d->oom = d->stop = true;
 }
 
 static void assets_map(struct dec *d) {
@@ -1231,6 +1260,7 @@ int folio_layout_decode(const char *json, size_t len, const struct folio_layout_
   } else {
     document(d);
   }
+  if (!d->stop) trial_decode_assets(d);
   if (!d->stop) {
     struct folio_layout_doc *doc = d->doc;
     struct folio_pending *p = &d->pend;
@@ -1251,7 +1281,9 @@ int folio_layout_decode(const char *json, size_t len, const struct folio_layout_
     p->asset_names = d->asset_names.data;
     p->texts = d->texts.data;
     p->n_texts = d->texts.n;
+    p->max_page_side = d->lim->max_page_side > 0 ? d->lim->max_page_side : FOLIO_LAYOUT_MAX_PAGE_SIDE_DEFAULT;
     if (!d->stop && folio_layout_resolve(p) < 0) d->oom = true;
+    if (p->too_large) d->diag->too_large = true;
   }
   if (d->oom) rc = -2;
   else if (d->errs.count) rc = -1;

@@ -1,20 +1,31 @@
-/* Asset checks: base64 decoding and "is this really a PNG/JPEG we can draw?".
+/* Asset checks: base64 decoding, and the bounded PNG/JPEG decoder of
+ * folio/image.h that both the trial decode here and the renderer use.
  *
  * Order matters for decompression bombs: the pixel count comes from our own
  * reading of the header (PNG IHDR, JPEG SOFn), and an image over the cap is
- * rejected before any decoder runs. Only then is the image decoded for real,
- * with libpng and libjpeg(-turbo), one row at a time into a single row buffer,
+ * rejected before any decoder runs (the decoder of the document also sums the
+ * headers of all assets before trial-decoding any). Only then is the image
+ * decoded, with libpng and libjpeg(-turbo), one row at a time into storage the
+ * caller's sink provides: the trial decode gives one row buffer for every row,
  * so checking a 50-megapixel image costs one row of memory (plus libjpeg's
  * coefficient buffer for progressive files, capped by max_memory_to_use).
- * JPEGs are decoded with DCT scaling 1/8: every entropy-coded bit is still
- * read (so corruption is found) but the inverse DCT and colour work shrink 64x.
+ * The trial decode scales JPEGs by 1/8: every entropy-coded bit is still read
+ * (so corruption is found) but the inverse DCT and colour work shrink 64x.
  * Corrupt-data warnings count as failures: libjpeg would otherwise paint grey.
+ *
+ * Inflation is bounded by construction: libpng inflates IDAT only into the
+ * rows it is asked for, and png_read_end (which would inflate whatever follows
+ * the last row: a 1x1 image with gigabytes of trailing zeros) is never called;
+ * ancillary chunks (iCCP, zTXt, iTXt, ... none of which we draw) are skipped
+ * unread, so none is ever inflated; the number of chunks is capped before
+ * libpng runs.
  *
  * Why libpng/libjpeg rather than cairo or gdk-pixbuf: they are already on the
  * build (libpng-dev, libjpeg-dev), they decode row by row with bounded memory
  * and report errors through a callback we control; gdk-pixbuf decodes whole
  * images into memory through dynamically loaded modules and cairo has no JPEG. */
 #include <setjmp.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +33,7 @@
 #include <jpeglib.h>
 #include <png.h>
 
+#include "folio/image.h"
 #include "layout_int.h"
 
 /* Sides above this are rejected: cairo image surfaces stop at 32767 pixels. */
@@ -78,93 +90,185 @@ static uint32_t be32(const unsigned char *p) {
 }
 static unsigned be16(const unsigned char *p) { return (unsigned)p[0] << 8 | p[1]; }
 
-static const char *png_header(const unsigned char *d, size_t n, uint32_t *w, uint32_t *h) {
-  static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-  if (n < 8 || memcmp(d, sig, 8) != 0) return "is not a PNG (bad signature)";
-  if (n < 33 || be32(d + 8) != 13 || memcmp(d + 12, "IHDR", 4) != 0)
-    return "is not a PNG (no IHDR chunk)";
-  *w = be32(d + 16);
-  *h = be32(d + 20);
-  if (*w == 0 || *h == 0) return "PNG has a zero width or height";
-  return NULL;
+static int fail(struct folio_image_result *r, bool too_large, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(struct folio_image_result *r, bool too_large, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(r->message, sizeof r->message, fmt, ap);
+  va_end(ap);
+  r->too_large = too_large;
+  return -1;
 }
 
-static const char *jpeg_header(const unsigned char *d, size_t n, uint32_t *w, uint32_t *h) {
-  if (n < 4 || d[0] != 0xFF || d[1] != 0xD8) return "is not a JPEG (no SOI marker)";
+/* Signature and IHDR. */
+static int png_header(const unsigned char *d, size_t n, uint32_t *w, uint32_t *h,
+                      struct folio_image_result *r) {
+  static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  if (n < 8 || memcmp(d, sig, 8) != 0) return fail(r, false, "is not a PNG (bad signature)");
+  if (n < 33 || be32(d + 8) != 13 || memcmp(d + 12, "IHDR", 4) != 0)
+    return fail(r, false, "is not a PNG (no IHDR chunk)");
+  *w = be32(d + 16);
+  *h = be32(d + 20);
+  if (*w == 0 || *h == 0) return fail(r, false, "PNG has a zero width or height");
+  return 0;
+}
+
+/* The chunk list: lengths within the data, at most max_chunks chunks, an IEND. */
+static int png_chunks(const unsigned char *d, size_t n, size_t max_chunks, struct folio_image_result *r) {
+  size_t pos = 8, chunks = 0;
+  for (;;) {
+    if (n - pos < 12) return fail(r, false, "PNG does not decode: truncated chunk list");
+    uint32_t len = be32(d + pos);
+    if (len > n - pos - 12) return fail(r, false, "PNG does not decode: a chunk runs past the end");
+    if (++chunks > max_chunks)
+      return fail(r, true, "PNG has more than max_image_chunks = %zu chunks", max_chunks);
+    if (memcmp(d + pos + 4, "IEND", 4) == 0) return 0;
+    pos += 12 + (size_t)len;
+  }
+}
+
+static int jpeg_header(const unsigned char *d, size_t n, uint32_t *w, uint32_t *h,
+                       struct folio_image_result *r) {
+  if (n < 4 || d[0] != 0xFF || d[1] != 0xD8) return fail(r, false, "is not a JPEG (no SOI marker)");
   size_t i = 2;
   for (;;) {
-    if (i >= n || d[i] != 0xFF) return "is not a JPEG (bad marker before the frame header)";
+    if (i >= n || d[i] != 0xFF)
+      return fail(r, false, "is not a JPEG (bad marker before the frame header)");
     while (i < n && d[i] == 0xFF) i++; /* fill bytes */
-    if (i >= n) return "is not a JPEG (truncated)";
+    if (i >= n) return fail(r, false, "is not a JPEG (truncated)");
     unsigned m = d[i++];
     if (m == 0xD8 || m == 0xD9 || m == 0xDA || m == 0x00)
-      return "is not a JPEG (no frame header before the image data)";
+      return fail(r, false, "is not a JPEG (no frame header before the image data)");
     if ((m >= 0xD0 && m <= 0xD7) || m == 0x01) continue; /* no length */
-    if (i + 2 > n) return "is not a JPEG (truncated)";
+    if (i + 2 > n) return fail(r, false, "is not a JPEG (truncated)");
     unsigned len = be16(d + i);
-    if (len < 2 || i + len > n) return "is not a JPEG (truncated segment)";
+    if (len < 2 || i + len > n) return fail(r, false, "is not a JPEG (truncated segment)");
     if (m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC) {
-      if (len < 7) return "is not a JPEG (short frame header)";
+      if (len < 7) return fail(r, false, "is not a JPEG (short frame header)");
       *h = be16(d + i + 3);
       *w = be16(d + i + 5);
-      if (*w == 0 || *h == 0) return "JPEG has a zero width or height (DNL is not supported)";
-      return NULL;
+      if (*w == 0 || *h == 0)
+        return fail(r, false, "JPEG has a zero width or height (DNL is not supported)");
+      return 0;
     }
     i += len;
   }
 }
 
-/* ---- trial decoding -------------------------------------------------------------- */
+int folio_image_header(enum folio_asset_type type, const unsigned char *data, size_t size,
+                       const struct folio_layout_limits *lim, uint32_t *w, uint32_t *h,
+                       struct folio_image_result *r) {
+  struct folio_layout_limits deflim;
+  if (!lim) {
+    folio_layout_limits_default(&deflim);
+    lim = &deflim;
+  }
+  memset(r, 0, sizeof *r);
+  *w = *h = 0;
+  int rc = type == FOLIO_ASSET_PNG ? png_header(data, size, w, h, r)
+           : type == FOLIO_ASSET_JPEG ? jpeg_header(data, size, w, h, r)
+                                      : fail(r, false, "unknown image type %d", (int)type);
+  if (rc) return rc;
+  uint64_t px = (uint64_t)*w * *h;
+  if (px > lim->max_image_pixels)
+    return fail(r, true, "image is %ux%u = %llu pixels, more than the limit of %llu", *w, *h,
+                (unsigned long long)px, (unsigned long long)lim->max_image_pixels);
+  if (*w > MAX_SIDE || *h > MAX_SIDE)
+    return fail(r, true, "image is %ux%u pixels, a side may be at most %u", *w, *h, MAX_SIDE);
+  if (type == FOLIO_ASSET_PNG) return png_chunks(data, size, lim->max_image_chunks, r);
+  return 0;
+}
+
+/* ---- decoding -------------------------------------------------------------------- */
 
 struct png_ctx {
   const unsigned char *data;
   size_t size, pos;
-  char *msg; /* 160 bytes */
+  struct folio_image_result *r;
+  /* Once the last row is asked for, libpng inflates the rest of the image
+   * data to its end (png_read_finish_IDAT, in 1 KiB pieces) to check that
+   * nothing follows: a 1x1 image with gigabytes of zeros after its row costs
+   * seconds of CPU there. So from then on at most `allow` more input bytes
+   * are handed over: the last row's own data (at most its raw size and a
+   * little) and the end of the stream; a stream going on past that is a bomb. */
+  bool last;
+  size_t after, allow;
 };
 
 static void png_err(png_structp png, png_const_charp m) {
   struct png_ctx *c = png_get_error_ptr(png);
-  snprintf(c->msg, 160, "PNG does not decode: %s", m);
+  if (!c->r->message[0]) snprintf(c->r->message, sizeof c->r->message, "PNG does not decode: %s", m);
   png_longjmp(png, 1);
 }
-static void png_warn(png_structp png, png_const_charp m) {}
+static void png_warn(png_structp png, png_const_charp m) {
+  (void)png;
+  (void)m;
+}
 
 static void png_read(png_structp png, png_bytep out, size_t n) {
   struct png_ctx *c = png_get_io_ptr(png);
   if (c->size - c->pos < n) png_error(png, "truncated data");
+  if (c->last) {
+    c->after += n;
+    if (c->after > c->allow) {
+      fail(c->r, true, "PNG image data goes on after the last row (more than %zu bytes)", c->allow);
+      png_error(png, "data after the last row");
+    }
+  }
   memcpy(out, c->data + c->pos, n);
   c->pos += n;
 }
 
-static int png_decode(const unsigned char *data, size_t size, uint32_t w, uint32_t h, char *buf) {
-  struct png_ctx c = {data, size, 0, buf};
+static int png_decode(const unsigned char *data, size_t size, uint32_t w, uint32_t h,
+                      const struct folio_layout_limits *lim, const struct folio_image_sink *sink,
+                      struct folio_image_result *r) {
+  struct png_ctx c = {.data = data, .size = size, .r = r};
   png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &c, png_err, png_warn);
-  if (!png) {
-    snprintf(buf, 160, "out of memory decoding PNG");
-    return -1;
-  }
+  if (!png) return fail(r, false, "out of memory decoding PNG");
   png_infop info = png_create_info_struct(png);
-  unsigned char *volatile row = NULL;
   if (!info || setjmp(png_jmpbuf(png))) {
-    free(row);
     png_destroy_read_struct(&png, info ? &info : NULL, NULL);
+    if (!r->message[0]) snprintf(r->message, sizeof r->message, "PNG does not decode");
     return -1;
   }
   png_set_read_fn(png, &c, png_read);
   png_set_user_limits(png, MAX_SIDE, MAX_SIDE);
-  png_set_chunk_malloc_max(png, 8u << 20);
+  /* Ancillary chunks are never read into memory, nor inflated: we draw none
+   * of them (cairo ignored them too). -1: every chunk but IHDR, PLTE, tRNS
+   * (it decides the alpha channel), IDAT and IEND. */
+  png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, NULL, -1);
+  png_set_chunk_cache_max(png, 16);
+  png_set_chunk_malloc_max(png, 1u << 20);
   png_read_info(png, info);
   if (png_get_image_width(png, info) != w || png_get_image_height(png, info) != h)
     png_error(png, "size differs from the header");
+  int ct = png_get_color_type(png, info);
+  png_set_expand(png); /* palette, low-bit grey, tRNS -> 8-bit channels with alpha */
+  png_set_strip_16(png);
+  if (ct == PNG_COLOR_TYPE_GRAY || ct == PNG_COLOR_TYPE_GRAY_ALPHA) png_set_gray_to_rgb(png);
+  png_set_filler(png, 0xff, PNG_FILLER_AFTER); /* RGB -> RGBA, no-op with alpha */
   int passes = png_set_interlace_handling(png);
   png_read_update_info(png, info);
-  size_t rb = png_get_rowbytes(png, info);
-  row = malloc(rb ? rb : 1);
-  if (!row) png_error(png, "out of memory");
+  if (png_get_rowbytes(png, info) != (size_t)w * 4) png_error(png, "unexpected row layout");
+  if (sink->start(sink->ctx, w, h)) {
+    r->stopped = true;
+    png_error(png, "stopped");
+  }
   for (int p = 0; p < passes; p++)
-    for (uint32_t y = 0; y < h; y++) png_read_row(png, row, NULL);
-  png_read_end(png, NULL);
-  free(row);
+    for (uint32_t y = 0; y < h; y++) {
+      unsigned char *row = sink->row(sink->ctx, y);
+      if (p == passes - 1 && y == h - 1) {
+        c.last = true;
+        c.allow = 2 * ((size_t)w * 8 + 1) + (64u << 10); /* 16-bit RGBA: 8 bytes a pixel */
+      }
+      png_read_row(png, row, NULL);
+      if (p == passes - 1 && sink->row_done && sink->row_done(sink->ctx, y)) {
+        r->stopped = true;
+        png_error(png, "stopped");
+      }
+    }
+  /* no png_read_end: what follows the last row is never inflated */
   png_destroy_read_struct(&png, &info, NULL);
   return 0;
 }
@@ -172,7 +276,8 @@ static int png_decode(const unsigned char *data, size_t size, uint32_t w, uint32
 struct jpeg_ctx {
   struct jpeg_error_mgr pub;
   jmp_buf jb;
-  char *msg;
+  struct folio_image_result *r;
+  size_t max_scans;
 };
 
 static void jpeg_exit(j_common_ptr ci) {
@@ -180,35 +285,39 @@ static void jpeg_exit(j_common_ptr ci) {
   char m[JMSG_LENGTH_MAX];
   ci->err->format_message(ci, m);
   m[120] = '\0'; /* fits the 160-byte message with its prefix */
-  snprintf(c->msg, 160, "JPEG does not decode: %.120s", m);
+  if (!c->r->message[0]) snprintf(c->r->message, sizeof c->r->message, "JPEG does not decode: %.120s", m);
   longjmp(c->jb, 1);
 }
-static void jpeg_quiet(j_common_ptr ci) {}
+static void jpeg_quiet(j_common_ptr ci) { (void)ci; }
 
 /* A progressive JPEG of a few KB can hold thousands of scans, each a pass over
  * the whole coefficient buffer: a CPU bomb the pixel cap does not catch.
  * libjpeg-turbo suggests a limit like this one (djpeg -maxscan). */
-#define MAX_SCANS 1000
 static void jpeg_progress(j_common_ptr ci) {
   j_decompress_ptr di = (j_decompress_ptr)ci;
-  if (di->is_decompressor && di->input_scan_number > MAX_SCANS) {
-    struct jpeg_ctx *c = (struct jpeg_ctx *)ci->err;
-    snprintf(c->msg, 160, "JPEG does not decode: more than %d scans", MAX_SCANS);
+  struct jpeg_ctx *c = (struct jpeg_ctx *)ci->err;
+  if (di->is_decompressor && (size_t)di->input_scan_number > c->max_scans) {
+    fail(c->r, true, "JPEG has more than max_jpeg_scans = %zu scans", c->max_scans);
     longjmp(c->jb, 1);
   }
 }
 
-static int jpeg_decode(const unsigned char *data, size_t size, uint32_t w, uint32_t h, char *buf) {
+static int jpeg_decode(const unsigned char *data, size_t size, uint32_t w, uint32_t h,
+                       const struct folio_layout_limits *lim, unsigned scale_denom,
+                       const struct folio_image_sink *sink, struct folio_image_result *r) {
   struct jpeg_decompress_struct ci;
   struct jpeg_ctx c;
-  c.msg = buf;
+  memset(&ci, 0, sizeof ci);
+  c.r = r;
+  c.max_scans = lim->max_jpeg_scans;
   ci.err = jpeg_std_error(&c.pub);
   c.pub.error_exit = jpeg_exit;
   c.pub.output_message = jpeg_quiet;
-  unsigned char *volatile row = NULL;
+  unsigned char *volatile line = NULL;
   if (setjmp(c.jb)) {
-    free(row);
+    free(line);
     jpeg_destroy_decompress(&ci);
+    if (!r->message[0]) snprintf(r->message, sizeof r->message, "JPEG does not decode");
     return -1;
   }
   jpeg_create_decompress(&ci);
@@ -218,62 +327,112 @@ static int jpeg_decode(const unsigned char *data, size_t size, uint32_t w, uint3
   jpeg_mem_src(&ci, data, (unsigned long)size);
   jpeg_read_header(&ci, TRUE);
   if (ci.image_width != w || ci.image_height != h) {
-    snprintf(buf, 160, "JPEG does not decode: size differs from the header");
-    jpeg_destroy_decompress(&ci);
-    return -1;
+    fail(r, false, "JPEG does not decode: size differs from the header");
+    longjmp(c.jb, 1);
   }
-  ci.scale_num = 1;
-  ci.scale_denom = 8;
-  ci.dct_method = JDCT_IFAST;
-  ci.do_fancy_upsampling = FALSE;
+  bool cmyk = ci.jpeg_color_space == JCS_CMYK || ci.jpeg_color_space == JCS_YCCK;
+  ci.out_color_space = cmyk ? JCS_CMYK : JCS_RGB;
+  if (scale_denom > 1) {
+    ci.scale_num = 1;
+    ci.scale_denom = scale_denom;
+    ci.dct_method = JDCT_IFAST;
+    ci.do_fancy_upsampling = FALSE;
+  }
   jpeg_start_decompress(&ci);
-  row = malloc((size_t)ci.output_width * (size_t)ci.output_components + 1);
-  if (!row) {
-    snprintf(buf, 160, "out of memory decoding JPEG");
-    jpeg_destroy_decompress(&ci);
-    return -1;
+  uint32_t ow = ci.output_width, oh = ci.output_height;
+  unsigned nc = (unsigned)ci.output_components;
+  line = malloc((size_t)ow * nc + 1);
+  if (!line) {
+    fail(r, false, "out of memory decoding JPEG");
+    longjmp(c.jb, 1);
   }
-  while (ci.output_scanline < ci.output_height) {
-    JSAMPROW r = row;
-    jpeg_read_scanlines(&ci, &r, 1);
+  if (sink->start(sink->ctx, ow, oh)) {
+    r->stopped = true;
+    fail(r, false, "stopped");
+    longjmp(c.jb, 1);
+  }
+  while (ci.output_scanline < oh) {
+    uint32_t y = ci.output_scanline;
+    JSAMPROW row = line;
+    jpeg_read_scanlines(&ci, &row, 1);
+    unsigned char *o = sink->row(sink->ctx, y);
+    for (uint32_t x = 0; x < ow; x++) {
+      const unsigned char *s = line + (size_t)x * nc;
+      if (cmyk) { /* Adobe writes inverted CMYK: the samples are 255-C etc. */
+        o[4 * (size_t)x] = (unsigned char)((unsigned)s[0] * s[3] / 255);
+        o[4 * (size_t)x + 1] = (unsigned char)((unsigned)s[1] * s[3] / 255);
+        o[4 * (size_t)x + 2] = (unsigned char)((unsigned)s[2] * s[3] / 255);
+      } else {
+        o[4 * (size_t)x] = s[0], o[4 * (size_t)x + 1] = s[1], o[4 * (size_t)x + 2] = s[2];
+      }
+      o[4 * (size_t)x + 3] = 0xff;
+    }
+    if (sink->row_done && sink->row_done(sink->ctx, y)) {
+      r->stopped = true;
+      fail(r, false, "stopped");
+      longjmp(c.jb, 1);
+    }
   }
   jpeg_finish_decompress(&ci);
   long warnings = c.pub.num_warnings;
-  free(row);
+  free(line);
+  line = NULL;
   jpeg_destroy_decompress(&ci);
-  if (warnings) {
-    snprintf(buf, 160, "JPEG does not decode: corrupt data");
-    return -1;
-  }
+  if (warnings) return fail(r, false, "JPEG does not decode: corrupt data");
   return 0;
 }
 
+int folio_image_decode(enum folio_asset_type type, const unsigned char *data, size_t size,
+                       const struct folio_layout_limits *lim, unsigned scale_denom,
+                       const struct folio_image_sink *sink, struct folio_image_result *r) {
+  struct folio_layout_limits deflim;
+  if (!lim) {
+    folio_layout_limits_default(&deflim);
+    lim = &deflim;
+  }
+  uint32_t w, h;
+  if (folio_image_header(type, data, size, lim, &w, &h, r)) return -1;
+  return type == FOLIO_ASSET_PNG ? png_decode(data, size, w, h, lim, sink, r)
+                                 : jpeg_decode(data, size, w, h, lim, scale_denom, sink, r);
+}
+
+/* ---- the trial decode -------------------------------------------------------------- */
+
+struct trial {
+  unsigned char *row;
+};
+static int trial_start(void *ctx, uint32_t w, uint32_t h) {
+  (void)h;
+  struct trial *t = ctx;
+  t->row = malloc((size_t)w * 4);
+  return t->row == NULL;
+}
+static unsigned char *trial_row(void *ctx, uint32_t y) {
+  (void)y;
+  return ((struct trial *)ctx)->row;
+}
+
+int folio_image_trial(enum folio_asset_type type, const unsigned char *data, size_t size,
+                      const struct folio_layout_limits *lim, struct folio_image_result *r) {
+  struct trial t = {0};
+  struct folio_image_sink sink = {trial_start, trial_row, NULL, &t};
+  int rc = folio_image_decode(type, data, size, lim, 8, &sink, r);
+  if (rc && r->stopped) snprintf(r->message, sizeof r->message, "out of memory decoding an image");
+  free(t.row);
+  return rc;
+}
+
 int folio_image_check(enum folio_asset_type type, const unsigned char *data, size_t size,
-                      uint64_t max_pixels, uint32_t *w, uint32_t *h, const char **why,
-                      char *buf, bool *too_large) {
-  *too_large = false;
-  const char *e = type == FOLIO_ASSET_PNG ? png_header(data, size, w, h)
-                                          : jpeg_header(data, size, w, h);
-  if (e) {
-    *why = e;
-    return -1;
-  }
-  uint64_t px = (uint64_t)*w * *h;
-  if (px > max_pixels) {
-    snprintf(buf, 160, "image is %ux%u = %llu pixels, more than the limit of %llu", *w, *h,
-             (unsigned long long)px, (unsigned long long)max_pixels);
-    *why = buf;
-    *too_large = true;
-    return -1;
-  }
-  if (*w > MAX_SIDE || *h > MAX_SIDE) {
-    snprintf(buf, 160, "image is %ux%u pixels, a side may be at most %u", *w, *h, MAX_SIDE);
-    *why = buf;
-    *too_large = true;
-    return -1;
-  }
-  int rc = type == FOLIO_ASSET_PNG ? png_decode(data, size, *w, *h, buf)
-                                   : jpeg_decode(data, size, *w, *h, buf);
-  if (rc < 0) *why = buf;
+                      uint64_t max_pixels, uint32_t *w, uint32_t *h, const char **why, char *buf,
+                      bool *too_large) {
+  struct folio_layout_limits lim;
+  folio_layout_limits_default(&lim);
+  lim.max_image_pixels = max_pixels;
+  struct folio_image_result r;
+  int rc = folio_image_header(type, data, size, &lim, w, h, &r);
+  if (!rc) rc = folio_image_trial(type, data, size, &lim, &r);
+  *too_large = r.too_large;
+  snprintf(buf, 160, "%s", r.message);
+  *why = buf;
   return rc;
 }

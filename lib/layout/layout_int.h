@@ -118,7 +118,8 @@ void folio_nmap_free(struct folio_nmap *m);
  * hold len/4*3 bytes. Returns the decoded size, or -1 if the text is not base64. */
 long folio_b64_decode(const char *in, size_t len, unsigned char *out);
 
-/* Checks that data is a decodable image of the given type whose width*height is
+/* Header and trial decode in one call under the default limits but
+ * max_pixels (tests). Checks that data is a decodable image of the given type whose width*height is
  * at most max_pixels. Reads the header first and rejects oversized images before
  * decoding anything. On success returns 0 and sets *w, *h. On failure returns -1
  * with a static-or-buf message in *why (buf is caller storage of 160 bytes) and
@@ -126,6 +127,12 @@ long folio_b64_decode(const char *in, size_t len, unsigned char *out);
 int folio_image_check(enum folio_asset_type type, const unsigned char *data, size_t size,
                       uint64_t max_pixels, uint32_t *w, uint32_t *h, const char **why,
                       char *buf, bool *too_large);
+
+/* The trial decode of a document's asset (folio_image_decode into one row
+ * buffer, JPEG at 1/8 scale). 0, or -1 with r filled. */
+struct folio_image_result;
+int folio_image_trial(enum folio_asset_type type, const unsigned char *data, size_t size,
+                      const struct folio_layout_limits *lim, struct folio_image_result *r);
 
 /* ---- the deferred pass (resolve.c) ------------------------------------------ */
 
@@ -182,6 +189,8 @@ struct folio_pending {
   /* text items in document order (page by page, item by item) */
   struct folio_text_ext **texts;
   size_t n_texts;
+  double max_page_side; /* pt */
+  bool too_large;       /* set by the resolve pass for a page over max_page_side */
 };
 
 /* Binds names, applies units and defaults, flattens styles. Errors go to

@@ -133,9 +133,23 @@ int folio_layout_resolve(struct folio_pending *p) {
   }
 
   size_t ti = 0;
+  bool big_default = false;
   for (size_t pi = 0; pi < doc->n_pages; pi++) {
     struct folio_page *pg = writable(&doc->pages[pi]);
     page_dims(&p->page_specs[pi], &p->default_page, f, pg);
+    if (pg->width > p->max_page_side || pg->height > p->max_page_side) {
+      /* at the size that made it: the page's own, or /page once for all */
+      bool own = p->page_specs[pi].has_size;
+      if (own || !big_default) {
+        r.segs[0] = key(own ? "pages" : "page");
+        r.segs[1] = idx(pi);
+        r.n = own ? 2 : 1;
+        rerr(&r, "size", "page is %.0f x %.0f pt; a side may be at most max_page_side = %.0f pt", pg->width,
+             pg->height, p->max_page_side);
+        p->too_large = true;
+        big_default = big_default || !own;
+      }
+    }
     r.segs[0] = key("pages");
     r.segs[1] = idx(pi);
     r.segs[2] = key("items");

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "render_int.h"
 
@@ -16,6 +17,7 @@ const char *folio_render_strerror(int code) {
   case FOLIO_RENDER_E_OVERFLOW: return "text overflow";
   case FOLIO_RENDER_E_IMAGE: return "bad image";
   case FOLIO_RENDER_E_CAIRO: return "cairo error";
+  case FOLIO_RENDER_E_LIMIT: return "render budget exhausted";
   default: return "unknown error";
   }
 }
@@ -84,4 +86,49 @@ void folio_path_round_rect(cairo_t *cr, double x, double y, double w, double h, 
   cairo_arc(cr, x + r, y + h - r, r, M_PI / 2, M_PI);
   cairo_arc(cr, x + r, y + r, r, M_PI, 3 * M_PI / 2);
   cairo_close_path(cr);
+}
+
+/* ---- budgets and interruption ------------------------------------------------ */
+
+void folio_render_budget_default(struct folio_render_budget *b) {
+  b->image_cache_bytes = (size_t)128 << 20;
+  b->cpu_ms = 0;
+  b->max_text_layouts = 11;
+}
+
+static int64_t cpu_now_ns(void) {
+  struct timespec ts;
+  if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)) return 0;
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void folio_guard_init(struct folio_guard *g, const struct folio_render_options *opt) {
+  if (opt && opt->budget) g->budget = *opt->budget;
+  else folio_render_budget_default(&g->budget);
+  if (g->budget.max_text_layouts < 3) g->budget.max_text_layouts = 3;
+  g->cancel = opt ? opt->cancel : NULL;
+  g->cancel_ctx = opt ? opt->cancel_ctx : NULL;
+  g->cpu_start_ns = g->budget.cpu_ms ? cpu_now_ns() : 0;
+  atomic_init(&g->tripped, 0);
+}
+
+int folio_guard_check(struct folio_guard *g) {
+  int t = atomic_load_explicit(&g->tripped, memory_order_relaxed);
+  if (t) return t;
+  if (g->cancel && g->cancel(g->cancel_ctx)) t = FOLIO_RENDER_E_CANCELLED;
+  else if (g->budget.cpu_ms && cpu_now_ns() - g->cpu_start_ns > (int64_t)g->budget.cpu_ms * 1000000)
+    t = FOLIO_RENDER_E_LIMIT;
+  if (!t) return 0;
+  int none = 0;
+  atomic_compare_exchange_strong(&g->tripped, &none, t);
+  return atomic_load(&g->tripped);
+}
+
+int folio_guard_fail(struct folio_guard *g, int code, struct folio_render_diag *diag, size_t page,
+                     const struct folio_item *item) {
+  if (code == FOLIO_RENDER_E_LIMIT)
+    return folio_render_fail(diag, code, page, item,
+                             "render CPU time limit exceeded: cpu_ms = %llu",
+                             (unsigned long long)g->budget.cpu_ms);
+  return folio_render_fail(diag, code, page, item, "cancelled");
 }

@@ -3,17 +3,18 @@
  * about its box centre, and painted through a group when its opacity is < 1 so
  * overlapping fill and stroke do not show through each other. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "render_int.h"
 
 int folio_painter_init(struct folio_painter *p, const struct folio_layout_doc *doc, bool for_pdf,
+                       struct folio_image_cache *images, struct folio_guard *guard,
                        struct folio_render_diag *diag) {
-  *p = (struct folio_painter){.doc = doc, .for_pdf = for_pdf};
-  p->images = calloc(doc->n_assets ? doc->n_assets : 1, sizeof *p->images);
+  *p = (struct folio_painter){.doc = doc, .for_pdf = for_pdf, .images = images, .guard = guard};
   p->fontmap = pango_cairo_font_map_new(); /* this painter's own: font maps are not thread-safe */
   p->pango = p->fontmap ? pango_font_map_create_context(p->fontmap) : NULL;
-  if (!p->images || !p->pango) {
+  if (!p->pango) {
     folio_painter_fini(p);
     return folio_render_fail(diag, FOLIO_RENDER_E_NOMEM, 0, NULL, "out of memory (pango context)");
   }
@@ -31,10 +32,6 @@ int folio_painter_init(struct folio_painter *p, const struct folio_layout_doc *d
 }
 
 void folio_painter_fini(struct folio_painter *p) {
-  if (p->images)
-    for (size_t i = 0; i < p->doc->n_assets; i++)
-      if (p->images[i]) cairo_surface_destroy(p->images[i]);
-  free(p->images);
   if (p->pango) g_object_unref(p->pango);
   if (p->fontmap) g_object_unref(p->fontmap);
   *p = (struct folio_painter){0};
@@ -82,8 +79,13 @@ static void paint_line(cairo_t *cr, const struct folio_item *it) {
 static int paint_image(struct folio_painter *p, cairo_t *cr, size_t page, const struct folio_item *it,
                        struct folio_render_diag *diag) {
   struct folio_image_placement pl;
-  cairo_surface_t *img = folio_image_place(p, page, it, &pl, diag);
-  if (!img) return diag->code;
+  folio_image_place(it, &pl);
+  cairo_surface_t *img = folio_painter_image(p, it->u.image.asset, diag);
+  if (!img) {
+    char msg[sizeof diag->message];
+    snprintf(msg, sizeof msg, "%s", diag->message);
+    return folio_render_fail(diag, diag->code, page, it, "%s", msg);
+  }
   cairo_rectangle(cr, it->x, it->y, it->w, it->h);
   cairo_clip(cr);
   cairo_translate(cr, it->x + pl.ox, it->y + pl.oy);
@@ -91,13 +93,14 @@ static int paint_image(struct folio_painter *p, cairo_t *cr, size_t page, const 
   cairo_set_source_surface(cr, img, 0, 0);
   cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_GOOD);
   cairo_paint(cr);
+  cairo_surface_destroy(img); /* the source pattern (and a PDF page) keep their own reference */
   return 0;
 }
 
 static int paint_text(struct folio_painter *p, cairo_t *cr, size_t page, const struct folio_item *it,
                       struct folio_render_diag *diag) {
   double scale;
-  PangoLayout *lay = folio_text_fitted(p->pango, it, page, &scale, diag);
+  PangoLayout *lay = folio_text_fitted(p, it, page, &scale, diag);
   if (!lay) return diag->code;
   cairo_rectangle(cr, it->x, it->y, it->w, it->h);
   cairo_clip(cr);
@@ -113,6 +116,8 @@ int folio_paint_page(struct folio_painter *p, cairo_t *cr, size_t page_index,
     const struct folio_item *it = &pg->items[i];
     if (p->should_stop && p->should_stop(p->stop_ctx))
       return folio_render_fail(diag, FOLIO_RENDER_E_CANCELLED, 0, NULL, "cancelled");
+    int g = folio_guard_check(p->guard);
+    if (g) return folio_guard_fail(p->guard, g, diag, 0, NULL);
     if (it->opacity <= 0) continue;
     cairo_save(cr);
     folio_item_transform(cr, it);

@@ -49,9 +49,14 @@ int folio_render_pdf(const struct folio_layout_doc *doc, const struct folio_rend
   int rc = folio_render_selection(doc, opt, &pages, &n, &run.total, diag);
   if (rc) return rc;
 
+  struct folio_guard guard;
+  folio_guard_init(&guard, opt);
+  struct folio_image_cache *images = folio_image_cache_new(doc, guard.budget.image_cache_bytes);
   struct folio_painter painter;
-  rc = folio_painter_init(&painter, doc, true, diag);
+  rc = images ? folio_painter_init(&painter, doc, true, images, &guard, diag)
+              : folio_render_fail(diag, FOLIO_RENDER_E_NOMEM, 0, NULL, "out of memory");
   if (rc) {
+    folio_image_cache_free(images);
     free(pages);
     return rc;
   }
@@ -87,6 +92,7 @@ int folio_render_pdf(const struct folio_layout_doc *doc, const struct folio_rend
   cairo_status_t st = cairo_surface_status(surface);
   cairo_surface_destroy(surface);
   folio_painter_fini(&painter);
+  folio_image_cache_free(images);
   free(pages);
   if (rc) return rc;
   if (run.write_failed) return folio_render_fail(diag, FOLIO_RENDER_E_WRITE, 0, NULL, "write aborted");

@@ -169,11 +169,15 @@ int folio_render_png(const struct folio_layout_doc *doc, const struct folio_rend
 
   struct raster_job job = {.doc = doc, .pages = pages, .n = n, .dpi = dpi, .window = 2 * (size_t)nt};
   job.items_total = work - n; /* items; the pages are counted as they are delivered */
+  struct folio_guard guard;
+  folio_guard_init(&guard, opt);
+  struct folio_image_cache *images = folio_image_cache_new(doc, guard.budget.image_cache_bytes);
   job.slots = calloc(n, sizeof *job.slots);
   struct worker_ctx *workers = calloc(nt, sizeof *workers);
   pthread_t *tids = calloc(nt, sizeof *tids);
-  if (!job.slots || !workers || !tids) {
+  if (!job.slots || !workers || !tids || !images) {
     free(job.slots), free(workers), free(tids), free(pages);
+    folio_image_cache_free(images);
     return folio_render_fail(diag, FOLIO_RENDER_E_NOMEM, 0, NULL, "out of memory");
   }
   pthread_mutex_init(&job.mu, NULL);
@@ -186,7 +190,7 @@ int folio_render_png(const struct folio_layout_doc *doc, const struct folio_rend
   unsigned started = 0;
   for (unsigned t = 0; t < nt && !rc; t++) {
     workers[t].job = &job;
-    rc = folio_painter_init(&workers[t].painter, doc, false, diag);
+    rc = folio_painter_init(&workers[t].painter, doc, false, images, &guard, diag);
     if (rc) break;
     workers[t].painter.should_stop = worker_should_stop;
     workers[t].painter.stop_ctx = &job;
@@ -209,7 +213,11 @@ int folio_render_png(const struct folio_layout_doc *doc, const struct folio_rend
       ts.tv_nsec += 100 * 1000 * 1000;
       if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
       int w = pthread_cond_timedwait(&job.cv, &job.mu, &ts);
-      if (w == ETIMEDOUT && opt && opt->progress) {
+      int g = w == ETIMEDOUT ? folio_guard_check(&guard) : 0;
+      if (g) {
+        job.stop = 1;
+        rc = folio_guard_fail(&guard, g, diag, 0, NULL);
+      } else if (w == ETIMEDOUT && opt && opt->progress) {
         size_t done = job.items_done, total = job.items_total + n;
         pthread_mutex_unlock(&job.mu);
         int stop = opt->progress(opt->progress_ctx, done + i, total);
@@ -264,6 +272,7 @@ int folio_render_png(const struct folio_layout_doc *doc, const struct folio_rend
     if (workers[t].surf) cairo_surface_destroy(workers[t].surf);
   }
   for (size_t i = 0; i < n; i++) free(job.slots[i].png);
+  folio_image_cache_free(images);
   pthread_cond_destroy(&job.cv);
   pthread_mutex_destroy(&job.mu);
   free(job.slots), free(workers), free(tids), free(pages);

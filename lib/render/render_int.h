@@ -3,22 +3,53 @@
 #define FOLIO_RENDER_INT_H
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <cairo.h>
 #include <pango/pangocairo.h>
 
 #include "folio/render.h"
 
+/* One render's budgets and interruption, shared by all its threads (common.c).
+ * folio_guard_check is the one place that asks the caller's cancel hook and
+ * reads the CPU clock; once it trips it stays tripped, so every thread stops. */
+struct folio_guard {
+  struct folio_render_budget budget;
+  folio_render_cancel_fn cancel;
+  void *cancel_ctx;
+  int64_t cpu_start_ns;   /* CLOCK_PROCESS_CPUTIME_ID at the start of the render */
+  _Atomic int tripped;    /* 0, FOLIO_RENDER_E_CANCELLED or FOLIO_RENDER_E_LIMIT */
+};
+void folio_guard_init(struct folio_guard *g, const struct folio_render_options *opt);
+/* 0 to go on, else E_CANCELLED or E_LIMIT (sticky). Any thread. */
+int folio_guard_check(struct folio_guard *g);
+/* Fills diag for a tripped guard's code (naming the limit) and returns it. */
+int folio_guard_fail(struct folio_guard *g, int code, struct folio_render_diag *diag, size_t page,
+                     const struct folio_item *item);
+
+/* Decoded images of one render, shared by its threads, within
+ * budget.image_cache_bytes (image.c). Surfaces are reference-counted: a
+ * caller holds its own reference while painting, so an eviction never frees
+ * a picture in use. */
+struct folio_image_cache;
+struct folio_image_cache *folio_image_cache_new(const struct folio_layout_doc *doc, size_t budget);
+void folio_image_cache_free(struct folio_image_cache *c);
+/* Bytes held by the cache now, and the most it ever held (tests). */
+void folio_image_cache_stats(struct folio_image_cache *c, size_t *held, size_t *peak, size_t *decodes);
+
 /* A painter holds what one thread needs to draw pages of one document: its own
  * PangoFontMap and PangoContext (pango's font maps are not safe to share between
- * threads) and its own decoded images. Create with folio_painter_init, release
- * with folio_painter_fini; one painter is used by one thread at a time. */
+ * threads); decoded images come from the render's shared cache. Create with
+ * folio_painter_init, release with folio_painter_fini; one painter is used by
+ * one thread at a time. */
 struct folio_painter {
   const struct folio_layout_doc *doc;
   PangoFontMap *fontmap;
   PangoContext *pango;
-  cairo_surface_t **images; /* one per doc->assets entry, decoded on first use */
+  struct folio_image_cache *images; /* borrowed: the render's */
+  struct folio_guard *guard;        /* borrowed: the render's */
   bool for_pdf;             /* attach JPEG bytes as mime data so the PDF embeds them as-is */
   /* cancellation: checked between items; NULL = never */
   int (*should_stop)(void *ctx);
@@ -26,6 +57,7 @@ struct folio_painter {
 };
 
 int folio_painter_init(struct folio_painter *p, const struct folio_layout_doc *doc, bool for_pdf,
+                       struct folio_image_cache *images, struct folio_guard *guard,
                        struct folio_render_diag *diag);
 void folio_painter_fini(struct folio_painter *p);
 
@@ -41,11 +73,16 @@ int folio_paint_page(struct folio_painter *p, cairo_t *cr, size_t page_index,
  * for "error". */
 PangoLayout *folio_text_layout(PangoContext *pc, const struct folio_item *it, double scale);
 /* folio_text_fit and the layout at the chosen scale in one go (NULL with diag
- * set on failure; caller unrefs): a text that fits is laid out only once. */
-PangoLayout *folio_text_fitted(PangoContext *pc, const struct folio_item *it, size_t page_index,
+ * set on failure; caller unrefs): a text that fits is laid out only once. At
+ * most budget.max_text_layouts layouts; the guard is checked between them. */
+PangoLayout *folio_text_fitted(struct folio_painter *p, const struct folio_item *it, size_t page_index,
                                double *scale, struct folio_render_diag *diag);
-int folio_text_fit(PangoContext *pc, const struct folio_item *it, size_t page_index, double *scale,
+int folio_text_fit(struct folio_painter *p, const struct folio_item *it, size_t page_index, double *scale,
                    struct folio_render_diag *diag);
+/* Long unbreakable words get invisible break opportunities (U+200B) in the
+ * layout's text (see text.c); this maps a byte offset of the layout's text
+ * back to the item's text (runs concatenated, undrawn characters removed). */
+size_t folio_text_source_offset(PangoLayout *lay, size_t layout_offset);
 
 /* Text that is not drawn (the same in PDF, PNG and SLA): C0 controls other than
  * \n and \t (no glyph: pango would draw hex boxes; XML cannot carry them) and
@@ -61,7 +98,8 @@ char *folio_text_clean(const char *s);
  * with overflowing text), so the PDF holds no invisible text. */
 void folio_text_show(cairo_t *cr, PangoLayout *lay, const struct folio_item *it);
 
-/* Decoded image of an asset (owned by the painter; NULL with diag set on error). */
+/* Decoded image of an asset: a new reference (the caller destroys it), from
+ * the render's cache or decoded now; NULL with diag set on error. */
 cairo_surface_t *folio_painter_image(struct folio_painter *p, const struct folio_asset *a,
                                      struct folio_render_diag *diag);
 
@@ -79,13 +117,12 @@ void folio_png_scratch_free(struct folio_png_scratch *s);
 
 /* Where an image item's picture goes for its fit mode: sx, sy points per pixel,
  * (ox, oy) the picture's top-left corner from the box's top-left corner (the
- * picture is centred; the box clips). Returns the decoded picture (owned by the
- * painter) or NULL with diag naming the item and the asset. */
+ * picture is centred; the box clips). From the asset's header size: nothing
+ * is decoded. */
 struct folio_image_placement {
   double sx, sy, ox, oy;
 };
-cairo_surface_t *folio_image_place(struct folio_painter *p, size_t page, const struct folio_item *it,
-                                   struct folio_image_placement *pl, struct folio_render_diag *diag);
+void folio_image_place(const struct folio_item *it, struct folio_image_placement *pl);
 
 /* Sets diag (code, pointer for page/item when item != NULL, message) and returns code. */
 int folio_render_fail(struct folio_render_diag *diag, int code, size_t page, const struct folio_item *item,

@@ -220,7 +220,9 @@ static int font_spans(struct sla_doc *d, PangoLayout *lay, struct font_span **ou
       pango_layout_iter_free(it);
       return -1;
     }
-    v[n++] = (struct font_span){(size_t)run->item->offset, (size_t)(run->item->offset + run->item->length), fname};
+    v[n++] = (struct font_span){folio_text_source_offset(lay, (size_t)run->item->offset),
+                                folio_text_source_offset(lay, (size_t)(run->item->offset + run->item->length)),
+                                fname};
   } while (pango_layout_iter_next_run(it));
   pango_layout_iter_free(it);
   qsort(v, n, sizeof *v, span_cmp);
@@ -342,9 +344,11 @@ static int write_image(struct sla_doc *d, const struct folio_item *it, size_t pa
                        struct folio_render_diag *diag) {
   struct sla_out *o = d->o;
   const struct folio_asset *as = it->u.image.asset;
-  /* decoded to learn the real pixel size (and to fail as the PDF would on a bad asset) */
+  /* from the header's pixel size (the layout decoder checked that the asset
+   * decodes): the .sla carries the file, no pixels are needed */
+  (void)diag;
   struct folio_image_placement ip;
-  if (!folio_image_place(&d->painter, page_no, it, &ip, diag)) return diag->code;
+  folio_image_place(it, &ip);
   double sx = ip.sx, sy = ip.sy, ox = ip.ox, oy = ip.oy;
   double x, y;
   rotated_origin(it, &x, &y);
@@ -406,7 +410,7 @@ static int write_text(struct sla_doc *d, const struct folio_item *it, size_t pag
                       struct folio_render_diag *diag) {
   struct sla_out *o = d->o;
   double scale;
-  PangoLayout *lay = folio_text_fitted(d->painter.pango, it, page_no, &scale, diag);
+  PangoLayout *lay = folio_text_fitted(&d->painter, it, page_no, &scale, diag);
   if (!lay) return diag->code;
   struct font_span *spans = NULL;
   size_t n_spans = 0;
@@ -556,8 +560,13 @@ int folio_render_sla(const struct folio_layout_doc *doc, const struct folio_rend
     return folio_render_fail(diag, FOLIO_RENDER_E_NOMEM, 0, NULL, "out of memory");
   }
   o->write = write, o->ctx = write_ctx, o->failed = 0, o->len = 0;
-  rc = folio_painter_init(&d.painter, doc, false, diag);
+  struct folio_guard guard;
+  folio_guard_init(&guard, opt);
+  struct folio_image_cache *images = folio_image_cache_new(doc, guard.budget.image_cache_bytes);
+  rc = images ? folio_painter_init(&d.painter, doc, false, images, &guard, diag)
+              : folio_render_fail(diag, FOLIO_RENDER_E_NOMEM, 0, NULL, "out of memory");
   if (rc) {
+    folio_image_cache_free(images);
     free(o), free(pages);
     return rc;
   }
@@ -620,6 +629,11 @@ int folio_render_sla(const struct folio_layout_doc *doc, const struct folio_rend
         rc = folio_render_fail(diag, FOLIO_RENDER_E_CANCELLED, 0, NULL, "cancelled");
         break;
       }
+      int g = folio_guard_check(&guard);
+      if (g) {
+        rc = folio_guard_fail(&guard, g, diag, 0, NULL);
+        break;
+      }
       switch (it->kind) {
       case FOLIO_ITEM_TEXT: rc = write_text(&d, it, i, &pl[i], diag); break;
       case FOLIO_ITEM_IMAGE: rc = write_image(&d, it, i, &pl[i], diag); break;
@@ -638,6 +652,7 @@ int folio_render_sla(const struct folio_layout_doc *doc, const struct folio_rend
   }
 done:
   folio_painter_fini(&d.painter);
+  folio_image_cache_free(images);
   for (size_t i = 0; i < d.n_fonts; i++) free(d.fonts[i]);
   free(d.fonts);
   free(d.colors);

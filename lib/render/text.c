@@ -64,38 +64,149 @@ static void add_attr(PangoAttrList *l, PangoAttribute *a, size_t start, size_t e
   pango_attr_list_insert(l, a);
 }
 
+/* Words longer than this many characters with no break opportunity inside
+ * (URLs, hashes, a hostile "aaaa...") get a U+200B ZERO WIDTH SPACE between
+ * their grapheme clusters. pango breaks such a word character by character,
+ * and doing so re-shapes the rest of the paragraph at every line: one
+ * layout of a 32,000-character word in a 100 pt box took 50 s (quadratic);
+ * with the break opportunities it takes well under a second (linear), and
+ * the lines break at the same places, only without the hyphen pango would
+ * add. Shorter words keep pango's own character breaking (and hyphens). */
+#define LONG_WORD 64
+
+struct zwsp_map {
+  size_t n;
+  size_t pos[]; /* byte offsets in the source text, ascending: a U+200B goes before each */
+};
+
+/* g_utf8_next_char without its cast that drops const */
+static const char *next_char(const char *p) { return p + g_utf8_skip[*(const unsigned char *)p]; }
+
+/* Positions in text[0..len) that get a U+200B; NULL when there are none
+ * (or no memory: then the text is laid out as it is). g_free it. */
+static struct zwsp_map *long_word_breaks(const char *text, size_t len) {
+  if (len <= LONG_WORD) return NULL;
+  glong nc = g_utf8_strlen(text, (gssize)len);
+  PangoLogAttr *la = g_try_new(PangoLogAttr, (gsize)nc + 1);
+  if (!la) return NULL;
+  pango_get_log_attrs(text, (int)len, -1, pango_language_from_string("en"), la, (int)nc + 1);
+  /* first pass: how many */
+  size_t n = 0;
+  for (glong i = 0; i < nc;) {
+    glong j = i + 1;
+    while (j < nc && !la[j].is_line_break) j++;
+    if (j - i > LONG_WORD)
+      for (glong k = i + 1; k < j; k++) n += la[k].is_cursor_position;
+    i = j;
+  }
+  struct zwsp_map *m = n ? g_try_malloc(sizeof *m + n * sizeof m->pos[0]) : NULL;
+  if (m) {
+    m->n = 0;
+    const char *p = text;
+    glong i = 0;
+    while (i < nc) {
+      glong j = i + 1;
+      const char *q = next_char(p);
+      while (j < nc && !la[j].is_line_break) j++, q = next_char(q);
+      if (j - i > LONG_WORD) {
+        const char *c = next_char(p);
+        for (glong k = i + 1; k < j; k++, c = next_char(c))
+          if (la[k].is_cursor_position) m->pos[m->n++] = (size_t)(c - text);
+      }
+      i = j;
+      p = q;
+    }
+  }
+  g_free(la);
+  return m;
+}
+
+/* o (a source offset) in the text with the U+200B inserted. */
+static size_t with_zwsp(const struct zwsp_map *m, size_t o) {
+  if (!m) return o;
+  size_t lo = 0, hi = m->n; /* count of pos[] < o */
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (m->pos[mid] < o) lo = mid + 1;
+    else hi = mid;
+  }
+  return o + 3 * lo;
+}
+
+size_t folio_text_source_offset(PangoLayout *lay, size_t o) {
+  const struct zwsp_map *m = g_object_get_data(G_OBJECT(lay), "folio-zwsp");
+  if (!m) return o;
+  size_t lo = 0, hi = m->n; /* count of inserted U+200B starting before o */
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (m->pos[mid] + 3 * mid < o) lo = mid + 1;
+    else hi = mid;
+  }
+  return o - 3 * lo;
+}
+
 PangoLayout *folio_text_layout(PangoContext *pc, const struct folio_item *it, double scale) {
   size_t total = 0;
   for (size_t i = 0; i < it->u.text.n_runs; i++) total += it->u.text.runs[i].text_len;
   char *buf = malloc(total + 1);
-  if (!buf) return NULL;
-  PangoLayout *lay = pango_layout_new(pc);
-  PangoAttrList *attrs = pango_attr_list_new();
+  size_t *bounds = malloc((it->u.text.n_runs + 1) * sizeof *bounds);
+  if (!buf || !bounds) {
+    free(buf);
+    free(bounds);
+    return NULL;
+  }
+  /* the text: runs concatenated, characters that are not text (folio_text_char) left out */
   size_t off = 0;
   for (size_t i = 0; i < it->u.text.n_runs; i++) {
     const struct folio_run *r = &it->u.text.runs[i];
-    /* characters that are not text (folio_text_char) are left out */
-    size_t end = off;
+    bounds[i] = off;
     for (size_t k = 0; k < r->text_len;) {
       bool keep;
       size_t cl = folio_text_char(r->text + k, r->text_len - k, &keep);
-      if (keep) memcpy(buf + end, r->text + k, cl), end += cl;
+      if (keep) memcpy(buf + off, r->text + k, cl), off += cl;
       k += cl;
     }
+  }
+  bounds[it->u.text.n_runs] = off;
+  buf[off] = 0;
+  struct zwsp_map *zm = long_word_breaks(buf, off);
+  if (zm) {
+    char *b2 = malloc(off + 3 * zm->n + 1);
+    if (b2) {
+      size_t o = 0, from = 0;
+      for (size_t k = 0; k < zm->n; k++) {
+        memcpy(b2 + o, buf + from, zm->pos[k] - from), o += zm->pos[k] - from;
+        memcpy(b2 + o, "\xE2\x80\x8B", 3), o += 3;
+        from = zm->pos[k];
+      }
+      memcpy(b2 + o, buf + from, off - from), o += off - from;
+      b2[o] = 0;
+      free(buf);
+      buf = b2;
+      off = o;
+    } else {
+      g_free(zm);
+      zm = NULL;
+    }
+  }
+  PangoLayout *lay = pango_layout_new(pc);
+  PangoAttrList *attrs = pango_attr_list_new();
+  for (size_t i = 0; i < it->u.text.n_runs; i++) {
+    const struct folio_run *r = &it->u.text.runs[i];
+    size_t start = with_zwsp(zm, bounds[i]), end = with_zwsp(zm, bounds[i + 1]);
     PangoFontDescription *d = font_desc(&r->style, scale);
-    add_attr(attrs, pango_attr_font_desc_new(d), off, end);
+    add_attr(attrs, pango_attr_font_desc_new(d), start, end);
     pango_font_description_free(d);
     const struct folio_color *c = r->style.color;
-    if (c) add_attr(attrs, pango_attr_foreground_new(c16(c->r), c16(c->g), c16(c->b)), off, end);
+    if (c) add_attr(attrs, pango_attr_foreground_new(c16(c->r), c16(c->g), c16(c->b)), start, end);
     if (r->style.letter_spacing != 0)
       add_attr(attrs, pango_attr_letter_spacing_new((int)lround(r->style.letter_spacing * scale * PANGO_SCALE)),
-               off, end);
+               start, end);
     double lh = r->style.line_height > 0 ? r->style.line_height : 1.2;
     add_attr(attrs, pango_attr_line_height_new_absolute((int)lround(lh * r->style.size * scale * PANGO_SCALE)),
-             off, end);
-    off = end;
+             start, end);
   }
-  buf[off] = 0;
+  free(bounds);
   PangoFontDescription *d = font_desc(&it->u.text.style, scale);
   pango_layout_set_font_description(lay, d);
   pango_font_description_free(d);
@@ -103,6 +214,7 @@ PangoLayout *folio_text_layout(PangoContext *pc, const struct folio_item *it, do
   pango_layout_set_attributes(lay, attrs);
   pango_attr_list_unref(attrs);
   free(buf);
+  if (zm) g_object_set_data_full(G_OBJECT(lay), "folio-zwsp", zm, g_free);
   pango_layout_set_width(lay, (int)lround(it->w * PANGO_SCALE));
   pango_layout_set_wrap(lay, PANGO_WRAP_WORD_CHAR);
   /* Paragraphs have a left-to-right base direction and "left"/"right" mean the
@@ -146,8 +258,17 @@ void folio_text_show(cairo_t *cr, PangoLayout *lay, const struct folio_item *it)
   pango_layout_iter_free(li);
 }
 
-PangoLayout *folio_text_fitted(PangoContext *pc, const struct folio_item *it, size_t page_index,
+/* NULL with diag set when the render's guard has tripped. */
+static bool stopped(struct folio_painter *p, size_t page_index, const struct folio_item *it,
+                    struct folio_render_diag *diag) {
+  int g = p->guard ? folio_guard_check(p->guard) : 0;
+  if (g) folio_guard_fail(p->guard, g, diag, page_index, it);
+  return g != 0;
+}
+
+PangoLayout *folio_text_fitted(struct folio_painter *p, const struct folio_item *it, size_t page_index,
                                double *scale, struct folio_render_diag *diag) {
+  PangoContext *pc = p->pango;
   *scale = 1.0;
   PangoLayout *lay = folio_text_layout(pc, it, 1.0);
   if (!lay) {
@@ -160,14 +281,19 @@ PangoLayout *folio_text_fitted(PangoContext *pc, const struct folio_item *it, si
     folio_render_fail(diag, FOLIO_RENDER_E_OVERFLOW, page_index, it, "text overflows its box");
     return NULL;
   }
-  /* shrink: bisect the largest factor in [1/64, 1) that fits, to 1/256 precision;
-   * if even 1/64 overflows, draw at 1/64 clipped. */
+  /* shrink: bisect the largest factor in [1/64, 1) that fits; if even 1/64
+   * overflows, draw at 1/64 clipped. Bounded: max_text_layouts layouts in all
+   * (the one above, 1/64, the steps, the final one); 11 gives 8 steps, 1/256
+   * precision. The guard is asked between layouts. */
+  unsigned steps = p->guard ? p->guard->budget.max_text_layouts - 3 : 8;
   double lo = 1.0 / 64, hi = 1.0;
+  if (stopped(p, page_index, it, diag)) return NULL;
   lay = folio_text_layout(pc, it, lo);
   if (!lay) goto nomem;
   bool ok = fits(lay, it);
   g_object_unref(lay);
-  while (ok && hi - lo > 1.0 / 256) {
+  for (unsigned i = 0; ok && i < steps && hi - lo > 1.0 / 256; i++) {
+    if (stopped(p, page_index, it, diag)) return NULL;
     double mid = (lo + hi) / 2;
     lay = folio_text_layout(pc, it, mid);
     if (!lay) goto nomem;
@@ -178,6 +304,7 @@ PangoLayout *folio_text_fitted(PangoContext *pc, const struct folio_item *it, si
     g_object_unref(lay);
   }
   *scale = lo;
+  if (stopped(p, page_index, it, diag)) return NULL;
   lay = folio_text_layout(pc, it, lo);
   if (lay) return lay;
 nomem:
@@ -185,9 +312,9 @@ nomem:
   return NULL;
 }
 
-int folio_text_fit(PangoContext *pc, const struct folio_item *it, size_t page_index, double *scale,
+int folio_text_fit(struct folio_painter *p, const struct folio_item *it, size_t page_index, double *scale,
                    struct folio_render_diag *diag) {
-  PangoLayout *lay = folio_text_fitted(pc, it, page_index, scale, diag);
+  PangoLayout *lay = folio_text_fitted(p, it, page_index, scale, diag);
   if (!lay) return diag ? diag->code : FOLIO_RENDER_E_NOMEM;
   g_object_unref(lay);
   return 0;

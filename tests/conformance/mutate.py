@@ -7,7 +7,8 @@ decoder and by python3-jsonschema, must get the same verdict.
 Each mutant replaces, deletes or adds one or two members with values chosen to
 sit on the schema's edges (range bounds, enum neighbours, wrong types, unknown
 keys). The only allowed disagreement is the decoder rejecting what a schema
-cannot judge: an undefined name, or an asset that is not a decodable image.
+cannot judge: an undefined name, an asset that is not a decodable image, or a
+page side over max_page_side in pt (the schema's range is in document units).
 Deterministic for a given SEED. Prints disagreements and "N passed, M failed".
 """
 import copy
@@ -31,7 +32,7 @@ KEYS = ["x", "y", "w", "h", "type", "text", "runs", "style", "font", "weight", "
         "align", "line_height", "letter_spacing", "fill", "stroke", "stroke_width", "radius", "asset", "fit",
         "overflow", "rotation", "opacity", "name", "x1", "y1", "x2", "y2", "orientation", "items", "cmyk",
         "width", "height", "media_type", "data", "title", "author", "version", "unit", "page", "bogus"]
-DECODER_ONLY = ("is not defined", "PNG", "JPEG")
+DECODER_ONLY = ("is not defined", "PNG", "JPEG", "max_page_side")
 
 
 def nodes(v, path=()):

@@ -222,6 +222,47 @@ static void check_limit(const char *json, const struct folio_layout_limits *lim,
   folio_layout_diag_clear(&diag);
 }
 
+/* The page geometry cap, in pt after units and orientation: a page's own
+ * size is reported at /pages/N/size, the default page once at /page/size. */
+static void test_page_side(void) {
+  struct folio_layout_limits def;
+  folio_layout_limits_default(&def);
+  CHECK(def.max_page_side == 14400.0);
+  check_limit("{\"version\":1,\"pages\":[{\"items\":[]},{\"size\":{\"width\":100000,\"height\":10},\"items\":[]}]}",
+              &def, "/pages/1/size: page is 100000 x 10 pt; a side may be at most max_page_side = 14400 pt");
+  /* 5 m in mm is 14173 pt: fine; 5.1 m is not */
+  struct folio_layout_doc *d = ok("{\"version\":1,\"unit\":\"mm\",\"page\":{\"size\":{\"width\":5000,\"height\":5000}},"
+                                 "\"pages\":[{\"items\":[]}]}");
+  folio_layout_doc_free(d);
+  const char *big = "{\"version\":1,\"unit\":\"in\",\"page\":{\"size\":{\"width\":201,\"height\":1}},"
+                    "\"pages\":[{\"items\":[]},{\"items\":[]}]}";
+  struct folio_layout_diag diag;
+  char *j = bad_lim(big, strlen(big), &def, &diag);
+  CHECK_MSG(diag.too_large && diag.count == 1 && strstr(j, "/page/size: page is 14472 x 72 pt"), "%s", j);
+  free(j);
+  folio_layout_diag_clear(&diag);
+  struct folio_layout_limits lim = def;
+  lim.max_page_side = 20000;
+  d = ok_lim(big, &lim);
+  folio_layout_doc_free(d);
+}
+
+/* FOLIO_LAYOUT_* variables override single limits; a bad value is named. */
+static void test_limits_env(void) {
+  struct folio_layout_limits lim;
+  char err[200] = "";
+  setenv("FOLIO_LAYOUT_MAX_IMAGE_BYTES_TOTAL", "1048576", 1);
+  setenv("FOLIO_LAYOUT_MAX_PAGE_SIDE", "1000", 1);
+  CHECK_MSG(folio_layout_limits_from_env(&lim, err, sizeof err) == 0, "%s", err);
+  CHECK(lim.max_image_bytes_total == 1048576 && lim.max_page_side == 1000.0 && lim.max_jpeg_scans == 100);
+  setenv("FOLIO_LAYOUT_MAX_JPEG_SCANS", "0", 1);
+  CHECK_EQ_INT(folio_layout_limits_from_env(&lim, err, sizeof err), -1);
+  CHECK_MSG(strstr(err, "FOLIO_LAYOUT_MAX_JPEG_SCANS: \"0\" is not an integer in 1..100000"), "%s", err);
+  unsetenv("FOLIO_LAYOUT_MAX_IMAGE_BYTES_TOTAL");
+  unsetenv("FOLIO_LAYOUT_MAX_PAGE_SIDE");
+  unsetenv("FOLIO_LAYOUT_MAX_JPEG_SCANS");
+}
+
 static void test_limits(void) {
   struct folio_layout_limits def, lim;
   folio_layout_limits_default(&def);
@@ -357,6 +398,8 @@ int main(void) {
   test_errors();
   test_error_cap();
   test_limits();
+  test_page_side();
+  test_limits_env();
   test_assets();
   test_numbers();
   test_api_edges();

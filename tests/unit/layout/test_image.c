@@ -5,8 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "check.h"
+#include "bombs.h"
+#include "folio/image.h"
 #include "layout_int.h"
 
 static void test_b64(void) {
@@ -112,9 +115,116 @@ static void test_threads(void) {
   }
 }
 
+static double cpu_s(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Trial decode under the default limits; returns rc, fills r. */
+static int trial(enum folio_asset_type t, const unsigned char *d, size_t n, struct folio_image_result *r) {
+  struct folio_layout_limits lim;
+  folio_layout_limits_default(&lim);
+  uint32_t w, h;
+  int rc = folio_image_header(t, d, n, &lim, &w, &h, r);
+  return rc ? rc : folio_image_trial(t, d, n, &lim, r);
+}
+
+/* Inflation is bounded by the rows: 4 GiB of zeros after the last row of a
+ * 1x1 image (4 MB of deflate) are refused without being inflated, and 16
+ * zTXt chunks of 64 MiB each are skipped unread. Inflating them takes seconds
+ * of CPU; refusing or skipping them, milliseconds. */
+static void test_inflate_bombs(void) {
+  struct folio_image_result r;
+  size_t n;
+  unsigned char *p = bomb_png(1, 1, 4096, 0, 0, &n);
+  CHECK_MSG(n < (8u << 20), "bomb is %zu bytes", n);
+  double t0 = cpu_s();
+  CHECK_EQ_INT(trial(FOLIO_ASSET_PNG, p, n, &r), -1);
+  double t1 = cpu_s();
+  CHECK_MSG(r.too_large && strstr(r.message, "after the last row"), "%s", r.message);
+  CHECK_MSG(t1 - t0 < 1.0, "trailing IDAT data was inflated: %.2f s of CPU", t1 - t0);
+  free(p);
+  p = bomb_png(300, 200, 0, 0, 0, &n); /* the same without the tail decodes */
+  CHECK_MSG(trial(FOLIO_ASSET_PNG, p, n, &r) == 0, "%s", r.message);
+  free(p);
+  p = bomb_png(16, 16, 0, 16, 0, &n);
+  t0 = cpu_s();
+  CHECK_MSG(trial(FOLIO_ASSET_PNG, p, n, &r) == 0, "%s", r.message);
+  t1 = cpu_s();
+  CHECK_MSG(t1 - t0 < 1.0, "zTXt chunks were inflated: %.2f s of CPU", t1 - t0);
+  free(p);
+  /* too many chunks: refused as too large, naming the limit */
+  p = bomb_png(4, 4, 0, 0, 5000, &n);
+  CHECK_EQ_INT(trial(FOLIO_ASSET_PNG, p, n, &r), -1);
+  CHECK_MSG(r.too_large && strstr(r.message, "max_image_chunks = 4096"), "%s", r.message);
+  free(p);
+  p = bomb_png(4, 4, 0, 0, 100, &n); /* but a hundred are fine */
+  CHECK_MSG(trial(FOLIO_ASSET_PNG, p, n, &r) == 0, "%s", r.message);
+  free(p);
+  /* rows missing: an error, not a hang */
+  p = bomb_png(64, 64, 0, 0, 0, &n);
+  CHECK_MSG(n > 40 && trial(FOLIO_ASSET_PNG, p, n - 20, &r) == -1 && !r.too_large, "%s", r.message);
+  free(p);
+}
+
+/* A progressive JPEG with 1 + 3*63 scans is refused by max_jpeg_scans; one
+ * with 1 + 3*30 = 91 scans is decoded. */
+static void test_jpeg_scans(void) {
+  struct folio_image_result r;
+  size_t n;
+  unsigned char *p = bomb_jpeg_scans(64, 64, 63, &n);
+  CHECK_EQ_INT(trial(FOLIO_ASSET_JPEG, p, n, &r), -1);
+  CHECK_MSG(r.too_large && strstr(r.message, "max_jpeg_scans = 100"), "%s", r.message);
+  free(p);
+  p = bomb_jpeg_scans(64, 64, 30, &n);
+  CHECK_MSG(trial(FOLIO_ASSET_JPEG, p, n, &r) == 0, "%s", r.message);
+  free(p);
+}
+
+/* The per-document sum of decoded image bytes is decided from the headers:
+ * four 6000x6000 headers (144 MB each) with no image data at all are refused
+ * as too large, naming the limit; no decoder ever sees them. */
+static void test_doc_total(void) {
+  unsigned char hdr[45]; /* the header is all that is read */
+  bomb_png_header(6000, 6000, hdr);
+  char *data = b64(hdr, sizeof hdr);
+  char *doc = malloc(4096);
+  CHECK(doc);
+  snprintf(doc, 4096,
+           "{\"version\":1,\"assets\":{\"a\":{\"media_type\":\"image/png\",\"data\":\"%s\"},"
+           "\"b\":{\"media_type\":\"image/png\",\"data\":\"%s\"},"
+           "\"c\":{\"media_type\":\"image/png\",\"data\":\"%s\"},"
+           "\"d\":{\"media_type\":\"image/png\",\"data\":\"%s\"}},\"pages\":[{\"items\":[]}]}",
+           data, data, data, data);
+  struct folio_layout_doc *out;
+  struct folio_layout_diag diag = {0};
+  CHECK_EQ_INT(folio_layout_decode(doc, strlen(doc), NULL, &out, &diag), -1);
+  char *j = folio_layout_diag_join(&diag);
+  CHECK_MSG(diag.too_large && j && strstr(j, "/assets/d/data") && strstr(j, "max_image_bytes_total = 536870912"),
+            "%s", j ? j : "?");
+  CHECK_MSG(diag.count == 1, "%s", j); /* a, b, c never reached a decoder */
+  free(j);
+  folio_layout_diag_clear(&diag);
+  /* with room for all four the decoders run, and find no image data */
+  struct folio_layout_limits lim;
+  folio_layout_limits_default(&lim);
+  lim.max_image_bytes_total = 4ull * 6000 * 6000 * 4;
+  CHECK_EQ_INT(folio_layout_decode(doc, strlen(doc), &lim, &out, &diag), -1);
+  j = folio_layout_diag_join(&diag);
+  CHECK_MSG(!diag.too_large && j && strstr(j, "/assets/a/data: PNG does not decode"), "%s", j ? j : "?");
+  free(j);
+  folio_layout_diag_clear(&diag);
+  free(doc);
+  free(data);
+}
+
 int main(void) {
   test_b64();
   test_headers();
+  test_inflate_bombs();
+  test_jpeg_scans();
+  test_doc_total();
   test_threads();
   return check_done();
 }

@@ -124,15 +124,19 @@ static void test_overflow(void) {
 
   /* shrink finds a smaller size that fits; a box that fits is left at 1 */
   struct folio_painter p;
-  CHECK_EQ_INT(folio_painter_init(&p, &d, false, &diag), 0);
+  struct folio_guard guard;
+  folio_guard_init(&guard, NULL);
+  struct folio_image_cache *images = folio_image_cache_new(&d, 1 << 20);
+  CHECK_EQ_INT(folio_painter_init(&p, &d, false, images, &guard, &diag), 0);
   items[1].u.text.overflow = FOLIO_OVERFLOW_SHRINK;
   double scale = 0;
-  CHECK_EQ_INT(folio_text_fit(p.pango, &items[1], 0, &scale, &diag), 0);
+  CHECK_EQ_INT(folio_text_fit(&p, &items[1], 0, &scale, &diag), 0);
   CHECK_MSG(scale > 0.1 && scale < 0.8, "scale %g", scale);
   items[1].h = 1000;
-  CHECK_EQ_INT(folio_text_fit(p.pango, &items[1], 0, &scale, &diag), 0);
+  CHECK_EQ_INT(folio_text_fit(&p, &items[1], 0, &scale, &diag), 0);
   CHECK(scale == 1.0);
   folio_painter_fini(&p);
+  folio_image_cache_free(images);
 }
 
 /* ---- PNG: collects each page's bytes and the order pages arrive in ---- */

@@ -32,11 +32,30 @@ struct folio_layout_limits {
   size_t max_string_bytes;   /* any one decoded string but asset data; default 1 MiB */
   size_t max_asset_bytes;    /* one decoded asset; default 16 MiB */
   uint64_t max_image_pixels; /* width*height read from the image header before decoding; default 50e6 */
+  /* Sum over the document's assets of width*height*4 (the bytes the renderer
+   * decodes them into), from the headers, before any decoder runs; default
+   * 512 MiB. Bounds the decode CPU one document can ask for. */
+  uint64_t max_image_bytes_total;
+  size_t max_image_chunks;   /* PNG chunks in one asset (walked before libpng runs); default 4096 */
+  size_t max_jpeg_scans;     /* scans in one JPEG (progressive: a pass over the image each); default 100 */
+  /* A page's width and height in pt, after units and orientation; default
+   * 14400 (200 in, the largest page a PDF reader must support). Rasterizing
+   * has its own pixel cap (FOLIO_RENDER_MAX_PAGE_PIXELS) per dpi. */
+  double max_page_side;
   size_t max_errors;         /* errors collected before giving up; default 20 */
 };
+/* A per-tenant override (lib/jobs) is a second struct filled from the
+ * defaults and then changed field by field: every field is independent. */
+
+#define FOLIO_LAYOUT_MAX_PAGE_SIDE_DEFAULT 14400.0
 
 /* Fills *lim with the defaults above. */
 void folio_layout_limits_default(struct folio_layout_limits *lim);
+/* The defaults, then every FOLIO_LAYOUT_<FIELD> variable set in the
+ * environment (FOLIO_LAYOUT_MAX_IMAGE_BYTES_TOTAL=..., integers;
+ * FOLIO_LAYOUT_MAX_PAGE_SIDE in pt). 0, or -1 with a line naming the
+ * variable, its value and the allowed range in err. */
+int folio_layout_limits_from_env(struct folio_layout_limits *lim, char *err, size_t cap);
 
 /* The PNG resolution a render may be asked for, in dots per inch: stated here,
  * below lib/render and lib/jobs, so the renderer, the CLI and the submit

@@ -20,6 +20,7 @@
 #define FOLIO_RENDER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "folio/layout.h"
 #include "folio/pagerange.h" /* folio_render_options.pages comes from its parser */
@@ -35,6 +36,12 @@ typedef int (*folio_render_write_fn)(void *ctx, const unsigned char *data, size_
  * document): done of total units of work are finished. Return nonzero to stop;
  * the render then returns FOLIO_RENDER_E_CANCELLED within about a second. */
 typedef int (*folio_render_progress_fn)(void *ctx, size_t done, size_t total);
+
+/* Asked often, from any thread taking part in the render (between items,
+ * between steps of text fitting, every few rows of an image being decoded):
+ * return nonzero to stop; the render then returns FOLIO_RENDER_E_CANCELLED
+ * well within a second. Must be cheap and thread-safe (read a flag). */
+typedef int (*folio_render_cancel_fn)(void *ctx);
 
 /* One PNG page starts: page is the 0-based page index in the document. Set *write
  * and *write_ctx to where its bytes go. Return nonzero to abort (E_WRITE). */
@@ -56,6 +63,7 @@ enum {
   FOLIO_RENDER_E_OVERFLOW = -5,  /* text overflows its box with overflow "error" */
   FOLIO_RENDER_E_IMAGE = -6,     /* an asset could not be decoded */
   FOLIO_RENDER_E_CAIRO = -7,     /* cairo/pango failed (message has its status) */
+  FOLIO_RENDER_E_LIMIT = -8,     /* a render budget was exhausted (message names it and its value) */
 };
 
 /* Filled on failure. The caller owns it (usually on its stack); fixed buffers, so
@@ -82,6 +90,32 @@ const char *folio_render_strerror(int code);
  * about 8 bytes a pixel per thread. */
 #define FOLIO_RENDER_MAX_PAGE_PIXELS 200000000.0
 
+/* ---- budgets ---------------------------------------------------------------
+ *
+ * What one render may use, beyond what the layout decoder already bounds
+ * (struct folio_layout_limits: pixels, image bytes, scans, pages, items). Each
+ * field is independent, so a caller (or a per-tenant override) starts from
+ * folio_render_budget_default() and changes fields. */
+struct folio_render_budget {
+  /* Decoded images kept between uses, across all threads of the render, in
+   * bytes (4 a pixel). Images are decoded when first painted and the least
+   * recently used are dropped beyond this; one larger than the whole budget
+   * is decoded for each use and never kept. Peak image memory is this plus
+   * the images being painted at that moment (one per thread). Default 128 MiB. */
+  size_t image_cache_bytes;
+  /* CPU time of the calling process while the render runs (every thread,
+   * CLOCK_PROCESS_CPUTIME_ID), in ms: past it the render stops with
+   * E_LIMIT naming "cpu_ms". For processes that render one document at a
+   * time (folio-worker's render processes). 0 = no limit (the default here;
+   * folio-worker sets its own, FOLIO_RENDER_CPU_MS). */
+  uint64_t cpu_ms;
+  /* pango layouts one text item may cost to find its "shrink" size (a
+   * bisection over the size factor; fewer layouts, coarser factor). Min 3;
+   * default 11 (1/256 precision). */
+  unsigned max_text_layouts;
+};
+void folio_render_budget_default(struct folio_render_budget *b);
+
 struct folio_render_options {
   /* 0-based page indexes to render, ascending, no duplicates; borrowed for the
    * call. NULL = every page. folio_layout_pages_parse() (folio/pagerange.h) makes
@@ -92,6 +126,9 @@ struct folio_render_options {
   unsigned threads;              /* PNG rasterizing threads; 0 = CPUs available (max 16) */
   folio_render_progress_fn progress; /* may be NULL */
   void *progress_ctx;
+  folio_render_cancel_fn cancel;     /* may be NULL */
+  void *cancel_ctx;
+  const struct folio_render_budget *budget; /* borrowed for the call; NULL = defaults */
 };
 
 /* ---- renderers ------------------------------------------------------------ */
