@@ -26,6 +26,7 @@
  * or unknown (no group yet, Redis < 7, entries deleted) keeps the 5 s. */
 #include "backend.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +87,7 @@ static void dispatch(struct folio_backend *b, const char *job_id, void (*done)(v
 
 void folio_backend_dispatch(struct folio_backend *b, const char *job_id,
                             void (*done)(void *arg), void *arg) {
+  assert(folio_loop_affine(b->loop)); /* loop thread only (backend.h) */
   dispatch(b, job_id, done, arg);
 }
 
@@ -93,6 +95,7 @@ static void on_published(struct folio_redis *r, int status, const redisReply *re
 
 void folio_backend_publish(struct folio_backend *b, const char *job_id,
                            enum folio_job_state state, int progress) {
+  assert(folio_loop_affine(b->loop)); /* loop thread only (backend.h) */
   if (!b->redis) return;
   char ch[FOLIO_JOBS_CHANNEL_MAX], msg[FOLIO_JOBS_EVENT_MAX];
   folio_jobs_channel(job_id, ch);

@@ -1,7 +1,8 @@
 /* One job in a render process: claim, decode, render every format into its
- * sinks, record the outcome, then ack or leave the entry. Main thread only
- * (the render's progress hook runs on it too; the PNG threads call only the
- * write callbacks, which the renderer serialises).
+ * sinks, record the outcome, then ack or leave the entry. Main thread only:
+ * the renderer runs every callback (write, page_begin/end, progress) on the
+ * thread that called it (folio/render.h), its PNG threads only rasterize.
+ * The decisions themselves (error kinds, the outcome) are rules.c's.
  *
  * Delivery. An entry is acknowledged only once the job's outcome is recorded
  * in PostgreSQL (succeeded, failed for good, canceled) or when the claim says

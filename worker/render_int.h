@@ -5,6 +5,7 @@
  *   sink.c         an artifact: S3 multipart upload while hashing main thread
  *   heartbeat.c    heartbeat, lease, cancel events                heartbeat thread + loop
  *   job.c          one job: claim, render, record the outcome     main thread
+ *   rules.c        the decisions, pure (rules.h)                  none
  *
  * Ownership: struct rp lives on render_main's stack for the process's life;
  * struct job on run_job's stack for one delivery (the heartbeat thread and

@@ -11,6 +11,7 @@
  * functions (taken as a batch, so a function that posts again runs next time). */
 #include "folio/loop.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -122,6 +123,10 @@ bool folio_loop_on_thread(const struct folio_loop *loop) {
   return atomic_load(&loop->running) && pthread_equal(loop->thread, pthread_self());
 }
 
+bool folio_loop_affine(const struct folio_loop *loop) {
+  return !atomic_load(&loop->running) || pthread_equal(loop->thread, pthread_self());
+}
+
 static void wake(struct folio_loop *loop) {
   uint64_t one = 1;
   /* EAGAIN means the counter is already non-zero: the loop will wake anyway. */
@@ -154,6 +159,7 @@ int folio_loop_post(struct folio_loop *loop, folio_loop_fn fn, void *arg) {
 
 int folio_loop_watch(struct folio_loop *loop, int fd, unsigned events, folio_loop_io_cb cb,
                      void *arg) {
+  assert(folio_loop_affine(loop));
   if (fd < 0 || !cb || (events & ~(unsigned)(FOLIO_LOOP_READ | FOLIO_LOOP_WRITE))) return -EINVAL;
   if ((size_t)fd >= loop->nwatches) {
     size_t n = loop->nwatches ? loop->nwatches : 64;
@@ -185,6 +191,7 @@ int folio_loop_watch(struct folio_loop *loop, int fd, unsigned events, folio_loo
 }
 
 int folio_loop_unwatch(struct folio_loop *loop, int fd) {
+  assert(folio_loop_affine(loop));
   if (fd < 0 || (size_t)fd >= loop->nwatches || !loop->watches[fd].used) return -ENOENT;
   /* The fd may already be closed (epoll dropped it then); that is not an error. */
   epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd, NULL);
@@ -197,6 +204,7 @@ void folio_loop_timer_init(struct folio_loop_timer *t) { memset(t, 0, sizeof *t)
 bool folio_loop_timer_active(const struct folio_loop_timer *t) { return t->active; }
 
 void folio_loop_timer_stop(struct folio_loop *loop, struct folio_loop_timer *t) {
+  assert(folio_loop_affine(loop));
   if (!t->active) return;
   if (t->prev)
     t->prev->next = t->next;
@@ -224,6 +232,7 @@ static void timer_insert(struct folio_loop *loop, struct folio_loop_timer *t) {
 void folio_loop_timer_start(struct folio_loop *loop, struct folio_loop_timer *t,
                             uint64_t delay_ms, uint64_t repeat_ms, folio_loop_timer_cb cb,
                             void *arg) {
+  assert(folio_loop_affine(loop));
   folio_loop_timer_stop(loop, t);
   t->due_ns = folio_clock_mono_ns() + (int64_t)delay_ms * 1000000;
   t->repeat_ns = repeat_ms * 1000000;

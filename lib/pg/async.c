@@ -16,12 +16,14 @@
  * under load one commit (one WAL flush) carries everything that arrived
  * during the previous flush, instead of one flush per loop turn queued
  * behind each other on the single backend. */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "folio/backoff.h"
 #include "folio/clock.h"
 #include "folio/log.h"
+#include "folio/loop.h"
 #include "folio/pg_async.h"
 #include "pg_int.h"
 
@@ -65,6 +67,7 @@ struct folio_pg_async {
   void *notify_arg;
   void (*detach)(void *);
   void *detach_arg;
+  const struct folio_loop *loop; /* the adapter's (NULL: driven by hand), for asserts */
   struct folio_pg_async_stats stats;
 };
 
@@ -356,6 +359,7 @@ void folio_pg_async_process(struct folio_pg_async *a, unsigned events) {
 
 int folio_pg_async_exec(struct folio_pg_async *a, int stmt, const struct folio_pg_params *p,
                         unsigned flags, folio_pg_async_cb cb, void *arg) {
+  assert(!a->loop || folio_loop_affine(a->loop)); /* loop thread only (folio/pg_async.h) */
   if (!cb || stmt < 0 || (size_t)stmt >= a->own.cfg.nstmts ||
       (p ? p->n : 0) != a->own.cfg.stmts[stmt].nparams)
     return FOLIO_PG_EINVAL;
@@ -461,6 +465,10 @@ int folio_pg_async_timeout_ms(const struct folio_pg_async *a) {
 void folio_pg_async_set_notify(struct folio_pg_async *a, folio_pg_async_notify_cb cb, void *arg) {
   a->notify = cb;
   a->notify_arg = arg;
+}
+
+void folio_pg_async_set_loop(struct folio_pg_async *a, const struct folio_loop *loop) {
+  a->loop = loop;
 }
 
 void folio_pg_async_set_detach(struct folio_pg_async *a, void (*fn)(void *), void *arg) {

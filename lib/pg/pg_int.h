@@ -40,5 +40,9 @@ int folio_pg_setup_send(PGconn *pg, const struct folio_pg_conn_config *cfg);
 struct folio_pg_async;
 /* The loop adapter's teardown, run by folio_pg_async_destroy(). */
 void folio_pg_async_set_detach(struct folio_pg_async *a, void (*fn)(void *), void *arg);
+/* The loop the adapter drives it from: exec asserts it runs on that loop's
+ * thread (folio_loop_affine). */
+struct folio_loop;
+void folio_pg_async_set_loop(struct folio_pg_async *a, const struct folio_loop *loop);
 
 #endif

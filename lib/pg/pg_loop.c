@@ -67,6 +67,7 @@ int folio_pg_async_attach(struct folio_pg_async *a, struct folio_loop *loop) {
   folio_loop_timer_init(&ad->timer);
   folio_pg_async_set_notify(a, sync_io, ad);
   folio_pg_async_set_detach(a, detach, ad);
+  folio_pg_async_set_loop(a, loop);
   sync_io(a, ad);
   return 0;
 }

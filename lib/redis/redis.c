@@ -17,6 +17,7 @@
  * a channel is subscribed at Redis while at least one sub wants it. */
 #include "folio/redis.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <hiredis/async.h>
 #include <stdio.h>
@@ -368,6 +369,7 @@ int folio_redis_create(struct folio_loop *loop, const struct folio_redis_config 
 
 void folio_redis_destroy(struct folio_redis *r) {
   if (!r) return;
+  assert(folio_loop_affine(r->loop));
   r->destroying = true;
   folio_loop_timer_stop(r->loop, &r->retry_timer);
   folio_loop_timer_stop(r->loop, &r->connect_timer);
@@ -443,6 +445,7 @@ static void on_reply(redisAsyncContext *ac, void *reply, void *priv) {
 
 static int send_req(struct folio_redis *r, struct req *q, int argc, const char *const *argv,
                     const size_t *argvlen) {
+  assert(folio_loop_affine(r->loop)); /* every command enters here */
   if (r->subs) { /* subscriber mode: Redis would refuse it, and the reply
                    * would arrive among the messages */
     free(q);
@@ -652,6 +655,7 @@ static void on_sub_reply(redisAsyncContext *ac, void *reply, void *priv) {
 
 int folio_redis_subscribe(struct folio_redis *r, const char *channel, folio_redis_message_cb cb,
                           void *arg, struct folio_redis_sub **out) {
+  assert(folio_loop_affine(r->loop));
   if (out) *out = NULL;
   if (!channel || !*channel || !cb || r->destroying) return FOLIO_REDIS_EINVAL;
   struct folio_redis_sub *s = calloc(1, sizeof *s);
@@ -675,6 +679,7 @@ int folio_redis_subscribe(struct folio_redis *r, const char *channel, folio_redi
 }
 
 void folio_redis_unsubscribe(struct folio_redis *r, struct folio_redis_sub *s) {
+  assert(folio_loop_affine(r->loop));
   struct folio_redis_sub **pp = &r->subs;
   while (*pp && *pp != s) pp = &(*pp)->next;
   if (!*pp) return;

@@ -8,19 +8,11 @@
 #include <string.h>
 
 #include "check.h"
-#include "folio/clock.h"
+#include "loop_wait.h"
 #include "folio/dispatch.h"
 
 static struct folio_loop *loop;
 static struct folio_redis *rd;
-
-static void run_until(const bool *flag, const char *what) {
-  int64_t deadline = folio_clock_mono_ns() + 20LL * 1000000000;
-  while (!*flag) {
-    CHECK_MSG(folio_clock_mono_ns() < deadline, "timed out waiting for %s", what);
-    folio_loop_run_once(loop, 50);
-  }
-}
 
 struct result {
   bool done;
@@ -62,42 +54,42 @@ static int cmd(const char *a0, const char *a1) {
   struct result res = {0};
   const char *argv[] = {a0, a1};
   CHECK(folio_redis_command(rd, reply_cb, &res, a1 ? 2 : 1, argv, NULL) == 0);
-  run_until(&res.done, a0);
+  loop_run_until(loop, &res.done, a0);
   return res.status;
 }
 
 static void send(const char *job) {
   struct result res = {0};
   CHECK(folio_dispatch_send(rd, job, reply_cb, &res) == 0);
-  run_until(&res.done, "XADD");
+  loop_run_until(loop, &res.done, "XADD");
   CHECK_EQ_INT(res.status, 0);
 }
 
 static void group_create(void) {
   struct result res = {0};
   CHECK(folio_dispatch_group_create(rd, reply_cb, &res) == 0);
-  run_until(&res.done, "XGROUP CREATE");
+  loop_run_until(loop, &res.done, "XGROUP CREATE");
   CHECK_MSG(res.status == 0, "%s", res.err); /* BUSYGROUP is success too */
 }
 
 static struct result read1(const char *consumer) {
   struct result res = {0};
   CHECK(folio_dispatch_read(rd, consumer, -1, entries_cb, &res) == 0);
-  run_until(&res.done, "XREADGROUP");
+  loop_run_until(loop, &res.done, "XREADGROUP");
   return res;
 }
 
 static struct result reclaim1(const char *consumer, int vt_ms) {
   struct result res = {0};
   CHECK(folio_dispatch_reclaim(rd, consumer, vt_ms, entries_cb, &res) == 0);
-  run_until(&res.done, "XAUTOCLAIM");
+  loop_run_until(loop, &res.done, "XAUTOCLAIM");
   return res;
 }
 
 static void ack(const char *id) {
   struct result res = {0};
   CHECK(folio_dispatch_ack(rd, id, reply_cb, &res) == 0);
-  run_until(&res.done, "XACK");
+  loop_run_until(loop, &res.done, "XACK");
   CHECK_EQ_INT(res.status, 0);
   CHECK_EQ_INT(res.integer, 1);
 }
@@ -105,7 +97,7 @@ static void ack(const char *id) {
 static long long lag(void) {
   struct result res = {0};
   CHECK(folio_dispatch_lag(rd, lag_cb, &res) == 0);
-  run_until(&res.done, "XINFO GROUPS");
+  loop_run_until(loop, &res.done, "XINFO GROUPS");
   CHECK_EQ_INT(res.status, 0);
   return res.integer;
 }
@@ -171,7 +163,7 @@ int main(void) {
   CHECK_EQ_INT(r.n, 0);
   struct result res = {0};
   CHECK(folio_dispatch_redeliver_after(rd, "w-3", id4, 0, 60000, reply_cb, &res) == 0);
-  run_until(&res.done, "XCLAIM IDLE");
+  loop_run_until(loop, &res.done, "XCLAIM IDLE");
   CHECK_EQ_INT(res.status, 0);
   r = reclaim1("w-4", 60000);
   CHECK_MSG(r.n == 1, "redeliver_after(0) did not make the entry due");
@@ -179,7 +171,7 @@ int main(void) {
   /* a delay keeps it from being due */
   memset(&res, 0, sizeof res);
   CHECK(folio_dispatch_redeliver_after(rd, "w-4", id4, 50000, 60000, reply_cb, &res) == 0);
-  run_until(&res.done, "XCLAIM IDLE");
+  loop_run_until(loop, &res.done, "XCLAIM IDLE");
   r = reclaim1("w-5", 60000);
   CHECK_EQ_INT(r.n, 0);
   ack(id4);
@@ -195,7 +187,7 @@ int main(void) {
   CHECK_EQ_INT(cmd("FLUSHALL", NULL), 0);
   memset(&res, 0, sizeof res);
   CHECK(folio_dispatch_lag(rd, lag_cb, &res) == 0);
-  run_until(&res.done, "XINFO GROUPS without a stream");
+  loop_run_until(loop, &res.done, "XINFO GROUPS without a stream");
   CHECK_EQ_INT(res.status, FOLIO_REDIS_EREPLY);
   CHECK_EQ_INT(res.integer, -1);
 

@@ -8,21 +8,12 @@
 #include <string.h>
 
 #include "check.h"
+#include "loop_wait.h"
 #include "folio/clock.h"
 #include "folio/redis.h"
 #include "outage.h"
 
 static struct folio_loop *loop;
-
-/* Drives the loop until *flag, failing after a generous bound (a hang guard,
- * not a timing assertion). */
-static void run_until(const bool *flag, const char *what) {
-  int64_t deadline = folio_clock_mono_ns() + 20LL * 1000000000;
-  while (!*flag) {
-    CHECK_MSG(folio_clock_mono_ns() < deadline, "timed out waiting for %s", what);
-    folio_loop_run_once(loop, 50);
-  }
-}
 
 struct result {
   bool done;
@@ -90,7 +81,7 @@ static struct folio_redis *client(bool *up) {
   char err[256];
   CHECK_MSG(folio_redis_create(loop, &cfg, &r, err, sizeof err) == 0, "%s", err);
   folio_redis_set_state_cb(r, state_cb, up);
-  run_until(up, "connect");
+  loop_run_until(loop, up, "connect");
   return r;
 }
 
@@ -103,7 +94,7 @@ static void publish_until_received(struct folio_redis *pub, const char *channel,
     CHECK_MSG(folio_clock_mono_ns() < deadline, "message on %s never arrived", channel);
     struct result res = {0};
     CHECK(folio_redis_publish(pub, channel, msg, strlen(msg), reply_cb, &res) == 0);
-    run_until(&res.done, "publish");
+    loop_run_until(loop, &res.done, "publish");
     CHECK_EQ_INT(res.status, 0);
     for (int i = 0; i < 4 && in->messages == before; i++) folio_loop_run_once(loop, 25);
   }
@@ -113,11 +104,11 @@ static void test_stream(struct folio_redis *r) {
   const char *stream = "folio:dispatch:test";
   struct result res = {0};
   CHECK(folio_redis_group_create(r, stream, "workers", "0", reply_cb, &res) == 0);
-  run_until(&res.done, "group create");
+  loop_run_until(loop, &res.done, "group create");
   CHECK_EQ_INT(res.status, 0);
   memset(&res, 0, sizeof res);
   CHECK(folio_redis_group_create(r, stream, "workers", "0", reply_cb, &res) == 0);
-  run_until(&res.done, "group create again");
+  loop_run_until(loop, &res.done, "group create again");
   CHECK_EQ_INT(res.status, 0); /* BUSYGROUP is success */
 
   const char *jobs[] = {"0190b5a4-0000-7000-8000-000000000001", "0190b5a4-0000-7000-8000-000000000002",
@@ -125,13 +116,13 @@ static void test_stream(struct folio_redis *r) {
   for (int i = 0; i < 3; i++) {
     memset(&res, 0, sizeof res);
     CHECK(folio_redis_dispatch(r, stream, jobs[i], 100000, reply_cb, &res) == 0);
-    run_until(&res.done, "xadd");
+    loop_run_until(loop, &res.done, "xadd");
     CHECK_EQ_INT(res.status, 0);
     CHECK(strchr(res.str, '-') != NULL); /* an entry id like 1700000000000-0 */
   }
   memset(&res, 0, sizeof res);
   CHECK(folio_redis_read(r, stream, "workers", "w1", 10, 100, entries_cb, &res) == 0);
-  run_until(&res.done, "xreadgroup");
+  loop_run_until(loop, &res.done, "xreadgroup");
   CHECK_EQ_INT(res.status, 0);
   CHECK_EQ_INT(res.n, 3);
   for (int i = 0; i < 3; i++) CHECK_EQ_STR(res.jobs[i], jobs[i]);
@@ -140,19 +131,19 @@ static void test_stream(struct folio_redis *r) {
   /* nothing new: a blocking read times out with no entries */
   struct result none = {0};
   CHECK(folio_redis_read(r, stream, "workers", "w1", 10, 50, entries_cb, &none) == 0);
-  run_until(&none.done, "empty xreadgroup");
+  loop_run_until(loop, &none.done, "empty xreadgroup");
   CHECK_EQ_INT(none.status, 0);
   CHECK_EQ_INT(none.n, 0);
 
   memset(&res, 0, sizeof res);
   CHECK(folio_redis_ack(r, stream, "workers", first, reply_cb, &res) == 0);
-  run_until(&res.done, "xack");
+  loop_run_until(loop, &res.done, "xack");
   CHECK_EQ_INT(res.integer, 1);
 
   /* w1 "died" holding two entries: w2 takes them over */
   memset(&res, 0, sizeof res);
   CHECK(folio_redis_reclaim(r, stream, "workers", "w2", 0, "0-0", 10, entries_cb, &res) == 0);
-  run_until(&res.done, "xautoclaim");
+  loop_run_until(loop, &res.done, "xautoclaim");
   CHECK_EQ_INT(res.status, 0);
   CHECK_EQ_INT(res.n, 2);
   CHECK_EQ_STR(res.jobs[0], jobs[1]);
@@ -161,13 +152,13 @@ static void test_stream(struct folio_redis *r) {
   /* with a long visibility timeout nothing is stale */
   memset(&res, 0, sizeof res);
   CHECK(folio_redis_reclaim(r, stream, "workers", "w3", 600000, "0-0", 10, entries_cb, &res) == 0);
-  run_until(&res.done, "xautoclaim idle");
+  loop_run_until(loop, &res.done, "xautoclaim idle");
   CHECK_EQ_INT(res.n, 0);
 
   /* an error reply reaches the callback as EREPLY with its text */
   memset(&res, 0, sizeof res);
   CHECK(folio_redis_read(r, "no-such-stream", "nogroup", "w1", 1, -1, entries_cb, &res) == 0);
-  run_until(&res.done, "bad read");
+  loop_run_until(loop, &res.done, "bad read");
   CHECK_EQ_INT(res.status, FOLIO_REDIS_EREPLY);
 }
 
@@ -186,11 +177,11 @@ static void test_outage(struct folio_redis *r, bool *up, struct folio_redis *sub
   CHECK(!res.done);
 
   outage_redis("up");
-  run_until(up, "reconnect");
-  run_until(sub_up, "subscriber reconnect");
+  loop_run_until(loop, up, "reconnect");
+  loop_run_until(loop, sub_up, "subscriber reconnect");
   memset(&res, 0, sizeof res);
   CHECK(folio_redis_dispatch(r, "s", "x", 0, reply_cb, &res) == 0);
-  run_until(&res.done, "xadd after restart");
+  loop_run_until(loop, &res.done, "xadd after restart");
   CHECK_EQ_INT(res.status, 0);
   /* the subscription came back by itself, and said so */
   struct folio_redis_stats st;

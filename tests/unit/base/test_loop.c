@@ -2,7 +2,10 @@
  * exactly-once / never-after-unwatch rules of folio/loop.h. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdatomic.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -194,7 +197,78 @@ static void test_post_exactly_once(void) {
   folio_loop_destroy(NULL);
 }
 
+/* ---- affinity: folio_loop_affine, and the asserts built on it ---- */
+
+struct affine_state {
+  struct folio_loop *loop;
+  atomic_bool running;
+  atomic_bool on_loop_affine;
+};
+
+static void note_affine(struct folio_loop *loop, void *arg) {
+  struct affine_state *s = arg;
+  atomic_store(&s->on_loop_affine, folio_loop_affine(loop));
+  atomic_store(&s->running, true);
+}
+
+static void *run_loop(void *arg) {
+  folio_loop_run(arg);
+  return NULL;
+}
+
+static void *affine_elsewhere(void *arg) {
+  return (void *)(intptr_t)folio_loop_affine(arg);
+}
+
+/* Starts s->loop on its own thread and waits until it runs. */
+static pthread_t start_loop_thread(struct affine_state *s) {
+  pthread_t t;
+  CHECK_EQ_INT(pthread_create(&t, NULL, run_loop, s->loop), 0);
+  CHECK_EQ_INT(folio_loop_post(s->loop, note_affine, s), 0);
+  while (!atomic_load(&s->running)) usleep(1000);
+  return t;
+}
+
+static void test_affine(void) {
+  struct affine_state s = {.loop = folio_loop_create()};
+  /* set-up: any single thread may use it */
+  CHECK(folio_loop_affine(s.loop));
+  pthread_t other;
+  void *res;
+  CHECK_EQ_INT(pthread_create(&other, NULL, affine_elsewhere, s.loop), 0);
+  pthread_join(other, &res);
+  CHECK(res != NULL);
+  /* running: only its own thread */
+  pthread_t t = start_loop_thread(&s);
+  CHECK(atomic_load(&s.on_loop_affine));
+  CHECK(!folio_loop_affine(s.loop));
+  folio_loop_stop(s.loop);
+  pthread_join(t, NULL);
+  /* tear-down: any single thread again */
+  CHECK(folio_loop_affine(s.loop));
+  folio_loop_destroy(s.loop);
+
+#ifndef NDEBUG
+  /* a loop-only call from another thread while the loop runs aborts */
+  pid_t pid = fork();
+  CHECK(pid >= 0);
+  if (pid == 0) {
+    struct affine_state c = {.loop = folio_loop_create()};
+    start_loop_thread(&c);
+    struct folio_loop_timer tm;
+    folio_loop_timer_init(&tm);
+    folio_loop_timer_start(c.loop, &tm, 1000, 0, NULL, NULL); /* must abort here */
+    _exit(0);
+  }
+  int status = 0;
+  CHECK_EQ_INT(waitpid(pid, &status, 0), pid);
+  CHECK_MSG(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT,
+            "a timer started off the loop thread did not abort (status %d)", status);
+#endif
+}
+
 int main(void) {
+  test_affine();
   test_watch_unwatch();
   test_timers();
   test_post_threads();

@@ -6,43 +6,10 @@
 
 #include "check.h"
 #include "folio/dispatch.h"
+#include "redis_reply.h"
 
-static redisReply pool[64];
-static redisReply *ptrs[128];
-static size_t npool, nptrs;
-
-static redisReply *str(const char *s) {
-  redisReply *r = &pool[npool++];
-  memset(r, 0, sizeof *r);
-  r->type = REDIS_REPLY_STRING;
-  r->str = (char *)(uintptr_t)s; /* never written through */
-  r->len = strlen(s);
-  return r;
-}
-static redisReply *num(long long v) {
-  redisReply *r = &pool[npool++];
-  memset(r, 0, sizeof *r);
-  r->type = REDIS_REPLY_INTEGER;
-  r->integer = v;
-  return r;
-}
-static redisReply *nil(void) {
-  redisReply *r = &pool[npool++];
-  memset(r, 0, sizeof *r);
-  r->type = REDIS_REPLY_NIL;
-  return r;
-}
-static redisReply *arr(size_t n, redisReply **el) {
-  redisReply *r = &pool[npool++];
-  memset(r, 0, sizeof *r);
-  r->type = REDIS_REPLY_ARRAY;
-  r->elements = n;
-  r->element = &ptrs[nptrs];
-  for (size_t i = 0; i < n; i++) ptrs[nptrs++] = el[i];
-  return r;
-}
 static redisReply *group(const char *name, redisReply *lag) {
-  return arr(6, (redisReply *[]){str("name"), str(name), str("consumers"), num(1), str("lag"), lag});
+  return reply_arr(6, (redisReply *[]){reply_str("name"), reply_str(name), reply_str("consumers"), reply_int(1), reply_str("lag"), lag});
 }
 
 int main(void) {
@@ -56,17 +23,17 @@ int main(void) {
   CHECK_EQ_INT(folio_dispatch_idle_for(90000, 30000), 0);
   CHECK_EQ_INT(folio_dispatch_idle_for(-5, 30000), 30000);
 
-  redisReply *two = arr(2, (redisReply *[]){group("other", num(7)), group(FOLIO_JOBS_GROUP, num(3))});
+  redisReply *two = reply_arr(2, (redisReply *[]){group("other", reply_int(7)), group(FOLIO_JOBS_GROUP, reply_int(3))});
   CHECK_EQ_INT(folio_dispatch_parse_lag(two), 3);
-  CHECK_EQ_INT(folio_dispatch_parse_lag(arr(1, (redisReply *[]){group("other", num(7))})), -1);
-  CHECK_EQ_INT(folio_dispatch_parse_lag(arr(1, (redisReply *[]){group(FOLIO_JOBS_GROUP, nil())})), -1);
-  CHECK_EQ_INT(folio_dispatch_parse_lag(arr(1, (redisReply *[]){group(FOLIO_JOBS_GROUP, num(0))})), 0);
-  CHECK_EQ_INT(folio_dispatch_parse_lag(arr(0, NULL)), -1);
-  CHECK_EQ_INT(folio_dispatch_parse_lag(str("ERR no such key")), -1);
+  CHECK_EQ_INT(folio_dispatch_parse_lag(reply_arr(1, (redisReply *[]){group("other", reply_int(7))})), -1);
+  CHECK_EQ_INT(folio_dispatch_parse_lag(reply_arr(1, (redisReply *[]){group(FOLIO_JOBS_GROUP, reply_nil())})), -1);
+  CHECK_EQ_INT(folio_dispatch_parse_lag(reply_arr(1, (redisReply *[]){group(FOLIO_JOBS_GROUP, reply_int(0))})), 0);
+  CHECK_EQ_INT(folio_dispatch_parse_lag(reply_arr(0, NULL)), -1);
+  CHECK_EQ_INT(folio_dispatch_parse_lag(reply_str("ERR no such key")), -1);
   CHECK_EQ_INT(folio_dispatch_parse_lag(NULL), -1);
   /* odd field list: the trailing key is ignored, not read past */
-  redisReply *odd = arr(3, (redisReply *[]){str("name"), str(FOLIO_JOBS_GROUP), str("lag")});
-  CHECK_EQ_INT(folio_dispatch_parse_lag(arr(1, (redisReply *[]){odd})), -1);
+  redisReply *odd = reply_arr(3, (redisReply *[]){reply_str("name"), reply_str(FOLIO_JOBS_GROUP), reply_str("lag")});
+  CHECK_EQ_INT(folio_dispatch_parse_lag(reply_arr(1, (redisReply *[]){odd})), -1);
 
   CHECK(folio_dispatch_no_group(FOLIO_REDIS_EREPLY, "NOGROUP No such key 'folio:{jobs}:dispatch'"));
   CHECK(!folio_dispatch_no_group(FOLIO_REDIS_EREPLY, "ERR something else"));

@@ -4,6 +4,7 @@
 
 #include "check.h"
 #include "folio/redis.h"
+#include "redis_reply.h"
 
 static void test_urls(void) {
   struct folio_redis_url u;
@@ -59,91 +60,56 @@ static void test_urls(void) {
   CHECK(strstr(err, "hunter2") == NULL);
 }
 
-/* ---- reply trees ---- */
-static redisReply pool[160];
-static redisReply *ptrs[320];
-static size_t npool, nptrs;
-static char texts[160][16];
-
-static redisReply *str(const char *s) {
-  redisReply *r = &pool[npool];
-  memset(r, 0, sizeof *r);
-  r->type = REDIS_REPLY_STRING;
-  snprintf(texts[npool], sizeof texts[npool], "%s", s);
-  r->str = texts[npool++];
-  r->len = strlen(s);
-  return r;
-}
-static redisReply *nil(void) {
-  redisReply *r = &pool[npool++];
-  memset(r, 0, sizeof *r);
-  r->type = REDIS_REPLY_NIL;
-  return r;
-}
-static redisReply *arr(size_t n, redisReply **el) {
-  redisReply *r = &pool[npool++];
-  memset(r, 0, sizeof *r);
-  r->type = REDIS_REPLY_ARRAY;
-  r->elements = n;
-  r->element = &ptrs[nptrs];
-  for (size_t i = 0; i < n; i++) ptrs[nptrs++] = el[i];
-  return r;
-}
-static redisReply *entry(const char *id, const char *job) {
-  redisReply *f = arr(2, (redisReply *[]){str("job"), str(job)});
-  return arr(2, (redisReply *[]){str(id), f});
-}
-
 static void test_entries(void) {
   struct folio_redis_entry e[4];
   const char *cursor;
   /* XREADGROUP: [[stream, [entries]]] */
-  redisReply *list = arr(2, (redisReply *[]){entry("1-0", "a"), entry("2-0", "b")});
-  redisReply *xr = arr(1, (redisReply *[]){arr(2, (redisReply *[]){str("s"), list})});
+  redisReply *list = reply_arr(2, (redisReply *[]){reply_entry("1-0", "a"), reply_entry("2-0", "b")});
+  redisReply *xr = reply_arr(1, (redisReply *[]){reply_arr(2, (redisReply *[]){reply_str("s"), list})});
   CHECK_EQ_INT(folio_redis_parse_entries(xr, false, e, 4, &cursor), 2);
   CHECK_EQ_STR(e[0].id, "1-0");
   CHECK_EQ_STR(e[1].job_id, "b");
   CHECK(cursor == NULL);
-  CHECK_EQ_INT(folio_redis_parse_entries(nil(), false, e, 4, NULL), 0); /* BLOCK timeout */
+  CHECK_EQ_INT(folio_redis_parse_entries(reply_nil(), false, e, 4, NULL), 0); /* BLOCK timeout */
   CHECK_EQ_INT(folio_redis_parse_entries(xr, false, e, 1, NULL), 1);    /* capped */
   /* XAUTOCLAIM 6.2 (nil for deleted) and 7.0 (third element) */
-  redisReply *l62 = arr(3, (redisReply *[]){entry("3-0", "c"), nil(), entry("5-0", "d")});
-  redisReply *ac62 = arr(2, (redisReply *[]){str("0-0"), l62});
+  redisReply *l62 = reply_arr(3, (redisReply *[]){reply_entry("3-0", "c"), reply_nil(), reply_entry("5-0", "d")});
+  redisReply *ac62 = reply_arr(2, (redisReply *[]){reply_str("0-0"), l62});
   CHECK_EQ_INT(folio_redis_parse_entries(ac62, true, e, 4, &cursor), 2);
   CHECK_EQ_STR(cursor, "0-0");
   CHECK_EQ_STR(e[1].job_id, "d");
-  redisReply *ac70 = arr(3, (redisReply *[]){str("7-0"), arr(1, (redisReply *[]){entry("6-0", "e")}),
-                                            arr(1, (redisReply *[]){str("4-0")})});
+  redisReply *ac70 = reply_arr(3, (redisReply *[]){reply_str("7-0"), reply_arr(1, (redisReply *[]){reply_entry("6-0", "e")}),
+                                            reply_arr(1, (redisReply *[]){reply_str("4-0")})});
   CHECK_EQ_INT(folio_redis_parse_entries(ac70, true, e, 4, &cursor), 1);
   CHECK_EQ_STR(cursor, "7-0");
   /* malformed shapes are EPROTO, never a crash */
-  CHECK_EQ_INT(folio_redis_parse_entries(str("x"), false, e, 4, NULL), FOLIO_REDIS_EPROTO);
+  CHECK_EQ_INT(folio_redis_parse_entries(reply_str("x"), false, e, 4, NULL), FOLIO_REDIS_EPROTO);
   CHECK_EQ_INT(folio_redis_parse_entries(NULL, false, e, 4, NULL), FOLIO_REDIS_EPROTO);
-  redisReply *nojob = arr(2, (redisReply *[]){str("1-0"), arr(2, (redisReply *[]){str("layout"), str("x")})});
+  redisReply *nojob = reply_arr(2, (redisReply *[]){reply_str("1-0"), reply_arr(2, (redisReply *[]){reply_str("layout"), reply_str("x")})});
   /* an entry without a "job" field is returned with job_id "" (so the caller
    * can ack it), and does not hide the entries behind it */
-  redisReply *nojobs = arr(2, (redisReply *[]){nojob, entry("2-0", "b")});
-  redisReply *xnojob = arr(1, (redisReply *[]){arr(2, (redisReply *[]){str("s"), nojobs})});
+  redisReply *nojobs = reply_arr(2, (redisReply *[]){nojob, reply_entry("2-0", "b")});
+  redisReply *xnojob = reply_arr(1, (redisReply *[]){reply_arr(2, (redisReply *[]){reply_str("s"), nojobs})});
   CHECK_EQ_INT(folio_redis_parse_entries(xnojob, false, e, 4, NULL), 2);
   CHECK_EQ_STR(e[0].id, "1-0");
   CHECK_EQ_STR(e[0].job_id, "");
   CHECK_EQ_STR(e[1].job_id, "b");
-  redisReply *acnojob = arr(2, (redisReply *[]){str("0-0"), arr(1, (redisReply *[]){nojob})});
+  redisReply *acnojob = reply_arr(2, (redisReply *[]){reply_str("0-0"), reply_arr(1, (redisReply *[]){nojob})});
   CHECK_EQ_INT(folio_redis_parse_entries(acnojob, true, e, 4, NULL), 1);
   CHECK_EQ_STR(e[0].job_id, "");
   /* a "job" field that is not a string (never sent by Redis) counts as missing */
-  redisReply *intjob = arr(2, (redisReply *[]){str("3-0"), arr(2, (redisReply *[]){str("job"), nil()})});
-  redisReply *acint = arr(2, (redisReply *[]){str("0-0"), arr(1, (redisReply *[]){intjob})});
+  redisReply *intjob = reply_arr(2, (redisReply *[]){reply_str("3-0"), reply_arr(2, (redisReply *[]){reply_str("job"), reply_nil()})});
+  redisReply *acint = reply_arr(2, (redisReply *[]){reply_str("0-0"), reply_arr(1, (redisReply *[]){intjob})});
   CHECK_EQ_INT(folio_redis_parse_entries(acint, true, e, 4, NULL), 1);
   CHECK_EQ_STR(e[0].job_id, "");
   /* but a broken entry shape still fails the reply */
-  redisReply *notentry = arr(1, (redisReply *[]){str("1-0")});
-  redisReply *bad = arr(1, (redisReply *[]){arr(2, (redisReply *[]){str("s"), arr(1, (redisReply *[]){notentry})})});
+  redisReply *notentry = reply_arr(1, (redisReply *[]){reply_str("1-0")});
+  redisReply *bad = reply_arr(1, (redisReply *[]){reply_arr(2, (redisReply *[]){reply_str("s"), reply_arr(1, (redisReply *[]){notentry})})});
   CHECK_EQ_INT(folio_redis_parse_entries(bad, false, e, 4, NULL), FOLIO_REDIS_EPROTO);
-  redisReply *odd = arr(2, (redisReply *[]){str("1-0"), arr(1, (redisReply *[]){str("job")})});
-  redisReply *bad2 = arr(2, (redisReply *[]){str("0-0"), arr(1, (redisReply *[]){odd})});
+  redisReply *odd = reply_arr(2, (redisReply *[]){reply_str("1-0"), reply_arr(1, (redisReply *[]){reply_str("job")})});
+  redisReply *bad2 = reply_arr(2, (redisReply *[]){reply_str("0-0"), reply_arr(1, (redisReply *[]){odd})});
   CHECK_EQ_INT(folio_redis_parse_entries(bad2, true, e, 4, NULL), FOLIO_REDIS_EPROTO);
-  CHECK_EQ_INT(folio_redis_parse_entries(arr(1, (redisReply *[]){str("0-0")}), true, e, 4, NULL),
+  CHECK_EQ_INT(folio_redis_parse_entries(reply_arr(1, (redisReply *[]){reply_str("0-0")}), true, e, 4, NULL),
                FOLIO_REDIS_EPROTO);
 }
 

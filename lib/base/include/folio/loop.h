@@ -8,11 +8,16 @@
  * loop and register their fds and timers on it (STYLE.md practice 4).
  *
  * Thread rules
- *  - folio_loop_post(), folio_loop_stop() and folio_loop_on_thread() may be
- *    called from any thread, at any time between create and destroy.
+ *  - folio_loop_post(), folio_loop_stop(), folio_loop_on_thread() and
+ *    folio_loop_affine() may be called from any thread, at any time between
+ *    create and destroy.
  *  - Everything else (watch, unwatch, timer start/stop, run) is for the loop
  *    thread only — or for any single thread while the loop is not running (set-up
- *    before run, tear-down after it returned).
+ *    before run, tear-down after it returned). Those functions assert it
+ *    (folio_loop_affine), and so do the loop-only entry points of the clients
+ *    built on a loop (lib/redis commands, lib/pg async exec, the server's
+ *    dispatch): a call from another thread while the loop runs aborts in a
+ *    build with assertions instead of corrupting state now and then.
  *
  * Callback rules
  *  - Callbacks run on the loop thread, never re-entrantly from the registering
@@ -82,6 +87,10 @@ int folio_loop_run_once(struct folio_loop *loop, int timeout_ms);
 void folio_loop_stop(struct folio_loop *loop);
 /* True when called on the thread currently inside run()/run_once(). Any thread. */
 bool folio_loop_on_thread(const struct folio_loop *loop);
+/* True when the caller may use the loop-thread-only functions: it is the loop
+ * thread, or the loop is not running (set-up, tear-down). For assertions:
+ * assert(folio_loop_affine(loop)). Any thread. */
+bool folio_loop_affine(const struct folio_loop *loop);
 
 /* Watches fd for events (FOLIO_LOOP_READ | FOLIO_LOOP_WRITE); calling it again
  * for a watched fd replaces interest, callback and arg. events == 0 keeps the
