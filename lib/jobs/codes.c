@@ -29,6 +29,7 @@ const char *folio_jobs_strerror(int code) {
     case FOLIO_JOBS_EFENCED: return "claim is no longer current";
     case FOLIO_JOBS_EINVAL: return "invalid argument";
     case FOLIO_JOBS_EAUTH: return "invalid API key";
+    case FOLIO_JOBS_EQUOTA: return "a tenant limit is reached";
     default: return folio_pg_strerror(code);
   }
 }
@@ -45,6 +46,7 @@ int folio_jobs_grpc_status(int code) {
     case FOLIO_JOBS_EFENCED: return 10;      /* ABORTED */
     case FOLIO_PG_ECONFLICT: return 10;      /* ABORTED: retry */
     case FOLIO_JOBS_EAUTH: return 16;        /* UNAUTHENTICATED */
+    case FOLIO_JOBS_EQUOTA: return 8;        /* RESOURCE_EXHAUSTED */
     case FOLIO_PG_ETIMEOUT: return 8;        /* RESOURCE_EXHAUSTED: busy, retry later */
     case FOLIO_PG_ECONNECT: return 14;       /* UNAVAILABLE */
     case FOLIO_PG_ECLOSED: return 14;        /* UNAVAILABLE: shutting down */
