@@ -22,6 +22,7 @@
 #include "folio/pg_async.h"
 #include "folio/redis.h"
 #include "folio/s3.h"
+#include "folio/tenant.h"
 #include "workpool.h"
 
 struct folio_auth_cache;
@@ -42,6 +43,7 @@ struct folio_backend {
   uint8_t pepper[FOLIO_APIKEY_PEPPER_MAX];
   size_t pepper_len;
   struct folio_auth_cache *auth;
+  struct folio_quota *quota; /* per-tenant limits and usage on this server (thread-safe) */
   struct folio_loop_timer reconcile_timer;
   bool reconcile_busy; /* loop thread only */
   /* folio_backend_watch_db: loop thread only */

@@ -26,9 +26,29 @@ struct submit {
   int formats[3];
   unsigned max_page; /* highest page named by page_range; 0 = none */
   struct folio_job_submitted out;
+  bool admitted; /* holds a folio_quota admission (layout bytes in flight) */
 };
 
+/* Ends the submit's admission: its layout bytes are no longer in flight.
+ * Idempotent; every path that finishes an admitted submit calls it. */
+static void submit_release(struct submit *x) {
+  if (!x->admitted) return;
+  x->admitted = false;
+  folio_quota_release(x->b->quota, x->s.tenant, x->s.layout_len);
+}
+
+/* RESOURCE_EXHAUSTED for a tenant limit: QuotaFailure + RetryInfo. */
+static void submit_over_limit(struct submit *x, const char *limit, double value,
+                              int64_t retry_ms, const char *detail) {
+  char desc[400], msg[512];
+  snprintf(desc, sizeof desc, "%s=%.15g: %s", limit, value, detail);
+  snprintf(msg, sizeof msg, "SubmitLayout: tenant limit %s", desc);
+  folio_rpc_quota_failure(x->call, msg, x->s.tenant, desc, retry_ms);
+}
+
 #define MAX_VIOLATIONS 8
+/* The retry hint at max_unfinished_jobs: jobs take seconds to finish. */
+#define SUBMIT_UNFINISHED_RETRY_MS 2000
 
 /* "1-3,5": items N or N-M, 1 <= N <= M. Returns the highest page, 0 if bad. */
 static unsigned page_range_max(const char *s) {
@@ -121,6 +141,14 @@ static void submit_reply(void *arg) {
 static void on_submitted(int rc, const struct folio_job_submitted *out,
                          const struct folio_pg_diag *d, void *arg) {
   struct submit *x = arg;
+  submit_release(x);
+  if (rc == FOLIO_JOBS_EQUOTA) {
+    struct folio_tenant_limits lim;
+    folio_quota_limits(x->b->quota, x->s.tenant, &lim);
+    submit_over_limit(x, "max_unfinished_jobs", (double)lim.max_unfinished_jobs,
+                      SUBMIT_UNFINISHED_RETRY_MS, d ? d->msg : "too many unfinished jobs");
+    return;
+  }
   if (rc != 0) {
     folio_rpc_fail(x->call, FOLIO_RPC_DB, rc, 0, "SubmitLayout: the job could not be recorded",
                    d ? d->msg : NULL);
@@ -135,17 +163,25 @@ static void on_submitted(int rc, const struct folio_job_submitted *out,
 static void submit_on_loop(struct folio_loop *loop, void *arg) {
   struct submit *x = arg;
   int rc = folio_jobs_submit_async(folio_backend_pick_db(x->b), &x->s, on_submitted, x);
+  if (rc != 0) submit_release(x);
   if (rc != 0)
     folio_rpc_fail(x->call, FOLIO_RPC_DB, rc, 0, "SubmitLayout: the job could not be recorded",
                    rc == FOLIO_PG_ECONNECT ? "the database is not reachable"
                                            : folio_jobs_strerror(rc));
 }
 
+static void decode_run(struct submit *x);
+
 static void decode_task(void *arg) {
   struct submit *x = arg;
+  decode_run(x); /* on the way to the loop it keeps its bytes in flight */
+}
+
+static void decode_run(struct submit *x) {
   struct folio_layout_doc *doc = NULL;
   struct folio_layout_diag diag = {0};
   int rc = folio_layout_decode((const char *)x->s.layout, x->s.layout_len, NULL, &doc, &diag);
+  if (rc != 0) submit_release(x);
   if (rc == -2) {
     cgrpc_call_finish(x->call, GRPC_STATUS_RESOURCE_EXHAUSTED,
                       "SubmitLayout: out of memory decoding the layout");
@@ -176,6 +212,7 @@ static void decode_task(void *arg) {
   size_t pages = doc->n_pages;
   folio_layout_doc_free(doc);
   if (x->max_page > pages) {
+    submit_release(x);
     char msg[160], desc[96];
     snprintf(desc, sizeof desc, "names page %u but the document has %zu page%s", x->max_page,
              pages, pages == 1 ? "" : "s");
@@ -184,8 +221,10 @@ static void decode_task(void *arg) {
     folio_rpc_bad_request(x->call, GRPC_STATUS_INVALID_ARGUMENT, msg, &v, 1);
     return;
   }
-  if (folio_loop_post(x->b->loop, submit_on_loop, x) != 0)
+  if (folio_loop_post(x->b->loop, submit_on_loop, x) != 0) {
+    submit_release(x);
     cgrpc_call_finish(x->call, GRPC_STATUS_RESOURCE_EXHAUSTED, "SubmitLayout: out of memory");
+  }
 }
 
 static void submit_authed(struct cgrpc_call *call, const char *tenant, void *arg) {
@@ -212,10 +251,26 @@ static void submit_authed(struct cgrpc_call *call, const char *tenant, void *arg
     folio_rpc_bad_request(call, GRPC_STATUS_INVALID_ARGUMENT, msg, &one, 1);
     return;
   }
-  int rc = folio_workpool_submit(x->b->pool, decode_task, x);
-  if (rc != 0)
+  /* Tenant limits of this server: submit rate and layout bytes in flight
+   * (folio/tenant.h); the unfinished-jobs quota is checked at commit. */
+  struct folio_quota_refusal why;
+  if (folio_quota_admit(x->b->quota, tenant, x->s.layout_len, folio_clock_mono_ns(), &why) != 0) {
+    submit_over_limit(x, why.limit, why.value, why.retry_after_ms,
+                      strcmp(why.limit, "submit_rate") == 0
+                          ? "too many SubmitLayout calls per second on this server"
+                          : "too many layout bytes being decoded at once on this server");
+    return;
+  }
+  x->admitted = true;
+  struct folio_tenant_limits lim;
+  folio_quota_limits(x->b->quota, tenant, &lim);
+  int share = folio_tenant_decode_share(&lim, folio_workpool_threads(x->b->pool));
+  int rc = folio_workpool_submit_owned(x->b->pool, tenant, share, decode_task, x);
+  if (rc != 0) {
+    submit_release(x);
     folio_rpc_fail(call, FOLIO_RPC_POOL, rc, 0, "SubmitLayout: every layout decoder is busy",
                    NULL);
+  }
 }
 
 static void submit_layout(struct cgrpc_call *call, const Folio__V1__SubmitLayoutRequest *req,

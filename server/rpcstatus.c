@@ -36,21 +36,32 @@ grpc_status_code folio_rpc_code(enum folio_rpc_domain d, int rc, long http_statu
   return GRPC_STATUS_INTERNAL;
 }
 
+/* One google.protobuf.Any of a google.rpc.Status's details. */
+struct detail {
+  const char *type_url;
+  const uint8_t *data;
+  size_t len;
+};
+
 /* Finishes call with code and message, and a google.rpc.Status{code,
- * message, details: [Any{type_url, detail[0..len)}]} in
- * grpc-status-details-bin; a plain status when out of memory. */
-static void finish_with_detail(struct cgrpc_call *call, grpc_status_code code, const char *message,
-                               const char *type_url, const uint8_t *detail, size_t len) {
-  Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;
-  any.type_url = folio_pb_str(type_url);
-  any.value.data = (uint8_t *)(uintptr_t)detail; /* only read while packing */
-  any.value.len = len;
-  Google__Protobuf__Any *anyp = &any;
+ * message, details: [Any{type_url, data}...]} in grpc-status-details-bin; a
+ * plain status when out of memory. */
+static void finish_with_details(struct cgrpc_call *call, grpc_status_code code,
+                                const char *message, const struct detail *dt, size_t n) {
+  Google__Protobuf__Any any[2], *anyp[2];
+  if (n > 2) n = 2;
+  for (size_t i = 0; i < n; i++) {
+    google__protobuf__any__init(&any[i]);
+    any[i].type_url = folio_pb_str(dt[i].type_url);
+    any[i].value.data = (uint8_t *)(uintptr_t)dt[i].data; /* only read while packing */
+    any[i].value.len = dt[i].len;
+    anyp[i] = &any[i];
+  }
   Google__Rpc__Status st = GOOGLE__RPC__STATUS__INIT;
   st.code = (int32_t)code;
   st.message = folio_pb_str(message);
-  st.n_details = 1;
-  st.details = &anyp;
+  st.n_details = n;
+  st.details = anyp;
   size_t stlen = google__rpc__status__get_packed_size(&st);
   uint8_t *stbuf = malloc(stlen ? stlen : 1);
   if (!stbuf) {
@@ -60,6 +71,52 @@ static void finish_with_detail(struct cgrpc_call *call, grpc_status_code code, c
   google__rpc__status__pack(&st, stbuf);
   cgrpc_call_finish_details(call, code, message, stbuf, stlen);
   free(stbuf);
+}
+
+static void finish_with_detail(struct cgrpc_call *call, grpc_status_code code, const char *message,
+                               const char *type_url, const uint8_t *detail, size_t len) {
+  struct detail d = {type_url, detail, len};
+  finish_with_details(call, code, message, &d, 1);
+}
+
+/* A google.rpc.RetryInfo{retry_delay = ms} into buf (>= 32 bytes); its length. */
+static size_t pack_retry_info(int64_t ms, uint8_t *buf) {
+  Google__Protobuf__Duration delay = GOOGLE__PROTOBUF__DURATION__INIT;
+  delay.seconds = ms / 1000;
+  delay.nanos = (int32_t)(ms % 1000) * 1000000;
+  Google__Rpc__RetryInfo ri = GOOGLE__RPC__RETRY_INFO__INIT;
+  ri.retry_delay = &delay;
+  if (google__rpc__retry_info__get_packed_size(&ri) > 32) return 0;
+  return google__rpc__retry_info__pack(&ri, buf);
+}
+
+void folio_rpc_quota_failure(struct cgrpc_call *call, const char *message, const char *subject,
+                             const char *description, int64_t retry_after_ms) {
+  if (retry_after_ms < 1) retry_after_ms = 1;
+  char v[24];
+  int vn = snprintf(v, sizeof v, "%lld", (long long)retry_after_ms);
+  cgrpc_call_add_metadata(call, "retry-after-ms", v, (size_t)vn);
+  Google__Rpc__QuotaFailure__Violation viol = GOOGLE__RPC__QUOTA_FAILURE__VIOLATION__INIT;
+  viol.subject = folio_pb_str(subject);
+  viol.description = folio_pb_str(description);
+  Google__Rpc__QuotaFailure__Violation *vp = &viol;
+  Google__Rpc__QuotaFailure qf = GOOGLE__RPC__QUOTA_FAILURE__INIT;
+  qf.n_violations = 1;
+  qf.violations = &vp;
+  size_t qlen = google__rpc__quota_failure__get_packed_size(&qf);
+  uint8_t *qbuf = malloc(qlen ? qlen : 1);
+  uint8_t ribuf[32];
+  size_t rilen = pack_retry_info(retry_after_ms, ribuf);
+  if (!qbuf || !rilen) {
+    free(qbuf);
+    cgrpc_call_finish(call, GRPC_STATUS_RESOURCE_EXHAUSTED, message);
+    return;
+  }
+  google__rpc__quota_failure__pack(&qf, qbuf);
+  struct detail d[2] = {{"type.googleapis.com/google.rpc.QuotaFailure", qbuf, qlen},
+                        {"type.googleapis.com/google.rpc.RetryInfo", ribuf, rilen}};
+  finish_with_details(call, GRPC_STATUS_RESOURCE_EXHAUSTED, message, d, 2);
+  free(qbuf);
 }
 
 void folio_rpc_fail(struct cgrpc_call *call, enum folio_rpc_domain d, int rc, long http_status,
@@ -80,18 +137,12 @@ void folio_rpc_fail(struct cgrpc_call *call, enum folio_rpc_domain d, int rc, lo
   int n = snprintf(v, sizeof v, "%d", FOLIO_RPC_RETRY_AFTER_MS);
   cgrpc_call_add_metadata(call, "retry-after-ms", v, (size_t)n);
   /* the same hint in the standard error model: google.rpc.RetryInfo */
-  Google__Protobuf__Duration delay = GOOGLE__PROTOBUF__DURATION__INIT;
-  delay.seconds = FOLIO_RPC_RETRY_AFTER_MS / 1000;
-  delay.nanos = (FOLIO_RPC_RETRY_AFTER_MS % 1000) * 1000000;
-  Google__Rpc__RetryInfo ri = GOOGLE__RPC__RETRY_INFO__INIT;
-  ri.retry_delay = &delay;
-  uint8_t ribuf[32]; /* a Duration of two varints, wrapped once */
-  size_t rilen = google__rpc__retry_info__get_packed_size(&ri);
-  if (rilen > sizeof ribuf) {
+  uint8_t ribuf[32];
+  size_t rilen = pack_retry_info(FOLIO_RPC_RETRY_AFTER_MS, ribuf);
+  if (!rilen) {
     cgrpc_call_finish(call, code, msg);
     return;
   }
-  google__rpc__retry_info__pack(&ri, ribuf);
   finish_with_detail(call, code, msg, "type.googleapis.com/google.rpc.RetryInfo", ribuf, rilen);
 }
 

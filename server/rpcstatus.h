@@ -44,6 +44,14 @@ struct folio_rpc_violation {
 void folio_rpc_bad_request(struct cgrpc_call *call, grpc_status_code code, const char *message,
                            const struct folio_rpc_violation *v, size_t n);
 
+/* Finishes call with RESOURCE_EXHAUSTED for a tenant limit: message, and a
+ * google.rpc.Status whose details are a google.rpc.QuotaFailure (one
+ * violation: subject = the tenant, description naming the limit and its
+ * value) and a google.rpc.RetryInfo (retry_after_ms), which also goes in the
+ * `retry-after-ms` metadata. Any thread. */
+void folio_rpc_quota_failure(struct cgrpc_call *call, const char *message, const char *subject,
+                             const char *description, int64_t retry_after_ms);
+
 /* protobuf-c message fields are `char *` even when only read (packing):
  * borrowed const strings go in through this. */
 static inline char *folio_pb_str(const char *s) { return (char *)(uintptr_t)s; }
