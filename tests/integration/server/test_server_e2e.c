@@ -674,6 +674,89 @@ static void check_retry_hint(const struct cgrpc_status *st) {
   google__rpc__status__free_unpacked(rs, NULL);
 }
 
+/* ---- tenant limits ------------------------------------------------------------- */
+
+static char key_unfinished[128], key_rate[128];
+
+/* A refusal for a tenant limit: RESOURCE_EXHAUSTED with a google.rpc.Status
+ * holding a QuotaFailure (subject = tenant, description naming limit=value)
+ * and a RetryInfo that agrees with retry-after-ms. */
+static void check_quota_failure(const struct cgrpc_status *st, const char *tenant,
+                                const char *limit_eq) {
+  CHECK_MSG(st->code == GRPC_STATUS_RESOURCE_EXHAUSTED, "%d %s", st->code, st->message);
+  CHECK_MSG(strstr(st->message, limit_eq) != NULL, "%s", st->message);
+  CHECK_MSG(st->details && st->details_len, "no grpc-status-details-bin");
+  Google__Rpc__Status *rs = google__rpc__status__unpack(NULL, st->details_len, st->details);
+  CHECK(rs && rs->code == (int32_t)st->code && rs->n_details == 2);
+  CHECK_EQ_STR(rs->details[0]->type_url, "type.googleapis.com/google.rpc.QuotaFailure");
+  Google__Rpc__QuotaFailure *qf = google__rpc__quota_failure__unpack(
+      NULL, rs->details[0]->value.len, rs->details[0]->value.data);
+  CHECK(qf && qf->n_violations == 1);
+  CHECK_EQ_STR(qf->violations[0]->subject, tenant);
+  CHECK_MSG(strncmp(qf->violations[0]->description, limit_eq, strlen(limit_eq)) == 0, "%s",
+            qf->violations[0]->description);
+  CHECK_EQ_STR(rs->details[1]->type_url, "type.googleapis.com/google.rpc.RetryInfo");
+  Google__Rpc__RetryInfo *ri = google__rpc__retry_info__unpack(NULL, rs->details[1]->value.len,
+                                                                rs->details[1]->value.data);
+  CHECK(ri && ri->retry_delay);
+  int64_t ms = ri->retry_delay->seconds * 1000 + ri->retry_delay->nanos / 1000000;
+  const char *after = NULL;
+  for (size_t i = 0; !after && i < st->n_trailers; i++)
+    if (strcmp(st->trailers[i].key, "retry-after-ms") == 0) after = st->trailers[i].value;
+  if (!after) after = cgrpc_status_header(st, "retry-after-ms");
+  CHECK_MSG(after && ms > 0 && ms == atoll(after), "RetryInfo %lld ms, retry-after-ms %s",
+            (long long)ms, after ? after : "(none)");
+  printf("  %s: %s (retry in %lld ms)\n", tenant, qf->violations[0]->description, (long long)ms);
+  google__rpc__retry_info__free_unpacked(ri, NULL);
+  google__rpc__quota_failure__free_unpacked(qf, NULL);
+  google__rpc__status__free_unpacked(rs, NULL);
+}
+
+static void test_quotas(void) {
+  struct folio_pg_conn *db = worker_db();
+  struct cgrpc_status st;
+  char job[FOLIO_UUID_STR_LEN + 1];
+  /* max_unfinished_jobs = 2 (set before the server started) */
+  CHECK_EQ_INT(submit(key_unfinished, MINIMAL, strlen(MINIMAL), "u1", job, NULL, NULL), 0);
+  CHECK_EQ_INT(submit(key_unfinished, MINIMAL, strlen(MINIMAL), "u2", job, NULL, NULL), 0);
+  PGresult *r;
+  CHECK(folio_pg_conn_command(db, "SELECT count(*) FROM job_events", &r, NULL) == 0);
+  long events = atol(PQgetvalue(r, 0, 0));
+  PQclear(r);
+  CHECK_EQ_INT(submit(key_unfinished, MINIMAL, strlen(MINIMAL), "u3", NULL, NULL, &st),
+               GRPC_STATUS_RESOURCE_EXHAUSTED);
+  check_quota_failure(&st, "q-unfinished", "max_unfinished_jobs=2");
+  cgrpc_status_clear(&st);
+  /* nothing else disturbed: no job row, no event; its duplicate and another
+   * tenant are served */
+  CHECK(folio_pg_conn_command(db,
+                              "SELECT (SELECT count(*) FROM jobs WHERE tenant = 'q-unfinished'),"
+                              " (SELECT count(*) FROM job_events)",
+                              &r, NULL) == 0);
+  CHECK_EQ_INT(atol(PQgetvalue(r, 0, 0)), 2);
+  CHECK_EQ_INT(atol(PQgetvalue(r, 0, 1)), events);
+  PQclear(r);
+  bool dedup = false;
+  CHECK_EQ_INT(submit(key_unfinished, MINIMAL, strlen(MINIMAL), "u2", job, &dedup, NULL), 0);
+  CHECK(dedup);
+  CHECK_EQ_INT(submit(key_b, MINIMAL, strlen(MINIMAL), NULL, job, NULL, NULL), 0);
+
+  /* submit_rate 0.01/s with a burst of 3: the 4th call in a row is refused,
+   * before any decode or database work */
+  for (int i = 0; i < 3; i++)
+    CHECK_EQ_INT(submit(key_rate, MINIMAL, strlen(MINIMAL), NULL, job, NULL, NULL), 0);
+  CHECK_EQ_INT(submit(key_rate, MINIMAL, strlen(MINIMAL), NULL, NULL, NULL, &st),
+               GRPC_STATUS_RESOURCE_EXHAUSTED);
+  check_quota_failure(&st, "q-rate", "submit_rate=0.01");
+  cgrpc_status_clear(&st);
+  CHECK(folio_pg_conn_command(db, "SELECT count(*) FROM jobs WHERE tenant = 'q-rate'", &r,
+                              NULL) == 0);
+  CHECK_EQ_INT(atol(PQgetvalue(r, 0, 0)), 3);
+  PQclear(r);
+  CHECK_EQ_INT(submit(key_b, MINIMAL, strlen(MINIMAL), NULL, job, NULL, NULL), 0);
+  folio_pg_conn_close(db);
+}
+
 /* Health.Check of service: its ServingStatus. */
 static int health_check(const char *service) {
   Grpc__Health__V1__HealthCheckRequest req = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
@@ -773,6 +856,10 @@ int main(int argc, char **argv) {
   snprintf(cmd, sizeof cmd, "'%s' apikey revoke '%s'", argv[1], key_c + 7);
   proc_run(cmd, &st);
   CHECK_EQ_INT(st, 0);
+  create_key(argv[1], "q-unfinished", key_unfinished);
+  proc_tenant_set(argv[1], "q-unfinished", "--max-unfinished-jobs 2");
+  create_key(argv[1], "q-rate", key_rate);
+  proc_tenant_set(argv[1], "q-rate", "--submit-rate 0.01 --submit-burst 3");
   start_server(argv[1]);
   CHECK_EQ_INT(status_code_of(key_c, "0190c3e2-7b7a-7c4e-8f00-0123456789ab", NULL, 0),
                GRPC_STATUS_UNAUTHENTICATED);
@@ -782,6 +869,8 @@ int main(int argc, char **argv) {
   test_submit_errors();
   printf("duplicates\n");
   test_duplicates();
+  printf("tenant limits\n");
+  test_quotas();
   printf("status and cancel\n");
   test_status_and_cancel();
   printf("watch disconnect\n");
