@@ -36,6 +36,7 @@
 #include "folio/arena.h"
 #include "folio/clock.h"
 #include "folio/jobs.h"
+#include "folio/tenant.h"
 #include "folio/layout.h"
 #include "folio/pg.h"
 #include "folio/redis.h"
@@ -329,12 +330,13 @@ static void sink_done(void *arg, const struct folio_s3_result *r) {
   sync_signal(&k->s);
 }
 
-static int sink_begin(struct sink *k, struct rp *rp, const char *tenant, const char *job,
+static int sink_begin(struct sink *k, struct rp *rp, const char *tenant_id, const char *job,
                       const char *name, int format, uint32_t page, const char *ctype) {
   memset(k, 0, sizeof *k);
   k->rp = rp;
   snprintf(k->name, sizeof k->name, "%s", name);
-  snprintf(k->key, sizeof k->key, "%s/%s/%s", tenant, job, name);
+  /* by the tenant's opaque id: object keys and signed URLs show no tenant name */
+  folio_jobs_object_key(k->key, sizeof k->key, tenant_id, job, name);
   k->format = format;
   k->page = page;
   k->content_type = ctype;
@@ -692,7 +694,7 @@ static int render_doc(struct job *j, const struct folio_layout_doc *doc,
     job_fail(j, true, "OUT_OF_MEMORY", "no memory for an artifact");
     return -1;
   }
-  if (sink_begin(k, j->rp, j->cl.tenant, j->id, name, format, 0, ctype)) {
+  if (sink_begin(k, j->rp, j->cl.tenant_id, j->id, name, format, 0, ctype)) {
     note_sink_error(j, k);
     drop_last_sink(j);
     return -1;
@@ -723,7 +725,7 @@ static int png_begin(void *ctx, size_t page, folio_render_write_fn *write, void 
   if (!k) return -1;
   char name[32];
   snprintf(name, sizeof name, "page-%04zu.png", page + 1);
-  if (sink_begin(k, p->j->rp, p->j->cl.tenant, p->j->id, name, FOLIO_FORMAT_PNG,
+  if (sink_begin(k, p->j->rp, p->j->cl.tenant_id, p->j->id, name, FOLIO_FORMAT_PNG,
                  (uint32_t)(page + 1), "image/png")) {
     note_sink_error(p->j, k);
     drop_last_sink(p->j);
