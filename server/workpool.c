@@ -36,7 +36,8 @@ struct folio_workpool {
   size_t cap, count; /* queued tasks, all owners */
   size_t owner_cap;  /* queued tasks of one owner */
   struct owner **owners; /* those with queued or running tasks */
-  size_t nowners, owners_cap, rr;
+  size_t nowners, owners_cap;
+  size_t rr; /* index of the owner served last */
   bool stopping;
   int nthreads;
   pthread_t *threads;
@@ -74,10 +75,11 @@ static void owner_maybe_free(struct folio_workpool *p, struct owner *o) {
 /* Under p->mu: the next owner round-robin with a task queued and a free
  * share, or NULL. */
 static struct owner *pick(struct folio_workpool *p) {
-  for (size_t k = 0; k < p->nowners; k++) {
-    struct owner *o = p->owners[(p->rr + k) % p->nowners];
+  for (size_t k = 1; k <= p->nowners; k++) { /* starting after the last one served */
+    size_t i = (p->rr + k) % p->nowners;
+    struct owner *o = p->owners[i];
     if (o->queued && o->running < o->share) {
-      p->rr = (p->rr + k + 1) % p->nowners;
+      p->rr = i;
       return o;
     }
   }
