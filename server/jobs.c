@@ -170,14 +170,8 @@ static void submit_on_loop(struct folio_loop *loop, void *arg) {
                                            : folio_jobs_strerror(rc));
 }
 
-static void decode_run(struct submit *x);
-
 static void decode_task(void *arg) {
   struct submit *x = arg;
-  decode_run(x); /* on the way to the loop it keeps its bytes in flight */
-}
-
-static void decode_run(struct submit *x) {
   struct folio_layout_doc *doc = NULL;
   struct folio_layout_diag diag = {0};
   int rc = folio_layout_decode((const char *)x->s.layout, x->s.layout_len, NULL, &doc, &diag);
