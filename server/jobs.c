@@ -163,11 +163,12 @@ static void on_submitted(int rc, const struct folio_job_submitted *out,
 static void submit_on_loop(struct folio_loop *loop, void *arg) {
   struct submit *x = arg;
   int rc = folio_jobs_submit_async(folio_backend_pick_db(x->b), &x->s, on_submitted, x);
-  if (rc != 0) submit_release(x);
-  if (rc != 0)
+  if (rc != 0) {
+    submit_release(x);
     folio_rpc_fail(x->call, FOLIO_RPC_DB, rc, 0, "SubmitLayout: the job could not be recorded",
                    rc == FOLIO_PG_ECONNECT ? "the database is not reachable"
                                            : folio_jobs_strerror(rc));
+  }
 }
 
 static void decode_task(void *arg) {
