@@ -100,8 +100,12 @@ void folio_quota_learn(struct folio_quota *q, const char *tenant,
   struct entry *e = find(q, tenant, true, now_ns);
   if (e) {
     refill(e, now_ns); /* at the old rate up to now */
+    /* a raised burst is available at once (an operator raising a throttled
+     * tenant's limits means now); a smaller one caps the tokens at once */
+    if (l->submit_burst > e->limits.submit_burst)
+      e->tokens += (double)(l->submit_burst - e->limits.submit_burst);
     e->limits = *l;
-    refill(e, now_ns); /* a smaller burst caps the tokens at once */
+    refill(e, now_ns);
     e->used_ns = now_ns;
   }
   pthread_mutex_unlock(&q->mu);

@@ -678,6 +678,7 @@ static void check_retry_hint(const struct cgrpc_status *st) {
 /* ---- tenant limits ------------------------------------------------------------- */
 
 static char key_unfinished[128], key_rate[128];
+static const char *server_bin;
 
 /* A refusal for a tenant limit: RESOURCE_EXHAUSTED with a google.rpc.Status
  * holding a QuotaFailure (subject = tenant, description naming limit=value)
@@ -755,6 +756,15 @@ static void test_quotas(void) {
   CHECK_EQ_INT(atol(PQgetvalue(r, 0, 0)), 3);
   PQclear(r);
   CHECK_EQ_INT(submit(key_b, MINIMAL, strlen(MINIMAL), NULL, job, NULL, NULL), 0);
+
+  /* a changed limit reaches the running server within the key cache's
+   * lifetime (FOLIO_TENANT_LIMITS_TTL_MS, 5 s) */
+  proc_tenant_set(server_bin, "q-rate", "--submit-rate 1000 --submit-burst 1000");
+  proc_tenant_set(server_bin, "q-unfinished", "--max-unfinished-jobs 3");
+  CHECK_EQ_INT(submit(key_unfinished, MINIMAL, strlen(MINIMAL), "u3", job, NULL, NULL), 0);
+  usleep(5200 * 1000);
+  for (int i = 0; i < 5; i++)
+    CHECK_EQ_INT(submit(key_rate, MINIMAL, strlen(MINIMAL), NULL, job, NULL, NULL), 0);
   folio_pg_conn_close(db);
 }
 
@@ -934,6 +944,7 @@ int main(int argc, char **argv) {
   snprintf(cmd, sizeof cmd, "'%s' apikey revoke '%s'", argv[1], key_c + 7);
   proc_run(cmd, &st);
   CHECK_EQ_INT(st, 0);
+  server_bin = argv[1];
   create_key(argv[1], "q-unfinished", key_unfinished);
   proc_tenant_set(argv[1], "q-unfinished", "--max-unfinished-jobs 2");
   create_key(argv[1], "q-flood", key_flood);

@@ -202,6 +202,13 @@ static void test_quota(void) {
   folio_quota_learn(q, "a", &l, t + 100 * S);
   CHECK_EQ_INT(folio_quota_admit(q, "a", 1, t + 100 * S, &why), 0);
   CHECK_EQ_INT(folio_quota_admit(q, "a", 1, t + 100 * S, &why), -1);
+  /* a raised burst is there at once */
+  l.submit_burst = 4;
+  folio_quota_learn(q, "a", &l, t + 100 * S);
+  for (int i = 0; i < 3; i++) CHECK_EQ_INT(folio_quota_admit(q, "a", 1, t + 100 * S, &why), 0);
+  CHECK_EQ_INT(folio_quota_admit(q, "a", 1, t + 100 * S, &why), -1);
+  l.submit_burst = 1;
+  folio_quota_learn(q, "a", &l, t + 100 * S);
   struct folio_tenant_limits got;
   folio_quota_limits(q, "a", &got);
   CHECK_EQ_INT(got.submit_burst, 1);

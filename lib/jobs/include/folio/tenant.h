@@ -122,7 +122,8 @@ struct folio_quota;
 struct folio_quota *folio_quota_create(void);
 void folio_quota_destroy(struct folio_quota *q); /* NULL allowed */
 
-/* Records the limits learned for tenant (copied). */
+/* Records the limits learned for tenant (copied). A raised submit_burst
+ * adds its increase to the bucket at once; a lowered one caps it. */
 void folio_quota_learn(struct folio_quota *q, const char *tenant,
                        const struct folio_tenant_limits *l, int64_t now_ns);
 /* The limits last learned for tenant, or the defaults. */
