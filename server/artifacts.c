@@ -530,12 +530,13 @@ static void stream_authed(struct cgrpc_call *call, const char *tenant, void *arg
   x->lk.tenant = tenant;
   int rc = slot_take(tenant);
   if (rc != 0) {
-    char msg[300], desc[120];
+    char msg[300], desc[120], subject[160];
     snprintf(desc, sizeof desc, "at most %d concurrent StreamArtifact calls per tenant",
              limits.per_tenant);
     snprintf(msg, sizeof msg, "StreamArtifact: %s%s; finish or cancel one (retry in %d ms)",
              rc < 0 ? "out of memory counting streams; " : "", desc, FOLIO_RPC_RETRY_AFTER_MS);
-    folio_rpc_quota_failure(call, msg, "tenant:streams", desc, FOLIO_RPC_RETRY_AFTER_MS);
+    snprintf(subject, sizeof subject, "tenant:%s", tenant);
+    folio_rpc_quota_failure(call, msg, subject, desc, FOLIO_RPC_RETRY_AFTER_MS);
     return;
   }
   x->slot = true;

@@ -80,8 +80,12 @@ static void verify_task(void *arg) {
   memset(&d, 0, sizeof d);
   int rc = tenant ? folio_pg_pool_checkout(v->b->blocking, 2000, &c, &d) : FOLIO_PG_ENOMEM;
   if (rc == 0) {
-    rc = folio_jobs_apikey_verify(c, v->key, v->b->pepper, v->b->pepper_len, tenant, TENANT_MAX,
-                                  &d);
+    struct folio_tenant_limits lim;
+    rc = folio_jobs_apikey_verify_limits(c, v->key, v->b->pepper, v->b->pepper_len, tenant,
+                                         TENANT_MAX, &lim, &d);
+    /* the tenant's limits ride on the key check: a server sees a change
+     * within FOLIO_AUTH_CACHE_MS (<= FOLIO_TENANT_LIMITS_TTL_MS) */
+    if (rc == 0) folio_quota_learn(v->b->quota, tenant, &lim, folio_clock_mono_ns());
     folio_pg_pool_checkin(v->b->blocking, c);
   }
   char what[160];

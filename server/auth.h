@@ -5,13 +5,18 @@
  * a work-pool thread, never on a CQ thread. Verified keys are cached in
  * memory for FOLIO_AUTH_CACHE_MS, keyed by a hash of the key (the key itself
  * is not kept), so a revoked key stops working within that time on every
- * server. Failures are never cached. */
+ * server. Failures are never cached. The check also brings the tenant's
+ * limits (folio/tenant.h) into the server's folio_quota, so a changed limit
+ * applies within the same time. */
 #ifndef FOLIO_SERVER_AUTH_H
 #define FOLIO_SERVER_AUTH_H
 
 #include "cgrpc/cgrpc.h"
+#include "folio/tenant.h"
 
 #define FOLIO_AUTH_CACHE_MS 5000
+_Static_assert(FOLIO_AUTH_CACHE_MS <= FOLIO_TENANT_LIMITS_TTL_MS,
+               "tenant limits ride on the key check: its cache bounds their staleness");
 
 struct folio_backend;
 struct folio_auth_cache;

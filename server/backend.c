@@ -339,7 +339,8 @@ int folio_backend_start(struct folio_backend *b, const struct folio_server_confi
   b->pool = folio_workpool_create(threads, (size_t)cfg->decode_queue);
   b->auth = folio_auth_cache_create();
   b->layout_limits = cfg->layout_limits;
-  if (!b->loop || !b->pool || !b->auth) {
+  b->quota = folio_quota_create();
+  if (!b->loop || !b->pool || !b->auth || !b->quota) {
     snprintf(err, errcap, "out of memory");
     return -1;
   }
@@ -391,6 +392,8 @@ void folio_backend_stop(struct folio_backend *b) {
   b->blocking = NULL;
   folio_auth_cache_destroy(b->auth);
   b->auth = NULL;
+  folio_quota_destroy(b->quota);
+  b->quota = NULL;
   sodium_memzero(b->pepper, sizeof b->pepper);
 }
 

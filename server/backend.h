@@ -23,6 +23,7 @@
 #include "folio/pg_async.h"
 #include "folio/redis.h"
 #include "folio/s3.h"
+#include "folio/tenant.h"
 #include "workpool.h"
 
 struct folio_auth_cache;
@@ -44,6 +45,7 @@ struct folio_backend {
   size_t pepper_len;
   struct folio_auth_cache *auth;
   struct folio_layout_limits layout_limits; /* SubmitLayout's decode (a copy of the config's) */
+  struct folio_quota *quota; /* per-tenant limits and usage on this server (thread-safe) */
   struct folio_loop_timer reconcile_timer;
   bool reconcile_busy; /* loop thread only */
   /* folio_backend_watch_db: loop thread only */

@@ -25,7 +25,30 @@ struct submit {
   const Folio__V1__SubmitLayoutRequest *req;
   struct folio_job_submit s;
   struct folio_job_submitted out;
+  bool admitted; /* holds a folio_quota admission (layout bytes in flight) */
 };
+
+/* Ends the submit's admission: its layout bytes are no longer in flight.
+ * Idempotent; every path that finishes an admitted submit calls it. */
+static void submit_release(struct submit *x) {
+  if (!x->admitted) return;
+  x->admitted = false;
+  folio_quota_release(x->b->quota, x->s.tenant, x->s.layout_len);
+}
+
+/* RESOURCE_EXHAUSTED for a tenant limit: QuotaFailure (subject
+ * "tenant:<name>", as google.rpc's "project:<id>") + RetryInfo. */
+static void submit_over_limit(struct submit *x, const char *limit, double value,
+                              int64_t retry_ms, const char *detail) {
+  char desc[400], msg[512], subject[160];
+  snprintf(desc, sizeof desc, "%s=%.15g: %s", limit, value, detail);
+  snprintf(msg, sizeof msg, "SubmitLayout: tenant limit %s", desc);
+  snprintf(subject, sizeof subject, "tenant:%s", x->s.tenant);
+  folio_rpc_quota_failure(x->call, msg, subject, desc, retry_ms);
+}
+
+/* The retry hint at max_unfinished_jobs: jobs take seconds to finish. */
+#define SUBMIT_UNFINISHED_RETRY_MS 2000
 
 /* The request as lib/jobs' submission: formats and labels as given (in wire
  * order, so violations name the caller's own indexes), in the call's arena.
@@ -82,6 +105,14 @@ static void submit_reply(void *arg) {
 static void on_submitted(int rc, const struct folio_job_submitted *out,
                          const struct folio_pg_diag *d, void *arg) {
   struct submit *x = arg;
+  submit_release(x);
+  if (rc == FOLIO_JOBS_EQUOTA) {
+    struct folio_tenant_limits lim;
+    folio_quota_limits(x->b->quota, x->s.tenant, &lim);
+    submit_over_limit(x, "max_unfinished_jobs", (double)lim.max_unfinished_jobs,
+                      SUBMIT_UNFINISHED_RETRY_MS, d ? d->msg : "too many unfinished jobs");
+    return;
+  }
   if (rc != 0) {
     folio_rpc_fail(x->call, FOLIO_RPC_DB, rc, 0, "SubmitLayout: the job could not be recorded",
                    d ? d->msg : NULL);
@@ -96,10 +127,12 @@ static void on_submitted(int rc, const struct folio_job_submitted *out,
 static void submit_on_loop(struct folio_loop *loop, void *arg) {
   struct submit *x = arg;
   int rc = folio_jobs_submit_async(folio_backend_pick_db(x->b), &x->s, on_submitted, x);
-  if (rc != 0)
+  if (rc != 0) {
+    submit_release(x);
     folio_rpc_fail(x->call, FOLIO_RPC_DB, rc, 0, "SubmitLayout: the job could not be recorded",
                    rc == FOLIO_PG_ECONNECT ? "the database is not reachable"
                                            : folio_jobs_strerror(rc));
+  }
 }
 
 static void decode_task(void *arg) {
@@ -107,6 +140,7 @@ static void decode_task(void *arg) {
   struct folio_layout_doc *doc = NULL;
   struct folio_layout_diag diag = {0};
   int rc = folio_layout_decode((const char *)x->s.layout, x->s.layout_len, &x->b->layout_limits, &doc, &diag);
+  if (rc != 0) submit_release(x);
   if (rc == -2) {
     cgrpc_call_finish(x->call, GRPC_STATUS_RESOURCE_EXHAUSTED,
                       "SubmitLayout: out of memory decoding the layout");
@@ -141,6 +175,7 @@ static void decode_task(void *arg) {
   char why[FOLIO_PAGES_WHY_MAX];
   int prc = folio_layout_pages_parse(x->s.page_range, pages, &sel, &nsel, why, sizeof why);
   free(sel);
+  if (prc != 0) submit_release(x);
   if (prc == FOLIO_PAGES_ENOMEM) {
     cgrpc_call_finish(x->call, GRPC_STATUS_RESOURCE_EXHAUSTED, "SubmitLayout: out of memory");
     return;
@@ -152,8 +187,10 @@ static void decode_task(void *arg) {
     folio_rpc_bad_request(x->call, GRPC_STATUS_INVALID_ARGUMENT, msg, &v, 1);
     return;
   }
-  if (folio_loop_post(x->b->loop, submit_on_loop, x) != 0)
+  if (folio_loop_post(x->b->loop, submit_on_loop, x) != 0) {
+    submit_release(x);
     cgrpc_call_finish(x->call, GRPC_STATUS_RESOURCE_EXHAUSTED, "SubmitLayout: out of memory");
+  }
 }
 
 static void submit_authed(struct cgrpc_call *call, const char *tenant, void *arg) {
@@ -173,10 +210,26 @@ static void submit_authed(struct cgrpc_call *call, const char *tenant, void *arg
     return;
   }
   folio_arena_destroy(a);
-  int rc = folio_workpool_submit(x->b->pool, decode_task, x);
-  if (rc != 0)
+  /* Tenant limits of this server: submit rate and layout bytes in flight
+   * (folio/tenant.h); the unfinished-jobs quota is checked at commit. */
+  struct folio_quota_refusal why;
+  if (folio_quota_admit(x->b->quota, tenant, x->s.layout_len, folio_clock_mono_ns(), &why) != 0) {
+    submit_over_limit(x, why.limit, why.value, why.retry_after_ms,
+                      strcmp(why.limit, "submit_rate") == 0
+                          ? "too many SubmitLayout calls per second on this server"
+                          : "too many layout bytes being decoded at once on this server");
+    return;
+  }
+  x->admitted = true;
+  struct folio_tenant_limits lim;
+  folio_quota_limits(x->b->quota, tenant, &lim);
+  int share = folio_tenant_decode_share(&lim, folio_workpool_threads(x->b->pool));
+  int rc = folio_workpool_submit_owned(x->b->pool, tenant, share, decode_task, x);
+  if (rc != 0) {
+    submit_release(x);
     folio_rpc_fail(call, FOLIO_RPC_POOL, rc, 0, "SubmitLayout: every layout decoder is busy",
                    NULL);
+  }
 }
 
 static void submit_layout(struct cgrpc_call *call, const Folio__V1__SubmitLayoutRequest *req,

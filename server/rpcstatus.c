@@ -28,6 +28,7 @@ grpc_status_code folio_rpc_code(enum folio_rpc_domain d, int rc, long http_statu
         case FOLIO_PG_ECONFLICT: return GRPC_STATUS_ABORTED; /* retry */
         case FOLIO_PG_EABORTED: return GRPC_STATUS_ABORTED;  /* a group-commit neighbour failed: retry */
         case FOLIO_JOBS_EAUTH: return GRPC_STATUS_UNAUTHENTICATED;
+        case FOLIO_JOBS_EQUOTA: return GRPC_STATUS_RESOURCE_EXHAUSTED; /* a tenant limit */
         case FOLIO_PG_ETIMEOUT: return GRPC_STATUS_RESOURCE_EXHAUSTED; /* busy: retry later */
         case FOLIO_PG_ECONNECT: return GRPC_STATUS_UNAVAILABLE;
         case FOLIO_PG_ECLOSED: return GRPC_STATUS_UNAVAILABLE; /* shutting down */
@@ -52,25 +53,33 @@ grpc_status_code folio_rpc_code(enum folio_rpc_domain d, int rc, long http_statu
   return GRPC_STATUS_INTERNAL;
 }
 
+/* One google.protobuf.Any of a google.rpc.Status's details. */
+struct detail {
+  const char *type_url;
+  const uint8_t *data;
+  size_t len;
+};
+
 /* Finishes call with code and message, and a google.rpc.Status{code,
- * message, details: [Any{type_url[i], detail[i][0..len[i])} for i < n]} in
- * grpc-status-details-bin (n <= 2); a plain status when out of memory. */
+ * message, details: [Any{type_url, data}...]} in grpc-status-details-bin; a
+ * plain status when out of memory. */
 static void finish_with_details(struct cgrpc_call *call, grpc_status_code code,
-                                const char *message, size_t n, const char *const *type_url,
-                                const uint8_t *const *detail, const size_t *len) {
+                                const char *message, const struct detail *dt, size_t n) {
   Google__Protobuf__Any any[2], *anyp[2];
-  for (size_t i = 0; i < n && i < 2; i++) {
+  if (n > 2) n = 2;
+  for (size_t i = 0; i < n; i++) {
     google__protobuf__any__init(&any[i]);
-    any[i].type_url = folio_pb_str(type_url[i]);
-    any[i].value.data = (uint8_t *)(uintptr_t)detail[i]; /* only read while packing */
-    any[i].value.len = len[i];
+    any[i].type_url = folio_pb_str(dt[i].type_url);
+    any[i].value.data = (uint8_t *)(uintptr_t)dt[i].data; /* only read while packing */
+    any[i].value.len = dt[i].len;
     anyp[i] = &any[i];
   }
+  /* _init functions, not the INIT macros: those cast away const (clang's -Wcast-qual) */
   Google__Rpc__Status st;
   google__rpc__status__init(&st);
   st.code = (int32_t)code;
   st.message = folio_pb_str(message);
-  st.n_details = n < 2 ? n : 2;
+  st.n_details = n;
   st.details = anyp;
   size_t stlen = google__rpc__status__get_packed_size(&st);
   uint8_t *stbuf = malloc(stlen ? stlen : 1);
@@ -85,38 +94,36 @@ static void finish_with_details(struct cgrpc_call *call, grpc_status_code code,
 
 static void finish_with_detail(struct cgrpc_call *call, grpc_status_code code, const char *message,
                                const char *type_url, const uint8_t *detail, size_t len) {
-  finish_with_details(call, code, message, 1, &type_url, &detail, &len);
+  struct detail d = {type_url, detail, len};
+  finish_with_details(call, code, message, &d, 1);
 }
 
-/* A packed google.rpc.RetryInfo of ms into buf[32]; its length, 0 if it
- * does not fit. */
-static size_t pack_retry_info(int ms, uint8_t buf[32]) {
+/* A google.rpc.RetryInfo{retry_delay = ms} into buf (>= 32 bytes); its length. */
+static size_t pack_retry_info(int64_t ms, uint8_t *buf) {
   Google__Protobuf__Duration delay = GOOGLE__PROTOBUF__DURATION__INIT;
   delay.seconds = ms / 1000;
-  delay.nanos = (ms % 1000) * 1000000;
+  delay.nanos = (int32_t)(ms % 1000) * 1000000;
   Google__Rpc__RetryInfo ri = GOOGLE__RPC__RETRY_INFO__INIT;
   ri.retry_delay = &delay;
-  size_t len = google__rpc__retry_info__get_packed_size(&ri);
-  if (len > 32) return 0;
-  google__rpc__retry_info__pack(&ri, buf);
-  return len;
+  if (google__rpc__retry_info__get_packed_size(&ri) > 32) return 0;
+  return google__rpc__retry_info__pack(&ri, buf);
 }
 
 void folio_rpc_quota_failure(struct cgrpc_call *call, const char *message, const char *subject,
-                             const char *description, int retry_after_ms) {
-  char v[16];
-  int n = snprintf(v, sizeof v, "%d", retry_after_ms);
-  cgrpc_call_add_metadata(call, "retry-after-ms", v, (size_t)n);
-  /* _init functions, not the INIT macros: those cast away const (clang's -Wcast-qual) */
+                             const char *description, int64_t retry_after_ms) {
+  if (retry_after_ms < 1) retry_after_ms = 1;
+  char v[24];
+  int vn = snprintf(v, sizeof v, "%lld", (long long)retry_after_ms);
+  cgrpc_call_add_metadata(call, "retry-after-ms", v, (size_t)vn);
   Google__Rpc__QuotaFailure__Violation viol;
   google__rpc__quota_failure__violation__init(&viol);
   viol.subject = folio_pb_str(subject);
   viol.description = folio_pb_str(description);
-  Google__Rpc__QuotaFailure__Violation *violp = &viol;
+  Google__Rpc__QuotaFailure__Violation *vp = &viol;
   Google__Rpc__QuotaFailure qf;
   google__rpc__quota_failure__init(&qf);
   qf.n_violations = 1;
-  qf.violations = &violp;
+  qf.violations = &vp;
   size_t qlen = google__rpc__quota_failure__get_packed_size(&qf);
   uint8_t *qbuf = malloc(qlen ? qlen : 1);
   uint8_t ribuf[32];
@@ -127,11 +134,9 @@ void folio_rpc_quota_failure(struct cgrpc_call *call, const char *message, const
     return;
   }
   google__rpc__quota_failure__pack(&qf, qbuf);
-  const char *types[2] = {"type.googleapis.com/google.rpc.QuotaFailure",
-                          "type.googleapis.com/google.rpc.RetryInfo"};
-  const uint8_t *details[2] = {qbuf, ribuf};
-  size_t lens[2] = {qlen, rilen};
-  finish_with_details(call, GRPC_STATUS_RESOURCE_EXHAUSTED, message, 2, types, details, lens);
+  struct detail d[2] = {{"type.googleapis.com/google.rpc.QuotaFailure", qbuf, qlen},
+                        {"type.googleapis.com/google.rpc.RetryInfo", ribuf, rilen}};
+  finish_with_details(call, GRPC_STATUS_RESOURCE_EXHAUSTED, message, d, 2);
   free(qbuf);
 }
 
@@ -153,7 +158,7 @@ void folio_rpc_fail(struct cgrpc_call *call, enum folio_rpc_domain d, int rc, lo
   int n = snprintf(v, sizeof v, "%d", FOLIO_RPC_RETRY_AFTER_MS);
   cgrpc_call_add_metadata(call, "retry-after-ms", v, (size_t)n);
   /* the same hint in the standard error model: google.rpc.RetryInfo */
-  uint8_t ribuf[32]; /* a Duration of two varints, wrapped once */
+  uint8_t ribuf[32];
   size_t rilen = pack_retry_info(FOLIO_RPC_RETRY_AFTER_MS, ribuf);
   if (!rilen) {
     cgrpc_call_finish(call, code, msg);

@@ -57,13 +57,14 @@ void folio_rpc_bad_request(struct cgrpc_call *call, grpc_status_code code, const
 void folio_rpc_on_field_error(struct cgrpc_call *call, const struct cgrpc_field_error *err,
                               void *hook_ud);
 
-/* Finishes call with RESOURCE_EXHAUSTED, message, response metadata
- * `retry-after-ms` and a google.rpc.Status carrying a google.rpc.QuotaFailure
- * (one violation: subject, e.g. "tenant:streams", and description naming the
- * limit and its value) and a google.rpc.RetryInfo of retry_after_ms. Falls
+/* Finishes call with RESOURCE_EXHAUSTED for a limit: message, and a
+ * google.rpc.Status whose details are a google.rpc.QuotaFailure (one
+ * violation: subject "tenant:<name>" (as google.rpc's "project:<id>"), and description
+ * naming the limit and its value) and a google.rpc.RetryInfo
+ * (retry_after_ms), which also goes in the `retry-after-ms` metadata. Falls
  * back to a plain status when out of memory. Any thread. */
 void folio_rpc_quota_failure(struct cgrpc_call *call, const char *message, const char *subject,
-                             const char *description, int retry_after_ms);
+                             const char *description, int64_t retry_after_ms);
 
 /* protobuf-c message fields are `char *` even when only read (packing):
  * borrowed const strings go in through this. */

@@ -4,7 +4,15 @@
  *
  * The queue is bounded: folio_workpool_submit() fails with -EAGAIN when it is
  * full, and the caller answers RESOURCE_EXHAUSTED with a retry hint instead of
- * queueing without bound (DESIGN "Backpressure everywhere"). */
+ * queueing without bound (DESIGN "Backpressure everywhere").
+ *
+ * Fairness (DESIGN "Every shared pool has a fairness rule"): a task may name
+ * an owner (the tenant). Owners are served round-robin, each runs at most
+ * its share of the threads at once, and one owner's queued tasks are capped
+ * at half the queue, so a tenant flooding the pool with slow decodes delays
+ * another tenant's task by at most one task's time per thread it does not
+ * hold. Tasks without an owner (API-key checks, the server's own work) share
+ * one queue, served in the same rotation, with no share limit. */
 #ifndef FOLIO_SERVER_WORKPOOL_H
 #define FOLIO_SERVER_WORKPOOL_H
 
@@ -23,6 +31,14 @@ void folio_workpool_destroy(struct folio_workpool *p);
 /* Queues fn(arg) to run once on a pool thread. Any thread. 0, -EAGAIN when the
  * queue is full or the pool is stopping (fn never runs). */
 int folio_workpool_submit(struct folio_workpool *p, folio_workpool_fn fn, void *arg);
+/* folio_workpool_submit on behalf of owner (copied; NULL or "" = none):
+ * at most share (clamped to 1..threads) of owner's tasks run at once, the
+ * latest call's share applying. -EAGAIN also when owner already has half
+ * the queue capacity waiting. */
+int folio_workpool_submit_owned(struct folio_workpool *p, const char *owner, int share,
+                                folio_workpool_fn fn, void *arg);
+/* The number of threads (for shares). */
+int folio_workpool_threads(const struct folio_workpool *p);
 /* Tasks queued now (for logs and tests). */
 size_t folio_workpool_queued(struct folio_workpool *p);
 

@@ -95,7 +95,7 @@ static int render_doc(struct job *j, const struct folio_layout_doc *doc,
     worker_failure_note(&j->fail, true, "OUT_OF_MEMORY", "no memory for an artifact");
     return -1;
   }
-  if (worker_sink_begin(k, j->rp, j->cl.tenant, j->id, name, format, 0, ctype)) {
+  if (worker_sink_begin(k, j->rp, j->cl.tenant_id, j->id, name, format, 0, ctype)) {
     note_sink_error(j, k);
     drop_last_sink(j);
     return -1;
@@ -126,7 +126,7 @@ static int png_begin(void *ctx, size_t page, folio_render_write_fn *write, void 
   if (!k) return -1;
   char name[32];
   snprintf(name, sizeof name, "page-%04zu.png", page + 1);
-  if (worker_sink_begin(k, p->j->rp, p->j->cl.tenant, p->j->id, name, FOLIO_FORMAT_PNG,
+  if (worker_sink_begin(k, p->j->rp, p->j->cl.tenant_id, p->j->id, name, FOLIO_FORMAT_PNG,
                  (uint32_t)(page + 1), "image/png")) {
     note_sink_error(p->j, k);
     drop_last_sink(p->j);

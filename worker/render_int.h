@@ -117,7 +117,7 @@ struct sink {
   const char *content_type;
 };
 
-int worker_sink_begin(struct sink *k, struct rp *rp, const char *tenant, const char *job,
+int worker_sink_begin(struct sink *k, struct rp *rp, const char *tenant_id, const char *job,
                       const char *name, int format, uint32_t page, const char *ctype);
 /* A folio_render_write_fn: hashes, counts and uploads. */
 int worker_sink_write(void *ctx, const unsigned char *data, size_t len);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "folio/tenant.h"
 #include "render_int.h"
 
 /* ---- artifacts: a multipart upload fed while hashing ------------------------ */
@@ -24,12 +25,13 @@ static void sink_done(void *arg, const struct folio_s3_result *r) {
   worker_sync_signal(&k->s);
 }
 
-int worker_sink_begin(struct sink *k, struct rp *rp, const char *tenant, const char *job,
+int worker_sink_begin(struct sink *k, struct rp *rp, const char *tenant_id, const char *job,
                       const char *name, int format, uint32_t page, const char *ctype) {
   memset(k, 0, sizeof *k);
   k->rp = rp;
   snprintf(k->name, sizeof k->name, "%s", name);
-  snprintf(k->key, sizeof k->key, "%s/%s/%s", tenant, job, name);
+  /* by the tenant's opaque id: object keys and signed URLs show no tenant name */
+  folio_jobs_object_key(k->key, sizeof k->key, tenant_id, job, name);
   k->format = format;
   k->page = page;
   k->content_type = ctype;

@@ -1,4 +1,4 @@
-/* The administrative subcommands folio-server exposes (migrate, apikey),
+/* The administrative subcommands folio-server exposes (migrate, apikey, tenant),
  * implemented here so the server only forwards argv. Blocking: they run
  * before (or instead of) serving. */
 #include <stdlib.h>
@@ -25,6 +25,12 @@ static int usage(FILE *err) {
   fputs("usage: folio-server migrate\n"
         "       folio-server apikey create --tenant TENANT\n"
         "       folio-server apikey revoke KEY_ID|KEY [--tenant TENANT]\n"
+        "       folio-server tenant list\n"
+        "       folio-server tenant show TENANT\n"
+        "       folio-server tenant set TENANT [--LIMIT VALUE|default]...\n"
+        "         limits: --max-unfinished-jobs N  --submit-rate R  --submit-burst N\n"
+        "                 --max-bytes-in-flight BYTES  --max-concurrent-decodes N\n"
+        "                 --max-running-jobs N   (default: back to the built-in default)\n"
         "environment: FOLIO_DATABASE_URL, FOLIO_API_KEY_PEPPER (apikey)\n",
         err);
   return 2;
@@ -116,9 +122,91 @@ static int cmd_apikey(int argc, char **argv, FILE *out, FILE *err) {
   return 0;
 }
 
+/* ---- tenant ---------------------------------------------------------------- */
+
+/* One tenant as `tenant show` prints it: a line per limit, the effective
+ * value and where it comes from. */
+static void print_tenant(const struct folio_tenant_info *t, void *arg) {
+  FILE *out = arg;
+  fprintf(out, "tenant %s\n  id %s\n  unfinished_jobs %lld\n", t->name, t->id,
+          (long long)t->unfinished_jobs);
+  for (size_t i = 0; i < folio_tenant_nlimits; i++)
+    fprintf(out, "  %s %.15g %s(%s)\n", folio_tenant_limit_defs[i].name,
+            folio_tenant_limit_get(&t->limits, i), folio_tenant_limit_defs[i].unit,
+            t->overridden[i] ? "set" : "default");
+}
+
+static void print_row(const struct folio_tenant_info *t, void *arg) {
+  FILE *out = arg;
+  fprintf(out, "%s unfinished_jobs=%lld", t->name, (long long)t->unfinished_jobs);
+  for (size_t i = 0; i < folio_tenant_nlimits; i++)
+    if (t->overridden[i])
+      fprintf(out, " %s=%.15g", folio_tenant_limit_defs[i].name,
+              folio_tenant_limit_get(&t->limits, i));
+  fputc('\n', out);
+}
+
+static int cmd_tenant(int argc, char **argv, FILE *out, FILE *err) {
+  if (argc < 2) return usage(err);
+  const char *verb = argv[1];
+  bool list = strcmp(verb, "list") == 0, show = strcmp(verb, "show") == 0,
+       set = strcmp(verb, "set") == 0;
+  if ((list && argc != 2) || (show && argc != 3) || (set && argc < 3) || !(list || show || set))
+    return usage(err);
+  bool want[8] = {false}, reset[8] = {false};
+  double value[8] = {0};
+  for (int i = 3; set && i < argc; i += 2) {
+    int k = strncmp(argv[i], "--", 2) == 0 ? folio_tenant_limit_find(argv[i] + 2) : -1;
+    if (k < 0 || i + 1 >= argc) {
+      fprintf(err, "tenant set: %s: not a limit (or no value)\n", argv[i]);
+      return usage(err);
+    }
+    want[k] = true;
+    if (strcmp(argv[i + 1], "default") == 0) {
+      reset[k] = true;
+      continue;
+    }
+    char *end;
+    value[k] = strtod(argv[i + 1], &end);
+    if (end == argv[i + 1] || *end) {
+      fprintf(err, "tenant set: %s: \"%s\" is not a number\n", argv[i], argv[i + 1]);
+      return 2;
+    }
+  }
+  if (set && argc == 3) {
+    fputs("tenant set: name at least one limit\n", err);
+    return usage(err);
+  }
+  struct folio_pg_conn *c = connect_db(true, err);
+  if (!c) return 1;
+  struct folio_pg_diag d;
+  struct folio_tenant_info t;
+  int rc;
+  if (list) {
+    rc = folio_jobs_tenant_list(c, print_row, out, &d);
+  } else {
+    rc = set ? folio_jobs_tenant_set(c, argv[2], want, reset, value, &d) : 0;
+    if (rc == 0) rc = folio_jobs_tenant_get(c, argv[2], &t, &d);
+    if (rc == 0) print_tenant(&t, out);
+    if (rc == 0 && set)
+      fprintf(err, "servers apply the new limits within %d ms\n", FOLIO_TENANT_LIMITS_TTL_MS);
+  }
+  folio_pg_conn_close(c);
+  if (rc) {
+    fprintf(err, "tenant %s: %s\n", verb, d.msg);
+    return rc == FOLIO_JOBS_EINVAL ? 2 : 1;
+  }
+  return 0;
+}
+
+int folio_jobs_tenant_main(int argc, char **argv, FILE *out, FILE *err) {
+  return cmd_tenant(argc, argv, out, err);
+}
+
 int folio_jobs_admin_main(int argc, char **argv, FILE *out, FILE *err) {
   if (argc < 1) return usage(err);
   if (strcmp(argv[0], "migrate") == 0 && argc == 1) return cmd_migrate(out, err);
   if (strcmp(argv[0], "apikey") == 0) return cmd_apikey(argc, argv, out, err);
+  if (strcmp(argv[0], "tenant") == 0) return cmd_tenant(argc, argv, out, err);
   return usage(err);
 }

@@ -29,6 +29,7 @@ const char *folio_jobs_strerror(int code) {
     case FOLIO_JOBS_EFENCED: return "claim is no longer current";
     case FOLIO_JOBS_EINVAL: return "invalid argument";
     case FOLIO_JOBS_EAUTH: return "invalid API key";
+    case FOLIO_JOBS_EQUOTA: return "a tenant limit is reached";
     default: return folio_pg_strerror(code);
   }
 }

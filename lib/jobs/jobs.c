@@ -83,21 +83,32 @@ int folio_jobs_submit_params_build(struct folio_jobs_submit_params *sp, const st
   sp->labels[pos] = '\0';
 
   const char *key = s->idempotency_key && *s->idempotency_key ? s->idempotency_key : NULL;
-  const char *v[9] = {sp->id,     s->tenant, key, sp->formats, sp->dpi, s->page_range ? s->page_range : "",
-                      (const char *)s->layout, sp->labels, sp->max_attempts};
+  snprintf(sp->max_unfinished, sizeof sp->max_unfinished, "%d",
+           FOLIO_TENANT_DEFAULT_MAX_UNFINISHED_JOBS);
+  const char *v[10] = {sp->id,     s->tenant, key, sp->formats, sp->dpi, s->page_range ? s->page_range : "",
+                       (const char *)s->layout, sp->labels, sp->max_attempts, sp->max_unfinished};
   memcpy(sp->values, v, sizeof v);
   sp->lengths[6] = (int)s->layout_len;
   sp->formats_bin[6] = 1;
-  sp->p = (struct folio_pg_params){9, sp->values, sp->lengths, sp->formats_bin};
+  sp->p = (struct folio_pg_params){10, sp->values, sp->lengths, sp->formats_bin};
   return 0;
 }
 
 void folio_jobs_submit_params_free(struct folio_jobs_submit_params *sp) { free(sp->labels); }
 
 /* Reads S_SUBMIT's row; 1 when the result had none (conflict committed after
- * the statement's snapshot: look it up). */
-int folio_jobs_submit_read(const PGresult *r, struct folio_job_submitted *out) {
+ * the statement's snapshot: look it up); FOLIO_JOBS_EQUOTA (diag says which
+ * limit) when the tenant is at its max_unfinished_jobs. */
+int folio_jobs_submit_read(const PGresult *r, const char *tenant, struct folio_job_submitted *out,
+                           struct folio_pg_diag *diag) {
   if (PQntuples(r) < 1) return 1;
+  if (PQgetvalue(r, 0, 2)[0] == 'q') {
+    folio_jobs_diag(diag,
+                    "max_unfinished_jobs: tenant %s has %s unfinished (QUEUED or RUNNING) jobs, "
+                    "its limit; submit again when some have finished",
+                    tenant, PQgetvalue(r, 0, 1));
+    return FOLIO_JOBS_EQUOTA;
+  }
   copy_id(out->job_id, PQgetvalue(r, 0, 0));
   out->state = folio_job_state_parse(PQgetvalue(r, 0, 1));
   out->deduplicated = PQgetvalue(r, 0, 2)[0] == 't';
@@ -140,9 +151,9 @@ int folio_jobs_submit(struct folio_pg_conn *c, const struct folio_job_submit *s,
     rc = folio_pg_conn_exec(c, S_SUBMIT, &sp.p, &r, diag);
     folio_jobs_submit_params_free(&sp);
     if (rc == 0) {
-      int missing = folio_jobs_submit_read(r, out);
+      int missing = folio_jobs_submit_read(r, s->tenant, out, diag);
       PQclear(r);
-      if (!missing) return 0;
+      if (missing <= 0) return missing;
       rc = submit_lookup(c, s, out, diag);
     }
     if (rc != FOLIO_PG_ECONFLICT || tries >= 3) return rc;
@@ -186,8 +197,14 @@ int folio_jobs_submit_batch(struct folio_pg_conn *c, size_t n, const struct foli
   int rc = idx ? folio_pg_conn_batch(c, m, stmts, params, res, diag) : FOLIO_PG_ENOMEM;
   for (size_t k = 0; k < m; k++) {
     size_t i = idx[k];
-    if (rc == 0 && folio_jobs_submit_read(res[k], &out[i]) == 0) {
-      own[i] = 0;
+    struct folio_pg_diag qd;
+    int got = rc == 0 ? folio_jobs_submit_read(res[k], s[i].tenant, &out[i], &qd) : 1;
+    if (got <= 0) {
+      own[i] = got;
+      if (got && !first) {
+        first = got;
+        if (diag) *diag = qd;
+      }
     } else {
       /* The shared transaction failed (or this row met a conflict committed
        * after the snapshot): this submission goes on its own. */
@@ -339,8 +356,10 @@ int folio_jobs_claim(struct folio_pg_conn *c, const char *job_id, const char *wo
   memset(out, 0, sizeof *out);
   int rc = folio_jobs_check_id("job_id", job_id, diag);
   if (rc) return rc;
-  const char *v[2] = {job_id, worker_id ? worker_id : ""};
-  struct folio_pg_params p = {2, v, NULL, NULL};
+  char cap[24];
+  snprintf(cap, sizeof cap, "%d", FOLIO_TENANT_DEFAULT_MAX_RUNNING_JOBS);
+  const char *v[3] = {job_id, worker_id ? worker_id : "", cap};
+  struct folio_pg_params p = {3, v, NULL, NULL};
   PGresult *r;
   rc = folio_pg_conn_exec(c, S_CLAIM, &p, &r, diag);
   if (rc) return rc;
@@ -353,6 +372,14 @@ int folio_jobs_claim(struct folio_pg_conn *c, const char *job_id, const char *wo
   const char *attempts = bin_str(arena, r, 0, 2);
   bool claimed = PQgetvalue(r, 0, 0)[0] == '1' && state && strcmp(state, "RUNNING") == 0;
   out->state = folio_job_state_parse(state);
+  if (!claimed && PQgetvalue(r, 0, 0)[0] == 'd') {
+    folio_jobs_diag(diag,
+                    "job %s deferred: its tenant has max_running_jobs RUNNING; the reconciler "
+                    "dispatches it again",
+                    job_id);
+    PQclear(r);
+    return FOLIO_JOBS_EFENCED;
+  }
   if (!claimed) {
     folio_jobs_diag(diag, "job %s is %s after %s attempt(s); not claimable", job_id,
                     state ? state : "?", attempts ? attempts : "?");
@@ -368,8 +395,9 @@ int folio_jobs_claim(struct folio_pg_conn *c, const char *job_id, const char *wo
   out->page_range = bin_str(arena, r, 0, 6);
   out->layout_len = (size_t)PQgetlength(r, 0, 7);
   out->layout = (const uint8_t *)folio_arena_strndup(arena, PQgetvalue(r, 0, 7), out->layout_len);
+  out->tenant_id = bin_str(arena, r, 0, 8);
   PQclear(r);
-  if (!out->layout || !out->tenant || !out->page_range) {
+  if (!out->layout || !out->tenant || !out->page_range || !out->tenant_id) {
     folio_jobs_diag(diag, "out of memory");
     return FOLIO_PG_ENOMEM;
   }

@@ -61,8 +61,10 @@ static void on_submit(struct folio_pg_async *a, int status, const PGresult *res,
                       const struct folio_pg_diag *diag, void *arg) {
   struct submit_op *op = arg;
   if (status == 0) {
-    if (folio_jobs_submit_read(res, &op->out) == 0) {
-      submit_done(op, 0, diag);
+    struct folio_pg_diag qd;
+    int got = folio_jobs_submit_read(res, op->s->tenant, &op->out, &qd);
+    if (got <= 0) {
+      submit_done(op, got, got ? &qd : diag);
       return;
     }
     /* the duplicate committed after our snapshot: read it */

@@ -3,6 +3,7 @@
 #define FOLIO_JOBS_INT_H
 
 #include "folio/jobs.h"
+#include "folio/tenant.h"
 
 enum folio_jobs_stmt_id {
   S_SUBMIT,
@@ -21,6 +22,9 @@ enum folio_jobs_stmt_id {
   S_APIKEY_INSERT,
   S_APIKEY_LOOKUP,
   S_APIKEY_REVOKE,
+  S_TENANT_GET,
+  S_TENANT_LIST,
+  S_TENANT_SET,
   S_COUNT
 };
 
@@ -31,10 +35,11 @@ struct folio_jobs_submit_params {
   char formats[16];
   char dpi[16];
   char max_attempts[16];
+  char max_unfinished[24];
   char *labels; /* malloc'd JSON object */
-  const char *values[9];
-  int lengths[9];
-  int formats_bin[9];
+  const char *values[10];
+  int lengths[10];
+  int formats_bin[10];
   struct folio_pg_params p;
 };
 /* Builds the parameters of a submission that passed
@@ -46,14 +51,22 @@ void folio_jobs_submit_params_free(struct folio_jobs_submit_params *sp);
 
 /* Row decoders shared by the blocking and the async paths. */
 /* S_SUBMIT's row; 1 when it had none (the conflicting job committed after
- * the statement's snapshot: run S_SUBMIT_LOOKUP). */
-int folio_jobs_submit_read(const PGresult *r, struct folio_job_submitted *out);
+ * the statement's snapshot: run S_SUBMIT_LOOKUP); FOLIO_JOBS_EQUOTA when the
+ * tenant is at max_unfinished_jobs (diag names the limit and its value). */
+int folio_jobs_submit_read(const PGresult *r, const char *tenant, struct folio_job_submitted *out,
+                           struct folio_pg_diag *diag);
 int folio_jobs_status_decode(const PGresult *r, const char *job_id, struct folio_arena *arena,
                              struct folio_job_status *out, struct folio_pg_diag *diag);
 int folio_jobs_cancel_decode(const PGresult *r, const char *job_id, enum folio_job_state *state,
                              struct folio_pg_diag *diag);
 int folio_jobs_check_id(const char *field, const char *id, struct folio_pg_diag *diag);
 int folio_jobs_check_tenant(const char *tenant, struct folio_pg_diag *diag);
+
+/* The limit columns of row `row` of a result holding tenants columns (found
+ * by name; missing or NULL = the default). overridden[i] (NULL allowed)
+ * tells which were set. */
+void folio_jobs_tenant_limits_decode(const PGresult *r, int row, struct folio_tenant_limits *out,
+                                     bool *overridden);
 
 /* Formats into diag (NULL allowed). */
 void folio_jobs_diag(struct folio_pg_diag *d, const char *fmt, ...)

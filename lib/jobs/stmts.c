@@ -9,22 +9,39 @@
 #include "jobs_int.h"
 
 /* $1 id, $2 tenant, $3 idempotency key (NULL = none), $4 formats '{1,2}',
- * $5 png_dpi, $6 page_range, $7 layout (binary), $8 labels jsonb, $9 max_attempts.
- * Returns (id, state, deduplicated) — or no row when the conflicting job
- * committed after this statement's snapshot; S_SUBMIT_LOOKUP then finds it. */
+ * $5 png_dpi, $6 page_range, $7 layout (binary), $8 labels jsonb, $9 max_attempts,
+ * $10 the default max_unfinished_jobs (folio/tenant.h).
+ * Returns (id, state, deduplicated) - or ('', limit, 'q') when the tenant is
+ * at its max_unfinished_jobs and this is no duplicate (nothing written) - or
+ * no row when the conflicting job committed after this statement's snapshot;
+ * S_SUBMIT_LOOKUP then finds it.
+ * The quota is race-free across servers: `lim` locks the tenant's row (FOR
+ * UPDATE waits for a concurrent submit or finish of the same tenant and then
+ * reads its committed count), and the trigger of migration 0003 counts the
+ * insert into that row before the lock is released at commit. A tenant with
+ * no row yet (its first job; the trigger creates the row) passes: every
+ * tenant with an API key has its row from the key's creation. */
 #define SQL_SUBMIT                                                                            \
-  "WITH ins AS ("                                                                             \
+  "WITH lim AS (SELECT unfinished_jobs, COALESCE(max_unfinished_jobs, $10::bigint) AS cap"    \
+  "   FROM tenants WHERE name = $2::text FOR UPDATE),"                                        \
+  " ins AS ("                                                                                 \
   " INSERT INTO jobs (id, tenant, idempotency_key, formats, png_dpi, page_range, layout,"     \
   "                   labels, max_attempts)"                                                  \
-  " VALUES ($1::uuid, $2::text, $3::text, $4::smallint[], $5::int, $6::text, $7::bytea,"      \
-  "         $8::jsonb, $9::int)"                                                              \
+  " SELECT $1::uuid, $2::text, $3::text, $4::smallint[], $5::int, $6::text, $7::bytea,"      \
+  "         $8::jsonb, $9::int"                                                               \
+  "  WHERE COALESCE((SELECT unfinished_jobs < cap FROM lim), $10::bigint > 0)"                \
   " ON CONFLICT (tenant, idempotency_key) DO NOTHING"                                         \
   " RETURNING id, state),"                                                                    \
-  " ev AS (INSERT INTO job_events (job_id, kind, attempt) SELECT id, 'submitted', 0 FROM ins)" \
+  " ev AS (INSERT INTO job_events (job_id, kind, attempt) SELECT id, 'submitted', 0 FROM ins)," \
+  " dup AS (SELECT id, state FROM jobs"                                                       \
+  "  WHERE tenant = $2::text AND idempotency_key = $3::text AND NOT EXISTS (SELECT 1 FROM ins))" \
   " SELECT id::text, state, 'f' FROM ins"                                                     \
   " UNION ALL"                                                                                \
-  " SELECT id::text, state, 't' FROM jobs"                                                    \
-  "  WHERE tenant = $2::text AND idempotency_key = $3::text AND NOT EXISTS (SELECT 1 FROM ins)"
+  " SELECT id::text, state, 't' FROM dup"                                                     \
+  " UNION ALL"                                                                                \
+  " SELECT '', COALESCE((SELECT cap FROM lim), $10::bigint)::text, 'q'"                       \
+  "  WHERE NOT COALESCE((SELECT unfinished_jobs < cap FROM lim), $10::bigint > 0)"            \
+  "    AND NOT EXISTS (SELECT 1 FROM ins) AND NOT EXISTS (SELECT 1 FROM dup)"
 
 #define SQL_SUBMIT_LOOKUP \
   "SELECT id::text, state FROM jobs WHERE tenant = $1::text AND idempotency_key = $2::text"
@@ -66,11 +83,24 @@
   "         attempts FROM upd)"                                                              \
   " SELECT cur.state, upd.state FROM cur LEFT JOIN upd ON true"
 
-/* $1 id, $2 worker id. Binary results (layout). Row: ('1', state, attempts,
- * tenant, formats, png_dpi, page_range, layout) when claimed or exhausted,
- * ('0', state, attempts, NULL...) when not QUEUED; no row = not found. */
+/* $1 id, $2 worker id, $3 the default max_running_jobs (folio/tenant.h).
+ * Binary results (layout). Row: ('1', state, attempts, tenant, formats,
+ * png_dpi, page_range, layout, tenant id) when claimed or exhausted,
+ * ('0', state, attempts, NULL...) when not QUEUED, ('d', ...) when deferred;
+ * no row = not found.
+ * Fair share of the render pool: a job whose tenant already has
+ * max_running_jobs RUNNING is not claimed but deferred - left QUEUED with
+ * dispatched_at = -infinity, so the next reconciler tick re-dispatches it
+ * (behind whatever other tenants queued meanwhile) and the worker acks this
+ * entry and takes the next one. The count is a snapshot: claims of the same
+ * tenant racing at the same instant may each pass (a soft cap). */
 #define SQL_CLAIM                                                                            \
-  "WITH upd AS (UPDATE jobs SET"                                                             \
+  "WITH cur AS (SELECT j.id, j.tenant, COALESCE(t.max_running_jobs, $3::bigint) AS cap"      \
+  "   FROM jobs j LEFT JOIN tenants t ON t.name = j.tenant"                                  \
+  "   WHERE j.id = $1::uuid AND j.state = 'QUEUED'),"                                        \
+  " busy AS (SELECT cur.id FROM cur WHERE (SELECT count(*) FROM jobs r"                      \
+  "   WHERE r.tenant = cur.tenant AND r.state = 'RUNNING') >= cur.cap),"                     \
+  " upd AS (UPDATE jobs SET"                                                                 \
   "   state = CASE WHEN attempts - released < max_attempts THEN 'RUNNING' ELSE 'FAILED' END,"           \
   "   attempts = CASE WHEN attempts - released < max_attempts THEN attempts + 1 ELSE attempts END,"     \
   "   worker_id = $2::text, heartbeat_at = now(), updated_at = now(), progress_percent = 0," \
@@ -79,16 +109,22 @@
   "   error_code = CASE WHEN attempts - released < max_attempts THEN NULL ELSE 'ATTEMPTS_EXHAUSTED' END," \
   "   error_message = CASE WHEN attempts - released < max_attempts THEN NULL"                           \
   "     ELSE format('the job was started %s times without finishing', attempts - released) END"         \
-  "  WHERE id = $1::uuid AND state = 'QUEUED'"                                               \
+  "  WHERE id = $1::uuid AND state = 'QUEUED' AND NOT EXISTS (SELECT 1 FROM busy)"           \
   "  RETURNING id, state, attempts, tenant, formats, png_dpi, page_range, layout),"          \
+  " deferred AS (UPDATE jobs SET dispatched_at = '-infinity'"                                \
+  "  WHERE id IN (SELECT id FROM busy) AND state = 'QUEUED' RETURNING id, state, attempts)," \
   " ev AS (INSERT INTO job_events (job_id, kind, attempt, worker_id, detail)"                \
   "  SELECT id, CASE WHEN state = 'RUNNING' THEN 'started' ELSE 'failed' END, attempts,"     \
   "         $2::text, CASE WHEN state = 'FAILED' THEN 'ATTEMPTS_EXHAUSTED' END FROM upd)"    \
   " SELECT '1'::text, state, attempts::text, tenant, array_to_string(formats, ','),"         \
-  "        png_dpi::text, page_range, layout FROM upd"                                       \
+  "        png_dpi::text, page_range, layout,"                                               \
+  "        (SELECT t.id::text FROM tenants t WHERE t.name = upd.tenant) FROM upd"            \
   " UNION ALL"                                                                               \
-  " SELECT '0', state, attempts::text, NULL, NULL, NULL, NULL, NULL FROM jobs"               \
-  "  WHERE id = $1::uuid AND NOT EXISTS (SELECT 1 FROM upd)"
+  " SELECT 'd', state, attempts::text, NULL, NULL, NULL, NULL, NULL, NULL FROM deferred"     \
+  " UNION ALL"                                                                               \
+  " SELECT '0', state, attempts::text, NULL, NULL, NULL, NULL, NULL, NULL FROM jobs"         \
+  "  WHERE id = $1::uuid AND NOT EXISTS (SELECT 1 FROM upd)"                                 \
+  "    AND NOT EXISTS (SELECT 1 FROM deferred)"
 
 /* $1 id, $2 attempt, $3 progress (<0 = unchanged). Row: cancel_requested. */
 #define SQL_HEARTBEAT                                                                          \
@@ -214,12 +250,47 @@
   "                ELSE 'failed' END, attempts, worker_id, error_code FROM upd)"              \
   " SELECT id::text FROM upd WHERE state = 'QUEUED'"
 
+/* $1 id, $2 tenant, $3 key hash (binary). The tenant gets its tenants row
+ * (limits at their defaults, its opaque id) with its first key. */
+#define SQL_APIKEY_INSERT                                                               \
+  "WITH t AS (INSERT INTO tenants (name) VALUES ($2::text) ON CONFLICT (name) DO NOTHING)" \
+  " INSERT INTO api_keys (id, tenant, key_hash) VALUES ($1::uuid, $2::text, $3::bytea)"
+
+/* $1 key id. Always exactly one row, for a known and an unknown id alike
+ * (tenant and key_hash_hex NULL when unknown or revoked), so both take the
+ * same path here and in apikey.c. The tenant's limit columns come with it
+ * (readers find them by name; NULL = default). */
+#define SQL_APIKEY_LOOKUP                                                                \
+  "SELECT k.tenant, encode(k.key_hash, 'hex') AS key_hash_hex, t.*"                      \
+  " FROM (VALUES (1)) AS one (x)"                                                        \
+  " LEFT JOIN api_keys k ON k.id = $1::uuid AND k.revoked_at IS NULL"                    \
+  " LEFT JOIN tenants t ON t.name = k.tenant"
+
+/* $1 name, then per limit (folio_tenant_limit_defs order) $2k "keep the
+ * current override" and $2k+1 the new value (NULL = default). */
+#define SQL_TENANT_SET                                                                       \
+  "INSERT INTO tenants AS t (name, max_unfinished_jobs, submit_rate, submit_burst,"          \
+  "                          max_bytes_in_flight, max_concurrent_decodes, max_running_jobs)" \
+  " VALUES ($1::text, $3::bigint, $5::float8, $7::bigint, $9::bigint, $11::bigint, $13::bigint)" \
+  " ON CONFLICT (name) DO UPDATE SET"                                                        \
+  "  max_unfinished_jobs = CASE WHEN $2::bool THEN t.max_unfinished_jobs"                    \
+  "                        ELSE EXCLUDED.max_unfinished_jobs END,"                           \
+  "  submit_rate = CASE WHEN $4::bool THEN t.submit_rate ELSE EXCLUDED.submit_rate END,"     \
+  "  submit_burst = CASE WHEN $6::bool THEN t.submit_burst ELSE EXCLUDED.submit_burst END,"  \
+  "  max_bytes_in_flight = CASE WHEN $8::bool THEN t.max_bytes_in_flight"                    \
+  "                        ELSE EXCLUDED.max_bytes_in_flight END,"                           \
+  "  max_concurrent_decodes = CASE WHEN $10::bool THEN t.max_concurrent_decodes"             \
+  "                           ELSE EXCLUDED.max_concurrent_decodes END,"                     \
+  "  max_running_jobs = CASE WHEN $12::bool THEN t.max_running_jobs"                         \
+  "                     ELSE EXCLUDED.max_running_jobs END,"                                 \
+  "  updated_at = now()"
+
 const struct folio_pg_stmt folio_jobs_stmts[] = {
-    [S_SUBMIT] = {"folio_submit", SQL_SUBMIT, 9, 0},
+    [S_SUBMIT] = {"folio_submit", SQL_SUBMIT, 10, 0},
     [S_SUBMIT_LOOKUP] = {"folio_submit_lookup", SQL_SUBMIT_LOOKUP, 2, 0},
     [S_STATUS] = {"folio_status", SQL_STATUS, 2, 0},
     [S_CANCEL] = {"folio_cancel", SQL_CANCEL, 2, 0},
-    [S_CLAIM] = {"folio_claim", SQL_CLAIM, 2, 1},
+    [S_CLAIM] = {"folio_claim", SQL_CLAIM, 3, 1},
     [S_HEARTBEAT] = {"folio_heartbeat", SQL_HEARTBEAT, 3, 0},
     [S_SUCCEED] = {"folio_succeed", SQL_SUCCEED, 9, 0},
     [S_FAIL] = {"folio_fail", SQL_FAIL, 5, 0},
@@ -228,19 +299,16 @@ const struct folio_pg_stmt folio_jobs_stmts[] = {
     [S_MARK_DISPATCHED] = {"folio_mark_dispatched", SQL_MARK_DISPATCHED, 1, 0},
     [S_TAKE_UNDISPATCHED] = {"folio_take_undispatched", SQL_TAKE_UNDISPATCHED, 2, 0},
     [S_REAP] = {"folio_reap", SQL_REAP, 2, 0},
-    [S_APIKEY_INSERT] = {"folio_apikey_insert",
-                         "INSERT INTO api_keys (id, tenant, key_hash)"
-                         " VALUES ($1::uuid, $2::text, $3::bytea)",
-                         3, 0},
-    [S_APIKEY_LOOKUP] = {"folio_apikey_lookup",
-                         "SELECT tenant, key_hash FROM api_keys"
-                         " WHERE id = $1::uuid AND revoked_at IS NULL",
-                         1, 1},
+    [S_APIKEY_INSERT] = {"folio_apikey_insert", SQL_APIKEY_INSERT, 3, 0},
+    [S_APIKEY_LOOKUP] = {"folio_apikey_lookup", SQL_APIKEY_LOOKUP, 1, 0},
     [S_APIKEY_REVOKE] = {"folio_apikey_revoke",
                          "UPDATE api_keys SET revoked_at = now()"
                          " WHERE id = $1::uuid AND revoked_at IS NULL"
                          "   AND ($2::text IS NULL OR tenant = $2::text)",
                          2, 0},
+    [S_TENANT_GET] = {"folio_tenant_get", "SELECT * FROM tenants WHERE name = $1::text", 1, 0},
+    [S_TENANT_LIST] = {"folio_tenant_list", "SELECT * FROM tenants ORDER BY name", 0, 0},
+    [S_TENANT_SET] = {"folio_tenant_set", SQL_TENANT_SET, 13, 0},
 };
 const size_t folio_jobs_nstmts = sizeof folio_jobs_stmts / sizeof folio_jobs_stmts[0];
 

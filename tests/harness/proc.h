@@ -222,4 +222,13 @@ static inline void proc_apikey_create(const char *server, const char *tenant, ch
   memcpy(out, key, n + 1);
 }
 
+/* `SERVER tenant set TENANT ARGS` (ARGS: "--submit-rate 1000 ...", trusted
+ * test text); checks it succeeded. */
+static inline void proc_tenant_set(const char *server, const char *tenant, const char *args) {
+  char cmd[1024], line[256];
+  snprintf(cmd, sizeof cmd, "'%s' tenant set '%s' %s 2>&1 >/dev/null", server, tenant, args);
+  int st = proc_run_line(cmd, line, sizeof line);
+  CHECK_MSG(st == 0, "tenant set %s %s: status %d, \"%s\"", tenant, args, st, line);
+}
+
 #endif

@@ -308,7 +308,7 @@ static int conns_to(pid_t pid, int port) {
 
 /* ---- A. stalled readers ------------------------------------------------------------- */
 
-static void check_quota_failure(const struct cgrpc_status *st) {
+static void check_quota_failure(const struct cgrpc_status *st, const char *tenant) {
   CHECK(st->details && st->details_len);
   Google__Rpc__Status *s = google__rpc__status__unpack(NULL, st->details_len, st->details);
   CHECK(s);
@@ -320,7 +320,9 @@ static void check_quota_failure(const struct cgrpc_status *st) {
       Google__Rpc__QuotaFailure *q =
           google__rpc__quota_failure__unpack(NULL, a->value.len, a->value.data);
       CHECK(q && q->n_violations == 1);
-      CHECK_EQ_STR(q->violations[0]->subject, "tenant:streams");
+      char subject[64];
+      snprintf(subject, sizeof subject, "tenant:%s", tenant);
+      CHECK_EQ_STR(q->violations[0]->subject, subject);
       CHECK_MSG(strstr(q->violations[0]->description, "at most 8 concurrent StreamArtifact"),
                 "%s", q->violations[0]->description);
       google__rpc__quota_failure__free_unpacked(q, NULL);
@@ -380,7 +382,7 @@ static void test_stalled_readers(void) {
   cgrpc_client_call_finish(extra, &st);
   CHECK_MSG(st.code == GRPC_STATUS_RESOURCE_EXHAUSTED, "9th stream: %s %s",
             cgrpc_status_name(st.code), st.message);
-  check_quota_failure(&st);
+  check_quota_failure(&st, bad[1].name);
   printf("   9th stream of one tenant: RESOURCE_EXHAUSTED \"%s\" + QuotaFailure + RetryInfo\n",
          st.message);
   cgrpc_status_clear(&st);

@@ -487,11 +487,11 @@ static void test_apikeys(struct folio_pg_conn *c) {
 static void test_explain(struct folio_pg_conn *c) {
   static const char *const calls[] = {
       "folio_submit('0190b5a4-0000-7000-8000-000000000001', 'acme', 'k', '{1}', 150, '', "
-      "'\\x00', '{}', 3)",
+      "'\\x00', '{}', 3, 1000)",
       "folio_submit_lookup('acme', 'k')",
       "folio_status('0190b5a4-0000-7000-8000-000000000001', 'acme')",
       "folio_cancel('0190b5a4-0000-7000-8000-000000000001', 'acme')",
-      "folio_claim('0190b5a4-0000-7000-8000-000000000001', 'w')",
+      "folio_claim('0190b5a4-0000-7000-8000-000000000001', 'w', 4)",
       "folio_heartbeat('0190b5a4-0000-7000-8000-000000000001', 1, 5)",
       "folio_succeed('0190b5a4-0000-7000-8000-000000000001', 1, '{a}', '{1}', '{0}', '{1}', "
       "'{x}', '{y}', '{z}')",
@@ -503,6 +503,10 @@ static void test_explain(struct folio_pg_conn *c) {
       "folio_reap(1000, 10)",
       "folio_apikey_lookup('0190b5a4-0000-7000-8000-000000000001')",
       "folio_apikey_revoke('0190b5a4-0000-7000-8000-000000000001', NULL)",
+      "folio_tenant_get('acme')",
+      "folio_tenant_list",
+      "folio_tenant_set('acme', true, NULL, true, NULL, false, 5, true, NULL, true, NULL, "
+      "true, NULL)",
   };
   CHECK_EQ_INT(sizeof calls / sizeof calls[0], folio_jobs_nstmts - 1); /* all but apikey_insert */
   CHECK(folio_pg_conn_command(c, "ANALYZE; SET enable_seqscan = off", NULL, NULL) == 0);

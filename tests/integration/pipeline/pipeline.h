@@ -94,8 +94,13 @@ static void pipeline_setup(int argc, char **argv) {
   snprintf(cmd, sizeof cmd, "'%s' migrate 2>&1", pl.server_bin);
   int st = proc_run_line(cmd, line, sizeof line);
   CHECK_MSG(st == 0, "migrate: status %d: %s", st, line);
-  for (int t = 0; t < PL_TENANTS; t++)
+  for (int t = 0; t < PL_TENANTS; t++) {
     proc_apikey_create(pl.server_bin, PL_TENANT_NAMES[t], pl.key[t], sizeof pl.key[t]);
+    /* bulk tenants: these tests drive the pipeline at full speed, so the
+     * per-server submit rate (docs/security.md) is raised as an operator
+     * would for a batch backend; quotas have their own tests. */
+    proc_tenant_set(pl.server_bin, PL_TENANT_NAMES[t], "--submit-rate 100000 --submit-burst 100000");
+  }
   char err[256];
   CHECK_MSG(folio_s3_config_from_env(&pl.s3, err, sizeof err) == 0, "%s", err);
   pl.db = pgtest_jobs();

@@ -18,6 +18,7 @@
  * usage: test_server_e2e /path/to/folio-server   (under scripts/stack.sh run) */
 #include <hiredis/hiredis.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -896,6 +897,178 @@ static void check_retry_hint(const struct cgrpc_status *st) {
   google__rpc__status__free_unpacked(rs, NULL);
 }
 
+/* ---- tenant limits ------------------------------------------------------------- */
+
+static char key_unfinished[128], key_rate[128];
+static const char *server_bin;
+
+/* A refusal for a tenant limit: RESOURCE_EXHAUSTED with a google.rpc.Status
+ * holding a QuotaFailure (subject "tenant:<name>", description naming limit=value)
+ * and a RetryInfo that agrees with retry-after-ms. */
+static void check_quota_failure(const struct cgrpc_status *st, const char *tenant,
+                                const char *limit_eq) {
+  CHECK_MSG(st->code == GRPC_STATUS_RESOURCE_EXHAUSTED, "%d %s", st->code, st->message);
+  CHECK_MSG(strstr(st->message, limit_eq) != NULL, "%s", st->message);
+  CHECK_MSG(st->details && st->details_len, "no grpc-status-details-bin");
+  Google__Rpc__Status *rs = google__rpc__status__unpack(NULL, st->details_len, st->details);
+  CHECK(rs && rs->code == (int32_t)st->code && rs->n_details == 2);
+  CHECK_EQ_STR(rs->details[0]->type_url, "type.googleapis.com/google.rpc.QuotaFailure");
+  Google__Rpc__QuotaFailure *qf = google__rpc__quota_failure__unpack(
+      NULL, rs->details[0]->value.len, rs->details[0]->value.data);
+  CHECK(qf && qf->n_violations == 1);
+  char subject[160];
+  snprintf(subject, sizeof subject, "tenant:%s", tenant);
+  CHECK_EQ_STR(qf->violations[0]->subject, subject);
+  CHECK_MSG(strncmp(qf->violations[0]->description, limit_eq, strlen(limit_eq)) == 0, "%s",
+            qf->violations[0]->description);
+  CHECK_EQ_STR(rs->details[1]->type_url, "type.googleapis.com/google.rpc.RetryInfo");
+  Google__Rpc__RetryInfo *ri = google__rpc__retry_info__unpack(NULL, rs->details[1]->value.len,
+                                                                rs->details[1]->value.data);
+  CHECK(ri && ri->retry_delay);
+  int64_t ms = ri->retry_delay->seconds * 1000 + ri->retry_delay->nanos / 1000000;
+  const char *after = NULL;
+  for (size_t i = 0; !after && i < st->n_trailers; i++)
+    if (strcmp(st->trailers[i].key, "retry-after-ms") == 0) after = st->trailers[i].value;
+  if (!after) after = cgrpc_status_header(st, "retry-after-ms");
+  CHECK_MSG(after && ms > 0 && ms == atoll(after), "RetryInfo %lld ms, retry-after-ms %s",
+            (long long)ms, after ? after : "(none)");
+  printf("  %s: %s (retry in %lld ms)\n", tenant, qf->violations[0]->description, (long long)ms);
+  google__rpc__retry_info__free_unpacked(ri, NULL);
+  google__rpc__quota_failure__free_unpacked(qf, NULL);
+  google__rpc__status__free_unpacked(rs, NULL);
+}
+
+static void test_quotas(void) {
+  struct folio_pg_conn *db = worker_db();
+  struct cgrpc_status st;
+  char job[FOLIO_UUID_STR_LEN + 1];
+  /* max_unfinished_jobs = 2 (set before the server started) */
+  CHECK_EQ_INT(submit(key_unfinished, MINIMAL, strlen(MINIMAL), "u1", job, NULL, NULL), 0);
+  CHECK_EQ_INT(submit(key_unfinished, MINIMAL, strlen(MINIMAL), "u2", job, NULL, NULL), 0);
+  PGresult *r;
+  CHECK(folio_pg_conn_command(db, "SELECT count(*) FROM job_events", &r, NULL) == 0);
+  long events = atol(PQgetvalue(r, 0, 0));
+  PQclear(r);
+  CHECK_EQ_INT(submit(key_unfinished, MINIMAL, strlen(MINIMAL), "u3", NULL, NULL, &st),
+               GRPC_STATUS_RESOURCE_EXHAUSTED);
+  check_quota_failure(&st, "q-unfinished", "max_unfinished_jobs=2");
+  cgrpc_status_clear(&st);
+  /* nothing else disturbed: no job row, no event; its duplicate and another
+   * tenant are served */
+  CHECK(folio_pg_conn_command(db,
+                              "SELECT (SELECT count(*) FROM jobs WHERE tenant = 'q-unfinished'),"
+                              " (SELECT count(*) FROM job_events)",
+                              &r, NULL) == 0);
+  CHECK_EQ_INT(atol(PQgetvalue(r, 0, 0)), 2);
+  CHECK_EQ_INT(atol(PQgetvalue(r, 0, 1)), events);
+  PQclear(r);
+  bool dedup = false;
+  CHECK_EQ_INT(submit(key_unfinished, MINIMAL, strlen(MINIMAL), "u2", job, &dedup, NULL), 0);
+  CHECK(dedup);
+  CHECK_EQ_INT(submit(key_b, MINIMAL, strlen(MINIMAL), NULL, job, NULL, NULL), 0);
+
+  /* submit_rate 0.01/s with a burst of 3: the 4th call in a row is refused,
+   * before any decode or database work */
+  for (int i = 0; i < 3; i++)
+    CHECK_EQ_INT(submit(key_rate, MINIMAL, strlen(MINIMAL), NULL, job, NULL, NULL), 0);
+  CHECK_EQ_INT(submit(key_rate, MINIMAL, strlen(MINIMAL), NULL, NULL, NULL, &st),
+               GRPC_STATUS_RESOURCE_EXHAUSTED);
+  check_quota_failure(&st, "q-rate", "submit_rate=0.01");
+  cgrpc_status_clear(&st);
+  CHECK(folio_pg_conn_command(db, "SELECT count(*) FROM jobs WHERE tenant = 'q-rate'", &r,
+                              NULL) == 0);
+  CHECK_EQ_INT(atol(PQgetvalue(r, 0, 0)), 3);
+  PQclear(r);
+  CHECK_EQ_INT(submit(key_b, MINIMAL, strlen(MINIMAL), NULL, job, NULL, NULL), 0);
+
+  /* a changed limit reaches the running server within the key cache's
+   * lifetime (FOLIO_TENANT_LIMITS_TTL_MS, 5 s) */
+  proc_tenant_set(server_bin, "q-rate", "--submit-rate 1000 --submit-burst 1000");
+  proc_tenant_set(server_bin, "q-unfinished", "--max-unfinished-jobs 3");
+  CHECK_EQ_INT(submit(key_unfinished, MINIMAL, strlen(MINIMAL), "u3", job, NULL, NULL), 0);
+  usleep(5200 * 1000);
+  for (int i = 0; i < 5; i++)
+    CHECK_EQ_INT(submit(key_rate, MINIMAL, strlen(MINIMAL), NULL, job, NULL, NULL), 0);
+  folio_pg_conn_close(db);
+}
+
+/* ---- the decode pool under one tenant's flood -------------------------------------
+ * Tenant q-flood keeps FLOODERS big, valid, slow-to-decode layouts in
+ * flight (the server runs --decode-threads 2, so its share is 1 thread);
+ * tenant beta's small submits meanwhile are answered promptly: each within a
+ * generous bound, whatever the flood's queue (measured on a loaded 2-core
+ * machine: 2.8 s with the fair pool, 17 s with one FIFO for all). tests/unit/server checks the
+ * pool's shares and round-robin exactly; this is the same through the stack. */
+
+enum { FLOODERS = 24 };
+static char key_flood[128];
+static char *flood_layout;
+static size_t flood_len;
+static atomic_int flood_stop, flood_ok, flood_refused, flood_other;
+
+static void *flood_thread(void *arg) {
+  while (!atomic_load(&flood_stop)) {
+    struct cgrpc_status st;
+    grpc_status_code c = submit(key_flood, flood_layout, flood_len, NULL, NULL, NULL, &st);
+    if (c == GRPC_STATUS_OK) atomic_fetch_add(&flood_ok, 1);
+    else if (c == GRPC_STATUS_RESOURCE_EXHAUSTED) atomic_fetch_add(&flood_refused, 1);
+    else atomic_fetch_add(&flood_other, 1);
+    cgrpc_status_clear(&st);
+  }
+  return NULL;
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void test_decode_flood(void) {
+  /* 100 pages of 1,000 rectangles: about 6 MB of valid JSON */
+  size_t cap = 8u << 20, n = 0;
+  flood_layout = malloc(cap);
+  CHECK(flood_layout);
+  n += (size_t)snprintf(flood_layout + n, cap - n, "{\"version\":1,\"pages\":[");
+  for (int p = 0; p < 100; p++) {
+    n += (size_t)snprintf(flood_layout + n, cap - n, "%s{\"items\":[", p ? "," : "");
+    for (int i = 0; i < 1000; i++)
+      n += (size_t)snprintf(flood_layout + n, cap - n,
+                            "%s{\"type\":\"rect\",\"x\":%d,\"y\":%d,\"w\":5,\"h\":5,"
+                            "\"fill\":\"#3366cc\"}",
+                            i ? "," : "", i % 500 + 1, i / 2 + 1);
+    n += (size_t)snprintf(flood_layout + n, cap - n, "]}");
+  }
+  n += (size_t)snprintf(flood_layout + n, cap - n, "]}");
+  CHECK(n < cap);
+  flood_len = n;
+  double t = now_s();
+  CHECK_EQ_INT(submit(key_flood, flood_layout, flood_len, NULL, NULL, NULL, NULL), 0);
+  double one = now_s() - t;
+  pthread_t th[FLOODERS];
+  for (int i = 0; i < FLOODERS; i++) CHECK(pthread_create(&th[i], NULL, flood_thread, NULL) == 0);
+  usleep(500000); /* the flood is queued up */
+  double worst = 0;
+  for (int i = 0; i < 10; i++) {
+    double t0 = now_s();
+    struct cgrpc_status st;
+    grpc_status_code c = submit(key_b, MINIMAL, strlen(MINIMAL), NULL, NULL, NULL, &st);
+    CHECK_MSG(c == GRPC_STATUS_OK, "beta's submit during the flood: %d %s", c, st.message);
+    cgrpc_status_clear(&st);
+    double dt = now_s() - t0;
+    if (dt > worst) worst = dt;
+    usleep(100000);
+  }
+  atomic_store(&flood_stop, 1);
+  for (int i = 0; i < FLOODERS; i++) pthread_join(th[i], NULL);
+  printf("  one %zu-byte layout alone: %.2f s; during a flood of %d callers (%d accepted, %d "
+         "refused): beta's slowest submit %.2f s\n",
+         flood_len, one, FLOODERS, atomic_load(&flood_ok), atomic_load(&flood_refused), worst);
+  CHECK_EQ_INT(atomic_load(&flood_other), 0);
+  CHECK_MSG(worst < 10.0, "beta's submit took %.1f s during the flood", worst);
+  free(flood_layout);
+}
+
 /* Health.Check of service: its ServingStatus. */
 static int health_check(const char *service) {
   Grpc__Health__V1__HealthCheckRequest req = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
@@ -995,6 +1168,14 @@ int main(int argc, char **argv) {
   snprintf(cmd, sizeof cmd, "'%s' apikey revoke '%s'", argv[1], key_c + 7);
   proc_run(cmd, &st);
   CHECK_EQ_INT(st, 0);
+  server_bin = argv[1];
+  create_key(argv[1], "q-unfinished", key_unfinished);
+  proc_tenant_set(argv[1], "q-unfinished", "--max-unfinished-jobs 2");
+  create_key(argv[1], "q-flood", key_flood);
+  /* its bytes in flight out of the way: the flood is to fill the decode queue */
+  proc_tenant_set(argv[1], "q-flood", "--max-bytes-in-flight 1000000000");
+  create_key(argv[1], "q-rate", key_rate);
+  proc_tenant_set(argv[1], "q-rate", "--submit-rate 0.01 --submit-burst 3");
   start_server(argv[1]);
   CHECK_EQ_INT(status_code_of(key_c, "0190c3e2-7b7a-7c4e-8f00-0123456789ab", NULL, 0),
                GRPC_STATUS_UNAUTHENTICATED);
@@ -1009,6 +1190,10 @@ int main(int argc, char **argv) {
   test_nul_keys_do_not_deduplicate();
   printf("duplicates\n");
   test_duplicates();
+  printf("tenant limits\n");
+  test_quotas();
+  printf("decode flood\n");
+  test_decode_flood();
   printf("status and cancel\n");
   test_status_and_cancel();
   printf("watch disconnect\n");

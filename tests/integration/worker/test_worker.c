@@ -183,6 +183,16 @@ static int events_of(const char *job, const char *kind) {
   return atoi(pgtest_value(db, sql));
 }
 
+/* Objects are keyed by the tenant's opaque id, never its name
+ * (docs/security.md, Keys): acme's, once it has its tenants row. */
+static const char *acme_id(void) {
+  static char id[40];
+  if (!id[0])
+    snprintf(id, sizeof id, "%s", pgtest_value(db, "SELECT id::text FROM tenants WHERE name = 'acme'"));
+  CHECK(id[0]);
+  return id;
+}
+
 static int object_status(const char *key) {
   struct folio_s3_sync_result r;
   folio_s3_sync_head(&s3, key, &r);
@@ -193,7 +203,7 @@ static int object_status(const char *key) {
 static void check_no_pages(const char *job, int n, const char *why) {
   char key[256];
   for (int p = 1; p <= n; p++) {
-    snprintf(key, sizeof key, "acme/%s/page-%04d.png", job, p);
+    snprintf(key, sizeof key, "%s/%s/page-%04d.png", acme_id(), job, p);
     CHECK_MSG(object_status(key) == 404, "%s still exists after the %s", key, why);
   }
 }
@@ -300,8 +310,9 @@ int main(int argc, char **argv) {
   CHECK_EQ_STR(st.artifacts[4].name, "document.sla");
   CHECK_EQ_STR(st.artifacts[4].content_type, "application/vnd.scribus");
   char key[256];
-  snprintf(key, sizeof key, "acme/%s/document.pdf", job);
+  snprintf(key, sizeof key, "%s/%s/document.pdf", acme_id(), job);
   CHECK_EQ_STR(st.artifacts[0].object_key, key);
+  CHECK(strstr(st.artifacts[0].object_key, "acme") == NULL);
   check_artifacts(&st);
   CHECK_EQ_INT(events_of(job, "started"), 1);
   CHECK_EQ_INT(events_of(job, "succeeded"), 1);
@@ -335,7 +346,7 @@ int main(int argc, char **argv) {
   CHECK_MSG(strstr(st.error_message, "/pages/0/items/1"), "message: %s", st.error_message);
   CHECK_EQ_INT(st.attempts, 1);
   CHECK_EQ_INT(st.nartifacts, 0);
-  snprintf(key, sizeof key, "acme/%s/document.pdf", job);
+  snprintf(key, sizeof key, "%s/%s/document.pdf", acme_id(), job);
   CHECK_EQ_INT(object_status(key), 404);
   free(over);
   submit("{\"version\":1,\"pages\":[{\"items\":[{\"type\":\"circle\"}]}]}", pdf, 1, 0, 0, job, true);
@@ -482,7 +493,7 @@ int main(int argc, char **argv) {
                "FOLIO_LOG_LEVEL=info", NULL);
   submit(slow, png, 1, 300, 0, job, true);
   wait_state(job, FOLIO_JOB_RUNNING, &st);
-  snprintf(key, sizeof key, "acme/%s/page-0001.png", job);
+  snprintf(key, sizeof key, "%s/%s/page-0001.png", acme_id(), job);
   deadline = folio_clock_mono_ns() + 60LL * 1000000000;
   while (object_status(key) != 200) { /* a partial artifact exists */
     CHECK_MSG(folio_clock_mono_ns() < deadline, "page 1 of %s never uploaded", job);

@@ -4,6 +4,7 @@
 
 #include "check.h"
 #include "folio/jobs.h"
+#include "folio/tenant.h"
 
 static void test_uuid(void) {
   char u[FOLIO_UUID_STR_LEN + 1];
@@ -105,10 +106,82 @@ static void test_events(void) {
   CHECK_EQ_INT(folio_jobs_event_parse(nul, sizeof nul - 1, got, &st, &pr), -1);
 }
 
+/* The per-server limiter: token bucket (rate, burst, refill, retry hint),
+ * bytes in flight, per-tenant isolation, learned limits. Time is injected. */
+static void test_quota(void) {
+  struct folio_quota *q = folio_quota_create();
+  CHECK(q);
+  struct folio_tenant_limits l;
+  folio_tenant_limits_default(&l);
+  CHECK_EQ_INT(l.max_unfinished_jobs, 1000);
+  l.submit_rate = 2; /* per second */
+  l.submit_burst = 3;
+  l.max_bytes_in_flight = 100;
+  const int64_t S = 1000000000LL;
+  int64_t t = 10 * S;
+  folio_quota_learn(q, "a", &l, t);
+  struct folio_quota_refusal why;
+  for (int i = 0; i < 3; i++) CHECK_EQ_INT(folio_quota_admit(q, "a", 10, t, &why), 0);
+  CHECK_EQ_INT(folio_quota_admit(q, "a", 10, t, &why), -1);
+  CHECK_EQ_STR(why.limit, "submit_rate");
+  CHECK(why.value == 2.0);
+  CHECK_EQ_INT(why.retry_after_ms, 500); /* one token at 2/s */
+  CHECK_EQ_INT(folio_quota_in_flight(q, "a"), 30); /* the refusal took nothing */
+  /* another tenant has its own bucket (at the defaults) */
+  CHECK_EQ_INT(folio_quota_admit(q, "b", 10, t, &why), 0);
+  /* half a second later: one token */
+  CHECK_EQ_INT(folio_quota_admit(q, "a", 10, t + S / 2, &why), 0);
+  CHECK_EQ_INT(folio_quota_admit(q, "a", 10, t + S / 2, &why), -1);
+  /* bytes in flight: 40 of 100 held; 70 more is over, 60 fits */
+  t += 10 * S; /* bucket full again */
+  CHECK_EQ_INT(folio_quota_admit(q, "a", 70, t, &why), -1);
+  CHECK_EQ_STR(why.limit, "max_bytes_in_flight");
+  CHECK(why.value == 100.0 && why.retry_after_ms > 0);
+  CHECK_EQ_INT(folio_quota_admit(q, "a", 60, t, &why), 0);
+  for (int i = 0; i < 4; i++) folio_quota_release(q, "a", 10);
+  folio_quota_release(q, "a", 60);
+  CHECK_EQ_INT(folio_quota_in_flight(q, "a"), 0);
+  /* a layout bigger than the limit alone is admitted when nothing else is in flight */
+  CHECK_EQ_INT(folio_quota_admit(q, "a", 500, t, &why), 0);
+  CHECK_EQ_INT(folio_quota_admit(q, "a", 1, t, &why), -1);
+  folio_quota_release(q, "a", 500);
+  /* a lowered burst caps the tokens at once */
+  l.submit_burst = 1;
+  folio_quota_learn(q, "a", &l, t + 100 * S);
+  CHECK_EQ_INT(folio_quota_admit(q, "a", 1, t + 100 * S, &why), 0);
+  CHECK_EQ_INT(folio_quota_admit(q, "a", 1, t + 100 * S, &why), -1);
+  /* a raised burst is there at once */
+  l.submit_burst = 4;
+  folio_quota_learn(q, "a", &l, t + 100 * S);
+  for (int i = 0; i < 3; i++) CHECK_EQ_INT(folio_quota_admit(q, "a", 1, t + 100 * S, &why), 0);
+  CHECK_EQ_INT(folio_quota_admit(q, "a", 1, t + 100 * S, &why), -1);
+  l.submit_burst = 1;
+  folio_quota_learn(q, "a", &l, t + 100 * S);
+  struct folio_tenant_limits got;
+  folio_quota_limits(q, "a", &got);
+  CHECK_EQ_INT(got.submit_burst, 1);
+  folio_quota_limits(q, "nobody", &got);
+  CHECK_EQ_INT(got.submit_burst, FOLIO_TENANT_DEFAULT_SUBMIT_BURST);
+  folio_quota_destroy(q);
+  /* the limits table */
+  CHECK_EQ_INT(folio_tenant_limit_find("max-running-jobs"), folio_tenant_limit_find("max_running_jobs"));
+  CHECK(folio_tenant_limit_find("max-running") < 0);
+  folio_tenant_limits_default(&l);
+  CHECK_EQ_INT(folio_tenant_decode_share(&l, 8), 4);
+  CHECK_EQ_INT(folio_tenant_decode_share(&l, 1), 1);
+  l.max_concurrent_decodes = 3;
+  CHECK_EQ_INT(folio_tenant_decode_share(&l, 2), 2);
+  char key[128];
+  CHECK(folio_jobs_object_key(key, sizeof key, "t-id", "job", "document.pdf") > 0);
+  CHECK_EQ_STR(key, "t-id/job/document.pdf");
+  CHECK_EQ_INT(folio_jobs_object_key(key, 8, "t-id", "job", "document.pdf"), -1);
+}
+
 int main(void) {
   test_events();
   test_uuid();
   test_states();
   test_apikey_parse();
+  test_quota();
   return check_done();
 }

@@ -41,6 +41,8 @@ enum {
   FOLIO_JOBS_EFENCED = -22,       /* the caller's claim is no longer current: stop */
   FOLIO_JOBS_EINVAL = -23,        /* bad argument; diag names it -> INVALID_ARGUMENT */
   FOLIO_JOBS_EAUTH = -24,         /* unknown, malformed or revoked API key -> UNAUTHENTICATED */
+  FOLIO_JOBS_EQUOTA = -25,        /* a tenant limit (folio/tenant.h); diag names it and its value
+                                     -> RESOURCE_EXHAUSTED */
 };
 
 const char *folio_jobs_strerror(int code); /* also knows FOLIO_PG_E* codes */
@@ -169,6 +171,9 @@ struct folio_job_submitted {
 };
 
 /* Records a job: the jobs row and its 'submitted' event commit together.
+ * EQUOTA (nothing written) when the tenant has max_unfinished_jobs QUEUED or
+ * RUNNING jobs (folio/tenant.h) and this is no idempotent duplicate; a
+ * duplicate always gets its first job back.
  * With an idempotency key, every concurrent or later duplicate gets the first
  * job's id and deduplicated = true (INSERT ... ON CONFLICT on the unique
  * (tenant, idempotency_key)). Returns once the commit is done. */
@@ -295,6 +300,7 @@ struct folio_job_claim {
   enum folio_job_state state;
   int attempt; /* the fencing token for every later call */
   const char *tenant;
+  const char *tenant_id; /* opaque (tenants.id): object keys use it, never the name */
   const uint8_t *layout; /* layout_len bytes (NUL-terminated for convenience) */
   size_t layout_len;
   int formats[3];
@@ -305,7 +311,9 @@ struct folio_job_claim {
 
 /* Fenced QUEUED -> RUNNING, attempts + 1, recorded as a 'started' event.
  * EFENCED when the job is not QUEUED (claimed by another delivery, finished,
- * canceled) — the caller just acks the stream entry. A job whose attempts are
+ * canceled) — the caller just acks the stream entry — and also when its
+ * tenant already has max_running_jobs RUNNING (folio/tenant.h): the job is
+ * deferred, stays QUEUED and is re-dispatched by the reconciler's next tick. A job whose attempts are
  * used up goes to FAILED with ATTEMPTS_EXHAUSTED instead (EFENCED too).
  * ENOTFOUND when the id does not exist. Not tenant-scoped: the id comes from
  * the dispatch stream, not from a caller. out->state is set on success and
@@ -429,6 +437,19 @@ int folio_jobs_apikey_verify(struct folio_pg_conn *c, const char *key, const uin
                              size_t pepper_len, char *tenant_out, size_t cap,
                              struct folio_pg_diag *diag);
 
+/* folio_jobs_apikey_verify that also returns the tenant's limits (resolved,
+ * folio/tenant.h) into *limits (NULL allowed; the defaults on failure). An
+ * unknown key id and a wrong secret do the same work: one hash, one lookup
+ * returning one row, one constant-time compare (against a dummy hash when
+ * the id is unknown). */
+struct folio_tenant_limits;
+int folio_jobs_apikey_verify_limits(struct folio_pg_conn *c, const char *key,
+                                    const uint8_t *pepper, size_t pepper_len, char *tenant_out,
+                                    size_t cap, struct folio_tenant_limits *limits,
+                                    struct folio_pg_diag *diag);
+/* Test hook: how many key hashes and hash compares this process has done. */
+void folio_jobs_apikey_work_counts(unsigned long *hashes, unsigned long *compares);
+
 /* Revokes the key with this id (UUID text or the full key). tenant NULL
  * revokes in any tenant. ENOTFOUND when no such unrevoked key. */
 int folio_jobs_apikey_revoke(struct folio_pg_conn *c, const char *key_id, const char *tenant,
@@ -441,10 +462,11 @@ int folio_jobs_apikey_revoke(struct folio_pg_conn *c, const char *key_id, const 
 int folio_jobs_pepper_from_env(uint8_t out[FOLIO_APIKEY_PEPPER_MAX], size_t *len,
                                struct folio_pg_diag *diag);
 
-/* The administrative subcommands, for `folio-server migrate|apikey ...`:
+/* The administrative subcommands, for `folio-server migrate|apikey|tenant ...`:
  *   migrate                                apply pending migrations
  *   apikey create --tenant T               print a new key (once) on out
  *   apikey revoke KEY_ID_OR_KEY [--tenant T]
+ *   tenant list | show T | set T --LIMIT V|default ...   (folio/tenant.h)
  * argv[0] is the subcommand. Configuration from FOLIO_DATABASE_URL and
  * FOLIO_API_KEY_PEPPER. Messages go to err, never a secret but the created
  * key (to out). Returns a process exit code: 0 done, 1 failed, 2 usage. */
