@@ -586,6 +586,40 @@ static int curl_code(const char *url) {
   return atoi(proc_run(cmd, &st));
 }
 
+/* The X-Amz-Expires value a URL is signed with, parsed exactly (the value
+ * runs to '&' or the end: "=90" must not match "=900"). -1 if absent. */
+static long url_expires(const char *url) {
+  const char *p = strstr(url, "X-Amz-Expires=");
+  if (!p) return -1;
+  p += strlen("X-Amz-Expires=");
+  char *end;
+  long v = strtol(p, &end, 10);
+  return end != p && (*end == '&' || *end == '\0') ? v : -1;
+}
+
+/* GetArtifactUrl for done_job's document.pdf with ttl; on success the URL's
+ * signed X-Amz-Expires and url expiry must say the same ttl (want_ttl). */
+static void artifact_url_ttl(struct cgrpc_channel *chan, uint32_t ttl, long want_ttl) {
+  Folio__V1__GetArtifactUrlRequest req = FOLIO__V1__GET_ARTIFACT_URL_REQUEST__INIT;
+  req.job_id = done_job;
+  req.name = (char *)(uintptr_t)"document.pdf";
+  req.ttl_seconds = ttl;
+  struct cgrpc_metadata md;
+  struct cgrpc_call_options o = opts(key_a, &md);
+  Folio__V1__ArtifactUrl *u = NULL;
+  struct cgrpc_status st = {0};
+  time_t t0 = time(NULL);
+  folio__v1__layout_service__get_artifact_url__call(chan, &req, &o, &u, &st);
+  CHECK_MSG(u, "ttl %u: %s", ttl, st.message);
+  CHECK_MSG(url_expires(u->url) == want_ttl, "ttl %u: signed X-Amz-Expires %ld, want %ld: %s", ttl,
+            url_expires(u->url), want_ttl, u->url);
+  CHECK(u->expires_at && u->expires_at->seconds >= t0 + want_ttl &&
+        u->expires_at->seconds <= time(NULL) + want_ttl);
+  if (want_ttl >= 60) CHECK_EQ_INT(curl_code(u->url), 200); /* a 1 s URL may lapse first */
+  protobuf_c_message_free_unpacked(&u->base, NULL);
+  cgrpc_status_clear(&st);
+}
+
 static void test_urls(void) {
   struct cgrpc_status st;
   Folio__V1__Job *j = get_status(key_a, done_job, 120, &st);
@@ -594,6 +628,7 @@ static void test_urls(void) {
   CHECK(j->n_artifacts == 1 && j->artifacts[0]->signed_url && j->artifacts[0]->url_expires_at);
   const char *url = j->artifacts[0]->signed_url;
   CHECK(strstr(url, "response-content-disposition"));
+  CHECK_MSG(url_expires(url) == 120, "GetStatus url_ttl_seconds 120 signed as %ld", url_expires(url));
   time_t now = time(NULL);
   CHECK(j->artifacts[0]->url_expires_at->seconds >= now + 100 &&
         j->artifacts[0]->url_expires_at->seconds <= now + 130);
@@ -624,10 +659,15 @@ static void test_urls(void) {
   folio__v1__layout_service__get_artifact_url__call(ch, &req, &ob, &u, &st);
   CHECK_EQ_INT(st.code, GRPC_STATUS_NOT_FOUND);
   cgrpc_status_clear(&st);
-  req.ttl_seconds = 604801;
+  req.ttl_seconds = 604801; /* one past the maximum */
   folio__v1__layout_service__get_artifact_url__call(ch, &req, &o, &u, &st);
   CHECK_EQ_INT(st.code, GRPC_STATUS_INVALID_ARGUMENT);
   cgrpc_status_clear(&st);
+  /* ttl on the wire, at its edges: 0 = the default, 1, a non-default value, the maximum */
+  artifact_url_ttl(ch, 0, 900);
+  artifact_url_ttl(ch, 1, 1);
+  artifact_url_ttl(ch, 61, 61);
+  artifact_url_ttl(ch, 604800, 604800);
   printf("  signed URLs: curl 200, tampered 403, GetArtifactUrl ok\n");
 }
 
