@@ -257,6 +257,34 @@ static void test_duplicates(void) {
   printf("  50 concurrent duplicates -> job %s, 49 deduplicated\n", args[0].job);
 }
 
+/* Idempotency keys are per tenant, on the wire: the same key in two tenants
+ * is two jobs, and repeats inside EACH tenant find that tenant's job. */
+static void test_idempotency_two_tenants(void) {
+  char ja[FOLIO_UUID_STR_LEN + 1], jb[FOLIO_UUID_STR_LEN + 1], again[FOLIO_UUID_STR_LEN + 1];
+  bool dedup = true;
+  CHECK_EQ_INT(submit(key_a, MINIMAL, strlen(MINIMAL), "same-key", ja, &dedup, NULL), GRPC_STATUS_OK);
+  CHECK(!dedup);
+  dedup = true;
+  CHECK_EQ_INT(submit(key_b, MINIMAL, strlen(MINIMAL), "same-key", jb, &dedup, NULL), GRPC_STATUS_OK);
+  CHECK(!dedup);
+  CHECK(strcmp(ja, jb) != 0);
+  for (int i = 0; i < 2; i++) {
+    dedup = false;
+    CHECK_EQ_INT(submit(key_b, MINIMAL, strlen(MINIMAL), "same-key", again, &dedup, NULL), GRPC_STATUS_OK);
+    CHECK(dedup);
+    CHECK_EQ_STR(again, jb);
+    dedup = false;
+    CHECK_EQ_INT(submit(key_a, MINIMAL, strlen(MINIMAL), "same-key", again, &dedup, NULL), GRPC_STATUS_OK);
+    CHECK(dedup);
+    CHECK_EQ_STR(again, ja);
+  }
+  /* each tenant sees its own job and not the other's */
+  CHECK_EQ_INT(status_code_of(key_b, ja, NULL, 0), GRPC_STATUS_NOT_FOUND);
+  CHECK_EQ_INT(status_code_of(key_a, jb, NULL, 0), GRPC_STATUS_NOT_FOUND);
+  CHECK_EQ_INT(status_code_of(key_b, jb, NULL, 0), GRPC_STATUS_OK);
+  printf("  idempotency key in two tenants: two jobs, repeats stay in their tenant\n");
+}
+
 static void test_status_and_cancel(void) {
   char job[FOLIO_UUID_STR_LEN + 1], other[FOLIO_UUID_STR_LEN + 1], msg1[256], msg2[256];
   CHECK_EQ_INT(submit(key_a, MINIMAL, strlen(MINIMAL), NULL, job, NULL, NULL), GRPC_STATUS_OK);
@@ -545,7 +573,7 @@ static grpc_status_code stream(const char *bearer, const char *name, uint64_t of
 }
 
 static void test_stream(void) {
-  static uint8_t buf[ART_SIZE];
+  static uint8_t buf[ART_SIZE + 65536]; /* room for a server that sends too much */
   size_t got;
   char sha[65];
   CHECK_EQ_INT(stream(key_a, "document.pdf", 0, 0, 0, buf, &got, sha, 0), GRPC_STATUS_OK);
@@ -562,6 +590,30 @@ static void test_stream(void) {
   CHECK_EQ_STR(sha, "");
   CHECK_EQ_INT(stream(key_a, "document.pdf", ART_SIZE, 0, 0, buf, &got, NULL, 0),
                GRPC_STATUS_OUT_OF_RANGE);
+  /* offset and limit at their edges */
+  CHECK_EQ_INT(stream(key_a, "document.pdf", ART_SIZE + 1, 0, 0, buf, &got, NULL, 0),
+               GRPC_STATUS_OUT_OF_RANGE);
+  CHECK_EQ_INT(stream(key_a, "document.pdf", ART_SIZE - 1, 0, 0, buf, &got, sha, 0), GRPC_STATUS_OK);
+  CHECK_EQ_INT(got, 1); /* the last byte alone; it ends the artifact, so the sha comes */
+  CHECK(buf[0] == art[ART_SIZE - 1]);
+  CHECK_EQ_STR(sha, art_sha);
+  CHECK_EQ_INT(stream(key_a, "document.pdf", 7, 1, 0, buf, &got, sha, 0), GRPC_STATUS_OK);
+  CHECK_EQ_INT(got, 1); /* limit 1: one byte, not the end: no sha */
+  CHECK(buf[0] == art[7]);
+  CHECK_EQ_STR(sha, "");
+  CHECK_EQ_INT(stream(key_a, "document.pdf", 1000, ART_SIZE - 1000, 4096, buf, &got, sha, 0),
+               GRPC_STATUS_OK); /* a range exactly to the end */
+  CHECK_EQ_INT(got, ART_SIZE - 1000);
+  CHECK(memcmp(buf, art + 1000, got) == 0);
+  CHECK_EQ_STR(sha, art_sha);
+  CHECK_EQ_INT(stream(key_a, "document.pdf", 1000, ART_SIZE - 1000 + 1, 4096, buf, &got, sha, 0),
+               GRPC_STATUS_OK); /* one past the end: clipped to it */
+  CHECK_EQ_INT(got, ART_SIZE - 1000);
+  CHECK_EQ_STR(sha, art_sha);
+  CHECK_EQ_INT(stream(key_a, "document.pdf", 1000, ART_SIZE - 1000 - 1, 4096, buf, &got, sha, 0),
+               GRPC_STATUS_OK); /* one short of the end: not the end, no sha */
+  CHECK_EQ_INT(got, ART_SIZE - 1000 - 1);
+  CHECK_EQ_STR(sha, "");
   CHECK_EQ_INT(stream(key_a, "document.pdf", 0, 0, 100, buf, &got, NULL, 0),
                GRPC_STATUS_INVALID_ARGUMENT);
   CHECK_EQ_INT(stream(key_a, "nope.pdf", 0, 0, 0, buf, &got, NULL, 0), GRPC_STATUS_NOT_FOUND);
@@ -824,6 +876,7 @@ int main(int argc, char **argv) {
   test_duplicates();
   printf("status and cancel\n");
   test_status_and_cancel();
+  test_idempotency_two_tenants();
   printf("watch disconnect\n");
   test_watch_disconnect();
   printf("cancel running\n");

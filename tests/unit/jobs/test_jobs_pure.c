@@ -73,6 +73,16 @@ static void test_validate(void) {
   struct folio_pg_diag d;
   struct folio_job_submit ok = {.tenant = "t", .layout = layout, .layout_len = 2};
   CHECK_EQ_INT(folio_jobs_submit_validate(&ok, &d), 0);
+  /* png_dpi at its edges: 0 (= default), 36 and 1200 accepted; 35 and 1201 not */
+  static const int dpi_ok[] = {0, 36, 1200}, dpi_bad[] = {35, 1201, -1};
+  for (size_t i = 0; i < 3; i++) {
+    struct folio_job_submit e = ok;
+    e.png_dpi = dpi_ok[i];
+    CHECK_MSG(folio_jobs_submit_validate(&e, &d) == 0, "png_dpi %d: %s", dpi_ok[i], d.msg);
+    e.png_dpi = dpi_bad[i];
+    CHECK_MSG(folio_jobs_submit_validate(&e, &d) == FOLIO_JOBS_EINVAL, "png_dpi %d accepted", dpi_bad[i]);
+    CHECK(strstr(d.msg, "png_dpi") != NULL);
+  }
   struct folio_job_submit intl = ok;
   intl.tenant = "\xe6\x97\xa5\xe6\x9c\xac-\xf0\x9f\x93\x84"; /* 日本-📄 */
   CHECK_EQ_INT(folio_jobs_submit_validate(&intl, &d), 0);
