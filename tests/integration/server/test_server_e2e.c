@@ -282,7 +282,23 @@ static void test_idempotency_two_tenants(void) {
   CHECK_EQ_INT(status_code_of(key_b, ja, NULL, 0), GRPC_STATUS_NOT_FOUND);
   CHECK_EQ_INT(status_code_of(key_a, jb, NULL, 0), GRPC_STATUS_NOT_FOUND);
   CHECK_EQ_INT(status_code_of(key_b, jb, NULL, 0), GRPC_STATUS_OK);
-  printf("  idempotency key in two tenants: two jobs, repeats stay in their tenant\n");
+  /* WatchJob of the other tenant's job: NOT_FOUND, and no message first */
+  for (int t = 0; t < 2; t++) {
+    Folio__V1__WatchJobRequest wreq = FOLIO__V1__WATCH_JOB_REQUEST__INIT;
+    wreq.job_id = t ? jb : ja;
+    struct cgrpc_metadata md;
+    struct cgrpc_call_options o = opts(t ? key_a : key_b, &md);
+    struct cgrpc_client_call *cc = folio__v1__layout_service__watch_job__start(ch, &wreq, &o);
+    CHECK(cc);
+    Folio__V1__Job *j = NULL;
+    CHECK_EQ_INT(folio__v1__layout_service__watch_job__read(cc, &j), 0);
+    struct cgrpc_status st = {0};
+    cgrpc_client_call_finish(cc, &st);
+    CHECK_MSG(st.code == GRPC_STATUS_NOT_FOUND, "WatchJob across tenants: %d %s", st.code, st.message);
+    cgrpc_status_clear(&st);
+    cgrpc_client_call_destroy(cc);
+  }
+  printf("  idempotency key in two tenants: two jobs, repeats stay in their tenant; WatchJob NOT_FOUND\n");
 }
 
 static void test_status_and_cancel(void) {
