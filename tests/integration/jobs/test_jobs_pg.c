@@ -328,6 +328,22 @@ static void test_retries(struct folio_pg_conn *c) {
   CHECK_EQ_INT(folio_jobs_get_status(c, "acme", j.job_id, a, &st, &d), 0);
   CHECK_EQ_STR(st.error_code, "LAYOUT_TEXT_OVERFLOW");
   CHECK_EQ_STR(st.error_message, "/pages/0/items/3: text does not fit its box");
+
+  /* claim's own exhaustion check, at its edge: a QUEUED job whose counted
+   * attempts already equal max_attempts (max lowered meanwhile) is not
+   * started again but FAILED, ATTEMPTS_EXHAUSTED */
+  submit_one(c, "acme", NULL, &j);
+  CHECK_EQ_INT(folio_jobs_claim(c, j.job_id, "w1", a, &cl, &d), 0);
+  CHECK_EQ_INT(folio_jobs_fail(c, j.job_id, 1, true, "STORE_UNAVAILABLE", "down", &s, &d), 0);
+  CHECK_EQ_INT(s, FOLIO_JOB_QUEUED);
+  char q[200];
+  snprintf(q, sizeof q, "UPDATE jobs SET max_attempts = 1 WHERE id = '%s'", j.job_id);
+  CHECK_EQ_INT(folio_pg_conn_command(c, q, NULL, &d), 0);
+  CHECK_EQ_INT(folio_jobs_claim(c, j.job_id, "w2", a, &cl, &d), FOLIO_JOBS_EFENCED);
+  CHECK_EQ_INT(folio_jobs_get_status(c, "acme", j.job_id, a, &st, &d), 0);
+  CHECK_EQ_INT(st.state, FOLIO_JOB_FAILED);
+  CHECK_EQ_STR(st.error_code, "ATTEMPTS_EXHAUSTED");
+  CHECK_EQ_INT(st.attempts, 1);
   folio_arena_destroy(a);
 }
 
