@@ -228,15 +228,20 @@ def main():
         sync_tree(ROOT, src)
         configure(src, bdir, logs, env)
         log(f"== mutation: {len(sel)} mutants, work dir {work}")
-        # Build only what the selected mutants' tests run (ctest knows the
-        # tests right after configure, before anything is built).
-        targets = None
-        if count_tests(bdir, ".") > 0 and not args.full_build:
-            targets = {}
-            for m in sel:
-                targets[m["name"]] = test_targets(bdir, m["tests"])
-                if not targets[m["name"]]:
-                    raise RunnerError(f"{m['name']}: -R '{m['tests']}' selects no test")
+        # Build only what the selected mutants' tests run. ctest names a test's
+        # program only once it exists, so a fresh copy is built whole first.
+        def resolve():
+            return {m["name"]: test_targets(bdir, m["tests"]) for m in sel}
+
+        targets = None if args.full_build else resolve()
+        if targets is not None and not all(targets.values()):
+            if build(bdir, os.path.join(logs, "build-first.log"), env, args.jobs) != 0:
+                raise RunnerError("the unmutated copy does not build:\n" +
+                                  tail(os.path.join(logs, "build-first.log")))
+            targets = resolve()
+            for name, t in targets.items():
+                if not t:
+                    raise RunnerError(f"{name}: its -R regex selects no test")
         union = set().union(*targets.values()) if targets else None
         if build(bdir, os.path.join(logs, "build-baseline.log"), env, args.jobs, union) != 0:
             raise RunnerError("the unmutated copy does not build:\n" +
