@@ -2,7 +2,7 @@
 # The local folio stack: throwaway PostgreSQL, Redis and (when
 # scripts/services/rgw-up.sh exists) Ceph RGW as S3, all on loopback.
 #
-#   eval "$(scripts/stack.sh up DIR [SERVICES])"   # start; prints the FOLIO_* exports
+#   env=$(scripts/stack.sh up DIR [SERVICES]) && eval "$env"  # start; prints the FOLIO_* exports
 #   scripts/stack.sh down DIR                      # stop exactly what `up DIR` started
 #   scripts/stack.sh run [SERVICES] -- CMD [ARG...]
 #       start in a fresh temp dir, run CMD with the FOLIO_* environment, stop
@@ -15,6 +15,14 @@
 # `up` records each started service in DIR/started; `down` stops those, newest
 # first. `run` also leaves a watchdog that stops the stack if this script dies
 # without running its trap (e.g. SIGKILL from a test timeout).
+#
+# Loud by contract: if any wanted service fails to start, `up` stops the rest
+# and exits non-zero with nothing on stdout; `run` exits 1 without running CMD.
+# Neither inherits connection settings: every FOLIO_* variable of the caller
+# except FOLIO_SOURCE_DIR (a test knob ctest sets) is unset first, so CMD sees
+# exactly what the stack started and can never reach a real database, Redis or
+# bucket named by the caller's environment. With `up`, eval only on success:
+#   env=$(scripts/stack.sh up DIR) && eval "$env"
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 svc="$here/services"
@@ -25,11 +33,26 @@ default_services() {
   echo "$s"
 }
 
+# Unsets every FOLIO_* variable but the test knob FOLIO_SOURCE_DIR (see the
+# header). Called before any service starts: rgw-up's bucket name and the
+# services' own settings must not come from the caller either.
+forget_folio_env() {
+  local v
+  for v in $(compgen -e); do
+    case "$v" in
+      FOLIO_SOURCE_DIR) ;;
+      FOLIO_*) unset "$v" ;;
+    esac
+  done
+}
+
 cmd_up() {
   local dir=$1 services=${2:-$(default_services)}
+  forget_folio_env
   mkdir -p "$dir"
   chmod 711 "$dir"
   : >"$dir/started"
+  : >"$dir/env"
   local s
   for s in ${services//,/ }; do
     case "$s" in
@@ -38,7 +61,7 @@ cmd_up() {
       s3)
         [ -x "$svc/rgw-up.sh" ] || { echo "stack.sh: s3 wanted but scripts/services/rgw-up.sh is missing" >&2; cmd_down "$dir"; exit 1; }
         { "$svc/rgw-up.sh" "$dir/s3" &&
-          echo "export FOLIO_S3_BUCKET=${FOLIO_S3_BUCKET:-folio-local}" &&
+          echo "export FOLIO_S3_BUCKET=folio-local" &&
           echo "export FOLIO_S3_ADDRESSING=path"; } >>"$dir/env" ;;
       *) echo "stack.sh: unknown service '$s' (pg,redis,s3)" >&2; cmd_down "$dir"; exit 2 ;;
     esac || { echo "stack.sh: $s failed to start; stopping the rest" >&2; cmd_down "$dir"; exit 1; }
@@ -81,7 +104,15 @@ cmd_run() {
   watchdog=$(cat "$dir/watchdog.pid")
   trap 'cmd_down "$dir"; kill '"$watchdog"' 2>/dev/null; rm -rf "$dir"' EXIT
   trap 'exit 143' TERM INT
-  eval "$(cmd_up "$dir" "${services:-$(default_services)}")"
+  forget_folio_env
+  # Not `eval "$(cmd_up ...)"`: that ignores cmd_up's status and would run CMD
+  # with no stack at all. cmd_up has already stopped what it started.
+  local env
+  if ! env=$(cmd_up "$dir" "${services:-$(default_services)}"); then
+    echo "stack.sh: the stack did not start; not running $1" >&2
+    exit 1
+  fi
+  eval "$env"
   set +e
   "$@"
   local rc=$?

@@ -2,8 +2,12 @@
  * in a fresh temp dir; it picks the loopback port and retries when another
  * process binds it first, then writes it to DIR/port).
  *
+ * An RGW that cannot start fails the test (exit 1), never skips it (77): ctest
+ * counts a skip as not-failed, so CI would go green without having run a
+ * single S3 check. A machine without Ceph must install it (scripts/deps.sh).
+ *
  *   struct s3_service s;
- *   s3_service_start(&s, SCRIPTS_DIR);   // exits the test (77) if it can't
+ *   s3_service_start(&s, SCRIPTS_DIR);   // fails the test (exit 1) if it can't
  *   ... s.endpoint, s.access_key, s.secret_key ...
  *
  * Stopping is guaranteed: a guardian child process waits for the test process

@@ -67,8 +67,12 @@ url=$out
 code=$(curl -s -o "$work/url.png" -w '%{http_code}' "$url")
 [ "$code" = 200 ] && [ "$(sha "$work/url.png")" = "$(want_sha page-0001.png)" ] &&
   ok "signed URL fetched with curl (200, sha256 matches)" || bad "signed URL: HTTP $code"
+# the URL is signed for exactly the requested lifetime (a whole parameter,
+# not a prefix: X-Amz-Expires=900, the default, must not pass for 90)
+if grep -qE '[?&]X-Amz-Expires=90(&|$)' <<<"$url"; then ok "signed with X-Amz-Expires=90 (--ttl 90s)"
+else bad "--ttl 90s not signed as X-Amz-Expires=90: $url"; fi
 # change a signed parameter (the lifetime): the signature no longer matches
-code=$(curl -s -o /dev/null -w '%{http_code}' "${url/X-Amz-Expires=90/X-Amz-Expires=91}")
+code=$(curl -s -o /dev/null -w '%{http_code}' "$(sed -E 's/([?&]X-Amz-Expires=)90(&|$)/\191\2/' <<<"$url")")
 [ "$code" = 403 ] && ok "tampered signed URL refused (403)" || bad "tampered URL: HTTP $code"
 
 # errors and their exit codes

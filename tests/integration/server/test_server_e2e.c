@@ -466,6 +466,50 @@ static void test_duplicates(void) {
   printf("  50 concurrent duplicates -> job %s, 49 deduplicated\n", args[0].job);
 }
 
+/* Idempotency keys are per tenant, on the wire: the same key in two tenants
+ * is two jobs, and repeats inside EACH tenant find that tenant's job. */
+static void test_idempotency_two_tenants(void) {
+  char ja[FOLIO_UUID_STR_LEN + 1], jb[FOLIO_UUID_STR_LEN + 1], again[FOLIO_UUID_STR_LEN + 1];
+  bool dedup = true;
+  CHECK_EQ_INT(submit(key_a, MINIMAL, strlen(MINIMAL), "same-key", ja, &dedup, NULL), GRPC_STATUS_OK);
+  CHECK(!dedup);
+  dedup = true;
+  CHECK_EQ_INT(submit(key_b, MINIMAL, strlen(MINIMAL), "same-key", jb, &dedup, NULL), GRPC_STATUS_OK);
+  CHECK(!dedup);
+  CHECK(strcmp(ja, jb) != 0);
+  for (int i = 0; i < 2; i++) {
+    dedup = false;
+    CHECK_EQ_INT(submit(key_b, MINIMAL, strlen(MINIMAL), "same-key", again, &dedup, NULL), GRPC_STATUS_OK);
+    CHECK(dedup);
+    CHECK_EQ_STR(again, jb);
+    dedup = false;
+    CHECK_EQ_INT(submit(key_a, MINIMAL, strlen(MINIMAL), "same-key", again, &dedup, NULL), GRPC_STATUS_OK);
+    CHECK(dedup);
+    CHECK_EQ_STR(again, ja);
+  }
+  /* each tenant sees its own job and not the other's */
+  CHECK_EQ_INT(status_code_of(key_b, ja, NULL, 0), GRPC_STATUS_NOT_FOUND);
+  CHECK_EQ_INT(status_code_of(key_a, jb, NULL, 0), GRPC_STATUS_NOT_FOUND);
+  CHECK_EQ_INT(status_code_of(key_b, jb, NULL, 0), GRPC_STATUS_OK);
+  /* WatchJob of the other tenant's job: NOT_FOUND, and no message first */
+  for (int t = 0; t < 2; t++) {
+    Folio__V1__WatchJobRequest wreq = FOLIO__V1__WATCH_JOB_REQUEST__INIT;
+    wreq.job_id = t ? jb : ja;
+    struct cgrpc_metadata md;
+    struct cgrpc_call_options o = opts(t ? key_a : key_b, &md);
+    struct cgrpc_client_call *cc = folio__v1__layout_service__watch_job__start(ch, &wreq, &o);
+    CHECK(cc);
+    Folio__V1__Job *j = NULL;
+    CHECK_EQ_INT(folio__v1__layout_service__watch_job__read(cc, &j), 0);
+    struct cgrpc_status st = {0};
+    cgrpc_client_call_finish(cc, &st);
+    CHECK_MSG(st.code == GRPC_STATUS_NOT_FOUND, "WatchJob across tenants: %d %s", st.code, st.message);
+    cgrpc_status_clear(&st);
+    cgrpc_client_call_destroy(cc);
+  }
+  printf("  idempotency key in two tenants: two jobs, repeats stay in their tenant; WatchJob NOT_FOUND\n");
+}
+
 static void test_status_and_cancel(void) {
   char job[FOLIO_UUID_STR_LEN + 1], other[FOLIO_UUID_STR_LEN + 1], msg1[256], msg2[256];
   CHECK_EQ_INT(submit(key_a, MINIMAL, strlen(MINIMAL), NULL, job, NULL, NULL), GRPC_STATUS_OK);
@@ -754,7 +798,7 @@ static grpc_status_code stream(const char *bearer, const char *name, uint64_t of
 }
 
 static void test_stream(void) {
-  static uint8_t buf[ART_SIZE];
+  static uint8_t buf[ART_SIZE + 65536]; /* room for a server that sends too much */
   size_t got;
   char sha[65];
   CHECK_EQ_INT(stream(key_a, "document.pdf", 0, 0, 0, buf, &got, sha, 0), GRPC_STATUS_OK);
@@ -785,6 +829,30 @@ static void test_stream(void) {
   CHECK_EQ_STR(sha, art_sha);
   CHECK_EQ_INT(stream(key_a, "document.pdf", ART_SIZE + 1, 0, 0, buf, &got, NULL, 0),
                GRPC_STATUS_OUT_OF_RANGE);
+  /* offset and limit at their edges */
+  CHECK_EQ_INT(stream(key_a, "document.pdf", ART_SIZE + 1, 0, 0, buf, &got, NULL, 0),
+               GRPC_STATUS_OUT_OF_RANGE);
+  CHECK_EQ_INT(stream(key_a, "document.pdf", ART_SIZE - 1, 0, 0, buf, &got, sha, 0), GRPC_STATUS_OK);
+  CHECK_EQ_INT(got, 1); /* the last byte alone; it ends the artifact, so the sha comes */
+  CHECK(buf[0] == art[ART_SIZE - 1]);
+  CHECK_EQ_STR(sha, art_sha);
+  CHECK_EQ_INT(stream(key_a, "document.pdf", 7, 1, 0, buf, &got, sha, 0), GRPC_STATUS_OK);
+  CHECK_EQ_INT(got, 1); /* limit 1: one byte, not the end: no sha */
+  CHECK(buf[0] == art[7]);
+  CHECK_EQ_STR(sha, "");
+  CHECK_EQ_INT(stream(key_a, "document.pdf", 1000, ART_SIZE - 1000, 4096, buf, &got, sha, 0),
+               GRPC_STATUS_OK); /* a range exactly to the end */
+  CHECK_EQ_INT(got, ART_SIZE - 1000);
+  CHECK(memcmp(buf, art + 1000, got) == 0);
+  CHECK_EQ_STR(sha, art_sha);
+  CHECK_EQ_INT(stream(key_a, "document.pdf", 1000, ART_SIZE - 1000 + 1, 4096, buf, &got, sha, 0),
+               GRPC_STATUS_OK); /* one past the end: clipped to it */
+  CHECK_EQ_INT(got, ART_SIZE - 1000);
+  CHECK_EQ_STR(sha, art_sha);
+  CHECK_EQ_INT(stream(key_a, "document.pdf", 1000, ART_SIZE - 1000 - 1, 4096, buf, &got, sha, 0),
+               GRPC_STATUS_OK); /* one short of the end: not the end, no sha */
+  CHECK_EQ_INT(got, ART_SIZE - 1000 - 1);
+  CHECK_EQ_STR(sha, "");
   CHECK_EQ_INT(stream(key_a, "document.pdf", 0, 0, 100, buf, &got, NULL, 0),
                GRPC_STATUS_INVALID_ARGUMENT);
   CHECK_EQ_INT(stream(key_a, "nope.pdf", 0, 0, 0, buf, &got, NULL, 0), GRPC_STATUS_NOT_FOUND);
@@ -809,6 +877,40 @@ static int curl_code(const char *url) {
   return atoi(proc_run(cmd, &st));
 }
 
+/* The X-Amz-Expires value a URL is signed with, parsed exactly (the value
+ * runs to '&' or the end: "=90" must not match "=900"). -1 if absent. */
+static long url_expires(const char *url) {
+  const char *p = strstr(url, "X-Amz-Expires=");
+  if (!p) return -1;
+  p += strlen("X-Amz-Expires=");
+  char *end;
+  long v = strtol(p, &end, 10);
+  return end != p && (*end == '&' || *end == '\0') ? v : -1;
+}
+
+/* GetArtifactUrl for done_job's document.pdf with ttl; on success the URL's
+ * signed X-Amz-Expires and url expiry must say the same ttl (want_ttl). */
+static void artifact_url_ttl(struct cgrpc_channel *chan, uint32_t ttl, long want_ttl) {
+  Folio__V1__GetArtifactUrlRequest req = FOLIO__V1__GET_ARTIFACT_URL_REQUEST__INIT;
+  req.job_id = done_job;
+  req.name = (char *)(uintptr_t)"document.pdf";
+  req.ttl_seconds = ttl;
+  struct cgrpc_metadata md;
+  struct cgrpc_call_options o = opts(key_a, &md);
+  Folio__V1__ArtifactUrl *u = NULL;
+  struct cgrpc_status st = {0};
+  time_t t0 = time(NULL);
+  folio__v1__layout_service__get_artifact_url__call(chan, &req, &o, &u, &st);
+  CHECK_MSG(u, "ttl %u: %s", ttl, st.message);
+  CHECK_MSG(url_expires(u->url) == want_ttl, "ttl %u: signed X-Amz-Expires %ld, want %ld: %s", ttl,
+            url_expires(u->url), want_ttl, u->url);
+  CHECK(u->expires_at && u->expires_at->seconds >= t0 + want_ttl &&
+        u->expires_at->seconds <= time(NULL) + want_ttl);
+  if (want_ttl >= 60) CHECK_EQ_INT(curl_code(u->url), 200); /* a 1 s URL may lapse first */
+  protobuf_c_message_free_unpacked(&u->base, NULL);
+  cgrpc_status_clear(&st);
+}
+
 static void test_urls(void) {
   struct cgrpc_status st;
   Folio__V1__Job *j = get_status(key_a, done_job, 120, &st);
@@ -817,6 +919,7 @@ static void test_urls(void) {
   CHECK(j->n_artifacts == 1 && j->artifacts[0]->signed_url && j->artifacts[0]->url_expires_at);
   const char *url = j->artifacts[0]->signed_url;
   CHECK(strstr(url, "response-content-disposition"));
+  CHECK_MSG(url_expires(url) == 120, "GetStatus url_ttl_seconds 120 signed as %ld", url_expires(url));
   time_t now = time(NULL);
   CHECK(j->artifacts[0]->url_expires_at->seconds >= now + 100 &&
         j->artifacts[0]->url_expires_at->seconds <= now + 130);
@@ -847,10 +950,15 @@ static void test_urls(void) {
   folio__v1__layout_service__get_artifact_url__call(ch, &req, &ob, &u, &st);
   CHECK_EQ_INT(st.code, GRPC_STATUS_NOT_FOUND);
   cgrpc_status_clear(&st);
-  req.ttl_seconds = 604801;
+  req.ttl_seconds = 604801; /* one past the maximum */
   folio__v1__layout_service__get_artifact_url__call(ch, &req, &o, &u, &st);
   CHECK_EQ_INT(st.code, GRPC_STATUS_INVALID_ARGUMENT);
   cgrpc_status_clear(&st);
+  /* ttl on the wire, at its edges: 0 = the default, 1, a non-default value, the maximum */
+  artifact_url_ttl(ch, 0, 900);
+  artifact_url_ttl(ch, 1, 1);
+  artifact_url_ttl(ch, 61, 61);
+  artifact_url_ttl(ch, 604800, 604800);
   printf("  signed URLs: curl 200, tampered 403, GetArtifactUrl ok\n");
 }
 
@@ -1196,6 +1304,7 @@ int main(int argc, char **argv) {
   test_decode_flood();
   printf("status and cancel\n");
   test_status_and_cancel();
+  test_idempotency_two_tenants();
   printf("watch disconnect\n");
   test_watch_disconnect();
   printf("cancel running\n");

@@ -69,6 +69,56 @@ static void test_apikey_parse(void) {
   CHECK_EQ_INT(folio_jobs_apikey_parse(NULL, id, secret), -1);
 }
 
+static void test_validate(void) {
+  static const uint8_t layout[] = "{}";
+  struct folio_pg_diag d;
+  struct folio_job_submit ok = {.tenant = "t", .layout = layout, .layout_len = 2};
+  CHECK_EQ_INT(folio_jobs_submit_validate(&ok, &d), 0);
+  /* png_dpi at its edges: 0 (= default), 36 and 1200 accepted; 35 and 1201 not */
+  static const int dpi_ok[] = {0, 36, 1200}, dpi_bad[] = {35, 1201, -1};
+  for (size_t i = 0; i < 3; i++) {
+    struct folio_job_submit e = ok;
+    e.png_dpi = dpi_ok[i];
+    CHECK_MSG(folio_jobs_submit_validate(&e, &d) == 0, "png_dpi %d: %s", dpi_ok[i], d.msg);
+    e.png_dpi = dpi_bad[i];
+    CHECK_MSG(folio_jobs_submit_validate(&e, &d) == FOLIO_JOBS_EINVAL, "png_dpi %d accepted", dpi_bad[i]);
+    CHECK(strstr(d.msg, "png_dpi") != NULL);
+  }
+  struct folio_job_submit intl = ok;
+  intl.tenant = "\xe6\x97\xa5\xe6\x9c\xac-\xf0\x9f\x93\x84"; /* 日本-📄 */
+  CHECK_EQ_INT(folio_jobs_submit_validate(&intl, &d), 0);
+  struct bad_case {
+    struct folio_job_submit s;
+    const char *needle;
+  } cases[12];
+  size_t n = 0;
+  char longkey[200];
+  memset(longkey, 'k', sizeof longkey - 1);
+  longkey[sizeof longkey - 1] = '\0';
+  static const int badfmt[] = {1, 7};
+  static const struct folio_job_label dup[] = {{"a", "1"}, {"a", "2"}};
+  static const struct folio_job_label emptykey[] = {{"", "1"}};
+  static const struct folio_job_label badutf[] = {{"k", "\xc0\xaf"}};
+  for (size_t i = 0; i < 12; i++) cases[i].s = ok;
+  cases[n].needle = "tenant", cases[n++].s.tenant = NULL;
+  cases[n].needle = "idempotency_key", cases[n++].s.idempotency_key = longkey;
+  cases[n].needle = "layout_json", cases[n++].s.layout_len = 0;
+  cases[n].needle = "formats[1]", cases[n].s.formats = badfmt, cases[n++].s.nformats = 2;
+  cases[n].needle = "png_dpi", cases[n++].s.png_dpi = 5000;
+  cases[n].needle = "appears more than once", cases[n].s.labels = dup, cases[n++].s.nlabels = 2;
+  cases[n].needle = "labels[\"\"]", cases[n].s.labels = emptykey, cases[n++].s.nlabels = 1;
+  cases[n].needle = "max_attempts", cases[n++].s.max_attempts = -1;
+  cases[n].needle = "tenant: must be valid UTF-8", cases[n++].s.tenant = "bad\xff";
+  cases[n].needle = "idempotency_key: must be valid UTF-8", cases[n++].s.idempotency_key = "\xed\xa0\x80"; /* surrogate */
+  cases[n].needle = "page_range: must be valid UTF-8", cases[n++].s.page_range = "1-\xf4\x90\x80\x80"; /* > U+10FFFF */
+  cases[n].needle = "labels[\"k\"]: values must be valid UTF-8", cases[n].s.labels = badutf, cases[n++].s.nlabels = 1; /* overlong */
+  for (size_t i = 0; i < n; i++) {
+    d.msg[0] = '\0';
+    CHECK_MSG(folio_jobs_submit_validate(&cases[i].s, &d) == FOLIO_JOBS_EINVAL, "case %zu", i);
+    CHECK_MSG(strstr(d.msg, cases[i].needle) != NULL, "case %zu: %s", i, d.msg);
+  }
+}
+
 static void test_events(void) {
   const char *id = "017f22e2-79b0-7fff-bfff-ffffffffffff";
   char ch[FOLIO_JOBS_CHANNEL_MAX], buf[FOLIO_JOBS_EVENT_MAX];
@@ -182,6 +232,7 @@ int main(void) {
   test_uuid();
   test_states();
   test_apikey_parse();
+  test_validate();
   test_quota();
   return check_done();
 }

@@ -273,6 +273,10 @@ static void test_limits(void) {
   lim = def;
   lim.max_bytes = 10;
   check_limit(two_pages, &lim, ": document is 49 bytes, more than the limit of 10");
+  lim.max_bytes = 48; /* one byte short */
+  check_limit(two_pages, &lim, ": document is 49 bytes, more than the limit of 48");
+  lim.max_bytes = 49; /* exactly the limit */
+  folio_layout_doc_free(ok_lim(two_pages, &lim));
   lim = def;
   lim.max_pages = 1;
   check_limit(two_pages, &lim, "/pages: more than 1 pages");
