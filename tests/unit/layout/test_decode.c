@@ -256,6 +256,7 @@ static void test_limits(void) {
   /* default depth: a hostile nesting is rejected without recursion */
   size_t n = 200000;
   char *deep = malloc(2 * n + 64);
+  CHECK_MSG(deep != NULL, "out of memory");
   size_t o = (size_t)sprintf(deep, "{\"version\":1,\"x\":");
   memset(deep + o, '[', n);
   memset(deep + o + n, ']', n);

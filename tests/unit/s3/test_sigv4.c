@@ -152,6 +152,7 @@ static const struct vector suite[] = {
 static size_t split(const char *s, char pair_sep, char kv_sep, struct folio_s3_kv *out,
                     size_t cap, char **store) {
   *store = strdup(s);
+  CHECK_MSG(*store != NULL, "out of memory");
   size_t n = 0;
   char *p = *store;
   while (*p && n < cap) {
