@@ -3,11 +3,17 @@
 # One executable per test, run in its own process by ctest with a timeout.
 # Label "asan" puts a test into the ASan+UBSan pass of scripts/test.sh (use it
 # for every test that needs no external service); "unit", "integration",
-# "interop", "fuzz" say what kind it is.
+# "interop", "fuzz" say what kind it is. Label "allocfail" puts a
+# single-threaded unit test into the allocation-failure run (tests/alloc/):
+# with -DFOLIO_ALLOC_FAIL=ON it is linked with the failure injector.
+option(FOLIO_ALLOC_FAIL "Link tests labelled allocfail with tests/alloc's failure injector" OFF)
 function(folio_add_test name)
   cmake_parse_arguments(T "" "TIMEOUT" "SOURCES;LIBS;LABELS;ARGS" ${ARGN})
   add_executable(${name} ${T_SOURCES})
   target_link_libraries(${name} PRIVATE folio_test_harness ${T_LIBS})
+  if(FOLIO_ALLOC_FAIL AND "allocfail" IN_LIST T_LABELS)
+    target_link_libraries(${name} PRIVATE folio_alloc_fail)
+  endif()
   folio_target_warnings(${name})
   add_test(NAME ${name} COMMAND ${name} ${T_ARGS})
   if(NOT T_TIMEOUT)

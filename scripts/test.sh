@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Runs every folio test: installs what is missing, builds three times (ASan+UBSan,
-# clang, then the normal gcc build) and runs ctest; the clang pass also runs
-# clang's static analyser over lib/ and cgrpc/. The last lines are ctest's summary.
+# clang, then the normal gcc build) and runs ctest; the ASan build also serves the
+# allocation-failure run, the clang pass runs clang's static analyser over lib/
+# and cgrpc/. The last lines are ctest's summary.
 #
 #   scripts/test.sh [ctest args...]      e.g. scripts/test.sh -R cgrpc
 #
-# FOLIO_TEST_SKIP_ASAN=1 skips the sanitizer pass, FOLIO_TEST_SKIP_CLANG=1 the
-# clang pass (for quick local runs).
+# FOLIO_TEST_SKIP_ASAN=1 skips the sanitizer pass (and the allocation-failure run
+# that uses its build), FOLIO_TEST_SKIP_ALLOCFAIL=1 that run alone,
+# FOLIO_TEST_SKIP_CLANG=1 the clang pass (for quick local runs).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -19,10 +21,18 @@ command -v ninja >/dev/null 2>&1 && gen=(-G Ninja)
 if [ "${FOLIO_TEST_SKIP_ASAN:-0}" != 1 ]; then
   echo "== ASan+UBSan build: unit and in-process tests ==" >&2
   cmake -S . -B build-asan "${gen[@]}" -DCMAKE_BUILD_TYPE=Debug \
-    -DFOLIO_SANITIZE=address,undefined -DFOLIO_BUILD_BENCH=OFF >/dev/null
+    -DFOLIO_SANITIZE=address,undefined -DFOLIO_BUILD_BENCH=OFF -DFOLIO_ALLOC_FAIL=ON >/dev/null
   cmake --build build-asan -j "$jobs"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir build-asan -L asan --output-on-failure -j "$jobs" --timeout 300 "$@"
+fi
+
+# --- allocation-failure run (tests/alloc/torture.py) over the ASan+UBSan build ---
+# Tests labelled allocfail are rerun with their Nth allocation failing, for every
+# N (sampled past 200): each must pass or fail cleanly. ~2 min on 2 cores.
+if [ "${FOLIO_TEST_SKIP_ASAN:-0}" != 1 ] && [ "${FOLIO_TEST_SKIP_ALLOCFAIL:-0}" != 1 ]; then
+  echo "== allocation-failure run: unit tests labelled allocfail ==" >&2
+  /usr/bin/python3 tests/alloc/torture.py build-asan -j "$jobs"
 fi
 
 # --- clang pass: -Werror build + unit tests, then the static analyser ---
