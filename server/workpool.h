@@ -4,7 +4,8 @@
  *
  * The queue is bounded: folio_workpool_submit() fails with -EAGAIN when it is
  * full, and the caller answers RESOURCE_EXHAUSTED with a retry hint instead of
- * queueing without bound (DESIGN "Backpressure everywhere"). */
+ * queueing without bound (docs/architecture.md, "Practices": backpressure
+ * everywhere). */
 #ifndef FOLIO_SERVER_WORKPOOL_H
 #define FOLIO_SERVER_WORKPOOL_H
 
