@@ -764,8 +764,8 @@ static void render_all(struct job *j) {
   struct folio_layout_diag ld = {0};
   int rc = folio_layout_decode((const char *)j->cl.layout, j->cl.layout_len, NULL, &doc, &ld);
   if (rc) {
-    char *why = rc == -1 ? folio_layout_diag_join(&ld) : NULL;
-    if (rc == -1) job_fail(j, false, "INVALID_LAYOUT", "%s", why ? why : "invalid layout");
+    char *why = rc == FOLIO_LAYOUT_EINVAL ? folio_layout_diag_join(&ld) : NULL;
+    if (rc == FOLIO_LAYOUT_EINVAL) job_fail(j, false, "INVALID_LAYOUT", "%s", why ? why : "invalid layout");
     else job_fail(j, true, "OUT_OF_MEMORY", "out of memory decoding the layout");
     free(why);
     folio_layout_diag_clear(&ld);
