@@ -22,6 +22,26 @@ function(folio_add_test name)
   set_tests_properties(${name} PROPERTIES TIMEOUT ${T_TIMEOUT} LABELS "${T_LABELS}")
 endfunction()
 
+# folio_add_stack_test(<name> <services> SOURCES <src>... [LIBS <lib>...] [TIMEOUT <s>])
+# An integration test run under scripts/stack.sh, which starts throwaway
+# services (<services>: pg, redis, s3, comma-separated) in a temp dir on
+# loopback, exports FOLIO_DATABASE_URL / FOLIO_REDIS_URL / FOLIO_S3_*, and stops
+# them afterwards (also on failure or timeout, through its watchdog).
+function(folio_add_stack_test name services)
+  cmake_parse_arguments(T "" "TIMEOUT" "SOURCES;LIBS" ${ARGN})
+  find_package(Threads REQUIRED)
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE folio_test_harness Threads::Threads ${T_LIBS})
+  folio_target_warnings(${name})
+  add_test(NAME ${name} COMMAND ${PROJECT_SOURCE_DIR}/scripts/stack.sh run ${services}
+           -- $<TARGET_FILE:${name}>)
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 90)
+  endif()
+  set_tests_properties(${name} PROPERTIES TIMEOUT ${T_TIMEOUT} LABELS "integration"
+                       ENVIRONMENT "FOLIO_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+endfunction()
+
 # Adds every immediate subfolder of the current source dir that has a
 # CMakeLists.txt, so sibling modules never edit a shared list.
 # Folders named in the arguments are skipped (already added).
