@@ -48,10 +48,18 @@ def log(msg):
 
 def sync_tree(root, dst):
     """Copy the checkout's tracked and unignored files into dst, touching only
-    files whose bytes differ (so the next build stays incremental)."""
+    files whose bytes differ (so the next build stays incremental), and remove
+    from dst the files the checkout no longer has (a moved test would otherwise
+    be configured twice)."""
     out = subprocess.run(["git", "-C", root, "ls-files", "-co", "--exclude-standard", "-z"],
                          check=True, capture_output=True).stdout
-    for rel in out.decode().split("\0"):
+    wanted = {rel for rel in out.decode().split("\0") if rel}
+    for dirpath, _dirs, files in os.walk(dst):
+        for name in files:
+            full = os.path.join(dirpath, name)
+            if os.path.relpath(full, dst) not in wanted:
+                os.remove(full)
+    for rel in sorted(wanted):
         if not rel:
             continue
         src = os.path.join(root, rel)
