@@ -197,7 +197,7 @@ int folio_jobs_submit_batch(struct folio_pg_conn *c, size_t n, const struct foli
   int rc = idx ? folio_pg_conn_batch(c, m, stmts, params, res, diag) : FOLIO_PG_ENOMEM;
   for (size_t k = 0; k < m; k++) {
     size_t i = idx[k];
-    struct folio_pg_diag qd;
+    struct folio_pg_diag qd = {0};
     int got = rc == 0 ? folio_jobs_submit_read(res[k], s[i].tenant, &out[i], &qd) : 1;
     if (got <= 0) {
       own[i] = got;
