@@ -1,7 +1,7 @@
 /* What the server commands of the folio CLI share: connection flags and
  * environment, the one mapping from gRPC status to exit code, argument
  * parsing (durations, formats, numbers) and progress display. Kept free of
- * I/O beyond stderr so tests/unit/cli can exercise it directly. */
+ * I/O beyond stderr so tests/unit/client can exercise it directly. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>

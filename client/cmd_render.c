@@ -242,7 +242,7 @@ int folio_cli_render(int argc, char **argv) {
   int drc = folio_layout_decode(json, len, NULL, &doc, &ldiag);
   free(json);
   if (drc) {
-    if (drc == -2) {
+    if (drc == FOLIO_LAYOUT_ENOMEM) {
       fprintf(stderr, "folio render: %s: out of memory while decoding\n", input);
       folio_layout_diag_clear(&ldiag);
       return FOLIO_EXIT_INTERNAL;

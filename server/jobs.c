@@ -147,7 +147,7 @@ static void decode_task(void *arg) {
   uint32_t lowered = folio_tenant_layout_limits(&tl, &x->b->layout_limits, &lim);
   int rc = folio_layout_decode((const char *)x->s.layout, x->s.layout_len, &lim, &doc, &diag);
   if (rc != 0) submit_release(x);
-  if (rc == -2) {
+  if (rc == FOLIO_LAYOUT_ENOMEM) {
     cgrpc_call_finish(x->call, GRPC_STATUS_RESOURCE_EXHAUSTED,
                       "SubmitLayout: out of memory decoding the layout");
     return;

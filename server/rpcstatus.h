@@ -1,5 +1,5 @@
 /* The one place where folio's internal error codes become gRPC status codes
- * (STYLE practice 5). Every handler that fails because a library call failed
+ * (docs/architecture.md, "Practices": one error vocabulary per layer). Every handler that fails because a library call failed
  * finishes through folio_rpc_fail(); validation errors that the handler finds
  * itself use folio_rpc_bad_request() (INVALID_ARGUMENT with a
  * google.rpc.BadRequest in grpc-status-details-bin); retryable failures carry

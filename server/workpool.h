@@ -4,9 +4,10 @@
  *
  * The queue is bounded: folio_workpool_submit() fails with -EAGAIN when it is
  * full, and the caller answers RESOURCE_EXHAUSTED with a retry hint instead of
- * queueing without bound (DESIGN "Backpressure everywhere").
+ * queueing without bound (docs/architecture.md, "Practices":
+ * backpressure everywhere).
  *
- * Fairness (DESIGN "Every shared pool has a fairness rule"): a task may name
+ * Fairness (docs/security.md, "Quotas and fairness"): a task may name
  * an owner (the tenant). Owners are served round-robin, each runs at most
  * its share of the threads at once, and one owner's queued tasks are capped
  * at half the queue, so a tenant flooding the pool with slow decodes delays

@@ -171,11 +171,11 @@ static void render_with(struct job *j, const struct folio_worker_budget *budget)
   int rc = folio_layout_decode((const char *)j->cl.layout, j->cl.layout_len, &jb.b->layout, &doc,
                                &ld);
   if (rc) {
-    char *why = rc == -1 ? folio_layout_diag_join(&ld) : NULL;
+    char *why = rc == FOLIO_LAYOUT_EINVAL ? folio_layout_diag_join(&ld) : NULL;
     struct worker_error_kind k;
     worker_decode_error_kind(rc, &k);
     worker_failure_note(&j->fail, k.transient, k.code, "%s",
-                        why ? why : rc == -1 ? "invalid layout" : "out of memory decoding the layout");
+                        why ? why : rc == FOLIO_LAYOUT_EINVAL ? "invalid layout" : "out of memory decoding the layout");
     free(why);
     folio_layout_diag_clear(&ld);
     return;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "folio/layout.h"
 #include "folio/render.h"
 
 static void echo_remove(struct worker_echoes *q, int i) {
@@ -61,7 +62,7 @@ bool worker_render_error_kind(int rc, struct worker_error_kind *out) {
 }
 
 void worker_decode_error_kind(int rc, struct worker_error_kind *out) {
-  *out = rc == -1 ? (struct worker_error_kind){false, "INVALID_LAYOUT"}
+  *out = rc == FOLIO_LAYOUT_EINVAL ? (struct worker_error_kind){false, "INVALID_LAYOUT"}
                   : (struct worker_error_kind){true, "OUT_OF_MEMORY"};
 }
 

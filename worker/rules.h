@@ -54,7 +54,7 @@ struct worker_error_kind {
  * faults (overflow, image, argument) are permanent; anything else is
  * RENDER_FAILED, permanent (it would fail the same way again). */
 bool worker_render_error_kind(int rc, struct worker_error_kind *out);
-/* How a folio_layout_decode result ends an attempt: -1 (invalid) is
+/* How a folio_layout_decode result ends an attempt: FOLIO_LAYOUT_EINVAL is
  * INVALID_LAYOUT, permanent; anything else (out of memory) transient. */
 void worker_decode_error_kind(int rc, struct worker_error_kind *out);
 

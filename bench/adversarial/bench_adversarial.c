@@ -16,9 +16,12 @@
  *   - download: StreamArtifact of a 1 MiB-ish PDF rendered before the phases
  *               (first call → last chunk with its sha256 checked).
  * The attacks (tenant acme, several threads each, in a loop for the phase):
- *   - bomb_pixels: a 7000×7000 RGBA PNG of zeros (196 MB of pixels in 190 KB);
+ *   - bomb_pixels: a 7000×7000 black PNG (196 MB of pixels once decoded to
+ *                  cairo's 4 bytes a pixel, in 150 KB);
  *   - bomb_idat:   a 64×64 PNG whose IDAT inflates to 1 GiB past its rows;
- *   - memory:      40 pages, each a distinct 4000×4000 image (64 MB decoded each);
+ *   - memory:      40 pages, each its own 4000×4000 image asset (64 MB decoded
+ *                  each);
+ * (the images come from tests/harness/bombs.h);
  *   - shrink:      overflow "shrink" on one unbreakable 200,000-letter word;
  *   - stalled:     32 StreamArtifact calls of a ~12 MB PDF with a 64 KiB window,
  *                  never reading (they hold their streams for the phase);
@@ -44,7 +47,6 @@
 #include <grpc/grpc.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <zlib.h>
 
 /* pipeline.h is a header of static helpers; this program uses some of them */
 #pragma GCC diagnostic push
@@ -52,6 +54,7 @@
 #include "../../tests/integration/pipeline/pipeline.h"
 #pragma GCC diagnostic pop
 #include "folio/v1/layout_service.cgrpc.h"
+#include "bombs.h"
 #include "procmem.h"
 
 #define VICTIM 1
@@ -112,86 +115,17 @@ static void lat_reset(struct lat *l) {
 
 /* ---- documents -------------------------------------------------------------- */
 
-static void be32(unsigned char *p, uint32_t v) {
-  p[0] = (unsigned char)(v >> 24), p[1] = (unsigned char)(v >> 16);
-  p[2] = (unsigned char)(v >> 8), p[3] = (unsigned char)v;
-}
-
-/* Appends a PNG chunk to buf (realloc'd). */
-static void png_chunk(unsigned char **buf, size_t *len, const char *type, const unsigned char *data,
-                      size_t n) {
-  *buf = realloc(*buf, *len + n + 12);
-  CHECK(*buf);
-  unsigned char *p = *buf + *len;
-  be32(p, (uint32_t)n);
-  memcpy(p + 4, type, 4);
-  if (n) memcpy(p + 8, data, n);
-  uLong crc = crc32(0, p + 4, (uInt)(n + 4));
-  be32(p + 8 + n, (uint32_t)crc);
-  *len += n + 12;
-}
-
-/* An RGBA PNG w×h whose rows are all `fill`, followed inside the same zlib
- * stream by `extra` more zero bytes (0 = a well-formed image). Deflated in
- * pieces, so gigabytes of inflation cost no memory here. malloc'd. */
-static unsigned char *png_make(uint32_t w, uint32_t h, unsigned char fill, uint64_t extra,
-                               size_t *len) {
-  static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-  unsigned char *buf = malloc(8), ihdr[13];
-  CHECK(buf);
-  memcpy(buf, sig, 8);
-  *len = 8;
-  be32(ihdr, w);
-  be32(ihdr + 4, h);
-  ihdr[8] = 8, ihdr[9] = 6, ihdr[10] = 0, ihdr[11] = 0, ihdr[12] = 0;
-  png_chunk(&buf, len, "IHDR", ihdr, 13);
-  z_stream z = {0};
-  CHECK(deflateInit(&z, 9) == Z_OK);
-  size_t rowlen = 1 + (size_t)w * 4, zcap = 1 << 20, zlen = 0;
-  unsigned char *row = malloc(rowlen), *zout = malloc(zcap), zeros[65536] = {0};
-  CHECK(row && zout);
-  memset(row, fill, rowlen);
-  row[0] = 0; /* filter type None */
-  uint64_t rows_left = h, extra_left = extra;
-  for (;;) {
-    int flush = Z_NO_FLUSH;
-    if (rows_left) {
-      z.next_in = row, z.avail_in = (uInt)rowlen, rows_left--;
-    } else if (extra_left) {
-      size_t n = extra_left < sizeof zeros ? (size_t)extra_left : sizeof zeros;
-      z.next_in = zeros, z.avail_in = (uInt)n, extra_left -= n;
-    } else {
-      flush = Z_FINISH;
-    }
-    int rc;
-    do {
-      if (zcap - zlen < 65536) zout = realloc(zout, zcap *= 2);
-      CHECK(zout);
-      z.next_out = zout + zlen, z.avail_out = (uInt)(zcap - zlen);
-      rc = deflate(&z, flush);
-      zlen = zcap - z.avail_out;
-    } while (z.avail_in || (flush == Z_FINISH && rc != Z_STREAM_END));
-    if (flush == Z_FINISH) break;
-  }
-  deflateEnd(&z);
-  png_chunk(&buf, len, "IDAT", zout, zlen);
-  png_chunk(&buf, len, "IEND", NULL, 0);
-  free(row);
-  free(zout);
-  return buf;
-}
-
-/* An RGB-ish noise PNG (incompressible), w×h, well formed. malloc'd. */
+/* An RGB noise PNG w×h (incompressible, well formed; bombs.h's helpers).
+ * malloc'd. */
 static unsigned char *png_noise(uint32_t w, uint32_t h, size_t *len) {
+  struct bomb_buf b = {0};
   static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-  unsigned char *buf = malloc(8), ihdr[13];
-  CHECK(buf);
-  memcpy(buf, sig, 8);
-  *len = 8;
-  be32(ihdr, w);
-  be32(ihdr + 4, h);
-  ihdr[8] = 8, ihdr[9] = 2, ihdr[10] = 0, ihdr[11] = 0, ihdr[12] = 0;
-  png_chunk(&buf, len, "IHDR", ihdr, 13);
+  bomb_put(&b, sig, 8);
+  unsigned char ihdr[13] = {0};
+  bomb_be32(ihdr, w);
+  bomb_be32(ihdr + 4, h);
+  ihdr[8] = 8, ihdr[9] = 2; /* 8-bit RGB */
+  bomb_chunk(&b, "IHDR", ihdr, 13);
   size_t rowlen = 1 + (size_t)w * 3, raw_len = rowlen * h;
   unsigned char *raw = malloc(raw_len);
   CHECK(raw);
@@ -200,23 +134,16 @@ static unsigned char *png_noise(uint32_t w, uint32_t h, size_t *len) {
     x ^= x << 13, x ^= x >> 17, x ^= x << 5;
     raw[i] = (unsigned char)x;
   }
-  for (uint32_t r = 0; r < h; r++) raw[r * rowlen] = 0;
+  for (uint32_t r = 0; r < h; r++) raw[r * rowlen] = 0; /* filter type None */
   uLongf zl = compressBound(raw_len);
   unsigned char *z = malloc(zl);
   CHECK(z && compress2(z, &zl, raw, raw_len, 1) == Z_OK);
-  png_chunk(&buf, len, "IDAT", z, zl);
-  png_chunk(&buf, len, "IEND", NULL, 0);
+  bomb_chunk(&b, "IDAT", z, zl);
+  bomb_chunk(&b, "IEND", NULL, 0);
   free(raw);
   free(z);
-  return buf;
-}
-
-static char *b64(const unsigned char *p, size_t n) {
-  size_t cap = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL);
-  char *s = malloc(cap);
-  CHECK(s);
-  sodium_bin2base64(s, cap, p, n, sodium_base64_VARIANT_ORIGINAL);
-  return s;
+  *len = b.len;
+  return b.p;
 }
 
 /* A growing string; s.v is malloc'd. */
@@ -263,7 +190,7 @@ static char *images_layout(unsigned char **pngs, size_t *lens, int n) {
 
 static char *layout_bomb_pixels(void) {
   size_t len;
-  unsigned char *p = png_make(7000, 7000, 0, 0, &len);
+  unsigned char *p = bomb_png(7000, 7000, 0, 0, 0, &len);
   char *l = images_layout(&p, &len, 1);
   free(p);
   return l;
@@ -271,7 +198,7 @@ static char *layout_bomb_pixels(void) {
 
 static char *layout_bomb_idat(void) {
   size_t len;
-  unsigned char *p = png_make(64, 64, 0x80, 1ull << 30, &len);
+  unsigned char *p = bomb_png(64, 64, 1024, 0, 0, &len);
   char *l = images_layout(&p, &len, 1);
   free(p);
   return l;
@@ -281,7 +208,7 @@ static char *layout_memory(void) {
   enum { N = 40 };
   unsigned char *p[N];
   size_t len[N];
-  for (int i = 0; i < N; i++) p[i] = png_make(4000, 4000, (unsigned char)(i * 5 + 1), 0, &len[i]);
+  for (int i = 0; i < N; i++) p[i] = bomb_png(4000, 4000, 0, 0, 0, &len[i]);
   char *l = images_layout(p, len, N);
   for (int i = 0; i < N; i++) free(p[i]);
   return l;

@@ -8,14 +8,18 @@
 
 #include "model.h"
 
-static void *xmalloc(size_t n) {
-  void *p = malloc(n ? n : 1);
+static void *oom_exit(void *p) {
   if (!p) {
     fprintf(stderr, "protoc-gen-cgrpc: out of memory\n");
     exit(1);
   }
   return p;
 }
+
+static void *xmalloc(size_t n) { return oom_exit(malloc(n ? n : 1)); }
+
+/* Zeroed, so model_free() can run on a model built only in part. */
+static void *xcalloc(size_t n, size_t size) { return oom_exit(calloc(n ? n : 1, size)); }
 
 void out_printf(struct out *o, const char *fmt, ...) {
   va_list ap;
@@ -142,8 +146,7 @@ enum { FILE_SERVICE = 6, SERVICE_METHOD = 2 };
 
 struct file_model *model_build(const Google__Protobuf__FileDescriptorProto *f, char *err,
                                size_t errcap) {
-  struct file_model *fm = xmalloc(sizeof *fm);
-  memset(fm, 0, sizeof *fm);
+  struct file_model *fm = xcalloc(1, sizeof *fm);
   fm->proto_name = f->name;
   size_t blen = strlen(f->name);
   if (blen > 6 && strcmp(f->name + blen - 6, ".proto") == 0) blen -= 6;
@@ -152,8 +155,7 @@ struct file_model *model_build(const Google__Protobuf__FileDescriptorProto *f, c
   for (char *p = fm->guard; *p; p++) *p = isalnum((unsigned char)*p) ? (char)toupper((unsigned char)*p) : '_';
   const char *pkg = f->package ? f->package : "";
   fm->n_services = f->n_service;
-  fm->services = xmalloc(f->n_service * sizeof *fm->services);
-  memset(fm->services, 0, f->n_service * sizeof *fm->services);
+  fm->services = xcalloc(f->n_service, sizeof *fm->services);
   for (size_t si = 0; si < f->n_service; si++) {
     const Google__Protobuf__ServiceDescriptorProto *sd = f->service[si];
     struct service_model *s = &fm->services[si];
@@ -163,8 +165,7 @@ struct file_model *model_build(const Google__Protobuf__FileDescriptorProto *f, c
     int spath[2] = {FILE_SERVICE, (int)si};
     s->comment = find_comment(f, spath, 2);
     s->n_methods = sd->n_method;
-    s->methods = xmalloc(sd->n_method * sizeof *s->methods);
-    memset(s->methods, 0, sd->n_method * sizeof *s->methods);
+    s->methods = xcalloc(sd->n_method, sizeof *s->methods);
     for (size_t mi = 0; mi < sd->n_method; mi++) {
       const Google__Protobuf__MethodDescriptorProto *md = sd->method[mi];
       struct method_model *m = &s->methods[mi];

@@ -1225,15 +1225,15 @@ int folio_layout_decode(const char *json, size_t len, const struct folio_layout_
   struct folio_layout_diag scratch_diag = {0};
   if (!diag) diag = &scratch_diag;
   struct dec *d = calloc(1, sizeof *d);
-  if (!d) return -2;
+  if (!d) return FOLIO_LAYOUT_ENOMEM;
   d->lim = lim;
   d->diag = diag;
   d->errs.diag = diag;
   d->errs.max = lim->max_errors ? lim->max_errors : 1;
-  int rc = 0;
+  int rc = FOLIO_LAYOUT_OK;
   if (len > lim->max_bytes) {
     err_limit(d, NULL, "document is %zu bytes, more than the limit of %zu", len, lim->max_bytes);
-    rc = -1;
+    rc = FOLIO_LAYOUT_EINVAL;
     goto done;
   }
   /* One chunk usually holds the whole model (about 2.3x the JSON for the
@@ -1244,12 +1244,12 @@ int folio_layout_decode(const char *json, size_t len, const struct folio_layout_
   size_t chunk = len < 32768 ? 65536 : len * 3;
   d->arena = folio_arena_create(chunk);
   if (!d->arena) {
-    rc = -2;
+    rc = FOLIO_LAYOUT_ENOMEM;
     goto done;
   }
   d->doc = alloc(d, sizeof *d->doc);
   if (!d->doc) {
-    rc = -2;
+    rc = FOLIO_LAYOUT_ENOMEM;
     goto done;
   }
   d->doc->arena = d->arena;
@@ -1285,8 +1285,8 @@ int folio_layout_decode(const char *json, size_t len, const struct folio_layout_
     if (!d->stop && folio_layout_resolve(p) < 0) d->oom = true;
     if (p->too_large) d->diag->too_large = true;
   }
-  if (d->oom) rc = -2;
-  else if (d->errs.count) rc = -1;
+  if (d->oom) rc = FOLIO_LAYOUT_ENOMEM;
+  else if (d->errs.count) rc = FOLIO_LAYOUT_EINVAL;
 done:
   folio_lx_fini(&d->lx);
   vec_free(&d->colors), vec_free(&d->color_names), vec_free(&d->styles);
@@ -1297,7 +1297,7 @@ done:
   folio_nmap_free(&d->pend.color_map);
   folio_nmap_free(&d->pend.style_map);
   folio_nmap_free(&d->pend.asset_map);
-  if (rc == 0) {
+  if (rc == FOLIO_LAYOUT_OK) {
     *out = d->doc;
   } else {
     folio_arena_destroy(d->arena);

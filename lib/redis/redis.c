@@ -349,7 +349,9 @@ int folio_redis_create(struct folio_loop *loop, const struct folio_redis_config 
     if (err && errcap) snprintf(err, errcap, "out of memory");
     return FOLIO_REDIS_ENOMEM;
   }
-  int rc = folio_redis_url_parse(cfg ? cfg->url : NULL, &r->url, err, errcap);
+  static const struct folio_redis_config no_config; /* NULL: refused for its empty URL */
+  if (!cfg) cfg = &no_config;
+  int rc = folio_redis_url_parse(cfg->url, &r->url, err, errcap);
   if (rc) {
     free(r);
     return rc;

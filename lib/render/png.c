@@ -50,7 +50,7 @@ void folio_png_scratch_free(struct folio_png_scratch *s) {
 
 /* Grows *buf to at least n bytes. */
 static int reserve(unsigned char **buf, size_t *cap, size_t n) {
-  if (*cap >= n) return 0;
+  if (*buf && *cap >= n) return 0;
   unsigned char *p = realloc(*buf, n);
   if (!p) return -1;
   *buf = p;

@@ -59,15 +59,27 @@ static void hmac(const uint8_t *key, size_t keylen, const char *msg, size_t msgl
 
 void folio_s3_sigv4_signing_key(const char *secret, const char *date8, const char *region,
                                 const char *service, uint8_t out[32]) {
+  /* The first key is "AWS4" + secret. HMAC-SHA256 replaces a key longer
+   * than its 64-byte block by the key's SHA-256 (RFC 2104), so a long secret
+   * is hashed here, streaming: no copy on the heap, nothing to fail. */
   size_t slen = strlen(secret);
-  uint8_t *k = malloc(slen + 4);
-  uint8_t a[32], b[32];
-  if (!k) abort(); /* a few bytes; keeping the API infallible is worth it */
-  memcpy(k, "AWS4", 4);
-  memcpy(k + 4, secret, slen);
-  hmac(k, slen + 4, date8, 8, a);
-  sodium_memzero(k, slen + 4);
-  free(k);
+  uint8_t k[64], a[32], b[32];
+  size_t klen;
+  if (4 + slen <= sizeof k) {
+    memcpy(k, "AWS4", 4);
+    memcpy(k + 4, secret, slen);
+    klen = 4 + slen;
+  } else {
+    crypto_hash_sha256_state h;
+    crypto_hash_sha256_init(&h);
+    crypto_hash_sha256_update(&h, (const unsigned char *)"AWS4", 4);
+    crypto_hash_sha256_update(&h, (const unsigned char *)secret, slen);
+    crypto_hash_sha256_final(&h, k);
+    sodium_memzero(&h, sizeof h);
+    klen = 32;
+  }
+  hmac(k, klen, date8, 8, a);
+  sodium_memzero(k, sizeof k);
   hmac(a, 32, region, strlen(region), b);
   hmac(b, 32, service, strlen(service), a);
   hmac(a, 32, "aws4_request", 12, out);

@@ -7,7 +7,7 @@
 
 static bool reserve(struct folio_s3_str *s, size_t extra) {
   if (s->oom) return false;
-  if (s->len + extra + 1 <= s->cap) return true;
+  if (s->p && s->len + extra + 1 <= s->cap) return true;
   size_t cap = s->cap ? s->cap : 64;
   while (cap < s->len + extra + 1) {
     if (cap > ((size_t)-1) / 2) {

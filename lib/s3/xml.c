@@ -30,8 +30,13 @@ struct parser {
   size_t errcap;
 };
 
-static int fail(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(struct parser *p, const char *fmt, ...) {
+/* Writes "S3 XML reply, byte <pos>: <message>" into err. fail() is the form
+ * callers return: a macro, so the -1 is visible where it is returned (the
+ * static analyser does not follow variadic calls, and otherwise assumed the
+ * parse could go on with an unset name). */
+static void failf(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define fail(p, ...) (failf((p), __VA_ARGS__), -1)
+static void failf(struct parser *p, const char *fmt, ...) {
   if (p->errcap) {
     int n = snprintf(p->err, p->errcap, "S3 XML reply, byte %zu: ", p->pos);
     if (n >= 0 && (size_t)n < p->errcap) {
@@ -41,7 +46,6 @@ static int fail(struct parser *p, const char *fmt, ...) {
       va_end(ap);
     }
   }
-  return -1;
 }
 
 static bool name_start(char c) {

@@ -82,7 +82,7 @@ int main(int argc, char **argv) {
       printf("%s\tOK\n", argv[i]);
       if (want_dump) dump(doc);
       folio_layout_doc_free(doc);
-    } else if (r == -1) {
+    } else if (r == FOLIO_LAYOUT_EINVAL) {
       char *j = folio_layout_diag_join(&diag);
       printf("%s\tREJECT\t%s\n", argv[i], j ? j : "");
       free(j);

@@ -49,7 +49,7 @@ static void decode_once(const uint8_t *data, size_t size, const struct folio_lay
     volatile size_t s = walk(doc);
     (void)s;
     folio_layout_doc_free(doc);
-  } else if (rc == -1) {
+  } else if (rc == FOLIO_LAYOUT_EINVAL) {
     if (doc || diag.count == 0) abort();
     char *j = folio_layout_diag_join(&diag);
     if (!j) abort();

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "folio/tenant.h"
+#include "admin_run.h"
 #include "pgtest.h"
 
 static const char LAYOUT[] = "{\"pages\":[{\"w\":100,\"h\":100}]}";
@@ -100,33 +101,6 @@ static void race(struct folio_pg_conn *c, const char *tenant, void *(*fn)(void *
 
 /* ---- admin command ------------------------------------------------------------ */
 
-static char out_buf[4096], err_buf[4096];
-
-static int run(const char *first, ...) {
-  static char store[16][128];
-  char *argv[16];
-  int argc = 0;
-  va_list ap;
-  va_start(ap, first);
-  for (const char *a = first; a && argc < 16; a = va_arg(ap, const char *)) {
-    snprintf(store[argc], sizeof store[argc], "%s", a);
-    argv[argc] = store[argc];
-    argc++;
-  }
-  va_end(ap);
-  FILE *out = tmpfile(), *err = tmpfile();
-  CHECK(out && err);
-  int rc = folio_jobs_admin_main(argc, argv, out, err);
-  rewind(out);
-  rewind(err);
-  size_t n = fread(out_buf, 1, sizeof out_buf - 1, out);
-  out_buf[n] = '\0';
-  n = fread(err_buf, 1, sizeof err_buf - 1, err);
-  err_buf[n] = '\0';
-  fclose(out);
-  fclose(err);
-  return rc;
-}
 
 int main(void) {
   struct folio_pg_conn *plain = pgtest_plain();
@@ -229,53 +203,53 @@ int main(void) {
   folio_arena_destroy(arena);
 
   /* ---- `tenant` admin command ---- */
-  CHECK_EQ_INT(run("tenant", "set", "cli", "--submit-rate", "2.5", "--max-running-jobs", "7",
+  CHECK_EQ_INT(admin_run("tenant", "set", "cli", "--submit-rate", "2.5", "--max-running-jobs", "7",
                    NULL),
                0);
-  CHECK_MSG(strstr(out_buf, "submit_rate 2.5 per second(set)") != NULL, "%s", out_buf);
-  CHECK_MSG(strstr(out_buf, "max_running_jobs 7 jobs(set)") != NULL, "%s", out_buf);
-  CHECK_MSG(strstr(out_buf, "max_unfinished_jobs 1000 jobs(default)") != NULL, "%s", out_buf);
-  CHECK_EQ_INT(run("tenant", "set", "cli", "--submit-rate", "default", NULL), 0);
-  CHECK_MSG(strstr(out_buf, "submit_rate 100 per second(default)") != NULL, "%s", out_buf);
-  CHECK_MSG(strstr(out_buf, "max_running_jobs 7 jobs(set)") != NULL, "%s", out_buf);
-  CHECK_EQ_INT(run("tenant", "show", "cli", NULL), 0);
-  CHECK(strstr(out_buf, "tenant cli") != NULL);
-  CHECK_EQ_INT(run("tenant", "set", "cli", "--submit-burst", "0", NULL), 2);
-  CHECK(strstr(err_buf, "submit_burst") != NULL);
-  CHECK_EQ_INT(run("tenant", "set", "cli", "--no-such-limit", "1", NULL), 2);
-  CHECK_EQ_INT(run("tenant", "set", "cli", "--submit-rate", "fast", NULL), 2);
-  CHECK_EQ_INT(run("tenant", "show", "nobody", NULL), 1);
-  CHECK_EQ_INT(run("tenant", "list", NULL), 0);
-  CHECK_MSG(strstr(out_buf, "cli unfinished_jobs=0 max_running_jobs=7") != NULL, "%s", out_buf);
-  CHECK(strstr(out_buf, "acme unfinished_jobs=3 max_unfinished_jobs=3") != NULL);
+  CHECK_MSG(strstr(admin_out, "submit_rate 2.5 per second(set)") != NULL, "%s", admin_out);
+  CHECK_MSG(strstr(admin_out, "max_running_jobs 7 jobs(set)") != NULL, "%s", admin_out);
+  CHECK_MSG(strstr(admin_out, "max_unfinished_jobs 1000 jobs(default)") != NULL, "%s", admin_out);
+  CHECK_EQ_INT(admin_run("tenant", "set", "cli", "--submit-rate", "default", NULL), 0);
+  CHECK_MSG(strstr(admin_out, "submit_rate 100 per second(default)") != NULL, "%s", admin_out);
+  CHECK_MSG(strstr(admin_out, "max_running_jobs 7 jobs(set)") != NULL, "%s", admin_out);
+  CHECK_EQ_INT(admin_run("tenant", "show", "cli", NULL), 0);
+  CHECK(strstr(admin_out, "tenant cli") != NULL);
+  CHECK_EQ_INT(admin_run("tenant", "set", "cli", "--submit-burst", "0", NULL), 2);
+  CHECK(strstr(admin_err, "submit_burst") != NULL);
+  CHECK_EQ_INT(admin_run("tenant", "set", "cli", "--no-such-limit", "1", NULL), 2);
+  CHECK_EQ_INT(admin_run("tenant", "set", "cli", "--submit-rate", "fast", NULL), 2);
+  CHECK_EQ_INT(admin_run("tenant", "show", "nobody", NULL), 1);
+  CHECK_EQ_INT(admin_run("tenant", "list", NULL), 0);
+  CHECK_MSG(strstr(admin_out, "cli unfinished_jobs=0 max_running_jobs=7") != NULL, "%s", admin_out);
+  CHECK(strstr(admin_out, "acme unfinished_jobs=3 max_unfinished_jobs=3") != NULL);
   /* the process-budget overrides: no value until set (the process's own),
    * set, listed, and `default` clears them */
-  CHECK_EQ_INT(run("tenant", "show", "cli", NULL), 0);
-  CHECK_MSG(strstr(out_buf, "render_cpu_ms - (default: FOLIO_RENDER_CPU_MS of the worker)"), "%s",
-            out_buf);
-  CHECK_EQ_INT(run("tenant", "set", "cli", "--render-cpu-ms", "1500", "--streams-per-tenant", "2",
+  CHECK_EQ_INT(admin_run("tenant", "show", "cli", NULL), 0);
+  CHECK_MSG(strstr(admin_out, "render_cpu_ms - (default: FOLIO_RENDER_CPU_MS of the worker)"), "%s",
+            admin_out);
+  CHECK_EQ_INT(admin_run("tenant", "set", "cli", "--render-cpu-ms", "1500", "--streams-per-tenant", "2",
                    "--layout-max-bytes", "65536", "--layout-max-image-bytes-total", "1000000",
                    "--layout-max-pages", "5", "--render-image-cache-bytes", "8388608", NULL),
                0);
-  CHECK_MSG(strstr(out_buf, "render_cpu_ms 1500 ms(set)") &&
-                strstr(out_buf, "render_image_cache_bytes 8388608 bytes(set)") &&
-                strstr(out_buf, "streams_per_tenant 2 streams(set)") &&
-                strstr(out_buf, "layout_max_bytes 65536 bytes(set)") &&
-                strstr(out_buf, "layout_max_image_bytes_total 1000000 bytes(set)") &&
-                strstr(out_buf, "layout_max_pages 5 pages(set)") &&
-                strstr(out_buf, "max_running_jobs 7 jobs(set)"),
-            "%s", out_buf);
-  CHECK_EQ_INT(run("tenant", "set", "cli", "--render-cpu-ms", "default", "--layout-max-pages", "0",
+  CHECK_MSG(strstr(admin_out, "render_cpu_ms 1500 ms(set)") &&
+                strstr(admin_out, "render_image_cache_bytes 8388608 bytes(set)") &&
+                strstr(admin_out, "streams_per_tenant 2 streams(set)") &&
+                strstr(admin_out, "layout_max_bytes 65536 bytes(set)") &&
+                strstr(admin_out, "layout_max_image_bytes_total 1000000 bytes(set)") &&
+                strstr(admin_out, "layout_max_pages 5 pages(set)") &&
+                strstr(admin_out, "max_running_jobs 7 jobs(set)"),
+            "%s", admin_out);
+  CHECK_EQ_INT(admin_run("tenant", "set", "cli", "--render-cpu-ms", "default", "--layout-max-pages", "0",
                    NULL),
                2); /* below the minimum: nothing changed */
-  CHECK_EQ_INT(run("tenant", "set", "cli", "--render-cpu-ms", "default", NULL), 0);
-  CHECK_MSG(strstr(out_buf, "render_cpu_ms - (default: FOLIO_RENDER_CPU_MS of the worker)") &&
-                strstr(out_buf, "layout_max_pages 5 pages(set)"),
-            "%s", out_buf);
-  CHECK_EQ_INT(run("tenant", "list", NULL), 0);
-  CHECK_MSG(strstr(out_buf, "cli unfinished_jobs=0 max_running_jobs=7 render_image_cache_bytes=8388608"
+  CHECK_EQ_INT(admin_run("tenant", "set", "cli", "--render-cpu-ms", "default", NULL), 0);
+  CHECK_MSG(strstr(admin_out, "render_cpu_ms - (default: FOLIO_RENDER_CPU_MS of the worker)") &&
+                strstr(admin_out, "layout_max_pages 5 pages(set)"),
+            "%s", admin_out);
+  CHECK_EQ_INT(admin_run("tenant", "list", NULL), 0);
+  CHECK_MSG(strstr(admin_out, "cli unfinished_jobs=0 max_running_jobs=7 render_image_cache_bytes=8388608"
                             " streams_per_tenant=2 layout_max_bytes=65536"),
-            "%s", out_buf);
+            "%s", admin_out);
   /* the server's layout limits for cli: each override only lowers */
   CHECK_EQ_INT(folio_jobs_tenant_get(c, "cli", &ti, &d), 0);
   struct folio_layout_limits proc_lim, eff;

@@ -255,7 +255,11 @@ static void test_submit_violations(void) {
   Folio__V1__SubmitLayoutRequest req = FOLIO__V1__SUBMIT_LAYOUT_REQUEST__INIT;
   req.layout_json.data = (uint8_t *)(uintptr_t)MINIMAL;
   req.layout_json.len = strlen(MINIMAL);
-  Folio__V1__Format formats[] = {1, 99, 2, 77};
+  /* 99 and 77 are no Format: a caller's wire can hold any number (proto3
+   * enums are open), so the values go in through an int */
+  static const int raw[] = {1, 99, 2, 77};
+  Folio__V1__Format formats[4];
+  for (size_t i = 0; i < 4; i++) formats[i] = (Folio__V1__Format)raw[i];
   req.formats = formats;
   req.n_formats = 4;
   Folio__V1__RenderOptions ro = FOLIO__V1__RENDER_OPTIONS__INIT;

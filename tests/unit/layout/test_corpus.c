@@ -92,7 +92,8 @@ int main(int argc, char **argv) {
     struct folio_layout_doc *doc = NULL;
     struct folio_layout_diag diag;
     int rc = decode_file(argv[1], "invalid", list[i]->d_name, &doc, &diag);
-    CHECK_MSG(rc == -1, "%s: decode returned %d, expected -1", list[i]->d_name, rc);
+    CHECK_MSG(rc == FOLIO_LAYOUT_EINVAL, "%s: decode returned %d, expected FOLIO_LAYOUT_EINVAL",
+              list[i]->d_name, rc);
     CHECK(doc == NULL && diag.count >= 1);
     bool found = false;
     for (size_t k = 0; k < diag.count; k++)

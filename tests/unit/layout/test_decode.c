@@ -22,13 +22,13 @@ static struct folio_layout_doc *ok_lim(const char *json, const struct folio_layo
 }
 static struct folio_layout_doc *ok(const char *json) { return ok_lim(json, NULL); }
 
-/* Decodes json (rc -1 expected) and returns the joined errors (caller frees). */
+/* Decodes json (FOLIO_LAYOUT_EINVAL expected) and returns the joined errors (caller frees). */
 static char *bad_lim(const char *json, size_t len, const struct folio_layout_limits *lim,
                      struct folio_layout_diag *out) {
   struct folio_layout_doc *doc = NULL;
   struct folio_layout_diag diag = {0};
   int rc = folio_layout_decode(json, len, lim, &doc, &diag);
-  CHECK_MSG(rc == -1, "rc = %d for %s", rc, json);
+  CHECK_MSG(rc == FOLIO_LAYOUT_EINVAL, "rc = %d for %s", rc, json);
   CHECK(doc == NULL);
   char *j = folio_layout_diag_join(&diag);
   CHECK(j != NULL);
@@ -301,6 +301,7 @@ static void test_limits(void) {
   /* default depth: a hostile nesting is rejected without recursion */
   size_t n = 200000;
   char *deep = malloc(2 * n + 64);
+  CHECK_MSG(deep != NULL, "out of memory");
   size_t o = (size_t)sprintf(deep, "{\"version\":1,\"x\":");
   memset(deep + o, '[', n);
   memset(deep + o + n, ']', n);
@@ -376,9 +377,9 @@ static void test_numbers(void) {
 static void test_api_edges(void) {
   /* NULL diag: errors are counted, not kept */
   struct folio_layout_doc *doc = (struct folio_layout_doc *)1;
-  CHECK_EQ_INT(folio_layout_decode("{", 1, NULL, &doc, NULL), -1);
+  CHECK_EQ_INT(folio_layout_decode("{", 1, NULL, &doc, NULL), FOLIO_LAYOUT_EINVAL);
   CHECK(doc == NULL);
-  CHECK_EQ_INT(folio_layout_decode(NULL, 0, NULL, &doc, NULL), -1);
+  CHECK_EQ_INT(folio_layout_decode(NULL, 0, NULL, &doc, NULL), FOLIO_LAYOUT_EINVAL);
   /* not NUL-terminated: only len bytes are read */
   const char full[] = "{\"version\":1,\"pages\":[{\"items\":[]}]}garbage";
   CHECK_EQ_INT(folio_layout_decode(full, sizeof full - 1 - 7, NULL, &doc, NULL), 0);

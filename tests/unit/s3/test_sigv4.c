@@ -152,6 +152,7 @@ static const struct vector suite[] = {
 static size_t split(const char *s, char pair_sep, char kv_sep, struct folio_s3_kv *out,
                     size_t cap, char **store) {
   *store = strdup(s);
+  CHECK_MSG(*store != NULL, "out of memory");
   size_t n = 0;
   char *p = *store;
   while (*p && n < cap) {
@@ -279,11 +280,36 @@ static void test_encoding(void) {
   CHECK_EQ_INT(folio_s3_sigv4_sign(&req, &c, "20130524T000000Z", &r), -EINVAL);
 }
 
+/* Secrets that fill the 64-byte HMAC block and overflow it ("AWS4" + 60 and
+ * + 100 bytes): the long one is hashed first, as HMAC does. Expected keys from
+ * Python's hmac module. */
+static void test_long_secrets(void) {
+  static const struct {
+    size_t len;
+    char c;
+    const char *want;
+  } cases[] = {
+      {60, 'x', "2461b696cb6d5070bf3d5bd83b648d13285e2cc0a85d107d415ff55cf7f960d3"},
+      {100, 's', "9f4d7c729f57ee5e2cea3e3c3c5ff7ab45af04d5b08436fd59871c4575f7e863"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char secret[128];
+    memset(secret, cases[i].c, cases[i].len);
+    secret[cases[i].len] = '\0';
+    uint8_t key[32];
+    folio_s3_sigv4_signing_key(secret, "20150830", "us-east-1", "s3", key);
+    char hex[65];
+    for (size_t j = 0; j < 32; j++) snprintf(hex + 2 * j, 3, "%02x", key[j]);
+    CHECK_EQ_STR(hex, cases[i].want);
+  }
+}
+
 int main(void) {
   struct folio_s3_sigv4_creds suite_creds = {
       "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "us-east-1", "service"};
   for (size_t i = 0; i < sizeof suite / sizeof suite[0]; i++) check_vector(&suite[i], &suite_creds);
   test_s3_doc_examples();
   test_encoding();
+  test_long_secrets();
   return check_done();
 }

@@ -5,7 +5,8 @@
  * from a reactor: fd watches with read/write interest, one-shot and repeating
  * timers, and folio_loop_post() to run a function on the loop thread from any
  * other thread (eventfd wakeup). Backend clients never own the loop; they take a
- * loop and register their fds and timers on it (STYLE.md practice 4).
+ * loop and register their fds and timers on it (docs/architecture.md,
+ * "Practices": libraries don't own the loop).
  *
  * Thread rules
  *  - folio_loop_post(), folio_loop_stop(), folio_loop_on_thread() and

@@ -187,10 +187,22 @@ struct folio_layout_doc {
   struct folio_arena *arena;        /* owns everything above */
 };
 
+/* What folio_layout_decode() returns. */
+enum {
+  FOLIO_LAYOUT_OK = 0,
+  /* The document is not a valid layout, or breaks a limit (then diag->too_large
+   * is set): diag holds every error found, up to max_errors. */
+  FOLIO_LAYOUT_EINVAL = -1,
+  /* Out of memory: nothing is known about the document; diag may hold the
+   * errors found before, and is to be cleared all the same. */
+  FOLIO_LAYOUT_ENOMEM = -2,
+};
+
 /* Decodes json[0..len) (need not be NUL-terminated). lim NULL = defaults.
- * Returns 0 and sets *out (caller frees with folio_layout_doc_free) on success;
- * returns -1 on invalid input and fills *diag (caller clears it); returns -2 when
- * out of memory. *out is NULL on any failure. */
+ * Returns FOLIO_LAYOUT_OK and sets *out (caller frees with
+ * folio_layout_doc_free) on success; FOLIO_LAYOUT_EINVAL on invalid input, with
+ * *diag filled (caller clears it); FOLIO_LAYOUT_ENOMEM when out of memory.
+ * *out is NULL on any failure. */
 int folio_layout_decode(const char *json, size_t len, const struct folio_layout_limits *lim,
                         struct folio_layout_doc **out, struct folio_layout_diag *diag);
 void folio_layout_doc_free(struct folio_layout_doc *doc);

@@ -11,7 +11,8 @@
  *  - blocking (this header): folio_pg_conn_exec() and folio_pg_conn_batch(),
  *    used by the CLI subcommands (migrate, apikey), tests and the worker;
  *  - non-blocking (folio/pg_async.h): the client exposes its fd, interest and a
- *    timer, and an adapter drives it from the event loop (STYLE practice 4).
+ *    timer, and an adapter drives it from the event loop (docs/architecture.md,
+ *    "Practices": libraries don't own the loop).
  *
  * Errors: functions return 0 or a negative FOLIO_PG_E* code; the readable
  * detail (never containing the password) is in the struct folio_pg_diag the

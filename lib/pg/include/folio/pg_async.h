@@ -1,5 +1,6 @@
 /* folio_pg_async: one non-blocking PostgreSQL connection in pipeline mode,
- * for the event loop (STYLE practice 4).
+ * for the event loop (docs/architecture.md, "Practices": libraries don't own
+ * the loop).
  *
  * The client does not own a loop. It exposes what a loop needs —
  * folio_pg_async_fd(), _interest() and _timeout_ms() — and one "work now"
