@@ -24,8 +24,10 @@
  * ends the stream with ABORTED). A chunk that the client does not take for
  * limits.idle_ms ends the stream: cgrpc_call_cancel_with_status sends
  * ABORTED "stream idle" as trailers, which flow control does not hold back.
- * Each tenant holds at most limits.per_tenant streams at once (per server);
+ * Each tenant holds at most limits.per_tenant streams at once (per server),
+ * or its own streams_per_tenant (folio-server tenant set), above or below;
  * over it RESOURCE_EXHAUSTED with QuotaFailure and RetryInfo. */
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,8 +172,8 @@ static struct tenant_slots **slot_find(const char *tenant) {
   return pp;
 }
 
-/* 0: taken; 1: the tenant already holds limits.per_tenant; -1: out of memory. */
-static int slot_take(const char *tenant) {
+/* 0: taken; 1: the tenant already holds cap; -1: out of memory. */
+static int slot_take(const char *tenant, int cap) {
   pthread_mutex_lock(&slots_mu);
   struct tenant_slots **pp = slot_find(tenant);
   int rc = 0;
@@ -187,7 +189,7 @@ static int slot_take(const char *tenant) {
   }
   if (!*pp)
     rc = -1;
-  else if ((*pp)->n >= limits.per_tenant)
+  else if ((*pp)->n >= cap)
     rc = 1;
   else
     (*pp)->n++;
@@ -528,11 +530,19 @@ static void stream_begin(struct stream *x, const struct folio_job_artifact *a) {
 static void stream_authed(struct cgrpc_call *call, const char *tenant, void *arg) {
   struct stream *x = arg;
   x->lk.tenant = tenant;
-  int rc = slot_take(tenant);
+  /* the server's cap, or the tenant's streams_per_tenant override (learned
+   * with the API-key check; folio/tenant.h) */
+  struct folio_tenant_limits tl;
+  folio_quota_limits(x->lk.b->quota, tenant, &tl);
+  int cap = tl.streams_per_tenant > 0
+                ? (tl.streams_per_tenant > INT_MAX ? INT_MAX : (int)tl.streams_per_tenant)
+                : limits.per_tenant;
+  int rc = slot_take(tenant, cap);
   if (rc != 0) {
     char msg[300], desc[120], subject[160];
-    snprintf(desc, sizeof desc, "at most %d concurrent StreamArtifact calls per tenant",
-             limits.per_tenant);
+    snprintf(desc, sizeof desc, "at most %d concurrent StreamArtifact calls per tenant (%s)", cap,
+             tl.streams_per_tenant > 0 ? "streams_per_tenant, the tenant's"
+                                       : "FOLIO_STREAMS_PER_TENANT");
     snprintf(msg, sizeof msg, "StreamArtifact: %s%s; finish or cancel one (retry in %d ms)",
              rc < 0 ? "out of memory counting streams; " : "", desc, FOLIO_RPC_RETRY_AFTER_MS);
     snprintf(subject, sizeof subject, "tenant:%s", tenant);

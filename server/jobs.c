@@ -139,7 +139,13 @@ static void decode_task(void *arg) {
   struct submit *x = arg;
   struct folio_layout_doc *doc = NULL;
   struct folio_layout_diag diag = {0};
-  int rc = folio_layout_decode((const char *)x->s.layout, x->s.layout_len, &x->b->layout_limits, &doc, &diag);
+  /* the server's layout limits with the tenant's lower overrides
+   * (layout_max_*, learned with the API-key check; folio/tenant.h) */
+  struct folio_tenant_limits tl;
+  folio_quota_limits(x->b->quota, x->s.tenant, &tl);
+  struct folio_layout_limits lim;
+  uint32_t lowered = folio_tenant_layout_limits(&tl, &x->b->layout_limits, &lim);
+  int rc = folio_layout_decode((const char *)x->s.layout, x->s.layout_len, &lim, &doc, &diag);
   if (rc != 0) submit_release(x);
   if (rc == FOLIO_LAYOUT_ENOMEM) {
     cgrpc_call_finish(x->call, GRPC_STATUS_RESOURCE_EXHAUSTED,
@@ -148,10 +154,18 @@ static void decode_task(void *arg) {
   }
   if (rc != 0) {
     char *joined = folio_layout_diag_join(&diag);
-    char *msg = cgrpc_call_alloc(x->call, 64 + (joined ? strlen(joined) : 0));
+    /* a refusal under the tenant's own limits names them and their values */
+    char note[320] = "";
+    size_t nl = 0;
+    for (size_t i = 0; diag.too_large && i < folio_tenant_nlimits && nl < sizeof note - 80; i++)
+      if (lowered & (1u << i))
+        nl += (size_t)snprintf(note + nl, sizeof note - nl, "%s%s=%.15g", nl ? ", " : " (this tenant's limits: ",
+                               folio_tenant_limit_defs[i].name, folio_tenant_limit_get(&tl, i));
+    if (nl) snprintf(note + nl, sizeof note - nl, ")");
+    char *msg = cgrpc_call_alloc(x->call, 64 + sizeof note + (joined ? strlen(joined) : 0));
     if (msg)
-      sprintf(msg, "SubmitLayout: %s layout_json: %s",
-              diag.too_large ? "too large" : "invalid", joined ? joined : "?");
+      sprintf(msg, "SubmitLayout: %s layout_json: %s%s",
+              diag.too_large ? "too large" : "invalid", joined ? joined : "?", note);
     free(joined);
     size_t n = diag.count;
     struct folio_rpc_violation *v = cgrpc_call_alloc(x->call, (n + 1) * sizeof *v);

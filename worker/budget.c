@@ -47,6 +47,7 @@ int folio_worker_budget_load(struct folio_worker_budget *b, char *err, size_t ca
   folio_render_budget_default(&b->render);
   b->render.cpu_ms = DEFAULT_CPU_MS;
   b->memory_max_bytes = DEFAULT_MEMORY_MAX;
+  b->cpu_ms_name = "FOLIO_RENDER_CPU_MS";
   if (folio_layout_limits_from_env(&b->layout, err, cap)) return -1;
   uint64_t cache = b->render.image_cache_bytes, layouts = b->render.max_text_layouts;
   if (env_u64("FOLIO_RENDER_CPU_MS", 0, UINT32_MAX, &b->render.cpu_ms, err, cap) ||
@@ -111,13 +112,29 @@ static int64_t cpu_ns(void) {
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-void folio_worker_budget_job_begin(struct folio_worker_job_budget *j, const struct folio_worker_budget *b) {
-  static struct folio_worker_budget defaults; /* before init (never in folio-worker): built-in defaults */
-  if (!b) {
-    char err[8];
-    if (!defaults.render.max_text_layouts) (void)folio_worker_budget_load(&defaults, err, 0);
-    b = &defaults;
+/* Before init (never in folio-worker): the built-in defaults. */
+static const struct folio_worker_budget *or_defaults(const struct folio_worker_budget *b) {
+  static struct folio_worker_budget defaults;
+  if (b) return b;
+  char err[8];
+  if (!defaults.render.max_text_layouts) (void)folio_worker_budget_load(&defaults, err, 0);
+  return &defaults;
+}
+
+void folio_worker_budget_for_tenant(const struct folio_worker_budget *b, int64_t cpu_ms,
+                                    int64_t image_cache_bytes, struct folio_worker_budget *out) {
+  *out = *or_defaults(b);
+  if (cpu_ms > 0) {
+    out->render.cpu_ms = (uint64_t)cpu_ms;
+    out->cpu_ms_name = "render_cpu_ms";
   }
+  if (image_cache_bytes > 0)
+    out->render.image_cache_bytes =
+        (uint64_t)image_cache_bytes > SIZE_MAX ? SIZE_MAX : (size_t)image_cache_bytes;
+}
+
+void folio_worker_budget_job_begin(struct folio_worker_job_budget *j, const struct folio_worker_budget *b) {
+  b = or_defaults(b);
   j->b = b;
   j->cpu_start_ns = cpu_ns();
 }
@@ -138,8 +155,11 @@ bool folio_worker_budget_error(const struct folio_worker_budget *b, bool ceiling
   if (rc == FOLIO_RENDER_E_LIMIT) {
     snprintf(code, code_cap, "RESOURCE_EXHAUSTED");
     if (strstr(why, "cpu_ms")) /* the render saw what was left of the job's allowance: name the job's */
-      snprintf(msg, msg_cap, "%s%srender CPU time limit exceeded: the job used more than FOLIO_RENDER_CPU_MS=%" PRIu64
-               " ms of CPU", rd->pointer, rd->pointer[0] ? ": " : "", b->render.cpu_ms);
+      snprintf(msg, msg_cap, "%s%srender CPU time limit exceeded: the job used more than %s=%" PRIu64
+               " ms of CPU%s", rd->pointer, rd->pointer[0] ? ": " : "",
+               b->cpu_ms_name ? b->cpu_ms_name : "FOLIO_RENDER_CPU_MS", b->render.cpu_ms,
+               b->cpu_ms_name && strcmp(b->cpu_ms_name, "render_cpu_ms") == 0
+                   ? " (the tenant's override, folio-server tenant set)" : "");
     else
       snprintf(msg, msg_cap, "%s", why);
     return true;

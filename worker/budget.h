@@ -3,8 +3,10 @@
  * limits the job is decoded with, and the process's hard memory ceiling.
  * Read once from the environment (FOLIO_RENDER_*; see
  * docs/operations-worker.md and docs/security.md), applied per process and
- * per job. A per-tenant override (lib/jobs, later) replaces fields of the
- * job's copy: folio_worker_budget_job_begin takes the budget to use.
+ * per job. A tenant's overrides (render_cpu_ms, render_image_cache_bytes in
+ * the tenants table, read with the claim; folio/tenant.h) replace fields of
+ * the job's copy (folio_worker_budget_for_tenant), and
+ * folio_worker_budget_job_begin takes that copy.
  *
  * Thread: the render process's main thread, but folio_worker_cancel_flag,
  * which any rendering thread may call. */
@@ -22,6 +24,9 @@ struct folio_worker_budget {
   struct folio_render_budget render; /* cpu_ms is per job (all formats together) */
   struct folio_layout_limits layout; /* FOLIO_LAYOUT_* (folio_layout_limits_from_env) */
   uint64_t memory_max_bytes;         /* FOLIO_RENDER_MEMORY_MAX_BYTES; 0 = none */
+  /* Where render.cpu_ms comes from, as a job's error names it:
+   * "FOLIO_RENDER_CPU_MS", or "render_cpu_ms" when the tenant's override. */
+  const char *cpu_ms_name;
 };
 
 /* Defaults, then the environment. 0, or -1 with a line naming the variable in err. */
@@ -38,6 +43,14 @@ int folio_worker_budget_apply(const struct folio_worker_budget *b, bool *applied
  * (NULL before init) and whether a memory ceiling is in force. */
 int folio_worker_budget_init(char *err, size_t cap);
 const struct folio_worker_budget *folio_worker_budget_get(bool *ceiling);
+
+/* A job's budget: *b (NULL = the built-in defaults) with the tenant's
+ * overrides that are set (> 0) in place: cpu_ms (also renaming cpu_ms_name
+ * to the tenant's limit) and image_cache_bytes. An override may be above or
+ * below the process's value; the process-wide memory ceiling
+ * (memory_max_bytes, applied once per process) is never overridden. */
+void folio_worker_budget_for_tenant(const struct folio_worker_budget *b, int64_t cpu_ms,
+                                    int64_t image_cache_bytes, struct folio_worker_budget *out);
 
 /* One job's CPU account: the process CPU clock when the job began. */
 struct folio_worker_job_budget {

@@ -75,6 +75,7 @@ static void note_render_error(struct job *j, int rc, const struct folio_render_d
   { /* a budget's refusal is permanent and names the limit (budget.h) */
     bool ceiling;
     const struct folio_worker_budget *b = folio_worker_budget_get(&ceiling);
+    if (j->budget) b = j->budget; /* the tenant's values, as the job ran with them */
     char bcode[40], bmsg[sizeof j->fail.msg];
     if (b && folio_worker_budget_error(b, ceiling, rc, rd, bcode, sizeof bcode, bmsg, sizeof bmsg)) {
       worker_failure_note(&j->fail, false, bcode, "%s", bmsg);
@@ -162,11 +163,11 @@ static void remove_artifacts(struct job *j) {
   }
 }
 
-static void render_all(struct job *j) {
+static void render_with(struct job *j, const struct folio_worker_budget *budget) {
   struct folio_layout_doc *doc = NULL;
   struct folio_layout_diag ld = {0};
   struct folio_worker_job_budget jb;
-  folio_worker_budget_job_begin(&jb, folio_worker_budget_get(NULL));
+  folio_worker_budget_job_begin(&jb, budget);
   int rc = folio_layout_decode((const char *)j->cl.layout, j->cl.layout_len, &jb.b->layout, &doc,
                                &ld);
   if (rc) {
@@ -238,6 +239,18 @@ static void render_all(struct job *j) {
 out:
   free(pages);
   folio_layout_doc_free(doc);
+}
+
+/* Decodes and renders with the job's copy of the budget: the process's with
+ * its tenant's overrides (read with the claim; budget.h), applied before the
+ * decode and every render call, and named by a budget failure. */
+static void render_all(struct job *j) {
+  struct folio_worker_budget budget;
+  folio_worker_budget_for_tenant(folio_worker_budget_get(NULL), j->cl.render_cpu_ms,
+                                 j->cl.render_image_cache_bytes, &budget);
+  j->budget = &budget;
+  render_with(j, &budget);
+  j->budget = NULL;
 }
 
 static void tell_supervisor(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -132,6 +132,9 @@ struct job {
   const char *id;
   const char *entry;
   struct folio_job_claim cl;
+  /* the job's budget (the process's with the tenant's overrides, budget.h),
+   * set while render_all runs */
+  const struct folio_worker_budget *budget;
   /* shared with the heartbeat thread */
   _Atomic int progress;  /* percent */
   _Atomic int stop;      /* enum worker_stop */

@@ -30,7 +30,12 @@ static int usage(FILE *err) {
         "       folio-server tenant set TENANT [--LIMIT VALUE|default]...\n"
         "         limits: --max-unfinished-jobs N  --submit-rate R  --submit-burst N\n"
         "                 --max-bytes-in-flight BYTES  --max-concurrent-decodes N\n"
-        "                 --max-running-jobs N   (default: back to the built-in default)\n"
+        "                 --max-running-jobs N\n"
+        "                 --render-cpu-ms MS  --render-image-cache-bytes BYTES\n"
+        "                 --streams-per-tenant N  --layout-max-bytes BYTES\n"
+        "                 --layout-max-image-bytes-total BYTES  --layout-max-pages N\n"
+        "         default: back to the built-in default, or for render-*, streams-* and\n"
+        "         layout-* to the process's own FOLIO_* setting (no override)\n"
         "environment: FOLIO_DATABASE_URL, FOLIO_API_KEY_PEPPER (apikey)\n",
         err);
   return 2;
@@ -130,10 +135,14 @@ static void print_tenant(const struct folio_tenant_info *t, void *arg) {
   FILE *out = arg;
   fprintf(out, "tenant %s\n  id %s\n  unfinished_jobs %lld\n", t->name, t->id,
           (long long)t->unfinished_jobs);
-  for (size_t i = 0; i < folio_tenant_nlimits; i++)
-    fprintf(out, "  %s %.15g %s(%s)\n", folio_tenant_limit_defs[i].name,
-            folio_tenant_limit_get(&t->limits, i), folio_tenant_limit_defs[i].unit,
-            t->overridden[i] ? "set" : "default");
+  for (size_t i = 0; i < folio_tenant_nlimits; i++) {
+    const struct folio_tenant_limit_def *d = &folio_tenant_limit_defs[i];
+    if (d->process && !t->overridden[i]) /* no value here: the process's own applies */
+      fprintf(out, "  %s - (default: %s)\n", d->name, d->process);
+    else
+      fprintf(out, "  %s %.15g %s(%s)\n", d->name, folio_tenant_limit_get(&t->limits, i), d->unit,
+              t->overridden[i] ? "set" : "default");
+  }
 }
 
 static void print_row(const struct folio_tenant_info *t, void *arg) {
@@ -153,8 +162,8 @@ static int cmd_tenant(int argc, char **argv, FILE *out, FILE *err) {
        set = strcmp(verb, "set") == 0;
   if ((list && argc != 2) || (show && argc != 3) || (set && argc < 3) || !(list || show || set))
     return usage(err);
-  bool want[8] = {false}, reset[8] = {false};
-  double value[8] = {0};
+  bool want[FOLIO_TENANT_MAX_LIMITS] = {false}, reset[FOLIO_TENANT_MAX_LIMITS] = {false};
+  double value[FOLIO_TENANT_MAX_LIMITS] = {0};
   for (int i = 3; set && i < argc; i += 2) {
     int k = strncmp(argv[i], "--", 2) == 0 ? folio_tenant_limit_find(argv[i] + 2) : -1;
     if (k < 0 || i + 1 >= argc) {

@@ -396,6 +396,9 @@ int folio_jobs_claim(struct folio_pg_conn *c, const char *job_id, const char *wo
   out->layout_len = (size_t)PQgetlength(r, 0, 7);
   out->layout = (const uint8_t *)folio_arena_strndup(arena, PQgetvalue(r, 0, 7), out->layout_len);
   out->tenant_id = bin_str(arena, r, 0, 8);
+  /* the tenant's render overrides (text in the binary result; NULL = none) */
+  out->render_cpu_ms = PQgetisnull(r, 0, 9) ? 0 : strtoll(PQgetvalue(r, 0, 9), NULL, 10);
+  out->render_image_cache_bytes = PQgetisnull(r, 0, 10) ? 0 : strtoll(PQgetvalue(r, 0, 10), NULL, 10);
   PQclear(r);
   if (!out->layout || !out->tenant || !out->page_range || !out->tenant_id) {
     folio_jobs_diag(diag, "out of memory");

@@ -85,7 +85,9 @@
 
 /* $1 id, $2 worker id, $3 the default max_running_jobs (folio/tenant.h).
  * Binary results (layout). Row: ('1', state, attempts, tenant, formats,
- * png_dpi, page_range, layout, tenant id) when claimed or exhausted,
+ * png_dpi, page_range, layout, tenant id, the tenant's render_cpu_ms and
+ * render_image_cache_bytes overrides (NULL = none, migration 0004)) when
+ * claimed or exhausted,
  * ('0', state, attempts, NULL...) when not QUEUED, ('d', ...) when deferred;
  * no row = not found.
  * Fair share of the render pool: a job whose tenant already has
@@ -117,12 +119,15 @@
   "  SELECT id, CASE WHEN state = 'RUNNING' THEN 'started' ELSE 'failed' END, attempts,"     \
   "         $2::text, CASE WHEN state = 'FAILED' THEN 'ATTEMPTS_EXHAUSTED' END FROM upd)"    \
   " SELECT '1'::text, state, attempts::text, tenant, array_to_string(formats, ','),"         \
-  "        png_dpi::text, page_range, layout,"                                               \
-  "        (SELECT t.id::text FROM tenants t WHERE t.name = upd.tenant) FROM upd"            \
+  "        png_dpi::text, page_range, layout, t.id::text,"                                   \
+  "        t.render_cpu_ms::text, t.render_image_cache_bytes::text"                          \
+  "   FROM upd LEFT JOIN tenants t ON t.name = upd.tenant"                                   \
   " UNION ALL"                                                                               \
-  " SELECT 'd', state, attempts::text, NULL, NULL, NULL, NULL, NULL, NULL FROM deferred"     \
+  " SELECT 'd', state, attempts::text, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"       \
+  "   FROM deferred"                                                                         \
   " UNION ALL"                                                                               \
-  " SELECT '0', state, attempts::text, NULL, NULL, NULL, NULL, NULL, NULL FROM jobs"         \
+  " SELECT '0', state, attempts::text, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"       \
+  "   FROM jobs"                                                                             \
   "  WHERE id = $1::uuid AND NOT EXISTS (SELECT 1 FROM upd)"                                 \
   "    AND NOT EXISTS (SELECT 1 FROM deferred)"
 
@@ -268,21 +273,38 @@
 
 /* $1 name, then per limit (folio_tenant_limit_defs order) $2k "keep the
  * current override" and $2k+1 the new value (NULL = default). */
-#define SQL_TENANT_SET                                                                       \
-  "INSERT INTO tenants AS t (name, max_unfinished_jobs, submit_rate, submit_burst,"          \
-  "                          max_bytes_in_flight, max_concurrent_decodes, max_running_jobs)" \
-  " VALUES ($1::text, $3::bigint, $5::float8, $7::bigint, $9::bigint, $11::bigint, $13::bigint)" \
-  " ON CONFLICT (name) DO UPDATE SET"                                                        \
-  "  max_unfinished_jobs = CASE WHEN $2::bool THEN t.max_unfinished_jobs"                    \
-  "                        ELSE EXCLUDED.max_unfinished_jobs END,"                           \
-  "  submit_rate = CASE WHEN $4::bool THEN t.submit_rate ELSE EXCLUDED.submit_rate END,"     \
-  "  submit_burst = CASE WHEN $6::bool THEN t.submit_burst ELSE EXCLUDED.submit_burst END,"  \
-  "  max_bytes_in_flight = CASE WHEN $8::bool THEN t.max_bytes_in_flight"                    \
-  "                        ELSE EXCLUDED.max_bytes_in_flight END,"                           \
-  "  max_concurrent_decodes = CASE WHEN $10::bool THEN t.max_concurrent_decodes"             \
-  "                           ELSE EXCLUDED.max_concurrent_decodes END,"                     \
-  "  max_running_jobs = CASE WHEN $12::bool THEN t.max_running_jobs"                         \
-  "                     ELSE EXCLUDED.max_running_jobs END,"                                 \
+#define SQL_TENANT_SET                                                                           \
+  "INSERT INTO tenants AS t (name, max_unfinished_jobs, submit_rate, submit_burst,"              \
+  "  max_bytes_in_flight, max_concurrent_decodes, max_running_jobs,"                             \
+  "  render_cpu_ms, render_image_cache_bytes, streams_per_tenant,"                               \
+  "  layout_max_bytes, layout_max_image_bytes_total, layout_max_pages)"                          \
+  " VALUES ($1::text, $3::bigint, $5::float8, $7::bigint, $9::bigint, $11::bigint, $13::bigint," \
+  "  $15::bigint, $17::bigint, $19::bigint, $21::bigint, $23::bigint, $25::bigint)"              \
+  " ON CONFLICT (name) DO UPDATE SET"                                                            \
+  "  max_unfinished_jobs = CASE WHEN $2::bool THEN t.max_unfinished_jobs"                        \
+  "    ELSE EXCLUDED.max_unfinished_jobs END,"                                                   \
+  "  submit_rate = CASE WHEN $4::bool THEN t.submit_rate"                                        \
+  "    ELSE EXCLUDED.submit_rate END,"                                                           \
+  "  submit_burst = CASE WHEN $6::bool THEN t.submit_burst"                                      \
+  "    ELSE EXCLUDED.submit_burst END,"                                                          \
+  "  max_bytes_in_flight = CASE WHEN $8::bool THEN t.max_bytes_in_flight"                        \
+  "    ELSE EXCLUDED.max_bytes_in_flight END,"                                                   \
+  "  max_concurrent_decodes = CASE WHEN $10::bool THEN t.max_concurrent_decodes"                 \
+  "    ELSE EXCLUDED.max_concurrent_decodes END,"                                                \
+  "  max_running_jobs = CASE WHEN $12::bool THEN t.max_running_jobs"                             \
+  "    ELSE EXCLUDED.max_running_jobs END,"                                                      \
+  "  render_cpu_ms = CASE WHEN $14::bool THEN t.render_cpu_ms"                                   \
+  "    ELSE EXCLUDED.render_cpu_ms END,"                                                         \
+  "  render_image_cache_bytes = CASE WHEN $16::bool THEN t.render_image_cache_bytes"             \
+  "    ELSE EXCLUDED.render_image_cache_bytes END,"                                              \
+  "  streams_per_tenant = CASE WHEN $18::bool THEN t.streams_per_tenant"                         \
+  "    ELSE EXCLUDED.streams_per_tenant END,"                                                    \
+  "  layout_max_bytes = CASE WHEN $20::bool THEN t.layout_max_bytes"                             \
+  "    ELSE EXCLUDED.layout_max_bytes END,"                                                      \
+  "  layout_max_image_bytes_total = CASE WHEN $22::bool THEN t.layout_max_image_bytes_total"     \
+  "    ELSE EXCLUDED.layout_max_image_bytes_total END,"                                          \
+  "  layout_max_pages = CASE WHEN $24::bool THEN t.layout_max_pages"                             \
+  "    ELSE EXCLUDED.layout_max_pages END,"                                                      \
   "  updated_at = now()"
 
 const struct folio_pg_stmt folio_jobs_stmts[] = {
@@ -308,7 +330,7 @@ const struct folio_pg_stmt folio_jobs_stmts[] = {
                          2, 0},
     [S_TENANT_GET] = {"folio_tenant_get", "SELECT * FROM tenants WHERE name = $1::text", 1, 0},
     [S_TENANT_LIST] = {"folio_tenant_list", "SELECT * FROM tenants ORDER BY name", 0, 0},
-    [S_TENANT_SET] = {"folio_tenant_set", SQL_TENANT_SET, 13, 0},
+    [S_TENANT_SET] = {"folio_tenant_set", SQL_TENANT_SET, 25, 0},
 };
 const size_t folio_jobs_nstmts = sizeof folio_jobs_stmts / sizeof folio_jobs_stmts[0];
 

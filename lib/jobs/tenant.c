@@ -14,20 +14,41 @@
 const struct folio_tenant_limit_def folio_tenant_limit_defs[] = {
     {"max_unfinished_jobs", FOLIO_TENANT_INT, OFF(max_unfinished_jobs),
      FOLIO_TENANT_DEFAULT_MAX_UNFINISHED_JOBS, 0, "jobs",
-     "QUEUED + RUNNING jobs of the tenant, over every server (the job table and the render queue)"},
+     "QUEUED + RUNNING jobs of the tenant, over every server (the job table and the render queue)", NULL},
     {"submit_rate", FOLIO_TENANT_REAL, OFF(submit_rate), FOLIO_TENANT_DEFAULT_SUBMIT_RATE, 0.001,
-     "per second", "SubmitLayout calls per second per server (the server's CPU and the database)"},
+     "per second", "SubmitLayout calls per second per server (the server's CPU and the database)", NULL},
     {"submit_burst", FOLIO_TENANT_INT, OFF(submit_burst), FOLIO_TENANT_DEFAULT_SUBMIT_BURST, 1,
-     "calls", "SubmitLayout calls admitted at once after an idle spell, per server"},
+     "calls", "SubmitLayout calls admitted at once after an idle spell, per server", NULL},
     {"max_bytes_in_flight", FOLIO_TENANT_INT, OFF(max_bytes_in_flight),
      (double)FOLIO_TENANT_DEFAULT_MAX_BYTES_IN_FLIGHT, 1, "bytes",
-     "layout bytes being decoded or committed at once, per server (server memory)"},
+     "layout bytes being decoded or committed at once, per server (server memory)", NULL},
     {"max_concurrent_decodes", FOLIO_TENANT_INT, OFF(max_concurrent_decodes),
      FOLIO_TENANT_DEFAULT_MAX_CONCURRENT_DECODES, 0, "threads",
-     "decode-pool threads one tenant may hold, per server; 0 = half the pool"},
+     "decode-pool threads one tenant may hold, per server; 0 = half the pool", NULL},
     {"max_running_jobs", FOLIO_TENANT_INT, OFF(max_running_jobs),
      FOLIO_TENANT_DEFAULT_MAX_RUNNING_JOBS, 1, "jobs",
-     "RUNNING jobs at once over every worker (render processes)"},
+     "RUNNING jobs at once over every worker (render processes)", NULL},
+    {"render_cpu_ms", FOLIO_TENANT_INT, OFF(render_cpu_ms), 0, 1, "ms",
+     "CPU time of one job's render, all formats (render processes); may exceed the worker's",
+     "FOLIO_RENDER_CPU_MS of the worker"},
+    {"render_image_cache_bytes", FOLIO_TENANT_INT, OFF(render_image_cache_bytes), 0, 1, "bytes",
+     "decoded images one job's render keeps (render memory); may exceed the worker's, "
+     "FOLIO_RENDER_MEMORY_MAX_BYTES still holds",
+     "FOLIO_RENDER_IMAGE_CACHE_BYTES of the worker"},
+    {"streams_per_tenant", FOLIO_TENANT_INT, OFF(streams_per_tenant), 0, 1, "streams",
+     "concurrent StreamArtifact calls per server (S3 connections, stream slots); may exceed "
+     "the server's",
+     "FOLIO_STREAMS_PER_TENANT of the server"},
+    {"layout_max_bytes", FOLIO_TENANT_INT, OFF(layout_max_bytes), 0, 1, "bytes",
+     "one layout document (decode memory and CPU); only lowers the server's",
+     "FOLIO_LAYOUT_MAX_BYTES of the server"},
+    {"layout_max_image_bytes_total", FOLIO_TENANT_INT, OFF(layout_max_image_bytes_total), 0, 1,
+     "bytes", "decoded image bytes one document may ask for (decode and render CPU); only lowers "
+     "the server's",
+     "FOLIO_LAYOUT_MAX_IMAGE_BYTES_TOTAL of the server"},
+    {"layout_max_pages", FOLIO_TENANT_INT, OFF(layout_max_pages), 0, 1, "pages",
+     "pages of one document (render time); only lowers the server's",
+     "FOLIO_LAYOUT_MAX_PAGES of the server"},
 };
 const size_t folio_tenant_nlimits = sizeof folio_tenant_limit_defs / sizeof folio_tenant_limit_defs[0];
 
@@ -70,6 +91,28 @@ int folio_tenant_limit_find(const char *name) {
     if (!*a && !*b) return (int)i;
   }
   return -1;
+}
+
+uint32_t folio_tenant_layout_limits(const struct folio_tenant_limits *l,
+                                    const struct folio_layout_limits *process,
+                                    struct folio_layout_limits *out) {
+  *out = *process;
+  uint32_t lowered = 0;
+  /* an override only ever lowers its field (folio/tenant.h) */
+  if (l->layout_max_bytes > 0 && (uint64_t)l->layout_max_bytes < (uint64_t)process->max_bytes) {
+    out->max_bytes = (size_t)l->layout_max_bytes;
+    lowered |= 1u << (unsigned)folio_tenant_limit_find("layout_max_bytes");
+  }
+  if (l->layout_max_image_bytes_total > 0 &&
+      (uint64_t)l->layout_max_image_bytes_total < process->max_image_bytes_total) {
+    out->max_image_bytes_total = (uint64_t)l->layout_max_image_bytes_total;
+    lowered |= 1u << (unsigned)folio_tenant_limit_find("layout_max_image_bytes_total");
+  }
+  if (l->layout_max_pages > 0 && (uint64_t)l->layout_max_pages < (uint64_t)process->max_pages) {
+    out->max_pages = (size_t)l->layout_max_pages;
+    lowered |= 1u << (unsigned)folio_tenant_limit_find("layout_max_pages");
+  }
+  return lowered;
 }
 
 int folio_tenant_decode_share(const struct folio_tenant_limits *l, int threads) {
@@ -123,9 +166,9 @@ int folio_jobs_tenant_set(struct folio_pg_conn *c, const char *name, const bool 
   if (rc) return rc;
   /* S_TENANT_SET: $1 name, then per limit in folio_tenant_limit_defs order
    * a "keep" flag and the new value (NULL = default). */
-  enum { MAXP = 1 + 2 * 8 };
+  enum { MAXP = 1 + 2 * FOLIO_TENANT_MAX_LIMITS };
   const char *v[MAXP] = {name};
-  char buf[8][40];
+  char buf[FOLIO_TENANT_MAX_LIMITS][40];
   for (size_t i = 0; i < folio_tenant_nlimits; i++) {
     const struct folio_tenant_limit_def *d = &folio_tenant_limit_defs[i];
     bool change = set[i] || reset[i];

@@ -14,7 +14,11 @@
  *     RESOURCE_EXHAUSTED naming FOLIO_RENDER_MEMORY_MAX_BYTES;
  *  3. a document of long unbreakable words with overflow "shrink" is CANCELED
  *     within 10 s of CancelJob, and fails RESOURCE_EXHAUSTED naming cpu_ms
- *     when not canceled; the other tenant's job still SUCCEEDS meanwhile.
+ *     when not canceled; the other tenant's job still SUCCEEDS meanwhile;
+ *  4. a tenant's own overrides (folio-server tenant set): its lowered
+ *     layout_max_bytes refuses at SubmitLayout and its lowered render_cpu_ms
+ *     FAILS the render, each naming the tenant's value, while the other
+ *     tenant's same documents are accepted and SUCCEED.
  *
  * usage: test_adv_render folio-server folio-worker   (under scripts/stack.sh run pg,redis,s3) */
 #include <signal.h>
@@ -38,7 +42,7 @@ static const char PEPPER[] = "adv-pepper-0123456789abcdef";
 static pid_t server_pid, worker_pid;
 static char addr[64];
 static struct cgrpc_channel *ch;
-static char key_a[128], key_b[128];
+static char key_a[128], key_b[128], key_g[128], key_d[128];
 static const char *stack_dir;
 
 static void stop_all(void) {
@@ -332,6 +336,39 @@ static void test_shrink(void) {
   free(doc);
 }
 
+/* 4. Per-tenant overrides (folio-server tenant set, migration 0004), set
+ * before the processes start: tenant gamma's layout_max_bytes 64, tenant
+ * delta's render_cpu_ms 100; beta has none (the server's FOLIO_LAYOUT_MAX_BYTES, the
+ * worker's FOLIO_RENDER_CPU_MS=5000). The same documents: gamma's refused
+ * or FAILED naming its own value, beta's accepted and rendered. */
+static void test_tenant_overrides(void) {
+  char job[FOLIO_UUID_STR_LEN + 1], msg[2048];
+  /* SubmitLayout decodes with gamma's layout limits */
+  grpc_status_code c = submit(key_g, MINIMAL, FOLIO__V1__FORMAT__FORMAT_PDF, 0, NULL, msg, sizeof msg);
+  CHECK_MSG(c == GRPC_STATUS_RESOURCE_EXHAUSTED && strstr(msg, "layout_max_bytes=64") &&
+                strstr(msg, "more than the limit of 64"),
+            "gamma's %zu-byte layout: %s %s", strlen(MINIMAL), cgrpc_status_name(c), msg);
+  printf("  gamma (layout_max_bytes 64): %s\n", msg);
+  char ok[FOLIO_UUID_STR_LEN + 1];
+  CHECK_EQ_INT(submit(key_b, MINIMAL, FOLIO__V1__FORMAT__FORMAT_PDF, 0, ok, msg, sizeof msg), GRPC_STATUS_OK);
+  /* the render runs with delta's CPU budget: one long word to shrink (about a
+   * second of CPU; far under beta's 5000 ms, far over delta's 100 ms) */
+  char *doc = shrink_doc(1, 60000);
+  char other[FOLIO_UUID_STR_LEN + 1];
+  CHECK_MSG(submit(key_d, doc, FOLIO__V1__FORMAT__FORMAT_PDF, 0, job, msg, sizeof msg) == GRPC_STATUS_OK, "%s", msg);
+  CHECK_MSG(submit(key_b, doc, FOLIO__V1__FORMAT__FORMAT_PDF, 0, other, msg, sizeof msg) == GRPC_STATUS_OK, "%s",
+            msg);
+  struct job_view v = wait_job(key_d, job, FOLIO__V1__JOB_STATE__JOB_STATE_FAILED, 60);
+  printf("  delta (render_cpu_ms 100): %s: %s\n", v.code, v.message);
+  CHECK_MSG(!strcmp(v.code, "RESOURCE_EXHAUSTED") && strstr(v.message, "render_cpu_ms=100 ms"), "%s: %s", v.code,
+            v.message);
+  double t0 = now_s();
+  wait_job(key_b, other, FOLIO__V1__JOB_STATE__JOB_STATE_SUCCEEDED, 60);
+  wait_job(key_b, ok, FOLIO__V1__JOB_STATE__JOB_STATE_SUCCEEDED, 30);
+  printf("  beta, no override: the same documents SUCCEEDED (+%.1f s)\n", now_s() - t0);
+  free(doc);
+}
+
 int main(int argc, char **argv) {
   CHECK_MSG(argc == 3, "usage: %s folio-server folio-worker", argv[0]);
   stack_dir = getenv("FOLIO_STACK_DIR");
@@ -346,6 +383,10 @@ int main(int argc, char **argv) {
   CHECK_EQ_INT(st, 0);
   create_key(argv[1], "acme", key_a);
   create_key(argv[1], "beta", key_b);
+  proc_tenant_set(argv[1], "gamma", "--layout-max-bytes 64");
+  create_key(argv[1], "gamma", key_g);
+  proc_tenant_set(argv[1], "delta", "--render-cpu-ms 100");
+  create_key(argv[1], "delta", key_d);
   atexit(stop_all);
 
   char slog[512], wlog[512];
@@ -372,6 +413,8 @@ int main(int argc, char **argv) {
   test_memory();
   printf("3. shrink, cancel and CPU limit\n");
   test_shrink();
+  printf("4. per-tenant overrides\n");
+  test_tenant_overrides();
   stop_all();
   cgrpc_channel_destroy(ch);
   return check_done();

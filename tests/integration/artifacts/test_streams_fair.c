@@ -17,6 +17,8 @@
  *      recorded sha256;
  *    - the others, left alone past FOLIO_STREAM_IDLE_MS, end with ABORTED
  *      "stream idle", and their tenant can stream again (slots returned).
+ * A2. A tenant whose streams_per_tenant is 1 (folio-server tenant set) gets
+ *    QuotaFailure on its 2nd concurrent stream; a tenant without one holds two.
  * B. HTTP/2 connection policy, with raw TCP clients speaking HTTP/2 frames:
  *    - keepalive: a client that completes the preface and then stops reading
  *      (acks no ping) is disconnected; one that acks pings stays connected;
@@ -308,7 +310,8 @@ static int conns_to(pid_t pid, int port) {
 
 /* ---- A. stalled readers ------------------------------------------------------------- */
 
-static void check_quota_failure(const struct cgrpc_status *st, const char *tenant) {
+static void check_quota_failure(const struct cgrpc_status *st, const char *tenant,
+                                const char *cap_desc) {
   CHECK(st->details && st->details_len);
   Google__Rpc__Status *s = google__rpc__status__unpack(NULL, st->details_len, st->details);
   CHECK(s);
@@ -323,8 +326,8 @@ static void check_quota_failure(const struct cgrpc_status *st, const char *tenan
       char subject[64];
       snprintf(subject, sizeof subject, "tenant:%s", tenant);
       CHECK_EQ_STR(q->violations[0]->subject, subject);
-      CHECK_MSG(strstr(q->violations[0]->description, "at most 8 concurrent StreamArtifact"),
-                "%s", q->violations[0]->description);
+      CHECK_MSG(strstr(q->violations[0]->description, cap_desc), "%s",
+                q->violations[0]->description);
       google__rpc__quota_failure__free_unpacked(q, NULL);
       qf = true;
     } else if (strcmp(a->type_url, "type.googleapis.com/google.rpc.RetryInfo") == 0) {
@@ -382,7 +385,7 @@ static void test_stalled_readers(void) {
   cgrpc_client_call_finish(extra, &st);
   CHECK_MSG(st.code == GRPC_STATUS_RESOURCE_EXHAUSTED, "9th stream: %s %s",
             cgrpc_status_name(st.code), st.message);
-  check_quota_failure(&st, bad[1].name);
+  check_quota_failure(&st, bad[1].name, "at most 8 concurrent StreamArtifact");
   printf("   9th stream of one tenant: RESOURCE_EXHAUSTED \"%s\" + QuotaFailure + RetryInfo\n",
          st.message);
   cgrpc_status_clear(&st);
@@ -443,6 +446,49 @@ static void test_stalled_readers(void) {
   printf("   slots returned; folio-server's connections to RGW now %d\n", held);
   for (int i = 0; i < ATTACKERS; i++) cgrpc_channel_destroy(slow_ch[i]);
   CHECK(kill(server_pid, 0) == 0);
+}
+
+/* ---- A2. a tenant's own stream cap ------------------------------------------------
+ * streams_per_tenant set for one tenant (folio-server tenant set) replaces the
+ * server's FOLIO_STREAMS_PER_TENANT=8 for it alone: its 2nd concurrent stream
+ * is refused with QuotaFailure naming its cap of 1, while another tenant
+ * without an override holds two at once. */
+static void test_tenant_stream_cap(void) {
+  static struct tenant one, other;
+  /* set before its key exists, so the server learns it with the first call */
+  proc_tenant_set(server_bin, "one-stream", "--streams-per-tenant 1");
+  make_tenant(&one, "one-stream", 1, GOOD_SIZE);
+  make_tenant(&other, "many-streams", 1, GOOD_SIZE);
+  struct cgrpc_channel_config slow = {.http2_stream_window = 65536};
+  char err[256];
+  struct cgrpc_channel *slow_ch = cgrpc_channel_create(addr, &slow, err, sizeof err);
+  CHECK_MSG(slow_ch, "%s", err);
+  struct reader held, o1, o2;
+  reader_init(&held, stream_start(slow_ch, &one, &one.arts[0], 30000), &one.arts[0]);
+  CHECK_EQ_INT(reader_read(&held, 1), 1); /* open, and holding its slot */
+  struct cgrpc_client_call *extra = stream_start(ch, &one, &one.arts[0], 10000);
+  Folio__V1__ArtifactChunk *c = NULL;
+  CHECK_EQ_INT(folio__v1__layout_service__stream_artifact__read(extra, &c), 0);
+  struct cgrpc_status st = {0};
+  cgrpc_client_call_finish(extra, &st);
+  CHECK_MSG(st.code == GRPC_STATUS_RESOURCE_EXHAUSTED, "2nd stream with streams_per_tenant 1: %s %s",
+            cgrpc_status_name(st.code), st.message);
+  check_quota_failure(&st, one.name, "at most 1 concurrent StreamArtifact calls per tenant (streams_per_tenant");
+  printf("A2. streams_per_tenant 1: 2nd stream RESOURCE_EXHAUSTED \"%s\"\n", st.message);
+  cgrpc_status_clear(&st);
+  cgrpc_client_call_destroy(extra);
+  /* the other tenant, under the server's cap, holds two */
+  reader_init(&o1, stream_start(slow_ch, &other, &other.arts[0], 30000), &other.arts[0]);
+  reader_init(&o2, stream_start(slow_ch, &other, &other.arts[0], 30000), &other.arts[0]);
+  CHECK_EQ_INT(reader_read(&o1, 1), 1);
+  CHECK_EQ_INT(reader_read(&o2, 1), 1);
+  struct reader *all[] = {&held, &o1, &o2};
+  for (size_t i = 0; i < 3; i++) {
+    cgrpc_client_call_cancel(all[i]->cc);
+    reader_finish(all[i], NULL, 0, NULL);
+  }
+  cgrpc_channel_destroy(slow_ch);
+  printf("    another tenant without an override: two streams at once\n");
 }
 
 /* ---- B. the connection policy, seen from raw HTTP/2 -------------------------------- */
@@ -695,6 +741,7 @@ int main(int argc, char **argv) {
   snprintf(idle, sizeof idle, "FOLIO_STREAM_IDLE_MS=%d", IDLE_MS);
   const char *env[] = {stall, idle, "FOLIO_STREAMS_PER_TENANT=8", NULL};
   start_server("server-streams", env);
+  test_tenant_stream_cap();
   test_stalled_readers();
   test_keepalive_and_stream_cap();
   const char *idle_env[] = {"FOLIO_MAX_CONNECTION_IDLE_MS=1000", NULL};

@@ -648,7 +648,7 @@ static void test_explain(struct folio_pg_conn *c) {
       "folio_tenant_get('acme')",
       "folio_tenant_list",
       "folio_tenant_set('acme', true, NULL, true, NULL, false, 5, true, NULL, true, NULL, "
-      "true, NULL)",
+      "true, NULL, true, NULL, true, NULL, true, NULL, true, NULL, true, NULL, true, NULL)",
   };
   CHECK_EQ_INT(sizeof calls / sizeof calls[0], folio_jobs_nstmts - 1); /* all but apikey_insert */
   CHECK(folio_pg_conn_command(c, "ANALYZE; SET enable_seqscan = off", NULL, NULL) == 0);

@@ -1,7 +1,9 @@
-/* Per-tenant limits in PostgreSQL (lib/jobs, migration 0003): the
+/* Per-tenant limits in PostgreSQL (lib/jobs, migrations 0003, 0004): the
  * unfinished-jobs quota (exact, race-free across connections, nothing
  * written when refused, duplicates still answered), the running-jobs cap at
- * claim (deferral and re-dispatch), the opaque tenant id in object keys,
+ * claim (deferral and re-dispatch) and the render overrides it returns, the
+ * overrides of the processes' own budgets (tenant set/show/list, layout
+ * limits only lowered), the opaque tenant id in object keys,
  * the `tenant` admin command, and API-key verification doing the same work
  * for an unknown key id and a wrong secret. */
 #include <pthread.h>
@@ -25,8 +27,8 @@ static struct folio_job_submit sub(const char *tenant, const char *key) {
 static long count(struct folio_pg_conn *c, const char *sql) { return atol(pgtest_value(c, sql)); }
 
 static void set_limit(struct folio_pg_conn *c, const char *tenant, const char *name, double v) {
-  bool set[8] = {false}, reset[8] = {false};
-  double value[8] = {0};
+  bool set[FOLIO_TENANT_MAX_LIMITS] = {false}, reset[FOLIO_TENANT_MAX_LIMITS] = {false};
+  double value[FOLIO_TENANT_MAX_LIMITS] = {0};
   int k = folio_tenant_limit_find(name);
   CHECK(k >= 0);
   set[k] = true;
@@ -186,11 +188,18 @@ int main(void) {
   bool again = false;
   for (size_t i = 0; i < ntaken; i++) again |= strcmp(taken[i], a2) == 0;
   CHECK(again);
-  /* the other tenant is claimed meanwhile */
+  /* the other tenant is claimed meanwhile; it has no render overrides */
   CHECK_EQ_INT(folio_jobs_claim(c, b1, "w2", arena, &cl, &d), 0);
-  /* a1 finishes: a2 may run */
+  CHECK_EQ_INT(cl.render_cpu_ms, 0);
+  CHECK_EQ_INT(cl.render_image_cache_bytes, 0);
+  /* a1 finishes: a2 may run, and its claim brings render-a's render
+   * overrides (migration 0004), set meanwhile */
   CHECK_EQ_INT(folio_jobs_fail(c, a1, fa, false, "X", "done", NULL, &d), 0);
+  set_limit(c, "render-a", "render_cpu_ms", 250);
+  set_limit(c, "render-a", "render_image_cache_bytes", 4096);
   CHECK_EQ_INT(folio_jobs_claim(c, a2, "w2", arena, &cl, &d), 0);
+  CHECK_EQ_INT(cl.render_cpu_ms, 250);
+  CHECK_EQ_INT(cl.render_image_cache_bytes, 4096);
   folio_arena_destroy(arena);
 
   /* ---- `tenant` admin command ---- */
@@ -213,6 +222,46 @@ int main(void) {
   CHECK_EQ_INT(admin_run("tenant", "list", NULL), 0);
   CHECK_MSG(strstr(admin_out, "cli unfinished_jobs=0 max_running_jobs=7") != NULL, "%s", admin_out);
   CHECK(strstr(admin_out, "acme unfinished_jobs=3 max_unfinished_jobs=3") != NULL);
+  /* the process-budget overrides: no value until set (the process's own),
+   * set, listed, and `default` clears them */
+  CHECK_EQ_INT(admin_run("tenant", "show", "cli", NULL), 0);
+  CHECK_MSG(strstr(admin_out, "render_cpu_ms - (default: FOLIO_RENDER_CPU_MS of the worker)"), "%s",
+            admin_out);
+  CHECK_EQ_INT(admin_run("tenant", "set", "cli", "--render-cpu-ms", "1500", "--streams-per-tenant", "2",
+                   "--layout-max-bytes", "65536", "--layout-max-image-bytes-total", "1000000",
+                   "--layout-max-pages", "5", "--render-image-cache-bytes", "8388608", NULL),
+               0);
+  CHECK_MSG(strstr(admin_out, "render_cpu_ms 1500 ms(set)") &&
+                strstr(admin_out, "render_image_cache_bytes 8388608 bytes(set)") &&
+                strstr(admin_out, "streams_per_tenant 2 streams(set)") &&
+                strstr(admin_out, "layout_max_bytes 65536 bytes(set)") &&
+                strstr(admin_out, "layout_max_image_bytes_total 1000000 bytes(set)") &&
+                strstr(admin_out, "layout_max_pages 5 pages(set)") &&
+                strstr(admin_out, "max_running_jobs 7 jobs(set)"),
+            "%s", admin_out);
+  CHECK_EQ_INT(admin_run("tenant", "set", "cli", "--render-cpu-ms", "default", "--layout-max-pages", "0",
+                   NULL),
+               2); /* below the minimum: nothing changed */
+  CHECK_EQ_INT(admin_run("tenant", "set", "cli", "--render-cpu-ms", "default", NULL), 0);
+  CHECK_MSG(strstr(admin_out, "render_cpu_ms - (default: FOLIO_RENDER_CPU_MS of the worker)") &&
+                strstr(admin_out, "layout_max_pages 5 pages(set)"),
+            "%s", admin_out);
+  CHECK_EQ_INT(admin_run("tenant", "list", NULL), 0);
+  CHECK_MSG(strstr(admin_out, "cli unfinished_jobs=0 max_running_jobs=7 render_image_cache_bytes=8388608"
+                            " streams_per_tenant=2 layout_max_bytes=65536"),
+            "%s", admin_out);
+  /* the server's layout limits for cli: each override only lowers */
+  CHECK_EQ_INT(folio_jobs_tenant_get(c, "cli", &ti, &d), 0);
+  struct folio_layout_limits proc_lim, eff;
+  folio_layout_limits_default(&proc_lim);
+  proc_lim.max_pages = 3; /* below cli's 5: the process's stays */
+  uint32_t lowered = folio_tenant_layout_limits(&ti.limits, &proc_lim, &eff);
+  CHECK_EQ_INT(eff.max_bytes, 65536);
+  CHECK_EQ_INT(eff.max_image_bytes_total, 1000000);
+  CHECK_EQ_INT(eff.max_pages, 3);
+  CHECK_EQ_INT(eff.max_depth, proc_lim.max_depth);
+  CHECK_EQ_INT(lowered, (1u << folio_tenant_limit_find("layout_max_bytes")) |
+                            (1u << folio_tenant_limit_find("layout_max_image_bytes_total")));
 
   /* ---- API keys: an unknown id costs what a wrong secret costs ---- */
   const uint8_t pepper[] = "a-pepper-of-thirty-two-bytes-123";
@@ -226,6 +275,14 @@ int main(void) {
                0);
   CHECK_EQ_STR(tenant, "keyed");
   CHECK_EQ_INT(lim.submit_burst, 9);
+  CHECK_EQ_INT(lim.streams_per_tenant, 0); /* not set: the server's own */
+  set_limit(c, "keyed", "streams_per_tenant", 3);
+  set_limit(c, "keyed", "layout_max_pages", 4);
+  CHECK_EQ_INT(folio_jobs_apikey_verify_limits(c, key, pepper, plen, tenant, sizeof tenant, &lim,
+                                               &d),
+               0);
+  CHECK_EQ_INT(lim.streams_per_tenant, 3); /* the server learns them with the key */
+  CHECK_EQ_INT(lim.layout_max_pages, 4);
   CHECK_EQ_INT(lim.max_unfinished_jobs, FOLIO_TENANT_DEFAULT_MAX_UNFINISHED_JOBS);
   char wrong[FOLIO_APIKEY_LEN + 1], unknown[FOLIO_APIKEY_LEN + 1];
   memcpy(wrong, key, sizeof wrong);

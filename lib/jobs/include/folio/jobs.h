@@ -307,6 +307,11 @@ struct folio_job_claim {
   size_t nformats;
   int png_dpi;
   const char *page_range;
+  /* The tenant's overrides of the render budget (tenants row, migration
+   * 0004; folio/tenant.h), read with the claim: 0 = none, the render
+   * process's own FOLIO_RENDER_CPU_MS / FOLIO_RENDER_IMAGE_CACHE_BYTES. */
+  int64_t render_cpu_ms;
+  int64_t render_image_cache_bytes;
 };
 
 /* Fenced QUEUED -> RUNNING, attempts + 1, recorded as a 'started' event.

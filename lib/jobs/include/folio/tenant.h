@@ -4,8 +4,8 @@
  *
  * Every limit is written once, here (folio_tenant_limit_defs: name, default,
  * range, meaning). PostgreSQL stores per-tenant overrides in the tenants
- * table (migration 0003), one nullable column per limit: NULL = the default
- * below. Adding a limit = a column in a new migration, a field in struct
+ * table (migrations 0003, 0004), one nullable column per limit: NULL = the
+ * default below (or the process's own value, folio_tenant_limit_def.process). Adding a limit = a column in a new migration, a field in struct
  * folio_tenant_limits, a row in folio_tenant_limit_defs and the column in
  * S_TENANT_SET (lib/jobs/stmts.c); readers find columns by name.
  *
@@ -19,10 +19,16 @@
  *   max_running_jobs        all workers: the claim statement defers a job whose
  *                           tenant already has this many RUNNING (soft: claims
  *                           racing at the same instant may each pass).
+ *   render_cpu_ms,          each render process, per job: the claim returns
+ *   render_image_cache_bytes the tenant's values with the job (migration 0004).
+ *   streams_per_tenant      per server process (StreamArtifact's slots).
+ *   layout_max_bytes, layout_max_image_bytes_total, layout_max_pages
+ *                           per server process (SubmitLayout's decode).
  * A server learns a changed override within FOLIO_TENANT_LIMITS_TTL_MS (it
  * rides on the API-key check, which re-reads the tenants row when its cache
  * entry expires); max_unfinished_jobs and max_running_jobs are read by the
- * statements themselves, so they apply at once. */
+ * statements themselves, so they apply at once, and so are render_cpu_ms and
+ * render_image_cache_bytes (by the claim, for the jobs claimed after). */
 #ifndef FOLIO_TENANT_H
 #define FOLIO_TENANT_H
 
@@ -31,6 +37,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "folio/layout.h"
 #include "folio/pg.h"
 
 /* The limits of one tenant, each resolved (an override or the default). */
@@ -41,6 +48,20 @@ struct folio_tenant_limits {
   int64_t max_bytes_in_flight;    /* layout bytes being decoded/committed, per server */
   int64_t max_concurrent_decodes; /* decode-pool threads; 0 = half the pool (>= 1) */
   int64_t max_running_jobs;       /* RUNNING at once over all workers */
+  /* Overrides of a process's own budget (0 = none: the process's configured
+   * value, its FOLIO_* variable; see folio_tenant_limit_def.process). The
+   * render_* and streams_* ones replace the process's value, above or below
+   * it (the process-wide guards stay: FOLIO_RENDER_MEMORY_MAX_BYTES,
+   * FOLIO_RENDER_TIMEOUT_MS); the layout_* ones can only lower it (the
+   * worker decodes every job again with its own limits, and the transport's
+   * message cap follows FOLIO_LAYOUT_MAX_BYTES), see
+   * folio_tenant_layout_limits. */
+  int64_t render_cpu_ms;                /* worker: FOLIO_RENDER_CPU_MS, per job */
+  int64_t render_image_cache_bytes;     /* worker: FOLIO_RENDER_IMAGE_CACHE_BYTES */
+  int64_t streams_per_tenant;           /* server: FOLIO_STREAMS_PER_TENANT */
+  int64_t layout_max_bytes;             /* server: FOLIO_LAYOUT_MAX_BYTES */
+  int64_t layout_max_image_bytes_total; /* server: FOLIO_LAYOUT_MAX_IMAGE_BYTES_TOTAL */
+  int64_t layout_max_pages;             /* server: FOLIO_LAYOUT_MAX_PAGES */
 };
 
 #define FOLIO_TENANT_DEFAULT_MAX_UNFINISHED_JOBS 1000
@@ -49,6 +70,10 @@ struct folio_tenant_limits {
 #define FOLIO_TENANT_DEFAULT_MAX_BYTES_IN_FLIGHT (96LL << 20) /* three 32 MiB layouts */
 #define FOLIO_TENANT_DEFAULT_MAX_CONCURRENT_DECODES 0         /* half the pool */
 #define FOLIO_TENANT_DEFAULT_MAX_RUNNING_JOBS 4
+
+/* Room for every limit in the per-limit arrays (folio_tenant_info.overridden,
+ * folio_jobs_tenant_set's set/reset/value). */
+#define FOLIO_TENANT_MAX_LIMITS 16
 
 /* How long a server may act on a tenant's old overrides (the API-key cache
  * lifetime, FOLIO_AUTH_CACHE_MS in server/auth.h, must not exceed it). */
@@ -65,6 +90,10 @@ struct folio_tenant_limit_def {
   double min;    /* smallest value accepted */
   const char *unit;
   const char *what; /* what it protects, one line */
+  /* NULL for a limit whose default is def. Else the limit overrides a
+   * process's own setting, named here ("FOLIO_RENDER_CPU_MS of the worker"):
+   * def is 0 and means "not overridden", and `default` clears it. */
+  const char *process;
 };
 extern const struct folio_tenant_limit_def folio_tenant_limit_defs[];
 extern const size_t folio_tenant_nlimits;
@@ -79,6 +108,14 @@ int folio_tenant_limit_find(const char *name);
 /* max_concurrent_decodes resolved for a pool of `threads`: the override, or
  * half the pool, never below 1. Pure. */
 int folio_tenant_decode_share(const struct folio_tenant_limits *l, int threads);
+/* The layout limits a tenant's documents are decoded with: *process (the
+ * server's FOLIO_LAYOUT_*) with each layout_* override that is set and lower
+ * applied (an override never raises a limit above the process's). Pure;
+ * out may not alias process. Returns the names of the limits the tenant's
+ * overrides lowered as a bit set over folio_tenant_limit_defs (0 = none). */
+uint32_t folio_tenant_layout_limits(const struct folio_tenant_limits *l,
+                                    const struct folio_layout_limits *process,
+                                    struct folio_layout_limits *out);
 
 /* ---- the tenants table (blocking; for `folio-server tenant` and tests) ----- */
 
@@ -86,7 +123,7 @@ struct folio_tenant_info {
   char name[129];
   char id[37];                        /* opaque; names the tenant's objects in S3 */
   struct folio_tenant_limits limits;  /* effective */
-  bool overridden[8];                 /* per folio_tenant_limit_defs index */
+  bool overridden[FOLIO_TENANT_MAX_LIMITS]; /* per folio_tenant_limit_defs index */
   int64_t unfinished_jobs;
 };
 
