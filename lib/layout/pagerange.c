@@ -38,6 +38,8 @@ static size_t page_number(const char **p) {
  * and its trailing "," (if any); *more tells whether another item follows. */
 static int next_item(const char *spec, const char **p, size_t *first, size_t *last, bool *more,
                      char *why, size_t cap) {
+  *first = *last = 0; /* defined on every path, failures included */
+  *more = false;
   skip_spaces(p);
   size_t at = (size_t)(*p - spec);
   const char *q = *p;
@@ -120,7 +122,10 @@ int folio_layout_pages_parse(const char *spec, size_t n_doc_pages, size_t **out,
     const char *p = spec;
     for (bool more = true; more;) {
       size_t a, b;
-      next_item(spec, &p, &a, &b, &more, NULL, 0); /* checked above */
+      if (next_item(spec, &p, &a, &b, &more, NULL, 0) != 0) { /* checked above: never */
+        free(want);
+        return FOLIO_PAGES_ESYNTAX;
+      }
       if (b == 0) b = n_doc_pages;
       want[a - 1]++;
       want[b]--;
