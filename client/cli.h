@@ -21,22 +21,22 @@ enum {
   FOLIO_EXIT_UNAVAILABLE = 8, /* UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED */
 };
 
-struct folio_cli_command {
+struct cli_command {
   const char *name;
   const char *summary; /* one line for `folio --help` */
   int (*run)(int argc, char **argv);
 };
 
 /* cmd_render.c */
-int folio_cli_render(int argc, char **argv);
+int cli_render(int argc, char **argv);
 /* cmd_jobs.c */
-int folio_cli_submit(int argc, char **argv);
-int folio_cli_status(int argc, char **argv);
-int folio_cli_watch(int argc, char **argv);
-int folio_cli_cancel(int argc, char **argv);
+int cli_submit(int argc, char **argv);
+int cli_status(int argc, char **argv);
+int cli_watch(int argc, char **argv);
+int cli_cancel(int argc, char **argv);
 /* cmd_fetch.c */
-int folio_cli_fetch(int argc, char **argv);
-int folio_cli_url(int argc, char **argv);
+int cli_fetch(int argc, char **argv);
+int cli_url(int argc, char **argv);
 
 /* ---- cli_common.c --------------------------------------------------------- */
 #include <stdbool.h>
@@ -48,28 +48,28 @@ int folio_cli_url(int argc, char **argv);
 
 /* --addr/--key/--tls-ca, defaulting to FOLIO_ADDR / FOLIO_API_KEY /
  * FOLIO_TLS_CA. Strings borrowed from argv/environ. */
-struct folio_cli_conn {
+struct cli_conn {
   const char *addr, *key, *tls_ca;
 };
-void folio_cli_conn_init(struct folio_cli_conn *conn);
+void cli_conn_init(struct cli_conn *conn);
 /* If argv[*i] is a connection flag, consumes it (and its value) and returns
  * 1; returns 0 if it is not one; -1 (message printed) if its value is missing. */
-int folio_cli_conn_flag(const char *cmd, int argc, char **argv, int *i, struct folio_cli_conn *conn);
+int cli_conn_flag(const char *cmd, int argc, char **argv, int *i, struct cli_conn *conn);
 /* Reads a whole file ("-" = stdin) into *data (malloc'd, caller frees;
  * NUL-terminated, the NUL not counted in *len). On failure prints
  * "folio CMD: PATH: reason" and returns the exit code, else 0. */
-int folio_cli_read_input(const char *cmd, const char *path, char **data, size_t *len);
+int cli_read_input(const char *cmd, const char *path, char **data, size_t *len);
 /* Connects (reading --tls-ca); on failure prints the error and returns the
  * exit code, else 0. */
-int folio_cli_connect(const char *cmd, const struct folio_cli_conn *conn, struct folio_client **out);
+int cli_connect(const char *cmd, const struct cli_conn *conn, struct folio_client **out);
 /* The exit code for an error (see the enum above). */
-int folio_cli_exit_code(const struct folio_client_error *err);
+int cli_exit_code(const struct folio_client_error *err);
 /* Prints "folio CMD: STATUS_NAME: message" to stderr and returns the exit code. */
-int folio_cli_fail(const char *cmd, const struct folio_client_error *err);
+int cli_fail(const char *cmd, const struct folio_client_error *err);
 
 /* A value option of a command: "--name" stores its argument in *value;
  * a flag (value == NULL) sets *flag. */
-struct folio_cli_opt {
+struct cli_opt {
   const char *name;
   const char **value;
   bool *flag;
@@ -77,45 +77,45 @@ struct folio_cli_opt {
 /* Parses "CMD JOB_ID [options] [connection flags]" with opts (n of them):
  * -1 to go on with *id set, or an exit code to return (usage printed; --help
  * prints usage to stdout and gives 0). */
-int folio_cli_parse_job_args(const char *cmd, const char *usage, int argc, char **argv,
-                             struct folio_cli_conn *conn, const struct folio_cli_opt *opts,
+int cli_parse_job_args(const char *cmd, const char *usage, int argc, char **argv,
+                             struct cli_conn *conn, const struct cli_opt *opts,
                              size_t n, const char **id);
 
 /* "90s", "15m", "1h", "7d", or plain seconds "300" -> seconds (1..604800 is
  * the caller's business). Returns 0, or -1 if s is not a duration. */
-int folio_cli_parse_duration(const char *s, uint64_t *seconds);
+int cli_parse_duration(const char *s, uint64_t *seconds);
 /* "pdf,png,sla" -> formats (duplicates dropped) into out[3]; returns the
  * count, or -1 naming nothing (the caller prints the argument). */
-int folio_cli_parse_formats(const char *s, int out[3]);
+int cli_parse_formats(const char *s, int out[3]);
 /* A decimal in [lo, hi] -> *v; -1 if not. */
-int folio_cli_parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigned long *v);
+int cli_parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigned long *v);
 /* "JOB_STATE_RUNNING" -> "RUNNING". Static string. */
-const char *folio_cli_state_name(int state);
+const char *cli_state_name(int state);
 /* A job state's exit code: 0 for SUCCEEDED, FOLIO_EXIT_JOB for FAILED and
  * CANCELED, -1 while not terminal. */
-int folio_cli_state_exit(int state);
+int cli_state_exit(int state);
 
 /* Renders a one-line progress bar of exactly width columns (width >= 20) into
  * out: "label [#####.....]  42% suffix", truncating label/suffix to fit.
  * fraction is clamped to [0, 1]; a negative fraction draws an empty bar and
  * no percentage (unknown). out needs width + 1 bytes. */
-void folio_cli_bar(char *out, size_t cap, int width, double fraction, const char *label,
+void cli_bar(char *out, size_t cap, int width, double fraction, const char *label,
                    const char *suffix);
 
 /* A progress display on f: on a terminal one bar redrawn in place ("\r"),
  * otherwise plain lines, one per change of `line` (so logs stay readable). */
-struct folio_cli_progress {
+struct cli_progress {
   FILE *f;
   bool tty;
   int width;
   char last[256]; /* the last plain line printed */
   bool drawn;     /* a bar is on screen (needs a newline before other output) */
 };
-void folio_cli_progress_init(struct folio_cli_progress *p, FILE *f);
+void cli_progress_init(struct cli_progress *p, FILE *f);
 /* fraction < 0 = unknown; line is the plain-mode text (printed when it changed). */
-void folio_cli_progress_show(struct folio_cli_progress *p, double fraction, const char *label,
+void cli_progress_show(struct cli_progress *p, double fraction, const char *label,
                              const char *suffix, const char *line);
 /* Ends the bar line, if any. */
-void folio_cli_progress_done(struct folio_cli_progress *p);
+void cli_progress_done(struct cli_progress *p);
 
 #endif

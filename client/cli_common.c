@@ -11,14 +11,14 @@
 
 #include "cli.h"
 
-void folio_cli_conn_init(struct folio_cli_conn *conn) {
+void cli_conn_init(struct cli_conn *conn) {
   const char *a = getenv("FOLIO_ADDR"), *k = getenv("FOLIO_API_KEY"), *t = getenv("FOLIO_TLS_CA");
   conn->addr = a && *a ? a : FOLIO_CLIENT_DEFAULT_ADDR;
   conn->key = k && *k ? k : NULL;
   conn->tls_ca = t && *t ? t : NULL;
 }
 
-int folio_cli_conn_flag(const char *cmd, int argc, char **argv, int *i, struct folio_cli_conn *conn) {
+int cli_conn_flag(const char *cmd, int argc, char **argv, int *i, struct cli_conn *conn) {
   static const char *const names[] = {"--addr", "--key", "--tls-ca"};
   const char **slots[] = {&conn->addr, &conn->key, &conn->tls_ca};
   for (int k = 0; k < 3; k++) {
@@ -39,7 +39,7 @@ int folio_cli_conn_flag(const char *cmd, int argc, char **argv, int *i, struct f
   return 0;
 }
 
-int folio_cli_read_input(const char *cmd, const char *path, char **data, size_t *len) {
+int cli_read_input(const char *cmd, const char *path, char **data, size_t *len) {
   FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
   if (!f) {
     fprintf(stderr, "folio %s: %s: %s\n", cmd, path, strerror(errno));
@@ -79,32 +79,32 @@ int folio_cli_read_input(const char *cmd, const char *path, char **data, size_t 
   return 0;
 }
 
-int folio_cli_connect(const char *cmd, const struct folio_cli_conn *conn, struct folio_client **out) {
+int cli_connect(const char *cmd, const struct cli_conn *conn, struct folio_client **out) {
   char *ca = NULL;
   size_t calen;
   int rc;
-  if (conn->tls_ca && (rc = folio_cli_read_input(cmd, conn->tls_ca, &ca, &calen)) != 0) return rc;
+  if (conn->tls_ca && (rc = cli_read_input(cmd, conn->tls_ca, &ca, &calen)) != 0) return rc;
   struct folio_client_config cfg = {.addr = conn->addr, .api_key = conn->key, .tls_ca_pem = ca};
   struct folio_client_error err;
-  rc = folio_client_connect(&cfg, out, &err) != 0 ? folio_cli_fail(cmd, &err) : 0;
+  rc = folio_client_connect(&cfg, out, &err) != 0 ? cli_fail(cmd, &err) : 0;
   free(ca);
   return rc;
 }
 
-int folio_cli_parse_job_args(const char *cmd, const char *usage, int argc, char **argv,
-                             struct folio_cli_conn *conn, const struct folio_cli_opt *opts,
+int cli_parse_job_args(const char *cmd, const char *usage, int argc, char **argv,
+                             struct cli_conn *conn, const struct cli_opt *opts,
                              size_t n, const char **id) {
-  folio_cli_conn_init(conn);
+  cli_conn_init(conn);
   *id = NULL;
   for (int i = 1; i < argc; i++) {
-    int k = folio_cli_conn_flag(cmd, argc, argv, &i, conn);
+    int k = cli_conn_flag(cmd, argc, argv, &i, conn);
     if (k < 0) return FOLIO_EXIT_USAGE;
     if (k > 0) continue;
     if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
       fputs(usage, stdout);
       return FOLIO_EXIT_OK;
     }
-    const struct folio_cli_opt *o = NULL;
+    const struct cli_opt *o = NULL;
     for (size_t j = 0; j < n && !o; j++)
       if (!strcmp(argv[i], opts[j].name)) o = &opts[j];
     if (o && o->flag) {
@@ -128,7 +128,7 @@ int folio_cli_parse_job_args(const char *cmd, const char *usage, int argc, char 
   return -1;
 }
 
-int folio_cli_exit_code(const struct folio_client_error *err) {
+int cli_exit_code(const struct folio_client_error *err) {
   if (err->local_io) return FOLIO_EXIT_IO;
   switch (err->code) {
     case GRPC_STATUS_OK: return FOLIO_EXIT_OK;
@@ -147,13 +147,13 @@ int folio_cli_exit_code(const struct folio_client_error *err) {
   }
 }
 
-int folio_cli_fail(const char *cmd, const struct folio_client_error *err) {
+int cli_fail(const char *cmd, const struct folio_client_error *err) {
   if (err->local_io) fprintf(stderr, "folio %s: %s\n", cmd, err->message);
   else fprintf(stderr, "folio %s: %s: %s\n", cmd, folio_client_status_name(err->code), err->message);
-  return folio_cli_exit_code(err);
+  return cli_exit_code(err);
 }
 
-int folio_cli_parse_duration(const char *s, uint64_t *seconds) {
+int cli_parse_duration(const char *s, uint64_t *seconds) {
   if (!s || !isdigit((unsigned char)*s)) return -1;
   errno = 0;
   char *end;
@@ -175,7 +175,7 @@ int folio_cli_parse_duration(const char *s, uint64_t *seconds) {
   return 0;
 }
 
-int folio_cli_parse_formats(const char *s, int out[3]) {
+int cli_parse_formats(const char *s, int out[3]) {
   int n = 0;
   const char *p = s;
   for (;;) {
@@ -195,7 +195,7 @@ int folio_cli_parse_formats(const char *s, int out[3]) {
   return n;
 }
 
-int folio_cli_parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigned long *v) {
+int cli_parse_uint(const char *s, unsigned long lo, unsigned long hi, unsigned long *v) {
   if (!s || !isdigit((unsigned char)*s)) return -1;
   errno = 0;
   char *end;
@@ -205,7 +205,7 @@ int folio_cli_parse_uint(const char *s, unsigned long lo, unsigned long hi, unsi
   return 0;
 }
 
-const char *folio_cli_state_name(int state) {
+const char *cli_state_name(int state) {
   switch (state) {
     case FOLIO__V1__JOB_STATE__JOB_STATE_QUEUED: return "QUEUED";
     case FOLIO__V1__JOB_STATE__JOB_STATE_RUNNING: return "RUNNING";
@@ -216,7 +216,7 @@ const char *folio_cli_state_name(int state) {
   }
 }
 
-int folio_cli_state_exit(int state) {
+int cli_state_exit(int state) {
   switch (state) {
     case FOLIO__V1__JOB_STATE__JOB_STATE_SUCCEEDED: return FOLIO_EXIT_OK;
     case FOLIO__V1__JOB_STATE__JOB_STATE_FAILED:
@@ -225,7 +225,7 @@ int folio_cli_state_exit(int state) {
   }
 }
 
-void folio_cli_bar(char *out, size_t cap, int width, double fraction, const char *label,
+void cli_bar(char *out, size_t cap, int width, double fraction, const char *label,
                    const char *suffix) {
   if (cap == 0) return;
   if (width < 20) width = 20;
@@ -255,7 +255,7 @@ void folio_cli_bar(char *out, size_t cap, int width, double fraction, const char
   out[pos < cap ? pos : cap - 1] = '\0';
 }
 
-void folio_cli_progress_init(struct folio_cli_progress *p, FILE *f) {
+void cli_progress_init(struct cli_progress *p, FILE *f) {
   memset(p, 0, sizeof *p);
   p->f = f;
   p->tty = isatty(fileno(f)) == 1;
@@ -265,11 +265,11 @@ void folio_cli_progress_init(struct folio_cli_progress *p, FILE *f) {
     p->width = ws.ws_col - 1 > 200 ? 200 : ws.ws_col - 1;
 }
 
-void folio_cli_progress_show(struct folio_cli_progress *p, double fraction, const char *label,
+void cli_progress_show(struct cli_progress *p, double fraction, const char *label,
                              const char *suffix, const char *line) {
   if (p->tty) {
     char bar[256];
-    folio_cli_bar(bar, sizeof bar, p->width, fraction, label, suffix);
+    cli_bar(bar, sizeof bar, p->width, fraction, label, suffix);
     fprintf(p->f, "\r%s", bar);
     fflush(p->f);
     p->drawn = true;
@@ -280,7 +280,7 @@ void folio_cli_progress_show(struct folio_cli_progress *p, double fraction, cons
   }
 }
 
-void folio_cli_progress_done(struct folio_cli_progress *p) {
+void cli_progress_done(struct cli_progress *p) {
   if (p->drawn) fputc('\n', p->f);
   p->drawn = false;
 }

@@ -14,7 +14,7 @@
 #define CONN_USAGE "[--addr HOST:PORT] [--key API_KEY] [--tls-ca CA.pem]"
 
 struct fetch_progress {
-  struct folio_cli_progress p;
+  struct cli_progress p;
   const char *name;
 };
 
@@ -31,7 +31,7 @@ static void on_progress(uint64_t have, uint64_t total, void *ud) {
   human_bytes(a, sizeof a, have);
   human_bytes(b, sizeof b, total);
   snprintf(suffix, sizeof suffix, "%s / %s", a, b);
-  folio_cli_progress_show(&fp->p, total ? (double)have / (double)total : -1, fp->name, suffix, NULL);
+  cli_progress_show(&fp->p, total ? (double)have / (double)total : -1, fp->name, suffix, NULL);
 }
 
 /* An artifact name that is safe to use as a file name inside a directory. */
@@ -41,12 +41,12 @@ static bool safe_name(const char *n) {
 
 static int fetch_one(struct folio_client *c, const char *id, const char *name, const char *path) {
   struct fetch_progress fp = {.name = name};
-  folio_cli_progress_init(&fp.p, stderr);
+  cli_progress_init(&fp.p, stderr);
   struct folio_client_error err;
   uint64_t from = 0;
   int rc = folio_client_fetch(c, id, name, path, on_progress, &fp, &from, &err);
-  folio_cli_progress_done(&fp.p);
-  if (rc != 0) return folio_cli_fail("fetch", &err);
+  cli_progress_done(&fp.p);
+  if (rc != 0) return cli_fail("fetch", &err);
   struct stat sb;
   uint64_t size = stat(path, &sb) == 0 ? (uint64_t)sb.st_size : 0;
   if (from) fprintf(stderr, "%s: resumed at byte %" PRIu64 "\n", path, from);
@@ -62,24 +62,24 @@ static int fetch_one(struct folio_client *c, const char *id, const char *name, c
 static int job_artifacts(const char *cmd, struct folio_client *c, const char *id, uint32_t ttl,
                          Folio__V1__Job **job) {
   struct folio_client_error err;
-  if (folio_client_status(c, id, ttl, job, &err) != 0) return folio_cli_fail(cmd, &err);
+  if (folio_client_status(c, id, ttl, job, &err) != 0) return cli_fail(cmd, &err);
   if ((*job)->n_artifacts > 0) return 0;
   fprintf(stderr, "folio %s: FAILED_PRECONDITION: job %s is %s and has no artifacts\n", cmd, id,
-          folio_cli_state_name((*job)->state));
+          cli_state_name((*job)->state));
   return FOLIO_EXIT_INVALID;
 }
 
-int folio_cli_fetch(int argc, char **argv) {
+int cli_fetch(int argc, char **argv) {
   static const char usage[] =
       "usage: folio fetch JOB_ID [--name NAME] [-o FILE | --out DIR] " CONN_USAGE "\n"
       "Downloads through the server (StreamArtifact). A partial file is resumed;\n"
       "the result is verified against the artifact's sha256. Without --name, the\n"
       "job's first artifact (the PDF if any) into ./NAME or FILE; --out DIR fetches\n"
       "every artifact (or just --name) into DIR. Prints the paths written.\n";
-  struct folio_cli_conn conn;
+  struct cli_conn conn;
   const char *id, *name = NULL, *file = NULL, *dir = NULL;
-  const struct folio_cli_opt opts[] = {{"--name", &name, NULL}, {"-o", &file, NULL}, {"--out", &dir, NULL}};
-  int rc = folio_cli_parse_job_args("fetch", usage, argc, argv, &conn, opts, 3, &id);
+  const struct cli_opt opts[] = {{"--name", &name, NULL}, {"-o", &file, NULL}, {"--out", &dir, NULL}};
+  int rc = cli_parse_job_args("fetch", usage, argc, argv, &conn, opts, 3, &id);
   if (rc >= 0) return rc;
   if (file && dir) {
     fprintf(stderr, "folio fetch: -o FILE and --out DIR exclude each other\n%s", usage);
@@ -90,7 +90,7 @@ int folio_cli_fetch(int argc, char **argv) {
     return FOLIO_EXIT_IO;
   }
   struct folio_client *c;
-  rc = folio_cli_connect("fetch", &conn, &c);
+  rc = cli_connect("fetch", &conn, &c);
   if (rc) return rc;
   Folio__V1__Job *job = NULL;
   if ((!name || dir) && (rc = job_artifacts("fetch", c, id, 0, &job)) != 0) goto out;
@@ -113,24 +113,24 @@ out:
   return rc;
 }
 
-int folio_cli_url(int argc, char **argv) {
+int cli_url(int argc, char **argv) {
   static const char usage[] =
       "usage: folio url JOB_ID [--name NAME] [--ttl DURATION] " CONN_USAGE "\n"
       "Prints a presigned S3 GET URL for the artifact (default: the job's first),\n"
       "valid for DURATION (90s, 15m, 1h, 7d; at most 7d; default: the server's, 15m).\n";
-  struct folio_cli_conn conn;
+  struct cli_conn conn;
   const char *id, *name = NULL, *ttl_arg = NULL;
-  const struct folio_cli_opt opts[] = {{"--name", &name, NULL}, {"--ttl", &ttl_arg, NULL}};
-  int rc = folio_cli_parse_job_args("url", usage, argc, argv, &conn, opts, 2, &id);
+  const struct cli_opt opts[] = {{"--name", &name, NULL}, {"--ttl", &ttl_arg, NULL}};
+  int rc = cli_parse_job_args("url", usage, argc, argv, &conn, opts, 2, &id);
   if (rc >= 0) return rc;
   uint64_t ttl = 0;
-  if (ttl_arg && (folio_cli_parse_duration(ttl_arg, &ttl) != 0 || ttl < 1 || ttl > 604800)) {
+  if (ttl_arg && (cli_parse_duration(ttl_arg, &ttl) != 0 || ttl < 1 || ttl > 604800)) {
     fprintf(stderr, "folio url: --ttl \"%s\": expected a duration from 1s to 7d (90s, 15m, 1h, 7d)\n",
             ttl_arg);
     return FOLIO_EXIT_USAGE;
   }
   struct folio_client *c;
-  rc = folio_cli_connect("url", &conn, &c);
+  rc = cli_connect("url", &conn, &c);
   if (rc) return rc;
   struct folio_client_error err;
   Folio__V1__Job *job = NULL;
@@ -140,7 +140,7 @@ int folio_cli_url(int argc, char **argv) {
     name = job->artifacts[0]->name;
   }
   if (folio_client_url(c, id, name, (uint32_t)ttl, &u, &err) != 0) {
-    rc = folio_cli_fail("url", &err);
+    rc = cli_fail("url", &err);
     goto out;
   }
   printf("%s\n", u->url);

@@ -47,7 +47,7 @@ static void print_job_json(FILE *f, const Folio__V1__Job *j) {
   fprintf(f, "{\"job_id\":");
   json_str(f, j->job_id);
   fprintf(f, ",\"state\":\"%s\",\"progress_percent\":%u,\"attempts\":%u",
-          folio_cli_state_name(j->state), j->progress_percent, j->attempts);
+          cli_state_name(j->state), j->progress_percent, j->attempts);
   if (j->error && j->error->code && *j->error->code) {
     fprintf(f, ",\"error\":{\"code\":");
     json_str(f, j->error->code);
@@ -88,7 +88,7 @@ static void print_job_json(FILE *f, const Folio__V1__Job *j) {
 
 static void print_job(FILE *f, const Folio__V1__Job *j) {
   fprintf(f, "job       %s\nstate     %s (%u%%, attempt %u)\n", j->job_id,
-          folio_cli_state_name(j->state), j->progress_percent, j->attempts);
+          cli_state_name(j->state), j->progress_percent, j->attempts);
   if (j->error && j->error->code && *j->error->code)
     fprintf(f, "error     %s: %s\n", j->error->code, j->error->message ? j->error->message : "");
   print_time(f, "created", j->created_at, false);
@@ -111,36 +111,36 @@ static void print_job(FILE *f, const Folio__V1__Job *j) {
 
 /* Shows WatchJob updates as a progress bar (terminal) or lines. */
 static int show_update(const Folio__V1__Job *j, void *ud) {
-  struct folio_cli_progress *p = ud;
-  const char *st = folio_cli_state_name(j->state);
+  struct cli_progress *p = ud;
+  const char *st = cli_state_name(j->state);
   char line[160], label[48];
   snprintf(label, sizeof label, "%.8s", j->job_id);
   snprintf(line, sizeof line, "%s %s %u%%", j->job_id, st, j->progress_percent);
-  folio_cli_progress_show(p, j->progress_percent / 100.0, label, st, line);
+  cli_progress_show(p, j->progress_percent / 100.0, label, st, line);
   return 0;
 }
 
 /* Follows job_id to its end; prints the final state (and error) and returns
  * the exit code. */
 static int follow(const char *cmd, struct folio_client *c, const char *job_id) {
-  struct folio_cli_progress p;
-  folio_cli_progress_init(&p, stderr);
+  struct cli_progress p;
+  cli_progress_init(&p, stderr);
   struct folio_client_error err;
   Folio__V1__Job *last = NULL;
   int rc = folio_client_watch(c, job_id, show_update, &p, &last, &err);
-  folio_cli_progress_done(&p);
-  if (rc != 0) return folio_cli_fail(cmd, &err);
+  cli_progress_done(&p);
+  if (rc != 0) return cli_fail(cmd, &err);
   if (!last) {
     fprintf(stderr, "folio %s: the watch ended without any update\n", cmd);
     return FOLIO_EXIT_INTERNAL;
   }
-  int code = folio_cli_state_exit(last->state);
+  int code = cli_state_exit(last->state);
   if (code < 0) {
     fprintf(stderr, "folio %s: the watch ended while the job was %s\n", cmd,
-            folio_cli_state_name(last->state));
+            cli_state_name(last->state));
     code = FOLIO_EXIT_UNAVAILABLE;
   } else if (code != 0) {
-    fprintf(stderr, "folio %s: job %s %s", cmd, last->job_id, folio_cli_state_name(last->state));
+    fprintf(stderr, "folio %s: job %s %s", cmd, last->job_id, cli_state_name(last->state));
     if (last->error && last->error->code && *last->error->code)
       fprintf(stderr, ": %s: %s", last->error->code, last->error->message ? last->error->message : "");
     fputc('\n', stderr);
@@ -161,9 +161,9 @@ static const char submit_usage[] =
 
 #define MAX_LABELS 32
 
-int folio_cli_submit(int argc, char **argv) {
-  struct folio_cli_conn conn;
-  folio_cli_conn_init(&conn);
+int cli_submit(int argc, char **argv) {
+  struct cli_conn conn;
+  cli_conn_init(&conn);
   const char *path = NULL, *pages = NULL, *idem = NULL;
   int formats[3] = {FOLIO__V1__FORMAT__FORMAT_PDF};
   int nformats = 1;
@@ -173,7 +173,7 @@ int folio_cli_submit(int argc, char **argv) {
   size_t nlabels = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
-    int k = folio_cli_conn_flag("submit", argc, argv, &i, &conn);
+    int k = cli_conn_flag("submit", argc, argv, &i, &conn);
     if (k < 0) return FOLIO_EXIT_USAGE;
     if (k > 0) continue;
     bool has_val = i + 1 < argc;
@@ -183,13 +183,13 @@ int folio_cli_submit(int argc, char **argv) {
     } else if (!strcmp(a, "--wait")) {
       wait = true;
     } else if (!strcmp(a, "--format") && has_val) {
-      nformats = folio_cli_parse_formats(argv[++i], formats);
+      nformats = cli_parse_formats(argv[++i], formats);
       if (nformats < 0) {
         fprintf(stderr, "folio submit: --format \"%s\": expected a comma list of pdf, png, sla\n", argv[i]);
         return FOLIO_EXIT_USAGE;
       }
     } else if (!strcmp(a, "--dpi") && has_val) {
-      if (folio_cli_parse_uint(argv[++i], FOLIO_PNG_DPI_MIN, FOLIO_PNG_DPI_MAX, &dpi) != 0) {
+      if (cli_parse_uint(argv[++i], FOLIO_PNG_DPI_MIN, FOLIO_PNG_DPI_MAX, &dpi) != 0) {
         fprintf(stderr, "folio submit: --dpi \"%s\": expected a whole number %d..%d\n", argv[i],
                 FOLIO_PNG_DPI_MIN, FOLIO_PNG_DPI_MAX);
         return FOLIO_EXIT_USAGE;
@@ -230,7 +230,7 @@ int folio_cli_submit(int argc, char **argv) {
   }
   size_t len;
   char *doc;
-  int rc = folio_cli_read_input("submit", path, &doc, &len);
+  int rc = cli_read_input("submit", path, &doc, &len);
   if (rc) return rc;
   Folio__V1__SubmitLayoutRequest req = FOLIO__V1__SUBMIT_LAYOUT_REQUEST__INIT;
   Folio__V1__RenderOptions opts = FOLIO__V1__RENDER_OPTIONS__INIT;
@@ -248,7 +248,7 @@ int folio_cli_submit(int argc, char **argv) {
   req.labels = lp;
 
   struct folio_client *c;
-  rc = folio_cli_connect("submit", &conn, &c);
+  rc = cli_connect("submit", &conn, &c);
   if (rc) {
     free(doc);
     return rc;
@@ -256,7 +256,7 @@ int folio_cli_submit(int argc, char **argv) {
   struct folio_client_error err;
   Folio__V1__SubmitLayoutResponse *resp = NULL;
   if (folio_client_submit(c, &req, &resp, &err) != 0) {
-    rc = folio_cli_fail("submit", &err);
+    rc = cli_fail("submit", &err);
   } else {
     printf("%s\n", resp->job_id);
     fflush(stdout);
@@ -278,7 +278,7 @@ static int get_status(struct folio_client *c, const char *id, Folio__V1__Job **j
 }
 
 static void print_state(FILE *f, const Folio__V1__Job *j) {
-  fprintf(f, "%s %s\n", j->job_id, folio_cli_state_name(j->state));
+  fprintf(f, "%s %s\n", j->job_id, cli_state_name(j->state));
 }
 
 /* status and cancel: one unary call on a job id, then print the job (with
@@ -287,18 +287,18 @@ static int job_call(const char *cmd, const char *usage, int argc, char **argv,
                     int (*call)(struct folio_client *, const char *, Folio__V1__Job **,
                                 struct folio_client_error *),
                     void (*print)(FILE *, const Folio__V1__Job *), bool accept_json) {
-  struct folio_cli_conn conn;
+  struct cli_conn conn;
   const char *id;
   bool json = false;
-  const struct folio_cli_opt opts[] = {{"--json", NULL, &json}};
-  int rc = folio_cli_parse_job_args(cmd, usage, argc, argv, &conn, opts, accept_json, &id);
+  const struct cli_opt opts[] = {{"--json", NULL, &json}};
+  int rc = cli_parse_job_args(cmd, usage, argc, argv, &conn, opts, accept_json, &id);
   if (rc >= 0) return rc;
   struct folio_client *c;
-  if ((rc = folio_cli_connect(cmd, &conn, &c))) return rc;
+  if ((rc = cli_connect(cmd, &conn, &c))) return rc;
   struct folio_client_error err;
   Folio__V1__Job *job = NULL;
   if (call(c, id, &job, &err) != 0) {
-    rc = folio_cli_fail(cmd, &err);
+    rc = cli_fail(cmd, &err);
   } else {
     (json ? print_job_json : print)(stdout, job);
     rc = FOLIO_EXIT_OK;
@@ -308,27 +308,27 @@ static int job_call(const char *cmd, const char *usage, int argc, char **argv,
   return rc;
 }
 
-int folio_cli_status(int argc, char **argv) {
+int cli_status(int argc, char **argv) {
   static const char usage[] = "usage: folio status JOB_ID [--json] " CONN_USAGE "\n";
   return job_call("status", usage, argc, argv, get_status, print_job, true);
 }
 
-int folio_cli_watch(int argc, char **argv) {
+int cli_watch(int argc, char **argv) {
   static const char usage[] =
       "usage: folio watch JOB_ID " CONN_USAGE "\n"
       "Follows the job to its end: 0 if it SUCCEEDED, 4 if it FAILED or was CANCELED.\n";
-  struct folio_cli_conn conn;
+  struct cli_conn conn;
   const char *id;
-  int rc = folio_cli_parse_job_args("watch", usage, argc, argv, &conn, NULL, 0, &id);
+  int rc = cli_parse_job_args("watch", usage, argc, argv, &conn, NULL, 0, &id);
   if (rc >= 0) return rc;
   struct folio_client *c;
-  if ((rc = folio_cli_connect("watch", &conn, &c))) return rc;
+  if ((rc = cli_connect("watch", &conn, &c))) return rc;
   rc = follow("watch", c, id);
   folio_client_close(c);
   return rc;
 }
 
-int folio_cli_cancel(int argc, char **argv) {
+int cli_cancel(int argc, char **argv) {
   static const char usage[] =
       "usage: folio cancel JOB_ID " CONN_USAGE "\n"
       "A finished job cannot be cancelled (FAILED_PRECONDITION, exit 3).\n";

@@ -187,7 +187,7 @@ static int parse_uint(const char *s, unsigned long max, unsigned *out) {
   return 0;
 }
 
-int folio_cli_render(int argc, char **argv) {
+int cli_render(int argc, char **argv) {
   static const struct option opts[] = {
       {"format", required_argument, NULL, 'f'}, {"out", required_argument, NULL, 'o'},
       {"dpi", required_argument, NULL, 'd'},    {"pages", required_argument, NULL, 'p'},
@@ -235,7 +235,7 @@ int folio_cli_render(int argc, char **argv) {
 
   char *json;
   size_t len;
-  int rc = folio_cli_read_input("render", input, &json, &len);
+  int rc = cli_read_input("render", input, &json, &len);
   if (rc) return rc;
   struct folio_layout_doc *doc = NULL;
   struct folio_layout_diag ldiag = {0};

@@ -5,14 +5,14 @@
 
 #include "cli.h"
 
-static const struct folio_cli_command commands[] = {
-    {"render", "render a layout locally to PDF, PNG pages and/or Scribus SLA (no server)", folio_cli_render},
-    {"submit", "submit a layout to folio-server; --wait follows it to the end", folio_cli_submit},
-    {"status", "show a job, its artifacts and signed URLs (--json)", folio_cli_status},
-    {"watch", "follow a job until it finishes", folio_cli_watch},
-    {"cancel", "cancel a queued or running job", folio_cli_cancel},
-    {"fetch", "download artifacts through the server (resumes, verifies sha256)", folio_cli_fetch},
-    {"url", "print a signed S3 URL for an artifact (--ttl 1h)", folio_cli_url},
+static const struct cli_command commands[] = {
+    {"render", "render a layout locally to PDF, PNG pages and/or Scribus SLA (no server)", cli_render},
+    {"submit", "submit a layout to folio-server; --wait follows it to the end", cli_submit},
+    {"status", "show a job, its artifacts and signed URLs (--json)", cli_status},
+    {"watch", "follow a job until it finishes", cli_watch},
+    {"cancel", "cancel a queued or running job", cli_cancel},
+    {"fetch", "download artifacts through the server (resumes, verifies sha256)", cli_fetch},
+    {"url", "print a signed S3 URL for an artifact (--ttl 1h)", cli_url},
 };
 
 static void usage(FILE *f) {

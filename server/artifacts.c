@@ -49,14 +49,14 @@ static bool check_name(struct cgrpc_call *call, const char *rpc, const char *nam
   if (name && *name) return true;
   char msg[96];
   snprintf(msg, sizeof msg, "%s: name (the artifact, e.g. \"document.pdf\") is required", rpc);
-  struct folio_rpc_violation v = {"name", "is required"};
-  folio_rpc_bad_request(call, GRPC_STATUS_INVALID_ARGUMENT, msg, &v, 1);
+  struct srv_rpc_violation v = {"name", "is required"};
+  srv_rpc_bad_request(call, GRPC_STATUS_INVALID_ARGUMENT, msg, &v, 1);
   return false;
 }
 
 /* Finds the artifact, or finishes the call (NOT_FOUND / FAILED_PRECONDITION
  * / the database error) and returns NULL. */
-static const struct folio_job_artifact *artifact_of(struct folio_job_lookup *lk, const char *rpc,
+static const struct folio_job_artifact *artifact_of(struct srv_job_lookup *lk, const char *rpc,
                                                     const char *name, int rc,
                                                     const struct folio_job_status *st,
                                                     const struct folio_pg_diag *d) {
@@ -64,7 +64,7 @@ static const struct folio_job_artifact *artifact_of(struct folio_job_lookup *lk,
   if (rc != 0) {
     snprintf(what, sizeof what, "%s: %s", rpc,
              rc == FOLIO_JOBS_ENOTFOUND ? "no such job" : "cannot read the job");
-    folio_rpc_fail(lk->call, FOLIO_RPC_DB, rc, 0, what,
+    srv_rpc_fail(lk->call, FOLIO_RPC_DB, rc, 0, what,
                    rc == FOLIO_JOBS_ENOTFOUND ? lk->job_id : d ? d->msg : NULL);
     return NULL;
   }
@@ -74,7 +74,7 @@ static const struct folio_job_artifact *artifact_of(struct folio_job_lookup *lk,
     cgrpc_call_finish(lk->call, GRPC_STATUS_FAILED_PRECONDITION, what);
     return NULL;
   }
-  const struct folio_job_artifact *a = folio_artifact_find(st, name);
+  const struct folio_job_artifact *a = srv_artifact_find(st, name);
   if (!a) {
     snprintf(what, sizeof what, "%s: job %s has no artifact named \"%.64s\"", rpc, lk->job_id,
              name);
@@ -86,20 +86,20 @@ static const struct folio_job_artifact *artifact_of(struct folio_job_lookup *lk,
 /* ---- GetArtifactUrl ------------------------------------------------------------ */
 
 struct url_rpc {
-  struct folio_job_lookup lk;
+  struct srv_job_lookup lk;
   const char *name;
   long ttl;
 };
 
 /* arena is ours (st and the signed URL live in it): reply, then free it. */
-static void url_done(struct folio_job_lookup *lk, struct folio_arena *arena, int rc,
+static void url_done(struct srv_job_lookup *lk, struct folio_arena *arena, int rc,
                      const struct folio_job_status *st, const struct folio_pg_diag *d) {
   struct url_rpc *x = lk->arg;
   const struct folio_job_artifact *a = artifact_of(lk, "GetArtifactUrl", x->name, rc, st, d);
   if (a) {
     char err[200];
     time_t exp;
-    char *url = folio_artifact_sign(lk->b, arena, a, x->ttl, &exp, err, sizeof err);
+    char *url = srv_artifact_sign(lk->b, arena, a, x->ttl, &exp, err, sizeof err);
     if (!url) {
       cgrpc_call_finish(lk->call, GRPC_STATUS_INTERNAL, err);
     } else {
@@ -115,38 +115,38 @@ static void url_done(struct folio_job_lookup *lk, struct folio_arena *arena, int
 }
 
 static void lookup_authed(struct cgrpc_call *call, const char *tenant, void *arg) {
-  struct folio_job_lookup *lk = arg; /* first member of url_rpc / stream */
+  struct srv_job_lookup *lk = arg; /* first member of url_rpc / stream */
   lk->tenant = tenant;
-  folio_job_lookup_start(lk);
+  srv_job_lookup_start(lk);
 }
 
 static void get_artifact_url(struct cgrpc_call *call, const Folio__V1__GetArtifactUrlRequest *req,
                              void *impl) {
-  struct folio_backend *b = impl;
-  if (!folio_backend_require(b, call, "GetArtifactUrl", true)) return;
+  struct srv_backend *b = impl;
+  if (!srv_backend_require(b, call, "GetArtifactUrl", true)) return;
   long ttl;
-  if (!folio_check_job_id(call, "GetArtifactUrl", req->job_id) ||
+  if (!srv_check_job_id(call, "GetArtifactUrl", req->job_id) ||
       !check_name(call, "GetArtifactUrl", req->name) ||
-      !folio_check_ttl(call, "GetArtifactUrl", "ttl_seconds", req->ttl_seconds, &ttl))
+      !srv_check_ttl(call, "GetArtifactUrl", "ttl_seconds", req->ttl_seconds, &ttl))
     return;
-  struct url_rpc *x = folio_call_ctx(call, sizeof *x);
+  struct url_rpc *x = srv_call_ctx(call, sizeof *x);
   if (!x) return;
   *x = (struct url_rpc){.lk = {.b = b, .call = call, .job_id = req->job_id, .cb = url_done},
                         .name = req->name,
                         .ttl = ttl};
   x->lk.arg = x;
-  folio_auth_call(b, call, "GetArtifactUrl", lookup_authed, x);
+  srv_auth_call(b, call, "GetArtifactUrl", lookup_authed, x);
 }
 
 /* ---- StreamArtifact ------------------------------------------------------------------ */
 
-static struct folio_stream_limits limits = {
+static struct srv_stream_limits limits = {
     .stall_ms = FOLIO_STREAM_STALL_MS_DEFAULT,
     .idle_ms = FOLIO_STREAM_IDLE_MS_DEFAULT,
     .per_tenant = FOLIO_STREAMS_PER_TENANT_DEFAULT,
 };
 
-void folio_artifacts_configure(const struct folio_stream_limits *l) {
+void srv_artifacts_configure(const struct srv_stream_limits *l) {
   limits.stall_ms = l->stall_ms > 0 ? l->stall_ms : FOLIO_STREAM_STALL_MS_DEFAULT;
   limits.idle_ms = l->idle_ms > 0 ? l->idle_ms : FOLIO_STREAM_IDLE_MS_DEFAULT;
   limits.per_tenant = l->per_tenant > 0 ? l->per_tenant : FOLIO_STREAMS_PER_TENANT_DEFAULT;
@@ -209,7 +209,7 @@ static void slot_give(const char *tenant) {
 }
 
 struct stream {
-  struct folio_job_lookup lk; /* first: lookup_authed casts */
+  struct srv_job_lookup lk; /* first: lookup_authed casts */
   const Folio__V1__StreamArtifactRequest *req;
   const char *object_key; /* copied into the call's arena */
   size_t chunk;
@@ -364,13 +364,13 @@ static void stream_pump(struct stream *x) {
     char what[128];
     snprintf(what, sizeof what, "StreamArtifact: reading the artifact from the store failed%s",
              x->sent_any ? " mid-stream (resume with offset)" : "");
-    grpc_status_code code = folio_rpc_code(FOLIO_RPC_S3, x->s3_status, x->s3_http);
+    grpc_status_code code = srv_rpc_code(FOLIO_RPC_S3, x->s3_status, x->s3_http);
     if (code == GRPC_STATUS_CANCELLED || cgrpc_call_is_cancelled(x->lk.call)) {
       stream_finish(x, GRPC_STATUS_CANCELLED, "cancelled");
       return;
     }
-    stream_free(x); /* folio_rpc_fail finishes */
-    folio_rpc_fail(x->lk.call, FOLIO_RPC_S3, x->s3_status, x->s3_http, what, x->s3_err);
+    stream_free(x); /* srv_rpc_fail finishes */
+    srv_rpc_fail(x->lk.call, FOLIO_RPC_S3, x->s3_status, x->s3_http, what, x->s3_err);
   }
 }
 
@@ -433,7 +433,7 @@ static void on_s3_done(void *arg, const struct folio_s3_result *r) {
         folio_log_str(&l, "request_id", cgrpc_call_user(x->lk.call));
         folio_log_int(&l, "next_offset", (int64_t)x->next_offset);
         folio_log_int(&l, "fetched_to", (int64_t)x->fetch_next);
-        folio_logwriter_end(&l);
+        srv_logwriter_end(&l);
       }
       stream_pump(x);
       return;
@@ -478,12 +478,12 @@ static void on_stream_tick(struct folio_loop *loop, struct folio_loop_timer *t, 
 static void stream_begin(struct stream *x, const struct folio_job_artifact *a);
 
 /* arena is ours (st points into it); stream_begin copies what it keeps. */
-static void stream_found(struct folio_job_lookup *lk, struct folio_arena *arena, int rc,
+static void stream_found(struct srv_job_lookup *lk, struct folio_arena *arena, int rc,
                          const struct folio_job_status *st, const struct folio_pg_diag *d) {
   struct stream *x = lk->arg;
   const Folio__V1__StreamArtifactRequest *req = x->req;
   /* the tenant's slot goes back before artifact_of finishes the call */
-  if (rc != 0 || st->state != FOLIO_JOB_SUCCEEDED || !folio_artifact_find(st, req->name)) {
+  if (rc != 0 || st->state != FOLIO_JOB_SUCCEEDED || !srv_artifact_find(st, req->name)) {
     slot_give(lk->tenant);
     x->slot = false;
   }
@@ -493,7 +493,7 @@ static void stream_found(struct folio_job_lookup *lk, struct folio_arena *arena,
 }
 
 static void stream_begin(struct stream *x, const struct folio_job_artifact *a) {
-  struct folio_job_lookup *lk = &x->lk;
+  struct srv_job_lookup *lk = &x->lk;
   const Folio__V1__StreamArtifactRequest *req = x->req;
   x->total = a->size_bytes;
   snprintf(x->sha, sizeof x->sha, "%s", a->sha256_hex ? a->sha256_hex : "");
@@ -546,18 +546,18 @@ static void stream_authed(struct cgrpc_call *call, const char *tenant, void *arg
     snprintf(msg, sizeof msg, "StreamArtifact: %s%s; finish or cancel one (retry in %d ms)",
              rc < 0 ? "out of memory counting streams; " : "", desc, FOLIO_RPC_RETRY_AFTER_MS);
     snprintf(subject, sizeof subject, "tenant:%s", tenant);
-    folio_rpc_quota_failure(call, msg, subject, desc, FOLIO_RPC_RETRY_AFTER_MS);
+    srv_rpc_quota_failure(call, msg, subject, desc, FOLIO_RPC_RETRY_AFTER_MS);
     return;
   }
   x->slot = true;
-  folio_job_lookup_start(&x->lk);
+  srv_job_lookup_start(&x->lk);
 }
 
 static void stream_artifact(struct cgrpc_call *call, const Folio__V1__StreamArtifactRequest *req,
                             void *impl) {
-  struct folio_backend *b = impl;
-  if (!folio_backend_require(b, call, "StreamArtifact", true)) return;
-  if (!folio_check_job_id(call, "StreamArtifact", req->job_id) ||
+  struct srv_backend *b = impl;
+  if (!srv_backend_require(b, call, "StreamArtifact", true)) return;
+  if (!srv_check_job_id(call, "StreamArtifact", req->job_id) ||
       !check_name(call, "StreamArtifact", req->name))
     return;
   size_t chunk = req->chunk_size ? req->chunk_size : CHUNK_DEFAULT;
@@ -566,21 +566,21 @@ static void stream_artifact(struct cgrpc_call *call, const Folio__V1__StreamArti
     snprintf(desc, sizeof desc, "must be %d..%d bytes (0 = %d), got %u", CHUNK_MIN, CHUNK_MAX,
              CHUNK_DEFAULT, req->chunk_size);
     snprintf(msg, sizeof msg, "StreamArtifact: chunk_size %s", desc);
-    struct folio_rpc_violation v = {"chunk_size", desc};
-    folio_rpc_bad_request(call, GRPC_STATUS_INVALID_ARGUMENT, msg, &v, 1);
+    struct srv_rpc_violation v = {"chunk_size", desc};
+    srv_rpc_bad_request(call, GRPC_STATUS_INVALID_ARGUMENT, msg, &v, 1);
     return;
   }
-  struct stream *x = folio_call_ctx(call, sizeof *x);
+  struct stream *x = srv_call_ctx(call, sizeof *x);
   if (!x) return;
   *x = (struct stream){.lk = {.b = b, .call = call, .job_id = req->job_id, .cb = stream_found},
                        .req = req,
                        .chunk = chunk,
                        .readahead = 2 * chunk > READAHEAD_MIN ? 2 * chunk : READAHEAD_MIN};
   x->lk.arg = x;
-  folio_auth_call(b, call, "StreamArtifact", stream_authed, x);
+  srv_auth_call(b, call, "StreamArtifact", stream_authed, x);
 }
 
-void folio_artifacts_handlers(struct folio__v1__layout_service__handlers *h) {
+void srv_artifacts_handlers(struct folio__v1__layout_service__handlers *h) {
   h->stream_artifact = stream_artifact;
   h->get_artifact_url = get_artifact_url;
 }

@@ -22,26 +22,26 @@ struct slot {
   int64_t expires_ns; /* 0 = empty */
 };
 
-struct folio_auth_cache {
+struct srv_auth_cache {
   pthread_mutex_t mu;
   struct slot slots[SLOTS];
 };
 
-struct folio_auth_cache *folio_auth_cache_create(void) {
+struct srv_auth_cache *srv_auth_cache_create(void) {
   if (sodium_init() < 0) return NULL;
-  struct folio_auth_cache *c = calloc(1, sizeof *c);
+  struct srv_auth_cache *c = calloc(1, sizeof *c);
   if (c) pthread_mutex_init(&c->mu, NULL);
   return c;
 }
 
-void folio_auth_cache_destroy(struct folio_auth_cache *c) {
+void srv_auth_cache_destroy(struct srv_auth_cache *c) {
   if (!c) return;
   pthread_mutex_destroy(&c->mu);
   sodium_memzero(c, sizeof *c);
   free(c);
 }
 
-static bool cache_get(struct folio_auth_cache *c, const uint8_t h[32], char *tenant) {
+static bool cache_get(struct srv_auth_cache *c, const uint8_t h[32], char *tenant) {
   bool hit = false;
   struct slot *s = &c->slots[h[0]];
   pthread_mutex_lock(&c->mu);
@@ -53,7 +53,7 @@ static bool cache_get(struct folio_auth_cache *c, const uint8_t h[32], char *ten
   return hit;
 }
 
-static void cache_put(struct folio_auth_cache *c, const uint8_t h[32], const char *tenant) {
+static void cache_put(struct srv_auth_cache *c, const uint8_t h[32], const char *tenant) {
   struct slot *s = &c->slots[h[0]];
   pthread_mutex_lock(&c->mu);
   memcpy(s->hash, h, 32);
@@ -63,12 +63,12 @@ static void cache_put(struct folio_auth_cache *c, const uint8_t h[32], const cha
 }
 
 struct verify {
-  struct folio_backend *b;
+  struct srv_backend *b;
   struct cgrpc_call *call;
   const char *rpc;
   const char *key; /* in the call's arena */
   uint8_t hash[32];
-  folio_auth_cb cb;
+  srv_auth_cb cb;
   void *arg;
 };
 
@@ -95,15 +95,15 @@ static void verify_task(void *arg) {
     cgrpc_call_finish(v->call, GRPC_STATUS_UNAUTHENTICATED, what);
   } else if (rc != 0) {
     snprintf(what, sizeof what, "%s: cannot verify the API key", v->rpc);
-    folio_rpc_fail(v->call, FOLIO_RPC_DB, rc, 0, what, d.msg);
+    srv_rpc_fail(v->call, FOLIO_RPC_DB, rc, 0, what, d.msg);
   } else {
     cache_put(v->b->auth, v->hash, tenant);
     v->cb(v->call, tenant, v->arg);
   }
 }
 
-void folio_auth_call(struct folio_backend *b, struct cgrpc_call *call, const char *rpc,
-                     folio_auth_cb cb, void *arg) {
+void srv_auth_call(struct srv_backend *b, struct cgrpc_call *call, const char *rpc,
+                     srv_auth_cb cb, void *arg) {
   char msg[200];
   size_t len = 0;
   const char *h = cgrpc_call_metadata(call, "authorization", &len);
@@ -151,9 +151,9 @@ void folio_auth_call(struct folio_backend *b, struct cgrpc_call *call, const cha
     cb(call, t, arg);
     return;
   }
-  int rc = folio_workpool_submit(b->pool, verify_task, v);
+  int rc = srv_workpool_submit(b->pool, verify_task, v);
   if (rc != 0) {
     snprintf(msg, sizeof msg, "%s: the server is busy verifying API keys", rpc);
-    folio_rpc_fail(call, FOLIO_RPC_POOL, rc, 0, msg, NULL);
+    srv_rpc_fail(call, FOLIO_RPC_POOL, rc, 0, msg, NULL);
   }
 }

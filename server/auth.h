@@ -18,21 +18,21 @@
 _Static_assert(FOLIO_AUTH_CACHE_MS <= FOLIO_TENANT_LIMITS_TTL_MS,
                "tenant limits ride on the key check: its cache bounds their staleness");
 
-struct folio_backend;
-struct folio_auth_cache;
+struct srv_backend;
+struct srv_auth_cache;
 
-struct folio_auth_cache *folio_auth_cache_create(void);
-void folio_auth_cache_destroy(struct folio_auth_cache *c); /* NULL allowed */
+struct srv_auth_cache *srv_auth_cache_create(void);
+void srv_auth_cache_destroy(struct srv_auth_cache *c); /* NULL allowed */
 
 /* tenant lives in the call's arena (valid until the call is released). Runs
  * on the CQ thread (cache hit) or a work-pool thread; must not block. */
-typedef void (*folio_auth_cb)(struct cgrpc_call *call, const char *tenant, void *arg);
+typedef void (*srv_auth_cb)(struct cgrpc_call *call, const char *tenant, void *arg);
 
 /* Authenticates call; on success cb runs exactly once. On failure the call is
  * finished here (UNAUTHENTICATED naming what is missing or wrong, UNAVAILABLE
  * when the database cannot be reached, RESOURCE_EXHAUSTED when the pool is
  * full) and cb never runs. rpc names the method in messages. */
-void folio_auth_call(struct folio_backend *b, struct cgrpc_call *call, const char *rpc,
-                     folio_auth_cb cb, void *arg);
+void srv_auth_call(struct srv_backend *b, struct cgrpc_call *call, const char *rpc,
+                     srv_auth_cb cb, void *arg);
 
 #endif

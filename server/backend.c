@@ -48,7 +48,7 @@
 
 /* The first async connection: the reconciler's and the database-health
  * watch's; NULL when no database is configured (or after teardown). */
-static struct folio_pg_async *primary_db(const struct folio_backend *b) {
+static struct folio_pg_async *primary_db(const struct srv_backend *b) {
   return b->ndb > 0 ? b->dbs[0] : NULL;
 }
 
@@ -58,7 +58,7 @@ static void log_warn(const char *msg, const char *detail) { folio_log(FOLIO_LOG_
 /* ---- dispatch ------------------------------------------------------------ */
 
 struct dispatch {
-  struct folio_backend *b;
+  struct srv_backend *b;
   char job_id[FOLIO_UUID_STR_LEN + 1];
   void (*done)(void *);
   void *arg;
@@ -72,7 +72,7 @@ static void on_dispatched(struct folio_redis *r, int status, const redisReply *r
   free(d);
 }
 
-static void dispatch(struct folio_backend *b, const char *job_id, void (*done)(void *arg),
+static void dispatch(struct srv_backend *b, const char *job_id, void (*done)(void *arg),
                      void *arg) {
   struct dispatch *d = b->redis ? malloc(sizeof *d) : NULL;
   if (d) {
@@ -85,7 +85,7 @@ static void dispatch(struct folio_backend *b, const char *job_id, void (*done)(v
   if (done) done(arg);
 }
 
-void folio_backend_dispatch(struct folio_backend *b, const char *job_id,
+void srv_backend_dispatch(struct srv_backend *b, const char *job_id,
                             void (*done)(void *arg), void *arg) {
   assert(folio_loop_affine(b->loop)); /* loop thread only (backend.h) */
   dispatch(b, job_id, done, arg);
@@ -93,7 +93,7 @@ void folio_backend_dispatch(struct folio_backend *b, const char *job_id,
 
 static void on_published(struct folio_redis *r, int status, const redisReply *rep, void *arg) {}
 
-void folio_backend_publish(struct folio_backend *b, const char *job_id,
+void srv_backend_publish(struct srv_backend *b, const char *job_id,
                            enum folio_job_state state, int progress) {
   assert(folio_loop_affine(b->loop)); /* loop thread only (backend.h) */
   if (!b->redis) return;
@@ -105,7 +105,7 @@ void folio_backend_publish(struct folio_backend *b, const char *job_id,
 
 /* ---- reconciler (loop thread) ------------------------------------------------ */
 
-static void redispatch(struct folio_backend *b, char *const *ids, size_t n, const char *why) {
+static void redispatch(struct srv_backend *b, char *const *ids, size_t n, const char *why) {
   for (size_t i = 0; i < n; i++) dispatch(b, ids[i], NULL, NULL);
   if (n) {
     struct folio_logline l;
@@ -117,19 +117,19 @@ static void redispatch(struct folio_backend *b, char *const *ids, size_t n, cons
 
 static void on_taken(int status, char *const *ids, size_t n, const struct folio_pg_diag *d,
                      void *arg) {
-  struct folio_backend *b = arg;
+  struct srv_backend *b = arg;
   if (status == 0) redispatch(b, ids, n, "reconciler re-dispatched queued jobs");
   b->reconcile_busy = false;
 }
 
-static void take_undispatched(struct folio_backend *b, int grace_ms) {
+static void take_undispatched(struct srv_backend *b, int grace_ms) {
   struct folio_pg_async *db = primary_db(b);
   if (!db || folio_jobs_take_undispatched_async(db, grace_ms, RECONCILE_LIMIT, on_taken, b) != 0)
     b->reconcile_busy = false;
 }
 
 static void on_group_lag(int status, long long lag, void *arg) {
-  struct folio_backend *b = arg;
+  struct srv_backend *b = arg;
   if (status == FOLIO_REDIS_EDOWN) { /* as in on_reconcile_timer: next tick */
     b->reconcile_busy = false;
     return;
@@ -140,7 +140,7 @@ static void on_group_lag(int status, long long lag, void *arg) {
 
 static void on_reaped(int status, char *const *ids, size_t n, const struct folio_pg_diag *d,
                       void *arg) {
-  struct folio_backend *b = arg;
+  struct srv_backend *b = arg;
   if (status == 0) redispatch(b, ids, n, "reaper re-queued jobs whose worker stopped heartbeating");
   /* b->redis is NULL when this runs from teardown's folio_pg_async_destroy */
   if (!b->redis || folio_dispatch_lag(b->redis, on_group_lag, b) != 0)
@@ -148,7 +148,7 @@ static void on_reaped(int status, char *const *ids, size_t n, const struct folio
 }
 
 static void on_reconcile_timer(struct folio_loop *loop, struct folio_loop_timer *t, void *arg) {
-  struct folio_backend *b = arg;
+  struct srv_backend *b = arg;
   if (b->reconcile_busy || !folio_redis_connected(b->redis)) return;
   b->reconcile_busy = true;
   if (folio_jobs_reap_stale_async(primary_db(b), LEASE_MS, RECONCILE_LIMIT, on_reaped, b) != 0)
@@ -159,7 +159,7 @@ static void on_reconcile_timer(struct folio_loop *loop, struct folio_loop_timer 
 
 #define DB_STATE_POLL_MS 1000
 
-static void report_db(struct folio_backend *b, bool reachable) {
+static void report_db(struct srv_backend *b, bool reachable) {
   if (b->db_state_cb) b->db_state_cb(reachable, b->db_state_arg);
 }
 
@@ -168,12 +168,12 @@ static void on_db_state(struct folio_pg_async *a, bool ready, void *arg) {
 }
 
 static void on_db_state_timer(struct folio_loop *loop, struct folio_loop_timer *t, void *arg) {
-  struct folio_backend *b = arg;
+  struct srv_backend *b = arg;
   report_db(b, folio_pg_async_ready(primary_db(b))); /* the callee ignores repeats */
 }
 
 struct watch_db {
-  struct folio_backend *b;
+  struct srv_backend *b;
   void (*cb)(bool, void *);
   void *arg;
 };
@@ -181,7 +181,7 @@ struct watch_db {
 static void watch_db_on_loop(struct folio_loop *loop, void *arg) {
   struct watch_db w = *(struct watch_db *)arg;
   free(arg);
-  struct folio_backend *b = w.b;
+  struct srv_backend *b = w.b;
   if (!primary_db(b)) return;
   b->db_state_cb = w.cb;
   b->db_state_arg = w.arg;
@@ -192,7 +192,7 @@ static void watch_db_on_loop(struct folio_loop *loop, void *arg) {
    * the start-up migration just reached the database: let the poll judge */
 }
 
-int folio_backend_watch_db(struct folio_backend *b, void (*cb)(bool reachable, void *arg),
+int srv_backend_watch_db(struct srv_backend *b, void (*cb)(bool reachable, void *arg),
                            void *arg) {
   if (!primary_db(b)) return 0;
   struct watch_db *w = malloc(sizeof *w);
@@ -215,12 +215,12 @@ static void *loop_main(void *arg) {
 static void on_group(struct folio_redis *r, int status, const redisReply *rep, void *arg) {}
 
 static void on_redis_state(struct folio_redis *r, bool up, void *arg) {
-  struct folio_backend *b = arg;
+  struct srv_backend *b = arg;
   if (up && r == b->redis)
     folio_dispatch_group_create(r, on_group, NULL);
 }
 
-static int start_s3(struct folio_backend *b, const struct folio_server_config *cfg, char *err,
+static int start_s3(struct srv_backend *b, const struct srv_config *cfg, char *err,
                     size_t errcap) {
   if (!cfg->s3_endpoint) return 0;
   const char *missing = !cfg->s3_bucket       ? "FOLIO_S3_BUCKET"
@@ -257,7 +257,7 @@ static int start_s3(struct folio_backend *b, const struct folio_server_config *c
   return b->s3 ? 0 : -1;
 }
 
-static int start_db(struct folio_backend *b, const struct folio_server_config *cfg, char *err,
+static int start_db(struct srv_backend *b, const struct srv_config *cfg, char *err,
                     size_t errcap) {
   if (!cfg->database_url) return 0;
   size_t plen = cfg->apikey_pepper ? strlen(cfg->apikey_pepper) : 0;
@@ -317,7 +317,7 @@ static int start_db(struct folio_backend *b, const struct folio_server_config *c
   return 0;
 }
 
-static int start_redis(struct folio_backend *b, const struct folio_server_config *cfg, char *err,
+static int start_redis(struct srv_backend *b, const struct srv_config *cfg, char *err,
                        size_t errcap) {
   if (!cfg->redis_url) return 0;
   struct folio_redis_config rc = {.url = cfg->redis_url, .backoff_max_ms = 1000};
@@ -328,7 +328,7 @@ static int start_redis(struct folio_backend *b, const struct folio_server_config
   return 0;
 }
 
-int folio_backend_start(struct folio_backend *b, const struct folio_server_config *cfg, char *err,
+int srv_backend_start(struct srv_backend *b, const struct srv_config *cfg, char *err,
                         size_t errcap) {
   memset(b, 0, sizeof *b);
   folio_loop_timer_init(&b->reconcile_timer);
@@ -336,8 +336,8 @@ int folio_backend_start(struct folio_backend *b, const struct folio_server_confi
   b->loop = folio_loop_create();
   int threads = cfg->decode_threads;
   if (threads <= 0) threads = folio_cpus_available();
-  b->pool = folio_workpool_create(threads, (size_t)cfg->decode_queue);
-  b->auth = folio_auth_cache_create();
+  b->pool = srv_workpool_create(threads, (size_t)cfg->decode_queue);
+  b->auth = srv_auth_cache_create();
   b->layout_limits = cfg->layout_limits;
   b->quota = folio_quota_create();
   if (!b->loop || !b->pool || !b->auth || !b->quota) {
@@ -359,7 +359,7 @@ int folio_backend_start(struct folio_backend *b, const struct folio_server_confi
 }
 
 static void teardown(struct folio_loop *loop, void *arg) {
-  struct folio_backend *b = arg;
+  struct srv_backend *b = arg;
   folio_loop_timer_stop(loop, &b->reconcile_timer);
   folio_loop_timer_stop(loop, &b->db_state_timer);
   b->db_state_cb = NULL;
@@ -376,10 +376,10 @@ static void teardown(struct folio_loop *loop, void *arg) {
   folio_loop_stop(loop);
 }
 
-void folio_backend_stop(struct folio_backend *b) {
+void srv_backend_stop(struct srv_backend *b) {
   if (!b->loop) return;
   /* The pool first: its tasks post to the loop, which still runs. */
-  folio_workpool_destroy(b->pool);
+  srv_workpool_destroy(b->pool);
   b->pool = NULL;
   if (b->thread_started) {
     if (folio_loop_post(b->loop, teardown, b) == 0) pthread_join(b->thread, NULL);
@@ -390,14 +390,14 @@ void folio_backend_stop(struct folio_backend *b) {
   b->loop = NULL;
   folio_pg_pool_destroy(b->blocking);
   b->blocking = NULL;
-  folio_auth_cache_destroy(b->auth);
+  srv_auth_cache_destroy(b->auth);
   b->auth = NULL;
   folio_quota_destroy(b->quota);
   b->quota = NULL;
   sodium_memzero(b->pepper, sizeof b->pepper);
 }
 
-struct folio_pg_async *folio_backend_pick_db(struct folio_backend *b) {
+struct folio_pg_async *srv_backend_pick_db(struct srv_backend *b) {
   struct folio_pg_async *best = primary_db(b);
   uint64_t least = UINT64_MAX;
   for (int i = 0; i < b->ndb; i++) {
@@ -412,7 +412,7 @@ struct folio_pg_async *folio_backend_pick_db(struct folio_backend *b) {
   return best;
 }
 
-bool folio_backend_require(struct folio_backend *b, struct cgrpc_call *call, const char *rpc,
+bool srv_backend_require(struct srv_backend *b, struct cgrpc_call *call, const char *rpc,
                            bool need_s3) {
   char msg[256];
   if (!primary_db(b)) {

@@ -92,7 +92,7 @@ static bool env_only(const struct knob *k) {
   return strcmp(k->flag, "api-key-pepper") == 0 || strcmp(k->flag, "s3-secret-key") == 0;
 }
 
-void folio_server_config_usage(FILE *out) {
+void srv_config_usage(FILE *out) {
   fprintf(out,
           "usage: folio-server [--flag=value | --flag value]...\n"
           "Serves folio.v1.LayoutService and grpc.health.v1.Health over gRPC.\n"
@@ -139,7 +139,7 @@ static int parse_int(const char *s, int64_t lo, int64_t hi, int64_t *out) {
 }
 
 /* Applies one setting; source names where it came from (for the message). */
-static int apply(struct folio_server_config *cfg, const struct knob *k, const char *val,
+static int apply(struct srv_config *cfg, const struct knob *k, const char *val,
                  const char *source, char *err, size_t errcap) {
   int64_t v = 0;
   const char *want = NULL;
@@ -210,7 +210,7 @@ static int apply(struct folio_server_config *cfg, const struct knob *k, const ch
   return 0;
 }
 
-int folio_server_config_load(struct folio_server_config *cfg, int argc, char **argv, char *err,
+int srv_config_load(struct srv_config *cfg, int argc, char **argv, char *err,
                              size_t errcap) {
   memset(cfg, 0, sizeof *cfg);
   cfg->listen = "127.0.0.1:50051";

@@ -21,7 +21,7 @@
 #define FOLIO_MIN_PING_INTERVAL_MS_DEFAULT 10000
 #define FOLIO_MAX_PING_STRIKES_DEFAULT 2
 
-struct folio_server_config {
+struct srv_config {
   const char *listen;          /* borrowed from environ/argv */
   const char *tls_cert_path;   /* NULL = insecure */
   const char *tls_key_path;
@@ -56,9 +56,9 @@ struct folio_server_config {
 /* Fills cfg from env (getenv) then argv. Strings in cfg point into argv or
  * the environment. On a bad value returns -1 and writes one line naming the
  * variable/flag, the value and what is allowed into err. */
-int folio_server_config_load(struct folio_server_config *cfg, int argc, char **argv, char *err,
+int srv_config_load(struct srv_config *cfg, int argc, char **argv, char *err,
                              size_t errcap);
 /* Prints the usage text (every flag and variable with its default). */
-void folio_server_config_usage(FILE *out);
+void srv_config_usage(FILE *out);
 
 #endif

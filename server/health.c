@@ -7,7 +7,7 @@
  * NOT_SERVING). Redis and S3 do not count: a job is accepted without Redis
  * (the reconciler dispatches it later), and S3 only affects the artifact
  * RPCs. The backend loop reports PostgreSQL's state with
- * folio_health_set_ready(); nothing here blocks or waits on a backend.
+ * srv_health_set_ready(); nothing here blocks or waits on a backend.
  *
  * Watch keeps one struct watcher per open stream in a
  * list guarded by h->mu; each watcher has at most one write in flight and
@@ -28,7 +28,7 @@ typedef Grpc__Health__V1__HealthCheckResponse__ServingStatus serving_status;
 
 struct watcher {
   struct watcher *next;
-  struct folio_health *h;
+  struct srv_health *h;
   struct cgrpc_call *call;
   int service;       /* index in known_services, -1 when unknown */
   bool writing;      /* a write is in flight */
@@ -37,7 +37,7 @@ struct watcher {
   serving_status sent;
 };
 
-struct folio_health {
+struct srv_health {
   pthread_mutex_t mu;
   bool serving; /* the process: false once shutting down */
   bool ready;   /* the backends of folio.v1.LayoutService */
@@ -53,7 +53,7 @@ static int service_index(const char *service) {
   return -1;
 }
 
-static serving_status status_of(const struct folio_health *h, int service) {
+static serving_status status_of(const struct srv_health *h, int service) {
   if (service < 0) return GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVICE_UNKNOWN;
   bool up = h->serving && (service != SVC_LAYOUT || h->ready);
   return up ? GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING
@@ -62,7 +62,7 @@ static serving_status status_of(const struct folio_health *h, int service) {
 
 static void check(struct cgrpc_call *call, const Grpc__Health__V1__HealthCheckRequest *req,
                   void *impl) {
-  struct folio_health *h = impl;
+  struct srv_health *h = impl;
   const char *svc = req->service ? req->service : "";
   int service = service_index(svc);
   if (service < 0) {
@@ -115,7 +115,7 @@ static void pump_locked(struct watcher *w) {
 
 static void on_written(struct cgrpc_call *call, bool ok, void *ud) {
   struct watcher *w = ud;
-  struct folio_health *h = w->h;
+  struct srv_health *h = w->h;
   pthread_mutex_lock(&h->mu);
   w->writing = false;
   if (!ok) w->cancelled = true;
@@ -128,7 +128,7 @@ static void on_written(struct cgrpc_call *call, bool ok, void *ud) {
 
 static void on_cancel(struct cgrpc_call *call, void *ud) {
   struct watcher *w = ud;
-  struct folio_health *h = w->h;
+  struct srv_health *h = w->h;
   pthread_mutex_lock(&h->mu);
   w->cancelled = true;
   if (!w->writing) end_watcher_locked(w); /* else on_written ends it */
@@ -137,7 +137,7 @@ static void on_cancel(struct cgrpc_call *call, void *ud) {
 
 static void watch(struct cgrpc_call *call, const Grpc__Health__V1__HealthCheckRequest *req,
                   void *impl) {
-  struct folio_health *h = impl;
+  struct srv_health *h = impl;
   struct watcher *w = calloc(1, sizeof *w);
   if (!w) {
     cgrpc_call_finish(call, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
@@ -162,8 +162,8 @@ static const struct grpc__health__v1__health__handlers handlers = {
     .watch = watch,
 };
 
-struct folio_health *folio_health_create(void) {
-  struct folio_health *h = calloc(1, sizeof *h);
+struct srv_health *srv_health_create(void) {
+  struct srv_health *h = calloc(1, sizeof *h);
   if (!h) return NULL;
   pthread_mutex_init(&h->mu, NULL);
   h->serving = true;
@@ -171,18 +171,18 @@ struct folio_health *folio_health_create(void) {
   return h;
 }
 
-void folio_health_destroy(struct folio_health *h) {
+void srv_health_destroy(struct srv_health *h) {
   if (!h) return;
   pthread_mutex_destroy(&h->mu);
   free(h);
 }
 
-int folio_health_register(struct folio_health *h, struct cgrpc_server *s) {
+int srv_health_register(struct srv_health *h, struct cgrpc_server *s) {
   return grpc__health__v1__health__register(s, &handlers, h);
 }
 
 /* Tells every Watch the status that changed. Under h->mu. */
-static void pump_all_locked(struct folio_health *h) {
+static void pump_all_locked(struct srv_health *h) {
   struct watcher *w = h->watchers;
   while (w) {
     struct watcher *next = w->next; /* pump may end and free w */
@@ -191,14 +191,14 @@ static void pump_all_locked(struct folio_health *h) {
   }
 }
 
-void folio_health_set_serving(struct folio_health *h, bool serving) {
+void srv_health_set_serving(struct srv_health *h, bool serving) {
   pthread_mutex_lock(&h->mu);
   h->serving = serving;
   pump_all_locked(h);
   pthread_mutex_unlock(&h->mu);
 }
 
-void folio_health_set_ready(struct folio_health *h, bool ready) {
+void srv_health_set_ready(struct srv_health *h, bool ready) {
   pthread_mutex_lock(&h->mu);
   if (h->ready != ready) {
     h->ready = ready;

@@ -20,7 +20,7 @@
 /* ---- SubmitLayout ------------------------------------------------------------ */
 
 struct submit {
-  struct folio_backend *b;
+  struct srv_backend *b;
   struct cgrpc_call *call;
   const Folio__V1__SubmitLayoutRequest *req;
   struct folio_job_submit s;
@@ -44,7 +44,7 @@ static void submit_over_limit(struct submit *x, const char *limit, double value,
   snprintf(desc, sizeof desc, "%s=%.15g: %s", limit, value, detail);
   snprintf(msg, sizeof msg, "SubmitLayout: tenant limit %s", desc);
   snprintf(subject, sizeof subject, "tenant:%s", x->s.tenant);
-  folio_rpc_quota_failure(x->call, msg, subject, desc, retry_ms);
+  srv_rpc_quota_failure(x->call, msg, subject, desc, retry_ms);
 }
 
 /* The retry hint at max_unfinished_jobs: jobs take seconds to finish. */
@@ -77,7 +77,7 @@ static bool build_submit(struct submit *x) {
 /* Answers INVALID_ARGUMENT with every violation lib/jobs found, in its order,
  * both in the BadRequest and in the message. */
 static void submit_refuse(struct cgrpc_call *call, const struct folio_job_violation *jv, size_t n) {
-  struct folio_rpc_violation *v = cgrpc_call_alloc(call, n * sizeof *v);
+  struct srv_rpc_violation *v = cgrpc_call_alloc(call, n * sizeof *v);
   if (!v) {
     cgrpc_call_finish(call, GRPC_STATUS_RESOURCE_EXHAUSTED, "SubmitLayout: out of memory");
     return;
@@ -85,12 +85,12 @@ static void submit_refuse(struct cgrpc_call *call, const struct folio_job_violat
   char msg[512];
   size_t len = (size_t)snprintf(msg, sizeof msg, "SubmitLayout: invalid request:");
   for (size_t i = 0; i < n; i++) {
-    v[i] = (struct folio_rpc_violation){jv[i].field, jv[i].description};
+    v[i] = (struct srv_rpc_violation){jv[i].field, jv[i].description};
     if (len < sizeof msg)
       len += (size_t)snprintf(msg + len, sizeof msg - len, "%s %s %s", i ? ";" : "", v[i].field,
                               v[i].description);
   }
-  folio_rpc_bad_request(call, GRPC_STATUS_INVALID_ARGUMENT, msg, v, n);
+  srv_rpc_bad_request(call, GRPC_STATUS_INVALID_ARGUMENT, msg, v, n);
 }
 
 static void submit_reply(void *arg) {
@@ -114,22 +114,22 @@ static void on_submitted(int rc, const struct folio_job_submitted *out,
     return;
   }
   if (rc != 0) {
-    folio_rpc_fail(x->call, FOLIO_RPC_DB, rc, 0, "SubmitLayout: the job could not be recorded",
+    srv_rpc_fail(x->call, FOLIO_RPC_DB, rc, 0, "SubmitLayout: the job could not be recorded",
                    d ? d->msg : NULL);
     return;
   }
   x->out = *out;
   /* Committed. A duplicate was dispatched when it was first accepted. */
   if (out->deduplicated) submit_reply(x);
-  else folio_backend_dispatch(x->b, out->job_id, submit_reply, x);
+  else srv_backend_dispatch(x->b, out->job_id, submit_reply, x);
 }
 
 static void submit_on_loop(struct folio_loop *loop, void *arg) {
   struct submit *x = arg;
-  int rc = folio_jobs_submit_async(folio_backend_pick_db(x->b), &x->s, on_submitted, x);
+  int rc = folio_jobs_submit_async(srv_backend_pick_db(x->b), &x->s, on_submitted, x);
   if (rc != 0) {
     submit_release(x);
-    folio_rpc_fail(x->call, FOLIO_RPC_DB, rc, 0, "SubmitLayout: the job could not be recorded",
+    srv_rpc_fail(x->call, FOLIO_RPC_DB, rc, 0, "SubmitLayout: the job could not be recorded",
                    rc == FOLIO_PG_ECONNECT ? "the database is not reachable"
                                            : folio_jobs_strerror(rc));
   }
@@ -168,14 +168,14 @@ static void decode_task(void *arg) {
               diag.too_large ? "too large" : "invalid", joined ? joined : "?", note);
     free(joined);
     size_t n = diag.count;
-    struct folio_rpc_violation *v = cgrpc_call_alloc(x->call, (n + 1) * sizeof *v);
+    struct srv_rpc_violation *v = cgrpc_call_alloc(x->call, (n + 1) * sizeof *v);
     for (size_t i = 0; v && i < n; i++) {
       const char *p = diag.errors[i].pointer ? diag.errors[i].pointer : "";
       char *field = cgrpc_call_alloc(x->call, strlen(p) + 16);
       if (field) sprintf(field, "layout_json%s", p);
-      v[i] = (struct folio_rpc_violation){field ? field : "layout_json", diag.errors[i].message};
+      v[i] = (struct srv_rpc_violation){field ? field : "layout_json", diag.errors[i].message};
     }
-    folio_rpc_bad_request(x->call,
+    srv_rpc_bad_request(x->call,
                           diag.too_large ? GRPC_STATUS_RESOURCE_EXHAUSTED
                                          : GRPC_STATUS_INVALID_ARGUMENT,
                           msg ? msg : "SubmitLayout: invalid layout_json", v, v ? n : 0);
@@ -197,8 +197,8 @@ static void decode_task(void *arg) {
   if (prc != 0) {
     char msg[192];
     snprintf(msg, sizeof msg, "SubmitLayout: options.page_range: %s", why);
-    struct folio_rpc_violation v = {"options.page_range", why};
-    folio_rpc_bad_request(x->call, GRPC_STATUS_INVALID_ARGUMENT, msg, &v, 1);
+    struct srv_rpc_violation v = {"options.page_range", why};
+    srv_rpc_bad_request(x->call, GRPC_STATUS_INVALID_ARGUMENT, msg, &v, 1);
     return;
   }
   if (folio_loop_post(x->b->loop, submit_on_loop, x) != 0) {
@@ -237,43 +237,43 @@ static void submit_authed(struct cgrpc_call *call, const char *tenant, void *arg
   x->admitted = true;
   struct folio_tenant_limits lim;
   folio_quota_limits(x->b->quota, tenant, &lim);
-  int share = folio_tenant_decode_share(&lim, folio_workpool_threads(x->b->pool));
-  int rc = folio_workpool_submit_owned(x->b->pool, tenant, share, decode_task, x);
+  int share = folio_tenant_decode_share(&lim, srv_workpool_threads(x->b->pool));
+  int rc = srv_workpool_submit_owned(x->b->pool, tenant, share, decode_task, x);
   if (rc != 0) {
     submit_release(x);
-    folio_rpc_fail(call, FOLIO_RPC_POOL, rc, 0, "SubmitLayout: every layout decoder is busy",
+    srv_rpc_fail(call, FOLIO_RPC_POOL, rc, 0, "SubmitLayout: every layout decoder is busy",
                    NULL);
   }
 }
 
 static void submit_layout(struct cgrpc_call *call, const Folio__V1__SubmitLayoutRequest *req,
                           void *impl) {
-  struct folio_backend *b = impl;
-  if (!folio_backend_require(b, call, "SubmitLayout", false)) return;
-  struct submit *x = folio_call_ctx(call, sizeof *x);
+  struct srv_backend *b = impl;
+  if (!srv_backend_require(b, call, "SubmitLayout", false)) return;
+  struct submit *x = srv_call_ctx(call, sizeof *x);
   if (!x) return;
   *x = (struct submit){.b = b, .call = call, .req = req};
-  folio_auth_call(b, call, "SubmitLayout", submit_authed, x);
+  srv_auth_call(b, call, "SubmitLayout", submit_authed, x);
 }
 
 /* ---- GetStatus ------------------------------------------------------------------- */
 
 struct status_rpc {
-  struct folio_job_lookup lk;
+  struct srv_job_lookup lk;
   long ttl;
 };
 
 /* a is ours (st points into it): reply, then free it; lk is not touched
  * after the call is finished. */
-static void status_done(struct folio_job_lookup *lk, struct folio_arena *a, int rc,
+static void status_done(struct srv_job_lookup *lk, struct folio_arena *a, int rc,
                         const struct folio_job_status *st, const struct folio_pg_diag *d) {
   struct status_rpc *x = lk->arg;
   if (rc != 0) {
     bool missing = rc == FOLIO_JOBS_ENOTFOUND;
-    folio_rpc_fail(lk->call, FOLIO_RPC_DB, rc, 0, missing ? "GetStatus: no such job" : "GetStatus",
+    srv_rpc_fail(lk->call, FOLIO_RPC_DB, rc, 0, missing ? "GetStatus: no such job" : "GetStatus",
                    missing ? lk->job_id : d ? d->msg : NULL);
   } else {
-    Folio__V1__Job *j = folio_job_view(lk->b, a, st, x->ttl);
+    Folio__V1__Job *j = srv_job_view(lk->b, a, st, x->ttl);
     if (j) folio__v1__layout_service__get_status__reply(lk->call, j);
     else cgrpc_call_finish(lk->call, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
   }
@@ -283,23 +283,23 @@ static void status_done(struct folio_job_lookup *lk, struct folio_arena *a, int 
 static void status_authed(struct cgrpc_call *call, const char *tenant, void *arg) {
   struct status_rpc *x = arg;
   x->lk.tenant = tenant;
-  folio_job_lookup_start(&x->lk);
+  srv_job_lookup_start(&x->lk);
 }
 
 static void get_status(struct cgrpc_call *call, const Folio__V1__GetStatusRequest *req,
                        void *impl) {
-  struct folio_backend *b = impl;
-  if (!folio_backend_require(b, call, "GetStatus", false)) return;
+  struct srv_backend *b = impl;
+  if (!srv_backend_require(b, call, "GetStatus", false)) return;
   long ttl;
-  if (!folio_check_job_id(call, "GetStatus", req->job_id) ||
-      !folio_check_ttl(call, "GetStatus", "url_ttl_seconds", req->url_ttl_seconds, &ttl))
+  if (!srv_check_job_id(call, "GetStatus", req->job_id) ||
+      !srv_check_ttl(call, "GetStatus", "url_ttl_seconds", req->url_ttl_seconds, &ttl))
     return;
-  struct status_rpc *x = folio_call_ctx(call, sizeof *x);
+  struct status_rpc *x = srv_call_ctx(call, sizeof *x);
   if (!x) return;
   *x = (struct status_rpc){.lk = {.b = b, .call = call, .job_id = req->job_id, .cb = status_done},
                            .ttl = ttl};
   x->lk.arg = x;
-  folio_auth_call(b, call, "GetStatus", status_authed, x);
+  srv_auth_call(b, call, "GetStatus", status_authed, x);
 }
 
 /* ---- CancelJob ----------------------------------------------------------------------- */
@@ -307,26 +307,26 @@ static void get_status(struct cgrpc_call *call, const Folio__V1__GetStatusReques
 static void on_canceled(int rc, enum folio_job_state state, const struct folio_pg_diag *d,
                         void *arg) {
   struct status_rpc *x = arg;
-  struct folio_job_lookup *lk = &x->lk;
+  struct srv_job_lookup *lk = &x->lk;
   if (rc != 0) {
     char what[128];
     snprintf(what, sizeof what, "CancelJob: %s",
              rc == FOLIO_JOBS_ENOTFOUND       ? "no such job"
              : rc == FOLIO_JOBS_EPRECONDITION ? "the job has already finished"
                                               : "cannot cancel");
-    folio_rpc_fail(lk->call, FOLIO_RPC_DB, rc, 0, what,
+    srv_rpc_fail(lk->call, FOLIO_RPC_DB, rc, 0, what,
                    rc == FOLIO_JOBS_ENOTFOUND ? lk->job_id : d ? d->msg : NULL);
     return;
   }
   /* Watchers and the worker rendering it (RUNNING + cancel requested) learn now. */
-  folio_backend_publish(lk->b, lk->job_id, state, -1);
+  srv_backend_publish(lk->b, lk->job_id, state, -1);
   lk->cb = status_done;
-  folio_job_lookup_again(lk);
+  srv_job_lookup_again(lk);
 }
 
 static void cancel_on_loop(struct folio_loop *loop, void *arg) {
   struct status_rpc *x = arg;
-  int rc = folio_jobs_cancel_async(folio_backend_pick_db(x->lk.b), x->lk.tenant, x->lk.job_id,
+  int rc = folio_jobs_cancel_async(srv_backend_pick_db(x->lk.b), x->lk.tenant, x->lk.job_id,
                                    on_canceled, x);
   if (rc != 0) on_canceled(rc, FOLIO_JOB_UNSPECIFIED, NULL, x);
 }
@@ -340,15 +340,15 @@ static void cancel_authed(struct cgrpc_call *call, const char *tenant, void *arg
 
 static void cancel_job(struct cgrpc_call *call, const Folio__V1__CancelJobRequest *req,
                        void *impl) {
-  struct folio_backend *b = impl;
-  if (!folio_backend_require(b, call, "CancelJob", false)) return;
-  if (!folio_check_job_id(call, "CancelJob", req->job_id)) return;
-  struct status_rpc *x = folio_call_ctx(call, sizeof *x);
+  struct srv_backend *b = impl;
+  if (!srv_backend_require(b, call, "CancelJob", false)) return;
+  if (!srv_check_job_id(call, "CancelJob", req->job_id)) return;
+  struct status_rpc *x = srv_call_ctx(call, sizeof *x);
   if (!x) return;
   *x = (struct status_rpc){.lk = {.b = b, .call = call, .job_id = req->job_id},
                            .ttl = FOLIO_URL_TTL_DEFAULT};
   x->lk.arg = x;
-  folio_auth_call(b, call, "CancelJob", cancel_authed, x);
+  srv_auth_call(b, call, "CancelJob", cancel_authed, x);
 }
 
 /* ---- WatchJob ------------------------------------------------------------------------------
@@ -363,7 +363,7 @@ static void cancel_job(struct cgrpc_call *call, const Folio__V1__CancelJobReques
 #define WATCH_SAFETY_MS 10000
 
 struct watch {
-  struct folio_job_lookup lk;
+  struct srv_job_lookup lk;
   struct folio_redis_sub *sub; /* NULL once ended (or never) */
   bool sub_live;
   struct folio_loop_timer timer;
@@ -384,7 +384,7 @@ static void watch_end(struct watch *w, grpc_status_code code, const char *msg, i
   if (!w->finished) {
     w->finished = true;
     folio_loop_timer_stop(w->lk.b->loop, &w->timer);
-    if (rc) folio_rpc_fail(w->lk.call, FOLIO_RPC_DB, rc, 0, "WatchJob", msg);
+    if (rc) srv_rpc_fail(w->lk.call, FOLIO_RPC_DB, rc, 0, "WatchJob", msg);
     else cgrpc_call_finish(w->lk.call, code, msg);
     if (w->sub) {
       /* The subscription's last callback frees w (now or later). */
@@ -434,7 +434,7 @@ static void watch_reread_pending(struct watch *w) {
  * and packed by __send before it returns, so a goes at the end of each read. */
 static void watch_got_read(struct watch *w, struct folio_arena *a, int rc,
                            const struct folio_job_status *st, const struct folio_pg_diag *d);
-static void watch_got(struct folio_job_lookup *lk, struct folio_arena *a, int rc,
+static void watch_got(struct srv_job_lookup *lk, struct folio_arena *a, int rc,
                       const struct folio_job_status *st, const struct folio_pg_diag *d) {
   watch_got_read(lk->arg, a, rc, st, d);
   folio_arena_destroy(a);
@@ -442,7 +442,7 @@ static void watch_got(struct folio_job_lookup *lk, struct folio_arena *a, int rc
 
 static void watch_got_read(struct watch *w, struct folio_arena *a, int rc,
                            const struct folio_job_status *st, const struct folio_pg_diag *d) {
-  struct folio_job_lookup *lk = &w->lk;
+  struct srv_job_lookup *lk = &w->lk;
   w->reading = false;
   if (w->finished) {
     watch_maybe_free(w);
@@ -463,7 +463,7 @@ static void watch_got_read(struct watch *w, struct folio_arena *a, int rc,
     watch_reread_pending(w); /* this read may predate the event that asked again */
     return;
   }
-  Folio__V1__Job *j = folio_job_view(lk->b, a, st, FOLIO_URL_TTL_DEFAULT);
+  Folio__V1__Job *j = srv_job_view(lk->b, a, st, FOLIO_URL_TTL_DEFAULT);
   if (!j) {
     watch_reread_pending(w);
     return;
@@ -488,7 +488,7 @@ static void watch_read(struct watch *w) {
   w->reading = true;
   w->last_poll_ns = folio_clock_mono_ns();
   w->lk.cb = watch_got;
-  folio_job_lookup_again(&w->lk);
+  srv_job_lookup_again(&w->lk);
 }
 
 static void on_watch_event(struct folio_redis *r, int status, const char *channel,
@@ -515,7 +515,7 @@ static void on_watch_tick(struct folio_loop *loop, struct folio_loop_timer *t, v
 
 static void watch_on_loop(struct folio_loop *loop, void *arg) {
   struct watch *w = arg;
-  struct folio_backend *b = w->lk.b;
+  struct srv_backend *b = w->lk.b;
   if (b->sub) {
     folio_jobs_channel(w->lk.job_id, w->channel);
     if (folio_redis_subscribe(b->sub, w->channel, on_watch_event, w, &w->sub) == 0)
@@ -530,7 +530,7 @@ static void watch_on_loop(struct folio_loop *loop, void *arg) {
 
 /* Until authenticated, only this lives (in the call's arena). */
 struct watch_req {
-  struct folio_backend *b;
+  struct srv_backend *b;
   const char *job_id;
 };
 
@@ -541,7 +541,7 @@ static void watch_authed(struct cgrpc_call *call, const char *tenant, void *arg)
     cgrpc_call_finish(call, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
     return;
   }
-  w->lk = (struct folio_job_lookup){
+  w->lk = (struct srv_job_lookup){
       .b = r->b, .call = call, .tenant = tenant, .job_id = r->job_id, .arg = w};
   w->last_state = -1;
   w->last_progress = -1;
@@ -553,16 +553,16 @@ static void watch_authed(struct cgrpc_call *call, const char *tenant, void *arg)
 }
 
 static void watch_job(struct cgrpc_call *call, const Folio__V1__WatchJobRequest *req, void *impl) {
-  struct folio_backend *b = impl;
-  if (!folio_backend_require(b, call, "WatchJob", false)) return;
-  if (!folio_check_job_id(call, "WatchJob", req->job_id)) return;
-  struct watch_req *r = folio_call_ctx(call, sizeof *r);
+  struct srv_backend *b = impl;
+  if (!srv_backend_require(b, call, "WatchJob", false)) return;
+  if (!srv_check_job_id(call, "WatchJob", req->job_id)) return;
+  struct watch_req *r = srv_call_ctx(call, sizeof *r);
   if (!r) return;
   *r = (struct watch_req){b, req->job_id};
-  folio_auth_call(b, call, "WatchJob", watch_authed, r);
+  srv_auth_call(b, call, "WatchJob", watch_authed, r);
 }
 
-void folio_jobs_handlers(struct folio__v1__layout_service__handlers *h) {
+void srv_jobs_handlers(struct folio__v1__layout_service__handlers *h) {
   h->submit_layout = submit_layout;
   h->get_status = get_status;
   h->watch_job = watch_job;

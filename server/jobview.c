@@ -10,7 +10,7 @@
 /* The lookup in flight: the arena travels with it until the callback, which
  * takes it. */
 struct lookup_op {
-  struct folio_job_lookup *lk;
+  struct srv_job_lookup *lk;
   struct folio_arena *arena;
 };
 
@@ -22,7 +22,7 @@ static void on_status(int rc, const struct folio_job_status *st, const struct fo
 }
 
 static void lookup_on_loop(struct folio_loop *loop, void *arg) {
-  struct folio_job_lookup *lk = arg;
+  struct srv_job_lookup *lk = arg;
   struct folio_pg_diag d;
   memset(&d, 0, sizeof d);
   int rc = FOLIO_PG_ENOMEM;
@@ -30,7 +30,7 @@ static void lookup_on_loop(struct folio_loop *loop, void *arg) {
   struct folio_arena *arena = op ? folio_arena_create(0) : NULL;
   if (arena) {
     *op = (struct lookup_op){lk, arena};
-    rc = folio_jobs_get_status_async(folio_backend_pick_db(lk->b), lk->tenant, lk->job_id, arena,
+    rc = folio_jobs_get_status_async(srv_backend_pick_db(lk->b), lk->tenant, lk->job_id, arena,
                                      on_status, op);
     if (rc == 0) return;
     snprintf(d.msg, sizeof d.msg, "%s", rc == FOLIO_PG_ECONNECT
@@ -41,31 +41,31 @@ static void lookup_on_loop(struct folio_loop *loop, void *arg) {
   lk->cb(lk, arena, rc, NULL, &d);
 }
 
-void folio_job_lookup_start(struct folio_job_lookup *lk) {
+void srv_job_lookup_start(struct srv_job_lookup *lk) {
   if (folio_loop_post(lk->b->loop, lookup_on_loop, lk) != 0)
-    folio_rpc_fail(lk->call, FOLIO_RPC_DB, FOLIO_PG_ENOMEM, 0, "cannot queue the lookup", NULL);
+    srv_rpc_fail(lk->call, FOLIO_RPC_DB, FOLIO_PG_ENOMEM, 0, "cannot queue the lookup", NULL);
 }
 
-void folio_job_lookup_again(struct folio_job_lookup *lk) { lookup_on_loop(lk->b->loop, lk); }
+void srv_job_lookup_again(struct srv_job_lookup *lk) { lookup_on_loop(lk->b->loop, lk); }
 
-void *folio_call_ctx(struct cgrpc_call *call, size_t n) {
+void *srv_call_ctx(struct cgrpc_call *call, size_t n) {
   void *p = cgrpc_call_alloc(call, n);
   if (p) memset(p, 0, n);
   else cgrpc_call_finish(call, GRPC_STATUS_RESOURCE_EXHAUSTED, "out of memory");
   return p;
 }
 
-bool folio_check_job_id(struct cgrpc_call *call, const char *rpc, const char *id) {
+bool srv_check_job_id(struct cgrpc_call *call, const char *rpc, const char *id) {
   if (id && folio_uuid_valid(id)) return true;
   char msg[160];
   snprintf(msg, sizeof msg, "%s: job_id must be a job id (a UUID such as "
            "0190c3e2-7b7a-7c4e-8f00-0123456789ab)", rpc);
-  struct folio_rpc_violation v = {"job_id", "must be a UUID in canonical text form"};
-  folio_rpc_bad_request(call, GRPC_STATUS_INVALID_ARGUMENT, msg, &v, 1);
+  struct srv_rpc_violation v = {"job_id", "must be a UUID in canonical text form"};
+  srv_rpc_bad_request(call, GRPC_STATUS_INVALID_ARGUMENT, msg, &v, 1);
   return false;
 }
 
-bool folio_check_ttl(struct cgrpc_call *call, const char *rpc, const char *field, uint32_t ttl,
+bool srv_check_ttl(struct cgrpc_call *call, const char *rpc, const char *field, uint32_t ttl,
                      long *out) {
   if (ttl <= FOLIO_URL_TTL_MAX) {
     *out = ttl ? (long)ttl : FOLIO_URL_TTL_DEFAULT;
@@ -75,19 +75,19 @@ bool folio_check_ttl(struct cgrpc_call *call, const char *rpc, const char *field
   snprintf(msg, sizeof msg, "%s: %s must be 1..%d seconds (0 = %d), got %u", rpc, field,
            FOLIO_URL_TTL_MAX, FOLIO_URL_TTL_DEFAULT, ttl);
   snprintf(desc, sizeof desc, "must be 1..%d seconds, got %u", FOLIO_URL_TTL_MAX, ttl);
-  struct folio_rpc_violation v = {field, desc};
-  folio_rpc_bad_request(call, GRPC_STATUS_INVALID_ARGUMENT, msg, &v, 1);
+  struct srv_rpc_violation v = {field, desc};
+  srv_rpc_bad_request(call, GRPC_STATUS_INVALID_ARGUMENT, msg, &v, 1);
   return false;
 }
 
-const struct folio_job_artifact *folio_artifact_find(const struct folio_job_status *st,
+const struct folio_job_artifact *srv_artifact_find(const struct folio_job_status *st,
                                                      const char *name) {
   for (size_t i = 0; name && i < st->nartifacts; i++)
     if (strcmp(st->artifacts[i].name, name) == 0) return &st->artifacts[i];
   return NULL;
 }
 
-char *folio_artifact_sign(struct folio_backend *b, struct folio_arena *arena,
+char *srv_artifact_sign(struct srv_backend *b, struct folio_arena *arena,
                           const struct folio_job_artifact *a, long ttl_s, time_t *expires,
                           char *err, size_t errcap) {
   /* The name is ours ("document.pdf", "page-0001.png"): no quotes to escape. */
@@ -112,7 +112,7 @@ static Google__Protobuf__Timestamp *ts(struct folio_arena *a, int64_t us) {
   return t;
 }
 
-Folio__V1__Job *folio_job_view(struct folio_backend *b, struct folio_arena *a,
+Folio__V1__Job *srv_job_view(struct srv_backend *b, struct folio_arena *a,
                                const struct folio_job_status *st, long ttl_s) {
   Folio__V1__Job *j = folio_arena_alloc(a, sizeof *j);
   if (!j) return NULL;
@@ -125,8 +125,8 @@ Folio__V1__Job *folio_job_view(struct folio_backend *b, struct folio_arena *a,
     j->error = folio_arena_alloc(a, sizeof *j->error);
     if (!j->error) return NULL;
     folio__v1__job_error__init(j->error);
-    j->error->code = folio_pb_str(st->error_code ? st->error_code : "");
-    j->error->message = folio_pb_str(st->error_message ? st->error_message : "");
+    j->error->code = srv_pb_str(st->error_code ? st->error_code : "");
+    j->error->message = srv_pb_str(st->error_message ? st->error_message : "");
   }
   j->created_at = ts(a, st->created_at_us);
   j->started_at = ts(a, st->started_at_us);
@@ -141,8 +141,8 @@ Folio__V1__Job *folio_job_view(struct folio_backend *b, struct folio_arena *a,
     Folio__V1__Job__LabelsEntry *e = folio_arena_alloc(a, sizeof *e);
     if (!e) return NULL;
     folio__v1__job__labels_entry__init(e);
-    e->key = folio_pb_str(st->labels[i].key);
-    e->value = folio_pb_str(st->labels[i].value);
+    e->key = srv_pb_str(st->labels[i].key);
+    e->value = srv_pb_str(st->labels[i].value);
     j->labels[j->n_labels++] = e;
   }
   for (size_t i = 0; i < st->nartifacts; i++) {
@@ -150,16 +150,16 @@ Folio__V1__Job *folio_job_view(struct folio_backend *b, struct folio_arena *a,
     Folio__V1__Artifact *x = folio_arena_alloc(a, sizeof *x);
     if (!x) return NULL;
     folio__v1__artifact__init(x);
-    x->name = folio_pb_str(src->name);
+    x->name = srv_pb_str(src->name);
     x->format = (Folio__V1__Format)src->format;
     x->page = src->page;
     x->size_bytes = src->size_bytes;
-    x->sha256_hex = folio_pb_str(src->sha256_hex ? src->sha256_hex : "");
-    x->content_type = folio_pb_str(src->content_type ? src->content_type : "");
+    x->sha256_hex = srv_pb_str(src->sha256_hex ? src->sha256_hex : "");
+    x->content_type = srv_pb_str(src->content_type ? src->content_type : "");
     if (b->s3 && src->object_key) {
       char err[160];
       time_t exp;
-      char *url = folio_artifact_sign(b, a, src, ttl_s, &exp, err, sizeof err);
+      char *url = srv_artifact_sign(b, a, src, ttl_s, &exp, err, sizeof err);
       if (url) {
         x->signed_url = url;
         x->url_expires_at = ts(a, (int64_t)exp * 1000000);

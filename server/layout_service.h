@@ -8,15 +8,15 @@
 
 #include "folio/v1/layout_service.cgrpc.h"
 
-void folio_jobs_handlers(struct folio__v1__layout_service__handlers *h);
-void folio_artifacts_handlers(struct folio__v1__layout_service__handlers *h);
+void srv_jobs_handlers(struct folio__v1__layout_service__handlers *h);
+void srv_artifacts_handlers(struct folio__v1__layout_service__handlers *h);
 
 /* StreamArtifact's limits (docs/security.md, "Streams and connections").
  * Zero fields mean the default. */
 #define FOLIO_STREAM_STALL_MS_DEFAULT 2000
 #define FOLIO_STREAM_IDLE_MS_DEFAULT 60000
 #define FOLIO_STREAMS_PER_TENANT_DEFAULT 8
-struct folio_stream_limits {
+struct srv_stream_limits {
   /* The client took nothing for this long with S3 paused: the S3 GET is
    * released (connection closed) and resumed by range when it reads again. */
   int64_t stall_ms;
@@ -28,6 +28,6 @@ struct folio_stream_limits {
   int per_tenant;
 };
 /* Sets the limits; before the server starts (not thread-safe). */
-void folio_artifacts_configure(const struct folio_stream_limits *l);
+void srv_artifacts_configure(const struct srv_stream_limits *l);
 
 #endif

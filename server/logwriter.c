@@ -90,7 +90,7 @@ static void *writer(void *arg) {
   return NULL;
 }
 
-int folio_logwriter_start(int fd, size_t cap) {
+int srv_logwriter_start(int fd, size_t cap) {
   char *a = malloc(cap), *b = malloc(cap);
   if (!a || !b) {
     free(a);
@@ -116,7 +116,7 @@ int folio_logwriter_start(int fd, size_t cap) {
   return 0;
 }
 
-void folio_logwriter_end(struct folio_logline *l) {
+void srv_logwriter_end(struct folio_logline *l) {
   size_t n = folio_log_finish(l);
   if (n == 0) return;
   pthread_mutex_lock(&w.mu);
@@ -138,7 +138,7 @@ void folio_logwriter_end(struct folio_logline *l) {
   pthread_mutex_unlock(&w.mu);
 }
 
-void folio_logwriter_stop(void) {
+void srv_logwriter_stop(void) {
   pthread_mutex_lock(&w.mu);
   if (!w.running) {
     pthread_mutex_unlock(&w.mu);

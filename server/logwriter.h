@@ -15,11 +15,11 @@
 #include "folio/log.h"
 
 /* Starts the writer thread for fd with a buffer of cap bytes. 0 or -1. */
-int folio_logwriter_start(int fd, size_t cap);
+int srv_logwriter_start(int fd, size_t cap);
 /* Ends the line and queues it (or writes it directly when the writer is not
  * running). l is finished either way. */
-void folio_logwriter_end(struct folio_logline *l);
+void srv_logwriter_end(struct folio_logline *l);
 /* Writes everything queued, stops the thread. Idempotent. */
-void folio_logwriter_stop(void);
+void srv_logwriter_stop(void);
 
 #endif

@@ -106,13 +106,13 @@ static void on_call_end(struct cgrpc_call *call, const struct cgrpc_call_summary
   if (blocked) folio_log_bool(&l, "blocked_cq_thread", true);
   folio_log_str(&l, "peer", cgrpc_call_peer(call));
   folio_log_str(&l, "request_id", cgrpc_call_user(call));
-  folio_logwriter_end(&l); /* never waits for stderr on a CQ thread */
+  srv_logwriter_end(&l); /* never waits for stderr on a CQ thread */
 }
 
 /* Reads a whole PEM file; NULL (with errno) on failure. Caller frees. */
 /* The backend loop reports PostgreSQL's reachability: LayoutService's
  * readiness (health.h). Runs on the I/O loop; set_ready never blocks. */
-static void on_db_state(bool reachable, void *arg) { folio_health_set_ready(arg, reachable); }
+static void on_db_state(bool reachable, void *arg) { srv_health_set_ready(arg, reachable); }
 
 static char *read_file(const char *path) {
   FILE *f = fopen(path, "rb");
@@ -163,14 +163,14 @@ int main(int argc, char **argv) {
   if (argc > 1 && (strcmp(argv[1], "migrate") == 0 || strcmp(argv[1], "apikey") == 0 ||
                    strcmp(argv[1], "tenant") == 0))
     return folio_jobs_admin_main(argc - 1, argv + 1, stdout, stderr);
-  struct folio_server_config cfg;
+  struct srv_config cfg;
   char err[512];
-  if (folio_server_config_load(&cfg, argc, argv, err, sizeof err) != 0) {
+  if (srv_config_load(&cfg, argc, argv, err, sizeof err) != 0) {
     fprintf(stderr, "folio-server: %s\n", err);
     return 2;
   }
   if (cfg.help) {
-    folio_server_config_usage(stdout);
+    srv_config_usage(stdout);
     return 0;
   }
   if (cfg.version) {
@@ -196,16 +196,16 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
 
   int rc = 1;
-  static struct folio_backend backend;
-  if (folio_backend_start(&backend, &cfg, err, sizeof err) != 0) {
+  static struct srv_backend backend;
+  if (srv_backend_start(&backend, &cfg, err, sizeof err) != 0) {
     folio_log(FOLIO_LOG_ERROR, "cannot start the backends", err);
-    folio_backend_stop(&backend);
+    srv_backend_stop(&backend);
     free(cert);
     free(key);
     free(ca);
     return 1;
   }
-  struct folio_health *health = folio_health_create();
+  struct srv_health *health = srv_health_create();
   int cpus = folio_cpus_available();
   struct cgrpc_server_config scfg = {
       .listen = cfg.listen,
@@ -230,7 +230,7 @@ int main(int argc, char **argv) {
       .max_ping_strikes = cfg.max_ping_strikes,
       .on_call_start = on_call_start,
       .on_call_end = on_call_end,
-      .on_field_error = folio_rpc_on_field_error,
+      .on_field_error = srv_rpc_on_field_error,
   };
   struct cgrpc_server *server = health ? cgrpc_server_create(&scfg, err, sizeof err) : NULL;
   /* The PEM copies are no longer needed; wipe the key. */
@@ -243,13 +243,13 @@ int main(int argc, char **argv) {
     goto out;
   }
   static struct folio__v1__layout_service__handlers layout;
-  folio_jobs_handlers(&layout);
-  folio_artifacts_handlers(&layout);
-  folio_artifacts_configure(&(struct folio_stream_limits){.stall_ms = cfg.stream_stall_ms,
+  srv_jobs_handlers(&layout);
+  srv_artifacts_handlers(&layout);
+  srv_artifacts_configure(&(struct srv_stream_limits){.stall_ms = cfg.stream_stall_ms,
                                                           .idle_ms = cfg.stream_idle_ms,
                                                           .per_tenant = cfg.streams_per_tenant});
-  if (folio_backend_watch_db(&backend, on_db_state, health) != 0 ||
-      folio_health_register(health, server) != 0 ||
+  if (srv_backend_watch_db(&backend, on_db_state, health) != 0 ||
+      srv_health_register(health, server) != 0 ||
       folio__v1__layout_service__register(server, &layout, &backend) != 0) {
     folio_log(FOLIO_LOG_ERROR, "cannot register the services", "out of memory");
     goto out;
@@ -260,7 +260,7 @@ int main(int argc, char **argv) {
   }
   /* From here on every line goes through the log writer, so lines from the
    * CQ threads and from here never interleave. 4 MiB absorbs bursts. */
-  if (folio_logwriter_start(2, 4u << 20) != 0)
+  if (srv_logwriter_start(2, 4u << 20) != 0)
     folio_log(FOLIO_LOG_WARN, "log writer not started; logging directly", NULL);
   char addr[300];
   bound_address(cfg.listen, cgrpc_server_port(server), addr, sizeof addr);
@@ -270,23 +270,23 @@ int main(int argc, char **argv) {
   folio_log_bool(&l, "tls", cfg.tls_cert_path != NULL);
   folio_log_bool(&l, "mtls", cfg.tls_client_ca_path != NULL);
   folio_log_str(&l, "version", FOLIO_VERSION);
-  folio_logwriter_end(&l);
+  srv_logwriter_end(&l);
 
   int sig = 0;
   sigwait(&sigs, &sig);
   folio_log_begin(&l, FOLIO_LOG_INFO, "shutting down");
   folio_log_str(&l, "signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
   folio_log_int(&l, "grace_ms", cfg.shutdown_grace_ms);
-  folio_logwriter_end(&l);
-  folio_health_set_serving(health, false);
+  srv_logwriter_end(&l);
+  srv_health_set_serving(health, false);
   cgrpc_server_shutdown(server, cfg.shutdown_grace_ms); /* every call logged */
-  folio_logwriter_stop();
+  srv_logwriter_stop();
   folio_log(FOLIO_LOG_INFO, "stopped", NULL);
   rc = 0;
 out:
-  folio_logwriter_stop();
+  srv_logwriter_stop();
   cgrpc_server_destroy(server);
-  folio_backend_stop(&backend);
-  folio_health_destroy(health);
+  srv_backend_stop(&backend);
+  srv_health_destroy(health);
   return rc;
 }

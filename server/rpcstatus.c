@@ -1,6 +1,6 @@
 /* Error mapping and rich error details; see rpcstatus.h. The whole table
  * from folio's internal codes (lib/jobs, lib/pg, lib/s3, the work pool) to
- * gRPC status codes is folio_rpc_code below: the libraries know nothing of
+ * gRPC status codes is srv_rpc_code below: the libraries know nothing of
  * gRPC, and the server is the only program that answers RPCs. */
 #include "rpcstatus.h"
 
@@ -15,7 +15,7 @@
 #include "google/rpc/error_details.pb-c.h"
 #include "google/rpc/status.pb-c.h"
 
-grpc_status_code folio_rpc_code(enum folio_rpc_domain d, int rc, long http_status) {
+grpc_status_code srv_rpc_code(enum folio_rpc_domain d, int rc, long http_status) {
   if (rc == 0) return GRPC_STATUS_OK;
   switch (d) {
     case FOLIO_RPC_DB:
@@ -69,7 +69,7 @@ static void finish_with_details(struct cgrpc_call *call, grpc_status_code code,
   if (n > 2) n = 2;
   for (size_t i = 0; i < n; i++) {
     google__protobuf__any__init(&any[i]);
-    any[i].type_url = folio_pb_str(dt[i].type_url);
+    any[i].type_url = srv_pb_str(dt[i].type_url);
     any[i].value.data = (uint8_t *)(uintptr_t)dt[i].data; /* only read while packing */
     any[i].value.len = dt[i].len;
     anyp[i] = &any[i];
@@ -78,7 +78,7 @@ static void finish_with_details(struct cgrpc_call *call, grpc_status_code code,
   Google__Rpc__Status st;
   google__rpc__status__init(&st);
   st.code = (int32_t)code;
-  st.message = folio_pb_str(message);
+  st.message = srv_pb_str(message);
   st.n_details = n;
   st.details = anyp;
   size_t stlen = google__rpc__status__get_packed_size(&st);
@@ -109,7 +109,7 @@ static size_t pack_retry_info(int64_t ms, uint8_t *buf) {
   return google__rpc__retry_info__pack(&ri, buf);
 }
 
-void folio_rpc_quota_failure(struct cgrpc_call *call, const char *message, const char *subject,
+void srv_rpc_quota_failure(struct cgrpc_call *call, const char *message, const char *subject,
                              const char *description, int64_t retry_after_ms) {
   if (retry_after_ms < 1) retry_after_ms = 1;
   char v[24];
@@ -117,8 +117,8 @@ void folio_rpc_quota_failure(struct cgrpc_call *call, const char *message, const
   cgrpc_call_add_metadata(call, "retry-after-ms", v, (size_t)vn);
   Google__Rpc__QuotaFailure__Violation viol;
   google__rpc__quota_failure__violation__init(&viol);
-  viol.subject = folio_pb_str(subject);
-  viol.description = folio_pb_str(description);
+  viol.subject = srv_pb_str(subject);
+  viol.description = srv_pb_str(description);
   Google__Rpc__QuotaFailure__Violation *vp = &viol;
   Google__Rpc__QuotaFailure qf;
   google__rpc__quota_failure__init(&qf);
@@ -140,9 +140,9 @@ void folio_rpc_quota_failure(struct cgrpc_call *call, const char *message, const
   free(qbuf);
 }
 
-void folio_rpc_fail(struct cgrpc_call *call, enum folio_rpc_domain d, int rc, long http_status,
+void srv_rpc_fail(struct cgrpc_call *call, enum folio_rpc_domain d, int rc, long http_status,
                     const char *what, const char *detail) {
-  grpc_status_code code = folio_rpc_code(d, rc, http_status);
+  grpc_status_code code = srv_rpc_code(d, rc, http_status);
   bool retry = code == GRPC_STATUS_UNAVAILABLE || code == GRPC_STATUS_RESOURCE_EXHAUSTED ||
                code == GRPC_STATUS_ABORTED;
   char msg[768];
@@ -167,8 +167,8 @@ void folio_rpc_fail(struct cgrpc_call *call, enum folio_rpc_domain d, int rc, lo
   finish_with_detail(call, code, msg, "type.googleapis.com/google.rpc.RetryInfo", ribuf, rilen);
 }
 
-void folio_rpc_bad_request(struct cgrpc_call *call, grpc_status_code code, const char *message,
-                           const struct folio_rpc_violation *v, size_t n) {
+void srv_rpc_bad_request(struct cgrpc_call *call, grpc_status_code code, const char *message,
+                           const struct srv_rpc_violation *v, size_t n) {
   Google__Rpc__BadRequest br = GOOGLE__RPC__BAD_REQUEST__INIT;
   Google__Rpc__BadRequest__FieldViolation *fv = calloc(n ? n : 1, sizeof *fv);
   Google__Rpc__BadRequest__FieldViolation **fvp = calloc(n ? n : 1, sizeof *fvp);
@@ -176,8 +176,8 @@ void folio_rpc_bad_request(struct cgrpc_call *call, grpc_status_code code, const
   if (!fv || !fvp) goto plain;
   for (size_t i = 0; i < n; i++) {
     google__rpc__bad_request__field_violation__init(&fv[i]);
-    fv[i].field = folio_pb_str(v[i].field);
-    fv[i].description = folio_pb_str(v[i].description);
+    fv[i].field = srv_pb_str(v[i].field);
+    fv[i].description = srv_pb_str(v[i].description);
     fvp[i] = &fv[i];
   }
   br.n_field_violations = n;
@@ -199,13 +199,13 @@ plain:
   cgrpc_call_finish(call, code, message);
 }
 
-void folio_rpc_on_field_error(struct cgrpc_call *call, const struct cgrpc_field_error *err,
+void srv_rpc_on_field_error(struct cgrpc_call *call, const struct cgrpc_field_error *err,
                               void *hook_ud) {
   (void)hook_ud;
   const char *method = cgrpc_call_method(call), *slash = method ? strrchr(method, '/') : NULL;
   char msg[768];
   snprintf(msg, sizeof msg, "%s: invalid request: %s %s", slash ? slash + 1 : "?", err->field,
            err->description);
-  struct folio_rpc_violation v = {err->field, err->description};
-  folio_rpc_bad_request(call, GRPC_STATUS_INVALID_ARGUMENT, msg, &v, 1);
+  struct srv_rpc_violation v = {err->field, err->description};
+  srv_rpc_bad_request(call, GRPC_STATUS_INVALID_ARGUMENT, msg, &v, 1);
 }

@@ -1,7 +1,7 @@
 /* The one place where folio's internal error codes become gRPC status codes
  * (docs/architecture.md, "Practices": one error vocabulary per layer). Every handler that fails because a library call failed
- * finishes through folio_rpc_fail(); validation errors that the handler finds
- * itself use folio_rpc_bad_request() (INVALID_ARGUMENT with a
+ * finishes through srv_rpc_fail(); validation errors that the handler finds
+ * itself use srv_rpc_bad_request() (INVALID_ARGUMENT with a
  * google.rpc.BadRequest in grpc-status-details-bin); retryable failures carry
  * a google.rpc.RetryInfo there. */
 #ifndef FOLIO_SERVER_RPCSTATUS_H
@@ -26,19 +26,19 @@ enum folio_rpc_domain {
  * ECONNECT/ECLOSED UNAVAILABLE, else INTERNAL; S3: HTTP 404 NOT_FOUND, 416
  * OUT_OF_RANGE, 429/5xx/transport UNAVAILABLE, else INTERNAL; POOL: -EAGAIN
  * RESOURCE_EXHAUSTED). Pure. */
-grpc_status_code folio_rpc_code(enum folio_rpc_domain d, int rc, long http_status);
+grpc_status_code srv_rpc_code(enum folio_rpc_domain d, int rc, long http_status);
 
-/* Finishes call with folio_rpc_code(d, rc, http_status) and the message
+/* Finishes call with srv_rpc_code(d, rc, http_status) and the message
  * "<what>: <detail>" (detail may be NULL). Retryable codes (UNAVAILABLE,
  * RESOURCE_EXHAUSTED, ABORTED) carry the retry hint three ways: response
  * metadata `retry-after-ms`, a google.rpc.Status with a google.rpc.RetryInfo
  * (retry_delay) in grpc-status-details-bin, and the message text. Any thread. */
-void folio_rpc_fail(struct cgrpc_call *call, enum folio_rpc_domain d, int rc, long http_status,
+void srv_rpc_fail(struct cgrpc_call *call, enum folio_rpc_domain d, int rc, long http_status,
                     const char *what, const char *detail);
 
 /* One field violation: field is the request field path (e.g.
  * "options.png_dpi", "layout_json/pages/0/w"), description why. Borrowed. */
-struct folio_rpc_violation {
+struct srv_rpc_violation {
   const char *field;
   const char *description;
 };
@@ -47,14 +47,14 @@ struct folio_rpc_violation {
  * google.rpc.Status{code, message, details: [Any(BadRequest{v[0..n)})]} in
  * grpc-status-details-bin. Falls back to a plain status when out of memory.
  * Any thread. */
-void folio_rpc_bad_request(struct cgrpc_call *call, grpc_status_code code, const char *message,
-                           const struct folio_rpc_violation *v, size_t n);
+void srv_rpc_bad_request(struct cgrpc_call *call, grpc_status_code code, const char *message,
+                           const struct srv_rpc_violation *v, size_t n);
 
 /* cgrpc_server_config.on_field_error: a request with a string field that is
  * not exact (a NUL byte, invalid UTF-8; cgrpc checks the wire bytes before
  * unpacking) is refused before its handler — and before authentication —
  * with INVALID_ARGUMENT and a BadRequest naming the field path. CQ thread. */
-void folio_rpc_on_field_error(struct cgrpc_call *call, const struct cgrpc_field_error *err,
+void srv_rpc_on_field_error(struct cgrpc_call *call, const struct cgrpc_field_error *err,
                               void *hook_ud);
 
 /* Finishes call with RESOURCE_EXHAUSTED for a limit: message, and a
@@ -63,12 +63,12 @@ void folio_rpc_on_field_error(struct cgrpc_call *call, const struct cgrpc_field_
  * naming the limit and its value) and a google.rpc.RetryInfo
  * (retry_after_ms), which also goes in the `retry-after-ms` metadata. Falls
  * back to a plain status when out of memory. Any thread. */
-void folio_rpc_quota_failure(struct cgrpc_call *call, const char *message, const char *subject,
+void srv_rpc_quota_failure(struct cgrpc_call *call, const char *message, const char *subject,
                              const char *description, int64_t retry_after_ms);
 
 /* protobuf-c message fields are `char *` even when only read (packing):
  * borrowed const strings go in through this. */
-static inline char *folio_pb_str(const char *s) { return (char *)(uintptr_t)s; }
+static inline char *srv_pb_str(const char *s) { return (char *)(uintptr_t)s; }
 
 /* A hint for clients: how long to wait before retrying after
  * RESOURCE_EXHAUSTED/UNAVAILABLE. */

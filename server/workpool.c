@@ -18,7 +18,7 @@
 
 struct task {
   struct task *next;
-  folio_workpool_fn fn;
+  srv_workpool_fn fn;
   void *arg;
 };
 
@@ -30,7 +30,7 @@ struct owner {
   struct task *head, *tail;
 };
 
-struct folio_workpool {
+struct srv_workpool {
   pthread_mutex_t mu;
   pthread_cond_t cv;
   size_t cap, count; /* queued tasks, all owners */
@@ -44,7 +44,7 @@ struct folio_workpool {
 };
 
 /* Under p->mu. The owner's slot, created on demand (NULL: out of memory). */
-static struct owner *owner_get(struct folio_workpool *p, const char *name) {
+static struct owner *owner_get(struct srv_workpool *p, const char *name) {
   for (size_t i = 0; i < p->nowners; i++)
     if (strcmp(p->owners[i]->name, name) == 0) return p->owners[i];
   if (p->nowners == p->owners_cap) {
@@ -62,7 +62,7 @@ static struct owner *owner_get(struct folio_workpool *p, const char *name) {
 }
 
 /* Under p->mu: forgets an owner with nothing queued or running. */
-static void owner_maybe_free(struct folio_workpool *p, struct owner *o) {
+static void owner_maybe_free(struct srv_workpool *p, struct owner *o) {
   if (o->running || o->queued) return;
   for (size_t i = 0; i < p->nowners; i++)
     if (p->owners[i] == o) {
@@ -74,7 +74,7 @@ static void owner_maybe_free(struct folio_workpool *p, struct owner *o) {
 
 /* Under p->mu: the next owner round-robin with a task queued and a free
  * share, or NULL. */
-static struct owner *pick(struct folio_workpool *p) {
+static struct owner *pick(struct srv_workpool *p) {
   for (size_t k = 1; k <= p->nowners; k++) { /* starting after the last one served */
     size_t i = (p->rr + k) % p->nowners;
     struct owner *o = p->owners[i];
@@ -87,7 +87,7 @@ static struct owner *pick(struct folio_workpool *p) {
 }
 
 static void *run(void *arg) {
-  struct folio_workpool *p = arg;
+  struct srv_workpool *p = arg;
   pthread_mutex_lock(&p->mu);
   for (;;) {
     struct owner *o;
@@ -113,12 +113,12 @@ static void *run(void *arg) {
   return NULL;
 }
 
-struct folio_workpool *folio_workpool_create(int threads, size_t queue_cap) {
+struct srv_workpool *srv_workpool_create(int threads, size_t queue_cap) {
   if (threads < 1 || queue_cap < 1) {
     errno = EINVAL;
     return NULL;
   }
-  struct folio_workpool *p = calloc(1, sizeof *p);
+  struct srv_workpool *p = calloc(1, sizeof *p);
   if (!p) return NULL;
   p->threads = calloc((size_t)threads, sizeof *p->threads);
   if (!p->threads) {
@@ -132,14 +132,14 @@ struct folio_workpool *folio_workpool_create(int threads, size_t queue_cap) {
   pthread_cond_init(&p->cv, NULL);
   for (; p->nthreads < threads; p->nthreads++)
     if (pthread_create(&p->threads[p->nthreads], NULL, run, p) != 0) {
-      folio_workpool_destroy(p);
+      srv_workpool_destroy(p);
       errno = EAGAIN;
       return NULL;
     }
   return p;
 }
 
-void folio_workpool_destroy(struct folio_workpool *p) {
+void srv_workpool_destroy(struct srv_workpool *p) {
   if (!p) return;
   pthread_mutex_lock(&p->mu);
   p->stopping = true;
@@ -154,10 +154,10 @@ void folio_workpool_destroy(struct folio_workpool *p) {
   free(p);
 }
 
-int folio_workpool_threads(const struct folio_workpool *p) { return p->nthreads; }
+int srv_workpool_threads(const struct srv_workpool *p) { return p->nthreads; }
 
-int folio_workpool_submit_owned(struct folio_workpool *p, const char *owner, int share,
-                                folio_workpool_fn fn, void *arg) {
+int srv_workpool_submit_owned(struct srv_workpool *p, const char *owner, int share,
+                                srv_workpool_fn fn, void *arg) {
   struct task *t = malloc(sizeof *t);
   if (!t) return -EAGAIN;
   *t = (struct task){NULL, fn, arg};
@@ -184,11 +184,11 @@ int folio_workpool_submit_owned(struct folio_workpool *p, const char *owner, int
   return rc;
 }
 
-int folio_workpool_submit(struct folio_workpool *p, folio_workpool_fn fn, void *arg) {
-  return folio_workpool_submit_owned(p, NULL, 0, fn, arg);
+int srv_workpool_submit(struct srv_workpool *p, srv_workpool_fn fn, void *arg) {
+  return srv_workpool_submit_owned(p, NULL, 0, fn, arg);
 }
 
-size_t folio_workpool_queued(struct folio_workpool *p) {
+size_t srv_workpool_queued(struct srv_workpool *p) {
   pthread_mutex_lock(&p->mu);
   size_t n = p->count;
   pthread_mutex_unlock(&p->mu);

@@ -1,8 +1,8 @@
-/* folio_workpool: a fixed set of threads running blocking work (layout
+/* srv_workpool: a fixed set of threads running blocking work (layout
  * decoding, API-key verification, the reconciler's queries) off the gRPC
  * completion-queue threads and off the I/O loop.
  *
- * The queue is bounded: folio_workpool_submit() fails with -EAGAIN when it is
+ * The queue is bounded: srv_workpool_submit() fails with -EAGAIN when it is
  * full, and the caller answers RESOURCE_EXHAUSTED with a retry hint instead of
  * queueing without bound (docs/architecture.md, "Practices":
  * backpressure everywhere).
@@ -19,28 +19,28 @@
 
 #include <stddef.h>
 
-struct folio_workpool;
+struct srv_workpool;
 
-typedef void (*folio_workpool_fn)(void *arg);
+typedef void (*srv_workpool_fn)(void *arg);
 
 /* threads >= 1, queue_cap >= 1. NULL (errno set) on failure. Destroy with
- * folio_workpool_destroy. */
-struct folio_workpool *folio_workpool_create(int threads, size_t queue_cap);
+ * srv_workpool_destroy. */
+struct srv_workpool *srv_workpool_create(int threads, size_t queue_cap);
 /* Runs every task still queued, joins the threads and frees. NULL allowed.
  * Not from a pool thread. */
-void folio_workpool_destroy(struct folio_workpool *p);
+void srv_workpool_destroy(struct srv_workpool *p);
 /* Queues fn(arg) to run once on a pool thread. Any thread. 0, -EAGAIN when the
  * queue is full or the pool is stopping (fn never runs). */
-int folio_workpool_submit(struct folio_workpool *p, folio_workpool_fn fn, void *arg);
-/* folio_workpool_submit on behalf of owner (copied; NULL or "" = none):
+int srv_workpool_submit(struct srv_workpool *p, srv_workpool_fn fn, void *arg);
+/* srv_workpool_submit on behalf of owner (copied; NULL or "" = none):
  * at most share (clamped to 1..threads) of owner's tasks run at once, the
  * latest call's share applying. -EAGAIN also when owner already has half
  * the queue capacity waiting. */
-int folio_workpool_submit_owned(struct folio_workpool *p, const char *owner, int share,
-                                folio_workpool_fn fn, void *arg);
+int srv_workpool_submit_owned(struct srv_workpool *p, const char *owner, int share,
+                                srv_workpool_fn fn, void *arg);
 /* The number of threads (for shares). */
-int folio_workpool_threads(const struct folio_workpool *p);
+int srv_workpool_threads(const struct srv_workpool *p);
 /* Tasks queued now (for logs and tests). */
-size_t folio_workpool_queued(struct folio_workpool *p);
+size_t srv_workpool_queued(struct srv_workpool *p);
 
 #endif

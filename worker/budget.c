@@ -42,7 +42,7 @@ static int env_u64(const char *name, uint64_t lo, uint64_t hi, uint64_t *out, ch
   return 0;
 }
 
-int folio_worker_budget_load(struct folio_worker_budget *b, char *err, size_t cap) {
+int worker_budget_load(struct worker_budget *b, char *err, size_t cap) {
   memset(b, 0, sizeof *b);
   folio_render_budget_default(&b->render);
   b->render.cpu_ms = DEFAULT_CPU_MS;
@@ -65,7 +65,7 @@ int folio_worker_budget_load(struct folio_worker_budget *b, char *err, size_t ca
   return 0;
 }
 
-int folio_worker_budget_apply(const struct folio_worker_budget *b, bool *applied, char *err, size_t cap) {
+int worker_budget_apply(const struct worker_budget *b, bool *applied, char *err, size_t cap) {
   *applied = false;
 #ifdef FOLIO_ASAN
   (void)b;
@@ -91,17 +91,17 @@ int folio_worker_budget_apply(const struct folio_worker_budget *b, bool *applied
 #endif
 }
 
-static struct folio_worker_budget g_budget;
+static struct worker_budget g_budget;
 static bool g_ready, g_ceiling;
 
-int folio_worker_budget_init(char *err, size_t cap) {
-  if (folio_worker_budget_load(&g_budget, err, cap)) return -1;
-  if (folio_worker_budget_apply(&g_budget, &g_ceiling, err, cap)) return -1;
+int worker_budget_init(char *err, size_t cap) {
+  if (worker_budget_load(&g_budget, err, cap)) return -1;
+  if (worker_budget_apply(&g_budget, &g_ceiling, err, cap)) return -1;
   g_ready = true;
   return 0;
 }
 
-const struct folio_worker_budget *folio_worker_budget_get(bool *ceiling) {
+const struct worker_budget *worker_budget_get(bool *ceiling) {
   if (ceiling) *ceiling = g_ceiling;
   return g_ready ? &g_budget : NULL;
 }
@@ -113,16 +113,16 @@ static int64_t cpu_ns(void) {
 }
 
 /* Before init (never in folio-worker): the built-in defaults. */
-static const struct folio_worker_budget *or_defaults(const struct folio_worker_budget *b) {
-  static struct folio_worker_budget defaults;
+static const struct worker_budget *or_defaults(const struct worker_budget *b) {
+  static struct worker_budget defaults;
   if (b) return b;
   char err[8];
-  if (!defaults.render.max_text_layouts) (void)folio_worker_budget_load(&defaults, err, 0);
+  if (!defaults.render.max_text_layouts) (void)worker_budget_load(&defaults, err, 0);
   return &defaults;
 }
 
-void folio_worker_budget_for_tenant(const struct folio_worker_budget *b, int64_t cpu_ms,
-                                    int64_t image_cache_bytes, struct folio_worker_budget *out) {
+void worker_budget_for_tenant(const struct worker_budget *b, int64_t cpu_ms,
+                                    int64_t image_cache_bytes, struct worker_budget *out) {
   *out = *or_defaults(b);
   if (cpu_ms > 0) {
     out->render.cpu_ms = (uint64_t)cpu_ms;
@@ -133,22 +133,22 @@ void folio_worker_budget_for_tenant(const struct folio_worker_budget *b, int64_t
         (uint64_t)image_cache_bytes > SIZE_MAX ? SIZE_MAX : (size_t)image_cache_bytes;
 }
 
-void folio_worker_budget_job_begin(struct folio_worker_job_budget *j, const struct folio_worker_budget *b) {
+void worker_budget_job_begin(struct worker_job_budget *j, const struct worker_budget *b) {
   b = or_defaults(b);
   j->b = b;
   j->cpu_start_ns = cpu_ns();
 }
 
-void folio_worker_budget_for_render(const struct folio_worker_job_budget *j, struct folio_render_budget *out) {
+void worker_budget_for_render(const struct worker_job_budget *j, struct folio_render_budget *out) {
   *out = j->b->render;
   if (!out->cpu_ms) return;
   int64_t used_ms = (cpu_ns() - j->cpu_start_ns) / 1000000;
   out->cpu_ms = used_ms >= (int64_t)j->b->render.cpu_ms ? 1 : j->b->render.cpu_ms - (uint64_t)used_ms;
 }
 
-int folio_worker_cancel_flag(void *ctx) { return atomic_load((_Atomic int *)ctx) != 0; }
+int worker_cancel_flag(void *ctx) { return atomic_load((_Atomic int *)ctx) != 0; }
 
-bool folio_worker_budget_error(const struct folio_worker_budget *b, bool ceiling, int rc,
+bool worker_budget_error(const struct worker_budget *b, bool ceiling, int rc,
                                const struct folio_render_diag *rd, char *code, size_t code_cap,
                                char *msg, size_t msg_cap) {
   const char *why = rd->message[0] ? rd->message : folio_render_strerror(rc);

@@ -68,7 +68,7 @@ static int set_knob(const struct knob *k, const char *name, const char *v, char 
   return parse_int(name, v, k->lo, k->hi, k->ival, err, cap);
 }
 
-int folio_worker_config_load(struct folio_worker_config *cfg, int argc, char **argv, char *err,
+int worker_config_load(struct worker_config *cfg, int argc, char **argv, char *err,
                              size_t cap) {
   memset(cfg, 0, sizeof *cfg);
   int cpus = folio_cpus_available();
@@ -155,7 +155,7 @@ int folio_worker_config_load(struct folio_worker_config *cfg, int argc, char **a
   return 0;
 }
 
-int folio_worker_retry_ms(int n, int initial_ms, int cap_ms) {
+int worker_retry_ms(int n, int initial_ms, int cap_ms) {
   uint32_t r = 0;
   if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r) r = (uint32_t)rand();
   return folio_backoff_ms(n < 1 ? 0 : n - 1, initial_ms, cap_ms, r);

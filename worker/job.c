@@ -74,10 +74,10 @@ static void note_render_error(struct job *j, int rc, const struct folio_render_d
   if (rc == FOLIO_RENDER_E_CANCELLED) return;
   { /* a budget's refusal is permanent and names the limit (budget.h) */
     bool ceiling;
-    const struct folio_worker_budget *b = folio_worker_budget_get(&ceiling);
+    const struct worker_budget *b = worker_budget_get(&ceiling);
     if (j->budget) b = j->budget; /* the tenant's values, as the job ran with them */
     char bcode[40], bmsg[sizeof j->fail.msg];
-    if (b && folio_worker_budget_error(b, ceiling, rc, rd, bcode, sizeof bcode, bmsg, sizeof bmsg)) {
+    if (b && worker_budget_error(b, ceiling, rc, rd, bcode, sizeof bcode, bmsg, sizeof bmsg)) {
       worker_failure_note(&j->fail, false, bcode, "%s", bmsg);
       return;
     }
@@ -163,11 +163,11 @@ static void remove_artifacts(struct job *j) {
   }
 }
 
-static void render_with(struct job *j, const struct folio_worker_budget *budget) {
+static void render_with(struct job *j, const struct worker_budget *budget) {
   struct folio_layout_doc *doc = NULL;
   struct folio_layout_diag ld = {0};
-  struct folio_worker_job_budget jb;
-  folio_worker_budget_job_begin(&jb, budget);
+  struct worker_job_budget jb;
+  worker_budget_job_begin(&jb, budget);
   int rc = folio_layout_decode((const char *)j->cl.layout, j->cl.layout_len, &jb.b->layout, &doc,
                                &ld);
   if (rc) {
@@ -188,7 +188,7 @@ static void render_with(struct job *j, const struct folio_worker_budget *budget)
    * layout steps, items, pages and image rows */
   struct folio_render_budget rbud;
   opt.budget = &rbud;
-  opt.cancel = folio_worker_cancel_flag;
+  opt.cancel = worker_cancel_flag;
   opt.cancel_ctx = &j->stop;
   size_t *pages = NULL;
   if (j->cl.page_range && *j->cl.page_range) {
@@ -208,7 +208,7 @@ static void render_with(struct job *j, const struct folio_worker_budget *budget)
   j->fi = 0;
   /* output order: the PDF, the PNG pages, the SLA (folio.v1.JobStatus) */
   if (want[FOLIO_FORMAT_PDF]) {
-    folio_worker_budget_for_render(&jb, &rbud); /* what is left of the job's CPU */
+    worker_budget_for_render(&jb, &rbud); /* what is left of the job's CPU */
     if (render_doc(j, doc, &opt, folio_render_pdf, "document.pdf", FOLIO_FORMAT_PDF,
                    "application/pdf"))
       goto out;
@@ -217,7 +217,7 @@ static void render_with(struct job *j, const struct folio_worker_budget *budget)
   if (want[FOLIO_FORMAT_PNG]) {
     struct png_ctx p = {.j = j};
     struct folio_render_diag rd = {0};
-    folio_worker_budget_for_render(&jb, &rbud);
+    worker_budget_for_render(&jb, &rbud);
     rc = folio_render_png(doc, &opt, png_begin, png_end, &p, &rd);
     if (rc) {
       if (p.cur) {
@@ -230,7 +230,7 @@ static void render_with(struct job *j, const struct folio_worker_budget *budget)
     j->fi++;
   }
   if (want[FOLIO_FORMAT_SLA]) {
-    folio_worker_budget_for_render(&jb, &rbud);
+    worker_budget_for_render(&jb, &rbud);
     if (render_doc(j, doc, &opt, folio_render_sla, "document.sla", FOLIO_FORMAT_SLA,
                    "application/vnd.scribus"))
       goto out;
@@ -245,8 +245,8 @@ out:
  * its tenant's overrides (read with the claim; budget.h), applied before the
  * decode and every render call, and named by a budget failure. */
 static void render_all(struct job *j) {
-  struct folio_worker_budget budget;
-  folio_worker_budget_for_tenant(folio_worker_budget_get(NULL), j->cl.render_cpu_ms,
+  struct worker_budget budget;
+  worker_budget_for_tenant(worker_budget_get(NULL), j->cl.render_cpu_ms,
                                  j->cl.render_image_cache_bytes, &budget);
   j->budget = &budget;
   render_with(j, &budget);
@@ -360,7 +360,7 @@ static void finish_job(struct job *j) {
   worker_publish(rp, j->id, st, atomic_load(&j->progress));
   if (st == FOLIO_JOB_QUEUED) {
     worker_redeliver_after(rp, j->entry,
-                    folio_worker_retry_ms(j->cl.attempt, 250, rp->cfg->visibility_timeout_ms));
+                    worker_retry_ms(j->cl.attempt, 250, rp->cfg->visibility_timeout_ms));
   } else {
     worker_ack(rp, j->entry, j->id);
   }
@@ -401,7 +401,7 @@ void worker_run_job(struct rp *rp, const char *entry, const char *job_id) {
   } else if (rc) {
     rp->pg_failures++;
     worker_log_job(FOLIO_LOG_WARN, "claim failed; will retry", job_id, 0, "error", d.msg);
-    usleep((useconds_t)folio_worker_retry_ms(rp->pg_failures, 100, 5000) * 1000);
+    usleep((useconds_t)worker_retry_ms(rp->pg_failures, 100, 5000) * 1000);
   } else {
     rp->pg_failures = 0;
     worker_log_job(FOLIO_LOG_INFO, "job claimed", job_id, j.cl.attempt, "tenant", j.cl.tenant);

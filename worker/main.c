@@ -30,16 +30,16 @@ static int check_store(const struct folio_s3_config *s3) {
 }
 
 int main(int argc, char **argv) {
-  struct folio_worker_config cfg;
+  struct worker_config cfg;
   char err[512];
-  int rc = folio_worker_config_load(&cfg, argc, argv, err, sizeof err);
+  int rc = worker_config_load(&cfg, argc, argv, err, sizeof err);
   if (rc == 1) return 0;
   if (rc) {
     fprintf(stderr, "folio-worker: %s\n", err);
     return 2;
   }
   folio_log_set_level(cfg.log_level);
-  if (cfg.child_slot >= 0) return folio_worker_render_main(&cfg);
+  if (cfg.child_slot >= 0) return worker_render_main(&cfg);
   if ((rc = check_store(&cfg.s3)) != 0) return rc;
-  return folio_worker_supervise(&cfg, argv);
+  return worker_supervise(&cfg, argv);
 }

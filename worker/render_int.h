@@ -31,7 +31,7 @@
 /* ---- render_proc.c: the process ---------------------------------------------- */
 
 struct rp {
-  const struct folio_worker_config *cfg;
+  const struct worker_config *cfg;
   struct folio_loop *loop;
   pthread_t loop_thread;
   struct folio_redis *rd_block; /* XREADGROUP BLOCK only */
@@ -134,7 +134,7 @@ struct job {
   struct folio_job_claim cl;
   /* the job's budget (the process's with the tenant's overrides, budget.h),
    * set while render_all runs */
-  const struct folio_worker_budget *budget;
+  const struct worker_budget *budget;
   /* shared with the heartbeat thread */
   _Atomic int progress;  /* percent */
   _Atomic int stop;      /* enum worker_stop */

@@ -8,7 +8,7 @@
  * runs folio_loop_run() for the Redis clients and the S3 client; the main
  * and heartbeat threads reach it through rcall (rcall.c). During a job a
  * heartbeat thread runs (heartbeat.c). Ownership: struct rp lives on
- * folio_worker_render_main's stack; the loop thread owns the clients (they
+ * worker_render_main's stack; the loop thread owns the clients (they
  * are destroyed on it, by stop_loop); each PostgreSQL connection belongs to
  * one thread (db: main, hb_db: heartbeat). */
 #include <malloc.h>
@@ -114,7 +114,7 @@ static void stop_loop(struct folio_loop *loop, void *arg) {
   folio_loop_stop(loop);
 }
 
-int folio_worker_render_main(const struct folio_worker_config *cfg) {
+int worker_render_main(const struct worker_config *cfg) {
   g_grace_ms = cfg->shutdown_grace_ms;
   /* Part buffers (8 MiB) and PNG pages are big, short-lived allocations: keep
    * them on mmap so a free returns the memory at once. glibc's default raises
@@ -132,7 +132,7 @@ int folio_worker_render_main(const struct folio_worker_config *cfg) {
   if (sodium_init() < 0) return FOLIO_WORKER_EXIT_FATAL;
   { /* limits from FOLIO_RENDER_* / FOLIO_LAYOUT_*, the memory ceiling (budget.h) */
     char berr[256];
-    if (folio_worker_budget_init(berr, sizeof berr)) {
+    if (worker_budget_init(berr, sizeof berr)) {
       worker_log_job(FOLIO_LOG_ERROR, "bad render budget configuration", NULL, 0, "error", berr);
       return FOLIO_WORKER_EXIT_FATAL;
     }
@@ -204,7 +204,7 @@ int folio_worker_render_main(const struct folio_worker_config *cfg) {
       if (redis_failures == 1 || redis_failures % 20 == 0)
         worker_log_job(FOLIO_LOG_WARN, "reading the dispatch stream failed", NULL, 0, "error",
                 c.err[0] ? c.err : folio_redis_strerror(st));
-      usleep((useconds_t)folio_worker_retry_ms(redis_failures, 50, 2000) * 1000);
+      usleep((useconds_t)worker_retry_ms(redis_failures, 50, 2000) * 1000);
       continue;
     }
     redis_failures = 0;

@@ -63,7 +63,7 @@ struct slot {
 };
 
 struct sup {
-  const struct folio_worker_config *cfg;
+  const struct worker_config *cfg;
   char **argv;
   struct folio_loop *loop;
   int sigfd;
@@ -282,7 +282,7 @@ static void reaped(struct sup *sp, struct slot *s, int ws) {
   int64_t now = folio_clock_mono_ns();
   if (!clean && !s->timed_out && now - s->started_ns < RESTART_STABLE_NS) s->crashes++;
   else s->crashes = 0;
-  int delay = s->crashes ? folio_worker_retry_ms(s->crashes, 200, 30000) : 0;
+  int delay = s->crashes ? worker_retry_ms(s->crashes, 200, 30000) : 0;
   s->restart_at_ns = now + (int64_t)delay * 1000000;
 }
 
@@ -361,7 +361,7 @@ static void on_tick(struct folio_loop *loop, struct folio_loop_timer *t, void *a
   }
 }
 
-int folio_worker_supervise(const struct folio_worker_config *cfg, char **argv) {
+int worker_supervise(const struct worker_config *cfg, char **argv) {
   struct sup sp = {.cfg = cfg, .argv = argv, .sigfd = -1};
   sigset_t set;
   sigemptyset(&set);

@@ -9,7 +9,7 @@
 #include "folio/log.h"
 #include "folio/s3.h"
 
-struct folio_worker_config {
+struct worker_config {
   const char *database_url; /* FOLIO_DATABASE_URL (borrowed from env/argv) */
   const char *redis_url;    /* FOLIO_REDIS_URL */
   int workers;              /* FOLIO_WORKERS: render processes; default CPUs available */
@@ -28,17 +28,17 @@ struct folio_worker_config {
 /* Fills cfg from the environment, then argv flags (which override). Returns 0,
  * 1 when --help was printed, or -1 with the reason in err. Strings borrowed
  * from the environment and argv (valid for the process lifetime). */
-int folio_worker_config_load(struct folio_worker_config *cfg, int argc, char **argv, char *err,
+int worker_config_load(struct worker_config *cfg, int argc, char **argv, char *err,
                              size_t errcap);
 
 /* The supervisor: starts cfg->workers render processes (re-executing argv[0]
  * with --render-process=N) and watches them. Returns the exit status. */
-int folio_worker_supervise(const struct folio_worker_config *cfg, char **argv);
+int worker_supervise(const struct worker_config *cfg, char **argv);
 
 /* A render process; the supervisor's pipe is fd FOLIO_WORKER_PIPE_FD. Returns
  * the process exit status (0 after a clean shutdown; FOLIO_WORKER_EXIT_FATAL
  * when the configuration can never work, so the supervisor stops restarting). */
-int folio_worker_render_main(const struct folio_worker_config *cfg);
+int worker_render_main(const struct worker_config *cfg);
 
 #define FOLIO_WORKER_PIPE_FD 3
 #define FOLIO_WORKER_EXIT_FATAL 78 /* EX_CONFIG */
@@ -53,6 +53,6 @@ int folio_worker_render_main(const struct folio_worker_config *cfg);
  * lib/base's folio_backoff_ms (initial_ms * 2^(n-1), capped, jittered in
  * [d/2, d)) with a fresh random draw, so processes that failed together do
  * not retry in lockstep. The backoff rule itself is folio/backoff.h's. */
-int folio_worker_retry_ms(int n, int initial_ms, int cap_ms);
+int worker_retry_ms(int n, int initial_ms, int cap_ms);
 
 #endif

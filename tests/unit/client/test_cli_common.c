@@ -11,65 +11,65 @@
 
 static void test_durations(void) {
   uint64_t s = 0;
-  CHECK(folio_cli_parse_duration("90s", &s) == 0 && s == 90);
-  CHECK(folio_cli_parse_duration("15m", &s) == 0 && s == 900);
-  CHECK(folio_cli_parse_duration("1h", &s) == 0 && s == 3600);
-  CHECK(folio_cli_parse_duration("7d", &s) == 0 && s == 604800);
-  CHECK(folio_cli_parse_duration("300", &s) == 0 && s == 300);
-  CHECK(folio_cli_parse_duration("0s", &s) == 0 && s == 0);
+  CHECK(cli_parse_duration("90s", &s) == 0 && s == 90);
+  CHECK(cli_parse_duration("15m", &s) == 0 && s == 900);
+  CHECK(cli_parse_duration("1h", &s) == 0 && s == 3600);
+  CHECK(cli_parse_duration("7d", &s) == 0 && s == 604800);
+  CHECK(cli_parse_duration("300", &s) == 0 && s == 300);
+  CHECK(cli_parse_duration("0s", &s) == 0 && s == 0);
   static const char *const bad[] = {"", "h", "1x", "1hh", "-5s", "1.5h", " 1h", "1h ", "99999999999999999999s",
                                     "9999999999999999999d"};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-    CHECK_MSG(folio_cli_parse_duration(bad[i], &s) == -1, "accepted \"%s\"", bad[i]);
-  CHECK(folio_cli_parse_duration(NULL, &s) == -1);
+    CHECK_MSG(cli_parse_duration(bad[i], &s) == -1, "accepted \"%s\"", bad[i]);
+  CHECK(cli_parse_duration(NULL, &s) == -1);
 }
 
 static void test_formats(void) {
   int f[3];
-  CHECK_EQ_INT(folio_cli_parse_formats("pdf", f), 1);
+  CHECK_EQ_INT(cli_parse_formats("pdf", f), 1);
   CHECK_EQ_INT(f[0], FOLIO__V1__FORMAT__FORMAT_PDF);
-  CHECK_EQ_INT(folio_cli_parse_formats("pdf,png,sla", f), 3);
+  CHECK_EQ_INT(cli_parse_formats("pdf,png,sla", f), 3);
   CHECK_EQ_INT(f[2], FOLIO__V1__FORMAT__FORMAT_SLA);
-  CHECK_EQ_INT(folio_cli_parse_formats("png,png,png,pdf", f), 2);
+  CHECK_EQ_INT(cli_parse_formats("png,png,png,pdf", f), 2);
   CHECK_EQ_INT(f[0], FOLIO__V1__FORMAT__FORMAT_PNG);
-  CHECK_EQ_INT(folio_cli_parse_formats("", f), -1);
-  CHECK_EQ_INT(folio_cli_parse_formats("pdf,", f), -1);
-  CHECK_EQ_INT(folio_cli_parse_formats("PDF", f), -1);
-  CHECK_EQ_INT(folio_cli_parse_formats("pdf,svg", f), -1);
+  CHECK_EQ_INT(cli_parse_formats("", f), -1);
+  CHECK_EQ_INT(cli_parse_formats("pdf,", f), -1);
+  CHECK_EQ_INT(cli_parse_formats("PDF", f), -1);
+  CHECK_EQ_INT(cli_parse_formats("pdf,svg", f), -1);
   unsigned long v = 0;
-  CHECK(folio_cli_parse_uint("150", 36, 1200, &v) == 0 && v == 150);
-  CHECK(folio_cli_parse_uint("35", 36, 1200, &v) == -1);
-  CHECK(folio_cli_parse_uint("1201", 36, 1200, &v) == -1);
-  CHECK(folio_cli_parse_uint("15o", 36, 1200, &v) == -1);
-  CHECK(folio_cli_parse_uint("-1", 0, 10, &v) == -1);
+  CHECK(cli_parse_uint("150", 36, 1200, &v) == 0 && v == 150);
+  CHECK(cli_parse_uint("35", 36, 1200, &v) == -1);
+  CHECK(cli_parse_uint("1201", 36, 1200, &v) == -1);
+  CHECK(cli_parse_uint("15o", 36, 1200, &v) == -1);
+  CHECK(cli_parse_uint("-1", 0, 10, &v) == -1);
 }
 
 static void test_flags(void) {
   setenv("FOLIO_ADDR", "10.0.0.1:1", 1);
   unsetenv("FOLIO_API_KEY");
-  struct folio_cli_conn c;
-  folio_cli_conn_init(&c);
+  struct cli_conn c;
+  cli_conn_init(&c);
   CHECK_EQ_STR(c.addr, "10.0.0.1:1");
   CHECK(c.key == NULL);
   static char words[][16] = {"x", "--key", "K1", "--addr=h:2", "--tls-ca", "ca.pem", "--keys", "--key"};
   char *argv[8];
   for (int k = 0; k < 8; k++) argv[k] = words[k];
   int argc = 8, i = 1;
-  CHECK_EQ_INT(folio_cli_conn_flag("t", argc, argv, &i, &c), 1);
+  CHECK_EQ_INT(cli_conn_flag("t", argc, argv, &i, &c), 1);
   CHECK_EQ_INT(i, 2);
   CHECK_EQ_STR(c.key, "K1");
   i = 3;
-  CHECK_EQ_INT(folio_cli_conn_flag("t", argc, argv, &i, &c), 1);
+  CHECK_EQ_INT(cli_conn_flag("t", argc, argv, &i, &c), 1);
   CHECK_EQ_STR(c.addr, "h:2");
   i = 4;
-  CHECK_EQ_INT(folio_cli_conn_flag("t", argc, argv, &i, &c), 1);
+  CHECK_EQ_INT(cli_conn_flag("t", argc, argv, &i, &c), 1);
   CHECK_EQ_STR(c.tls_ca, "ca.pem");
   i = 6;
-  CHECK_EQ_INT(folio_cli_conn_flag("t", argc, argv, &i, &c), 0); /* --keys is not --key */
+  CHECK_EQ_INT(cli_conn_flag("t", argc, argv, &i, &c), 0); /* --keys is not --key */
   i = 7;
-  CHECK_EQ_INT(folio_cli_conn_flag("t", argc, argv, &i, &c), -1); /* value missing */
+  CHECK_EQ_INT(cli_conn_flag("t", argc, argv, &i, &c), -1); /* value missing */
   unsetenv("FOLIO_ADDR");
-  folio_cli_conn_init(&c);
+  cli_conn_init(&c);
   CHECK_EQ_STR(c.addr, "127.0.0.1:50051");
 }
 
@@ -88,44 +88,44 @@ static void test_exit_codes(void) {
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     struct folio_client_error e = {.code = cases[i].code, .local_io = cases[i].io};
-    CHECK_MSG(folio_cli_exit_code(&e) == cases[i].want, "case %zu", i);
+    CHECK_MSG(cli_exit_code(&e) == cases[i].want, "case %zu", i);
   }
-  CHECK_EQ_INT(folio_cli_state_exit(FOLIO__V1__JOB_STATE__JOB_STATE_SUCCEEDED), 0);
-  CHECK_EQ_INT(folio_cli_state_exit(FOLIO__V1__JOB_STATE__JOB_STATE_FAILED), 4);
-  CHECK_EQ_INT(folio_cli_state_exit(FOLIO__V1__JOB_STATE__JOB_STATE_CANCELED), 4);
-  CHECK_EQ_INT(folio_cli_state_exit(FOLIO__V1__JOB_STATE__JOB_STATE_RUNNING), -1);
-  CHECK_EQ_STR(folio_cli_state_name(FOLIO__V1__JOB_STATE__JOB_STATE_QUEUED), "QUEUED");
+  CHECK_EQ_INT(cli_state_exit(FOLIO__V1__JOB_STATE__JOB_STATE_SUCCEEDED), 0);
+  CHECK_EQ_INT(cli_state_exit(FOLIO__V1__JOB_STATE__JOB_STATE_FAILED), 4);
+  CHECK_EQ_INT(cli_state_exit(FOLIO__V1__JOB_STATE__JOB_STATE_CANCELED), 4);
+  CHECK_EQ_INT(cli_state_exit(FOLIO__V1__JOB_STATE__JOB_STATE_RUNNING), -1);
+  CHECK_EQ_STR(cli_state_name(FOLIO__V1__JOB_STATE__JOB_STATE_QUEUED), "QUEUED");
 }
 
 static void test_bar(void) {
   char b[256];
-  folio_cli_bar(b, sizeof b, 40, 0.5, "job", "RUNNING");
+  cli_bar(b, sizeof b, 40, 0.5, "job", "RUNNING");
   CHECK_EQ_INT((int)strlen(b), 40);
   CHECK(strncmp(b, "job [", 5) == 0);
   CHECK(strstr(b, " 50% RUNNING") != NULL);
   size_t hashes = 0, dots = 0;
   for (char *p = b; *p; p++) hashes += *p == '#', dots += *p == '.';
   CHECK(hashes > 0 && hashes + 1 >= dots && dots + 1 >= hashes); /* half full */
-  folio_cli_bar(b, sizeof b, 40, 1.7, "job", "");
+  cli_bar(b, sizeof b, 40, 1.7, "job", "");
   CHECK(strstr(b, "100%") != NULL && strchr(b, '.') == NULL);
-  folio_cli_bar(b, sizeof b, 40, -1, "x", "");
+  cli_bar(b, sizeof b, 40, -1, "x", "");
   CHECK(strchr(b, '%') == NULL && strchr(b, '#') == NULL);
   /* long label and suffix are cut, the width holds */
-  folio_cli_bar(b, sizeof b, 30, 0.25, "a-very-long-label-that-does-not-fit", "and a suffix that is long too");
+  cli_bar(b, sizeof b, 30, 0.25, "a-very-long-label-that-does-not-fit", "and a suffix that is long too");
   CHECK_EQ_INT((int)strlen(b), 30);
   /* a small buffer is never overrun */
   char s[16];
-  folio_cli_bar(s, sizeof s, 80, 0.5, "label", "suffix");
+  cli_bar(s, sizeof s, 80, 0.5, "label", "suffix");
   CHECK(strlen(s) < sizeof s);
   /* not a terminal: plain lines, only on change */
   FILE *f = tmpfile();
-  struct folio_cli_progress p;
-  folio_cli_progress_init(&p, f);
+  struct cli_progress p;
+  cli_progress_init(&p, f);
   CHECK(!p.tty);
-  folio_cli_progress_show(&p, 0, "j", "QUEUED", "j QUEUED 0%");
-  folio_cli_progress_show(&p, 0, "j", "QUEUED", "j QUEUED 0%");
-  folio_cli_progress_show(&p, 0.5, "j", "RUNNING", "j RUNNING 50%");
-  folio_cli_progress_done(&p);
+  cli_progress_show(&p, 0, "j", "QUEUED", "j QUEUED 0%");
+  cli_progress_show(&p, 0, "j", "QUEUED", "j QUEUED 0%");
+  cli_progress_show(&p, 0.5, "j", "RUNNING", "j RUNNING 50%");
+  cli_progress_done(&p);
   rewind(f);
   char out[128] = "";
   size_t n = fread(out, 1, sizeof out - 1, f);
@@ -219,7 +219,7 @@ static void test_resume(void) {
   snprintf(bad, sizeof bad, "%s/missing-dir/x", dir);
   CHECK(folio_client_resume_plan(bad, N, want, &plan, &err) == -1);
   CHECK(err.local_io && strstr(err.message, "missing-dir") != NULL);
-  CHECK_EQ_INT(folio_cli_exit_code(&err), FOLIO_EXIT_IO);
+  CHECK_EQ_INT(cli_exit_code(&err), FOLIO_EXIT_IO);
 
   unlink(path);
   rmdir(dir);

@@ -38,21 +38,21 @@ int main(void) {
   int p[2];
   CHECK(pipe(p) == 0);
   CHECK(fcntl(p[1], F_SETPIPE_SZ, 4096) >= 4096);
-  CHECK(folio_logwriter_start(p[1], 1024) == 0);
+  CHECK(srv_logwriter_start(p[1], 1024) == 0);
   /* Nobody reads yet: the writer blocks once the pipe is full, the buffer
    * fills, and the rest must be dropped without blocking us. */
   for (int i = 0; i < LINES; i++) {
     struct folio_logline l;
     folio_log_begin(&l, FOLIO_LOG_INFO, "line");
     folio_log_int(&l, "i", i);
-    folio_logwriter_end(&l);
+    srv_logwriter_end(&l);
   }
   struct sink s = {.fd = p[0], .cap = 1 << 16};
   s.buf = malloc(s.cap);
   pthread_t t;
   CHECK(pthread_create(&t, NULL, drain, &s) == 0);
-  folio_logwriter_stop();
-  folio_logwriter_stop(); /* idempotent */
+  srv_logwriter_stop();
+  srv_logwriter_stop(); /* idempotent */
   close(p[1]);
   pthread_join(t, NULL);
 
@@ -86,6 +86,6 @@ int main(void) {
   struct folio_logline l;
   folio_log_set_level(FOLIO_LOG_ERROR);
   folio_log_begin(&l, FOLIO_LOG_INFO, "below the level");
-  folio_logwriter_end(&l); /* nothing happens */
+  srv_logwriter_end(&l); /* nothing happens */
   return check_done();
 }

@@ -24,21 +24,21 @@ static void blocked_task(void *arg) {
 }
 
 static void test_workpool(void) {
-  struct folio_workpool *p = folio_workpool_create(1, 2);
+  struct srv_workpool *p = srv_workpool_create(1, 2);
   CHECK(p);
   pthread_mutex_lock(&gate);
   /* one running (blocked) + two queued; wait until the thread took the first */
-  CHECK_EQ_INT(folio_workpool_submit(p, blocked_task, NULL), 0);
-  for (int i = 0; i < 1000 && folio_workpool_queued(p) != 0; i++) usleep(1000);
-  CHECK_EQ_INT(folio_workpool_queued(p), 0);
-  CHECK_EQ_INT(folio_workpool_submit(p, blocked_task, NULL), 0);
-  CHECK_EQ_INT(folio_workpool_submit(p, blocked_task, NULL), 0);
-  CHECK_EQ_INT(folio_workpool_submit(p, blocked_task, NULL), -EAGAIN);
+  CHECK_EQ_INT(srv_workpool_submit(p, blocked_task, NULL), 0);
+  for (int i = 0; i < 1000 && srv_workpool_queued(p) != 0; i++) usleep(1000);
+  CHECK_EQ_INT(srv_workpool_queued(p), 0);
+  CHECK_EQ_INT(srv_workpool_submit(p, blocked_task, NULL), 0);
+  CHECK_EQ_INT(srv_workpool_submit(p, blocked_task, NULL), 0);
+  CHECK_EQ_INT(srv_workpool_submit(p, blocked_task, NULL), -EAGAIN);
   pthread_mutex_unlock(&gate);
-  folio_workpool_destroy(p); /* runs what is queued, then joins */
+  srv_workpool_destroy(p); /* runs what is queued, then joins */
   CHECK_EQ_INT(atomic_load(&ran), 3);
-  CHECK(folio_workpool_create(0, 1) == NULL);
-  CHECK(folio_workpool_create(1, 0) == NULL);
+  CHECK(srv_workpool_create(0, 1) == NULL);
+  CHECK(srv_workpool_create(1, 0) == NULL);
 }
 
 /* ---- fairness: shares and round-robin between owners ---- */
@@ -76,19 +76,19 @@ static void fair_open_gate(void) {
 static void test_workpool_fair(void) {
   /* Two threads; tenant a (share 1) floods with tasks that block; tenant b's
    * task still runs at once on the other thread. */
-  struct folio_workpool *p = folio_workpool_create(2, 16);
-  CHECK(p && folio_workpool_threads(p) == 2);
-  for (int i = 0; i < 6; i++) CHECK_EQ_INT(folio_workpool_submit_owned(p, "a", 1, a_task, NULL), 0);
-  CHECK_EQ_INT(folio_workpool_submit_owned(p, "b", 1, b_task, NULL), 0);
+  struct srv_workpool *p = srv_workpool_create(2, 16);
+  CHECK(p && srv_workpool_threads(p) == 2);
+  for (int i = 0; i < 6; i++) CHECK_EQ_INT(srv_workpool_submit_owned(p, "a", 1, a_task, NULL), 0);
+  CHECK_EQ_INT(srv_workpool_submit_owned(p, "b", 1, b_task, NULL), 0);
   for (int i = 0; i < 5000 && atomic_load(&b_done) == 0; i++) usleep(1000);
   CHECK_MSG(atomic_load(&b_done) == 1, "b's task waited behind a's flood");
   CHECK_EQ_INT(atomic_load(&a_running), 1);
   /* a's queue is capped at half the pool's queue (8): 5 waiting + 3 more */
-  for (int i = 0; i < 3; i++) CHECK_EQ_INT(folio_workpool_submit_owned(p, "a", 1, a_task, NULL), 0);
-  CHECK_EQ_INT(folio_workpool_submit_owned(p, "a", 1, a_task, NULL), -EAGAIN);
-  CHECK_EQ_INT(folio_workpool_submit_owned(p, "b", 1, b_task, NULL), 0); /* b is not refused */
+  for (int i = 0; i < 3; i++) CHECK_EQ_INT(srv_workpool_submit_owned(p, "a", 1, a_task, NULL), 0);
+  CHECK_EQ_INT(srv_workpool_submit_owned(p, "a", 1, a_task, NULL), -EAGAIN);
+  CHECK_EQ_INT(srv_workpool_submit_owned(p, "b", 1, b_task, NULL), 0); /* b is not refused */
   fair_open_gate();
-  folio_workpool_destroy(p);
+  srv_workpool_destroy(p);
   CHECK_EQ_INT(atomic_load(&a_max), 1); /* never more than a's share */
   CHECK_EQ_INT(atomic_load(&b_done), 2);
 
@@ -96,44 +96,44 @@ static void test_workpool_fair(void) {
    * then b's: b runs right after the running one, not after a's queue. */
   fair_open = false;
   atomic_store(&norder, 0);
-  p = folio_workpool_create(1, 16);
+  p = srv_workpool_create(1, 16);
   CHECK(p);
-  CHECK_EQ_INT(folio_workpool_submit_owned(p, "a", 1, a_task, NULL), 0);
+  CHECK_EQ_INT(srv_workpool_submit_owned(p, "a", 1, a_task, NULL), 0);
   for (int i = 0; i < 5000 && atomic_load(&a_running) == 0; i++) usleep(1000);
-  CHECK_EQ_INT(folio_workpool_submit_owned(p, "a", 1, a_task, NULL), 0);
-  CHECK_EQ_INT(folio_workpool_submit_owned(p, "a", 1, a_task, NULL), 0);
-  CHECK_EQ_INT(folio_workpool_submit_owned(p, "b", 1, b_task, NULL), 0);
+  CHECK_EQ_INT(srv_workpool_submit_owned(p, "a", 1, a_task, NULL), 0);
+  CHECK_EQ_INT(srv_workpool_submit_owned(p, "a", 1, a_task, NULL), 0);
+  CHECK_EQ_INT(srv_workpool_submit_owned(p, "b", 1, b_task, NULL), 0);
   fair_open_gate();
-  folio_workpool_destroy(p);
+  srv_workpool_destroy(p);
   CHECK_EQ_INT(atomic_load(&norder), 4);
   order[4] = '\0';
   CHECK_EQ_STR(order, "abaa");
 }
 
 static void test_codes(void) {
-  CHECK_EQ_INT(folio_rpc_code(FOLIO_RPC_DB, 0, 0), GRPC_STATUS_OK);
-  CHECK_EQ_INT(folio_rpc_code(FOLIO_RPC_DB, FOLIO_JOBS_ENOTFOUND, 0), GRPC_STATUS_NOT_FOUND);
-  CHECK_EQ_INT(folio_rpc_code(FOLIO_RPC_DB, FOLIO_JOBS_EPRECONDITION, 0),
+  CHECK_EQ_INT(srv_rpc_code(FOLIO_RPC_DB, 0, 0), GRPC_STATUS_OK);
+  CHECK_EQ_INT(srv_rpc_code(FOLIO_RPC_DB, FOLIO_JOBS_ENOTFOUND, 0), GRPC_STATUS_NOT_FOUND);
+  CHECK_EQ_INT(srv_rpc_code(FOLIO_RPC_DB, FOLIO_JOBS_EPRECONDITION, 0),
                GRPC_STATUS_FAILED_PRECONDITION);
-  CHECK_EQ_INT(folio_rpc_code(FOLIO_RPC_DB, FOLIO_JOBS_EAUTH, 0), GRPC_STATUS_UNAUTHENTICATED);
-  CHECK_EQ_INT(folio_rpc_code(FOLIO_RPC_DB, FOLIO_JOBS_EQUOTA, 0), GRPC_STATUS_RESOURCE_EXHAUSTED);
-  CHECK_EQ_INT(folio_rpc_code(FOLIO_RPC_DB, FOLIO_PG_ECONNECT, 0), GRPC_STATUS_UNAVAILABLE);
-  CHECK_EQ_INT(folio_rpc_code(FOLIO_RPC_DB, FOLIO_PG_ECLOSED, 0), GRPC_STATUS_UNAVAILABLE);
-  CHECK_EQ_INT(folio_rpc_code(FOLIO_RPC_DB, FOLIO_JOBS_EINVAL, 0), GRPC_STATUS_INVALID_ARGUMENT);
-  CHECK_EQ_INT(folio_rpc_code(FOLIO_RPC_DB, FOLIO_PG_EINVAL, 0), GRPC_STATUS_INVALID_ARGUMENT);
-  CHECK_EQ_INT(folio_rpc_code(FOLIO_RPC_DB, FOLIO_JOBS_EFENCED, 0), GRPC_STATUS_ABORTED);
-  CHECK_EQ_INT(folio_rpc_code(FOLIO_RPC_DB, FOLIO_PG_ECONFLICT, 0), GRPC_STATUS_ABORTED);
-  CHECK_EQ_INT(folio_rpc_code(FOLIO_RPC_DB, FOLIO_PG_EABORTED, 0), GRPC_STATUS_ABORTED);
-  CHECK_EQ_INT(folio_rpc_code(FOLIO_RPC_DB, FOLIO_PG_ETIMEOUT, 0), GRPC_STATUS_RESOURCE_EXHAUSTED);
-  CHECK_EQ_INT(folio_rpc_code(FOLIO_RPC_DB, FOLIO_PG_EQUERY, 0), GRPC_STATUS_INTERNAL);
-  CHECK_EQ_INT(folio_rpc_code(FOLIO_RPC_DB, -12345, 0), GRPC_STATUS_INTERNAL);
-  CHECK_EQ_INT(folio_rpc_code(FOLIO_RPC_S3, FOLIO_S3_EHTTP, 404), GRPC_STATUS_NOT_FOUND);
-  CHECK_EQ_INT(folio_rpc_code(FOLIO_RPC_S3, FOLIO_S3_EHTTP, 416), GRPC_STATUS_OUT_OF_RANGE);
-  CHECK_EQ_INT(folio_rpc_code(FOLIO_RPC_S3, FOLIO_S3_EHTTP, 503), GRPC_STATUS_UNAVAILABLE);
-  CHECK_EQ_INT(folio_rpc_code(FOLIO_RPC_S3, FOLIO_S3_EHTTP, 403), GRPC_STATUS_INTERNAL);
-  CHECK_EQ_INT(folio_rpc_code(FOLIO_RPC_S3, FOLIO_S3_ETRANSPORT, 0), GRPC_STATUS_UNAVAILABLE);
-  CHECK_EQ_INT(folio_rpc_code(FOLIO_RPC_S3, FOLIO_S3_ECANCELED, 0), GRPC_STATUS_CANCELLED);
-  CHECK_EQ_INT(folio_rpc_code(FOLIO_RPC_POOL, -EAGAIN, 0), GRPC_STATUS_RESOURCE_EXHAUSTED);
+  CHECK_EQ_INT(srv_rpc_code(FOLIO_RPC_DB, FOLIO_JOBS_EAUTH, 0), GRPC_STATUS_UNAUTHENTICATED);
+  CHECK_EQ_INT(srv_rpc_code(FOLIO_RPC_DB, FOLIO_JOBS_EQUOTA, 0), GRPC_STATUS_RESOURCE_EXHAUSTED);
+  CHECK_EQ_INT(srv_rpc_code(FOLIO_RPC_DB, FOLIO_PG_ECONNECT, 0), GRPC_STATUS_UNAVAILABLE);
+  CHECK_EQ_INT(srv_rpc_code(FOLIO_RPC_DB, FOLIO_PG_ECLOSED, 0), GRPC_STATUS_UNAVAILABLE);
+  CHECK_EQ_INT(srv_rpc_code(FOLIO_RPC_DB, FOLIO_JOBS_EINVAL, 0), GRPC_STATUS_INVALID_ARGUMENT);
+  CHECK_EQ_INT(srv_rpc_code(FOLIO_RPC_DB, FOLIO_PG_EINVAL, 0), GRPC_STATUS_INVALID_ARGUMENT);
+  CHECK_EQ_INT(srv_rpc_code(FOLIO_RPC_DB, FOLIO_JOBS_EFENCED, 0), GRPC_STATUS_ABORTED);
+  CHECK_EQ_INT(srv_rpc_code(FOLIO_RPC_DB, FOLIO_PG_ECONFLICT, 0), GRPC_STATUS_ABORTED);
+  CHECK_EQ_INT(srv_rpc_code(FOLIO_RPC_DB, FOLIO_PG_EABORTED, 0), GRPC_STATUS_ABORTED);
+  CHECK_EQ_INT(srv_rpc_code(FOLIO_RPC_DB, FOLIO_PG_ETIMEOUT, 0), GRPC_STATUS_RESOURCE_EXHAUSTED);
+  CHECK_EQ_INT(srv_rpc_code(FOLIO_RPC_DB, FOLIO_PG_EQUERY, 0), GRPC_STATUS_INTERNAL);
+  CHECK_EQ_INT(srv_rpc_code(FOLIO_RPC_DB, -12345, 0), GRPC_STATUS_INTERNAL);
+  CHECK_EQ_INT(srv_rpc_code(FOLIO_RPC_S3, FOLIO_S3_EHTTP, 404), GRPC_STATUS_NOT_FOUND);
+  CHECK_EQ_INT(srv_rpc_code(FOLIO_RPC_S3, FOLIO_S3_EHTTP, 416), GRPC_STATUS_OUT_OF_RANGE);
+  CHECK_EQ_INT(srv_rpc_code(FOLIO_RPC_S3, FOLIO_S3_EHTTP, 503), GRPC_STATUS_UNAVAILABLE);
+  CHECK_EQ_INT(srv_rpc_code(FOLIO_RPC_S3, FOLIO_S3_EHTTP, 403), GRPC_STATUS_INTERNAL);
+  CHECK_EQ_INT(srv_rpc_code(FOLIO_RPC_S3, FOLIO_S3_ETRANSPORT, 0), GRPC_STATUS_UNAVAILABLE);
+  CHECK_EQ_INT(srv_rpc_code(FOLIO_RPC_S3, FOLIO_S3_ECANCELED, 0), GRPC_STATUS_CANCELLED);
+  CHECK_EQ_INT(srv_rpc_code(FOLIO_RPC_POOL, -EAGAIN, 0), GRPC_STATUS_RESOURCE_EXHAUSTED);
 }
 
 int main(void) {
