@@ -6,6 +6,7 @@
  * its audit record commit together without an explicit transaction.
  * Every statement is served by an index (tests/integration/jobs checks the
  * plans with EXPLAIN). Parameters are always placeholders. */
+#include "folio/tenant.h"
 #include "jobs_int.h"
 
 /* $1 id, $2 tenant, $3 idempotency key (NULL = none), $4 formats '{1,2}',
@@ -222,10 +223,21 @@
 #define SQL_MARK_DISPATCHED \
   "UPDATE jobs SET dispatched_at = now() WHERE id = $1::uuid AND state = 'QUEUED'"
 
-/* $1 older than (ms), $2 limit. Rows: ids. */
+/* $1 older than (ms), $2 limit. Rows: ids.
+ * A job whose tenant has max_running_jobs RUNNING is not taken: the claim
+ * would only defer it again, and re-sending such a tenant's whole queue every
+ * tick put hundreds of entries ahead of every other tenant's new jobs in the
+ * one dispatch stream (bench/adversarial, flood). It is taken on the first
+ * tick after one of the tenant's jobs ends. */
+#define FOLIO_STR_(x) #x
+#define FOLIO_STR(x) FOLIO_STR_(x)
 #define SQL_TAKE_UNDISPATCHED                                                          \
-  "WITH picked AS MATERIALIZED (SELECT id FROM jobs WHERE state = 'QUEUED'"            \
+  "WITH picked AS MATERIALIZED (SELECT id FROM jobs q WHERE state = 'QUEUED'"          \
   "   AND COALESCE(dispatched_at, created_at) < now() - $1::int * interval '1 ms'"     \
+  "   AND (SELECT count(*) FROM jobs r WHERE r.tenant = q.tenant"                      \
+  "        AND r.state = 'RUNNING') < COALESCE((SELECT t.max_running_jobs"              \
+  "        FROM tenants t WHERE t.name = q.tenant),"                                    \
+  "        " FOLIO_STR(FOLIO_TENANT_DEFAULT_MAX_RUNNING_JOBS) ")"                       \
   "   ORDER BY COALESCE(dispatched_at, created_at), id LIMIT $2::int"                  \
   "   FOR UPDATE SKIP LOCKED)"                                                         \
   " UPDATE jobs j SET dispatched_at = now() FROM picked"                               \
