@@ -93,7 +93,8 @@
  * no row = not found.
  * Fair share of the render pool: a job whose tenant already has
  * max_running_jobs RUNNING is not claimed but deferred - left QUEUED with
- * dispatched_at = -infinity, so the next reconciler tick re-dispatches it
+ * dispatched_at = -infinity, so the first reconciler tick after one of the
+ * tenant's jobs ends re-dispatches it (SQL_TAKE_UNDISPATCHED)
  * (behind whatever other tenants queued meanwhile) and the worker acks this
  * entry and takes the next one. The count is a snapshot: claims of the same
  * tenant racing at the same instant may each pass (a soft cap). */
