@@ -119,13 +119,7 @@ static void lat_reset(struct lat *l) {
  * malloc'd. */
 static unsigned char *png_noise(uint32_t w, uint32_t h, size_t *len) {
   struct bomb_buf b = {0};
-  static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-  bomb_put(&b, sig, 8);
-  unsigned char ihdr[13] = {0};
-  bomb_be32(ihdr, w);
-  bomb_be32(ihdr + 4, h);
-  ihdr[8] = 8, ihdr[9] = 2; /* 8-bit RGB */
-  bomb_chunk(&b, "IHDR", ihdr, 13);
+  bomb_png_start(&b, w, h);
   size_t rowlen = 1 + (size_t)w * 3, raw_len = rowlen * h;
   unsigned char *raw = malloc(raw_len);
   CHECK(raw);

@@ -8,6 +8,9 @@
  *       each inflating to 64 MiB, and extra_chunks tiny tEXt
  *       chunks. Built from one sync-flushed deflate block of zeros repeated,
  *       so the compressed size is about 1 KiB per MiB of zeros.
+ *   bomb_png_start(&buf, w, h)
+ *       the signature and IHDR of an 8-bit RGB w x h PNG, for generators of
+ *       other images (bench/adversarial's noise picture).
  *   bomb_png_header(w, h, out)
  *       45 bytes: signature, IHDR claiming w x h, IEND; no image data (for
  *       limits decided from headers alone).
@@ -106,16 +109,22 @@ static inline void bomb_zlib(struct bomb_buf *out, const unsigned char *head, si
   bomb_put(out, a, 4);
 }
 
-static inline unsigned char *bomb_png(uint32_t w, uint32_t h, size_t trailing_mib, size_t n_ztxt,
-                                      size_t extra_chunks, size_t *len) {
-  struct bomb_buf b = {0};
+/* Starts a PNG in b: the signature and an IHDR of an 8-bit RGB w x h image
+ * (what every generator here writes first). */
+static inline void bomb_png_start(struct bomb_buf *b, uint32_t w, uint32_t h) {
   static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-  bomb_put(&b, sig, 8);
+  bomb_put(b, sig, 8);
   unsigned char ihdr[13] = {0};
   bomb_be32(ihdr, w);
   bomb_be32(ihdr + 4, h);
   ihdr[8] = 8, ihdr[9] = 2; /* 8-bit RGB */
-  bomb_chunk(&b, "IHDR", ihdr, 13);
+  bomb_chunk(b, "IHDR", ihdr, 13);
+}
+
+static inline unsigned char *bomb_png(uint32_t w, uint32_t h, size_t trailing_mib, size_t n_ztxt,
+                                      size_t extra_chunks, size_t *len) {
+  struct bomb_buf b = {0};
+  bomb_png_start(&b, w, h);
   for (size_t i = 0; i < extra_chunks; i++) bomb_chunk(&b, "tEXt", (const unsigned char *)"k\0v", 3);
   if (n_ztxt) {
     struct bomb_buf z = {0};
@@ -143,13 +152,7 @@ static inline unsigned char *bomb_png(uint32_t w, uint32_t h, size_t trailing_mi
 
 static inline void bomb_png_header(uint32_t w, uint32_t h, unsigned char out[45]) {
   struct bomb_buf b = {0};
-  static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-  bomb_put(&b, sig, 8);
-  unsigned char ihdr[13] = {0};
-  bomb_be32(ihdr, w);
-  bomb_be32(ihdr + 4, h);
-  ihdr[8] = 8, ihdr[9] = 2;
-  bomb_chunk(&b, "IHDR", ihdr, 13);
+  bomb_png_start(&b, w, h);
   bomb_chunk(&b, "IEND", NULL, 0);
   CHECK(b.len == 45);
   memcpy(out, b.p, 45);
