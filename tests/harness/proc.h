@@ -222,6 +222,27 @@ static inline void proc_apikey_create(const char *server, const char *tenant, ch
   memcpy(out, key, n + 1);
 }
 
+/* An API key for tenant, as the `authorization` value "Bearer <key>" into
+ * out (cap bytes); checks the key has FOLIO_APIKEY_LEN's length when the
+ * caller knows it (key_len > 0). */
+static inline void proc_bearer_create(const char *server, const char *tenant, size_t key_len,
+                                      char *out, size_t cap) {
+  char k[256];
+  proc_apikey_create(server, tenant, k, sizeof k);
+  CHECK_MSG(!key_len || strlen(k) == key_len, "apikey create: \"%s\"", k);
+  int n = snprintf(out, cap, "Bearer %s", k);
+  CHECK_MSG(n > 0 && (size_t)n < cap, "bearer of %d bytes does not fit in %zu", n, cap);
+}
+
+/* `SERVER migrate`, printing its first line; checks it succeeded. */
+static inline void proc_migrate(const char *server) {
+  char cmd[1024];
+  int st;
+  snprintf(cmd, sizeof cmd, "'%s' migrate", server);
+  printf("migrate: %s\n", proc_run(cmd, &st));
+  CHECK_EQ_INT(st, 0);
+}
+
 /* `SERVER tenant set TENANT ARGS` (ARGS: "--submit-rate 1000 ...", trusted
  * test text); checks it succeeded. */
 static inline void proc_tenant_set(const char *server, const char *tenant, const char *args) {

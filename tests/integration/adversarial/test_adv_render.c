@@ -52,11 +52,9 @@ static void stop_all(void) {
 
 static double now_s(void) { return (double)folio_clock_mono_ns() / 1e9; }
 
+/* "Bearer <key>" of a new key of tenant into out[128]. */
 static void create_key(const char *server, const char *tenant, char *out) {
-  char k[256];
-  proc_apikey_create(server, tenant, k, sizeof k);
-  CHECK_MSG(strlen(k) == FOLIO_APIKEY_LEN, "apikey create: \"%s\"", k);
-  snprintf(out, 128, "Bearer %.100s", k);
+  proc_bearer_create(server, tenant, FOLIO_APIKEY_LEN, out, 128);
 }
 
 static struct cgrpc_call_options opts(const char *bearer, struct cgrpc_metadata *md) {
@@ -376,11 +374,7 @@ int main(int argc, char **argv) {
   CHECK(sodium_init() >= 0);
   setenv("FOLIO_API_KEY_PEPPER", PEPPER, 1);
   setenv("FOLIO_LOG_LEVEL", "warn", 1);
-  int st;
-  char cmd[512];
-  snprintf(cmd, sizeof cmd, "'%s' migrate", argv[1]);
-  printf("migrate: %s\n", proc_run(cmd, &st));
-  CHECK_EQ_INT(st, 0);
+  proc_migrate(argv[1]);
   create_key(argv[1], "acme", key_a);
   create_key(argv[1], "beta", key_b);
   proc_tenant_set(argv[1], "gamma", "--layout-max-bytes 64");
