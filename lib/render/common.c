@@ -110,6 +110,29 @@ void folio_guard_init(struct folio_guard *g, const struct folio_render_options *
   g->cancel_ctx = opt ? opt->cancel_ctx : NULL;
   g->cpu_start_ns = g->budget.cpu_ms ? cpu_now_ns() : 0;
   atomic_init(&g->tripped, 0);
+  g->findings = opt ? opt->findings : NULL;
+  /* a default-attribute mutex needs no destroy (it holds no resources) */
+  g->findings_mu = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+  g->min_image_dpi = opt && opt->min_image_dpi ? opt->min_image_dpi : FOLIO_RENDER_MIN_IMAGE_DPI;
+}
+
+void folio_render_finding(struct folio_guard *g, const char *code, enum folio_finding_severity sev,
+                          size_t page_index, const struct folio_item *item, const char *fmt, ...) {
+  if (!g || !g->findings) return;
+  char ptr[64];
+  if (item) snprintf(ptr, sizeof ptr, "/pages/%zu/items/%zu", page_index, item->index);
+  else snprintf(ptr, sizeof ptr, "/pages/%zu", page_index);
+  va_list ap;
+  va_start(ap, fmt);
+  pthread_mutex_lock(&g->findings_mu);
+  int rc = folio_findings_addv(g->findings, code, sev, FOLIO_FINDING_PAINT, (uint32_t)(page_index + 1), ptr,
+                               fmt, ap);
+  pthread_mutex_unlock(&g->findings_mu);
+  va_end(ap);
+  if (rc == FOLIO_FINDINGS_ENOMEM) {
+    int none = 0;
+    atomic_compare_exchange_strong(&g->tripped, &none, FOLIO_RENDER_E_NOMEM);
+  }
 }
 
 int folio_guard_check(struct folio_guard *g) {
@@ -130,5 +153,7 @@ int folio_guard_fail(struct folio_guard *g, int code, struct folio_render_diag *
     return folio_render_fail(diag, code, page, item,
                              "render CPU time limit exceeded: cpu_ms = %llu",
                              (unsigned long long)g->budget.cpu_ms);
+  if (code == FOLIO_RENDER_E_NOMEM)
+    return folio_render_fail(diag, code, page, item, "out of memory (findings)");
   return folio_render_fail(diag, code, page, item, "cancelled");
 }

@@ -76,10 +76,26 @@ static void paint_line(cairo_t *cr, const struct folio_item *it) {
   cairo_stroke(cr);
 }
 
+/* IMAGE_LOW_DPI: the picture's pixels over the size it is printed at (the
+ * lower of the two directions; "fill" may stretch one more than the other). */
+static void image_dpi_finding(struct folio_painter *p, size_t page, const struct folio_item *it,
+                              const struct folio_image_placement *pl) {
+  if (!p->guard || !p->guard->findings) return;
+  double dpi = fmin(72.0 / pl->sx, 72.0 / pl->sy); /* sx, sy: points per pixel */
+  if (!(dpi < p->guard->min_image_dpi)) return;
+  const struct folio_asset *a = it->u.image.asset;
+  folio_render_finding(p->guard, "IMAGE_LOW_DPI", FOLIO_FINDING_WARNING, page, it,
+                       "image \"%.80s\" is printed at %.0f dpi (%u x %u pixels over %.0f x %.0f pt), "
+                       "below %.0f dpi",
+                       a->name ? a->name : "", floor(dpi), a->width, a->height, a->width * pl->sx,
+                       a->height * pl->sy, p->guard->min_image_dpi);
+}
+
 static int paint_image(struct folio_painter *p, cairo_t *cr, size_t page, const struct folio_item *it,
                        struct folio_render_diag *diag) {
   struct folio_image_placement pl;
   folio_image_place(it, &pl);
+  image_dpi_finding(p, page, it, &pl);
   cairo_surface_t *img = folio_painter_image(p, it->u.image.asset, diag);
   if (!img) {
     char msg[sizeof diag->message];
@@ -104,9 +120,34 @@ static int paint_text(struct folio_painter *p, cairo_t *cr, size_t page, const s
   if (!lay) return diag->code;
   cairo_rectangle(cr, it->x, it->y, it->w, it->h);
   cairo_clip(cr);
-  folio_text_show(cr, lay, it);
+  size_t shown = folio_text_show(cr, lay, it);
+  if (p->guard && p->guard->findings) {
+    size_t lines = (size_t)pango_layout_get_line_count(lay);
+    if (shown < lines)
+      folio_render_finding(p->guard, "TEXT_OVERSET", FOLIO_FINDING_WARNING, page, it,
+                           "text overflows its box (overflow \"%s\"): %zu of %zu lines not shown",
+                           it->u.text.overflow == FOLIO_OVERFLOW_SHRINK ? "shrink" : "clip", lines - shown,
+                           lines);
+    folio_text_findings(p, lay, it, page);
+  }
   g_object_unref(lay);
   return 0;
+}
+
+/* OBJECT_OFF_PAGE: the item's box, turned about its centre, lies wholly
+ * outside the page (touching an edge is on the page). */
+static void off_page_finding(struct folio_painter *p, const struct folio_page *pg, size_t page,
+                             const struct folio_item *it) {
+  if (!p->guard || !p->guard->findings) return;
+  double a = it->rotation * M_PI / 180.0;
+  double hw = fabs(it->w / 2 * cos(a)) + fabs(it->h / 2 * sin(a));
+  double hh = fabs(it->w / 2 * sin(a)) + fabs(it->h / 2 * cos(a));
+  double cx = it->x + it->w / 2, cy = it->y + it->h / 2;
+  if (cx + hw < 0 || cx - hw > pg->width || cy + hh < 0 || cy - hh > pg->height)
+    folio_render_finding(p->guard, "OBJECT_OFF_PAGE", FOLIO_FINDING_WARNING, page, it,
+                         "the item lies wholly outside the page: its box spans %.1f..%.1f x %.1f..%.1f pt, "
+                         "the page 0..%.1f x 0..%.1f pt",
+                         cx - hw, cx + hw, cy - hh, cy + hh, pg->width, pg->height);
 }
 
 int folio_paint_page(struct folio_painter *p, cairo_t *cr, size_t page_index,
@@ -118,6 +159,7 @@ int folio_paint_page(struct folio_painter *p, cairo_t *cr, size_t page_index,
       return folio_render_fail(diag, FOLIO_RENDER_E_CANCELLED, 0, NULL, "cancelled");
     int g = folio_guard_check(p->guard);
     if (g) return folio_guard_fail(p->guard, g, diag, 0, NULL);
+    off_page_finding(p, pg, page_index, it);
     if (it->opacity <= 0) continue;
     cairo_save(cr);
     folio_item_transform(cr, it);
@@ -142,5 +184,7 @@ int folio_paint_page(struct folio_painter *p, cairo_t *cr, size_t page_index,
       return folio_render_fail(diag, FOLIO_RENDER_E_CAIRO, page_index, it, "cairo: %s",
                                cairo_status_to_string(st));
   }
+  int g = p->guard ? folio_guard_check(p->guard) : 0; /* e.g. a findings list out of memory */
+  if (g) return folio_guard_fail(p->guard, g, diag, 0, NULL);
   return 0;
 }

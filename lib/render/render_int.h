@@ -2,6 +2,7 @@
 #ifndef FOLIO_RENDER_INT_H
 #define FOLIO_RENDER_INT_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -20,7 +21,12 @@ struct folio_guard {
   folio_render_cancel_fn cancel;
   void *cancel_ctx;
   int64_t cpu_start_ns;   /* CLOCK_PROCESS_CPUTIME_ID at the start of the render */
-  _Atomic int tripped;    /* 0, FOLIO_RENDER_E_CANCELLED or FOLIO_RENDER_E_LIMIT */
+  _Atomic int tripped;    /* 0, FOLIO_RENDER_E_CANCELLED, _LIMIT or _NOMEM (findings) */
+  /* the caller's findings list (NULL = none) and its lock: PNG pages are
+   * painted on several threads */
+  struct folio_findings *findings;
+  pthread_mutex_t findings_mu;
+  double min_image_dpi;
 };
 void folio_guard_init(struct folio_guard *g, const struct folio_render_options *opt);
 /* 0 to go on, else E_CANCELLED or E_LIMIT (sticky). Any thread. */
@@ -28,6 +34,13 @@ int folio_guard_check(struct folio_guard *g);
 /* Fills diag for a tripped guard's code (naming the limit) and returns it. */
 int folio_guard_fail(struct folio_guard *g, int code, struct folio_render_diag *diag, size_t page,
                      const struct folio_item *item);
+
+/* Reports a paint-stage finding for item (NULL = the page) of page_index
+ * (0-based) into the render's list, if it has one. Any thread. A list that
+ * cannot take it trips the guard with E_NOMEM. */
+void folio_render_finding(struct folio_guard *g, const char *code, enum folio_finding_severity sev,
+                          size_t page_index, const struct folio_item *item, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
 
 /* Decoded images of one render, shared by its threads, within
  * budget.image_cache_bytes (image.c). Surfaces are reference-counted: a
@@ -95,8 +108,15 @@ char *folio_text_clean(const char *s);
 
 /* Draws lay (built for it) at the item's box: whole lines only, a line that
  * does not fit the box entirely is not drawn, nor any after it (as Scribus does
- * with overflowing text), so the PDF holds no invisible text. */
-void folio_text_show(cairo_t *cr, PangoLayout *lay, const struct folio_item *it);
+ * with overflowing text), so the PDF holds no invisible text. Returns how
+ * many lines it drew (TEXT_OVERSET when fewer than the layout's). */
+size_t folio_text_show(cairo_t *cr, PangoLayout *lay, const struct folio_item *it);
+
+/* The paint stage's text findings for lay (built for it by this painter):
+ * FONT_SUBSTITUTED for a family of the item that fontconfig does not have,
+ * GLYPH_MISSING for characters that no font has a glyph for. */
+void folio_text_findings(struct folio_painter *p, PangoLayout *lay, const struct folio_item *it,
+                         size_t page_index);
 
 /* Decoded image of an asset: a new reference (the caller destroys it), from
  * the render's cache or decoded now; NULL with diag set on error. */

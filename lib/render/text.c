@@ -242,11 +242,12 @@ static bool fits(PangoLayout *lay, const struct folio_item *it) {
   return hgt <= it->h + 0.01 && wid <= it->w + 0.01;
 }
 
-void folio_text_show(cairo_t *cr, PangoLayout *lay, const struct folio_item *it) {
+size_t folio_text_show(cairo_t *cr, PangoLayout *lay, const struct folio_item *it) {
   /* What pango_cairo_show_layout does, line by line, stopping at the first line
    * that does not fit the box entirely (lines only go down from there). */
   PangoLayoutIter *li = pango_layout_get_iter(lay);
   double limit = it->h + 0.01;
+  size_t shown = 0;
   do {
     PangoRectangle logical;
     pango_layout_iter_get_line_extents(li, NULL, &logical);
@@ -254,8 +255,121 @@ void folio_text_show(cairo_t *cr, PangoLayout *lay, const struct folio_item *it)
     double baseline = (double)pango_layout_iter_get_baseline(li) / PANGO_SCALE;
     cairo_move_to(cr, it->x + (double)logical.x / PANGO_SCALE, it->y + baseline);
     pango_cairo_show_layout_line(cr, pango_layout_iter_get_line_readonly(li));
+    shown++;
   } while (pango_layout_iter_next_line(li));
   pango_layout_iter_free(li);
+  return shown;
+}
+
+/* ---- paint-stage findings ------------------------------------------------------ */
+
+/* fontconfig's generic names: they name no family, so nothing substitutes them */
+static bool generic_family(const char *f) {
+  static const char *const g[] = {"sans", "sans-serif", "serif", "monospace", "mono", "cursive",
+                                  "fantasy", "system-ui", "emoji", "math"};
+  for (size_t i = 0; i < sizeof g / sizeof g[0]; i++)
+    if (g_ascii_strcasecmp(f, g[i]) == 0) return true;
+  return false;
+}
+
+/* True when used is one of the comma-separated families of asked (pango
+ * accepts a list), or asked names only generic families. */
+static bool family_honoured(const char *asked, const char *used) {
+  bool all_generic = true;
+  const char *p = asked;
+  while (*p) {
+    const char *e = strchr(p, ',');
+    size_t n = e ? (size_t)(e - p) : strlen(p);
+    char one[128];
+    size_t a = 0, b = n;
+    while (a < b && p[a] == ' ') a++;
+    while (b > a && p[b - 1] == ' ') b--;
+    if (b - a < sizeof one) {
+      memcpy(one, p + a, b - a);
+      one[b - a] = 0;
+      if (g_ascii_strcasecmp(one, used) == 0) return true;
+      if (!generic_family(one)) all_generic = false;
+    } else {
+      all_generic = false;
+    }
+    p += n + (e ? 1 : 0);
+  }
+  return all_generic;
+}
+
+/* The family fontconfig gives pango for a run's style, as pango names it
+ * (a new string: g_free it), or NULL. */
+static char *family_used(struct folio_painter *p, const struct folio_text_style *st) {
+  struct folio_text_style at12 = *st;
+  at12.size = 12; /* one size: pango caches the match per description */
+  PangoFontDescription *d = font_desc(&at12, 1.0);
+  PangoFont *f = pango_font_map_load_font(p->fontmap, p->pango, d);
+  pango_font_description_free(d);
+  if (!f) return NULL;
+  PangoFontDescription *u = pango_font_describe(f);
+  const char *fam = pango_font_description_get_family(u);
+  char *r = fam ? g_strdup(fam) : NULL;
+  pango_font_description_free(u);
+  g_object_unref(f);
+  return r;
+}
+
+/* At most this many FONT_SUBSTITUTED findings per text item (one per family
+ * asked for; an item seldom names more). */
+#define SUBSTITUTIONS_PER_ITEM 4
+
+void folio_text_findings(struct folio_painter *p, PangoLayout *lay, const struct folio_item *it,
+                         size_t page_index) {
+  /* FONT_SUBSTITUTED: each family asked for once (consecutive runs usually share one) */
+  const char *reported[SUBSTITUTIONS_PER_ITEM];
+  size_t nrep = 0;
+  const char *prev = NULL;
+  for (size_t i = 0; i < it->u.text.n_runs && nrep < SUBSTITUTIONS_PER_ITEM; i++) {
+    const struct folio_text_style *st = &it->u.text.runs[i].style;
+    const char *asked = st->font ? st->font : "DejaVu Sans";
+    if (prev && strcmp(prev, asked) == 0) continue;
+    prev = asked;
+    bool seen = false;
+    for (size_t k = 0; k < nrep; k++) seen = seen || strcmp(reported[k], asked) == 0;
+    if (seen) continue;
+    char *used = family_used(p, st);
+    if (used && !family_honoured(asked, used)) {
+      folio_render_finding(p->guard, "FONT_SUBSTITUTED", FOLIO_FINDING_WARNING, page_index, it,
+                           "font family \"%.60s\" is not available; \"%.60s\" was used", asked, used);
+      reported[nrep++] = asked;
+    }
+    g_free(used);
+  }
+  /* GLYPH_MISSING: characters drawn as pango's hex box, no font having them */
+  PangoLayoutIter *li = pango_layout_get_iter(lay);
+  size_t missing = 0;
+  gunichar first = 0;
+  char font[128] = "";
+  do {
+    PangoLayoutRun *run = pango_layout_iter_get_run_readonly(li);
+    if (!run) continue;
+    PangoGlyphString *gs = run->glyphs;
+    for (int g = 0; g < gs->num_glyphs; g++) {
+      if (!(gs->glyphs[g].glyph & PANGO_GLYPH_UNKNOWN_FLAG)) continue;
+      if (missing++ == 0) {
+        first = gs->glyphs[g].glyph & ~PANGO_GLYPH_UNKNOWN_FLAG;
+        PangoFontDescription *u = run->item->analysis.font ? pango_font_describe(run->item->analysis.font) : NULL;
+        const char *fam = u ? pango_font_description_get_family(u) : NULL;
+        snprintf(font, sizeof font, "%s", fam ? fam : "no font");
+        if (u) pango_font_description_free(u);
+      }
+    }
+  } while (pango_layout_iter_next_run(li));
+  pango_layout_iter_free(li);
+  if (missing) {
+    char ch[8] = "";
+    if (first >= 0x20 && first != 0x7F && !(first >= 0x80 && first < 0xA0) && g_unichar_validate(first))
+      ch[g_unichar_to_utf8(first, ch)] = 0;
+    folio_render_finding(p->guard, "GLYPH_MISSING", FOLIO_FINDING_ERROR, page_index, it,
+                         "no glyph for U+%04X \"%s\" in \"%.60s\" nor any fallback font (%zu character%s "
+                         "without a glyph in this item)",
+                         (unsigned)first, ch, font, missing, missing == 1 ? "" : "s");
+  }
 }
 
 /* NULL with diag set when the render's guard has tripped. */

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "folio/findings.h"
 #include "folio/layout.h"
 #include "folio/pagerange.h" /* folio_render_options.pages comes from its parser */
 
@@ -89,6 +90,10 @@ const char *folio_render_strerror(int code);
  * (cairo's limit): an A4 page at 1200 dpi is 139 million. Rasterizing needs
  * about 8 bytes a pixel per thread. */
 #define FOLIO_RENDER_MAX_PAGE_PIXELS 200000000.0
+/* A placed raster image whose effective resolution (its pixels over the size
+ * it is printed at) is below this is reported as IMAGE_LOW_DPI, unless the
+ * caller sets its own threshold (folio_render_options.min_image_dpi). */
+#define FOLIO_RENDER_MIN_IMAGE_DPI 150
 
 /* ---- budgets ---------------------------------------------------------------
  *
@@ -129,6 +134,19 @@ struct folio_render_options {
   folio_render_cancel_fn cancel;     /* may be NULL */
   void *cancel_ctx;
   const struct folio_render_budget *budget; /* borrowed for the call; NULL = defaults */
+  /* Where the paint stage reports what it notices without failing
+   * (folio/findings.h; every code in docs/findings.md): TEXT_OVERSET,
+   * FONT_SUBSTITUTED, GLYPH_MISSING, IMAGE_LOW_DPI, OBJECT_OFF_PAGE, each
+   * with its 1-based page and the item's JSON Pointer, in document order
+   * (folio_render_png with several threads: pages may interleave, items of
+   * one page stay in order). Borrowed for the call; NULL = not
+   * reported. folio_render_pdf and folio_render_png report (the same
+   * findings for the same pages: a caller rendering both passes the list
+   * to one of them); folio_render_sla reports nothing. If the list cannot
+   * allocate its first entry the render fails with E_NOMEM. */
+  struct folio_findings *findings;
+  /* IMAGE_LOW_DPI threshold in dots per inch; 0 = FOLIO_RENDER_MIN_IMAGE_DPI. */
+  unsigned min_image_dpi;
 };
 
 /* ---- renderers ------------------------------------------------------------ */
