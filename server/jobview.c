@@ -102,6 +102,16 @@ char *srv_artifact_sign(struct srv_backend *b, struct folio_arena *arena,
   return copy;
 }
 
+_Static_assert((int)FOLIO__V1__FINDING_SEVERITY__FINDING_SEVERITY_INFO == (int)FOLIO_FINDING_INFO &&
+                   (int)FOLIO__V1__FINDING_SEVERITY__FINDING_SEVERITY_WARNING == (int)FOLIO_FINDING_WARNING &&
+                   (int)FOLIO__V1__FINDING_SEVERITY__FINDING_SEVERITY_ERROR == (int)FOLIO_FINDING_ERROR,
+               "folio/findings.h severities equal folio.v1.FindingSeverity");
+_Static_assert((int)FOLIO__V1__FINDING_STAGE__FINDING_STAGE_DECODE == (int)FOLIO_FINDING_DECODE &&
+                   (int)FOLIO__V1__FINDING_STAGE__FINDING_STAGE_TYPESET == (int)FOLIO_FINDING_TYPESET &&
+                   (int)FOLIO__V1__FINDING_STAGE__FINDING_STAGE_PAINT == (int)FOLIO_FINDING_PAINT &&
+                   (int)FOLIO__V1__FINDING_STAGE__FINDING_STAGE_PREFLIGHT == (int)FOLIO_FINDING_PREFLIGHT,
+               "folio/findings.h stages equal folio.v1.FindingStage");
+
 static Google__Protobuf__Timestamp *ts(struct folio_arena *a, int64_t us) {
   if (us == 0) return NULL;
   Google__Protobuf__Timestamp *t = folio_arena_alloc(a, sizeof *t);
@@ -166,6 +176,22 @@ Folio__V1__Job *srv_job_view(struct srv_backend *b, struct folio_arena *a,
       }
     }
     j->artifacts[j->n_artifacts++] = x;
+  }
+  /* the findings recorded with the outcome; the enums' numbers equal the proto's */
+  j->findings = folio_arena_calloc(a, st->nfindings + 1, sizeof *j->findings);
+  if (!j->findings) return NULL;
+  for (size_t i = 0; i < st->nfindings; i++) {
+    const struct folio_finding *src = &st->findings[i];
+    Folio__V1__Finding *x = folio_arena_alloc(a, sizeof *x);
+    if (!x) return NULL;
+    folio__v1__finding__init(x);
+    x->code = srv_pb_str(src->code);
+    x->severity = (Folio__V1__FindingSeverity)src->severity;
+    x->stage = (Folio__V1__FindingStage)src->stage;
+    x->page = src->page;
+    x->pointer = srv_pb_str(src->pointer);
+    x->message = srv_pb_str(src->message);
+    j->findings[j->n_findings++] = x;
   }
   return j;
 }

@@ -206,19 +206,25 @@ static void render_with(struct job *j, const struct worker_budget *budget) {
     if (j->cl.formats[i] >= 1 && j->cl.formats[i] <= 3) want[j->cl.formats[i]] = true;
   j->nf = (size_t)want[1] + want[2] + want[3];
   j->fi = 0;
-  /* output order: the PDF, the PNG pages, the SLA (folio.v1.JobStatus) */
+  /* output order: the PDF, the PNG pages, the SLA (folio.v1.JobStatus).
+   * The paint stage's findings come from the first painted format (PDF and
+   * PNG paint the same pages and would report the same findings twice). */
   if (want[FOLIO_FORMAT_PDF]) {
     worker_budget_for_render(&jb, &rbud); /* what is left of the job's CPU */
+    opt.findings = &j->findings;
     if (render_doc(j, doc, &opt, folio_render_pdf, "document.pdf", FOLIO_FORMAT_PDF,
                    "application/pdf"))
       goto out;
+    opt.findings = NULL;
     j->fi++;
   }
   if (want[FOLIO_FORMAT_PNG]) {
     struct png_ctx p = {.j = j};
     struct folio_render_diag rd = {0};
     worker_budget_for_render(&jb, &rbud);
+    if (!want[FOLIO_FORMAT_PDF]) opt.findings = &j->findings;
     rc = folio_render_png(doc, &opt, png_begin, png_end, &p, &rd);
+    opt.findings = NULL;
     if (rc) {
       if (p.cur) {
         worker_sink_abort(p.cur);
@@ -236,6 +242,12 @@ static void render_with(struct job *j, const struct worker_budget *budget) {
       goto out;
     j->fi++;
   }
+  /* Every format is written: the findings decide whether the job passes
+   * (RenderOptions.fail_on_warnings, .require_clean_preflight). The output
+   * preflight (lib/pdf) adds its findings before this verdict. A failed
+   * verdict fails the job for good and finish_job removes its artifacts. */
+  if (!j->fail.set && j->fi == j->nf)
+    worker_findings_verdict(&j->findings, j->cl.fail_on_warnings, j->cl.require_clean_preflight, &j->fail);
 out:
   free(pages);
   folio_layout_doc_free(doc);
@@ -282,7 +294,8 @@ static void finish_job(struct job *j) {
                                             k->content_type, k->key};
     }
     rc = arts ? worker_db_connect(rp, &rp->db, "folio-worker") : FOLIO_PG_ENOMEM;
-    if (rc == 0) rc = folio_jobs_succeed(rp->db, j->id, j->cl.attempt, arts, j->nsinks, &d);
+    if (rc == 0)
+      rc = folio_jobs_succeed_findings(rp->db, j->id, j->cl.attempt, arts, j->nsinks, &j->findings, &d);
     free(arts);
     if (rc == 0) {
       worker_log_job(FOLIO_LOG_INFO, "job succeeded", j->id, j->cl.attempt, NULL, NULL);
@@ -343,7 +356,10 @@ static void finish_job(struct job *j) {
     else worker_ack(rp, j->entry, j->id);
     return;
   }
-  if (rc == 0) rc = folio_jobs_fail(rp->db, j->id, j->cl.attempt, j->fail.transient, j->fail.code, j->fail.msg, &st, &d);
+  /* with what was reported before the failure (all of it when the findings failed the job) */
+  if (rc == 0)
+    rc = folio_jobs_fail_findings(rp->db, j->id, j->cl.attempt, j->fail.transient, j->fail.code, j->fail.msg,
+                                  &j->findings, &st, &d);
   if (rc) {
     worker_log_job(FOLIO_LOG_WARN, "failure not recorded; the heartbeat lease will expire", j->id,
             j->cl.attempt, "error", d.msg);
@@ -370,6 +386,7 @@ void worker_run_job(struct rp *rp, const char *entry, const char *job_id) {
   struct folio_arena *arena = folio_arena_create(0);
   if (!arena) return;
   struct job j = {.rp = rp, .id = job_id, .entry = entry};
+  folio_findings_init(&j.findings, 0);
   pthread_mutex_init(&j.hb_mu, NULL);
   pthread_condattr_t ca;
   pthread_condattr_init(&ca);
@@ -426,6 +443,7 @@ void worker_run_job(struct rp *rp, const char *entry, const char *job_id) {
     free(j.sinks);
   }
   worker_job_unsubscribe(&sub);
+  folio_findings_fini(&j.findings);
   pthread_mutex_destroy(&j.hb_mu);
   pthread_cond_destroy(&j.hb_cv);
   folio_arena_destroy(arena);

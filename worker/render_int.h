@@ -153,6 +153,8 @@ struct job {
   size_t nsinks, capsinks;
   /* outcome */
   struct worker_failure fail; /* the first failure (rules.h) */
+  /* what the stages reported (folio/findings.h), recorded with the outcome */
+  struct folio_findings findings;
 };
 
 struct job_sub {

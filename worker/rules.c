@@ -96,3 +96,25 @@ enum worker_outcome worker_outcome(enum worker_stop stop, const struct worker_fa
     return WORKER_RELEASE;
   }
 }
+
+bool worker_findings_verdict(const struct folio_findings *findings, bool fail_on_warnings,
+                             bool require_clean_preflight, struct worker_failure *f) {
+  const struct folio_finding *e = NULL;
+  const char *code = NULL, *why = NULL;
+  if (require_clean_preflight &&
+      (e = folio_findings_first(findings, FOLIO_FINDING_WARNING, 1u << FOLIO_FINDING_PREFLIGHT))) {
+    code = "PREFLIGHT_FAILED";
+    why = "require_clean_preflight: the output preflight reported";
+  } else if (fail_on_warnings && (e = folio_findings_first(findings, FOLIO_FINDING_WARNING, 0))) {
+    code = "FINDINGS";
+    why = "fail_on_warnings: the render reported";
+  }
+  if (!e) return false;
+  char where[FOLIO_FINDING_POINTER_MAX + 40];
+  if (e->page && e->pointer[0]) snprintf(where, sizeof where, " on page %u at %s", e->page, e->pointer);
+  else if (e->page) snprintf(where, sizeof where, " on page %u", e->page);
+  else if (e->pointer[0]) snprintf(where, sizeof where, " at %s", e->pointer);
+  else where[0] = 0;
+  return worker_failure_note(f, false, code, "%s %s %s%s: %s (every finding is in Job.findings)", why,
+                             folio_finding_severity_name(e->severity), e->code, where, e->message);
+}

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "folio/findings.h"
 #include "folio/jobs.h"
 
 /* ---- echoes --------------------------------------------------------------------
@@ -94,5 +95,19 @@ enum worker_outcome {
  * unfinished render or a transient failure is handed back. */
 enum worker_outcome worker_outcome(enum worker_stop stop, const struct worker_failure *f,
                                    bool all_written);
+
+/* ---- findings that fail a job ------------------------------------------------------- */
+
+/* The verdict on a rendered job's findings (folio/findings.h) under its
+ * options (RenderOptions.require_clean_preflight, .fail_on_warnings): with
+ * require_clean_preflight, the first finding of severity WARNING or ERROR
+ * from the output preflight fails it as PREFLIGHT_FAILED; else, with
+ * fail_on_warnings, the first such finding of any stage fails it as
+ * FINDINGS. The failure is permanent (the same document gives the same
+ * findings) and its message names that finding: code, severity, page,
+ * pointer and message. Notes it in f (worker_failure_note: the first
+ * failure wins) and returns true, or returns false when the job passes. */
+bool worker_findings_verdict(const struct folio_findings *findings, bool fail_on_warnings,
+                             bool require_clean_preflight, struct worker_failure *f);
 
 #endif

@@ -85,12 +85,13 @@ int folio_jobs_submit_params_build(struct folio_jobs_submit_params *sp, const st
   const char *key = s->idempotency_key && *s->idempotency_key ? s->idempotency_key : NULL;
   snprintf(sp->max_unfinished, sizeof sp->max_unfinished, "%d",
            FOLIO_TENANT_DEFAULT_MAX_UNFINISHED_JOBS);
-  const char *v[10] = {sp->id,     s->tenant, key, sp->formats, sp->dpi, s->page_range ? s->page_range : "",
-                       (const char *)s->layout, sp->labels, sp->max_attempts, sp->max_unfinished};
+  const char *v[12] = {sp->id,     s->tenant, key, sp->formats, sp->dpi, s->page_range ? s->page_range : "",
+                       (const char *)s->layout, sp->labels, sp->max_attempts, sp->max_unfinished,
+                       s->fail_on_warnings ? "t" : "f", s->require_clean_preflight ? "t" : "f"};
   memcpy(sp->values, v, sizeof v);
   sp->lengths[6] = (int)s->layout_len;
   sp->formats_bin[6] = 1;
-  sp->p = (struct folio_pg_params){10, sp->values, sp->lengths, sp->formats_bin};
+  sp->p = (struct folio_pg_params){12, sp->values, sp->lengths, sp->formats_bin};
   return 0;
 }
 
@@ -259,6 +260,25 @@ int folio_jobs_get_status(struct folio_pg_conn *c, const char *tenant, const cha
   return rc;
 }
 
+/* The stored findings (the serialised list) as an arena array. */
+static int findings_to_arena(struct folio_arena *arena, const char *s, size_t len,
+                             struct folio_finding **out, size_t *n) {
+  struct folio_findings f;
+  folio_findings_init(&f, 0);
+  int rc = folio_findings_from_json(&f, s, len);
+  if (rc == 0 && f.n) {
+    *out = folio_arena_alloc(arena, f.n * sizeof **out);
+    if (*out) {
+      memcpy(*out, f.items, f.n * sizeof **out);
+      *n = f.n;
+    } else {
+      rc = FOLIO_FINDINGS_ENOMEM;
+    }
+  }
+  folio_findings_fini(&f);
+  return rc;
+}
+
 int folio_jobs_status_decode(const PGresult *r, const char *job_id, struct folio_arena *arena,
                              struct folio_job_status *out, struct folio_pg_diag *diag) {
   memset(out, 0, sizeof *out);
@@ -279,6 +299,16 @@ int folio_jobs_status_decode(const PGresult *r, const char *job_id, struct folio
   out->started_at_us = opt_i64(r, 0, 10);
   out->finished_at_us = opt_i64(r, 0, 11);
   out->nformats = parse_formats(PQgetvalue(r, 0, 12), out->formats);
+  if (!PQgetisnull(r, 0, 13)) {
+    int frc = findings_to_arena(arena, PQgetvalue(r, 0, 13), (size_t)PQgetlength(r, 0, 13), &out->findings,
+                                &out->nfindings);
+    if (frc) {
+      folio_jobs_diag(diag, frc == FOLIO_FINDINGS_ENOMEM ? "out of memory"
+                                                         : "job %s: its stored findings are not a findings list",
+                      job_id);
+      return frc == FOLIO_FINDINGS_ENOMEM ? FOLIO_PG_ENOMEM : FOLIO_PG_EQUERY;
+    }
+  }
   size_t na = 0, nl = 0;
   for (int i = 1; i < rows; i++) {
     if (atoi(PQgetvalue(r, i, 0)) == 1) na++; else nl++;
@@ -399,6 +429,8 @@ int folio_jobs_claim(struct folio_pg_conn *c, const char *job_id, const char *wo
   /* the tenant's render overrides (text in the binary result; NULL = none) */
   out->render_cpu_ms = PQgetisnull(r, 0, 9) ? 0 : strtoll(PQgetvalue(r, 0, 9), NULL, 10);
   out->render_image_cache_bytes = PQgetisnull(r, 0, 10) ? 0 : strtoll(PQgetvalue(r, 0, 10), NULL, 10);
+  out->fail_on_warnings = !PQgetisnull(r, 0, 11) && PQgetvalue(r, 0, 11)[0] == 't';
+  out->require_clean_preflight = !PQgetisnull(r, 0, 12) && PQgetvalue(r, 0, 12)[0] == 't';
   PQclear(r);
   if (!out->layout || !out->tenant || !out->page_range || !out->tenant_id) {
     folio_jobs_diag(diag, "out of memory");
@@ -417,8 +449,8 @@ static int fenced_exec(struct folio_pg_conn *c, int stmt, const char *what, cons
   if (rc) return rc;
   char a[16];
   snprintf(a, sizeof a, "%d", attempt);
-  const char *v[9] = {job_id, a};
-  if (nextra > 7) nextra = 7;
+  const char *v[10] = {job_id, a};
+  if (nextra > 8) nextra = 8;
   for (int i = 0; i < nextra; i++) v[2 + i] = extra[i];
   struct folio_pg_params p = {2 + nextra, v, NULL, NULL};
   PGresult *r;
@@ -483,10 +515,29 @@ static void arr_elem(struct arr *x, const char *v) {
   arr_put(x, "\"", 1);
 }
 
+/* The serialised findings for a statement parameter: *out NULL (= none) for
+ * no list, else malloc'd. */
+static int findings_param(const struct folio_findings *f, char **out, struct folio_pg_diag *diag) {
+  *out = NULL;
+  if (!f) return 0;
+  if (folio_findings_to_json(f, out, NULL) == 0) return 0;
+  folio_jobs_diag(diag, "out of memory");
+  return FOLIO_PG_ENOMEM;
+}
+
 int folio_jobs_succeed(struct folio_pg_conn *c, const char *job_id, int attempt,
                        const struct folio_job_artifact *artifacts, size_t nartifacts,
                        struct folio_pg_diag *diag) {
+  return folio_jobs_succeed_findings(c, job_id, attempt, artifacts, nartifacts, NULL, diag);
+}
+
+int folio_jobs_succeed_findings(struct folio_pg_conn *c, const char *job_id, int attempt,
+                                const struct folio_job_artifact *artifacts, size_t nartifacts,
+                                const struct folio_findings *findings, struct folio_pg_diag *diag) {
   int rc = folio_jobs_check_id("job_id", job_id, diag);
+  if (rc) return rc;
+  char *fj;
+  rc = findings_param(findings, &fj, diag);
   if (rc) return rc;
   enum { COLS = 7 };
   struct arr cols[COLS];
@@ -519,15 +570,17 @@ int folio_jobs_succeed(struct folio_pg_conn *c, const char *job_id, int attempt,
   if (rc == 0) {
     char a[16];
     snprintf(a, sizeof a, "%d", attempt);
-    const char *extra[COLS];
+    const char *extra[COLS + 1];
     for (int k = 0; k < COLS; k++) extra[k] = cols[k].buf;
+    extra[COLS] = fj;
     PGresult *r;
-    rc = fenced_exec(c, S_SUCCEED, "succeed", job_id, attempt, COLS, extra, &r, diag);
+    rc = fenced_exec(c, S_SUCCEED, "succeed", job_id, attempt, COLS + 1, extra, &r, diag);
     if (rc == FOLIO_JOBS_EFENCED && diag)
       strncat(diag->msg, " (or a cancel is pending)", sizeof diag->msg - strlen(diag->msg) - 1);
     PQclear(r);
   }
   for (int k = 0; k < COLS; k++) free(cols[k].buf);
+  free(fj);
   return rc;
 }
 
@@ -547,9 +600,20 @@ static int fenced_transition(struct folio_pg_conn *c, int stmt, const char *what
 int folio_jobs_fail(struct folio_pg_conn *c, const char *job_id, int attempt, bool transient,
                     const char *code, const char *message, enum folio_job_state *state,
                     struct folio_pg_diag *diag) {
+  return folio_jobs_fail_findings(c, job_id, attempt, transient, code, message, NULL, state, diag);
+}
+
+int folio_jobs_fail_findings(struct folio_pg_conn *c, const char *job_id, int attempt, bool transient,
+                             const char *code, const char *message, const struct folio_findings *findings,
+                             enum folio_job_state *state, struct folio_pg_diag *diag) {
+  char *fj;
+  int rc = findings_param(findings, &fj, diag);
+  if (rc) return rc;
   const char *extra[] = {transient ? "t" : "f", code && *code ? code : "RENDER_FAILED",
-                         message ? message : ""};
-  return fenced_transition(c, S_FAIL, "fail", job_id, attempt, 3, extra, state, diag);
+                         message ? message : "", fj};
+  rc = fenced_transition(c, S_FAIL, "fail", job_id, attempt, 4, extra, state, diag);
+  free(fj);
+  return rc;
 }
 
 int folio_jobs_cancel_confirm(struct folio_pg_conn *c, const char *job_id, int attempt,

@@ -11,7 +11,8 @@
 
 /* $1 id, $2 tenant, $3 idempotency key (NULL = none), $4 formats '{1,2}',
  * $5 png_dpi, $6 page_range, $7 layout (binary), $8 labels jsonb, $9 max_attempts,
- * $10 the default max_unfinished_jobs (folio/tenant.h).
+ * $10 the default max_unfinished_jobs (folio/tenant.h), $11 fail_on_warnings,
+ * $12 require_clean_preflight (migration 0007).
  * Returns (id, state, deduplicated) - or ('', limit, 'q') when the tenant is
  * at its max_unfinished_jobs and this is no duplicate (nothing written) - or
  * no row when the conflicting job committed after this statement's snapshot;
@@ -27,9 +28,9 @@
   "   FROM tenants WHERE name = $2::text FOR UPDATE),"                                        \
   " ins AS ("                                                                                 \
   " INSERT INTO jobs (id, tenant, idempotency_key, formats, png_dpi, page_range, layout,"     \
-  "                   labels, max_attempts)"                                                  \
+  "                   labels, max_attempts, fail_on_warnings, require_clean_preflight)"       \
   " SELECT $1::uuid, $2::text, $3::text, $4::smallint[], $5::int, $6::text, $7::bytea,"      \
-  "         $8::jsonb, $9::int"                                                               \
+  "         $8::jsonb, $9::int, $11::bool, $12::bool"                                         \
   "  WHERE COALESCE((SELECT unfinished_jobs < cap FROM lim), $10::bigint > 0)"                \
   " ON CONFLICT (tenant, idempotency_key) DO NOTHING"                                         \
   " RETURNING id, state),"                                                                    \
@@ -48,7 +49,8 @@
   "SELECT id::text, state FROM jobs WHERE tenant = $1::text AND idempotency_key = $2::text"
 
 /* $1 id, $2 tenant. Rows: kind 0 = the job (one), 1 = artifacts by ord,
- * 2 = labels by key. All columns text. */
+ * 2 = labels by key. All columns text. The job row carries its findings
+ * (c12, the serialised list of folio/findings.h; NULL = none recorded). */
 #define SQL_STATUS                                                                         \
   "WITH j AS (SELECT * FROM jobs WHERE id = $1::uuid AND tenant = $2::text)"              \
   " SELECT 0 AS kind, 0 AS ord, state AS c1, progress_percent::text AS c2,"               \
@@ -57,14 +59,14 @@
   "  (extract(epoch FROM created_at) * 1000000)::bigint::text AS c8,"                      \
   "  (extract(epoch FROM started_at) * 1000000)::bigint::text AS c9,"                      \
   "  (extract(epoch FROM finished_at) * 1000000)::bigint::text AS c10,"                    \
-  "  array_to_string(formats, ',') AS c11"                                                 \
+  "  array_to_string(formats, ',') AS c11, findings::text AS c12"                           \
   " FROM j"                                                                                \
   " UNION ALL"                                                                             \
   " SELECT 1, a.ord, a.name, a.format::text, a.page::text, a.size_bytes::text,"           \
-  "  a.sha256_hex, a.content_type, a.object_key, NULL, NULL, NULL, NULL"                   \
+  "  a.sha256_hex, a.content_type, a.object_key, NULL, NULL, NULL, NULL, NULL"             \
   " FROM artifacts a WHERE a.job_id = $1::uuid AND EXISTS (SELECT 1 FROM j)"               \
   " UNION ALL"                                                                             \
-  " SELECT 2, 0, l.key, l.value, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"     \
+  " SELECT 2, 0, l.key, l.value, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL" \
   " FROM j, jsonb_each_text(j.labels) AS l"                                                \
   " ORDER BY 1, 2, 3"
 
@@ -87,7 +89,8 @@
 /* $1 id, $2 worker id, $3 the default max_running_jobs (folio/tenant.h).
  * Binary results (layout). Row: ('1', state, attempts, tenant, formats,
  * png_dpi, page_range, layout, tenant id, the tenant's render_cpu_ms and
- * render_image_cache_bytes overrides (NULL = none, migration 0004)) when
+ * render_image_cache_bytes overrides (NULL = none, migration 0004),
+ * fail_on_warnings, require_clean_preflight (migration 0007)) when
  * claimed or exhausted,
  * ('0', state, attempts, NULL...) when not QUEUED, ('d', ...) when deferred;
  * no row = not found.
@@ -108,13 +111,15 @@
   "   state = CASE WHEN attempts - released < max_attempts THEN 'RUNNING' ELSE 'FAILED' END,"           \
   "   attempts = CASE WHEN attempts - released < max_attempts THEN attempts + 1 ELSE attempts END,"     \
   "   worker_id = $2::text, heartbeat_at = now(), updated_at = now(), progress_percent = 0," \
+  "   findings = NULL,"                                                                      \
   "   started_at = CASE WHEN attempts - released < max_attempts THEN now() ELSE started_at END,"        \
   "   finished_at = CASE WHEN attempts - released < max_attempts THEN NULL ELSE now() END,"             \
   "   error_code = CASE WHEN attempts - released < max_attempts THEN NULL ELSE 'ATTEMPTS_EXHAUSTED' END," \
   "   error_message = CASE WHEN attempts - released < max_attempts THEN NULL"                           \
   "     ELSE format('the job was started %s times without finishing', attempts - released) END"         \
   "  WHERE id = $1::uuid AND state = 'QUEUED' AND NOT EXISTS (SELECT 1 FROM busy)"           \
-  "  RETURNING id, state, attempts, tenant, formats, png_dpi, page_range, layout),"          \
+  "  RETURNING id, state, attempts, tenant, formats, png_dpi, page_range, layout,"           \
+  "            fail_on_warnings, require_clean_preflight),"                                  \
   " deferred AS (UPDATE jobs SET dispatched_at = '-infinity'"                                \
   "  WHERE id IN (SELECT id FROM busy) AND state = 'QUEUED' RETURNING id, state, attempts)," \
   " ev AS (INSERT INTO job_events (job_id, kind, attempt, worker_id, detail)"                \
@@ -122,13 +127,16 @@
   "         $2::text, CASE WHEN state = 'FAILED' THEN 'ATTEMPTS_EXHAUSTED' END FROM upd)"    \
   " SELECT '1'::text, state, attempts::text, tenant, array_to_string(formats, ','),"         \
   "        png_dpi::text, page_range, layout, t.id::text,"                                   \
-  "        t.render_cpu_ms::text, t.render_image_cache_bytes::text"                          \
+  "        t.render_cpu_ms::text, t.render_image_cache_bytes::text,"                         \
+  "        upd.fail_on_warnings::text, upd.require_clean_preflight::text"                    \
   "   FROM upd LEFT JOIN tenants t ON t.name = upd.tenant"                                   \
   " UNION ALL"                                                                               \
-  " SELECT 'd', state, attempts::text, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"       \
+  " SELECT 'd', state, attempts::text, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"     \
+  "        NULL, NULL"                                                                       \
   "   FROM deferred"                                                                         \
   " UNION ALL"                                                                               \
-  " SELECT '0', state, attempts::text, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"       \
+  " SELECT '0', state, attempts::text, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"     \
+  "        NULL, NULL"                                                                       \
   "   FROM jobs"                                                                             \
   "  WHERE id = $1::uuid AND NOT EXISTS (SELECT 1 FROM upd)"                                 \
   "    AND NOT EXISTS (SELECT 1 FROM deferred)"
@@ -148,12 +156,13 @@
 
 /* $1 id, $2 attempt, then one array per artifact column: $3 names,
  * $4 formats, $5 pages, $6 sizes, $7 sha256, $8 content types, $9 object keys
- * (order = output order). The artifacts insert only from this statement's own
+ * (order = output order), $10 the findings (serialised list; NULL = none). The artifacts insert only from this statement's own
  * fenced UPDATE, so SUCCEEDED and the artifacts commit together or not at all.
  * Row when the job is now SUCCEEDED. */
 #define SQL_SUCCEED                                                                         \
   "WITH upd AS (UPDATE jobs SET state = 'SUCCEEDED', progress_percent = 100,"              \
-  "   finished_at = now(), updated_at = now(), error_code = NULL, error_message = NULL"    \
+  "   finished_at = now(), updated_at = now(), error_code = NULL, error_message = NULL,"   \
+  "   findings = $10::jsonb"                                                                \
   "  WHERE id = $1::uuid AND state = 'RUNNING' AND attempts = $2::int"                     \
   "    AND NOT cancel_requested"                                                            \
   "  RETURNING id, attempts, worker_id),"                                                   \
@@ -173,7 +182,9 @@
  * dispatched_at = now(), not NULL — with NULL the reconciler counted from the
  * old created_at and sent a second entry within a tick.
  *
- * $1 id, $2 attempt, $3 transient, $4 code, $5 message. Row: new state. */
+ * $1 id, $2 attempt, $3 transient, $4 code, $5 message, $6 the findings
+ * (serialised list; NULL = none), kept only when the job ends FAILED (a
+ * re-queued attempt's findings are not the job's). Row: new state. */
 #define SQL_FAIL                                                                              \
   "WITH upd AS (UPDATE jobs SET"                                                              \
   "   state = CASE WHEN cancel_requested THEN 'CANCELED'"                                     \
@@ -188,6 +199,8 @@
   "           ELSE $5::text END,"                                                             \
   "   finished_at = CASE WHEN NOT cancel_requested AND $3::bool AND attempts - released < max_attempts"  \
   "                 THEN NULL ELSE now() END,"                                                \
+  "   findings = CASE WHEN NOT cancel_requested"                                              \
+  "           AND NOT ($3::bool AND attempts - released < max_attempts) THEN $6::jsonb END,"    \
   "   dispatched_at = now(), heartbeat_at = NULL, updated_at = now()"                          \
   "  WHERE id = $1::uuid AND state = 'RUNNING' AND attempts = $2::int"                        \
   "  RETURNING id, state, attempts, worker_id, error_code),"                                  \
@@ -321,14 +334,14 @@
   "  updated_at = now()"
 
 const struct folio_pg_stmt folio_jobs_stmts[] = {
-    [S_SUBMIT] = {"folio_submit", SQL_SUBMIT, 10, 0},
+    [S_SUBMIT] = {"folio_submit", SQL_SUBMIT, 12, 0},
     [S_SUBMIT_LOOKUP] = {"folio_submit_lookup", SQL_SUBMIT_LOOKUP, 2, 0},
     [S_STATUS] = {"folio_status", SQL_STATUS, 2, 0},
     [S_CANCEL] = {"folio_cancel", SQL_CANCEL, 2, 0},
     [S_CLAIM] = {"folio_claim", SQL_CLAIM, 3, 1},
     [S_HEARTBEAT] = {"folio_heartbeat", SQL_HEARTBEAT, 3, 0},
-    [S_SUCCEED] = {"folio_succeed", SQL_SUCCEED, 9, 0},
-    [S_FAIL] = {"folio_fail", SQL_FAIL, 5, 0},
+    [S_SUCCEED] = {"folio_succeed", SQL_SUCCEED, 10, 0},
+    [S_FAIL] = {"folio_fail", SQL_FAIL, 6, 0},
     [S_CANCEL_CONFIRM] = {"folio_cancel_confirm", SQL_CANCEL_CONFIRM, 2, 0},
     [S_RELEASE] = {"folio_release", SQL_RELEASE, 3, 0},
     [S_MARK_DISPATCHED] = {"folio_mark_dispatched", SQL_MARK_DISPATCHED, 1, 0},

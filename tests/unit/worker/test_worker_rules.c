@@ -133,7 +133,40 @@ static void test_outcome(void) {
   CHECK_EQ_INT(worker_outcome(WORKER_STOP_SHUTDOWN, &permanent, true), WORKER_FAIL);
 }
 
+/* Findings that fail a job: PREFLIGHT_FAILED first, then FINDINGS; info never. */
+static void test_findings_verdict(void) {
+  struct folio_findings f;
+  folio_findings_init(&f, 0);
+  struct worker_failure w = {0};
+  CHECK(!worker_findings_verdict(&f, true, true, &w) && !w.set); /* none */
+  folio_findings_add(&f, "NOTE", FOLIO_FINDING_INFO, FOLIO_FINDING_PAINT, 1, "/pages/0/items/0", "just so");
+  CHECK(!worker_findings_verdict(&f, true, true, &w) && !w.set); /* info never fails */
+  folio_findings_add(&f, "TEXT_OVERSET", FOLIO_FINDING_WARNING, FOLIO_FINDING_PAINT, 2, "/pages/1/items/3",
+                     "text overflows its box");
+  CHECK(!worker_findings_verdict(&f, false, false, &w) && !w.set); /* not asked */
+  CHECK(!worker_findings_verdict(&f, false, true, &w) && !w.set);  /* no preflight finding */
+  CHECK(worker_findings_verdict(&f, true, false, &w));
+  CHECK(w.set && !w.transient);
+  CHECK_EQ_STR(w.code, "FINDINGS");
+  CHECK_EQ_STR(w.msg, "fail_on_warnings: the render reported warning TEXT_OVERSET on page 2 at "
+                      "/pages/1/items/3: text overflows its box (every finding is in Job.findings)");
+  folio_findings_add(&f, "PDF_ID_MISSING", FOLIO_FINDING_ERROR, FOLIO_FINDING_PREFLIGHT, 0, NULL,
+                     "the trailer has no /ID");
+  w = (struct worker_failure){0};
+  CHECK(worker_findings_verdict(&f, true, true, &w)); /* the preflight's verdict comes first */
+  CHECK_EQ_STR(w.code, "PREFLIGHT_FAILED");
+  CHECK_EQ_STR(w.msg, "require_clean_preflight: the output preflight reported error PDF_ID_MISSING: "
+                      "the trailer has no /ID (every finding is in Job.findings)");
+  /* an earlier failure wins */
+  w = (struct worker_failure){0};
+  worker_failure_note(&w, true, "STORE_UNAVAILABLE", "down");
+  CHECK(!worker_findings_verdict(&f, true, true, &w));
+  CHECK_EQ_STR(w.code, "STORE_UNAVAILABLE");
+  folio_findings_fini(&f);
+}
+
 int main(void) {
+  test_findings_verdict();
   test_echoes();
   test_render_errors();
   test_outcome();

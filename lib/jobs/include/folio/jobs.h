@@ -32,6 +32,7 @@
 #include <stdio.h>
 
 #include "folio/arena.h"
+#include "folio/findings.h"
 #include "folio/pg.h"
 
 enum {
@@ -133,6 +134,11 @@ struct folio_job_submit {
   const struct folio_job_label *labels; /* keys unique */
   size_t nlabels;
   int max_attempts; /* 0 = FOLIO_JOBS_MAX_ATTEMPTS_DEFAULT */
+  /* RenderOptions.fail_on_warnings / .require_clean_preflight: findings of
+   * severity WARNING or above (from any stage / from the output preflight)
+   * fail the job (the worker's verdict: FINDINGS / PREFLIGHT_FAILED). */
+  bool fail_on_warnings;
+  bool require_clean_preflight;
 };
 
 /* One thing wrong with a submission: field is the exact request field path
@@ -273,10 +279,15 @@ struct folio_job_status {
   size_t nlabels;
   struct folio_job_artifact *artifacts; /* in output order */
   size_t nartifacts;
+  /* The findings recorded with the outcome (folio/findings.h), in the order
+   * reported; none (NULL, 0) before an outcome recorded them. In arena. */
+  struct folio_finding *findings;
+  size_t nfindings;
 };
 
-/* The job with its labels and artifacts, in one round trip (one statement).
- * Strings and arrays are allocated in arena. */
+/* The job with its labels, artifacts and findings, in one round trip (one
+ * statement; the findings are a column of the job's row). Strings and arrays
+ * are allocated in arena. */
 int folio_jobs_get_status(struct folio_pg_conn *c, const char *tenant, const char *job_id,
                           struct folio_arena *arena, struct folio_job_status *out,
                           struct folio_pg_diag *diag);
@@ -312,6 +323,8 @@ struct folio_job_claim {
    * process's own FOLIO_RENDER_CPU_MS / FOLIO_RENDER_IMAGE_CACHE_BYTES. */
   int64_t render_cpu_ms;
   int64_t render_image_cache_bytes;
+  bool fail_on_warnings;        /* as submitted (folio_job_submit) */
+  bool require_clean_preflight;
 };
 
 /* Fenced QUEUED -> RUNNING, attempts + 1, recorded as a 'started' event.
@@ -340,6 +353,12 @@ int folio_jobs_heartbeat(struct folio_pg_conn *c, const char *job_id, int attemp
 int folio_jobs_succeed(struct folio_pg_conn *c, const char *job_id, int attempt,
                        const struct folio_job_artifact *artifacts, size_t nartifacts,
                        struct folio_pg_diag *diag);
+/* folio_jobs_succeed that also records the render's findings (serialised
+ * into jobs.findings in the same statement, so the outcome and its findings
+ * commit together). findings NULL = none recorded; borrowed for the call. */
+int folio_jobs_succeed_findings(struct folio_pg_conn *c, const char *job_id, int attempt,
+                                const struct folio_job_artifact *artifacts, size_t nartifacts,
+                                const struct folio_findings *findings, struct folio_pg_diag *diag);
 
 /* A failed attempt. transient: back to QUEUED ('retried') while attempts <
  * max_attempts, else FAILED with ATTEMPTS_EXHAUSTED; !transient: FAILED with
@@ -348,6 +367,12 @@ int folio_jobs_succeed(struct folio_pg_conn *c, const char *job_id, int attempt,
 int folio_jobs_fail(struct folio_pg_conn *c, const char *job_id, int attempt, bool transient,
                     const char *code, const char *message, enum folio_job_state *state,
                     struct folio_pg_diag *diag);
+/* folio_jobs_fail that also records the findings, in the same statement,
+ * when the job ends FAILED (a job going back to QUEUED or to CANCELED keeps
+ * none: a new attempt reports its own). NULL = none; borrowed. */
+int folio_jobs_fail_findings(struct folio_pg_conn *c, const char *job_id, int attempt, bool transient,
+                             const char *code, const char *message, const struct folio_findings *findings,
+                             enum folio_job_state *state, struct folio_pg_diag *diag);
 
 /* The worker stopped after a cancel request: RUNNING -> CANCELED. */
 int folio_jobs_cancel_confirm(struct folio_pg_conn *c, const char *job_id, int attempt,
