@@ -40,9 +40,10 @@ static void test_migrate(void) {
   for (int i = 0; i < N; i++) pthread_create(&t[i], NULL, migrate_thread, NULL);
   for (int i = 0; i < N; i++) pthread_join(t[i], NULL);
   pthread_barrier_destroy(&barrier);
-  /* Each migration applied exactly once across the racing servers. */
-  CHECK_EQ_INT(migrated_total, folio_jobs_schema_version());
+  /* Each migration applied exactly once across the racing servers (versions
+   * may have gaps while branches merge: count the rows, not the version). */
   struct folio_pg_conn *c = pgtest_plain();
+  CHECK_EQ_INT(migrated_total, atoi(pgtest_value(c, "SELECT count(*) FROM folio_schema_migrations")));
   int applied = -1;
   CHECK(folio_jobs_migrate(c, &applied, NULL) == 0);
   CHECK_EQ_INT(applied, 0);
