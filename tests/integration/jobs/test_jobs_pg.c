@@ -354,6 +354,64 @@ static void test_retries(struct folio_pg_conn *c) {
 
 /* A hand-back (worker shutdown) does not count as an attempt, and the
  * fencing token still moves on. */
+/* The options that make findings fail a job travel from submit to claim;
+ * findings commit with SUCCEEDED or a final FAILED, never with a re-queue. */
+static void test_findings(struct folio_pg_conn *c) {
+  struct folio_arena *a = folio_arena_create(0);
+  struct folio_pg_diag d;
+  struct folio_job_submit sub = basic_submit("acme", NULL);
+  sub.require_clean_preflight = true;
+  struct folio_job_submitted j;
+  CHECK_EQ_INT(folio_jobs_submit(c, &sub, &j, &d), 0);
+  struct folio_job_claim cl;
+  CHECK_EQ_INT(folio_jobs_claim(c, j.job_id, "w1", a, &cl, &d), 0);
+  CHECK(cl.require_clean_preflight && !cl.fail_on_warnings);
+  struct folio_findings f;
+  folio_findings_init(&f, 0);
+  folio_findings_add(&f, "TEXT_OVERSET", FOLIO_FINDING_WARNING, FOLIO_FINDING_PAINT, 1, "/pages/0/items/2",
+                     "text \"clipped\" caf\xC3\xA9");
+  folio_findings_add(&f, "PDF_ID_MISSING", FOLIO_FINDING_ERROR, FOLIO_FINDING_PREFLIGHT, 0, NULL, "no /ID");
+  enum folio_job_state s;
+  /* transient: back to QUEUED, no findings kept */
+  CHECK_EQ_INT(folio_jobs_fail_findings(c, j.job_id, 1, true, "STORE_UNAVAILABLE", "down", &f, &s, &d), 0);
+  CHECK_EQ_INT(s, FOLIO_JOB_QUEUED);
+  struct folio_job_status st;
+  CHECK_EQ_INT(folio_jobs_get_status(c, "acme", j.job_id, a, &st, &d), 0);
+  CHECK_EQ_INT(st.nfindings, 0);
+  /* final: FAILED with them */
+  CHECK_EQ_INT(folio_jobs_claim(c, j.job_id, "w1", a, &cl, &d), 0);
+  CHECK_EQ_INT(folio_jobs_fail_findings(c, j.job_id, 2, false, "PREFLIGHT_FAILED", "x", &f, &s, &d), 0);
+  CHECK_EQ_INT(s, FOLIO_JOB_FAILED);
+  CHECK_EQ_INT(folio_jobs_get_status(c, "acme", j.job_id, a, &st, &d), 0);
+  CHECK_EQ_INT(st.nfindings, 2);
+  CHECK_EQ_STR(st.findings[0].code, "TEXT_OVERSET");
+  CHECK_EQ_INT(st.findings[0].severity, FOLIO_FINDING_WARNING);
+  CHECK_EQ_INT(st.findings[0].stage, FOLIO_FINDING_PAINT);
+  CHECK_EQ_INT(st.findings[0].page, 1);
+  CHECK_EQ_STR(st.findings[0].pointer, "/pages/0/items/2");
+  CHECK_EQ_STR(st.findings[0].message, "text \"clipped\" caf\xC3\xA9");
+  CHECK_EQ_STR(st.findings[1].code, "PDF_ID_MISSING");
+  CHECK_EQ_INT(st.findings[1].stage, FOLIO_FINDING_PREFLIGHT);
+  /* queryable as jsonb */
+  char q[200];
+  snprintf(q, sizeof q, "SELECT findings @> '[{\"code\":\"PDF_ID_MISSING\"}]' FROM jobs WHERE id = '%s'",
+           j.job_id);
+  CHECK_EQ_STR(pgtest_value(c, q), "t");
+  /* succeeded: with them, in one statement with the artifacts */
+  submit_one(c, "acme", NULL, &j);
+  CHECK_EQ_INT(folio_jobs_claim(c, j.job_id, "w1", a, &cl, &d), 0);
+  CHECK(!cl.require_clean_preflight && !cl.fail_on_warnings);
+  struct folio_job_artifact art = {"document.pdf", FOLIO_FORMAT_PDF, 0, 10,
+                                   "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+                                   "application/pdf", "k/doc"};
+  CHECK_MSG(folio_jobs_succeed_findings(c, j.job_id, 1, &art, 1, &f, &d) == 0, "%s", d.msg);
+  CHECK_EQ_INT(folio_jobs_get_status(c, "acme", j.job_id, a, &st, &d), 0);
+  CHECK_EQ_INT(st.nfindings, 2);
+  CHECK_EQ_INT(st.nartifacts, 1);
+  folio_findings_fini(&f);
+  folio_arena_destroy(a);
+}
+
 static void test_release(struct folio_pg_conn *c) {
   struct folio_arena *a = folio_arena_create(0);
   struct folio_pg_diag d;
@@ -630,15 +688,15 @@ static void test_apikeys(struct folio_pg_conn *c) {
 static void test_explain(struct folio_pg_conn *c) {
   static const char *const calls[] = {
       "folio_submit('0190b5a4-0000-7000-8000-000000000001', 'acme', 'k', '{1}', 150, '', "
-      "'\\x00', '{}', 3, 1000)",
+      "'\\x00', '{}', 3, 1000, false, true)",
       "folio_submit_lookup('acme', 'k')",
       "folio_status('0190b5a4-0000-7000-8000-000000000001', 'acme')",
       "folio_cancel('0190b5a4-0000-7000-8000-000000000001', 'acme')",
       "folio_claim('0190b5a4-0000-7000-8000-000000000001', 'w', 4)",
       "folio_heartbeat('0190b5a4-0000-7000-8000-000000000001', 1, 5)",
       "folio_succeed('0190b5a4-0000-7000-8000-000000000001', 1, '{a}', '{1}', '{0}', '{1}', "
-      "'{x}', '{y}', '{z}')",
-      "folio_fail('0190b5a4-0000-7000-8000-000000000001', 1, true, 'X', 'y')",
+      "'{x}', '{y}', '{z}', '[]')",
+      "folio_fail('0190b5a4-0000-7000-8000-000000000001', 1, true, 'X', 'y', NULL)",
       "folio_cancel_confirm('0190b5a4-0000-7000-8000-000000000001', 1)",
       "folio_release('0190b5a4-0000-7000-8000-000000000001', 1, 'x')",
       "folio_mark_dispatched('0190b5a4-0000-7000-8000-000000000001')",
@@ -679,6 +737,7 @@ int main(void) {
   test_group_commit(c);
   test_lifecycle(c);
   test_retries(c);
+  test_findings(c);
   test_release(c);
   test_cancel(c);
   test_fences(c);
