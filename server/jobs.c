@@ -68,6 +68,7 @@ static bool build_submit(struct submit *x) {
   x->s.nformats = r->n_formats;
   x->s.png_dpi = o ? (int)o->png_dpi : 0;
   x->s.page_range = o && o->page_range && *o->page_range ? o->page_range : NULL;
+  x->s.png_include_bleed = o && o->png_include_bleed;
   x->s.idempotency_key = r->idempotency_key;
   x->s.labels = labels;
   x->s.nlabels = r->n_labels;
