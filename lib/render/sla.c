@@ -28,6 +28,13 @@
 #define SCRATCH_LEFT 100.0
 #define SCRATCH_TOP 20.0
 #define GAP_VERTICAL 40.0
+/* The ICC profiles Scribus 1.5.8 installs (/usr/share/scribus/profiles), by
+ * the names Scribus knows them under (their 'desc' tags). PDF/X export needs
+ * colour management on and an output profile; these make the .sla export as
+ * PDF/X-4 out of the box, and a print shop picks its own output condition in
+ * Scribus' PDF dialog. */
+#define SLA_CMYK_PROFILE "ISO Coated v2 300% (basICColor)"
+#define SLA_RGB_PROFILE "sRGB display profile (ICC v2.2)"
 
 struct sla_out {
   folio_render_write_fn write;
@@ -595,6 +602,8 @@ int folio_render_sla(const struct folio_layout_doc *doc, const struct folio_rend
         SCRATCH_LEFT, SCRATCH_TOP, num(c, gap));
   if (print) {
     char t[32], l[32], r[32], bb[32];
+    out_s(o, " DPuse=\"1\" DPPr=\"" SLA_CMYK_PROFILE "\" DPIn=\"" SLA_RGB_PROFILE "\" DPInCMYK=\"" SLA_CMYK_PROFILE
+             "\" DPIn2=\"" SLA_RGB_PROFILE "\" DPIn3=\"" SLA_CMYK_PROFILE "\" DPMo=\"" SLA_RGB_PROFILE "\"");
     out_f(o, " BleedTop=\"%s\" BleedLeft=\"%s\" BleedRight=\"%s\" BleedBottom=\"%s\"", num(t, first->bleed.top),
           num(l, first->bleed.left), num(r, first->bleed.right), num(bb, first->bleed.bottom));
   }
@@ -619,13 +628,17 @@ int folio_render_sla(const struct folio_layout_doc *doc, const struct folio_rend
            " SELECT=\"0\" FLOW=\"1\" TRANS=\"1\" BLEND=\"0\" OUTL=\"0\" LAYERC=\"#000000\"/>\n");
   if (print) {
     /* PDF export settings giving Scribus' PDF our geometry: PDF/X-4
-     * (Version 10), the document's bleed, and the marks in a slug of
-     * markOffset + markLength (Scribus' MediaBox is trim + bleed + 2 x that
-     * when any mark is on, as folio_layout_page_boxes has it). */
+     * (Version 10, output intent SLA_CMYK_PROFILE), the document's bleed,
+     * and the marks in a slug of markOffset + markLength: Scribus' MediaBox
+     * is trim + bleed + 2 x that when any mark is on, its BleedBox and
+     * TrimBox those of folio_layout_page_boxes (checked with real Scribus by
+     * test_render_scribus). */
     double mlen = first->marks ? first->slug - FOLIO_MARK_OFFSET_PT : 20;
     unsigned m = first->marks;
     char t[32], l[32], r[32], bb[32], ml[32], mo[32];
-    out_f(o, "  <PDF Version=\"10\" useDocBleeds=\"1\" BTop=\"%s\" BLeft=\"%s\" BRight=\"%s\" BBottom=\"%s\"",
+    out_s(o, "  <PDF Version=\"10\" PrintP=\"" SLA_CMYK_PROFILE "\" UseProfiles=\"1\" UseProfiles2=\"1\" SolidP=\""
+             SLA_RGB_PROFILE "\" ImageP=\"" SLA_RGB_PROFILE "\" RGBMode=\"0\" InfoString=\"folio\"");
+    out_f(o, " useDocBleeds=\"1\" BTop=\"%s\" BLeft=\"%s\" BRight=\"%s\" BBottom=\"%s\"",
           num(t, first->bleed.top), num(l, first->bleed.left), num(r, first->bleed.right), num(bb, first->bleed.bottom));
     out_f(o, " cropMarks=\"%d\" bleedMarks=\"0\" registrationMarks=\"%d\" colorMarks=\"%d\" docInfoMarks=\"%d\""
              " markLength=\"%s\" markOffset=\"%s\"/>\n",

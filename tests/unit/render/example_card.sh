@@ -28,7 +28,9 @@ size() { python3 -c 'import struct,sys; d=open(sys.argv[1],"rb").read(24); print
 
 grep -q 'BleedTop="8.5039" BleedLeft="8.5039" BleedRight="8.5039" BleedBottom="8.5039"' "$out/document.sla" ||
   fail ".sla bleed"
-grep -q '<PDF Version="10" useDocBleeds="1"' "$out/document.sla" || fail ".sla PDF/X-4 settings"
+grep -q '<PDF Version="10" PrintP="ISO Coated v2 300% (basICColor)" UseProfiles="1"' "$out/document.sla" ||
+  fail ".sla PDF/X-4 settings"
+grep -q 'useDocBleeds="1" BTop="8.5039"' "$out/document.sla" || fail ".sla PDF bleed"
 grep -q 'cropMarks="1" bleedMarks="0" registrationMarks="0" colorMarks="0" docInfoMarks="0" markLength="20" markOffset="6"' \
   "$out/document.sla" || fail ".sla marks"
 echo "example business card: ok"
