@@ -154,7 +154,7 @@ static int follow(const char *cmd, struct folio_client *c, const char *job_id) {
 
 static const char submit_usage[] =
     "usage: folio submit LAYOUT.json [--format pdf,png,sla] [--dpi N] [--pages 1-3,5]\n"
-    "                    [--label k=v]... [--idempotency-key K] [--wait]\n"
+    "                    [--png-include-bleed] [--label k=v]... [--idempotency-key K] [--wait]\n"
     "                    [--addr HOST:PORT] [--key API_KEY] [--tls-ca CA.pem]\n"
     "Prints the job id. With --wait, follows the job (progress on stderr) and exits\n"
     "0 if it SUCCEEDED, 4 if it FAILED or was CANCELED. LAYOUT \"-\" reads stdin.\n";
@@ -168,7 +168,7 @@ int cli_submit(int argc, char **argv) {
   int formats[3] = {FOLIO__V1__FORMAT__FORMAT_PDF};
   int nformats = 1;
   unsigned long dpi = 0;
-  bool wait = false;
+  bool wait = false, png_bleed = false;
   Folio__V1__SubmitLayoutRequest__LabelsEntry labels[MAX_LABELS], *lp[MAX_LABELS];
   size_t nlabels = 0;
   for (int i = 1; i < argc; i++) {
@@ -182,6 +182,8 @@ int cli_submit(int argc, char **argv) {
       return FOLIO_EXIT_OK;
     } else if (!strcmp(a, "--wait")) {
       wait = true;
+    } else if (!strcmp(a, "--png-include-bleed")) {
+      png_bleed = true;
     } else if (!strcmp(a, "--format") && has_val) {
       nformats = cli_parse_formats(argv[++i], formats);
       if (nformats < 0) {
@@ -242,6 +244,7 @@ int cli_submit(int argc, char **argv) {
   req.formats = fmts;
   opts.png_dpi = (uint32_t)dpi;
   opts.page_range = pbstr(pages ? pages : "");
+  opts.png_include_bleed = png_bleed;
   req.options = &opts;
   req.idempotency_key = pbstr(idem ? idem : "");
   req.n_labels = nlabels;

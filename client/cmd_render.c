@@ -1,7 +1,7 @@
 /* `folio render`: decode a layout and render it locally, no server involved.
  *
  *   folio render LAYOUT.json [--format pdf,png,sla] [--out DIR] [--dpi N]
- *                [--pages 1-3,5] [--threads N]
+ *                [--pages 1-3,5] [--threads N] [--png-include-bleed]
  *
  * Outputs: DIR/document.pdf, DIR/page-0001.png ... (1-based page numbers of the
  * document), DIR/document.sla. Each file is written to a temporary name in DIR
@@ -26,13 +26,14 @@
 static void render_usage(FILE *f) {
   fprintf(f,
           "usage: folio render LAYOUT.json [--format pdf,png,sla] [--out DIR] [--dpi N] [--pages LIST]\n"
-          "                    [--threads N]\n"
+          "                    [--threads N] [--png-include-bleed]\n"
           "  LAYOUT.json   the layout document ('-' = stdin)\n"
           "  --format      comma-separated: pdf, png, sla (default pdf)\n"
           "  --out DIR     output folder, created if missing (default .)\n"
           "  --dpi N       PNG resolution, %d..%d (default %d)\n"
           "  --pages LIST  1-based pages, e.g. 1-3,5 or 4- (default all; \"\" = all)\n"
           "  --threads N   PNG rasterizing threads (default: CPUs available)\n"
+          "  --png-include-bleed  PNG pages show the bleed box, not just the trimmed page\n"
           "outputs: document.pdf, page-0001.png ..., document.sla\n"
           "exit: 0 ok, 2 usage, 3 invalid layout, 4 render failure, 5 I/O error, 1 other\n",
           FOLIO_RENDER_DPI_MIN, FOLIO_RENDER_DPI_MAX, FOLIO_RENDER_DPI_DEFAULT);
@@ -192,9 +193,11 @@ int cli_render(int argc, char **argv) {
       {"format", required_argument, NULL, 'f'}, {"out", required_argument, NULL, 'o'},
       {"dpi", required_argument, NULL, 'd'},    {"pages", required_argument, NULL, 'p'},
       {"threads", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
+      {"png-include-bleed", no_argument, NULL, 'b'},
       {NULL, 0, NULL, 0},
   };
   unsigned formats = FMT_PDF, dpi = FOLIO_RENDER_DPI_DEFAULT, threads = 0;
+  bool png_bleed = false;
   const char *out_dir = ".", *pages_spec = NULL;
   optind = 1;
   opterr = 0;
@@ -213,6 +216,7 @@ int cli_render(int argc, char **argv) {
       }
       break;
     case 'p': pages_spec = optarg; break;
+    case 'b': png_bleed = true; break;
     case 't':
       if (parse_uint(optarg, 256, &threads)) {
         fprintf(stderr, "folio render: --threads must be 0..256, not \"%s\"\n", optarg);
@@ -272,7 +276,8 @@ int cli_render(int argc, char **argv) {
     folio_layout_doc_free(doc);
     return FOLIO_EXIT_IO;
   }
-  struct folio_render_options opt = {.pages = pages, .n_pages = n_pages, .dpi = dpi, .threads = threads};
+  struct folio_render_options opt = {
+      .pages = pages, .n_pages = n_pages, .dpi = dpi, .threads = threads, .png_include_bleed = png_bleed};
 
   if (formats & FMT_PDF) rc = render_file(doc, &opt, out_dir, "document.pdf", folio_render_pdf);
   if (!rc && (formats & FMT_PNG)) {

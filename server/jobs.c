@@ -70,6 +70,7 @@ static bool build_submit(struct submit *x) {
   x->s.page_range = o && o->page_range && *o->page_range ? o->page_range : NULL;
   x->s.fail_on_warnings = o && o->fail_on_warnings;
   x->s.require_clean_preflight = o && o->require_clean_preflight;
+  x->s.png_include_bleed = o && o->png_include_bleed;
   x->s.idempotency_key = r->idempotency_key;
   x->s.labels = labels;
   x->s.nlabels = r->n_labels;

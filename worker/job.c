@@ -181,6 +181,7 @@ static void render_with(struct job *j, const struct worker_budget *budget) {
     return;
   }
   struct folio_render_options opt = {.dpi = (unsigned)j->cl.png_dpi,
+                                     .png_include_bleed = j->cl.png_include_bleed,
                                      .threads = (unsigned)j->rp->cfg->render_threads,
                                      .progress = on_progress,
                                      .progress_ctx = j};

@@ -85,13 +85,14 @@ int folio_jobs_submit_params_build(struct folio_jobs_submit_params *sp, const st
   const char *key = s->idempotency_key && *s->idempotency_key ? s->idempotency_key : NULL;
   snprintf(sp->max_unfinished, sizeof sp->max_unfinished, "%d",
            FOLIO_TENANT_DEFAULT_MAX_UNFINISHED_JOBS);
-  const char *v[12] = {sp->id,     s->tenant, key, sp->formats, sp->dpi, s->page_range ? s->page_range : "",
+  const char *v[13] = {sp->id,     s->tenant, key, sp->formats, sp->dpi, s->page_range ? s->page_range : "",
                        (const char *)s->layout, sp->labels, sp->max_attempts, sp->max_unfinished,
-                       s->fail_on_warnings ? "t" : "f", s->require_clean_preflight ? "t" : "f"};
+                       s->fail_on_warnings ? "t" : "f", s->require_clean_preflight ? "t" : "f",
+                       s->png_include_bleed ? "t" : "f"};
   memcpy(sp->values, v, sizeof v);
   sp->lengths[6] = (int)s->layout_len;
   sp->formats_bin[6] = 1;
-  sp->p = (struct folio_pg_params){12, sp->values, sp->lengths, sp->formats_bin};
+  sp->p = (struct folio_pg_params){13, sp->values, sp->lengths, sp->formats_bin};
   return 0;
 }
 
@@ -431,6 +432,7 @@ int folio_jobs_claim(struct folio_pg_conn *c, const char *job_id, const char *wo
   out->render_image_cache_bytes = PQgetisnull(r, 0, 10) ? 0 : strtoll(PQgetvalue(r, 0, 10), NULL, 10);
   out->fail_on_warnings = !PQgetisnull(r, 0, 11) && PQgetvalue(r, 0, 11)[0] == 't';
   out->require_clean_preflight = !PQgetisnull(r, 0, 12) && PQgetvalue(r, 0, 12)[0] == 't';
+  out->png_include_bleed = !PQgetisnull(r, 0, 13) && PQgetvalue(r, 0, 13)[0] == 't';
   PQclear(r);
   if (!out->layout || !out->tenant || !out->page_range || !out->tenant_id) {
     folio_jobs_diag(diag, "out of memory");

@@ -37,9 +37,9 @@ struct folio_jobs_submit_params {
   char max_attempts[16];
   char max_unfinished[24];
   char *labels; /* malloc'd JSON object */
-  const char *values[12];
-  int lengths[12];
-  int formats_bin[12];
+  const char *values[13];
+  int lengths[13];
+  int formats_bin[13];
   struct folio_pg_params p;
 };
 /* Builds the parameters of a submission that passed

@@ -148,6 +148,14 @@ int folio_jobs_submit_check(const struct folio_job_submit *s, struct folio_arena
       add(&l, "options.page_range", folio_arena_strdup(arena, why));
   }
 
+  /* A request for something the job will not produce is a mistake worth
+   * hearing about, not an option to ignore silently. */
+  if (s->png_include_bleed) {
+    bool png = false;
+    for (size_t i = 0; i < s->nformats; i++) png |= s->formats[i] == FOLIO_FORMAT_PNG;
+    if (!png) add(&l, "options.png_include_bleed", "applies to PNG pages only: add FORMAT_PNG to formats");
+  }
+
   if (s->idempotency_key)
     check_text(&l, "idempotency_key", s->idempotency_key, FOLIO_JOBS_IDEMPOTENCY_KEY_MAX);
 

@@ -305,6 +305,9 @@ static const struct nspec N_FONT_SIZE = {0, 1000, true, false};
 static const struct nspec N_LINE_HEIGHT = {0, 10, true, false};
 static const struct nspec N_LETTER_SPACING = {-100, 100, false, false};
 static const struct nspec N_CMYK = {0, 100, false, false};
+/* in document units: the schema's bound; resolve checks the pt bound */
+static const struct nspec N_BLEED = {0, FOLIO_LAYOUT_MAX_BLEED_PT, false, false};
+static const struct nspec N_SLUG = {0, FOLIO_LAYOUT_MAX_SLUG_PT, false, false};
 
 static bool number(struct dec *d, const struct nspec *ns, double *out) {
   if (!expect(d, '0', "a number")) return false;
@@ -838,7 +841,72 @@ static void page_size(struct dec *d, struct folio_page_spec *ps) {
   }
 }
 
-/* A page member shared by "page" and pages[i]: size or orientation. */
+/* "bleed": a length for every side, or {"top", "right", "bottom", "left"}
+ * (a side left out is 0). Document units; the pt bound is checked again by
+ * the resolve pass once the unit is known. */
+static void page_bleed(struct dec *d, struct folio_page_spec *ps) {
+  int t = peek_type(d);
+  double v;
+  if (t == '0') {
+    if (number(d, &N_BLEED, &v)) {
+      ps->has_bleed = true;
+      ps->bleed = (struct folio_sides){v, v, v, v};
+    }
+    return;
+  }
+  if (t != '{') {
+    if (t) err(d, NULL, "must be a length or {\"top\", \"right\", \"bottom\", \"left\"}");
+    if (t) skip(d);
+    return;
+  }
+  if (!obj_open(d)) return;
+  bool first = true, ok = true;
+  struct folio_lx_str k;
+  uint64_t seen = 0;
+  struct folio_sides b = {0, 0, 0, 0};
+  while (obj_next(d, &first, &k)) {
+    double *side = key_is(&k, "top") ? &b.top : key_is(&k, "right") ? &b.right
+                 : key_is(&k, "bottom") ? &b.bottom : key_is(&k, "left") ? &b.left : NULL;
+    if (!side) {
+      unknown(d);
+      ok = false;
+      continue;
+    }
+    unsigned bit = side == &b.top ? 0 : side == &b.right ? 1 : side == &b.bottom ? 2 : 3;
+    if (dup(d, &seen, bit) || !number(d, &N_BLEED, side)) ok = false;
+  }
+  if (d->stop || !ok) return;
+  ps->has_bleed = true;
+  ps->bleed = b;
+}
+
+static const char *const MARKS[] = {"crop", "registration", "color_bars", "page_info", NULL};
+
+/* "marks": a list of distinct mark names. */
+static void page_marks(struct dec *d, struct folio_page_spec *ps) {
+  if (!arr_open(d)) return;
+  size_t i = 0;
+  unsigned marks = 0;
+  bool ok = true;
+  while (arr_next(d, &i)) {
+    int e;
+    if (!enumeration(d, MARKS, &e)) {
+      ok = false;
+      continue;
+    }
+    if (marks & (1u << e)) {
+      err(d, NULL, "\"%s\" is listed twice", MARKS[e]);
+      ok = false;
+    }
+    marks |= 1u << e;
+  }
+  if (d->stop || !ok) return;
+  ps->has_marks = true;
+  ps->marks = marks;
+}
+
+/* A page member shared by "page" and pages[i]: size, orientation, bleed,
+ * marks, slug. Bits of *seen: 0..1 and 3..5 here, 2 is the page's "items". */
 static bool page_field(struct dec *d, const struct folio_lx_str *k, struct folio_page_spec *ps,
                        uint64_t *seen) {
   if (key_is(k, "size")) {
@@ -848,6 +916,18 @@ static bool page_field(struct dec *d, const struct folio_lx_str *k, struct folio
   if (key_is(k, "orientation")) {
     int o;
     if (!dup(d, seen, 1) && enumeration(d, ORIENTATIONS, &o)) ps->orientation = o + 1;
+    return true;
+  }
+  if (key_is(k, "bleed")) {
+    if (!dup(d, seen, 3)) page_bleed(d, ps);
+    return true;
+  }
+  if (key_is(k, "marks")) {
+    if (!dup(d, seen, 4)) page_marks(d, ps);
+    return true;
+  }
+  if (key_is(k, "slug")) {
+    if (!dup(d, seen, 5) && number(d, &N_SLUG, &ps->slug)) ps->has_slug = true;
     return true;
   }
   return false;

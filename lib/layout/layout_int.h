@@ -167,6 +167,11 @@ struct folio_page_spec {
   const char *size_name; /* named size, or NULL with w/h given in document units */
   double w, h;           /* pt for named sizes, document units otherwise */
   int orientation;       /* 0 as given, 1 portrait, 2 landscape */
+  /* print geometry, each field overriding /page independently (document units) */
+  bool has_bleed, has_marks, has_slug;
+  struct folio_sides bleed;
+  unsigned marks;
+  double slug;
 };
 
 /* Everything the decode pass hands to the resolve pass. */

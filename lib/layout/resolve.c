@@ -9,9 +9,11 @@
  *   - flattens text styles: defaults < named style < item fields < run fields.
  * The text items' inline fields come from p->texts in document order, which is
  * the order this walk meets them. */
+#include <math.h>
 #include <stdarg.h>
 #include <string.h>
 
+#include "folio/pagebox.h"
 #include "layout_int.h"
 
 /* The public model is const for its readers; until decode returns, the decoder
@@ -92,6 +94,51 @@ static void page_dims(const struct folio_page_spec *spec, const struct folio_pag
   if (o == 2) pg->width = hi, pg->height = lo;
 }
 
+/* Bleed, marks and slug: the page's own fields over /page's, lengths to pt.
+ * Reports a side or slug beyond its pt bound (or a slug too small for the
+ * marks) where it was written: /pages/N/... or, once for every page, /page/...
+ * (*reported_default). */
+static void page_print(struct rs *r, size_t pi, const struct folio_page_spec *spec,
+                       const struct folio_page_spec *def, double f, struct folio_page *pg,
+                       unsigned *reported_default) {
+  const struct folio_page_spec *bs = spec->has_bleed ? spec : def;
+  const struct folio_page_spec *ms = spec->has_marks ? spec : def;
+  const struct folio_page_spec *ss = spec->has_slug ? spec : def->has_slug ? def : NULL;
+  if (bs->has_bleed)
+    pg->bleed = (struct folio_sides){bs->bleed.top * f, bs->bleed.right * f, bs->bleed.bottom * f,
+                                     bs->bleed.left * f};
+  pg->marks = ms->has_marks ? ms->marks : 0;
+  pg->slug = ss ? ss->slug * f : pg->marks ? FOLIO_LAYOUT_SLUG_DEFAULT_PT : 0;
+
+  /* 1e-9: 25.4 mm is 72 pt give or take the last bit */
+  const double eps = 1e-9;
+  const struct folio_sides *b = &pg->bleed;
+  double widest = fmax(fmax(b->top, b->right), fmax(b->bottom, b->left));
+  bool bad_bleed = widest > FOLIO_LAYOUT_MAX_BLEED_PT + eps;
+  bool bad_slug = pg->slug > FOLIO_LAYOUT_MAX_SLUG_PT + eps;
+  bool thin_slug = ss && pg->marks && pg->slug < FOLIO_LAYOUT_SLUG_MIN_MARKS_PT - eps;
+  const struct folio_page_spec *at[3] = {bs, ss, ss};
+  const char *field[3] = {"bleed", "slug", "slug"};
+  bool bad[3] = {bad_bleed, bad_slug, thin_slug};
+  for (int k = 0; k < 3; k++) {
+    if (!bad[k]) continue;
+    bool own = at[k] == spec;
+    if (!own && (*reported_default & (1u << k))) continue;
+    if (!own) *reported_default |= 1u << k;
+    r->segs[0] = key(own ? "pages" : "page");
+    r->segs[1] = idx(pi);
+    r->n = own ? 2 : 1;
+    if (k == 0)
+      rerr(r, field[k], "a side is %.4g pt; the bleed may be at most %g pt a side", widest,
+           FOLIO_LAYOUT_MAX_BLEED_PT);
+    else if (k == 1)
+      rerr(r, field[k], "is %.4g pt; the slug may be at most %g pt", pg->slug, FOLIO_LAYOUT_MAX_SLUG_PT);
+    else
+      rerr(r, field[k], "is %.4g pt; with marks the slug must be at least %g pt", pg->slug,
+           FOLIO_LAYOUT_SLUG_MIN_MARKS_PT);
+  }
+}
+
 static void text_item(struct rs *r, struct folio_item *it, const struct folio_text_ext *ext) {
   struct folio_pending *p = r->p;
   struct folio_text_style st = {"DejaVu Sans", 400, FOLIO_FONT_STYLE_NORMAL, 12, &BLACK,
@@ -134,18 +181,24 @@ int folio_layout_resolve(struct folio_pending *p) {
 
   size_t ti = 0;
   bool big_default = false;
+  unsigned print_reported = 0;
   for (size_t pi = 0; pi < doc->n_pages; pi++) {
     struct folio_page *pg = writable(&doc->pages[pi]);
     page_dims(&p->page_specs[pi], &p->default_page, f, pg);
-    if (pg->width > p->max_page_side || pg->height > p->max_page_side) {
+    page_print(&r, pi, &p->page_specs[pi], &p->default_page, f, pg, &print_reported);
+    /* the media box (trim + bleed + slug) is what a PDF reader must hold */
+    struct folio_page_boxes bx;
+    folio_layout_page_boxes(pg, &bx);
+    if (bx.media_w > p->max_page_side || bx.media_h > p->max_page_side) {
       /* at the size that made it: the page's own, or /page once for all */
       bool own = p->page_specs[pi].has_size;
       if (own || !big_default) {
         r.segs[0] = key(own ? "pages" : "page");
         r.segs[1] = idx(pi);
         r.n = own ? 2 : 1;
-        rerr(&r, "size", "page is %.0f x %.0f pt; a side may be at most max_page_side = %.0f pt", pg->width,
-             pg->height, p->max_page_side);
+        rerr(&r, "size", "page is %.0f x %.0f pt%s; a side may be at most max_page_side = %.0f pt",
+             bx.media_w, bx.media_h, folio_layout_page_plain(pg) ? "" : " with bleed and slug",
+             p->max_page_side);
         p->too_large = true;
         big_default = big_default || !own;
       }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "folio/pagebox.h"
 #include "render_int.h"
 
 int folio_painter_init(struct folio_painter *p, const struct folio_layout_doc *doc, bool for_pdf,
@@ -187,4 +188,33 @@ int folio_paint_page(struct folio_painter *p, cairo_t *cr, size_t page_index,
   int g = p->guard ? folio_guard_check(p->guard) : 0; /* e.g. a findings list out of memory */
   if (g) return folio_guard_fail(p->guard, g, diag, 0, NULL);
   return 0;
+}
+
+int folio_paint_page_media(struct folio_painter *p, cairo_t *cr, size_t page_index,
+                           struct folio_render_diag *diag) {
+  const struct folio_page *pg = &p->doc->pages[page_index];
+  if (folio_layout_page_plain(pg)) return folio_paint_page(p, cr, page_index, diag);
+  struct folio_page_boxes b;
+  folio_layout_page_boxes(pg, &b);
+  cairo_save(cr);
+  cairo_translate(cr, b.trim_left, b.trim_top);
+  /* the bleed box, in the trim's coordinates */
+  cairo_rectangle(cr, -pg->bleed.left, -pg->bleed.top, pg->width + pg->bleed.left + pg->bleed.right,
+                  pg->height + pg->bleed.top + pg->bleed.bottom);
+  cairo_clip(cr);
+  int rc = folio_paint_page(p, cr, page_index, diag);
+  cairo_restore(cr);
+  if (!rc && folio_marks_paint(p, cr, page_index))
+    rc = folio_render_fail(diag, FOLIO_RENDER_E_CAIRO, 0, NULL, "page %zu: cairo: %s (drawing marks)",
+                           page_index + 1, cairo_status_to_string(cairo_status(cr)));
+  return rc;
+}
+
+void folio_png_area(const struct folio_page *pg, bool include_bleed, struct folio_png_area *a) {
+  if (!include_bleed) {
+    *a = (struct folio_png_area){pg->width, pg->height, 0, 0};
+    return;
+  }
+  const struct folio_sides *b = &pg->bleed;
+  *a = (struct folio_png_area){pg->width + b->left + b->right, pg->height + b->top + b->bottom, b->left, b->top};
 }

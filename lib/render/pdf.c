@@ -7,6 +7,7 @@
 
 #include <cairo-pdf.h>
 
+#include "folio/pagebox.h"
 #include "render_int.h"
 
 /* A fixed date: the PDF says when folio's format was defined, not when it ran. */
@@ -63,8 +64,9 @@ int folio_render_pdf(const struct folio_layout_doc *doc, const struct folio_rend
   painter.should_stop = pdf_should_stop;
   painter.stop_ctx = &run;
 
-  const struct folio_page *first = &doc->pages[pages[0]];
-  cairo_surface_t *surface = cairo_pdf_surface_create_for_stream(pdf_write, &run, first->width, first->height);
+  struct folio_page_boxes first;
+  folio_layout_page_boxes(&doc->pages[pages[0]], &first);
+  cairo_surface_t *surface = cairo_pdf_surface_create_for_stream(pdf_write, &run, first.media_w, first.media_h);
   cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATOR, "folio");
   cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATE_DATE, FOLIO_PDF_DATE);
   cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_MOD_DATE, FOLIO_PDF_DATE);
@@ -78,9 +80,11 @@ int folio_render_pdf(const struct folio_layout_doc *doc, const struct folio_rend
   cairo_t *cr = cairo_create(surface);
 
   for (size_t i = 0; i < n && !rc; i++) {
-    const struct folio_page *pg = &doc->pages[pages[i]];
-    cairo_pdf_surface_set_size(surface, pg->width, pg->height);
-    rc = folio_paint_page(&painter, cr, pages[i], diag);
+    /* the PDF page is the media box: trim + bleed + slug (folio/pagebox.h) */
+    struct folio_page_boxes bx;
+    folio_layout_page_boxes(&doc->pages[pages[i]], &bx);
+    cairo_pdf_surface_set_size(surface, bx.media_w, bx.media_h);
+    rc = folio_paint_page_media(&painter, cr, pages[i], diag);
     if (!rc) cairo_show_page(cr);
     if (!rc && pdf_should_stop(&run))
       rc = folio_render_fail(diag, FOLIO_RENDER_E_CANCELLED, 0, NULL, "cancelled");

@@ -34,6 +34,7 @@ struct raster_job {
   const size_t *pages;
   size_t n;
   unsigned dpi;
+  bool include_bleed; /* opt->png_include_bleed */
   struct slot *slots;
   pthread_mutex_t mu;
   pthread_cond_t cv;
@@ -77,8 +78,10 @@ static int worker_should_stop(void *ctx) {
 
 static int rasterize(struct worker_ctx *w, size_t page, struct slot *s) {
   const struct folio_page *pg = &w->job->doc->pages[page];
+  struct folio_png_area area;
+  folio_png_area(pg, w->job->include_bleed, &area);
   double k = w->job->dpi / 72.0;
-  int pw = (int)lround(pg->width * k), ph = (int)lround(pg->height * k);
+  int pw = (int)lround(area.w * k), ph = (int)lround(area.h * k);
   if (pw < 1) pw = 1;
   if (ph < 1) ph = 1;
   cairo_surface_t *surf = w->surf;
@@ -98,7 +101,9 @@ static int rasterize(struct worker_ctx *w, size_t page, struct slot *s) {
   cairo_set_source_rgb(cr, 1, 1, 1);
   cairo_paint(cr);
   cairo_set_operator(cr, CAIRO_OPERATOR_OVER);
-  cairo_scale(cr, (double)pw / pg->width, (double)ph / pg->height);
+  cairo_scale(cr, (double)pw / area.w, (double)ph / area.h);
+  /* the image's edges clip: the trim, or the bleed box with the items in it */
+  if (area.trim_x != 0 || area.trim_y != 0) cairo_translate(cr, area.trim_x, area.trim_y);
   int rc = folio_paint_page(&w->painter, cr, page, &s->diag);
   cairo_destroy(cr);
   cairo_surface_flush(surf);
@@ -153,8 +158,9 @@ int folio_render_png(const struct folio_layout_doc *doc, const struct folio_rend
   int rc = folio_render_selection(doc, opt, &pages, &n, &work, diag);
   if (rc) return rc;
   for (size_t i = 0; i < n; i++) {
-    const struct folio_page *pg = &doc->pages[pages[i]];
-    double pw = round(pg->width * dpi / 72.0), ph = round(pg->height * dpi / 72.0);
+    struct folio_png_area area; /* the same area rasterize() draws */
+    folio_png_area(&doc->pages[pages[i]], opt && opt->png_include_bleed, &area);
+    double pw = round(area.w * dpi / 72.0), ph = round(area.h * dpi / 72.0);
     if (pw > 32767 || ph > 32767 || pw * ph > FOLIO_RENDER_MAX_PAGE_PIXELS) {
       size_t page_no = pages[i] + 1;
       free(pages);
@@ -167,7 +173,8 @@ int folio_render_png(const struct folio_layout_doc *doc, const struct folio_rend
   unsigned nt = opt && opt->threads ? opt->threads : default_threads();
   if (nt > n) nt = (unsigned)n;
 
-  struct raster_job job = {.doc = doc, .pages = pages, .n = n, .dpi = dpi, .window = 2 * (size_t)nt};
+  struct raster_job job = {.doc = doc, .pages = pages, .n = n, .dpi = dpi, .window = 2 * (size_t)nt,
+                           .include_bleed = opt && opt->png_include_bleed};
   job.items_total = work - n; /* items; the pages are counted as they are delivered */
   struct folio_guard guard;
   folio_guard_init(&guard, opt);

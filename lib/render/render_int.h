@@ -79,6 +79,25 @@ void folio_painter_fini(struct folio_painter *p);
 int folio_paint_page(struct folio_painter *p, cairo_t *cr, size_t page_index,
                      struct folio_render_diag *diag);
 
+/* Draws page page_index's items onto cr whose user space is the media box
+ * (points, origin top-left): moves the origin to the trim's top-left corner
+ * and clips at the bleed box (folio/pagebox.h), so items reaching into the
+ * bleed are kept there and nothing else is. A plain page (no bleed, slug or
+ * marks) is painted exactly as folio_paint_page does. */
+int folio_paint_page_media(struct folio_painter *p, cairo_t *cr, size_t page_index,
+                           struct folio_render_diag *diag);
+
+/* The printer's marks page.marks asks for, in the slug (marks.c); cr's user
+ * space is the media box. 0, or E_CAIRO. */
+int folio_marks_paint(struct folio_painter *p, cairo_t *cr, size_t page_index);
+
+/* The part of a page a PNG shows: the trim, or the bleed box when
+ * include_bleed; its size in pt and the trim's top-left corner inside it. */
+struct folio_png_area {
+  double w, h, trim_x, trim_y;
+};
+void folio_png_area(const struct folio_page *pg, bool include_bleed, struct folio_png_area *a);
+
 /* Text layout shared by the painter and the SLA writer. folio_text_layout builds
  * the pango layout of a text item with every size multiplied by scale (caller
  * unrefs it). folio_text_fit applies the overflow policy: sets *scale to the size

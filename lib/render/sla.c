@@ -22,11 +22,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "folio/pagebox.h"
 #include "render_int.h"
 
 #define SCRATCH_LEFT 100.0
 #define SCRATCH_TOP 20.0
 #define GAP_VERTICAL 40.0
+/* The ICC profiles Scribus 1.5.8 installs (/usr/share/scribus/profiles), by
+ * the names Scribus knows them under (their 'desc' tags). PDF/X export needs
+ * colour management on and an output profile; these make the .sla export as
+ * PDF/X-4 out of the box, and a print shop picks its own output condition in
+ * Scribus' PDF dialog. */
+#define SLA_CMYK_PROFILE "ISO Coated v2 300% (basICColor)"
+#define SLA_RGB_PROFILE "sRGB display profile (ICC v2.2)"
 
 struct sla_out {
   folio_render_write_fn write;
@@ -577,14 +585,28 @@ int folio_render_sla(const struct folio_layout_doc *doc, const struct folio_rend
   }
   const struct folio_page *first = &doc->pages[pages[0]];
   char a[32], b[32], c[32];
+  /* Print geometry. Scribus 1.5 has one bleed and one set of marks for the
+   * document: the first selected page's are written (docs/internals/render.md
+   * lists what differs when pages differ). Pages are stacked further apart
+   * than usual so an item in one page's bleed never lands on its neighbour. */
+  bool print = false;
+  for (size_t i = 0; i < n; i++) print |= !folio_layout_page_plain(&doc->pages[pages[i]]);
+  double gap = GAP_VERTICAL + (print ? first->bleed.top + first->bleed.bottom : 0);
   /* Version must be the first attribute: Scribus picks its loader by sniffing it */
   out_s(o, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<SCRIBUSUTF8NEW Version=\"1.5.8\">\n");
   out_f(o, "<DOCUMENT ANZPAGES=\"%zu\" PAGEWIDTH=\"%s\" PAGEHEIGHT=\"%s\" BORDERLEFT=\"0\" BORDERRIGHT=\"0\""
            " BORDERTOP=\"0\" BORDERBOTTOM=\"0\" ORIENTATION=\"0\" PAGESIZE=\"%s\" FIRSTNUM=\"1\" BOOK=\"0\" UNITS=\"0\""
            " DFONT=\"DejaVu Sans Book\" DSIZE=\"12\" ScratchLeft=\"%g\" ScratchTop=\"%g\" ScratchRight=\"100\""
-           " ScratchBottom=\"20\" GapHorizontal=\"0\" GapVertical=\"%g\"",
+           " ScratchBottom=\"20\" GapHorizontal=\"0\" GapVertical=\"%s\"",
         n, num(a, first->width), num(b, first->height), first->size_name ? first->size_name : "Custom",
-        SCRATCH_LEFT, SCRATCH_TOP, GAP_VERTICAL);
+        SCRATCH_LEFT, SCRATCH_TOP, num(c, gap));
+  if (print) {
+    char t[32], l[32], r[32], bb[32];
+    out_s(o, " DPuse=\"1\" DPPr=\"" SLA_CMYK_PROFILE "\" DPIn=\"" SLA_RGB_PROFILE "\" DPInCMYK=\"" SLA_CMYK_PROFILE
+             "\" DPIn2=\"" SLA_RGB_PROFILE "\" DPIn3=\"" SLA_CMYK_PROFILE "\" DPMo=\"" SLA_RGB_PROFILE "\"");
+    out_f(o, " BleedTop=\"%s\" BleedLeft=\"%s\" BleedRight=\"%s\" BleedBottom=\"%s\"", num(t, first->bleed.top),
+          num(l, first->bleed.left), num(r, first->bleed.right), num(bb, first->bleed.bottom));
+  }
   if (doc->title) out_s(o, " TITLE=\""), out_esc(o, doc->title, strlen(doc->title)), out_s(o, "\"");
   if (doc->author) out_s(o, " AUTHOR=\""), out_esc(o, doc->author, strlen(doc->author)), out_s(o, "\"");
   out_s(o, ">\n");
@@ -604,6 +626,25 @@ int folio_render_sla(const struct folio_layout_doc *doc, const struct folio_rend
            " LINESP=\"14.4\" INDENT=\"0\" RMARGIN=\"0\" FIRST=\"0\" VOR=\"0\" NACH=\"0\"/>\n"
            "  <LAYERS NUMMER=\"0\" LEVEL=\"0\" NAME=\"Background\" SICHTBAR=\"1\" DRUCKEN=\"1\" EDIT=\"1\""
            " SELECT=\"0\" FLOW=\"1\" TRANS=\"1\" BLEND=\"0\" OUTL=\"0\" LAYERC=\"#000000\"/>\n");
+  if (print) {
+    /* PDF export settings giving Scribus' PDF our geometry: PDF/X-4
+     * (Version 10, output intent SLA_CMYK_PROFILE), the document's bleed,
+     * and the marks in a slug of markOffset + markLength: Scribus' MediaBox
+     * is trim + bleed + 2 x that when any mark is on, its BleedBox and
+     * TrimBox those of folio_layout_page_boxes (checked with real Scribus by
+     * test_render_scribus). */
+    double mlen = first->marks ? first->slug - FOLIO_MARK_OFFSET_PT : 20;
+    unsigned m = first->marks;
+    char t[32], l[32], r[32], bb[32], ml[32], mo[32];
+    out_s(o, "  <PDF Version=\"10\" PrintP=\"" SLA_CMYK_PROFILE "\" UseProfiles=\"1\" UseProfiles2=\"1\" SolidP=\""
+             SLA_RGB_PROFILE "\" ImageP=\"" SLA_RGB_PROFILE "\" RGBMode=\"0\" InfoString=\"folio\"");
+    out_f(o, " useDocBleeds=\"1\" BTop=\"%s\" BLeft=\"%s\" BRight=\"%s\" BBottom=\"%s\"",
+          num(t, first->bleed.top), num(l, first->bleed.left), num(r, first->bleed.right), num(bb, first->bleed.bottom));
+    out_f(o, " cropMarks=\"%d\" bleedMarks=\"0\" registrationMarks=\"%d\" colorMarks=\"%d\" docInfoMarks=\"%d\""
+             " markLength=\"%s\" markOffset=\"%s\"/>\n",
+          !!(m & FOLIO_MARK_CROP), !!(m & FOLIO_MARK_REGISTRATION), !!(m & FOLIO_MARK_COLOR_BARS),
+          !!(m & FOLIO_MARK_PAGE_INFO), num(ml, mlen), num(mo, FOLIO_MARK_OFFSET_PT));
+  }
   out_f(o, "  <MASTERPAGE PAGEXPOS=\"%g\" PAGEYPOS=\"%g\" PAGEWIDTH=\"%s\" PAGEHEIGHT=\"%s\" BORDERLEFT=\"0\""
            " BORDERRIGHT=\"0\" BORDERTOP=\"0\" BORDERBOTTOM=\"0\" NUM=\"0\" NAM=\"Normal\" MNAM=\"\" LEFT=\"0\"/>\n",
         SCRATCH_LEFT, SCRATCH_TOP, a, b);
@@ -619,7 +660,7 @@ int folio_render_sla(const struct folio_layout_doc *doc, const struct folio_rend
     out_f(o, "  <PAGE PAGEXPOS=\"%g\" PAGEYPOS=\"%s\" PAGEWIDTH=\"%s\" PAGEHEIGHT=\"%s\" BORDERLEFT=\"0\""
              " BORDERRIGHT=\"0\" BORDERTOP=\"0\" BORDERBOTTOM=\"0\" NUM=\"%zu\" NAM=\"\" MNAM=\"Normal\" LEFT=\"0\"/>\n",
           SCRATCH_LEFT, num(a, ypos), num(b, pg->width), num(c, pg->height), i);
-    ypos += pg->height + GAP_VERTICAL;
+    ypos += pg->height + gap;
   }
   for (size_t i = 0; i < n && !rc; i++) {
     const struct folio_page *pg = &doc->pages[pages[i]];

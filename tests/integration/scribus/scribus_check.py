@@ -4,7 +4,15 @@
 the whole batch) opens each .sla and exports a PDF. Checks, per document:
   - Scribus opened it and exported a PDF (status file; Scribus always exits 0),
   - the PDF has the same page count as ours (pdfinfo),
-  - every character of our PDF's text is in Scribus' PDF text (pdftotext; see pdf_chars).
+  - its first page has the same MediaBox size as ours (pdfinfo -box): the
+    .sla's bleed and PDF export settings (marks, markOffset, markLength) give
+    Scribus our print geometry (trim + bleed + slug; Scribus has one bleed and
+    one set of marks per document, taken from the first page),
+  - every character of our PDF's text is in Scribus' PDF text (pdftotext; see pdf_chars),
+    leaving out our page_info mark ("<title> · page n of N"): Scribus draws
+    its own docInfoMarks line (file name and date) in its place.
+A page with a slug but no marks has no equivalent in Scribus (its slug exists
+only for marks), so its MediaBox is not compared (docs/internals/render.md).
 A Scribus crash (it segfaults on some inputs) fails that document and the batch
 goes on with the next one in a new process. Everything runs in a temp dir; each
 Scribus process gets a timeout and is killed with its process group.
@@ -13,7 +21,9 @@ usage: scribus_check.py FOLIO_BINARY LAYOUT.json|DIR ... [--timeout SECONDS]"""
 import collections
 import concurrent.futures
 import glob
+import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -66,7 +76,34 @@ def pdf_pages(path):
     return -1
 
 
-def pdf_chars(path):
+def pdf_media(path):
+    """Width and height of page 1's MediaBox, or None."""
+    out = subprocess.run(["pdfinfo", "-box", "-f", "1", "-l", "1", path], capture_output=True, text=True,
+                         timeout=60).stdout
+    for line in out.splitlines():
+        if "MediaBox:" in line:
+            x0, y0, x1, y1 = (float(v) for v in line.split("MediaBox:")[1].split())
+            return x1 - x0, y1 - y0
+    return None
+
+
+PAGE_INFO = re.compile(r"^(.* \u00b7 )?page \d+ of \d+$")
+
+
+def slug_without_marks(layout_path):
+    """True when the layout's first page has a slug but no marks."""
+    try:
+        with open(layout_path, encoding="utf-8") as f:
+            doc = json.load(f)
+        first, default = doc["pages"][0], doc.get("page", {})
+        slug = first.get("slug", default.get("slug", 0))
+        marks = first.get("marks", default.get("marks", []))
+        return bool(slug) and not marks
+    except (ValueError, KeyError, IndexError, TypeError, OSError):
+        return False
+
+
+def pdf_chars(path, drop_page_info=False):
     """The characters of a PDF's text as a multiset, in a form that does not
     depend on line breaks, reading order or how a producer maps glyphs back to
     text: NFKC (ligatures, Arabic presentation forms), no whitespace, no format
@@ -74,7 +111,10 @@ def pdf_chars(path):
     different base characters), and only the Basic Multilingual Plane: Scribus
     1.5.8 mangles characters beyond U+FFFF (an emoji comes out as U+1F60)."""
     out = subprocess.run(["pdftotext", "-enc", "UTF-8", path, "-"], capture_output=True, timeout=60).stdout
-    text = unicodedata.normalize("NFKC", out.decode("utf-8", "replace"))
+    text = out.decode("utf-8", "replace")
+    if drop_page_info:
+        text = "\n".join(line for line in text.splitlines() if not PAGE_INFO.match(line.strip()))
+    text = unicodedata.normalize("NFKC", text)
     return collections.Counter(ch for ch in text if not ch.isspace() and ord(ch) <= 0xFFFF
                                and unicodedata.category(ch)[0] not in "MC")
 
@@ -96,25 +136,25 @@ def main():
     tmp = tempfile.mkdtemp(prefix="folio-scribus-")
     failures, checked = [], 0
     try:
-        todo = []  # (name, our pdf, sla)
+        todo = []  # (name, our pdf, sla, layout)
         t0 = time.monotonic()
         def render(d):
             name = os.path.splitext(os.path.basename(d))[0]
             out = os.path.join(tmp, name)
             r = subprocess.run([folio, "render", d, "--format", "pdf,sla", "--out", out],
                                capture_output=True, text=True, timeout=120)
-            return name, out, r
+            return name, out, r, d
 
         # a few folio processes at a time (results kept in document order)
         with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
-            for name, out, r in pool.map(render, docs):
+            for name, out, r, layout in pool.map(render, docs):
                 # Every input must render: no corpus document overflows, so
                 # exit 4 (overflow "error") is a failure like any other, never
                 # a skip (a skipped document is a check that did not run).
                 if r.returncode != 0:
                     failures.append("%s: folio render exit %d: %s" % (name, r.returncode, r.stderr.strip()))
                 else:
-                    todo.append((name, os.path.join(out, "document.pdf"), os.path.join(out, "document.sla")))
+                    todo.append((name, os.path.join(out, "document.pdf"), os.path.join(out, "document.sla"), layout))
         t1 = time.monotonic()
         status = os.path.join(tmp, "status.txt")
         slas = [t[2] for t in todo]
@@ -142,7 +182,7 @@ def main():
         t2 = time.monotonic()
         done = read_status(status)
         def check(i):
-            name, ours, sla = todo[i]
+            name, ours, sla, layout = todo[i]
             st, detail = done.get(i, ("error", "no status"))
             if st != "ok":
                 return "%s: Scribus: %s" % (name, detail)
@@ -150,7 +190,11 @@ def main():
             np_ours, np_theirs = pdf_pages(ours), pdf_pages(theirs)
             if np_ours != np_theirs or np_ours < 1:
                 return "%s: page count: ours %d, Scribus %d" % (name, np_ours, np_theirs)
-            missing = pdf_chars(ours) - pdf_chars(theirs)
+            m_ours, m_theirs = pdf_media(ours), pdf_media(theirs)
+            if not m_ours or not m_theirs or (not slug_without_marks(layout) and
+                                              any(abs(a - b) > 0.05 for a, b in zip(m_ours, m_theirs))):
+                return "%s: page 1 MediaBox: ours %s, Scribus %s" % (name, m_ours, m_theirs)
+            missing = pdf_chars(ours, drop_page_info=True) - pdf_chars(theirs)
             if missing:
                 return "%s: text missing from Scribus' PDF: %s" % (name, "".join(sorted(missing.elements()))[:80])
             return None

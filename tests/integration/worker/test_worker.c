@@ -121,9 +121,12 @@ static void cancel_like_server(const char *job) {
   redis_cli("PUBLISH '%s' '%s'", ch, msg);
 }
 
+static bool png_bleed_next; /* the next submit() asks for RenderOptions.png_include_bleed */
+
 static void submit(const char *layout, const int *formats, size_t nformats, int dpi,
                    int max_attempts, char out[FOLIO_UUID_STR_LEN + 1], bool send) {
   struct folio_job_submit s = {.tenant = "acme",
+                               .png_include_bleed = png_bleed_next,
                                .layout = (const uint8_t *)layout,
                                .layout_len = strlen(layout),
                                .formats = formats,
@@ -327,6 +330,32 @@ int main(int argc, char **argv) {
   CHECK_MSG(strstr(evs, "\"state\":\"SUCCEEDED\""), "no SUCCEEDED event published: %s", evs);
   CHECK_MSG(strstr(evs, "\"state\":\"RUNNING\""), "no RUNNING event published: %s", evs);
   printf("lifecycle: SUCCEEDED with %zu artifacts, sizes and SHA-256 match S3\n", st.nartifacts);
+
+  /* ---- print geometry: png_include_bleed travels from the submission to the
+   * render: a 100 x 50 pt card with 10 pt of bleed is a 120 x 70 px PNG at 72 dpi
+   * (the trimmed page would be 100 x 50) ---- */
+  png_bleed_next = true;
+  submit("{\"version\":1,\"page\":{\"size\":{\"width\":100,\"height\":50},\"bleed\":10,"
+         "\"marks\":[\"crop\"]},\"pages\":[{\"items\":[]}]}",
+         png, 1, 72, 0, job, true);
+  png_bleed_next = false;
+  wait_state(job, FOLIO_JOB_SUCCEEDED, &st);
+  CHECK_EQ_INT(st.nartifacts, 1);
+  {
+    void *body = NULL;
+    size_t len = 0;
+    struct folio_s3_sync_result r;
+    CHECK(folio_s3_sync_get(&s3, st.artifacts[0].object_key, NULL, &body, &len, &r) == 0);
+    const unsigned char *b = body;
+    CHECK(len > 24);
+    if (len > 24) {
+      unsigned w = (unsigned)b[16] << 24 | (unsigned)b[17] << 16 | (unsigned)b[18] << 8 | b[19];
+      unsigned h = (unsigned)b[20] << 24 | (unsigned)b[21] << 16 | (unsigned)b[22] << 8 | b[23];
+      CHECK_MSG(w == 120 && h == 70, "PNG with bleed is %ux%u, want 120x70", w, h);
+    }
+    free(body);
+  }
+  printf("png_include_bleed: the PNG shows the bleed box\n");
 
   /* a duplicate delivery of the finished job is acknowledged and skipped, and
    * so are entries that carry no valid job id */

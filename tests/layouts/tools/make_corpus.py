@@ -246,6 +246,20 @@ def valid():
     v["lines-only.json"] = doc(page(*[{"type": "line", "x1": 0, "y1": i * 10, "x2": 595, "y2": i * 10 + 5,
                                        "stroke": "ink", "stroke_width": 0.1 * (i + 1)} for i in range(20)]),
                                colors={"ink": "#202020"})
+    # print geometry: bleed (one length, per side), marks, slug; /page defaults and per-page overrides
+    v["bleed-uniform.json"] = doc(page({"type": "rect", "x": -3, "y": -3, "w": 91, "h": 61, "fill": "#1a73e8"},
+                                       text(5, 5, 75, 10, text="Bleeds 3 mm on every side")),
+                                  unit="mm", page={"size": {"width": 85, "height": 55}, "bleed": 3, "marks": ["crop"]})
+    v["bleed-per-side.json"] = doc(page(text(10, 10, 100, 20, text="per side"), bleed={"top": 9, "left": 4.5}),
+                                   page(text(10, 10, 100, 20, text="the default"), bleed=0),
+                                   page={"bleed": {"top": 1, "right": 2, "bottom": 3, "left": 4}})
+    v["marks-all.json"] = doc(page(text(10, 10, 100, 20, text="every mark")),
+                              page(text(10, 10, 100, 20, text="no marks here"), marks=[]),
+                              page(text(10, 10, 100, 20, text="a wider slug"), slug=1),
+                              meta={"title": "Marks"}, unit="in",
+                              page={"size": "A6", "bleed": 0.125,
+                                    "marks": ["crop", "registration", "color_bars", "page_info"]})
+    v["slug-without-marks.json"] = doc(page(text(10, 10, 100, 20, text="white paper around")), page={"slug": 72, "bleed": 72})
     return v
 
 
@@ -404,6 +418,28 @@ def invalid():
     x["meta-title-number.json"] = (doc(meta={"title": 42}), "/meta/title", "must be a string", "reject")
     x["many-errors.json"] = (doc(page(*[{"type": "rect", "x": 0, "y": 0, "w": -1, "h": 1} for _ in range(30)])),
                              "/pages/0/items/19/w", "must be > 0", "reject")
+    # print geometry
+    x["bleed-negative.json"] = (doc(page={"bleed": -1}), "/page/bleed", "must be >= 0", "reject")
+    x["bleed-too-big.json"] = (doc(page(bleed=73)), "/pages/0/bleed", "must be <= 72", "reject")
+    x["bleed-too-big-mm.json"] = (doc(unit="mm", page={"bleed": {"left": 30}}), "/page/bleed",
+                                  "the bleed may be at most 72 pt a side", "accept")
+    x["bleed-string.json"] = (doc(page={"bleed": "3mm"}), "/page/bleed", "must be a length or", "reject")
+    x["bleed-side-unknown.json"] = (doc(page({"type": "rect", "x": 0, "y": 0, "w": 1, "h": 1}, bleed={"inside": 3})),
+                                    "/pages/0/bleed/inside", "unknown field", "reject")
+    x["bleed-side-type.json"] = (doc(page={"bleed": {"top": "3"}}), "/page/bleed/top", "must be a number", "reject")
+    x["bleed-side-duplicate.json"] = ('{"version": 1, "page": {"bleed": {"top": 1, "top": 2}}, "pages": [{"items": []}]}',
+                                      "/page/bleed/top", "duplicate key", "accept")
+    x["marks-unknown.json"] = (doc(page={"marks": ["crop", "trim"]}), "/page/marks/1", "\"registration\"", "reject")
+    x["marks-duplicate.json"] = (doc(page(marks=["crop", "page_info", "crop"])), "/pages/0/marks/2",
+                                 "\"crop\" is listed twice", "reject")
+    x["marks-not-array.json"] = (doc(page={"marks": "crop"}), "/page/marks", "must be an array", "reject")
+    x["marks-number.json"] = (doc(page={"marks": [1]}), "/page/marks/0", "must be a string", "reject")
+    x["slug-too-big.json"] = (doc(page(slug=100)), "/pages/0/slug", "must be <= 72", "reject")
+    x["slug-too-big-in.json"] = (doc(unit="in", page={"slug": 1.5}), "/page/slug", "the slug may be at most 72 pt", "accept")
+    x["slug-thin-for-marks.json"] = (doc(page(marks=["crop"], slug=10)), "/pages/0/slug",
+                                     "with marks the slug must be at least 16 pt", "accept")
+    x["page-side-with-bleed.json"] = (doc(page={"size": {"width": 14400, "height": 100}, "bleed": 1}), "/page/size",
+                                      "with bleed and slug", "accept")
     return x
 
 

@@ -58,6 +58,9 @@ static void test_valid(void) {
   s.page_range = "";
   s.idempotency_key = "";
   expect("edges", &s, NULL, 0);
+  /* png_include_bleed with PNG among the formats */
+  s.png_include_bleed = true;
+  expect("png bleed", &s, NULL, 0);
 }
 
 /* Several violations at once, as the SubmitLayout: each named exactly. */
@@ -102,6 +105,20 @@ static void test_each_field(void) {
   s.idempotency_key = "\xed\xa0\x80"; /* a surrogate */
   static const char *const keyu[][2] = {{"idempotency_key", "must be valid UTF-8"}};
   expect("key utf8", &s, keyu, 1);
+
+  /* png_include_bleed asks for something the job will not produce: without
+   * formats (= PDF) and with formats that have no PNG */
+  s = valid();
+  s.png_include_bleed = true;
+  static const char *const bleed[][2] = {
+      {"options.png_include_bleed", "applies to PNG pages only: add FORMAT_PNG to formats"}};
+  expect("bleed no formats", &s, bleed, 1);
+  static const int pdf_sla[] = {1, 3};
+  s.formats = pdf_sla, s.nformats = 2;
+  expect("bleed pdf sla", &s, bleed, 1);
+  static const int with_png[] = {3, 2};
+  s.formats = with_png;
+  expect("bleed png", &s, NULL, 0);
 
   s = valid();
   s.page_range = longrange;

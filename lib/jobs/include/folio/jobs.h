@@ -131,6 +131,9 @@ struct folio_job_submit {
   size_t nformats;
   int png_dpi;            /* 0 = the default */
   const char *page_range; /* NULL or "" = every page */
+  /* PNG pages show the bleed box rather than the trim; only with
+   * FOLIO_FORMAT_PNG among the formats (else a violation). */
+  bool png_include_bleed;
   const struct folio_job_label *labels; /* keys unique */
   size_t nlabels;
   int max_attempts; /* 0 = FOLIO_JOBS_MAX_ATTEMPTS_DEFAULT */
@@ -143,6 +146,7 @@ struct folio_job_submit {
 
 /* One thing wrong with a submission: field is the exact request field path
  * ("layout_json", "formats[3]", "options.png_dpi", "options.page_range",
+ * "options.png_include_bleed",
  * "idempotency_key", "labels", "labels[\"k\"]" with the key as a JSON string
  * literal, "tenant", "max_attempts"); description says why. Both are built
  * only from the submission and constants. */
@@ -159,6 +163,7 @@ struct folio_job_violation {
  * the page-range grammar (not the layout itself: that is folio_layout_decode's
  * and needs the pool) and lists every violation, in request field order
  * (layout_json, formats by index, options.png_dpi, options.page_range,
+ * options.png_include_bleed,
  * idempotency_key, labels in the given order, then tenant and max_attempts).
  * A label key longer than the limit is not quoted; it is named by its
  * position: field "labels", description "key 3 (0-based, in request
@@ -318,6 +323,7 @@ struct folio_job_claim {
   size_t nformats;
   int png_dpi;
   const char *page_range;
+  bool png_include_bleed; /* RenderOptions.png_include_bleed (migration 0006) */
   /* The tenant's overrides of the render budget (tenants row, migration
    * 0004; folio/tenant.h), read with the claim: 0 = none, the render
    * process's own FOLIO_RENDER_CPU_MS / FOLIO_RENDER_IMAGE_CACHE_BYTES. */

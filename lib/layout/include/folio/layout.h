@@ -166,11 +166,48 @@ struct folio_item {
   } u;
 };
 
+/* Print geometry (page.bleed, page.marks, page.slug). A page's width and
+ * height are its trim size: the finished piece after cutting, and what item
+ * coordinates are relative to. Around it lie the bleed (paint that runs past
+ * the cut) and, when marks are asked for, the slug (the strip where crop
+ * marks and the rest are drawn). folio/pagebox.h turns these into the PDF's
+ * MediaBox/BleedBox/TrimBox; that is the one place the rule lives. */
+struct folio_sides {
+  double top, right, bottom, left;  /* pt, each 0..FOLIO_LAYOUT_MAX_BLEED_PT */
+};
+/* Each side of the bleed and the slug, in pt after units: bounded so that
+ * a page's media grows by at most 4 x 72 pt (the decoder also keeps the
+ * media box within max_page_side). Constants, not limits fields: the schema
+ * states them too (in the document's unit, so the decoder alone checks
+ * lengths given in mm or in). */
+#define FOLIO_LAYOUT_MAX_BLEED_PT 72.0
+#define FOLIO_LAYOUT_MAX_SLUG_PT 72.0
+/* The slug when marks are asked for and page.slug is not given: the marks
+ * start FOLIO_MARK_OFFSET_PT (folio/pagebox.h) outside the bleed and are
+ * 20 pt long, as Scribus' default markLength. A slug given with marks must
+ * leave them at least 10 pt. */
+#define FOLIO_LAYOUT_SLUG_DEFAULT_PT 26.0
+#define FOLIO_LAYOUT_SLUG_MIN_MARKS_PT 16.0
+
+/* page.marks, as bits of folio_page.marks */
+enum {
+  FOLIO_MARK_CROP = 1u << 0,         /* "crop": cut lines at the trim corners */
+  FOLIO_MARK_REGISTRATION = 1u << 1, /* "registration": targets at the middle of each side */
+  FOLIO_MARK_COLOR_BARS = 1u << 2,   /* "color_bars": CMYK and RGB patches along the top */
+  FOLIO_MARK_PAGE_INFO = 1u << 3,    /* "page_info": title and "page n of N" along the bottom */
+};
+
 struct folio_page {
-  double width, height;             /* pt */
+  double width, height;             /* pt: the trim size */
   const char *size_name;            /* "A4", "Letter", … or NULL for explicit sizes */
   const struct folio_item *items;
   size_t n_items;
+  struct folio_sides bleed;         /* pt; all 0 = no bleed */
+  unsigned marks;                   /* FOLIO_MARK_* bits; 0 = none */
+  /* pt: the strip outside the bleed that holds the marks. page.slug when
+   * given; else FOLIO_LAYOUT_SLUG_DEFAULT_PT when marks are asked, 0 when
+   * not. With marks it is at least FOLIO_LAYOUT_SLUG_MIN_MARKS_PT. */
+  double slug;
 };
 
 struct folio_layout_doc {

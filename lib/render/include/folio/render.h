@@ -147,17 +147,27 @@ struct folio_render_options {
   struct folio_findings *findings;
   /* IMAGE_LOW_DPI threshold in dots per inch; 0 = FOLIO_RENDER_MIN_IMAGE_DPI. */
   unsigned min_image_dpi;
+  /* PNG only: show the bleed box (trim + page.bleed, items reaching into the
+   * bleed included) instead of the trimmed page. Marks are never in a PNG. */
+  bool png_include_bleed;
 };
 
 /* ---- renderers ------------------------------------------------------------ */
 
 /* One PDF with the selected pages: fonts embedded as subsets, title/author from
  * the document's meta, a fixed creation date, so the same document and options
- * give the same bytes. CMYK colours are drawn with their RGB conversion. */
+ * give the same bytes. CMYK colours are drawn with their RGB conversion.
+ * Each PDF page is the page's media box (folio/pagebox.h): the trim size, plus
+ * page.bleed, plus the slug holding page.marks; items are placed from the
+ * trim's top-left corner and clipped at the bleed box. cairo writes only the
+ * MediaBox; BleedBox/TrimBox come from folio_layout_page_boxes for whoever
+ * post-processes the file. */
 int folio_render_pdf(const struct folio_layout_doc *doc, const struct folio_render_options *opt,
                      folio_render_write_fn write, void *write_ctx, struct folio_render_diag *diag);
 
-/* One PNG per selected page (8-bit RGB, white page, pHYs = dpi), encoded by
+/* One PNG per selected page (8-bit RGB, white page, pHYs = dpi): the trimmed
+ * page (its width x height at dpi), or the bleed box with
+ * opt->png_include_bleed. Encoded by
  * folio's own encoder; pages are rasterized in parallel on opt->threads threads,
  * and handed to page_begin / write / page_end in page order on this thread.
  * A page too large in pixels at this dpi (see FOLIO_RENDER_MAX_PAGE_PIXELS) is
