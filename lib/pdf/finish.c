@@ -344,18 +344,23 @@ static void walk_resources(struct fin *f, qpdf_oh res, int depth) {
 
 static qpdf_oh box_array(struct fin *f, const double b[4]) {
   char s[160];
-  snprintf(s, sizeof s, "[%.4f %.4f %.4f %.4f]", b[0], b[1], b[2], b[3]);
+  /* one rounding for all three boxes: it is monotonic, so nested boxes stay nested */
+  snprintf(s, sizeof s, "[%.6f %.6f %.6f %.6f]", b[0], b[1], b[2], b[3]);
   return qpdf_oh_parse(f->q, s);
 }
 
-/* The page's MediaBox, following /Parent for an inherited one. */
-static int page_mediabox(struct fin *f, qpdf_oh page, double b[4]) {
+/* The page's MediaBox, following /Parent for an inherited one, into *copy: a
+ * new direct array with the very same numbers (so TrimBox = MediaBox holds
+ * exactly, with no rounding in between). */
+static int page_mediabox(struct fin *f, qpdf_oh page, qpdf_oh *copy) {
   qpdf_oh p = page;
   for (int hops = 0; hops < 64; hops++) {
     qpdf_oh mb = qpdf_oh_get_key(f->q, p, "/MediaBox");
     if (qpdf_oh_is_array(f->q, mb) && qpdf_oh_get_array_n_items(f->q, mb) == 4) {
+      double v;
       for (int i = 0; i < 4; i++)
-        if (!qpdf_oh_get_value_as_number(f->q, qpdf_oh_get_array_item(f->q, mb, i), &b[i])) return -1;
+        if (!qpdf_oh_get_value_as_number(f->q, qpdf_oh_get_array_item(f->q, mb, i), &v)) return -1;
+      *copy = qpdf_oh_parse(f->q, qpdf_oh_unparse_resolved(f->q, mb));
       return 0;
     }
     p = qpdf_oh_get_key(f->q, p, "/Parent");
@@ -372,20 +377,20 @@ static int do_pages(struct fin *f) {
                           f->o->n_boxes, np);
   for (int i = 0; i < np && !f->nomem; i++) {
     qpdf_oh page = qpdf_get_page_n(f->q, (size_t)i);
-    double media[4];
-    const double *mb = media, *bleed = media, *trim = media;
-    if (f->o->boxes) {
-      mb = f->o->boxes[i].media;
-      bleed = f->o->boxes[i].bleed;
-      trim = f->o->boxes[i].trim;
-      qpdf_oh_replace_key(f->q, page, "/MediaBox", box_array(f, mb));
-    } else if (page_mediabox(f, page, media)) {
-      return folio_pdf_fail(f->diag, FOLIO_PDF_E_PDF, NULL, "page %d has no MediaBox", i + 1);
-    }
     /* PDF/X 6.2.2 (ISO 15930-7): TrimBox on every page, BleedBox between it and
      * the MediaBox; written for every profile, and whenever asked */
-    qpdf_oh_replace_key(f->q, page, "/BleedBox", box_array(f, bleed));
-    qpdf_oh_replace_key(f->q, page, "/TrimBox", box_array(f, trim));
+    if (f->o->boxes) {
+      const struct folio_pdf_page_boxes *b = &f->o->boxes[i];
+      qpdf_oh_replace_key(f->q, page, "/MediaBox", box_array(f, b->media));
+      qpdf_oh_replace_key(f->q, page, "/BleedBox", box_array(f, b->bleed));
+      qpdf_oh_replace_key(f->q, page, "/TrimBox", box_array(f, b->trim));
+    } else {
+      qpdf_oh mb;
+      if (page_mediabox(f, page, &mb))
+        return folio_pdf_fail(f->diag, FOLIO_PDF_E_PDF, NULL, "page %d has no MediaBox", i + 1);
+      qpdf_oh_replace_key(f->q, page, "/BleedBox", mb);
+      qpdf_oh_replace_key(f->q, page, "/TrimBox", qpdf_oh_parse(f->q, qpdf_oh_unparse(f->q, mb)));
+    }
     if (qpdf_oh_has_key(f->q, page, "/CropBox")) qpdf_oh_remove_key(f->q, page, "/CropBox");
     fix_group(f, page);
     if (f->prof & (X_BIT | A_BIT)) walk_resources(f, qpdf_oh_get_key(f->q, page, "/Resources"), 0);
