@@ -11,6 +11,7 @@
 
 #include "folio/layout.h"
 #include "folio/log.h"
+#include "folio/pdf_profile.h"
 #include "jobs_int.h"
 
 void folio_jobs_diag(struct folio_pg_diag *d, const char *fmt, ...) {
@@ -85,12 +86,18 @@ int folio_jobs_submit_params_build(struct folio_jobs_submit_params *sp, const st
   const char *key = s->idempotency_key && *s->idempotency_key ? s->idempotency_key : NULL;
   snprintf(sp->max_unfinished, sizeof sp->max_unfinished, "%d",
            FOLIO_TENANT_DEFAULT_MAX_UNFINISHED_JOBS);
-  const char *v[10] = {sp->id,     s->tenant, key, sp->formats, sp->dpi, s->page_range ? s->page_range : "",
-                       (const char *)s->layout, sp->labels, sp->max_attempts, sp->max_unfinished};
+  /* the profile set; the submit check accepted the fields, so this succeeds */
+  unsigned profiles = 0;
+  folio_pdf_profiles_set(s->pdf_profile, s->additional_pdf_profiles, s->n_additional_pdf_profiles,
+                         &profiles, NULL, 0, NULL, 0);
+  snprintf(sp->pdf_profiles, sizeof sp->pdf_profiles, "%u", profiles);
+  const char *v[11] = {sp->id,     s->tenant, key, sp->formats, sp->dpi, s->page_range ? s->page_range : "",
+                       (const char *)s->layout, sp->labels, sp->max_attempts, sp->max_unfinished,
+                       sp->pdf_profiles};
   memcpy(sp->values, v, sizeof v);
   sp->lengths[6] = (int)s->layout_len;
   sp->formats_bin[6] = 1;
-  sp->p = (struct folio_pg_params){10, sp->values, sp->lengths, sp->formats_bin};
+  sp->p = (struct folio_pg_params){11, sp->values, sp->lengths, sp->formats_bin};
   return 0;
 }
 
@@ -399,6 +406,7 @@ int folio_jobs_claim(struct folio_pg_conn *c, const char *job_id, const char *wo
   /* the tenant's render overrides (text in the binary result; NULL = none) */
   out->render_cpu_ms = PQgetisnull(r, 0, 9) ? 0 : strtoll(PQgetvalue(r, 0, 9), NULL, 10);
   out->render_image_cache_bytes = PQgetisnull(r, 0, 10) ? 0 : strtoll(PQgetvalue(r, 0, 10), NULL, 10);
+  out->pdf_profiles = PQgetisnull(r, 0, 11) ? 0 : (unsigned)strtoul(PQgetvalue(r, 0, 11), NULL, 10);
   PQclear(r);
   if (!out->layout || !out->tenant || !out->page_range || !out->tenant_id) {
     folio_jobs_diag(diag, "out of memory");

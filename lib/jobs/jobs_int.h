@@ -36,10 +36,11 @@ struct folio_jobs_submit_params {
   char dpi[16];
   char max_attempts[16];
   char max_unfinished[24];
+  char pdf_profiles[16];
   char *labels; /* malloc'd JSON object */
-  const char *values[10];
-  int lengths[10];
-  int formats_bin[10];
+  const char *values[11];
+  int lengths[11];
+  int formats_bin[11];
   struct folio_pg_params p;
 };
 /* Builds the parameters of a submission that passed

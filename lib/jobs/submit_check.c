@@ -14,6 +14,7 @@
 #include "folio/layout.h"
 #include "folio/log.h"
 #include "folio/pagerange.h"
+#include "folio/pdf_profile.h"
 #include "jobs_int.h"
 
 /* True when s[0..len) is valid UTF-8 (no overlongs, surrogates or code points
@@ -146,6 +147,15 @@ int folio_jobs_submit_check(const struct folio_job_submit *s, struct folio_arena
       check_text(&l, "options.page_range", s->page_range, FOLIO_JOBS_PAGE_RANGE_MAX);
     else if (folio_layout_pages_check(s->page_range, NULL, why, sizeof why) != 0)
       add(&l, "options.page_range", folio_arena_strdup(arena, why));
+  }
+
+  { /* which profiles combine is folio/pdf_profile.h's rule */
+    unsigned set;
+    char field[64], why[FOLIO_PDF_WHY_MAX];
+    if (folio_pdf_profiles_set(s->pdf_profile, s->additional_pdf_profiles,
+                               s->n_additional_pdf_profiles, &set, field, sizeof field, why,
+                               sizeof why))
+      add(&l, fmt(&l, "options.%s", field), folio_arena_strdup(arena, why));
   }
 
   if (s->idempotency_key)

@@ -133,10 +133,17 @@ struct folio_job_submit {
   const struct folio_job_label *labels; /* keys unique */
   size_t nlabels;
   int max_attempts; /* 0 = FOLIO_JOBS_MAX_ATTEMPTS_DEFAULT */
+  /* options.pdf_profile and options.additional_pdf_profiles (folio.v1.PdfProfile
+   * numbers); combined by folio_pdf_profiles_set (folio/pdf_profile.h), the
+   * one rule, and stored as the set (migration 0005). */
+  int pdf_profile;
+  const int *additional_pdf_profiles;
+  size_t n_additional_pdf_profiles;
 };
 
 /* One thing wrong with a submission: field is the exact request field path
  * ("layout_json", "formats[3]", "options.png_dpi", "options.page_range",
+ * "options.pdf_profile", "options.additional_pdf_profiles[1]",
  * "idempotency_key", "labels", "labels[\"k\"]" with the key as a JSON string
  * literal, "tenant", "max_attempts"); description says why. Both are built
  * only from the submission and constants. */
@@ -153,6 +160,7 @@ struct folio_job_violation {
  * the page-range grammar (not the layout itself: that is folio_layout_decode's
  * and needs the pool) and lists every violation, in request field order
  * (layout_json, formats by index, options.png_dpi, options.page_range,
+ * options.pdf_profile / additional_pdf_profiles,
  * idempotency_key, labels in the given order, then tenant and max_attempts).
  * A label key longer than the limit is not quoted; it is named by its
  * position: field "labels", description "key 3 (0-based, in request
@@ -312,6 +320,9 @@ struct folio_job_claim {
    * process's own FOLIO_RENDER_CPU_MS / FOLIO_RENDER_IMAGE_CACHE_BYTES. */
   int64_t render_cpu_ms;
   int64_t render_image_cache_bytes;
+  /* The PDF profiles asked for, as a folio/pdf_profile.h bit set
+   * (FOLIO_PDF_BIT(profile)); 0 = none: the renderer's PDF unchanged. */
+  unsigned pdf_profiles;
 };
 
 /* Fenced QUEUED -> RUNNING, attempts + 1, recorded as a 'started' event.
