@@ -199,6 +199,12 @@ int main(int argc, char **argv) {
   x.output_icc_path = FOLIO_PDF_SRGB_ICC_DEFAULT; /* an RGB monitor profile is no press profile */
   CHECK_EQ_INT(folio_pdf_finish(in, &x, out, &d), FOLIO_PDF_E_ICC);
   CHECK(strstr(d.message, "CMYK") != NULL);
+  /* a CMYK printer profile is of an allowed class for the RGB profile, but
+   * the wrong colour space */
+  struct folio_pdf_options a_cmyk = {.profiles = FOLIO_PDF_BIT(FOLIO_PDF_PROFILE_PDFA_2B),
+                                     .rgb_icc_path = FOLIO_PDF_CMYK_ICC_DEFAULT};
+  CHECK_EQ_INT(folio_pdf_finish(in, &a_cmyk, out, &d), FOLIO_PDF_E_ICC);
+  CHECK_EQ_STR(d.field, "rgb_icc_path");
   f = fopen(bad_icc, "wb");
   for (int k = 0; k < 300; k++) fputc('x', f);
   fclose(f);
