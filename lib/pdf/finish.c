@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,9 @@ static int check_options(const struct folio_pdf_options *o, struct folio_pdf_dia
   if (o->profiles & ~FOLIO_PDF_PROFILES_ALL)
     return folio_pdf_fail(diag, FOLIO_PDF_E_ARG, "profiles", "unknown profile bits 0x%x",
                           o->profiles & ~FOLIO_PDF_PROFILES_ALL);
+  if ((o->profiles & X_BIT) && (!o->title || !*o->title))
+    return folio_pdf_fail(diag, FOLIO_PDF_E_ARG, "title",
+                          "PDF/X-4 needs a document title (the layout's meta.title)");
   if (o->profiles & UA_BIT) {
     if (!o->title || !*o->title)
       return folio_pdf_fail(diag, FOLIO_PDF_E_ARG, "title",
@@ -423,7 +427,34 @@ static const char *info_utf8(struct fin *f, qpdf_oh info, const char *key) {
   return qpdf_oh_is_string(f->q, v) ? qpdf_oh_get_utf8_value(f->q, v) : NULL;
 }
 
-static int do_metadata(struct fin *f) {
+/* "uuid:" and 128 bits of two FNV-1a 64 hashes (different offsets) of the
+ * file's bytes: the same input gives the same id. Not cryptographic; an
+ * identifier. -1 when the file cannot be read. */
+static int file_uuid(const char *path, char out[64]) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  uint64_t h1 = 0xcbf29ce484222325ull, h2 = 0x84222325cbf29ce4ull;
+  unsigned char buf[65536];
+  for (;;) {
+    ssize_t r = read(fd, buf, sizeof buf);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      close(fd);
+      return -1;
+    }
+    if (r == 0) break;
+    for (ssize_t i = 0; i < r; i++) {
+      h1 = (h1 ^ buf[i]) * 0x100000001b3ull;
+      h2 = (h2 ^ buf[i]) * 0x100000001b3ull;
+    }
+  }
+  close(fd);
+  snprintf(out, 64, "uuid:%08x-%04x-%04x-%04x-%012llx", (unsigned)(h1 >> 32), (unsigned)(h1 >> 16) & 0xffffu,
+           (unsigned)h1 & 0xffffu, (unsigned)(h2 >> 48), (unsigned long long)(h2 & 0xffffffffffffull));
+  return 0;
+}
+
+static int do_metadata(struct fin *f, const char *in_path) {
   qpdf_oh trailer = qpdf_get_trailer(f->q), root = qpdf_get_root(f->q);
   qpdf_oh info = qpdf_oh_get_key(f->q, trailer, "/Info");
   if (!qpdf_oh_is_dictionary(f->q, info)) {
@@ -474,6 +505,8 @@ static int do_metadata(struct fin *f) {
                             .producer = producer,
                             .create_date = has_c ? cx : NULL,
                             .modify_date = has_m ? mx : NULL};
+  char docid[64];
+  if ((f->prof & X_BIT) && file_uuid(in_path, docid) == 0) x.document_id = docid;
   struct folio_pdf_buf b = {0};
   folio_pdf_xmp_build(&b, &x);
   if (b.nomem) {
@@ -584,7 +617,7 @@ int folio_pdf_finish(const char *in_path, const struct folio_pdf_options *o, con
   }
   if (f.prof) {
     rc = do_colour(&f);
-    if (!rc) rc = do_metadata(&f);
+    if (!rc) rc = do_metadata(&f, in_path);
   }
   if (!rc) rc = do_pages(&f);
   if (rc) goto out;

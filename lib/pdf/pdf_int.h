@@ -41,6 +41,9 @@ struct folio_pdf_xmp {
   const char *title, *author, *subject, *lang;
   const char *creator_tool, *producer;
   const char *create_date, *modify_date; /* XMP form */
+  /* PDF/X-4 wants xmpMM:DocumentID/InstanceID: "uuid:..." made from the
+   * input's bytes, so the same input keeps the same id (determinism) */
+  const char *document_id;
 };
 /* The packet, into b (check b->nomem). */
 void folio_pdf_xmp_build(struct folio_pdf_buf *b, const struct folio_pdf_xmp *x);

@@ -199,6 +199,7 @@ void folio_pdf_xmp_build(struct folio_pdf_buf *b, const struct folio_pdf_xmp *x)
                         "    xmlns:dc=\"http://purl.org/dc/elements/1.1/\"\n"
                         "    xmlns:xmp=\"http://ns.adobe.com/xap/1.0/\"\n"
                         "    xmlns:pdf=\"http://ns.adobe.com/pdf/1.3/\"");
+  if (x->document_id) folio_pdf_buf_puts(b, "\n    xmlns:xmpMM=\"http://ns.adobe.com/xap/1.0/mm/\"");
   if (a) folio_pdf_buf_puts(b, "\n    xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\"");
   if (px) folio_pdf_buf_puts(b, "\n    xmlns:pdfxid=\"" NS_PDFXID "\"");
   if (ua) folio_pdf_buf_puts(b, "\n    xmlns:pdfuaid=\"" NS_PDFUAID "\"");
@@ -234,7 +235,17 @@ void folio_pdf_xmp_build(struct folio_pdf_buf *b, const struct folio_pdf_xmp *x)
     folio_pdf_buf_puts(b, "</xmp:CreatorTool>\n");
   }
   if (x->create_date) folio_pdf_buf_printf(b, "   <xmp:CreateDate>%s</xmp:CreateDate>\n", x->create_date);
-  if (x->modify_date) folio_pdf_buf_printf(b, "   <xmp:ModifyDate>%s</xmp:ModifyDate>\n", x->modify_date);
+  if (x->modify_date) {
+    folio_pdf_buf_printf(b, "   <xmp:ModifyDate>%s</xmp:ModifyDate>\n", x->modify_date);
+    folio_pdf_buf_printf(b, "   <xmp:MetadataDate>%s</xmp:MetadataDate>\n", x->modify_date);
+  }
+  if (x->document_id)
+    folio_pdf_buf_printf(b,
+                         "   <xmpMM:DocumentID>%s</xmpMM:DocumentID>\n"
+                         "   <xmpMM:InstanceID>%s</xmpMM:InstanceID>\n"
+                         "   <xmpMM:VersionID>1</xmpMM:VersionID>\n"
+                         "   <xmpMM:RenditionClass>default</xmpMM:RenditionClass>\n",
+                         x->document_id, x->document_id);
   if (x->producer) {
     folio_pdf_buf_puts(b, "   <pdf:Producer>");
     folio_pdf_buf_xml(b, x->producer);

@@ -210,6 +210,12 @@ def main():
     check((prop("pdfaid", "part"), prop("pdfaid", "conformance")) == (("2", "B") if A else (None, None)),
           "pdfaid part/conformance %s" % ("2/B" if A else "absent"))
     check(prop("pdfxid", "GTS_PDFXVersion") == ("PDF/X-4" if X else None), "pdfxid:GTS_PDFXVersion %s" % ("PDF/X-4" if X else "absent"))
+    if X:  # PDF/X-4's metadata: a title, document and version ids, the metadata date
+        mm = "http://ns.adobe.com/xap/1.0/mm/"
+        NS["xmpMM"] = mm
+        check((prop("xmpMM", "DocumentID") or "").startswith("uuid:") and prop("xmpMM", "VersionID") == "1"
+              and prop("xmpMM", "RenditionClass") == "default", "xmpMM:DocumentID, VersionID, RenditionClass")
+        check(bool(prop("dc", "title")) and xmp_date(prop("xmp", "MetadataDate")) is not None, "dc:title and xmp:MetadataDate")
     check(pdf_text(info.get("/GTS_PDFXVersion")) == ("PDF/X-4" if X else None), "Info /GTS_PDFXVersion %s" % ("PDF/X-4" if X else "absent"))
     check(prop("pdfuaid", "part") == ("1" if UA else None), "pdfuaid:part %s" % ("1" if UA else "absent"))
     if A and (X or UA):

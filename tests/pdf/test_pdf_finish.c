@@ -191,8 +191,12 @@ int main(int argc, char **argv) {
   CHECK(strstr(d.message, "nest") != NULL);
   CHECK(!exists(out));
 
-  struct folio_pdf_options x = {.profiles = FOLIO_PDF_BIT(FOLIO_PDF_PROFILE_PDFX_4),
-                                .output_icc_path = "/nonexistent/press.icc"};
+  struct folio_pdf_options x = {.profiles = FOLIO_PDF_BIT(FOLIO_PDF_PROFILE_PDFX_4)};
+  CHECK_EQ_INT(folio_pdf_finish(in, &x, out, &d), FOLIO_PDF_E_ARG); /* PDF/X wants a title */
+  CHECK_EQ_STR(d.field, "title");
+  CHECK(strstr(d.message, "PDF/X-4") != NULL);
+  x.title = "t";
+  x.output_icc_path = "/nonexistent/press.icc";
   CHECK_EQ_INT(folio_pdf_finish(in, &x, out, &d), FOLIO_PDF_E_ICC);
   CHECK_EQ_STR(d.field, "output_icc_path");
   CHECK(strstr(d.message, "/nonexistent/press.icc") != NULL);

@@ -88,7 +88,8 @@ struct folio_pdf_options {
    * builds it. 0 = no profile: only the boxes are written (when given). */
   unsigned profiles;
   /* Written to Info and mirrored in XMP (dc:title, dc:creator,
-   * dc:description); NULL = none. PDF/UA-1 needs title and lang. Control
+   * dc:description); NULL = none. PDF/X-4 needs a title (as Info /Title),
+   * PDF/UA-1 a title and lang. Control
    * characters and U+FFFE/U+FFFF are dropped from both (XML cannot hold them). */
   const char *title;
   const char *author;
