@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "folio/layout.h" /* FOLIO_PNG_DPI_*: the submit check's bounds */
+#include "folio/pdf_profile.h" /* the profiles' CLI names */
 
 /* protobuf-c fields are char * but requests only read them. */
 static char *pbstr(const char *s) { return (char *)(uintptr_t)s; }
@@ -155,6 +156,7 @@ static int follow(const char *cmd, struct folio_client *c, const char *job_id) {
 static const char submit_usage[] =
     "usage: folio submit LAYOUT.json [--format pdf,png,sla] [--dpi N] [--pages 1-3,5]\n"
     "                    [--png-include-bleed] [--label k=v]... [--idempotency-key K] [--wait]\n"
+    "                    [--pdf-profile pdfa-2b|pdfx-4|pdfua-1]...\n"
     "                    [--addr HOST:PORT] [--key API_KEY] [--tls-ca CA.pem]\n"
     "Prints the job id. With --wait, follows the job (progress on stderr) and exits\n"
     "0 if it SUCCEEDED, 4 if it FAILED or was CANCELED. LAYOUT \"-\" reads stdin.\n";
@@ -171,6 +173,10 @@ int cli_submit(int argc, char **argv) {
   bool wait = false, png_bleed = false;
   Folio__V1__SubmitLayoutRequest__LabelsEntry labels[MAX_LABELS], *lp[MAX_LABELS];
   size_t nlabels = 0;
+  /* the first --pdf-profile is options.pdf_profile, the others
+   * additional_pdf_profiles; the server checks the combination */
+  Folio__V1__PdfProfile profiles[8];
+  size_t nprofiles = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     int k = cli_conn_flag("submit", argc, argv, &i, &conn);
@@ -200,6 +206,13 @@ int cli_submit(int argc, char **argv) {
       pages = argv[++i];
     } else if (!strcmp(a, "--idempotency-key") && has_val) {
       idem = argv[++i];
+    } else if (!strcmp(a, "--pdf-profile") && has_val) {
+      int p = folio_pdf_profile_parse(argv[++i]);
+      if (!p || nprofiles == sizeof profiles / sizeof profiles[0]) {
+        fprintf(stderr, "folio submit: --pdf-profile \"%s\": expected pdfa-2b, pdfx-4 or pdfua-1\n", argv[i]);
+        return FOLIO_EXIT_USAGE;
+      }
+      profiles[nprofiles++] = (Folio__V1__PdfProfile)p;
     } else if (!strcmp(a, "--label") && has_val) {
       char *kv = argv[++i], *eq = strchr(kv, '=');
       if (!eq || eq == kv) {
@@ -245,6 +258,11 @@ int cli_submit(int argc, char **argv) {
   opts.png_dpi = (uint32_t)dpi;
   opts.page_range = pbstr(pages ? pages : "");
   opts.png_include_bleed = png_bleed;
+  if (nprofiles) {
+    opts.pdf_profile = profiles[0];
+    opts.additional_pdf_profiles = profiles + 1;
+    opts.n_additional_pdf_profiles = nprofiles - 1;
+  }
   req.options = &opts;
   req.idempotency_key = pbstr(idem ? idem : "");
   req.n_labels = nlabels;

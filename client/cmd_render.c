@@ -2,13 +2,21 @@
  *
  *   folio render LAYOUT.json [--format pdf,png,sla] [--out DIR] [--dpi N]
  *                [--pages 1-3,5] [--threads N] [--png-include-bleed]
+ *                [--pdf-profile P]... [--lang TAG]
  *
  * Outputs: DIR/document.pdf, DIR/page-0001.png ... (1-based page numbers of the
  * document), DIR/document.sla. Each file is written to a temporary name in DIR
  * and renamed when complete, so a failed render leaves no partial file. On
  * success the written paths are printed on stdout, one per line. Errors go to
  * stderr as "folio render: ..." lines; invalid layouts print one line per
- * decoder error: "folio render: invalid layout: <JSON Pointer>: <message>". */
+ * decoder error: "folio render: invalid layout: <JSON Pointer>: <message>".
+ *
+ * --pdf-profile (pdfa-2b, pdfx-4, pdfua-1; repeatable, combined as
+ * folio/pdf_profile.h allows) renders cairo's PDF to a temporary file in DIR
+ * and finishes it with lib/pdf (folio/pdf.h) into document.pdf; the ICC
+ * profiles come from the same environment variables as the worker's
+ * (docs/operations.md, "PDF profiles"). Without it the PDF is cairo's, as
+ * before. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
@@ -21,12 +29,13 @@
 #include "cli.h"
 #include "folio/layout.h"
 #include "folio/pagerange.h"
+#include "folio/pdf.h"
 #include "folio/render.h"
 
 static void render_usage(FILE *f) {
   fprintf(f,
           "usage: folio render LAYOUT.json [--format pdf,png,sla] [--out DIR] [--dpi N] [--pages LIST]\n"
-          "                    [--threads N] [--png-include-bleed]\n"
+          "                    [--threads N] [--png-include-bleed] [--pdf-profile P]... [--lang TAG]\n"
           "  LAYOUT.json   the layout document ('-' = stdin)\n"
           "  --format      comma-separated: pdf, png, sla (default pdf)\n"
           "  --out DIR     output folder, created if missing (default .)\n"
@@ -34,6 +43,8 @@ static void render_usage(FILE *f) {
           "  --pages LIST  1-based pages, e.g. 1-3,5 or 4- (default all; \"\" = all)\n"
           "  --threads N   PNG rasterizing threads (default: CPUs available)\n"
           "  --png-include-bleed  PNG pages show the bleed box, not just the trimmed page\n"
+          "  --pdf-profile pdfa-2b, pdfx-4 or pdfua-1; repeat to combine (default: none)\n"
+          "  --lang TAG    the document language (BCP 47) written to the PDF; pdfua-1 needs one\n"
           "outputs: document.pdf, page-0001.png ..., document.sla\n"
           "exit: 0 ok, 2 usage, 3 invalid layout, 4 render failure, 5 I/O error, 1 other\n",
           FOLIO_RENDER_DPI_MIN, FOLIO_RENDER_DPI_MAX, FOLIO_RENDER_DPI_DEFAULT);
@@ -124,6 +135,46 @@ static int render_file(const struct folio_layout_doc *doc, const struct folio_re
   return rc ? rc : crc;
 }
 
+/* The PDF rendered by cairo into a temporary file in dir, then finished by
+ * lib/pdf into dir/document.pdf (through out_file's temporary name, so a
+ * failure leaves no partial file). Returns the exit code. */
+static int render_pdf_finished(const struct folio_layout_doc *doc,
+                               const struct folio_render_options *opt, const char *dir,
+                               const struct folio_pdf_options *po) {
+  struct out_file cairo_pdf, o;
+  int rc = out_open(&cairo_pdf, dir, "document.cairo.pdf");
+  if (rc) return rc;
+  struct folio_render_diag diag = {0};
+  int r = folio_render_pdf(doc, opt, file_write, &cairo_pdf, &diag);
+  if (r) rc = render_failed(&cairo_pdf, &diag);
+  if (cairo_pdf.f && fclose(cairo_pdf.f) && !rc) {
+    fprintf(stderr, "folio render: %s: %s\n", cairo_pdf.tmp, strerror(errno));
+    rc = FOLIO_EXIT_IO;
+  }
+  cairo_pdf.f = NULL;
+  if (!rc) rc = out_open(&o, dir, "document.pdf");
+  if (!rc) {
+    fclose(o.f); /* lib/pdf writes the file by its name */
+    o.f = NULL;
+    struct folio_pdf_diag pd = {0};
+    int fr = folio_pdf_finish(cairo_pdf.tmp, po, o.tmp, &pd);
+    if (fr) {
+      fprintf(stderr, "folio render: PDF profile: %s\n", pd.message);
+      /* a document the profile refuses (no title) or qpdf cannot finish is a
+       * render failure; a missing ICC file or a failed write is I/O */
+      rc = fr == FOLIO_PDF_E_NOMEM                        ? FOLIO_EXIT_INTERNAL
+           : fr == FOLIO_PDF_E_ICC || fr == FOLIO_PDF_E_WRITE ? FOLIO_EXIT_IO
+                                                            : FOLIO_EXIT_RENDER;
+    }
+    int crc = out_close(&o, fr == 0);
+    if (!rc) rc = crc;
+  }
+  unlink(cairo_pdf.tmp);
+  free(cairo_pdf.tmp);
+  free(cairo_pdf.final);
+  return rc;
+}
+
 /* PNG pages: one out_file per page, opened by page_begin, closed by page_end. */
 struct png_sink {
   const char *dir;
@@ -194,11 +245,14 @@ int cli_render(int argc, char **argv) {
       {"dpi", required_argument, NULL, 'd'},    {"pages", required_argument, NULL, 'p'},
       {"threads", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
       {"png-include-bleed", no_argument, NULL, 'b'},
+      {"pdf-profile", required_argument, NULL, 'P'}, {"lang", required_argument, NULL, 'L'},
       {NULL, 0, NULL, 0},
   };
   unsigned formats = FMT_PDF, dpi = FOLIO_RENDER_DPI_DEFAULT, threads = 0;
   bool png_bleed = false;
-  const char *out_dir = ".", *pages_spec = NULL;
+  const char *out_dir = ".", *pages_spec = NULL, *lang = NULL;
+  int profiles[8];
+  size_t nprofiles = 0;
   optind = 1;
   opterr = 0;
   int c;
@@ -223,6 +277,17 @@ int cli_render(int argc, char **argv) {
         return FOLIO_EXIT_USAGE;
       }
       break;
+    case 'P': {
+      int p = folio_pdf_profile_parse(optarg);
+      if (!p) {
+        fprintf(stderr, "folio render: --pdf-profile must be pdfa-2b, pdfx-4 or pdfua-1, not \"%s\"\n",
+                optarg);
+        return FOLIO_EXIT_USAGE;
+      }
+      if (nprofiles < sizeof profiles / sizeof profiles[0]) profiles[nprofiles++] = p;
+      break;
+    }
+    case 'L': lang = optarg; break;
     case 'h': render_usage(stdout); return FOLIO_EXIT_OK;
     default:
       fprintf(stderr, "folio render: unknown or incomplete option \"%s\"\n", argv[optind - 1]);
@@ -236,6 +301,17 @@ int cli_render(int argc, char **argv) {
     return FOLIO_EXIT_USAGE;
   }
   const char *input = argv[optind];
+  struct folio_pdf_options po;
+  folio_pdf_options_from_env(&po);
+  {
+    char field[48], pwhy[FOLIO_PDF_WHY_MAX];
+    /* the first is the request's pdf_profile, the rest additional_pdf_profiles */
+    if (nprofiles && folio_pdf_profiles_set(profiles[0], profiles + 1, nprofiles - 1, &po.profiles,
+                                            field, sizeof field, pwhy, sizeof pwhy)) {
+      fprintf(stderr, "folio render: --pdf-profile: %s\n", pwhy);
+      return FOLIO_EXIT_USAGE;
+    }
+  }
 
   char *json;
   size_t len;
@@ -279,7 +355,11 @@ int cli_render(int argc, char **argv) {
   struct folio_render_options opt = {
       .pages = pages, .n_pages = n_pages, .dpi = dpi, .threads = threads, .png_include_bleed = png_bleed};
 
-  if (formats & FMT_PDF) rc = render_file(doc, &opt, out_dir, "document.pdf", folio_render_pdf);
+  po.title = doc->title;
+  po.author = doc->author;
+  po.lang = lang;
+  if ((formats & FMT_PDF) && folio_pdf_needed(&po)) rc = render_pdf_finished(doc, &opt, out_dir, &po);
+  else if (formats & FMT_PDF) rc = render_file(doc, &opt, out_dir, "document.pdf", folio_render_pdf);
   if (!rc && (formats & FMT_PNG)) {
     struct png_sink s = {.dir = out_dir};
     int r = folio_render_png(doc, &opt, png_begin, png_end, &s, &diag);

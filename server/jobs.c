@@ -71,6 +71,14 @@ static bool build_submit(struct submit *x) {
   x->s.fail_on_warnings = o && o->fail_on_warnings;
   x->s.require_clean_preflight = o && o->require_clean_preflight;
   x->s.png_include_bleed = o && o->png_include_bleed;
+  x->s.pdf_profile = o ? (int)o->pdf_profile : 0;
+  if (o && o->n_additional_pdf_profiles) {
+    int *extra = cgrpc_call_alloc(x->call, o->n_additional_pdf_profiles * sizeof *extra);
+    if (!extra) return false;
+    for (size_t i = 0; i < o->n_additional_pdf_profiles; i++) extra[i] = (int)o->additional_pdf_profiles[i];
+    x->s.additional_pdf_profiles = extra;
+    x->s.n_additional_pdf_profiles = o->n_additional_pdf_profiles;
+  }
   x->s.idempotency_key = r->idempotency_key;
   x->s.labels = labels;
   x->s.nlabels = r->n_labels;

@@ -23,6 +23,7 @@
 #include "folio/arena.h"
 #include "folio/layout.h"
 #include "folio/pagerange.h"
+#include "folio/pdf.h"
 #include "folio/render.h"
 
 #include "budget.h"
@@ -107,6 +108,98 @@ static int render_doc(struct job *j, const struct folio_layout_doc *doc,
     worker_sink_abort(k);
     if (rc == FOLIO_RENDER_E_WRITE) note_sink_error(j, k); /* else: our own abort */
     note_render_error(j, rc, &rd);
+    return -1;
+  }
+  if (worker_sink_finish(k)) {
+    note_sink_error(j, k);
+    return -1;
+  }
+  return 0;
+}
+
+/* ---- the PDF with a profile: cairo to a file, lib/pdf into the sink ----------- */
+
+struct tmp_file {
+  FILE *f;
+  int err; /* errno of the first failed write */
+};
+
+static int tmp_write(void *ctx, const unsigned char *data, size_t len) {
+  struct tmp_file *t = ctx;
+  if (fwrite(data, 1, len, t->f) != len) {
+    t->err = errno ? errno : EIO;
+    return 1;
+  }
+  return 0;
+}
+
+/* How a lib/pdf failure ends the attempt. A profile the document cannot meet
+ * (PDF/UA without a title) or a worker whose ICC profile is missing or wrong
+ * fails the job for good with a message naming why; memory and local disk
+ * are transient. */
+static void note_pdf_error(struct job *j, int rc, const struct folio_pdf_diag *pd) {
+  switch (rc) {
+  case FOLIO_PDF_E_ARG: worker_failure_note(&j->fail, false, "INVALID_ARGUMENT", "%s", pd->message); break;
+  case FOLIO_PDF_E_ICC:
+    worker_failure_note(&j->fail, false, "PDF_ICC_PROFILE", "the worker's ICC profile: %s", pd->message);
+    break;
+  case FOLIO_PDF_E_NOMEM: worker_failure_note(&j->fail, true, "OUT_OF_MEMORY", "%s", pd->message); break;
+  case FOLIO_PDF_E_PDF: worker_failure_note(&j->fail, false, "PDF_PROFILE_FAILED", "%s", pd->message); break;
+  default: worker_failure_note(&j->fail, true, "LOCAL_IO", "%s", pd->message); break;
+  }
+}
+
+/* The PDF when lib/pdf has work (a profile, or print boxes): cairo writes a
+ * temporary file in $TMPDIR (default /tmp), folio_pdf_finish_stream reads it
+ * and streams the finished PDF into the sink through its own temporary file;
+ * both are removed on every path. Files, not buffers: a 1,000-page document
+ * is never held in memory. */
+static int render_pdf_profiled(struct job *j, const struct folio_layout_doc *doc,
+                               const struct folio_render_options *opt,
+                               const struct folio_pdf_options *po) {
+  const char *dir = getenv("TMPDIR");
+  char path[512];
+  snprintf(path, sizeof path, "%s/folio-cairo-XXXXXX", dir && *dir ? dir : "/tmp");
+  int fd = mkstemp(path);
+  struct tmp_file t = {.f = fd >= 0 ? fdopen(fd, "wb") : NULL};
+  if (!t.f) {
+    worker_failure_note(&j->fail, true, "LOCAL_IO", "temporary PDF in %s: %s",
+                        dir && *dir ? dir : "/tmp", strerror(errno));
+    if (fd >= 0) {
+      close(fd);
+      unlink(path);
+    }
+    return -1;
+  }
+  struct folio_render_diag rd = {0};
+  int rc = folio_render_pdf(doc, opt, tmp_write, &t, &rd);
+  if (fclose(t.f) && !t.err) t.err = errno ? errno : EIO;
+  if (rc || t.err) {
+    if (t.err) worker_failure_note(&j->fail, true, "LOCAL_IO", "temporary PDF %s: %s", path, strerror(t.err));
+    if (rc) note_render_error(j, rc, &rd);
+    unlink(path);
+    return -1;
+  }
+  struct sink *k = add_sink(j);
+  if (!k) {
+    worker_failure_note(&j->fail, true, "OUT_OF_MEMORY", "no memory for an artifact");
+    unlink(path);
+    return -1;
+  }
+  if (worker_sink_begin(k, j->rp, j->cl.tenant_id, j->id, "document.pdf", FOLIO_FORMAT_PDF, 0,
+                        "application/pdf")) {
+    note_sink_error(j, k);
+    drop_last_sink(j);
+    unlink(path);
+    return -1;
+  }
+  struct folio_pdf_diag pd = {0};
+  rc = folio_pdf_finish_stream(path, po, worker_sink_write, k, &pd);
+  unlink(path);
+  if (rc) {
+    worker_sink_abort(k);
+    if (rc == FOLIO_PDF_E_WRITE && k->status) note_sink_error(j, k);
+    else note_pdf_error(j, rc, &pd);
     return -1;
   }
   if (worker_sink_finish(k)) {
@@ -213,8 +306,16 @@ static void render_with(struct job *j, const struct worker_budget *budget) {
   if (want[FOLIO_FORMAT_PDF]) {
     worker_budget_for_render(&jb, &rbud); /* what is left of the job's CPU */
     opt.findings = &j->findings;
-    if (render_doc(j, doc, &opt, folio_render_pdf, "document.pdf", FOLIO_FORMAT_PDF,
-                   "application/pdf"))
+    /* the ICC profiles and output condition from the environment
+     * (docs/operations.md, "PDF profiles"); the document's own metadata */
+    struct folio_pdf_options po;
+    folio_pdf_options_from_env(&po);
+    po.profiles = j->cl.pdf_profiles;
+    po.title = doc->title;
+    po.author = doc->author;
+    if (folio_pdf_needed(&po) ? render_pdf_profiled(j, doc, &opt, &po)
+                              : render_doc(j, doc, &opt, folio_render_pdf, "document.pdf",
+                                           FOLIO_FORMAT_PDF, "application/pdf"))
       goto out;
     opt.findings = NULL;
     j->fi++;

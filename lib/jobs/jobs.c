@@ -11,6 +11,7 @@
 
 #include "folio/layout.h"
 #include "folio/log.h"
+#include "folio/pdf_profile.h"
 #include "jobs_int.h"
 
 void folio_jobs_diag(struct folio_pg_diag *d, const char *fmt, ...) {
@@ -85,14 +86,19 @@ int folio_jobs_submit_params_build(struct folio_jobs_submit_params *sp, const st
   const char *key = s->idempotency_key && *s->idempotency_key ? s->idempotency_key : NULL;
   snprintf(sp->max_unfinished, sizeof sp->max_unfinished, "%d",
            FOLIO_TENANT_DEFAULT_MAX_UNFINISHED_JOBS);
-  const char *v[13] = {sp->id,     s->tenant, key, sp->formats, sp->dpi, s->page_range ? s->page_range : "",
+  /* the profile set; the submit check accepted the fields, so this succeeds */
+  unsigned profiles = 0;
+  folio_pdf_profiles_set(s->pdf_profile, s->additional_pdf_profiles, s->n_additional_pdf_profiles,
+                         &profiles, NULL, 0, NULL, 0);
+  snprintf(sp->pdf_profiles, sizeof sp->pdf_profiles, "%u", profiles);
+  const char *v[14] = {sp->id,     s->tenant, key, sp->formats, sp->dpi, s->page_range ? s->page_range : "",
                        (const char *)s->layout, sp->labels, sp->max_attempts, sp->max_unfinished,
                        s->fail_on_warnings ? "t" : "f", s->require_clean_preflight ? "t" : "f",
-                       s->png_include_bleed ? "t" : "f"};
+                       s->png_include_bleed ? "t" : "f", sp->pdf_profiles};
   memcpy(sp->values, v, sizeof v);
   sp->lengths[6] = (int)s->layout_len;
   sp->formats_bin[6] = 1;
-  sp->p = (struct folio_pg_params){13, sp->values, sp->lengths, sp->formats_bin};
+  sp->p = (struct folio_pg_params){14, sp->values, sp->lengths, sp->formats_bin};
   return 0;
 }
 
@@ -433,6 +439,7 @@ int folio_jobs_claim(struct folio_pg_conn *c, const char *job_id, const char *wo
   out->fail_on_warnings = !PQgetisnull(r, 0, 11) && PQgetvalue(r, 0, 11)[0] == 't';
   out->require_clean_preflight = !PQgetisnull(r, 0, 12) && PQgetvalue(r, 0, 12)[0] == 't';
   out->png_include_bleed = !PQgetisnull(r, 0, 13) && PQgetvalue(r, 0, 13)[0] == 't';
+  out->pdf_profiles = PQgetisnull(r, 0, 14) ? 0 : (unsigned)strtoul(PQgetvalue(r, 0, 14), NULL, 10);
   PQclear(r);
   if (!out->layout || !out->tenant || !out->page_range || !out->tenant_id) {
     folio_jobs_diag(diag, "out of memory");

@@ -36,10 +36,11 @@ struct folio_jobs_submit_params {
   char dpi[16];
   char max_attempts[16];
   char max_unfinished[24];
+  char pdf_profiles[16];
   char *labels; /* malloc'd JSON object */
-  const char *values[13];
-  int lengths[13];
-  int formats_bin[13];
+  const char *values[14];
+  int lengths[14];
+  int formats_bin[14];
   struct folio_pg_params p;
 };
 /* Builds the parameters of a submission that passed

@@ -13,7 +13,8 @@
  * $5 png_dpi, $6 page_range, $7 layout (binary), $8 labels jsonb, $9 max_attempts,
  * $10 the default max_unfinished_jobs (folio/tenant.h), $11 fail_on_warnings,
  * $12 require_clean_preflight (migration 0007), $13 png_include_bleed
- * (migration 0006).
+ * (migration 0006), $14 pdf_profiles (the folio/pdf_profile.h bit set;
+ * migration 0005).
  * Returns (id, state, deduplicated) - or ('', limit, 'q') when the tenant is
  * at its max_unfinished_jobs and this is no duplicate (nothing written) - or
  * no row when the conflicting job committed after this statement's snapshot;
@@ -30,9 +31,9 @@
   " ins AS ("                                                                                 \
   " INSERT INTO jobs (id, tenant, idempotency_key, formats, png_dpi, page_range, layout,"     \
   "                   labels, max_attempts, fail_on_warnings, require_clean_preflight,"       \
-  "                   png_include_bleed)"                                                     \
+  "                   png_include_bleed, pdf_profiles)"                                       \
   " SELECT $1::uuid, $2::text, $3::text, $4::smallint[], $5::int, $6::text, $7::bytea,"      \
-  "         $8::jsonb, $9::int, $11::bool, $12::bool, $13::bool"                              \
+  "         $8::jsonb, $9::int, $11::bool, $12::bool, $13::bool, $14::int"                    \
   "  WHERE COALESCE((SELECT unfinished_jobs < cap FROM lim), $10::bigint > 0)"                \
   " ON CONFLICT (tenant, idempotency_key) DO NOTHING"                                         \
   " RETURNING id, state),"                                                                    \
@@ -93,7 +94,7 @@
  * png_dpi, page_range, layout, tenant id, the tenant's render_cpu_ms and
  * render_image_cache_bytes overrides (NULL = none, migration 0004),
  * fail_on_warnings, require_clean_preflight (migration 0007), png_include_bleed
- * (migration 0006), as text) when
+ * (migration 0006), the job's pdf_profiles (migration 0005), as text) when
  * claimed or exhausted,
  * ('0', state, attempts, NULL...) when not QUEUED, ('d', ...) when deferred;
  * no row = not found.
@@ -122,7 +123,7 @@
   "     ELSE format('the job was started %s times without finishing', attempts - released) END"         \
   "  WHERE id = $1::uuid AND state = 'QUEUED' AND NOT EXISTS (SELECT 1 FROM busy)"           \
   "  RETURNING id, state, attempts, tenant, formats, png_dpi, page_range, layout,"           \
-  "            fail_on_warnings, require_clean_preflight, png_include_bleed),"               \
+  "            fail_on_warnings, require_clean_preflight, png_include_bleed, pdf_profiles)," \
   " deferred AS (UPDATE jobs SET dispatched_at = '-infinity'"                                \
   "  WHERE id IN (SELECT id FROM busy) AND state = 'QUEUED' RETURNING id, state, attempts)," \
   " ev AS (INSERT INTO job_events (job_id, kind, attempt, worker_id, detail)"                \
@@ -132,15 +133,15 @@
   "        png_dpi::text, page_range, layout, t.id::text,"                                   \
   "        t.render_cpu_ms::text, t.render_image_cache_bytes::text,"                         \
   "        upd.fail_on_warnings::text, upd.require_clean_preflight::text,"                   \
-  "        upd.png_include_bleed::text"                                                      \
+  "        upd.png_include_bleed::text, upd.pdf_profiles::text"                              \
   "   FROM upd LEFT JOIN tenants t ON t.name = upd.tenant"                                   \
   " UNION ALL"                                                                               \
   " SELECT 'd', state, attempts::text, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"     \
-  "        NULL, NULL, NULL"                                                                 \
+  "        NULL, NULL, NULL, NULL"                                                           \
   "   FROM deferred"                                                                         \
   " UNION ALL"                                                                               \
   " SELECT '0', state, attempts::text, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"     \
-  "        NULL, NULL, NULL"                                                                 \
+  "        NULL, NULL, NULL, NULL"                                                           \
   "   FROM jobs"                                                                             \
   "  WHERE id = $1::uuid AND NOT EXISTS (SELECT 1 FROM upd)"                                 \
   "    AND NOT EXISTS (SELECT 1 FROM deferred)"
@@ -338,7 +339,7 @@
   "  updated_at = now()"
 
 const struct folio_pg_stmt folio_jobs_stmts[] = {
-    [S_SUBMIT] = {"folio_submit", SQL_SUBMIT, 13, 0},
+    [S_SUBMIT] = {"folio_submit", SQL_SUBMIT, 14, 0},
     [S_SUBMIT_LOOKUP] = {"folio_submit_lookup", SQL_SUBMIT_LOOKUP, 2, 0},
     [S_STATUS] = {"folio_status", SQL_STATUS, 2, 0},
     [S_CANCEL] = {"folio_cancel", SQL_CANCEL, 2, 0},

@@ -14,6 +14,7 @@
 #include "folio/layout.h"
 #include "folio/log.h"
 #include "folio/pagerange.h"
+#include "folio/pdf_profile.h"
 #include "jobs_int.h"
 
 /* True when s[0..len) is valid UTF-8 (no overlongs, surrogates or code points
@@ -154,6 +155,15 @@ int folio_jobs_submit_check(const struct folio_job_submit *s, struct folio_arena
     bool png = false;
     for (size_t i = 0; i < s->nformats; i++) png |= s->formats[i] == FOLIO_FORMAT_PNG;
     if (!png) add(&l, "options.png_include_bleed", "applies to PNG pages only: add FORMAT_PNG to formats");
+  }
+
+  { /* which profiles combine is folio/pdf_profile.h's rule */
+    unsigned set;
+    char field[64], why[FOLIO_PDF_WHY_MAX];
+    if (folio_pdf_profiles_set(s->pdf_profile, s->additional_pdf_profiles,
+                               s->n_additional_pdf_profiles, &set, field, sizeof field, why,
+                               sizeof why))
+      add(&l, fmt(&l, "options.%s", field), folio_arena_strdup(arena, why));
   }
 
   if (s->idempotency_key)

@@ -60,6 +60,7 @@ static void test_migrate(void) {
 static struct folio_job_submit basic_submit(const char *tenant, const char *key) {
   static const int formats[] = {FOLIO_FORMAT_PNG, FOLIO_FORMAT_PDF, FOLIO_FORMAT_PNG};
   static const struct folio_job_label labels[] = {{"team", "print"}, {"b\"q", "\xc3\xa9t\xc3\xa9"}};
+  static const int more_profiles[] = {3, 1}; /* PDF/UA-1, PDF/A-2b again */
   struct folio_job_submit s = {.tenant = tenant,
                                .idempotency_key = key,
                                .layout = LAYOUT,
@@ -70,7 +71,10 @@ static struct folio_job_submit basic_submit(const char *tenant, const char *key)
                                .page_range = "1-2",
                                .png_include_bleed = true,
                                .labels = labels,
-                               .nlabels = 2};
+                               .nlabels = 2,
+                               .pdf_profile = 1,
+                               .additional_pdf_profiles = more_profiles,
+                               .n_additional_pdf_profiles = 2};
   return s;
 }
 
@@ -238,6 +242,7 @@ static void test_lifecycle(struct folio_pg_conn *c) {
   CHECK_EQ_INT(cl.png_dpi, 72);
   CHECK_EQ_STR(cl.page_range, "1-2");
   CHECK(cl.png_include_bleed); /* stored (migration 0006) and read back by the claim */
+  CHECK_EQ_INT(cl.pdf_profiles, (1u << 1) | (1u << 3)); /* the set, stored by migration 0005 */
   CHECK_EQ_INT(cl.nformats, 2);
   /* a duplicate delivery cannot claim it again */
   struct folio_job_claim cl2;
@@ -692,7 +697,7 @@ static void test_apikeys(struct folio_pg_conn *c) {
 static void test_explain(struct folio_pg_conn *c) {
   static const char *const calls[] = {
       "folio_submit('0190b5a4-0000-7000-8000-000000000001', 'acme', 'k', '{1}', 150, '', "
-      "'\\x00', '{}', 3, 1000, false, true, false)",
+      "'\\x00', '{}', 3, 1000, false, true, false, 0)",
       "folio_submit_lookup('acme', 'k')",
       "folio_status('0190b5a4-0000-7000-8000-000000000001', 'acme')",
       "folio_cancel('0190b5a4-0000-7000-8000-000000000001', 'acme')",

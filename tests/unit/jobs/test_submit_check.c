@@ -200,8 +200,33 @@ static void test_validate_first(void) {
   CHECK_EQ_STR(d.msg, "formats[1]: must be FORMAT_PDF, FORMAT_PNG or FORMAT_SLA");
 }
 
+/* options.pdf_profile / additional_pdf_profiles: folio/pdf_profile.h's rule,
+ * named with the request's field paths */
+static void test_pdf_profiles(void) {
+  struct folio_job_submit s = valid();
+  static const int ua_x[] = {3, 2, 3};
+  s.pdf_profile = 1;
+  s.additional_pdf_profiles = ua_x, s.n_additional_pdf_profiles = 3;
+  expect("A-2b + UA-1 + X-4, one named twice", &s, NULL, 0);
+  s.pdf_profile = 7;
+  static const char *const bad_first[][2] = {{"options.pdf_profile", NULL}};
+  expect("unknown pdf_profile", &s, bad_first, 1);
+  static const int unspecified[] = {3, 0};
+  s.pdf_profile = 1;
+  s.additional_pdf_profiles = unspecified, s.n_additional_pdf_profiles = 2;
+  static const char *const bad_add[][2] = {
+      {"options.additional_pdf_profiles[1]",
+       "must be PDF_PROFILE_PDFA_2B, PDF_PROFILE_PDFX_4 or PDF_PROFILE_PDFUA_1"}};
+  expect("UNSPECIFIED among the additional profiles", &s, bad_add, 1);
+  s.pdf_profile = 0;
+  s.additional_pdf_profiles = ua_x, s.n_additional_pdf_profiles = 1;
+  static const char *const no_first[][2] = {{"options.additional_pdf_profiles", NULL}};
+  expect("additional without pdf_profile", &s, no_first, 1);
+}
+
 int main(void) {
   test_valid();
+  test_pdf_profiles();
   test_every_violation_named();
   test_each_field();
   test_truncation_said();

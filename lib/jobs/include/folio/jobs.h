@@ -142,11 +142,18 @@ struct folio_job_submit {
    * fail the job (the worker's verdict: FINDINGS / PREFLIGHT_FAILED). */
   bool fail_on_warnings;
   bool require_clean_preflight;
+  /* options.pdf_profile and options.additional_pdf_profiles (folio.v1.PdfProfile
+   * numbers); combined by folio_pdf_profiles_set (folio/pdf_profile.h), the
+   * one rule, and stored as the set (migration 0005). */
+  int pdf_profile;
+  const int *additional_pdf_profiles;
+  size_t n_additional_pdf_profiles;
 };
 
 /* One thing wrong with a submission: field is the exact request field path
  * ("layout_json", "formats[3]", "options.png_dpi", "options.page_range",
- * "options.png_include_bleed",
+ * "options.png_include_bleed", "options.pdf_profile",
+ * "options.additional_pdf_profiles[1]",
  * "idempotency_key", "labels", "labels[\"k\"]" with the key as a JSON string
  * literal, "tenant", "max_attempts"); description says why. Both are built
  * only from the submission and constants. */
@@ -163,7 +170,7 @@ struct folio_job_violation {
  * the page-range grammar (not the layout itself: that is folio_layout_decode's
  * and needs the pool) and lists every violation, in request field order
  * (layout_json, formats by index, options.png_dpi, options.page_range,
- * options.png_include_bleed,
+ * options.png_include_bleed, options.pdf_profile / additional_pdf_profiles,
  * idempotency_key, labels in the given order, then tenant and max_attempts).
  * A label key longer than the limit is not quoted; it is named by its
  * position: field "labels", description "key 3 (0-based, in request
@@ -331,6 +338,9 @@ struct folio_job_claim {
   int64_t render_image_cache_bytes;
   bool fail_on_warnings;        /* as submitted (folio_job_submit) */
   bool require_clean_preflight;
+  /* The PDF profiles asked for, as a folio/pdf_profile.h bit set
+   * (FOLIO_PDF_BIT(profile)); 0 = none: the renderer's PDF unchanged. */
+  unsigned pdf_profiles;
 };
 
 /* Fenced QUEUED -> RUNNING, attempts + 1, recorded as a 'started' event.

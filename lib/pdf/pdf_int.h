@@ -1,0 +1,51 @@
+/* lib/pdf's private parts shared between its files. */
+#ifndef FOLIO_PDF_INT_H
+#define FOLIO_PDF_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "folio/pdf.h"
+
+/* Sets diag (may be NULL) and returns code. field may be NULL or "". */
+int folio_pdf_fail(struct folio_pdf_diag *diag, int code, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* A growing NUL-terminated string; nomem is sticky. */
+struct folio_pdf_buf {
+  char *s;
+  size_t len, cap;
+  bool nomem;
+};
+void folio_pdf_buf_add(struct folio_pdf_buf *b, const char *s, size_t n);
+void folio_pdf_buf_puts(struct folio_pdf_buf *b, const char *s);
+void folio_pdf_buf_printf(struct folio_pdf_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* s escaped for XML character data and attribute values. */
+void folio_pdf_buf_xml(struct folio_pdf_buf *b, const char *s);
+
+/* A copy of the UTF-8 string s without C0/C1 controls (tab, CR and LF become
+ * spaces), U+FFFE and U+FFFF: what both Info and XMP can hold, so they stay
+ * equal. malloc'd; NULL when out of memory. s must be valid UTF-8. */
+char *folio_pdf_text_clean(const char *s);
+
+/* A PDF date ("D:YYYYMMDDHHmmSSOHH'mm'", any tail optional) as XMP wants it
+ * ("YYYY-MM-DDTHH:mm:SS+HH:mm" or "...Z"), and as the normalised PDF date
+ * written back to Info so the two say the same instant at the same precision.
+ * 0, or -1 when pdf is not a date. */
+#define FOLIO_PDF_DATE_MAX 96 /* room for any int the format could print */
+int folio_pdf_date_convert(const char *pdf, char xmp[FOLIO_PDF_DATE_MAX], char info[FOLIO_PDF_DATE_MAX]);
+
+/* What goes into the XMP packet. Strings already cleaned; NULL = absent. */
+struct folio_pdf_xmp {
+  unsigned profiles;
+  const char *title, *author, *subject, *lang;
+  const char *creator_tool, *producer;
+  const char *create_date, *modify_date; /* XMP form */
+  /* PDF/X-4 wants xmpMM:DocumentID/InstanceID: "uuid:..." made from the
+   * input's bytes, so the same input keeps the same id (determinism) */
+  const char *document_id;
+};
+/* The packet, into b (check b->nomem). */
+void folio_pdf_xmp_build(struct folio_pdf_buf *b, const struct folio_pdf_xmp *x);
+
+#endif
