@@ -104,7 +104,8 @@ static int paint_text(struct folio_painter *p, cairo_t *cr, size_t page, const s
   if (!lay) return diag->code;
   cairo_rectangle(cr, it->x, it->y, it->w, it->h);
   cairo_clip(cr);
-  folio_text_show(cr, lay, it);
+  if (p->tags && it->role != FOLIO_ROLE_ARTIFACT) folio_text_show_tagged(cr, lay, it, p->tags);
+  else folio_text_show(cr, lay, it);
   g_object_unref(lay);
   return 0;
 }
@@ -118,7 +119,8 @@ int folio_paint_page(struct folio_painter *p, cairo_t *cr, size_t page_index,
       return folio_render_fail(diag, FOLIO_RENDER_E_CANCELLED, 0, NULL, "cancelled");
     int g = folio_guard_check(p->guard);
     if (g) return folio_guard_fail(p->guard, g, diag, 0, NULL);
-    if (it->opacity <= 0) continue;
+    if (it->opacity <= 0) continue; /* nothing drawn: no structure either */
+    if (p->tags) folio_tags_item_begin(p->tags, it);
     cairo_save(cr);
     folio_item_transform(cr, it);
     bool group = it->opacity < 1;
@@ -136,6 +138,7 @@ int folio_paint_page(struct folio_painter *p, cairo_t *cr, size_t page_index,
       if (!rc) cairo_paint_with_alpha(cr, it->opacity);
     }
     cairo_restore(cr);
+    if (p->tags) folio_tags_item_end(p->tags, it);
     if (rc) return rc;
     cairo_status_t st = cairo_status(cr);
     if (st)

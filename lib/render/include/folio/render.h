@@ -129,13 +129,23 @@ struct folio_render_options {
   folio_render_cancel_fn cancel;     /* may be NULL */
   void *cancel_ctx;
   const struct folio_render_budget *budget; /* borrowed for the call; NULL = defaults */
+  /* PDF: write a tagged PDF (structure tree, artifacts left out of it) even
+   * when the document says nothing about its structure (for PDF/UA). A
+   * document with meta.lang or any role, id, lang, alt, link, list, table
+   * or page label is tagged in any case. */
+  bool pdf_tagged;
 };
 
 /* ---- renderers ------------------------------------------------------------ */
 
 /* One PDF with the selected pages: fonts embedded as subsets, title/author from
  * the document's meta, a fixed creation date, so the same document and options
- * give the same bytes. CMYK colours are drawn with their RGB conversion. */
+ * give the same bytes. CMYK colours are drawn with their RGB conversion.
+ * Tagged (see pdf_tagged): a structure tree in reading order (= document
+ * order), link annotations, named destinations for item ids, an outline from
+ * the headings, page labels. What cairo 1.16 cannot write (/Lang, /Alt,
+ * artifact marks) is listed in docs/internals/render.md for the PDF/UA
+ * post-processing. */
 int folio_render_pdf(const struct folio_layout_doc *doc, const struct folio_render_options *opt,
                      folio_render_write_fn write, void *write_ctx, struct folio_render_diag *diag);
 
