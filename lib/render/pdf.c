@@ -89,6 +89,8 @@ int folio_render_pdf(const struct folio_layout_doc *doc, const struct folio_rend
      * first it writes no /MarkInfo (the PDF is not "tagged"). */
     if (tagged && i == 0) {
       folio_tags_init(&tags, cr, surface, doc, pages, n);
+      tags.attr = opt ? opt->pdf_struct : NULL;
+      tags.attr_ctx = opt ? opt->pdf_struct_ctx : NULL;
       painter.tags = &tags;
     }
     if (tagged) folio_tags_page(&tags, pages[i]);

@@ -59,6 +59,9 @@ struct folio_tags {
   bool label_only;          /* the open LI has its Lbl and waits for its LBody */
   uint32_t row, col;        /* the open table's current cell */
   int outline[7];           /* the last outline entry at each heading level, 0 = none */
+  size_t n_elems;           /* structure elements begun so far (the next one's pre-order index) */
+  folio_render_struct_fn attr; /* the caller's, may be NULL */
+  void *attr_ctx;
 };
 /* Opens the Document element. pages/n: the rendered pages, borrowed. */
 void folio_tags_init(struct folio_tags *t, cairo_t *cr, cairo_surface_t *surface, const struct folio_layout_doc *doc,

@@ -31,6 +31,7 @@ static void push(struct folio_tags *t, const char *name, const char *attrs) {
   if (t->depth == sizeof t->stack / sizeof t->stack[0]) abort(); /* a bug: nesting is at most 8 deep */
   cairo_tag_begin(t->cr, name, attrs);
   t->stack[t->depth++] = name;
+  if (strcmp(name, CAIRO_TAG_DEST) != 0) t->n_elems++; /* every other tag is a structure element */
 }
 
 static void pop(struct folio_tags *t) {
@@ -208,6 +209,13 @@ full:
 }
 
 /* Closes the groups the item does not belong to, opens the ones it does. */
+/* Reports what cairo leaves out of the element just begun. */
+static void report(struct folio_tags *t, const char *type, const char *alt, const char *lang, const char *scope) {
+  if (!t->attr || (!alt && !lang && !scope)) return;
+  struct folio_pdf_struct_attr a = {t->n_elems - 1, type, alt, lang, scope};
+  t->attr(t->attr_ctx, &a);
+}
+
 static void groups(struct folio_tags *t, const struct folio_item *it) {
   if (t->list && (!it->list || strcmp(t->list, it->list) != 0)) {
     pop_to(t, "L");
@@ -236,13 +244,17 @@ static void groups(struct folio_tags *t, const struct folio_item *it) {
       push(t, "Table", NULL);
       t->table = it->table;
     }
-    if (fresh || it->row != t->row) {
+    bool row = fresh || it->row != t->row;
+    if (row) {
       pop_to(t, "TR");
       push(t, "TR", NULL);
-      push(t, it->header ? "TH" : "TD", NULL);
     } else if (it->col != t->col) {
       pop_above(t, "TR");
+    }
+    if (row || it->col != t->col) {
       push(t, it->header ? "TH" : "TD", NULL);
+      /* a header cell in the first row heads its column, elsewhere its row */
+      if (it->header) report(t, "TH", NULL, NULL, it->row == 0 ? "Column" : "Row");
     }
     t->row = it->row;
     t->col = it->col;
@@ -272,6 +284,7 @@ bool folio_tags_item_begin(struct folio_tags *t, const struct folio_item *it) {
   groups(t, it);
   t->item_depth = t->depth;
   push(t, element(it->role), NULL);
+  report(t, element(it->role), it->role == FOLIO_ROLE_FIGURE ? it->alt : NULL, it->lang, NULL);
   if (it->role >= FOLIO_ROLE_H1 && it->role <= FOLIO_ROLE_H6 && it->kind == FOLIO_ITEM_TEXT) outline(t, it);
   dest(t, it->id);
   if (it->link && link_attrs(t, it->link, attrs, sizeof attrs)) push(t, CAIRO_TAG_LINK, attrs);
