@@ -104,7 +104,11 @@ static int paint_text(struct folio_painter *p, cairo_t *cr, size_t page, const s
   if (!lay) return diag->code;
   cairo_rectangle(cr, it->x, it->y, it->w, it->h);
   cairo_clip(cr);
-  if (p->tags && it->role != FOLIO_ROLE_ARTIFACT) folio_text_show_tagged(cr, lay, it, p->tags);
+  /* Links in runs need a tag around each run's glyphs; inside the group of
+   * a translucent item cairo 1.16 crashes on tags (they would land in the
+   * group's recording surface), so such a text is one leaf, without its
+   * run links (docs/internals/render.md). */
+  if (p->tags && it->role != FOLIO_ROLE_ARTIFACT && it->opacity >= 1) folio_text_show_tagged(cr, lay, it, p->tags);
   else folio_text_show(cr, lay, it);
   g_object_unref(lay);
   return 0;

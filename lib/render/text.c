@@ -298,9 +298,32 @@ void folio_text_show_tagged(cairo_t *cr, PangoLayout *lay, const struct folio_it
     if ((double)(logical.y + logical.height) / PANGO_SCALE > limit) break;
     double baseline = (double)pango_layout_iter_get_baseline(li) / PANGO_SCALE;
     PangoLayoutLine *line = pango_layout_iter_get_line_readonly(li);
+    /* Glyph runs come in visual order; the structure wants reading order.
+     * Positions are taken in visual order, drawing goes in text order (for
+     * right-to-left runs the two differ; the page looks the same). */
+    size_t nr = g_slist_length(line->runs);
+    struct placed { PangoGlyphItem *run; int x; } stack_runs[16], *pr = stack_runs;
+    if (nr > 16 && !(pr = malloc(nr * sizeof *pr))) {
+      pr = stack_runs; /* out of memory: visual order, still drawn right */
+      nr = 0;
+    }
     int x = logical.x;
-    for (GSList *l = line->runs; l; l = l->next) {
+    size_t k = 0;
+    for (GSList *l = line->runs; l && nr; l = l->next, k++) {
       PangoGlyphItem *run = l->data;
+      pr[k] = (struct placed){run, x};
+      x += pango_glyph_string_get_width(run->glyphs);
+    }
+    for (size_t a = 1; a < nr; a++) /* insertion sort by text offset: lines have few runs */
+      for (size_t b = a; b > 0 && pr[b - 1].run->item->offset > pr[b].run->item->offset; b--) {
+        struct placed tmp = pr[b];
+        pr[b] = pr[b - 1], pr[b - 1] = tmp;
+      }
+    x = logical.x;
+    GSList *vis = line->runs;
+    for (k = 0; nr ? k < nr : vis != NULL; k++) {
+      PangoGlyphItem *run = nr ? pr[k].run : vis->data;
+      if (nr) x = pr[k].x;
       const struct folio_link *link =
           it->u.text.runs[run_at(rb, it->u.text.n_runs, (size_t)run->item->offset)].link;
       if (!started || link != cur) folio_tags_run(tags, link);
@@ -316,8 +339,12 @@ void folio_text_show_tagged(cairo_t *cr, PangoLayout *lay, const struct folio_it
       cairo_set_source_rgb(cr, r, g, b);
       cairo_move_to(cr, it->x + (double)x / PANGO_SCALE, it->y + baseline);
       pango_cairo_show_glyph_item(cr, text, run);
-      x += pango_glyph_string_get_width(run->glyphs);
+      if (!nr) {
+        x += pango_glyph_string_get_width(run->glyphs);
+        vis = vis->next;
+      }
     }
+    if (pr != stack_runs) free(pr);
   } while (pango_layout_iter_next_line(li));
   pango_layout_iter_free(li);
 }

@@ -307,8 +307,37 @@ def corpus(tmp):
     check(dests == ["page=2", "summary", "top"], "corpus: internal links %s" % dests)
 
 
+def edges(tmp):
+    """Regressions: run links in a translucent text (cairo 1.16 crashed on tags
+    inside its group), right-to-left runs (the structure in reading order,
+    not in the visual order of the glyph runs), an empty and a clipped
+    heading, rotation."""
+    T = lambda y, **kw: dict({"type": "text", "x": 10, "y": y, "w": 200, "h": 20}, **kw)
+    doc = {"version": 1, "meta": {"lang": "en"}, "pages": [{"items": [
+        T(10, text="", role="h1"),
+        T(40, h=2, text="clipped away", role="h2"),
+        T(60, opacity=0.5, runs=[{"text": "half "}, {"text": "link", "link": "https://e.org"}]),
+        T(90, rotation=30, runs=[{"text": "rot "}, {"text": "link", "link": "https://f.org"}]),
+        T(120, runs=[{"text": "مرحبا "}, {"text": "link", "link": "https://g.org"}, {"text": " بالعالم"}]),
+        T(150, opacity=0.5, link="#page=1", id="t", text="whole")]}]}
+    path = os.path.join(tmp, "edges.json")
+    json.dump(doc, open(path, "w"))
+    pdf = os.path.join(tmp, "edges.pdf")
+    render(path, pdf)
+    tree = struct_text(pdf)
+    want = [(0, "Document"), (1, "H1"), (2, '""'), (1, "H2"), (2, '""'),
+            (1, "P"), (2, '"half link"'),
+            (1, "P"), (2, "Span"), (3, '"rot "'), (2, "Link"), (3, '"link"'),
+            (1, "P"), (2, "Span"), (3, '"مرحبا "'), (2, "Link"), (3, '"link"'), (2, "Span"), (3, '" بالعالم"'),
+            (1, "P"), (2, "Link"), (3, '"whole"')]
+    check(tree == want, "edges: structure\n got  %s\n want %s" % (tree, want))
+    chk = subprocess.run(["qpdf", "--check", pdf], capture_output=True, text=True)
+    check(chk.returncode == 0, "edges: qpdf --check\n%s" % chk.stdout)
+
+
 with tempfile.TemporaryDirectory() as tmp:
     example(tmp)
     corpus(tmp)
+    edges(tmp)
 print("%d failed checks" % len(failures))
 sys.exit(1 if failures else 0)
