@@ -123,7 +123,10 @@ int folio_paint_page(struct folio_painter *p, cairo_t *cr, size_t page_index,
       return folio_render_fail(diag, FOLIO_RENDER_E_CANCELLED, 0, NULL, "cancelled");
     int g = folio_guard_check(p->guard);
     if (g) return folio_guard_fail(p->guard, g, diag, 0, NULL);
-    if (it->opacity <= 0) continue; /* nothing drawn: no structure either */
+    if (it->opacity <= 0) { /* nothing drawn: no structure either, but its anchor */
+      if (p->tags) folio_tags_anchor(p->tags, it);
+      continue;
+    }
     if (p->tags) folio_tags_item_begin(p->tags, it);
     cairo_save(cr);
     folio_item_transform(cr, it);

@@ -72,6 +72,9 @@ void folio_tags_page(struct folio_tags *t, size_t page_index);
  * (not an artifact): its element (and link, destination) is open. */
 bool folio_tags_item_begin(struct folio_tags *t, const struct folio_item *it);
 void folio_tags_item_end(struct folio_tags *t, const struct folio_item *it);
+/* An item that is not painted (opacity 0) keeps its named destination, so
+ * links to its id still lead somewhere. */
+void folio_tags_anchor(struct folio_tags *t, const struct folio_item *it);
 /* Inside a text whose runs have links: what follows is a Link to link, or a
  * Span (link NULL, or a target this PDF does not hold). */
 void folio_tags_run(struct folio_tags *t, const struct folio_link *link);

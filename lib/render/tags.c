@@ -291,6 +291,14 @@ bool folio_tags_item_begin(struct folio_tags *t, const struct folio_item *it) {
   return true;
 }
 
+void folio_tags_anchor(struct folio_tags *t, const struct folio_item *it) {
+  char q[140], a[200];
+  if (!it->id || !quote(q, sizeof q, it->id)) return;
+  snprintf(a, sizeof a, "name='%s' x=%d y=%d", q, (int)it->x, (int)it->y);
+  cairo_tag_begin(t->cr, CAIRO_TAG_DEST, a);
+  cairo_tag_end(t->cr, CAIRO_TAG_DEST);
+}
+
 void folio_tags_run(struct folio_tags *t, const struct folio_link *link) {
   if (t->run_link) pop(t);
   char attrs[FOLIO_LAYOUT_MAX_LINK_CHARS * 2 + 64];

@@ -319,7 +319,9 @@ def edges(tmp):
         T(60, opacity=0.5, runs=[{"text": "half "}, {"text": "link", "link": "https://e.org"}]),
         T(90, rotation=30, runs=[{"text": "rot "}, {"text": "link", "link": "https://f.org"}]),
         T(120, runs=[{"text": "مرحبا "}, {"text": "link", "link": "https://g.org"}, {"text": " بالعالم"}]),
-        T(150, opacity=0.5, link="#page=1", id="t", text="whole")]}]}
+        T(150, opacity=0.5, link="#page=1", id="t", text="whole"),
+        T(180, text="to the invisible", link="#ghost"),
+        T(210, opacity=0, id="ghost", text="not painted")]}]}
     path = os.path.join(tmp, "edges.json")
     json.dump(doc, open(path, "w"))
     pdf = os.path.join(tmp, "edges.pdf")
@@ -329,10 +331,13 @@ def edges(tmp):
             (1, "P"), (2, '"half link"'),
             (1, "P"), (2, "Span"), (3, '"rot "'), (2, "Link"), (3, '"link"'),
             (1, "P"), (2, "Span"), (3, '"مرحبا "'), (2, "Link"), (3, '"link"'), (2, "Span"), (3, '" بالعالم"'),
-            (1, "P"), (2, "Link"), (3, '"whole"')]
+            (1, "P"), (2, "Link"), (3, '"whole"'), (1, "P"), (2, "Link"), (3, '"to the invisible"')]
     check(tree == want, "edges: structure\n got  %s\n want %s" % (tree, want))
     chk = subprocess.run(["qpdf", "--check", pdf], capture_output=True, text=True)
     check(chk.returncode == 0, "edges: qpdf --check\n%s" % chk.stdout)
+    p = Pdf(pdf)
+    check(sorted(p.dest_names()) == ["ghost", "page=1", "t"],
+          "edges: an unpainted item keeps its destination %s" % p.dest_names())
 
 
 with tempfile.TemporaryDirectory() as tmp:
