@@ -220,4 +220,27 @@ MUTANTS = [
          original="if (d->image_bytes > d->lim->max_image_bytes_total) {",
          replacement="if (d->image_bytes > d->lim->max_image_bytes_total * 2) {",
          tests="test_layout_decode$|test_layout_image$", fast=True),
+    # tagged PDF (issue 14): the scheme allow-list, anchor binding, group
+    # contiguity, the element count the post-processor relies on, and the
+    # reading order of right-to-left runs
+    dict(name="link_any_scheme", file="lib/layout/decode.c",
+         original='else if (strncmp(v, "mailto:", 7) == 0) rest = 7;',
+         replacement='else if (strchr(v, \':\')) rest = (size_t)(strchr(v, \':\') - v) + 1;',
+         tests="test_layout_decode$|test_layout_corpus$", fast=True),
+    dict(name="anchor_not_bound", file="lib/layout/resolve.c",
+         original="l->item = &doc->pages[id->page].items[id->pos];",
+         replacement="l->item = NULL;",
+         tests="test_layout_decode$", fast=True),
+    dict(name="list_interruption_ignored", file="lib/layout/resolve.c",
+         original="if (folio_nmap_find(&g->closed, g->names, name, strlen(name)) >= 0) return -1;",
+         replacement="if (folio_nmap_find(&g->closed, g->names, name, strlen(name)) >= 0) return 0;",
+         tests="test_layout_decode$|test_layout_corpus$", fast=True),
+    dict(name="link_elements_uncounted", file="lib/render/tags.c",
+         original="if (strcmp(name, CAIRO_TAG_DEST) != 0) t->n_elems++;",
+         replacement="if (strcmp(name, CAIRO_TAG_DEST) != 0 && strcmp(name, CAIRO_TAG_LINK) != 0) t->n_elems++;",
+         tests="test_render_tags$", fast=False),
+    dict(name="rtl_runs_visual_order", file="lib/render/text.c",
+         original="for (size_t a = 1; a < nr; a++) /* insertion sort by text offset: lines have few runs */",
+         replacement="for (size_t a = nr; a < nr; a++) /* insertion sort by text offset: lines have few runs */",
+         tests="test_render_tags$", fast=False),
 ]
