@@ -17,6 +17,7 @@
  * of named colours, styles and assets may all come after "pages" — is left as
  * placeholders and finished by folio_layout_resolve() (resolve.c). */
 #include <math.h>
+#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +71,10 @@ struct dec {
   struct vec items;                /* struct folio_item of the current page */
   struct vec runs, run_styles;     /* struct folio_run, struct folio_pstyle of the current item */
   struct vec texts;                /* struct folio_text_ext * */
+  struct vec ids, links;           /* struct folio_pend_id, struct folio_pend_link */
+  size_t cur_page, cur_item;       /* where runs_array is (for its links) */
+  regex_t lang_re;                 /* compiled on the first "lang" */
+  bool lang_re_ok;
   /* One shared placeholder per defined colour / asset (NULL until referenced),
    * so references to names defined earlier in the file cost no allocation. */
   struct vec color_ph, asset_ph;
@@ -308,6 +313,7 @@ static const struct nspec N_CMYK = {0, 100, false, false};
 /* in document units: the schema's bound; resolve checks the pt bound */
 static const struct nspec N_BLEED = {0, FOLIO_LAYOUT_MAX_BLEED_PT, false, false};
 static const struct nspec N_SLUG = {0, FOLIO_LAYOUT_MAX_SLUG_PT, false, false};
+static const struct nspec N_TABLE_INDEX = {0, FOLIO_LAYOUT_MAX_TABLE_INDEX, false, true};
 
 static bool number(struct dec *d, const struct nspec *ns, double *out) {
   if (!expect(d, '0', "a number")) return false;
@@ -509,6 +515,90 @@ static bool weight(struct dec *d, int *out) {
 bad:
   err(d, NULL, "must be \"normal\", \"bold\" or one of 100, 200, ... 900");
   return false;
+}
+
+/* ---- structure values ------------------------------------------------------------ */
+
+/* BCP 47 (RFC 5646) well-formedness: language (2-3 letters with up to three
+ * extlangs, or 4-8 letters), script, region, variants, extensions, private
+ * use. The same pattern is in the schema (POSIX ERE and ECMA-262 read it
+ * alike: no escapes, no classes but brackets). Grandfathered and
+ * private-use-only tags are refused: /Lang wants a language. */
+#define LANG_PATTERN                                                                               \
+  "^([A-Za-z]{2,3}(-[A-Za-z]{3}){0,3}|[A-Za-z]{4,8})(-[A-Za-z]{4})?(-([A-Za-z]{2}|[0-9]{3}))?"    \
+  "(-([A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*(-[0-9A-WYZa-wyz](-[A-Za-z0-9]{2,8})+)*"               \
+  "(-[Xx](-[A-Za-z0-9]{1,8})+)?$"
+
+static const char *lang_value(struct dec *d) {
+  const char *v = string_dup(d, 1, FOLIO_LAYOUT_MAX_LANG_CHARS, NULL);
+  if (!v) return NULL;
+  if (!d->lang_re_ok) {
+    if (regcomp(&d->lang_re, LANG_PATTERN, REG_EXTENDED | REG_NOSUB) != 0) {
+      d->oom = d->stop = true; /* the pattern is constant: only memory can fail */
+      return NULL;
+    }
+    d->lang_re_ok = true;
+  }
+  if (regexec(&d->lang_re, v, 0, NULL, 0) != 0) {
+    err(d, NULL, "must be a BCP 47 language tag such as \"en\", \"de-CH\" or \"zh-Hant-TW\"");
+    return NULL;
+  }
+  d->doc->structured = true;
+  return v;
+}
+
+/* RFC 3986's characters (unreserved, reserved, '%'): what a URI may hold. */
+static bool uri_char(unsigned char c) {
+  if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) return true;
+  return c && strchr("-._~:/?#[]@!$&'()*+,;=%", c) != NULL;
+}
+
+/* A link target: "http://…", "https://…" or "mailto:…" (RFC 3986 characters
+ * only, lower-case scheme), "#id" (an item's id), or "#page=N" (1-based).
+ * Anchors are bound by the resolve pass (run = SIZE_MAX for an item's own). */
+static const struct folio_link *link_value(struct dec *d, size_t run) {
+  size_t len;
+  const char *v = string_dup(d, 1, FOLIO_LAYOUT_MAX_LINK_CHARS, &len);
+  if (!v) return NULL;
+  struct folio_link *l = alloc(d, sizeof *l);
+  if (!l) return NULL;
+  l->target = v;
+  bool ok = false;
+  size_t rest = 0;
+  if (strncmp(v, "https://", 8) == 0) rest = 8;
+  else if (strncmp(v, "http://", 7) == 0) rest = 7;
+  else if (strncmp(v, "mailto:", 7) == 0) rest = 7;
+  if (rest) {
+    l->kind = FOLIO_LINK_URI;
+    ok = len > rest;
+    for (size_t i = rest; ok && i < len; i++) ok = uri_char((unsigned char)v[i]);
+  } else if (strncmp(v, "#page=", 6) == 0) {
+    l->kind = FOLIO_LINK_PAGE;
+    ok = len > 6 && len <= 13 && v[6] >= '1' && v[6] <= '9';
+    size_t n = 0;
+    for (size_t i = 6; ok && i < len; i++) {
+      ok = v[i] >= '0' && v[i] <= '9';
+      n = n * 10 + (size_t)(v[i] - '0');
+    }
+    l->page = n - 1;
+  } else if (v[0] == '#') {
+    l->kind = FOLIO_LINK_ANCHOR;
+    l->anchor = v + 1;
+    ok = valid_name(v + 1, len - 1);
+  }
+  if (!ok) {
+    err(d, NULL,
+        "must be an http:, https: or mailto: URI (lower-case scheme, RFC 3986 characters), "
+        "\"#id\" naming an item's id, or \"#page=N\"");
+    return NULL;
+  }
+  d->doc->structured = true;
+  if (l->kind != FOLIO_LINK_URI) {
+    struct folio_pend_link *pl = vec_push(d, &d->links, sizeof *pl);
+    if (!pl) return NULL;
+    *pl = (struct folio_pend_link){l, d->cur_page, d->cur_item, run};
+  }
+  return l;
 }
 
 /* ---- text style fields ---------------------------------------------------------- */
@@ -947,7 +1037,7 @@ static void default_page(struct dec *d) {
 enum ifield {
   I_TYPE, I_NAME, I_ROTATION, I_OPACITY, I_X, I_Y, I_W, I_H, I_X1, I_Y1, I_X2, I_Y2,
   I_STYLE, I_TEXT, I_RUNS, I_OVERFLOW, I_ASSET, I_FIT, I_FILL, I_STROKE, I_STROKE_WIDTH,
-  I_RADIUS, I_COUNT
+  I_RADIUS, I_ROLE, I_ID, I_LANG, I_ALT, I_LINK, I_LIST, I_TABLE, I_ROW, I_COL, I_HEADER, I_COUNT
 };
 #define FIELD(s) {s, sizeof(s) - 1}
 static const struct {
@@ -958,21 +1048,25 @@ static const struct {
     FIELD("y"),     FIELD("w"),      FIELD("h"),        FIELD("x1"),           FIELD("y1"),
     FIELD("x2"),    FIELD("y2"),     FIELD("style"),    FIELD("text"),         FIELD("runs"),
     FIELD("overflow"), FIELD("asset"), FIELD("fit"),    FIELD("fill"),         FIELD("stroke"),
-    FIELD("stroke_width"), FIELD("radius")};
+    FIELD("stroke_width"), FIELD("radius"), FIELD("role"),  FIELD("id"),    FIELD("lang"),
+    FIELD("alt"),   FIELD("link"),   FIELD("list"),     FIELD("table"),        FIELD("row"),
+    FIELD("col"),   FIELD("header")};
 
-#define B(f) (1u << (f))
-#define COMMON (B(I_TYPE) | B(I_NAME) | B(I_ROTATION) | B(I_OPACITY))
+#define B(f) (1ull << (f))
+#define COMMON \
+  (B(I_TYPE) | B(I_NAME) | B(I_ROTATION) | B(I_OPACITY) | B(I_ROLE) | B(I_ID) | B(I_LANG) | B(I_LINK))
+#define CELL (B(I_TABLE) | B(I_ROW) | B(I_COL) | B(I_HEADER))
 #define BOX (B(I_X) | B(I_Y) | B(I_W) | B(I_H))
 static const char *const ITEM_TYPES[] = {"text", "image", "rect", "ellipse", "line", NULL};
-static const uint32_t ALLOWED[] = {
-    [FOLIO_ITEM_TEXT] = COMMON | BOX | B(I_STYLE) | B(I_TEXT) | B(I_RUNS) | B(I_OVERFLOW),
-    [FOLIO_ITEM_IMAGE] = COMMON | BOX | B(I_ASSET) | B(I_FIT),
-    [FOLIO_ITEM_RECT] = COMMON | BOX | B(I_FILL) | B(I_STROKE) | B(I_STROKE_WIDTH) | B(I_RADIUS),
-    [FOLIO_ITEM_ELLIPSE] = COMMON | BOX | B(I_FILL) | B(I_STROKE) | B(I_STROKE_WIDTH),
+static const uint64_t ALLOWED[] = {
+    [FOLIO_ITEM_TEXT] = COMMON | BOX | B(I_STYLE) | B(I_TEXT) | B(I_RUNS) | B(I_OVERFLOW) | B(I_LIST) | CELL,
+    [FOLIO_ITEM_IMAGE] = COMMON | BOX | B(I_ASSET) | B(I_FIT) | B(I_ALT) | CELL,
+    [FOLIO_ITEM_RECT] = COMMON | BOX | B(I_FILL) | B(I_STROKE) | B(I_STROKE_WIDTH) | B(I_RADIUS) | B(I_ALT),
+    [FOLIO_ITEM_ELLIPSE] = COMMON | BOX | B(I_FILL) | B(I_STROKE) | B(I_STROKE_WIDTH) | B(I_ALT),
     [FOLIO_ITEM_LINE] = COMMON | B(I_X1) | B(I_Y1) | B(I_X2) | B(I_Y2) | B(I_STROKE) |
-                        B(I_STROKE_WIDTH),
+                        B(I_STROKE_WIDTH) | B(I_ALT),
 };
-static const uint32_t REQUIRED[] = {
+static const uint64_t REQUIRED[] = {
     [FOLIO_ITEM_TEXT] = BOX,
     [FOLIO_ITEM_IMAGE] = BOX | B(I_ASSET),
     [FOLIO_ITEM_RECT] = BOX,
@@ -982,8 +1076,13 @@ static const uint32_t REQUIRED[] = {
 static const char *const OVERFLOWS[] = {"clip", "shrink", "error", NULL};
 static const char *const FITS[] = {"contain", "cover", "fill", "none", NULL};
 
+/* The "role" strings, in enum folio_role order from FOLIO_ROLE_P. */
+static const char *const ROLES[] = {"p",    "h1",        "h2",        "h3",         "h4",
+                                    "h5",   "h6",        "caption",   "quote",      "code",
+                                    "list_item", "list_label", "figure", "artifact", NULL};
+
 struct pitem {
-  uint32_t seen;
+  uint64_t seen;
   int type; /* enum folio_item_kind, 0 unknown */
   struct folio_item it;
   double num[I_COUNT];
@@ -991,9 +1090,30 @@ struct pitem {
   const char *text;
   size_t text_len;
   bool has_runs;
+  bool run_links; /* a run has a link */
   const struct folio_color *fill, *stroke;
   const char *asset;
 };
+
+/* A name (NAME_RULE) kept in the model: ids, list and table names. */
+static const char *name_value(struct dec *d) {
+  struct folio_lx_str s;
+  if (!string(d, &s)) return NULL;
+  if (!valid_name(s.s, s.len)) {
+    err(d, NULL, "must be a name (" NAME_RULE ")");
+    return NULL;
+  }
+  char *c = folio_arena_strndup(d->arena, s.s, s.len);
+  if (!c) d->oom = d->stop = true;
+  return c;
+}
+
+static bool boolean(struct dec *d) {
+  int w = 0;
+  if (!expect(d, 't', "true or false")) return false;
+  if (folio_lx_literal(&d->lx, &w) < 0) syntax(d);
+  return w == 't';
+}
 
 static void runs_array(struct dec *d, struct pitem *pi) {
   d->runs.n = d->run_styles.n = 0;
@@ -1005,10 +1125,18 @@ static void runs_array(struct dec *d, struct pitem *pi) {
     if (!ps) return;
     r->text = "";
     if (!obj_open(d)) continue;
-    bool first = true, has_text = false;
+    bool first = true, has_text = false, has_link = false;
     struct folio_lx_str k;
     while (obj_next(d, &first, &k)) {
-      if (key_is(&k, "text")) {
+      if (key_is(&k, "link")) {
+        if (has_link) {
+          err(d, NULL, "duplicate key");
+          skip(d);
+          continue;
+        }
+        has_link = true;
+        if ((r->link = link_value(d, i - 1))) pi->run_links = true;
+      } else if (key_is(&k, "text")) {
         if (has_text) {
           err(d, NULL, "duplicate key");
           skip(d);
@@ -1078,7 +1206,67 @@ static void item_member(struct dec *d, struct pitem *pi, const struct folio_lx_s
     case I_STROKE: color_ref(d, &pi->stroke); break;
     case I_STROKE_WIDTH: number(d, &N_STROKE, &pi->num[f]); break;
     case I_RADIUS: number(d, &N_RADIUS, &pi->num[f]); break;
+    case I_ROLE:
+      if (enumeration(d, ROLES, &e)) {
+        pi->it.role = (enum folio_role)(e + FOLIO_ROLE_P);
+        d->doc->structured = true;
+      }
+      break;
+    case I_ID:
+      if ((pi->it.id = name_value(d))) d->doc->structured = true;
+      break;
+    case I_LANG: pi->it.lang = lang_value(d); break;
+    case I_ALT:
+      if ((pi->it.alt = string_dup(d, 1, 0, NULL))) d->doc->structured = true;
+      break;
+    case I_LINK: pi->it.link = link_value(d, SIZE_MAX); break;
+    case I_LIST: pi->it.list = name_value(d); break;
+    case I_TABLE:
+      if ((pi->it.table = name_value(d))) d->doc->structured = true;
+      break;
+    case I_ROW: case I_COL:
+      if (number(d, &N_TABLE_INDEX, &pi->num[f])) {
+        if (f == I_ROW) pi->it.row = (uint32_t)pi->num[f];
+        else pi->it.col = (uint32_t)pi->num[f];
+      }
+      break;
+    case I_HEADER: pi->it.header = boolean(d); break;
     case I_COUNT: break;
+  }
+}
+
+/* The structure fields of an item whose type is known: the role fits the
+ * type (absent, it becomes the type's default), and the fields that depend
+ * on it are there or not. What the schema says with if/then and
+ * dependentRequired. */
+static void item_structure(struct dec *d, struct pitem *pi, const char *tname) {
+  struct folio_item *it = &pi->it;
+  bool text = pi->type == FOLIO_ITEM_TEXT;
+  if (it->role) {
+    bool ok = it->role == FOLIO_ROLE_ARTIFACT ||
+              (text ? it->role < FOLIO_ROLE_FIGURE : it->role == FOLIO_ROLE_FIGURE);
+    if (!ok) err(d, "role", "role \"%s\" is not for an item of type \"%s\"", ROLES[it->role - 1], tname);
+  } else {
+    it->role = text ? FOLIO_ROLE_P : pi->type == FOLIO_ITEM_IMAGE ? FOLIO_ROLE_FIGURE : FOLIO_ROLE_ARTIFACT;
+  }
+  bool artifact = it->role == FOLIO_ROLE_ARTIFACT;
+  bool listy = it->role == FOLIO_ROLE_LIST_ITEM || it->role == FOLIO_ROLE_LIST_LABEL;
+  uint64_t seen = pi->seen;
+  if (listy && !(seen & B(I_LIST)))
+    err(d, "list", "required field is missing (role \"%s\" names its list)", ROLES[it->role - 1]);
+  if (!listy && (seen & B(I_LIST))) err(d, "list", "only for role \"list_item\" or \"list_label\"");
+  if (artifact && (seen & B(I_ALT)))
+    err(d, "alt", "an artifact has no alt text (give the item role \"figure\")");
+  if (artifact && (seen & B(I_LINK))) err(d, "link", "an artifact cannot be a link (give the item a role)");
+  if (artifact && pi->run_links) err(d, "runs", "an artifact's runs cannot be links");
+  if ((seen & B(I_LINK)) && pi->run_links) err(d, "runs", "the item is a link: its runs cannot be links too");
+  if (seen & B(I_TABLE)) {
+    if (!(seen & B(I_ROW))) err(d, "row", "required field is missing (a table cell has a row)");
+    if (!(seen & B(I_COL))) err(d, "col", "required field is missing (a table cell has a column)");
+    if (artifact || listy) err(d, "table", "a table cell cannot be an artifact or a list item");
+  } else {
+    for (int f = I_ROW; f <= I_HEADER; f++)
+      if (seen & B(f)) err(d, IFIELDS[f].name, "only for a table cell (give \"table\")");
   }
 }
 
@@ -1092,14 +1280,14 @@ static void item_finish(struct dec *d, struct pitem *pi, size_t index) {
     return;
   }
   const char *tname = ITEM_TYPES[pi->type - 1];
-  uint32_t bad = pi->seen & ~ALLOWED[pi->type];
+  uint64_t bad = pi->seen & ~ALLOWED[pi->type];
   for (int f = 0; bad && f < I_COUNT; f++)
     if (bad & B(f)) err(d, IFIELDS[f].name, "unknown field for an item of type \"%s\"", tname);
   if (pi->type != FOLIO_ITEM_TEXT && pi->ps.seen)
     for (int b = 0; b < 8; b++)
       if (pi->ps.seen & (1u << b))
         err(d, STYLE_FIELD_NAMES[b], "unknown field for an item of type \"%s\"", tname);
-  uint32_t missing = REQUIRED[pi->type] & ~pi->seen;
+  uint64_t missing = REQUIRED[pi->type] & ~pi->seen;
   for (int f = 0; missing && f < I_COUNT; f++)
     if (missing & B(f)) err(d, IFIELDS[f].name, "required field is missing");
   if (pi->type == FOLIO_ITEM_TEXT) {
@@ -1107,6 +1295,7 @@ static void item_finish(struct dec *d, struct pitem *pi, size_t index) {
     if (t && r) err(d, NULL, "must have \"text\" or \"runs\", not both");
     if (!t && !r) err(d, "text", "required field is missing (or give \"runs\")");
   }
+  item_structure(d, pi, tname);
   if (d->stop) return;
   /* Built even when earlier members failed (the model is dropped then), so the
    * resolve pass still reports undefined names in the same run. */
@@ -1114,6 +1303,11 @@ static void item_finish(struct dec *d, struct pitem *pi, size_t index) {
   struct folio_item *it = vec_push(d, &d->items, sizeof *it);
   if (!it) return;
   *it = pi->it;
+  if (it->id) {
+    struct folio_pend_id *id = vec_push(d, &d->ids, sizeof *id);
+    if (!id) return;
+    *id = (struct folio_pend_id){it->id, d->cur_page, d->items.n - 1, index};
+  }
   it->kind = (enum folio_item_kind)pi->type;
   it->index = index;
   it->rotation = pi->num[I_ROTATION];
@@ -1187,6 +1381,7 @@ static void items_array(struct dec *d, struct folio_page *pg) {
     }
     struct pitem pi;
     memset(&pi, 0, sizeof pi);
+    d->cur_item = i - 1;
     if (!obj_open(d)) continue;
     bool first = true;
     struct folio_lx_str k;
@@ -1210,13 +1405,19 @@ static void pages_array(struct dec *d) {
     }
     struct folio_page *pg = vec_push(d, &d->pages, sizeof *pg);
     struct folio_page_spec *ps = pg ? vec_push(d, &d->page_specs, sizeof *ps) : NULL;
+    d->cur_page = i - 1;
     if (!ps || !obj_open(d)) continue;
     bool first = true;
     struct folio_lx_str k;
     uint64_t seen = 0;
     while (obj_next(d, &first, &k)) {
       if (page_field(d, &k, ps, &seen)) continue;
-      if (key_is(&k, "items")) {
+      if (key_is(&k, "label")) {
+        if (dup(d, &seen, 3)) continue;
+        const char *label = string_dup(d, 1, FOLIO_LAYOUT_MAX_LABEL_CHARS, NULL);
+        ((struct folio_page *)d->pages.data)[i - 1].label = label;
+        if (label) d->doc->structured = true;
+      } else if (key_is(&k, "items")) {
         if (!dup(d, &seen, 2)) {
           /* items_array may grow other vectors, never d->pages */
           items_array(d, (struct folio_page *)d->pages.data + (i - 1));
@@ -1242,6 +1443,8 @@ static void meta(struct dec *d) {
       if (!dup(d, &seen, 0)) d->doc->title = string_dup(d, 0, 0, NULL);
     } else if (key_is(&k, "author")) {
       if (!dup(d, &seen, 1)) d->doc->author = string_dup(d, 0, 0, NULL);
+    } else if (key_is(&k, "lang")) {
+      if (!dup(d, &seen, 2)) d->doc->lang = lang_value(d);
     } else {
       unknown(d);
     }
@@ -1361,6 +1564,10 @@ int folio_layout_decode(const char *json, size_t len, const struct folio_layout_
     p->asset_names = d->asset_names.data;
     p->texts = d->texts.data;
     p->n_texts = d->texts.n;
+    p->ids = d->ids.data;
+    p->n_ids = d->ids.n;
+    p->links = d->links.data;
+    p->n_links = d->links.n;
     p->max_page_side = d->lim->max_page_side > 0 ? d->lim->max_page_side : FOLIO_LAYOUT_MAX_PAGE_SIDE_DEFAULT;
     if (!d->stop && folio_layout_resolve(p) < 0) d->oom = true;
     if (p->too_large) d->diag->too_large = true;
@@ -1374,6 +1581,8 @@ done:
   vec_free(&d->pages), vec_free(&d->page_specs), vec_free(&d->items);
   vec_free(&d->runs), vec_free(&d->run_styles), vec_free(&d->texts);
   vec_free(&d->color_ph), vec_free(&d->asset_ph);
+  vec_free(&d->ids), vec_free(&d->links);
+  if (d->lang_re_ok) regfree(&d->lang_re);
   folio_nmap_free(&d->pend.color_map);
   folio_nmap_free(&d->pend.style_map);
   folio_nmap_free(&d->pend.asset_map);

@@ -174,6 +174,20 @@ struct folio_page_spec {
   double slug;
 };
 
+/* An item's id, and a link, as the decode pass met them: the resolve pass
+ * checks ids are unique and binds "#id" links to their items. page is the
+ * page's index, pos the item's position in the model's page (items that
+ * failed are not in it), index its position in the JSON array, run the
+ * run's index (SIZE_MAX: the item's own link). */
+struct folio_pend_id {
+  const char *name;
+  size_t page, pos, index;
+};
+struct folio_pend_link {
+  struct folio_link *link;
+  size_t page, index, run;
+};
+
 /* Everything the decode pass hands to the resolve pass. */
 struct folio_pending {
   struct folio_layout_doc *doc;
@@ -194,6 +208,10 @@ struct folio_pending {
   /* text items in document order (page by page, item by item) */
   struct folio_text_ext **texts;
   size_t n_texts;
+  struct folio_pend_id *ids;     /* document order */
+  size_t n_ids;
+  struct folio_pend_link *links; /* document order */
+  size_t n_links;
   double max_page_side; /* pt */
   bool too_large;       /* set by the resolve pass for a page over max_page_side */
 };

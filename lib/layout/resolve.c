@@ -6,11 +6,15 @@
  *     orientation,
  *   - binds colour, style and asset names, reporting undefined ones at the
  *     JSON Pointer where they were used,
- *   - flattens text styles: defaults < named style < item fields < run fields.
+ *   - flattens text styles: defaults < named style < item fields < run fields,
+ *   - checks the structure: ids unique, "#id" and "#page=N" links bound to
+ *     their targets, each list's and table's items following each other in
+ *     document order (artifacts may come between), cells in row order.
  * The text items' inline fields come from p->texts in document order, which is
  * the order this walk meets them. */
 #include <math.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "folio/pagebox.h"
@@ -166,6 +170,137 @@ static void text_item(struct rs *r, struct folio_item *it, const struct folio_te
   r->n -= 2;
 }
 
+/* The pointer of pending item (page, index[, runs/run]) + "field". */
+static void at_item(struct rs *r, size_t page, size_t index, size_t run) {
+  r->segs[0] = key("pages");
+  r->segs[1] = idx(page);
+  r->segs[2] = key("items");
+  r->segs[3] = idx(index);
+  r->n = 4;
+  if (run != SIZE_MAX) {
+    r->segs[4] = key("runs");
+    r->segs[5] = idx(run);
+    r->n = 6;
+  }
+}
+
+/* Ids are unique; links name an id that exists, or a page that exists.
+ * -2 on OOM. */
+static int bind_links(struct rs *r) {
+  struct folio_pending *p = r->p;
+  struct folio_layout_doc *doc = p->doc;
+  struct folio_nmap map = {0};
+  const char **names = p->n_ids ? malloc(p->n_ids * sizeof *names) : NULL;
+  if (p->n_ids && !names) return -2;
+  int rc = 0;
+  for (size_t i = 0; i < p->n_ids; i++) {
+    const struct folio_pend_id *id = &p->ids[i];
+    names[i] = id->name;
+    long j = folio_nmap_find(&map, names, id->name, strlen(id->name));
+    if (j >= 0) {
+      at_item(r, id->page, id->index, SIZE_MAX);
+      rerr(r, "id", "duplicate id \"%s\" (also at /pages/%zu/items/%zu; ids are unique in the document)",
+           id->name, p->ids[j].page, p->ids[j].index);
+    } else if (folio_nmap_put(&map, names, i) < 0) {
+      rc = -2;
+      goto out;
+    }
+  }
+  for (size_t i = 0; i < p->n_links; i++) {
+    const struct folio_pend_link *pl = &p->links[i];
+    struct folio_link *l = pl->link;
+    at_item(r, pl->page, pl->index, pl->run);
+    if (l->kind == FOLIO_LINK_PAGE) {
+      if (l->page >= doc->n_pages)
+        rerr(r, "link", "page %zu is not defined (the document has %zu pages)", l->page + 1, doc->n_pages);
+      continue;
+    }
+    long j = folio_nmap_find(&map, names, l->anchor, strlen(l->anchor));
+    if (j < 0) {
+      rerr(r, "link", "id \"%s\" is not defined (no item has it)", l->anchor);
+      continue;
+    }
+    const struct folio_pend_id *id = &p->ids[j];
+    if (id->page < doc->n_pages && id->pos < doc->pages[id->page].n_items) {
+      l->page = id->page;
+      l->item = &doc->pages[id->page].items[id->pos];
+    }
+  }
+out:
+  folio_nmap_free(&map);
+  free(names);
+  return rc;
+}
+
+/* Groups (lists, tables): a group's items follow each other in document
+ * order, content items of no group or of another group close it, artifacts
+ * do not. closed holds the names of the groups closed so far. */
+struct groups {
+  const char *open;          /* the group being read, or NULL */
+  const char **names;        /* closed groups, malloc'd */
+  size_t n, cap;
+  struct folio_nmap closed;
+  uint32_t row, col;         /* tables: the last cell */
+};
+
+/* -2 on OOM, -1 when name was closed before (an error), 0 otherwise.
+ * name NULL: a content item outside any group. */
+static int group_enter(struct groups *g, const char *name) {
+  if (g->open && (!name || strcmp(g->open, name) != 0)) {
+    if (g->n == g->cap) {
+      size_t cap = g->cap ? g->cap * 2 : 16;
+      const char **n = realloc(g->names, cap * sizeof *n);
+      if (!n) return -2;
+      g->names = n;
+      g->cap = cap;
+    }
+    g->names[g->n++] = g->open;
+    if (folio_nmap_put(&g->closed, g->names, g->n - 1) < 0) return -2;
+    g->open = NULL;
+  }
+  if (!name || g->open) return 0;
+  if (folio_nmap_find(&g->closed, g->names, name, strlen(name)) >= 0) return -1;
+  g->open = name;
+  g->row = g->col = 0;
+  return 1;
+}
+
+static int check_groups(struct rs *r) {
+  const struct folio_layout_doc *doc = r->p->doc;
+  struct groups lists = {0}, tables = {0};
+  int rc = 0;
+  for (size_t pi = 0; pi < doc->n_pages && rc == 0; pi++) {
+    const struct folio_page *pg = &doc->pages[pi];
+    for (size_t ii = 0; ii < pg->n_items; ii++) {
+      const struct folio_item *it = &pg->items[ii];
+      if (it->role == FOLIO_ROLE_ARTIFACT) continue;
+      at_item(r, pi, it->index, SIZE_MAX);
+      int a = group_enter(&lists, it->list);
+      int b = group_enter(&tables, it->table);
+      if (a == -2 || b == -2) {
+        rc = -2;
+        break;
+      }
+      if (a == -1)
+        rerr(r, "list", "list \"%s\" was interrupted: its items must follow each other in document order "
+             "(artifacts may come between)", it->list);
+      if (b == -1)
+        rerr(r, "table", "table \"%s\" was interrupted: its cells must follow each other in document order "
+             "(artifacts may come between)", it->table);
+      if (b == 0 && it->table &&
+          (it->row < tables.row || (it->row == tables.row && it->col < tables.col)))
+        rerr(r, "row", "table \"%s\": cells must come in document order row by row, columns left to right "
+             "(row %u, col %u after row %u, col %u)", it->table, it->row, it->col, tables.row, tables.col);
+      if (it->table) tables.row = it->row, tables.col = it->col;
+    }
+  }
+  folio_nmap_free(&lists.closed);
+  folio_nmap_free(&tables.closed);
+  free(lists.names);
+  free(tables.names);
+  return rc;
+}
+
 int folio_layout_resolve(struct folio_pending *p) {
   struct folio_layout_doc *doc = p->doc;
   struct rs r = {p, {{0}}, 0};
@@ -246,5 +381,6 @@ int folio_layout_resolve(struct folio_pending *p) {
       }
     }
   }
+  if (bind_links(&r) < 0 || check_groups(&r) < 0) return -2;
   return p->errs->oom ? -2 : 0;
 }

@@ -121,7 +121,13 @@ static int paint_text(struct folio_painter *p, cairo_t *cr, size_t page, const s
   if (!lay) return diag->code;
   cairo_rectangle(cr, it->x, it->y, it->w, it->h);
   cairo_clip(cr);
-  size_t shown = folio_text_show(cr, lay, it);
+  /* Links in runs need a tag around each run's glyphs; inside the group of
+   * a translucent item cairo 1.16 crashes on tags (they would land in the
+   * group's recording surface), so such a text is one leaf, without its
+   * run links (docs/internals/render.md). */
+  size_t shown = p->tags && it->role != FOLIO_ROLE_ARTIFACT && it->opacity >= 1
+                     ? folio_text_show_tagged(cr, lay, it, p->tags)
+                     : folio_text_show(cr, lay, it);
   if (p->guard && p->guard->findings) {
     size_t lines = (size_t)pango_layout_get_line_count(lay);
     if (shown < lines)
@@ -161,7 +167,11 @@ int folio_paint_page(struct folio_painter *p, cairo_t *cr, size_t page_index,
     int g = folio_guard_check(p->guard);
     if (g) return folio_guard_fail(p->guard, g, diag, 0, NULL);
     off_page_finding(p, pg, page_index, it);
-    if (it->opacity <= 0) continue;
+    if (it->opacity <= 0) { /* nothing drawn: no structure either, but its anchor */
+      if (p->tags) folio_tags_anchor(p->tags, it);
+      continue;
+    }
+    if (p->tags) folio_tags_item_begin(p->tags, it);
     cairo_save(cr);
     folio_item_transform(cr, it);
     bool group = it->opacity < 1;
@@ -179,6 +189,7 @@ int folio_paint_page(struct folio_painter *p, cairo_t *cr, size_t page_index,
       if (!rc) cairo_paint_with_alpha(cr, it->opacity);
     }
     cairo_restore(cr);
+    if (p->tags) folio_tags_item_end(p->tags, it);
     if (rc) return rc;
     cairo_status_t st = cairo_status(cr);
     if (st)

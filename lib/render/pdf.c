@@ -78,18 +78,33 @@ int folio_render_pdf(const struct folio_layout_doc *doc, const struct folio_rend
   free(title);
   free(author);
   cairo_t *cr = cairo_create(surface);
+  /* Tagged when the document says anything about its structure, or when
+   * asked (a PDF/UA render): docs/internals/render.md, "Tagged PDF". */
+  struct folio_tags tags;
+  bool tagged = doc->structured || (opt && opt->pdf_tagged);
 
   for (size_t i = 0; i < n && !rc; i++) {
     /* the PDF page is the media box: trim + bleed + slug (folio/pagebox.h) */
     struct folio_page_boxes bx;
     folio_layout_page_boxes(&doc->pages[pages[i]], &bx);
     cairo_pdf_surface_set_size(surface, bx.media_w, bx.media_h);
+    /* After the first page's set_size: cairo 1.16 drops the tags recorded
+     * on a page before its size is set, and without the Document element
+     * first it writes no /MarkInfo (the PDF is not "tagged"). */
+    if (tagged && i == 0) {
+      folio_tags_init(&tags, cr, surface, doc, pages, n);
+      tags.attr = opt ? opt->pdf_struct : NULL;
+      tags.attr_ctx = opt ? opt->pdf_struct_ctx : NULL;
+      painter.tags = &tags;
+    }
+    if (tagged) folio_tags_page(&tags, pages[i]);
     rc = folio_paint_page_media(&painter, cr, pages[i], diag);
     if (!rc) cairo_show_page(cr);
     if (!rc && pdf_should_stop(&run))
       rc = folio_render_fail(diag, FOLIO_RENDER_E_CANCELLED, 0, NULL, "cancelled");
     if (!rc && run.write_failed) rc = folio_render_fail(diag, FOLIO_RENDER_E_WRITE, 0, NULL, "write aborted");
   }
+  if (painter.tags) folio_tags_finish(&tags); /* balanced, also after a failure */
   cairo_destroy(cr);
   if (rc) run.write_failed = true; /* failed: the caller gets no more bytes */
   cairo_surface_finish(surface); /* writes fonts, xref and trailer */

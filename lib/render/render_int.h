@@ -52,6 +52,48 @@ void folio_image_cache_free(struct folio_image_cache *c);
 /* Bytes held by the cache now, and the most it ever held (tests). */
 void folio_image_cache_stats(struct folio_image_cache *c, size_t *held, size_t *peak, size_t *decodes);
 
+/* Tagged PDF (tags.c): the structure tree, links, destinations, outline and
+ * page labels of one PDF render, through cairo's tag API. One per PDF
+ * render, used by its one painting thread. */
+struct folio_tags {
+  cairo_t *cr;
+  cairo_surface_t *surface;
+  const struct folio_layout_doc *doc;
+  const size_t *pages;      /* the selection (ascending document page indexes) */
+  size_t n_pages;
+  size_t page;              /* the document page being painted */
+  bool labels;              /* some page has a label: every page gets one */
+  unsigned char *page_dest; /* per document page: a "#page=N" link goes there (malloc'd) */
+  const char *stack[8];     /* open tags, innermost last */
+  size_t depth;
+  size_t item_depth;        /* depth below the current item's tags */
+  bool run_link;            /* a run's Span or Link is open */
+  const char *list, *table; /* the open L and Table, by name */
+  bool label_only;          /* the open LI has its Lbl and waits for its LBody */
+  uint32_t row, col;        /* the open table's current cell */
+  int outline[7];           /* the last outline entry at each heading level, 0 = none */
+  size_t n_elems;           /* structure elements begun so far (the next one's pre-order index) */
+  folio_render_struct_fn attr; /* the caller's, may be NULL */
+  void *attr_ctx;
+};
+/* Opens the Document element. pages/n: the rendered pages, borrowed. */
+void folio_tags_init(struct folio_tags *t, cairo_t *cr, cairo_surface_t *surface, const struct folio_layout_doc *doc,
+                     const size_t *pages, size_t n);
+/* Before painting the page: its page label. */
+void folio_tags_page(struct folio_tags *t, size_t page_index);
+/* Around each painted item. begin returns true when the item is content
+ * (not an artifact): its element (and link, destination) is open. */
+bool folio_tags_item_begin(struct folio_tags *t, const struct folio_item *it);
+void folio_tags_item_end(struct folio_tags *t, const struct folio_item *it);
+/* An item that is not painted (opacity 0) keeps its named destination, so
+ * links to its id still lead somewhere. */
+void folio_tags_anchor(struct folio_tags *t, const struct folio_item *it);
+/* Inside a text whose runs have links: what follows is a Link to link, or a
+ * Span (link NULL, or a target this PDF does not hold). */
+void folio_tags_run(struct folio_tags *t, const struct folio_link *link);
+/* Closes every open tag (also after a failed render) and frees. */
+void folio_tags_finish(struct folio_tags *t);
+
 /* A painter holds what one thread needs to draw pages of one document: its own
  * PangoFontMap and PangoContext (pango's font maps are not safe to share between
  * threads); decoded images come from the render's shared cache. Create with
@@ -64,6 +106,7 @@ struct folio_painter {
   struct folio_image_cache *images; /* borrowed: the render's */
   struct folio_guard *guard;        /* borrowed: the render's */
   bool for_pdf;             /* attach JPEG bytes as mime data so the PDF embeds them as-is */
+  struct folio_tags *tags;  /* PDF with structure: tag each item; NULL = none (PNG) */
   /* cancellation: checked between items; NULL = never */
   int (*should_stop)(void *ctx);
   void *stop_ctx;
@@ -130,6 +173,10 @@ char *folio_text_clean(const char *s);
  * with overflowing text), so the PDF holds no invisible text. Returns how
  * many lines it drew (TEXT_OVERSET when fewer than the layout's). */
 size_t folio_text_show(cairo_t *cr, PangoLayout *lay, const struct folio_item *it);
+/* The same drawing, run by run, for a text whose runs have links: each run
+ * of the layout goes into the Link of its run's link or a Span (tags).
+ * Returns how many lines it drew, like folio_text_show. */
+size_t folio_text_show_tagged(cairo_t *cr, PangoLayout *lay, const struct folio_item *it, struct folio_tags *tags);
 
 /* The paint stage's text findings for lay (built for it by this painter):
  * FONT_SUBSTITUTED for a family of the item that fontconfig does not have,

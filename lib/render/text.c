@@ -206,6 +206,12 @@ PangoLayout *folio_text_layout(PangoContext *pc, const struct folio_item *it, do
     add_attr(attrs, pango_attr_line_height_new_absolute((int)lround(lh * r->style.size * scale * PANGO_SCALE)),
              start, end);
   }
+  /* Runs with links: their bounds in the layout's text, for the tagged
+   * drawing (folio_text_show_tagged), as "folio-runs". */
+  bool links = false;
+  for (size_t i = 0; i < it->u.text.n_runs; i++) links = links || it->u.text.runs[i].link;
+  size_t *rb = links ? g_malloc((it->u.text.n_runs + 1) * sizeof *rb) : NULL;
+  for (size_t i = 0; rb && i <= it->u.text.n_runs; i++) rb[i] = with_zwsp(zm, bounds[i]);
   free(bounds);
   PangoFontDescription *d = font_desc(&it->u.text.style, scale);
   pango_layout_set_font_description(lay, d);
@@ -215,6 +221,7 @@ PangoLayout *folio_text_layout(PangoContext *pc, const struct folio_item *it, do
   pango_attr_list_unref(attrs);
   free(buf);
   if (zm) g_object_set_data_full(G_OBJECT(lay), "folio-zwsp", zm, g_free);
+  if (rb) g_object_set_data_full(G_OBJECT(lay), "folio-runs", rb, g_free);
   pango_layout_set_width(lay, (int)lround(it->w * PANGO_SCALE));
   pango_layout_set_wrap(lay, PANGO_WRAP_WORD_CHAR);
   /* Paragraphs have a left-to-right base direction and "left"/"right" mean the
@@ -370,6 +377,90 @@ void folio_text_findings(struct folio_painter *p, PangoLayout *lay, const struct
                          "without a glyph in this item)",
                          (unsigned)first, ch, font, missing, missing == 1 ? "" : "s");
   }
+}
+
+/* The model run whose text holds layout byte offset o (rb: n + 1 bounds). */
+static size_t run_at(const size_t *rb, size_t n, size_t o) {
+  size_t lo = 0, hi = n; /* the last run starting at or before o */
+  while (hi - lo > 1) {
+    size_t mid = (lo + hi) / 2;
+    if (rb[mid] <= o) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}
+
+size_t folio_text_show_tagged(cairo_t *cr, PangoLayout *lay, const struct folio_item *it, struct folio_tags *tags) {
+  const size_t *rb = g_object_get_data(G_OBJECT(lay), "folio-runs");
+  if (!rb) return folio_text_show(cr, lay, it); /* no run has a link */
+  /* What pango_cairo_show_layout_line does (pango's renderer), a glyph run
+   * at a time: each run at the sum of the widths before it, in its
+   * foreground colour (pango_cairo_show_glyph_item draws in the current
+   * source). Each attribute span of the layout is a run of its own, so a
+   * glyph run never straddles two model runs. */
+  const char *text = pango_layout_get_text(lay);
+  PangoLayoutIter *li = pango_layout_get_iter(lay);
+  double limit = it->h + 0.01;
+  const struct folio_link *cur = NULL;
+  bool started = false;
+  size_t shown = 0;
+  do {
+    PangoRectangle logical;
+    pango_layout_iter_get_line_extents(li, NULL, &logical);
+    if ((double)(logical.y + logical.height) / PANGO_SCALE > limit) break;
+    shown++;
+    double baseline = (double)pango_layout_iter_get_baseline(li) / PANGO_SCALE;
+    PangoLayoutLine *line = pango_layout_iter_get_line_readonly(li);
+    /* Glyph runs come in visual order; the structure wants reading order.
+     * Positions are taken in visual order, drawing goes in text order (for
+     * right-to-left runs the two differ; the page looks the same). */
+    size_t nr = g_slist_length(line->runs);
+    struct placed { PangoGlyphItem *run; int x; } stack_runs[16], *pr = stack_runs;
+    if (nr > 16 && !(pr = malloc(nr * sizeof *pr))) {
+      pr = stack_runs; /* out of memory: visual order, still drawn right */
+      nr = 0;
+    }
+    int x = logical.x;
+    size_t k = 0;
+    for (GSList *l = line->runs; l && nr; l = l->next, k++) {
+      PangoGlyphItem *run = l->data;
+      pr[k] = (struct placed){run, x};
+      x += pango_glyph_string_get_width(run->glyphs);
+    }
+    for (size_t a = 1; a < nr; a++) /* insertion sort by text offset: lines have few runs */
+      for (size_t b = a; b > 0 && pr[b - 1].run->item->offset > pr[b].run->item->offset; b--) {
+        struct placed tmp = pr[b];
+        pr[b] = pr[b - 1], pr[b - 1] = tmp;
+      }
+    x = logical.x;
+    GSList *vis = line->runs;
+    for (k = 0; nr ? k < nr : vis != NULL; k++) {
+      PangoGlyphItem *run = nr ? pr[k].run : vis->data;
+      if (nr) x = pr[k].x;
+      const struct folio_link *link =
+          it->u.text.runs[run_at(rb, it->u.text.n_runs, (size_t)run->item->offset)].link;
+      if (!started || link != cur) folio_tags_run(tags, link);
+      started = true;
+      cur = link;
+      double r = 0, g = 0, b = 0;
+      for (GSList *a = run->item->analysis.extra_attrs; a; a = a->next) {
+        PangoAttribute *attr = a->data;
+        if (attr->klass->type != PANGO_ATTR_FOREGROUND) continue;
+        PangoColor c = ((PangoAttrColor *)attr)->color;
+        r = c.red / 65535., g = c.green / 65535., b = c.blue / 65535.;
+      }
+      cairo_set_source_rgb(cr, r, g, b);
+      cairo_move_to(cr, it->x + (double)x / PANGO_SCALE, it->y + baseline);
+      pango_cairo_show_glyph_item(cr, text, run);
+      if (!nr) {
+        x += pango_glyph_string_get_width(run->glyphs);
+        vis = vis->next;
+      }
+    }
+    if (pr != stack_runs) free(pr);
+  } while (pango_layout_iter_next_line(li));
+  pango_layout_iter_free(li);
+  return shown;
 }
 
 /* NULL with diag set when the render's guard has tripped. */

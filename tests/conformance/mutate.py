@@ -7,9 +7,11 @@ decoder and by python3-jsonschema, must get the same verdict.
 Each mutant replaces, deletes or adds one or two members with values chosen to
 sit on the schema's edges (range bounds, enum neighbours, wrong types, unknown
 keys). The only allowed disagreement is the decoder rejecting what a schema
-cannot judge: an undefined name, an asset that is not a decodable image, or a
-length checked in pt whose schema range is in document units (a page side over
-max_page_side, a bleed side or slug over 72 pt, a slug too thin for marks).
+cannot judge: an undefined name (or link target), an asset that is not a
+decodable image, a length checked in pt whose schema range is in document units
+(a page side over max_page_side, a bleed side or slug over 72 pt, a slug too
+thin for marks), an id used twice, or a list or table whose items do not follow
+each other in document order.
 Deterministic for a given SEED. Prints disagreements and "N passed, M failed".
 """
 import copy
@@ -29,13 +31,17 @@ VALUES = [0, -1, 1, 0.5, 1e6, 1000001, -1e6, -1000001, 360, 361, -361, 1000, 100
           "text", "rect", "line", "ellipse", "image", True, False, None, [], {}, [0, 0, 0, 0], [0, 0, 0, 101],
           {"width": 1, "height": 2}, {"width": 1}, "brand", "ink", "body", "title", "logo", "1bad", "a b",
           {"cmyk": [0, 0, 0, 0]}, [{"text": "r"}], [{"text": "r", "align": "left"}], "Zm9v", "Zm9",
-          72, 73, 16, 15, ["crop"], ["crop", "crop"], ["trim"], {"top": 3}, {"top": 73}, {"inside": 1}]
+          72, 73, 16, 15, ["crop"], ["crop", "crop"], ["trim"], {"top": 3}, {"top": 73}, {"inside": 1},
+          "h1", "figure", "artifact", "list_item", "en", "de-CH", "x-y", "https://e.org", "mailto:", "#top", "#page=1",
+          "#page=0", 65535, 65536, [{"text": "r", "link": "https://e.org"}]]
 KEYS = ["x", "y", "w", "h", "type", "text", "runs", "style", "font", "weight", "font_style", "size", "color",
         "align", "line_height", "letter_spacing", "fill", "stroke", "stroke_width", "radius", "asset", "fit",
         "overflow", "rotation", "opacity", "name", "x1", "y1", "x2", "y2", "orientation", "items", "cmyk",
         "width", "height", "media_type", "data", "title", "author", "version", "unit", "page", "bogus",
-        "bleed", "marks", "slug", "top", "left"]
-DECODER_ONLY = ("is not defined", "PNG", "JPEG", "max_page_side", "at most 72 pt", "slug must be at least")
+        "bleed", "marks", "slug", "top", "left",
+        "role", "id", "lang", "alt", "link", "list", "table", "row", "col", "header", "label"]
+DECODER_ONLY = ("is not defined", "PNG", "JPEG", "max_page_side", "at most 72 pt", "slug must be at least",
+                "duplicate id", "was interrupted", "cells must come in document order")
 
 
 def nodes(v, path=()):

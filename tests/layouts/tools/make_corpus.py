@@ -260,7 +260,128 @@ def valid():
                               page={"size": "A6", "bleed": 0.125,
                                     "marks": ["crop", "registration", "color_bars", "page_info"]})
     v["slug-without-marks.json"] = doc(page(text(10, 10, 100, 20, text="white paper around")), page={"slug": 72, "bleed": 72})
+    v.update(structure_valid())
     return v
+
+
+def structure_valid():
+    """Tagged-PDF structure: roles, lang, alt, links, ids, lists, tables, page labels."""
+    v = {}
+    img = {"type": "image", "x": 300, "y": 120, "w": 120, "h": 80, "asset": "logo", "alt": "The ACME logo: a blue square"}
+    v["structure-report.json"] = doc(
+        page(
+            {"type": "rect", "x": 0, "y": 0, "w": 595, "h": 30, "fill": "#1a73e8"},
+            text(40, 40, 500, 30, text="Annual report", role="h1", id="top", size=22),
+            text(40, 80, 500, 20, text="Summary", role="h2", id="summary"),
+            text(40, 100, 250, 80, runs=[{"text": "See "}, {"text": "our site", "link": "https://example.com/a?b=1&c=(2)"},
+                                         {"text": " or "}, {"text": "write", "link": "mailto:info@example.com"},
+                                         {"text": "; back to the "}, {"text": "top", "link": "#top"}]),
+            img,
+            text(300, 205, 120, 15, text="Figure 1: the logo", role="caption", size=8),
+            text(40, 190, 10, 15, text="•", role="list_label", list="points"),
+            text(52, 190, 200, 15, text="First point", role="list_item", list="points"),
+            {"type": "line", "x1": 40, "y1": 206, "x2": 250, "y2": 206, "stroke_width": 0.2},
+            text(52, 208, 200, 15, text="Second point", role="list_item", list="points", lang="de-CH"),
+            text(40, 240, 80, 15, text="Region", table="t1", row=0, col=0, header=True),
+            text(120, 240, 80, 15, text="Sales", table="t1", row=0, col=1, header=True),
+            text(40, 255, 80, 15, text="North", table="t1", row=1, col=0),
+            text(120, 255, 80, 15, text="12", table="t1", row=1, col=1),
+            text(120, 265, 80, 10, text="(est.)", table="t1", row=1, col=1, size=6),
+            {"type": "ellipse", "x": 450, "y": 240, "w": 40, "h": 40, "fill": "#ff0000", "role": "figure",
+             "alt": "A red dot", "link": "#page=2"},
+            text(40, 300, 300, 15, text="print(1)", role="code", lang="en"),
+            text(40, 320, 300, 30, text="To be or not to be.", role="quote"),
+            text(40, 800, 300, 15, text="page footer", role="artifact", size=8),
+            label="i"),
+        page(text(40, 40, 300, 20, text="Details", role="h2", link="#summary"),
+             text(40, 60, 300, 20, text="Sub-details", role="h3"),
+             {"type": "image", "x": 40, "y": 100, "w": 20, "h": 20, "asset": "logo", "role": "artifact"},
+             label="ii"),
+        meta={"title": "Annual report", "lang": "en-GB"}, assets={"logo": png_asset()})
+    v["structure-lang-tags.json"] = doc(page(*[text(10, 10 + 20 * i, 200, 18, text=t, lang=t) for i, t in enumerate(
+        ["en", "de-CH", "zh-Hant-TW", "sr-Latn-RS", "de-CH-1996", "es-419", "sl-rozaj-biske", "en-US-x-twain",
+         "ast", "zh-yue-HK", "en-a-bbb-x-a-ccc", "EN-us"])]), meta={"lang": "fr"})
+    v["structure-roles.json"] = doc(page(*[text(10, 10 + 20 * i, 200, 18, text=r, role=r) for i, r in enumerate(
+        ["p", "h1", "h2", "h3", "h4", "h5", "h6", "caption", "quote", "code", "artifact"])],
+        {"type": "line", "x1": 0, "y1": 0, "x2": 10, "y2": 10, "role": "figure", "alt": "a slash"},
+        {"type": "rect", "x": 0, "y": 0, "w": 10, "h": 10, "role": "artifact", "id": "box"},
+        text(10, 400, 100, 20, text="table in one cell", table="solo", row=65535, col=65535, header=False)))
+    return v
+
+
+def structure_invalid(with_item):
+    t = lambda **kw: text(0, 0, 100, 20, text="x", **kw)
+    img = lambda **kw: {"type": "image", "x": 0, "y": 0, "w": 10, "h": 10, "asset": "a", **kw}
+    assets = {"a": png_asset()}
+    x = {}
+    x["lang-underscore.json"] = (doc(meta={"lang": "en_US"}), "/meta/lang", "BCP 47", "reject")
+    x["lang-private-only.json"] = (with_item(t(lang="x-klingon")), "/pages/0/items/0/lang", "BCP 47", "reject")
+    x["lang-long-subtag.json"] = (with_item(t(lang="en-abcdefghi")), "/pages/0/items/0/lang", "BCP 47", "reject")
+    x["lang-too-long.json"] = (with_item(t(lang="en" + "-abcdefgh" * 8)), "/pages/0/items/0/lang", "at most 64", "reject")
+    x["role-unknown.json"] = (with_item(t(role="title")), "/pages/0/items/0/role", "must be one of", "reject")
+    x["role-figure-on-text.json"] = (with_item(t(role="figure")), "/pages/0/items/0/role",
+                                     "role \"figure\" is not for an item of type \"text\"", "reject")
+    x["role-h1-on-image.json"] = (doc(page(img(role="h1")), assets=assets), "/pages/0/items/0/role",
+                                  "is not for an item of type \"image\"", "reject")
+    x["alt-on-text.json"] = (with_item(t(alt="words")), "/pages/0/items/0/alt", "unknown field for an item of type \"text\"", "reject")
+    x["alt-empty.json"] = (doc(page(img(alt="")), assets=assets), "/pages/0/items/0/alt", "must not be empty", "reject")
+    x["alt-on-artifact.json"] = (doc(page(img(alt="a logo", role="artifact")), assets=assets), "/pages/0/items/0/alt",
+                                 "an artifact has no alt", "reject")
+    x["alt-on-rect-no-role.json"] = (with_item({"type": "rect", "x": 0, "y": 0, "w": 1, "h": 1, "alt": "box"}),
+                                     "/pages/0/items/0/alt", "an artifact has no alt", "reject")
+    x["link-javascript.json"] = (with_item(t(link="javascript:alert(1)")), "/pages/0/items/0/link", "must be an http:", "reject")
+    x["link-file.json"] = (with_item(t(link="file:///etc/passwd")), "/pages/0/items/0/link", "must be an http:", "reject")
+    x["link-upper-scheme.json"] = (with_item(t(link="HTTPS://example.com")), "/pages/0/items/0/link", "lower-case", "reject")
+    x["link-space.json"] = (with_item(t(link="https://example.com/a b")), "/pages/0/items/0/link", "RFC 3986", "reject")
+    x["link-no-host.json"] = (with_item(t(link="https://")), "/pages/0/items/0/link", "must be an http:", "reject")
+    x["link-non-ascii.json"] = (with_item(t(link="https://example.com/café")), "/pages/0/items/0/link", "RFC 3986", "reject")
+    x["link-page-zero.json"] = (with_item(t(link="#page=0")), "/pages/0/items/0/link", "#page=N", "reject")
+    x["link-bad-anchor.json"] = (with_item(t(link="#1st")), "/pages/0/items/0/link", "#id", "reject")
+    x["link-too-long.json"] = (with_item(t(link="https://e.org/" + "a" * 2040)), "/pages/0/items/0/link",
+                               "at most 2048 characters", "reject")
+    x["link-run-bad.json"] = (with_item(text(0, 0, 9, 9, runs=[{"text": "a", "link": "ftp://x"}])),
+                              "/pages/0/items/0/runs/0/link", "must be an http:", "reject")
+    x["link-undefined-anchor.json"] = (with_item(t(link="#nowhere")), "/pages/0/items/0/link",
+                                       "id \"nowhere\" is not defined", "accept")
+    x["link-run-undefined-anchor.json"] = (doc(page(t(id="here"), text(0, 0, 9, 9, runs=[{"text": "a"}, {"text": "b", "link": "#there"}]))),
+                                           "/pages/0/items/1/runs/1/link", "id \"there\" is not defined", "accept")
+    x["link-page-past-end.json"] = (doc(page(t(link="#page=3")), page()), "/pages/0/items/0/link",
+                                    "page 3 is not defined (the document has 2 pages)", "accept")
+    x["link-on-artifact.json"] = (with_item(t(role="artifact", link="https://e.org")), "/pages/0/items/0/link",
+                                  "an artifact cannot be a link", "reject")
+    x["link-on-rect-no-role.json"] = (with_item({"type": "rect", "x": 0, "y": 0, "w": 1, "h": 1, "link": "https://e.org"}),
+                                      "/pages/0/items/0/link", "an artifact cannot be a link", "reject")
+    x["link-item-and-run.json"] = (with_item(text(0, 0, 9, 9, link="https://e.org", runs=[{"text": "a", "link": "https://f.org"}])),
+                                   "/pages/0/items/0/runs", "its runs cannot be links too", "reject")
+    x["link-run-in-artifact.json"] = (with_item(text(0, 0, 9, 9, role="artifact", runs=[{"text": "a", "link": "https://f.org"}])),
+                                      "/pages/0/items/0/runs", "an artifact's runs cannot be links", "reject")
+    x["id-duplicate.json"] = (doc(page(t(id="a")), page(t(), t(id="a"))), "/pages/1/items/1/id",
+                              "duplicate id \"a\" (also at /pages/0/items/0", "accept")
+    x["id-bad-name.json"] = (with_item(t(id="a b")), "/pages/0/items/0/id", "must be a name", "reject")
+    x["list-missing.json"] = (with_item(t(role="list_item")), "/pages/0/items/0/list", "required field is missing", "reject")
+    x["list-without-role.json"] = (with_item(t(list="l")), "/pages/0/items/0/list", "only for role", "reject")
+    x["list-interrupted.json"] = (doc(page(t(role="list_item", list="l"), t(), t(role="list_item", list="l"))),
+                                  "/pages/0/items/2/list", "list \"l\" was interrupted", "accept")
+    x["list-in-table.json"] = (with_item(t(role="list_item", list="l", table="t", row=0, col=0)),
+                               "/pages/0/items/0/table", "cannot be an artifact or a list item", "reject")
+    x["table-missing-col.json"] = (with_item(t(table="t", row=0)), "/pages/0/items/0/col", "required field is missing", "reject")
+    x["table-row-alone.json"] = (with_item(t(row=0)), "/pages/0/items/0/row", "only for a table cell", "reject")
+    x["table-header-alone.json"] = (with_item(t(header=True)), "/pages/0/items/0/header", "only for a table cell", "reject")
+    x["table-row-negative.json"] = (with_item(t(table="t", row=-1, col=0)), "/pages/0/items/0/row", "must be >= 0", "reject")
+    x["table-col-fraction.json"] = (with_item(t(table="t", row=0, col=0.5)), "/pages/0/items/0/col", "must be an integer", "reject")
+    x["table-row-too-big.json"] = (with_item(t(table="t", row=65536, col=0)), "/pages/0/items/0/row", "must be <= 65535", "reject")
+    x["table-header-string.json"] = (with_item(t(table="t", row=0, col=0, header="yes")), "/pages/0/items/0/header",
+                                     "must be true or false", "reject")
+    x["table-artifact.json"] = (with_item(t(role="artifact", table="t", row=0, col=0)), "/pages/0/items/0/table",
+                                "cannot be an artifact", "reject")
+    x["table-order.json"] = (doc(page(t(table="t", row=0, col=1), t(table="t", row=0, col=0))), "/pages/0/items/1/row",
+                             "cells must come in document order row by row", "accept")
+    x["table-interrupted.json"] = (doc(page(t(table="t", row=0, col=0), t(), t(table="t", row=1, col=0))),
+                                   "/pages/0/items/2/table", "table \"t\" was interrupted", "accept")
+    x["label-empty.json"] = (doc(page(label="")), "/pages/0/label", "must not be empty", "reject")
+    x["label-too-long.json"] = (doc(page(label="x" * 65)), "/pages/0/label", "at most 64", "reject")
+    x["label-on-default-page.json"] = (doc(page(), page={"label": "i"}), "/page/label", "unknown field", "reject")
+    return x
 
 
 def invalid():
@@ -440,6 +561,7 @@ def invalid():
                                      "with marks the slug must be at least 16 pt", "accept")
     x["page-side-with-bleed.json"] = (doc(page={"size": {"width": 14400, "height": 100}, "bleed": 1}), "/page/size",
                                       "with bleed and slug", "accept")
+    x.update(structure_invalid(with_item))
     return x
 
 

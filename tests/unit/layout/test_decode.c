@@ -395,6 +395,106 @@ static void test_api_edges(void) {
   free(j);
 }
 
+/* Tagged-PDF structure: defaults, links bound to their targets, the
+ * "structured" flag, and the rules the corpus checks once more here. */
+static void test_structure(void) {
+  struct folio_layout_doc *d = ok(
+      "{\"version\":1,\"pages\":[{\"items\":[{\"type\":\"text\",\"x\":0,\"y\":0,\"w\":9,\"h\":9,\"text\":\"a\"},"
+      "{\"type\":\"rect\",\"x\":0,\"y\":0,\"w\":9,\"h\":9}]}]}");
+  CHECK(!d->structured);
+  CHECK(d->lang == NULL);
+  CHECK_EQ_INT(d->pages[0].items[0].role, FOLIO_ROLE_P);
+  CHECK_EQ_INT(d->pages[0].items[1].role, FOLIO_ROLE_ARTIFACT);
+  CHECK(d->pages[0].label == NULL && d->pages[0].items[0].link == NULL);
+  folio_layout_doc_free(d);
+  /* each structure field alone marks the document structured */
+  d = ok("{\"version\":1,\"meta\":{\"lang\":\"de-CH\"},\"pages\":[{\"items\":[]}]}");
+  CHECK(d->structured);
+  CHECK_EQ_STR(d->lang, "de-CH");
+  folio_layout_doc_free(d);
+  d = ok("{\"version\":1,\"pages\":[{\"label\":\"iv\",\"items\":[]}]}");
+  CHECK(d->structured);
+  CHECK_EQ_STR(d->pages[0].label, "iv");
+  folio_layout_doc_free(d);
+
+  d = ok("{\"version\":1,\"unit\":\"mm\",\"assets\":{\"a\":{\"media_type\":\"image/png\",\"data\":"
+         "\"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==\"}},"
+         "\"pages\":[{\"items\":["
+         "{\"type\":\"text\",\"x\":0,\"y\":0,\"w\":9,\"h\":9,\"text\":\"T\",\"role\":\"h2\",\"id\":\"t\",\"lang\":\"fr\"},"
+         "{\"type\":\"image\",\"x\":0,\"y\":0,\"w\":9,\"h\":9,\"asset\":\"a\",\"alt\":\"A dot\",\"link\":\"#page=2\"},"
+         "{\"type\":\"text\",\"x\":0,\"y\":0,\"w\":9,\"h\":9,\"runs\":[{\"text\":\"a\"},"
+         "{\"text\":\"b\",\"link\":\"https://e.org/x\"},{\"text\":\"c\",\"link\":\"#u\"}]},"
+         "{\"type\":\"text\",\"x\":0,\"y\":0,\"w\":9,\"h\":9,\"text\":\"1.\",\"role\":\"list_label\",\"list\":\"l\"},"
+         "{\"type\":\"text\",\"x\":0,\"y\":0,\"w\":9,\"h\":9,\"text\":\"one\",\"role\":\"list_item\",\"list\":\"l\"}"
+         "]},{\"items\":["
+         "{\"type\":\"line\",\"x1\":0,\"y1\":0,\"x2\":1,\"y2\":1},"
+         "{\"type\":\"text\",\"x\":0,\"y\":0,\"w\":9,\"h\":9,\"text\":\"H\",\"table\":\"tb\",\"row\":0,\"col\":3,"
+         "\"header\":true,\"id\":\"u\",\"link\":\"mailto:a@b.c\"}]}]}");
+  CHECK(d->structured);
+  const struct folio_item *h = &d->pages[0].items[0], *im = &d->pages[0].items[1], *r = &d->pages[0].items[2];
+  const struct folio_item *cell = &d->pages[1].items[1];
+  CHECK_EQ_INT(h->role, FOLIO_ROLE_H2);
+  CHECK_EQ_STR(h->id, "t");
+  CHECK_EQ_STR(h->lang, "fr");
+  CHECK_EQ_INT(im->role, FOLIO_ROLE_FIGURE); /* the default for an image */
+  CHECK_EQ_STR(im->alt, "A dot");
+  CHECK(im->link && im->link->kind == FOLIO_LINK_PAGE && im->link->page == 1);
+  CHECK(r->u.text.runs[0].link == NULL);
+  const struct folio_link *l1 = r->u.text.runs[1].link, *l2 = r->u.text.runs[2].link;
+  CHECK(l1 && l1->kind == FOLIO_LINK_URI);
+  CHECK_EQ_STR(l1->target, "https://e.org/x");
+  /* an anchor defined later, on another page, bound to that item */
+  CHECK(l2 && l2->kind == FOLIO_LINK_ANCHOR && l2->item == cell && l2->page == 1);
+  CHECK_EQ_STR(l2->anchor, "u");
+  CHECK_EQ_INT(d->pages[0].items[3].role, FOLIO_ROLE_LIST_LABEL);
+  CHECK_EQ_STR(d->pages[0].items[4].list, "l");
+  CHECK_EQ_INT(d->pages[1].items[0].role, FOLIO_ROLE_ARTIFACT);
+  CHECK_EQ_STR(cell->table, "tb");
+  CHECK(cell->row == 0 && cell->col == 3 && cell->header);
+  CHECK(cell->link && cell->link->kind == FOLIO_LINK_URI);
+  folio_layout_doc_free(d);
+
+#define T1(extra) "{\"version\":1,\"pages\":[{\"items\":[{\"type\":\"text\",\"x\":0,\"y\":0,\"w\":9,\"h\":9,\"text\":\"a\"" extra "}]}]}"
+  CHECK_BAD(T1(",\"lang\":\"en_GB\""), "/pages/0/items/0/lang: must be a BCP 47");
+  CHECK_BAD(T1(",\"lang\":\"en-\""), "BCP 47");
+  CHECK_BAD(T1(",\"link\":\"javascript:x\""), "/pages/0/items/0/link: must be an http:");
+  CHECK_BAD(T1(",\"link\":\"https://a\\\"b\""), "/pages/0/items/0/link: must be");
+  CHECK_BAD(T1(",\"link\":\"#page=12345678\""), "/pages/0/items/0/link: must be");
+  CHECK_BAD(T1(",\"link\":\"#page=2\""), "page 2 is not defined (the document has 1 pages)");
+  CHECK_BAD(T1(",\"link\":\"#a\",\"id\":\"b\""), "/pages/0/items/0/link: id \"a\" is not defined");
+  CHECK_BAD(T1(",\"role\":\"figure\""), "role \"figure\" is not for an item of type \"text\"");
+  CHECK_BAD(T1(",\"role\":\"list_item\""), "/pages/0/items/0/list: required field is missing");
+  CHECK_BAD(T1(",\"table\":\"t\",\"row\":0"), "/pages/0/items/0/col: required field is missing");
+  CHECK_BAD(T1(",\"col\":1"), "/pages/0/items/0/col: only for a table cell");
+  CHECK_BAD(T1(",\"table\":\"t\",\"row\":0,\"col\":0,\"header\":1"), "/pages/0/items/0/header: must be true or false");
+  CHECK_BAD(T1(",\"role\":\"artifact\",\"link\":\"https://e.org\""), "an artifact cannot be a link");
+  CHECK_BAD("{\"version\":1,\"pages\":[{\"items\":[{\"type\":\"rect\",\"x\":0,\"y\":0,\"w\":1,\"h\":1,\"alt\":\"x\"}]}]}",
+            "/pages/0/items/0/alt: an artifact has no alt text");
+  CHECK_BAD("{\"version\":1,\"pages\":[{\"items\":[{\"type\":\"text\",\"x\":0,\"y\":0,\"w\":9,\"h\":9,\"text\":\"a\",\"id\":\"x\"},"
+            "{\"type\":\"rect\",\"x\":0,\"y\":0,\"w\":1,\"h\":1,\"id\":\"x\"}]}]}",
+            "/pages/0/items/1/id: duplicate id \"x\" (also at /pages/0/items/0");
+  /* lists and tables: an artifact between keeps them open, content closes them */
+  struct folio_layout_doc *d2 = ok(
+      "{\"version\":1,\"pages\":[{\"items\":["
+      "{\"type\":\"text\",\"x\":0,\"y\":0,\"w\":9,\"h\":9,\"text\":\"a\",\"role\":\"list_item\",\"list\":\"l\"},"
+      "{\"type\":\"rect\",\"x\":0,\"y\":0,\"w\":1,\"h\":1}]},{\"items\":["
+      "{\"type\":\"text\",\"x\":0,\"y\":0,\"w\":9,\"h\":9,\"text\":\"b\",\"role\":\"list_item\",\"list\":\"l\"},"
+      "{\"type\":\"text\",\"x\":0,\"y\":0,\"w\":9,\"h\":9,\"text\":\"c\",\"table\":\"t\",\"row\":0,\"col\":0},"
+      "{\"type\":\"text\",\"x\":0,\"y\":0,\"w\":9,\"h\":9,\"text\":\"d\",\"table\":\"t\",\"row\":0,\"col\":0},"
+      "{\"type\":\"text\",\"x\":0,\"y\":0,\"w\":9,\"h\":9,\"text\":\"e\",\"table\":\"t\",\"row\":1,\"col\":0}]}]}");
+  folio_layout_doc_free(d2);
+  CHECK_BAD("{\"version\":1,\"pages\":[{\"items\":["
+            "{\"type\":\"text\",\"x\":0,\"y\":0,\"w\":9,\"h\":9,\"text\":\"a\",\"role\":\"list_item\",\"list\":\"l\"},"
+            "{\"type\":\"text\",\"x\":0,\"y\":0,\"w\":9,\"h\":9,\"text\":\"x\"}]},{\"items\":["
+            "{\"type\":\"text\",\"x\":0,\"y\":0,\"w\":9,\"h\":9,\"text\":\"b\",\"role\":\"list_item\",\"list\":\"l\"}]}]}",
+            "/pages/1/items/0/list: list \"l\" was interrupted");
+  CHECK_BAD("{\"version\":1,\"pages\":[{\"items\":["
+            "{\"type\":\"text\",\"x\":0,\"y\":0,\"w\":9,\"h\":9,\"text\":\"c\",\"table\":\"t\",\"row\":1,\"col\":0},"
+            "{\"type\":\"text\",\"x\":0,\"y\":0,\"w\":9,\"h\":9,\"text\":\"d\",\"table\":\"t\",\"row\":0,\"col\":5}]}]}",
+            "/pages/0/items/1/row: table \"t\": cells must come in document order");
+#undef T1
+}
+
 int main(void) {
   test_catalogue_model();
   test_text_defaults_and_single_run();
@@ -408,5 +508,6 @@ int main(void) {
   test_assets();
   test_numbers();
   test_api_edges();
+  test_structure();
   return check_done();
 }

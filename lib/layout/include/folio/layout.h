@@ -49,6 +49,15 @@ struct folio_layout_limits {
 
 #define FOLIO_LAYOUT_MAX_PAGE_SIDE_DEFAULT 14400.0
 
+/* Fixed bounds of the structure fields (the schema says the same): a link
+ * target, a BCP 47 language tag, a page label, in characters. Alt text is
+ * bounded by max_string_bytes like any other text. */
+#define FOLIO_LAYOUT_MAX_LINK_CHARS 2048
+#define FOLIO_LAYOUT_MAX_LANG_CHARS 64
+#define FOLIO_LAYOUT_MAX_LABEL_CHARS 64
+/* Table rows and columns are 0 .. this. */
+#define FOLIO_LAYOUT_MAX_TABLE_INDEX 65535
+
 /* Fills *lim with the defaults above. */
 void folio_layout_limits_default(struct folio_layout_limits *lim);
 /* The defaults, then every FOLIO_LAYOUT_<FIELD> variable set in the
@@ -112,10 +121,47 @@ struct folio_text_style {
   double letter_spacing;            /* pt, default 0 */
 };
 
+/* ---- structure (tagged PDF) ------------------------------------------------
+ *
+ * What the document says about its logical structure, for a tagged PDF
+ * (docs/internals/layout.md, "Structure"). Reading order is document order:
+ * pages in order, items in their page's "items" order (which is also the
+ * painting order). */
+
+/* An item's role. DEFAULT is what the item kind implies: text is a paragraph
+ * (P), an image a figure, a rect/ellipse/line an artifact (decoration). */
+enum folio_role {
+  FOLIO_ROLE_DEFAULT = 0,
+  FOLIO_ROLE_P,
+  FOLIO_ROLE_H1, FOLIO_ROLE_H2, FOLIO_ROLE_H3, FOLIO_ROLE_H4, FOLIO_ROLE_H5, FOLIO_ROLE_H6,
+  FOLIO_ROLE_CAPTION,
+  FOLIO_ROLE_QUOTE,      /* a block quotation */
+  FOLIO_ROLE_CODE,
+  FOLIO_ROLE_LIST_ITEM,  /* the body of a list item; needs "list" */
+  FOLIO_ROLE_LIST_LABEL, /* its bullet or number, before its body; needs "list" */
+  FOLIO_ROLE_FIGURE,
+  FOLIO_ROLE_ARTIFACT,   /* decoration: not part of the content */
+};
+
+enum folio_link_kind {
+  FOLIO_LINK_URI = 1, /* http:, https: or mailto: */
+  FOLIO_LINK_ANCHOR,  /* "#id": the item with that id */
+  FOLIO_LINK_PAGE,    /* "#page=N" */
+};
+
+struct folio_link {
+  enum folio_link_kind kind;
+  const char *target;              /* the string as written, NUL-terminated */
+  const char *anchor;              /* ANCHOR: the id (target + 1) */
+  size_t page;                     /* PAGE and ANCHOR: 0-based page of the target */
+  const struct folio_item *item;   /* ANCHOR: the item with that id */
+};
+
 struct folio_run {
   const char *text;                 /* UTF-8, NUL-terminated */
   size_t text_len;
   struct folio_text_style style;    /* fully resolved */
+  const struct folio_link *link;    /* NULL = none */
 };
 
 enum folio_overflow { FOLIO_OVERFLOW_CLIP = 0, FOLIO_OVERFLOW_SHRINK, FOLIO_OVERFLOW_ERROR };
@@ -140,6 +186,16 @@ struct folio_item {
   double rotation;                  /* degrees clockwise about the box centre; 0 */
   double opacity;                   /* 0..1, default 1 */
   double x, y, w, h;                /* box in pt (for LINE: the bounding box of the segment) */
+  /* Structure, all optional (NULL / 0 when absent). */
+  enum folio_role role;             /* DEFAULT: see enum folio_role */
+  const char *id;                   /* anchor name, unique in the document */
+  const char *lang;                 /* BCP 47 tag, when it differs from the document's */
+  const char *alt;                  /* figures: the text alternative */
+  const struct folio_link *link;    /* the whole item is a link */
+  const char *list;                 /* LIST_ITEM / LIST_LABEL: the list's name */
+  const char *table;                /* a table cell of that table, at row, col (0-based) */
+  uint32_t row, col;
+  bool header;                      /* a header cell (TH) */
   union {
     struct {
       const char *style_name;       /* the named style used, or NULL */
@@ -208,6 +264,7 @@ struct folio_page {
    * given; else FOLIO_LAYOUT_SLUG_DEFAULT_PT when marks are asked, 0 when
    * not. With marks it is at least FOLIO_LAYOUT_SLUG_MIN_MARKS_PT. */
   double slug;
+  const char *label;                /* page label ("iv", "A-1"), NULL = none */
 };
 
 struct folio_layout_doc {
@@ -215,6 +272,10 @@ struct folio_layout_doc {
   enum folio_unit unit;             /* as written; the model itself is in pt */
   const char *title;                /* meta.title or NULL */
   const char *author;               /* meta.author or NULL */
+  const char *lang;                 /* meta.lang (BCP 47) or NULL */
+  /* The document uses structure: meta.lang or any role, id, lang, alt, link,
+   * list, table or page label. The PDF renderer tags such documents. */
+  bool structured;
   const struct folio_color *colors; /* the named colours, document order */
   size_t n_colors;
   const struct folio_asset *assets; /* document order */

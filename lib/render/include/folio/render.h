@@ -79,6 +79,25 @@ struct folio_render_diag {
 /* "overflow", "write aborted", ... for a FOLIO_RENDER_E_* code; static string. */
 const char *folio_render_strerror(int code);
 
+/* ---- tagged PDF: what cairo 1.16 cannot write --------------------------------
+ *
+ * cairo 1.16 writes structure elements without attributes. For each element
+ * that needs one, a tagged PDF render reports it through
+ * folio_render_options.pdf_struct, so a post-processor (lib/pdf) can add it:
+ * elem is the element's index in a pre-order walk of the PDF's
+ * /StructTreeRoot /K, counting structure element dictionaries only (those
+ * with /S; MCIDs, /MCR and /OBJR kids are not counted), Document = 0. Strings
+ * are borrowed from the document (or static) and live as long as it does. */
+struct folio_pdf_struct_attr {
+  size_t elem;
+  const char *type;  /* its /S without the slash: "Figure", "P", "TH" ... */
+  const char *alt;   /* /Alt to add (figures), or NULL */
+  const char *lang;  /* /Lang to add (an item's lang), or NULL */
+  const char *scope; /* header cells: /A << /O /Table /Scope /Column or /Row >>, or NULL */
+};
+/* Called on the rendering thread, in element order. */
+typedef void (*folio_render_struct_fn)(void *ctx, const struct folio_pdf_struct_attr *a);
+
 /* ---- options -------------------------------------------------------------- */
 
 /* The PNG resolution bounds are lib/layout's (folio/layout.h), shared with
@@ -150,6 +169,13 @@ struct folio_render_options {
   /* PNG only: show the bleed box (trim + page.bleed, items reaching into the
    * bleed included) instead of the trimmed page. Marks are never in a PNG. */
   bool png_include_bleed;
+  /* PDF: write a tagged PDF (structure tree, artifacts left out of it) even
+   * when the document says nothing about its structure (for PDF/UA). A
+   * document with meta.lang or any role, id, lang, alt, link, list, table
+   * or page label is tagged in any case. */
+  bool pdf_tagged;
+  folio_render_struct_fn pdf_struct; /* may be NULL; see struct folio_pdf_struct_attr */
+  void *pdf_struct_ctx;
 };
 
 /* ---- renderers ------------------------------------------------------------ */
@@ -162,6 +188,11 @@ struct folio_render_options {
  * trim's top-left corner and clipped at the bleed box. cairo writes only the
  * MediaBox; BleedBox/TrimBox come from folio_layout_page_boxes for whoever
  * post-processes the file. */
+ * Tagged (see pdf_tagged): a structure tree in reading order (= document
+ * order), link annotations, named destinations for item ids, an outline from
+ * the headings, page labels. What cairo 1.16 cannot write (/Lang, /Alt,
+ * artifact marks) is listed in docs/internals/render.md for the PDF/UA
+ * post-processing. */
 int folio_render_pdf(const struct folio_layout_doc *doc, const struct folio_render_options *opt,
                      folio_render_write_fn write, void *write_ctx, struct folio_render_diag *diag);
 
