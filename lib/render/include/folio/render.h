@@ -187,7 +187,7 @@ struct folio_render_options {
  * page.bleed, plus the slug holding page.marks; items are placed from the
  * trim's top-left corner and clipped at the bleed box. cairo writes only the
  * MediaBox; BleedBox/TrimBox come from folio_layout_page_boxes for whoever
- * post-processes the file. */
+ * post-processes the file.
  * Tagged (see pdf_tagged): a structure tree in reading order (= document
  * order), link annotations, named destinations for item ids, an outline from
  * the headings, page labels. What cairo 1.16 cannot write (/Lang, /Alt,
