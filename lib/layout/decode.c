@@ -1413,7 +1413,7 @@ static void pages_array(struct dec *d) {
     while (obj_next(d, &first, &k)) {
       if (page_field(d, &k, ps, &seen)) continue;
       if (key_is(&k, "label")) {
-        if (dup(d, &seen, 3)) continue;
+        if (dup(d, &seen, 6)) continue; /* page_field has 0..1 and 3..5, items 2 */
         const char *label = string_dup(d, 1, FOLIO_LAYOUT_MAX_LABEL_CHARS, NULL);
         ((struct folio_page *)d->pages.data)[i - 1].label = label;
         if (label) d->doc->structured = true;

@@ -259,6 +259,9 @@ def valid():
                               meta={"title": "Marks"}, unit="in",
                               page={"size": "A6", "bleed": 0.125,
                                     "marks": ["crop", "registration", "color_bars", "page_info"]})
+    # a page with bleed, marks, slug and a label: each field has its own duplicate-key bit
+    v["bleed-and-label.json"] = doc(page(text(10, 10, 100, 20, text="front matter"), bleed=3, marks=["crop"], slug=20,
+                                         label="i"))
     v["slug-without-marks.json"] = doc(page(text(10, 10, 100, 20, text="white paper around")), page={"slug": 72, "bleed": 72})
     v.update(structure_valid())
     return v
