@@ -36,10 +36,12 @@ struct folio_jobs_submit_params {
   char dpi[16];
   char max_attempts[16];
   char max_unfinished[24];
-  char *labels; /* malloc'd JSON object */
-  const char *values[10];
-  int lengths[10];
-  int formats_bin[10];
+  char codec[8];
+  char *labels;    /* malloc'd JSON object */
+  uint8_t *packed; /* malloc'd when lib/jobs packed the layout itself */
+  const char *values[11];
+  int lengths[11];
+  int formats_bin[11];
   struct folio_pg_params p;
 };
 /* Builds the parameters of a submission that passed

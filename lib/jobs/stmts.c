@@ -10,8 +10,9 @@
 #include "jobs_int.h"
 
 /* $1 id, $2 tenant, $3 idempotency key (NULL = none), $4 formats '{1,2}',
- * $5 png_dpi, $6 page_range, $7 layout (binary), $8 labels jsonb, $9 max_attempts,
- * $10 the default max_unfinished_jobs (folio/tenant.h).
+ * $5 png_dpi, $6 page_range, $7 layout (binary, in its stored form), $8 labels
+ * jsonb, $9 max_attempts, $10 the default max_unfinished_jobs
+ * (folio/tenant.h), $11 the layout's codec (folio/layout_store.h).
  * Returns (id, state, deduplicated) - or ('', limit, 'q') when the tenant is
  * at its max_unfinished_jobs and this is no duplicate (nothing written) - or
  * no row when the conflicting job committed after this statement's snapshot;
@@ -27,9 +28,9 @@
   "   FROM tenants WHERE name = $2::text FOR UPDATE),"                                        \
   " ins AS ("                                                                                 \
   " INSERT INTO jobs (id, tenant, idempotency_key, formats, png_dpi, page_range, layout,"     \
-  "                   labels, max_attempts)"                                                  \
+  "                   labels, max_attempts, layout_codec)"                                    \
   " SELECT $1::uuid, $2::text, $3::text, $4::smallint[], $5::int, $6::text, $7::bytea,"      \
-  "         $8::jsonb, $9::int"                                                               \
+  "         $8::jsonb, $9::int, $11::smallint"                                                \
   "  WHERE COALESCE((SELECT unfinished_jobs < cap FROM lim), $10::bigint > 0)"                \
   " ON CONFLICT (tenant, idempotency_key) DO NOTHING"                                         \
   " RETURNING id, state),"                                                                    \
@@ -87,8 +88,8 @@
 /* $1 id, $2 worker id, $3 the default max_running_jobs (folio/tenant.h).
  * Binary results (layout). Row: ('1', state, attempts, tenant, formats,
  * png_dpi, page_range, layout, tenant id, the tenant's render_cpu_ms and
- * render_image_cache_bytes overrides (NULL = none, migration 0004)) when
- * claimed or exhausted,
+ * render_image_cache_bytes overrides (NULL = none, migration 0004), the
+ * layout's codec (migration 0008)) when claimed or exhausted,
  * ('0', state, attempts, NULL...) when not QUEUED, ('d', ...) when deferred;
  * no row = not found.
  * Fair share of the render pool: a job whose tenant already has
@@ -114,7 +115,8 @@
   "   error_message = CASE WHEN attempts - released < max_attempts THEN NULL"                           \
   "     ELSE format('the job was started %s times without finishing', attempts - released) END"         \
   "  WHERE id = $1::uuid AND state = 'QUEUED' AND NOT EXISTS (SELECT 1 FROM busy)"           \
-  "  RETURNING id, state, attempts, tenant, formats, png_dpi, page_range, layout),"          \
+  "  RETURNING id, state, attempts, tenant, formats, png_dpi, page_range, layout,"           \
+  "            layout_codec),"                                                               \
   " deferred AS (UPDATE jobs SET dispatched_at = '-infinity'"                                \
   "  WHERE id IN (SELECT id FROM busy) AND state = 'QUEUED' RETURNING id, state, attempts)," \
   " ev AS (INSERT INTO job_events (job_id, kind, attempt, worker_id, detail)"                \
@@ -122,13 +124,13 @@
   "         $2::text, CASE WHEN state = 'FAILED' THEN 'ATTEMPTS_EXHAUSTED' END FROM upd)"    \
   " SELECT '1'::text, state, attempts::text, tenant, array_to_string(formats, ','),"         \
   "        png_dpi::text, page_range, layout, t.id::text,"                                   \
-  "        t.render_cpu_ms::text, t.render_image_cache_bytes::text"                          \
+  "        t.render_cpu_ms::text, t.render_image_cache_bytes::text, layout_codec::text"      \
   "   FROM upd LEFT JOIN tenants t ON t.name = upd.tenant"                                   \
   " UNION ALL"                                                                               \
-  " SELECT 'd', state, attempts::text, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"       \
+  " SELECT 'd', state, attempts::text, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL" \
   "   FROM deferred"                                                                         \
   " UNION ALL"                                                                               \
-  " SELECT '0', state, attempts::text, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL"       \
+  " SELECT '0', state, attempts::text, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL" \
   "   FROM jobs"                                                                             \
   "  WHERE id = $1::uuid AND NOT EXISTS (SELECT 1 FROM upd)"                                 \
   "    AND NOT EXISTS (SELECT 1 FROM deferred)"
@@ -321,7 +323,7 @@
   "  updated_at = now()"
 
 const struct folio_pg_stmt folio_jobs_stmts[] = {
-    [S_SUBMIT] = {"folio_submit", SQL_SUBMIT, 10, 0},
+    [S_SUBMIT] = {"folio_submit", SQL_SUBMIT, 11, 0},
     [S_SUBMIT_LOOKUP] = {"folio_submit_lookup", SQL_SUBMIT_LOOKUP, 2, 0},
     [S_STATUS] = {"folio_status", SQL_STATUS, 2, 0},
     [S_CANCEL] = {"folio_cancel", SQL_CANCEL, 2, 0},
