@@ -146,6 +146,16 @@ static void submit_on_loop(struct folio_loop *loop, void *arg) {
   }
 }
 
+/* The layout's stored form (folio/layout_store.h), in the call's arena:
+ * compressed here, on the decode pool, so that neither the loop thread nor
+ * PostgreSQL (pglz) spends its time on it. false when out of memory. */
+static bool submit_pack(struct submit *x) {
+  size_t cap = folio_jobs_layout_pack_bound(x->s.layout_len);
+  uint8_t *buf = cgrpc_call_alloc(x->call, cap);
+  return buf && folio_jobs_layout_pack(x->s.layout, x->s.layout_len, 0, buf, cap, &x->s.stored,
+                                       NULL) == 0;
+}
+
 static void decode_task(void *arg) {
   struct submit *x = arg;
   struct folio_layout_doc *doc = NULL;
@@ -212,7 +222,7 @@ static void decode_task(void *arg) {
     srv_rpc_bad_request(x->call, GRPC_STATUS_INVALID_ARGUMENT, msg, &v, 1);
     return;
   }
-  if (folio_loop_post(x->b->loop, submit_on_loop, x) != 0) {
+  if (!submit_pack(x) || folio_loop_post(x->b->loop, submit_on_loop, x) != 0) {
     submit_release(x);
     cgrpc_call_finish(x->call, GRPC_STATUS_RESOURCE_EXHAUSTED, "SubmitLayout: out of memory");
   }

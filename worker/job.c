@@ -261,8 +261,19 @@ static void render_with(struct job *j, const struct worker_budget *budget) {
   struct folio_layout_diag ld = {0};
   struct worker_job_budget jb;
   worker_budget_job_begin(&jb, budget);
-  int rc = folio_layout_decode((const char *)j->cl.layout, j->cl.layout_len, &jb.b->layout, &doc,
-                               &ld);
+  /* the stored form back to JSON, never more than the layout byte limit
+   * (folio/layout_store.h); a row that cannot be read fails the job for good */
+  const uint8_t *json;
+  size_t json_len;
+  struct folio_pg_diag sd = {0};
+  int src = folio_jobs_layout_unpack(j->cl.layout, j->cl.layout_len, j->cl.layout_codec,
+                                     jb.b->layout.max_bytes, j->arena, &json, &json_len, &sd);
+  if (src) {
+    bool oom = src == FOLIO_PG_ENOMEM;
+    worker_failure_note(&j->fail, oom, oom ? "OUT_OF_MEMORY" : "LAYOUT_UNREADABLE", "%s", sd.msg);
+    return;
+  }
+  int rc = folio_layout_decode((const char *)json, json_len, &jb.b->layout, &doc, &ld);
   if (rc) {
     char *why = rc == FOLIO_LAYOUT_EINVAL ? folio_layout_diag_join(&ld) : NULL;
     struct worker_error_kind k;
@@ -487,7 +498,7 @@ static void finish_job(struct job *j) {
 void worker_run_job(struct rp *rp, const char *entry, const char *job_id) {
   struct folio_arena *arena = folio_arena_create(0);
   if (!arena) return;
-  struct job j = {.rp = rp, .id = job_id, .entry = entry};
+  struct job j = {.rp = rp, .id = job_id, .entry = entry, .arena = arena};
   folio_findings_init(&j.findings, 0);
   pthread_mutex_init(&j.hb_mu, NULL);
   pthread_condattr_t ca;

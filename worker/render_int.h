@@ -132,6 +132,7 @@ struct job {
   const char *id;
   const char *entry;
   struct folio_job_claim cl;
+  struct folio_arena *arena; /* the claim's and the unpacked layout's; worker_run_job's */
   /* the job's budget (the process's with the tenant's overrides, budget.h),
    * set while render_all runs */
   const struct worker_budget *budget;

@@ -30,6 +30,7 @@ const char *folio_jobs_strerror(int code) {
     case FOLIO_JOBS_EINVAL: return "invalid argument";
     case FOLIO_JOBS_EAUTH: return "invalid API key";
     case FOLIO_JOBS_EQUOTA: return "a tenant limit is reached";
+    case FOLIO_JOBS_ESTORED: return "the stored layout cannot be read";
     default: return folio_pg_strerror(code);
   }
 }

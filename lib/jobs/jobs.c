@@ -83,6 +83,21 @@ int folio_jobs_submit_params_build(struct folio_jobs_submit_params *sp, const st
   sp->labels[pos++] = '}';
   sp->labels[pos] = '\0';
 
+  /* the layout in its stored form (folio/layout_store.h) */
+  struct folio_jobs_stored_layout st = s->stored;
+  if (!st.data) {
+    size_t bound = folio_jobs_layout_pack_bound(s->layout_len);
+    sp->packed = malloc(bound);
+    int rc = sp->packed ? folio_jobs_layout_pack(s->layout, s->layout_len, 0, sp->packed, bound,
+                                                 &st, diag)
+                        : FOLIO_PG_ENOMEM;
+    if (rc) {
+      if (rc == FOLIO_PG_ENOMEM) folio_jobs_diag(diag, "out of memory");
+      return rc;
+    }
+  }
+  snprintf(sp->codec, sizeof sp->codec, "%d", st.codec);
+
   const char *key = s->idempotency_key && *s->idempotency_key ? s->idempotency_key : NULL;
   snprintf(sp->max_unfinished, sizeof sp->max_unfinished, "%d",
            FOLIO_TENANT_DEFAULT_MAX_UNFINISHED_JOBS);
@@ -91,18 +106,21 @@ int folio_jobs_submit_params_build(struct folio_jobs_submit_params *sp, const st
   folio_pdf_profiles_set(s->pdf_profile, s->additional_pdf_profiles, s->n_additional_pdf_profiles,
                          &profiles, NULL, 0, NULL, 0);
   snprintf(sp->pdf_profiles, sizeof sp->pdf_profiles, "%u", profiles);
-  const char *v[14] = {sp->id,     s->tenant, key, sp->formats, sp->dpi, s->page_range ? s->page_range : "",
-                       (const char *)s->layout, sp->labels, sp->max_attempts, sp->max_unfinished,
+  const char *v[15] = {sp->id,     s->tenant, key, sp->formats, sp->dpi, s->page_range ? s->page_range : "",
+                       (const char *)st.data, sp->labels, sp->max_attempts, sp->max_unfinished,
                        s->fail_on_warnings ? "t" : "f", s->require_clean_preflight ? "t" : "f",
-                       s->png_include_bleed ? "t" : "f", sp->pdf_profiles};
+                       s->png_include_bleed ? "t" : "f", sp->pdf_profiles, sp->codec};
   memcpy(sp->values, v, sizeof v);
-  sp->lengths[6] = (int)s->layout_len;
+  sp->lengths[6] = (int)st.len;
   sp->formats_bin[6] = 1;
-  sp->p = (struct folio_pg_params){14, sp->values, sp->lengths, sp->formats_bin};
+  sp->p = (struct folio_pg_params){15, sp->values, sp->lengths, sp->formats_bin};
   return 0;
 }
 
-void folio_jobs_submit_params_free(struct folio_jobs_submit_params *sp) { free(sp->labels); }
+void folio_jobs_submit_params_free(struct folio_jobs_submit_params *sp) {
+  free(sp->labels);
+  free(sp->packed);
+}
 
 /* Reads S_SUBMIT's row; 1 when the result had none (conflict committed after
  * the statement's snapshot: look it up); FOLIO_JOBS_EQUOTA (diag says which
@@ -432,6 +450,8 @@ int folio_jobs_claim(struct folio_pg_conn *c, const char *job_id, const char *wo
   out->page_range = bin_str(arena, r, 0, 6);
   out->layout_len = (size_t)PQgetlength(r, 0, 7);
   out->layout = (const uint8_t *)folio_arena_strndup(arena, PQgetvalue(r, 0, 7), out->layout_len);
+  /* text in the binary result; NULL (a row of an older binary) = plain */
+  out->layout_codec = PQgetisnull(r, 0, 15) ? FOLIO_JOBS_LAYOUT_PLAIN : atoi(PQgetvalue(r, 0, 15));
   out->tenant_id = bin_str(arena, r, 0, 8);
   /* the tenant's render overrides (text in the binary result; NULL = none) */
   out->render_cpu_ms = PQgetisnull(r, 0, 9) ? 0 : strtoll(PQgetvalue(r, 0, 9), NULL, 10);

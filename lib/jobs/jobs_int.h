@@ -37,10 +37,12 @@ struct folio_jobs_submit_params {
   char max_attempts[16];
   char max_unfinished[24];
   char pdf_profiles[16];
-  char *labels; /* malloc'd JSON object */
-  const char *values[14];
-  int lengths[14];
-  int formats_bin[14];
+  char codec[8];
+  char *labels;    /* malloc'd JSON object */
+  uint8_t *packed; /* malloc'd when lib/jobs packed the layout itself */
+  const char *values[15];
+  int lengths[15];
+  int formats_bin[15];
   struct folio_pg_params p;
 };
 /* Builds the parameters of a submission that passed

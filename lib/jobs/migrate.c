@@ -16,6 +16,8 @@ int folio_jobs_schema_version(void) {
   return folio_jobs_nmigrations ? folio_jobs_migrations[folio_jobs_nmigrations - 1].version : 0;
 }
 
+int folio_jobs_schema_count(void) { return (int)folio_jobs_nmigrations; }
+
 static bool applied_has(PGresult *r, int version) {
   for (int i = 0; i < PQntuples(r); i++)
     if (atoi(PQgetvalue(r, i, 0)) == version) return true;

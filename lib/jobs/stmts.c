@@ -10,11 +10,12 @@
 #include "jobs_int.h"
 
 /* $1 id, $2 tenant, $3 idempotency key (NULL = none), $4 formats '{1,2}',
- * $5 png_dpi, $6 page_range, $7 layout (binary), $8 labels jsonb, $9 max_attempts,
- * $10 the default max_unfinished_jobs (folio/tenant.h), $11 fail_on_warnings,
- * $12 require_clean_preflight (migration 0007), $13 png_include_bleed
- * (migration 0006), $14 pdf_profiles (the folio/pdf_profile.h bit set;
- * migration 0005).
+ * $5 png_dpi, $6 page_range, $7 layout (binary, in its stored form), $8 labels
+ * jsonb, $9 max_attempts, $10 the default max_unfinished_jobs
+ * (folio/tenant.h), $11 fail_on_warnings, $12 require_clean_preflight
+ * (migration 0007), $13 png_include_bleed (migration 0006), $14 pdf_profiles
+ * (the folio/pdf_profile.h bit set; migration 0005), $15 the layout's codec
+ * (folio/layout_store.h, migration 0008).
  * Returns (id, state, deduplicated) - or ('', limit, 'q') when the tenant is
  * at its max_unfinished_jobs and this is no duplicate (nothing written) - or
  * no row when the conflicting job committed after this statement's snapshot;
@@ -31,9 +32,9 @@
   " ins AS ("                                                                                 \
   " INSERT INTO jobs (id, tenant, idempotency_key, formats, png_dpi, page_range, layout,"     \
   "                   labels, max_attempts, fail_on_warnings, require_clean_preflight,"       \
-  "                   png_include_bleed, pdf_profiles)"                                       \
+  "                   png_include_bleed, pdf_profiles, layout_codec)"                         \
   " SELECT $1::uuid, $2::text, $3::text, $4::smallint[], $5::int, $6::text, $7::bytea,"      \
-  "         $8::jsonb, $9::int, $11::bool, $12::bool, $13::bool, $14::int"                    \
+  "         $8::jsonb, $9::int, $11::bool, $12::bool, $13::bool, $14::int, $15::smallint"     \
   "  WHERE COALESCE((SELECT unfinished_jobs < cap FROM lim), $10::bigint > 0)"                \
   " ON CONFLICT (tenant, idempotency_key) DO NOTHING"                                         \
   " RETURNING id, state),"                                                                    \
@@ -94,8 +95,8 @@
  * png_dpi, page_range, layout, tenant id, the tenant's render_cpu_ms and
  * render_image_cache_bytes overrides (NULL = none, migration 0004),
  * fail_on_warnings, require_clean_preflight (migration 0007), png_include_bleed
- * (migration 0006), the job's pdf_profiles (migration 0005), as text) when
- * claimed or exhausted,
+ * (migration 0006), the job's pdf_profiles (migration 0005), the layout's codec
+ * (migration 0008), as text) when claimed or exhausted,
  * ('0', state, attempts, NULL...) when not QUEUED, ('d', ...) when deferred;
  * no row = not found.
  * Fair share of the render pool: a job whose tenant already has
@@ -123,7 +124,8 @@
   "     ELSE format('the job was started %s times without finishing', attempts - released) END"         \
   "  WHERE id = $1::uuid AND state = 'QUEUED' AND NOT EXISTS (SELECT 1 FROM busy)"           \
   "  RETURNING id, state, attempts, tenant, formats, png_dpi, page_range, layout,"           \
-  "            fail_on_warnings, require_clean_preflight, png_include_bleed, pdf_profiles)," \
+  "            fail_on_warnings, require_clean_preflight, png_include_bleed, pdf_profiles,"  \
+  "            layout_codec),"                                                               \
   " deferred AS (UPDATE jobs SET dispatched_at = '-infinity'"                                \
   "  WHERE id IN (SELECT id FROM busy) AND state = 'QUEUED' RETURNING id, state, attempts)," \
   " ev AS (INSERT INTO job_events (job_id, kind, attempt, worker_id, detail)"                \
@@ -133,15 +135,15 @@
   "        png_dpi::text, page_range, layout, t.id::text,"                                   \
   "        t.render_cpu_ms::text, t.render_image_cache_bytes::text,"                         \
   "        upd.fail_on_warnings::text, upd.require_clean_preflight::text,"                   \
-  "        upd.png_include_bleed::text, upd.pdf_profiles::text"                              \
+  "        upd.png_include_bleed::text, upd.pdf_profiles::text, upd.layout_codec::text"      \
   "   FROM upd LEFT JOIN tenants t ON t.name = upd.tenant"                                   \
   " UNION ALL"                                                                               \
   " SELECT 'd', state, attempts::text, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"     \
-  "        NULL, NULL, NULL, NULL"                                                           \
+  "        NULL, NULL, NULL, NULL, NULL"                                                     \
   "   FROM deferred"                                                                         \
   " UNION ALL"                                                                               \
   " SELECT '0', state, attempts::text, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"     \
-  "        NULL, NULL, NULL, NULL"                                                           \
+  "        NULL, NULL, NULL, NULL, NULL"                                                     \
   "   FROM jobs"                                                                             \
   "  WHERE id = $1::uuid AND NOT EXISTS (SELECT 1 FROM upd)"                                 \
   "    AND NOT EXISTS (SELECT 1 FROM deferred)"
@@ -339,7 +341,7 @@
   "  updated_at = now()"
 
 const struct folio_pg_stmt folio_jobs_stmts[] = {
-    [S_SUBMIT] = {"folio_submit", SQL_SUBMIT, 14, 0},
+    [S_SUBMIT] = {"folio_submit", SQL_SUBMIT, 15, 0},
     [S_SUBMIT_LOOKUP] = {"folio_submit_lookup", SQL_SUBMIT_LOOKUP, 2, 0},
     [S_STATUS] = {"folio_status", SQL_STATUS, 2, 0},
     [S_CANCEL] = {"folio_cancel", SQL_CANCEL, 2, 0},

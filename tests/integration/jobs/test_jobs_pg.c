@@ -40,9 +40,8 @@ static void test_migrate(void) {
   for (int i = 0; i < N; i++) pthread_create(&t[i], NULL, migrate_thread, NULL);
   for (int i = 0; i < N; i++) pthread_join(t[i], NULL);
   pthread_barrier_destroy(&barrier);
-  /* Each migration applied exactly once across the racing servers: as many
-   * applications as rows (version is the key). Versions may have gaps while
-   * parallel branches each add theirs, so the count is not the newest. */
+  /* Each migration applied exactly once across the racing servers. */
+  CHECK_EQ_INT(migrated_total, folio_jobs_schema_count());
   struct folio_pg_conn *c = pgtest_plain();
   CHECK_EQ_INT(migrated_total, atoi(pgtest_value(c, "SELECT count(*) FROM folio_schema_migrations")));
   CHECK(migrated_total >= 5);
@@ -694,10 +693,97 @@ static void test_apikeys(struct folio_pg_conn *c) {
 
 /* Every statement, EXPLAINed with sequential scans disabled: a "Seq Scan"
  * left in the plan means no index can serve that query. */
+/* ---- layout storage (migration 0008, folio/layout_store.h) ----------------- */
+
+/* A catalogue-like layout of about n bytes (no single quotes: it goes into a
+ * SQL literal below). malloc'd. */
+static char *catalogue(size_t n) {
+  char *s = malloc(n + 512);
+  size_t p = (size_t)sprintf(s, "{\"version\":1,\"pages\":[{\"items\":[");
+  for (int i = 0; p < n; i++)
+    p += (size_t)sprintf(s + p, "%s{\"type\":\"text\",\"x\":%d,\"y\":%d,\"w\":100,\"h\":14,"
+                                "\"text\":\"Garden chair %d, oak and linen, %d.%02d EUR\"}",
+                         i ? "," : "", 20 + i % 7, 30 + i % 11, i, i % 997, i % 100);
+  sprintf(s + p, "]}]}");
+  return s;
+}
+
+/* "codec stored_bytes compression" of a job's layout column. */
+static void stored_form(struct folio_pg_conn *c, const char *id, int *codec, size_t *bytes,
+                        char comp[16]) {
+  char q[256];
+  snprintf(q, sizeof q,
+           "SELECT layout_codec || ' ' || octet_length(layout) || ' ' ||"
+           " coalesce(pg_column_compression(layout), 'none') FROM jobs WHERE id = '%s'", id);
+  CHECK_EQ_INT(sscanf(pgtest_value(c, q), "%d %zu %15s", codec, bytes, comp), 3);
+}
+
+/* A claimed job's layout, read back under a budget of exactly its size. */
+static void check_claimed_layout(struct folio_pg_conn *c, const char *id, const char *json,
+                                 int want_codec, struct folio_arena *a) {
+  struct folio_job_claim cl;
+  struct folio_pg_diag d;
+  CHECK_EQ_INT(folio_jobs_claim(c, id, "w1", a, &cl, &d), 0);
+  CHECK_EQ_INT(cl.layout_codec, want_codec);
+  size_t len = strlen(json), n;
+  const uint8_t *out;
+  CHECK_EQ_INT(folio_jobs_layout_unpack(cl.layout, cl.layout_len, cl.layout_codec, len, a, &out,
+                                        &n, &d),
+               0);
+  CHECK_EQ_INT(n, len);
+  CHECK(memcmp(out, json, len) == 0);
+}
+
+static void test_layout_storage(struct folio_pg_conn *c) {
+  struct folio_arena *a = folio_arena_create(0);
+  struct folio_pg_diag d;
+  char *json = catalogue(47000);
+  size_t len = strlen(json);
+  /* a new row: zstd from lib/jobs, not compressed again by PostgreSQL */
+  struct folio_job_submit s = {.tenant = "store", .layout = (const uint8_t *)json, .layout_len = len};
+  struct folio_job_submitted j;
+  CHECK_EQ_INT(folio_jobs_submit(c, &s, &j, &d), 0);
+  int codec;
+  size_t bytes;
+  char comp[16];
+  stored_form(c, j.job_id, &codec, &bytes, comp);
+  CHECK_EQ_INT(codec, FOLIO_JOBS_LAYOUT_ZSTD);
+  CHECK_MSG(bytes * 4 < len, "stored %zu of %zu bytes", bytes, len);
+  CHECK_EQ_STR(comp, "none");
+  check_claimed_layout(c, j.job_id, json, FOLIO_JOBS_LAYOUT_ZSTD, a);
+
+  /* an old row, as every row before migration 0008 was written: the JSON
+   * itself, pglz-compressed by PostgreSQL, no layout_codec given */
+  CHECK(folio_pg_conn_command(c, "ALTER TABLE jobs ALTER COLUMN layout SET STORAGE EXTENDED",
+                              NULL, NULL) == 0);
+  char *ins = malloc(len + 256);
+  static const char old_id[] = "0190b5a4-0000-7000-8000-0000000000aa";
+  sprintf(ins,
+          "INSERT INTO jobs (id, tenant, formats, layout)"
+          " VALUES ('%s', 'store', '{1}', convert_to('%s', 'UTF8'))",
+          old_id, json);
+  CHECK(folio_pg_conn_command(c, ins, NULL, NULL) == 0);
+  CHECK(folio_pg_conn_command(c, "ALTER TABLE jobs ALTER COLUMN layout SET STORAGE EXTERNAL",
+                              NULL, NULL) == 0);
+  stored_form(c, old_id, &codec, &bytes, comp);
+  CHECK_EQ_INT(codec, FOLIO_JOBS_LAYOUT_PLAIN);
+  CHECK_EQ_INT(bytes, len);
+  CHECK_EQ_STR(comp, "pglz");
+  check_claimed_layout(c, old_id, json, FOLIO_JOBS_LAYOUT_PLAIN, a);
+  /* the submitted job's audit trail: submitted, then started */
+  char q[256];
+  snprintf(q, sizeof q, "SELECT string_agg(kind, ',' ORDER BY id) FROM job_events WHERE job_id = '%s'",
+           j.job_id);
+  CHECK_EQ_STR(pgtest_value(c, q), "submitted,started");
+  free(ins);
+  free(json);
+  folio_arena_destroy(a);
+}
+
 static void test_explain(struct folio_pg_conn *c) {
   static const char *const calls[] = {
       "folio_submit('0190b5a4-0000-7000-8000-000000000001', 'acme', 'k', '{1}', 150, '', "
-      "'\\x00', '{}', 3, 1000, false, true, false, 0)",
+      "'\\x00', '{}', 3, 1000, false, true, false, 0, 0)",
       "folio_submit_lookup('acme', 'k')",
       "folio_status('0190b5a4-0000-7000-8000-000000000001', 'acme')",
       "folio_cancel('0190b5a4-0000-7000-8000-000000000001', 'acme')",
@@ -752,6 +838,7 @@ int main(void) {
   test_fences(c);
   test_reconciler(c);
   test_apikeys(c);
+  test_layout_storage(c);
   test_explain(c);
   folio_pg_conn_close(c);
   return check_done();

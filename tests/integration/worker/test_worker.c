@@ -319,6 +319,8 @@ int main(int argc, char **argv) {
   check_artifacts(&st);
   CHECK_EQ_INT(events_of(job, "started"), 1);
   CHECK_EQ_INT(events_of(job, "succeeded"), 1);
+  char lifecycle_job[FOLIO_UUID_STR_LEN + 1];
+  memcpy(lifecycle_job, job, sizeof lifecycle_job);
   sleep_ms(200);
   proc_kill(&sub);
   FILE *ef = fopen(evfile, "r");
@@ -383,6 +385,42 @@ int main(int argc, char **argv) {
   CHECK_EQ_STR(st.error_code, "INVALID_LAYOUT");
   CHECK_MSG(strstr(st.error_message, "/pages/0/items/0"), "message: %s", st.error_message);
   printf("deterministic: %s\n", st.error_message);
+
+  /* ---- 2b. stored layouts (folio/layout_store.h) ---- */
+  /* the lifecycle job's layout was stored as zstd and rendered, and its
+   * audit trail is complete */
+  char sql[512];
+  snprintf(sql, sizeof sql, "SELECT layout_codec FROM jobs WHERE id = '%s'", lifecycle_job);
+  CHECK_EQ_STR(pgtest_value(db, sql), "1");
+  snprintf(sql, sizeof sql,
+           "SELECT string_agg(kind, ',' ORDER BY id) FROM job_events"
+           " WHERE job_id = '%s' AND kind <> 'progress'", lifecycle_job);
+  CHECK_EQ_STR(pgtest_value(db, sql), "submitted,started,succeeded");
+  /* a hostile stored blob, put in place with SQL before dispatch: a zstd
+   * frame that declares 1 GiB (and holds one RLE byte). The worker refuses it
+   * by its declared size against FOLIO_LAYOUT_MAX_BYTES: FAILED at once,
+   * not retried, the render process alive */
+  char *one = pages_layout(1, NULL);
+  submit(one, pdf, 1, 0, 0, job, false);
+  free(one);
+  snprintf(sql, sizeof sql,
+           "UPDATE jobs SET layout = '\\x28b52ffde000000040000000000b000078'::bytea,"
+           " layout_codec = 1 WHERE id = '%s' RETURNING id", job);
+  CHECK_EQ_STR(pgtest_value(db, sql), job);
+  int started_now = count_lines("\"render process started\"");
+  dispatch(job);
+  wait_state(job, FOLIO_JOB_FAILED, &st);
+  CHECK_EQ_STR(st.error_code, "LAYOUT_UNREADABLE");
+  CHECK_MSG(strstr(st.error_message, "declares 1073741824 bytes") &&
+                strstr(st.error_message, "FOLIO_LAYOUT_MAX_BYTES"),
+            "message: %s", st.error_message);
+  CHECK_EQ_INT(st.attempts, 1);
+  snprintf(sql, sizeof sql,
+           "SELECT string_agg(kind, ',' ORDER BY id) FROM job_events"
+           " WHERE job_id = '%s' AND kind <> 'progress'", job);
+  CHECK_EQ_STR(pgtest_value(db, sql), "submitted,started,failed");
+  CHECK_EQ_INT(count_lines("\"render process started\""), started_now);
+  printf("stored layouts: zstd round trip rendered; a 1 GiB bomb refused: %s\n", st.error_message);
 
   /* ---- 3. SIGKILL of a render process mid-job ---- */
   char *slow = pages_layout(40, NULL);

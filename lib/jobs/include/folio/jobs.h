@@ -33,6 +33,7 @@
 
 #include "folio/arena.h"
 #include "folio/findings.h"
+#include "folio/layout_store.h"
 #include "folio/pg.h"
 
 enum {
@@ -44,6 +45,8 @@ enum {
   FOLIO_JOBS_EAUTH = -24,         /* unknown, malformed or revoked API key -> UNAUTHENTICATED */
   FOLIO_JOBS_EQUOTA = -25,        /* a tenant limit (folio/tenant.h); diag names it and its value
                                      -> RESOURCE_EXHAUSTED */
+  FOLIO_JOBS_ESTORED = -26,       /* a stored layout that cannot be read: corrupt, over the
+                                     layout limit, unknown codec (folio/layout_store.h) */
 };
 
 const char *folio_jobs_strerror(int code); /* also knows FOLIO_PG_E* codes */
@@ -88,6 +91,9 @@ bool folio_uuid_valid(const char *s);
 int folio_jobs_migrate(struct folio_pg_conn *c, int *applied, struct folio_pg_diag *diag);
 /* The newest migration version compiled into this binary. */
 int folio_jobs_schema_version(void);
+/* How many migrations are compiled into this binary (equal to the newest
+ * version unless numbers were reserved for migrations of other branches). */
+int folio_jobs_schema_count(void);
 
 /* The prepared statements every jobs connection needs; pass them (and the
  * count) in folio_pg_conn_config.stmts/nstmts. Static storage. */
@@ -148,6 +154,12 @@ struct folio_job_submit {
   int pdf_profile;
   const int *additional_pdf_profiles;
   size_t n_additional_pdf_profiles;
+  /* The layout as it is to be stored, from folio_jobs_layout_pack(layout)
+   * (folio/layout_store.h). stored.data NULL: lib/jobs packs `layout` at the
+   * default level itself, each time it builds the statement — on the loop
+   * thread for _submit_async, which is why folio-server packs on its decode
+   * pool and passes the result here. */
+  struct folio_jobs_stored_layout stored;
 };
 
 /* One thing wrong with a submission: field is the exact request field path
@@ -324,8 +336,12 @@ struct folio_job_claim {
   int attempt; /* the fencing token for every later call */
   const char *tenant;
   const char *tenant_id; /* opaque (tenants.id): object keys use it, never the name */
-  const uint8_t *layout; /* layout_len bytes (NUL-terminated for convenience) */
+  /* The layout as stored: layout_len bytes in layout_codec's form
+   * (folio/layout_store.h; NUL-terminated for convenience). Read the JSON
+   * with folio_jobs_layout_unpack(), under the layout byte limit. */
+  const uint8_t *layout;
   size_t layout_len;
+  int layout_codec;
   int formats[3];
   size_t nformats;
   int png_dpi;
