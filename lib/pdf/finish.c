@@ -639,35 +639,35 @@ out:
 }
 
 int folio_pdf_finish_stream(const char *in_path, const struct folio_pdf_options *o,
-                            folio_pdf_write_fn write, void *write_ctx,
+                            const char *tmp_dir, folio_pdf_write_fn write, void *write_ctx,
                             struct folio_pdf_diag *diag) {
   struct folio_pdf_diag local;
   if (!diag) diag = &local;
   if (!in_path) return folio_pdf_fail(diag, FOLIO_PDF_E_ARG, NULL, "in_path must be set");
-  char *out = NULL;
-  if (asprintf(&out, "%s.out", in_path) < 0)
-    return folio_pdf_fail(diag, FOLIO_PDF_E_NOMEM, NULL, "out of memory");
+  if (!tmp_dir || !*tmp_dir) tmp_dir = getenv("TMPDIR");
+  if (!tmp_dir || !*tmp_dir) tmp_dir = "/tmp";
+  char tmpl[512], out[64];
+  if ((size_t)snprintf(tmpl, sizeof tmpl, "%s/folio-pdf-XXXXXX", tmp_dir) >= sizeof tmpl)
+    return folio_pdf_fail(diag, FOLIO_PDF_E_ARG, NULL, "tmp_dir is too long");
+  int fd = mkostemp(tmpl, O_CLOEXEC);
+  if (fd < 0) return folio_pdf_fail(diag, FOLIO_PDF_E_WRITE, NULL, "%s: %s", tmpl, strerror(errno));
+  unlink(tmpl); /* from here on only the descriptor names it */
+  snprintf(out, sizeof out, "/proc/self/fd/%d", fd);
   int rc = folio_pdf_finish(in_path, o, out, diag);
-  if (rc) {
-    free(out);
-    return rc;
-  }
-  int fd = open(out, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) rc = folio_pdf_fail(diag, FOLIO_PDF_E_WRITE, NULL, "%s: %s", out, strerror(errno));
   enum { CHUNK = 64 * 1024 };
-  unsigned char *buf = fd >= 0 ? malloc(CHUNK) : NULL;
-  if (fd >= 0 && !buf) rc = folio_pdf_fail(diag, FOLIO_PDF_E_NOMEM, NULL, "out of memory");
+  unsigned char *buf = rc ? NULL : malloc(CHUNK);
+  if (!rc && !buf) rc = folio_pdf_fail(diag, FOLIO_PDF_E_NOMEM, NULL, "out of memory");
+  if (!rc && lseek(fd, 0, SEEK_SET) != 0)
+    rc = folio_pdf_fail(diag, FOLIO_PDF_E_WRITE, NULL, "rewinding the output: %s", strerror(errno));
   while (!rc) {
     ssize_t r = read(fd, buf, CHUNK);
     if (r < 0 && errno == EINTR) continue;
-    if (r < 0) rc = folio_pdf_fail(diag, FOLIO_PDF_E_WRITE, NULL, "%s: %s", out, strerror(errno));
+    if (r < 0) rc = folio_pdf_fail(diag, FOLIO_PDF_E_WRITE, NULL, "reading the output: %s", strerror(errno));
     if (r <= 0) break;
     if (write(write_ctx, buf, (size_t)r))
       rc = folio_pdf_fail(diag, FOLIO_PDF_E_WRITE, NULL, "write aborted");
   }
   free(buf);
-  if (fd >= 0) close(fd);
-  unlink(out);
-  free(out);
+  close(fd);
   return rc;
 }
