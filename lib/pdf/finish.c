@@ -628,6 +628,7 @@ int folio_pdf_finish(const char *in_path, const struct folio_pdf_options *o, con
   }
   /* the /ID is a digest of the written bytes: same input, same output */
   qpdf_set_deterministic_ID(f.q, QPDF_TRUE);
+  qpdf_set_stream_data_mode(f.q, qpdf_s_preserve);
   /* PDF/X-4 is PDF 1.6; the others accept cairo's 1.5 */
   if (f.prof & X_BIT) qpdf_set_minimum_pdf_version(f.q, "1.6");
   if (qpdf_write(f.q) & QPDF_ERRORS) rc = qpdf_failed(&f, "writing the PDF");
