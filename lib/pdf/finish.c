@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -606,12 +607,32 @@ int folio_pdf_finish(const char *in_path, const struct folio_pdf_options *o, con
     return folio_pdf_fail(diag, FOLIO_PDF_E_ARG, NULL, "in_path and out_path must be set and differ");
   int rc = check_options(o, diag);
   if (rc) return rc;
+  /* The input is mapped, not read: qpdf parses it in place (no copy, and no
+   * seek system call per token, which reading through a FILE cost: a fifth of
+   * the finish). Its pages are the file's page cache, dropped under pressure,
+   * so a long document is still not held in memory. */
+  int ifd = open(in_path, O_RDONLY | O_CLOEXEC);
+  struct stat ist;
+  if (ifd < 0 || fstat(ifd, &ist) || !S_ISREG(ist.st_mode) || ist.st_size <= 0) {
+    rc = folio_pdf_fail(diag, FOLIO_PDF_E_PDF, NULL, "reading cairo's PDF %s: %s", in_path,
+                        ifd < 0 ? strerror(errno) : "not a non-empty regular file");
+    if (ifd >= 0) close(ifd);
+    return rc;
+  }
+  size_t in_len = (size_t)ist.st_size;
+  void *map = mmap(NULL, in_len, PROT_READ, MAP_PRIVATE, ifd, 0);
+  close(ifd);
+  if (map == MAP_FAILED)
+    return folio_pdf_fail(diag, FOLIO_PDF_E_PDF, NULL, "mapping cairo's PDF %s: %s", in_path, strerror(errno));
   struct fin f = {.o = o, .diag = diag, .prof = o->profiles};
   f.q = qpdf_init();
-  if (!f.q) return folio_pdf_fail(diag, FOLIO_PDF_E_NOMEM, NULL, "out of memory");
+  if (!f.q) {
+    munmap(map, in_len);
+    return folio_pdf_fail(diag, FOLIO_PDF_E_NOMEM, NULL, "out of memory");
+  }
   qpdf_silence_errors(f.q);
   qpdf_set_suppress_warnings(f.q, QPDF_TRUE);
-  if (qpdf_read(f.q, in_path, NULL) & QPDF_ERRORS) {
+  if (qpdf_read_memory(f.q, in_path, map, (unsigned long long)in_len, NULL) & QPDF_ERRORS) {
     rc = qpdf_failed(&f, "reading cairo's PDF");
     goto out;
   }
@@ -634,6 +655,7 @@ int folio_pdf_finish(const char *in_path, const struct folio_pdf_options *o, con
   if (qpdf_write(f.q) & QPDF_ERRORS) rc = qpdf_failed(&f, "writing the PDF");
 out:
   qpdf_cleanup(&f.q);
+  munmap(map, in_len);
   free(f.seen);
   if (rc) unlink(out_path);
   return rc;
