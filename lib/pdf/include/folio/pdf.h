@@ -8,9 +8,10 @@
  * dictionary with each profile's identification, OutputIntents with an
  * embedded ICC profile, /DefaultRGB, MediaBox/BleedBox/TrimBox on every page,
  * /MarkInfo, /Lang, /ViewerPreferences — and writes a new file. Nothing is
- * held whole in memory: qpdf reads objects from the input file as it needs
- * them and copies content streams from file to file without decoding them, so
- * a 1,000-page document costs its object table, not its bytes.
+ * held whole in memory: the input is mmap'd (page cache, not a copy), qpdf
+ * parses objects from it as it needs them and copies content streams to the
+ * output file without decoding them, so a 1,000-page document costs its
+ * object table, not its bytes.
  *
  * Determinism: the same input file and options give the same output bytes
  * (qpdf's deterministic /ID is a digest of the written file); a render cache
