@@ -12,6 +12,7 @@
  * idle time is set with XCLAIM ... IDLE so that it is re-delivered after the
  * retry backoff (exponential, jittered, capped by the visibility timeout). */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -151,51 +152,55 @@ static void note_pdf_error(struct job *j, int rc, const struct folio_pdf_diag *p
 
 /* The PDF when lib/pdf has work (a profile, or print boxes): cairo writes a
  * temporary file in $TMPDIR (default /tmp), folio_pdf_finish_stream reads it
- * and streams the finished PDF into the sink through its own temporary file;
- * both are removed on every path. Files, not buffers: a 1,000-page document
+ * and streams the finished PDF into the sink through a temporary file of its
+ * own. Both are unlinked as soon as they are made and reached through
+ * /proc/self/fd, so nothing is left behind on any path — a render process
+ * killed at its timeout included. Files, not buffers: a 1,000-page document
  * is never held in memory. */
 static int render_pdf_profiled(struct job *j, const struct folio_layout_doc *doc,
                                const struct folio_render_options *opt,
                                const struct folio_pdf_options *po) {
-  const char *dir = getenv("TMPDIR");
+  const char *env = getenv("TMPDIR");
+  const char *dir = env && *env ? env : "/tmp";
   char path[512];
-  snprintf(path, sizeof path, "%s/folio-cairo-XXXXXX", dir && *dir ? dir : "/tmp");
-  int fd = mkstemp(path);
-  struct tmp_file t = {.f = fd >= 0 ? fdopen(fd, "wb") : NULL};
+  snprintf(path, sizeof path, "%s/folio-cairo-XXXXXX", dir);
+  int fd = mkostemp(path, O_CLOEXEC);
+  if (fd >= 0) unlink(path); /* from here on only the descriptor names it */
+  int wfd = fd >= 0 ? dup(fd) : -1;
+  struct tmp_file t = {.f = wfd >= 0 ? fdopen(wfd, "wb") : NULL};
   if (!t.f) {
-    worker_failure_note(&j->fail, true, "LOCAL_IO", "temporary PDF in %s: %s",
-                        dir && *dir ? dir : "/tmp", strerror(errno));
-    if (fd >= 0) {
-      close(fd);
-      unlink(path);
-    }
+    worker_failure_note(&j->fail, true, "LOCAL_IO", "temporary PDF in %s: %s", dir, strerror(errno));
+    if (wfd >= 0) close(wfd);
+    if (fd >= 0) close(fd);
     return -1;
   }
   struct folio_render_diag rd = {0};
   int rc = folio_render_pdf(doc, opt, tmp_write, &t, &rd);
   if (fclose(t.f) && !t.err) t.err = errno ? errno : EIO;
   if (rc || t.err) {
-    if (t.err) worker_failure_note(&j->fail, true, "LOCAL_IO", "temporary PDF %s: %s", path, strerror(t.err));
+    if (t.err) worker_failure_note(&j->fail, true, "LOCAL_IO", "temporary PDF in %s: %s", dir, strerror(t.err));
     if (rc) note_render_error(j, rc, &rd);
-    unlink(path);
+    close(fd);
     return -1;
   }
   struct sink *k = add_sink(j);
   if (!k) {
     worker_failure_note(&j->fail, true, "OUT_OF_MEMORY", "no memory for an artifact");
-    unlink(path);
+    close(fd);
     return -1;
   }
   if (worker_sink_begin(k, j->rp, j->cl.tenant_id, j->id, "document.pdf", FOLIO_FORMAT_PDF, 0,
                         "application/pdf")) {
     note_sink_error(j, k);
     drop_last_sink(j);
-    unlink(path);
+    close(fd);
     return -1;
   }
+  char in[64];
+  snprintf(in, sizeof in, "/proc/self/fd/%d", fd);
   struct folio_pdf_diag pd = {0};
-  rc = folio_pdf_finish_stream(path, po, worker_sink_write, k, &pd);
-  unlink(path);
+  rc = folio_pdf_finish_stream(in, po, dir, worker_sink_write, k, &pd);
+  close(fd);
   if (rc) {
     worker_sink_abort(k);
     if (rc == FOLIO_PDF_E_WRITE && k->status) note_sink_error(j, k);

@@ -4,7 +4,9 @@
  * leaves boxed.pdf (PDF/X-4 with print boxes) in OUTDIR for profiles.sh to
  * check with the real tools (check_pdf.py).
  *   test_pdf_finish LAYOUT.json OUTDIR */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +56,16 @@ static int mem_write(void *ctx, const unsigned char *d, size_t n) {
 }
 
 static bool exists(const char *p) { return access(p, F_OK) == 0; }
+
+/* Entries of a folder but . and .. */
+static int dir_count(const char *path) {
+  DIR *dp = opendir(path);
+  int n = 0;
+  for (struct dirent *e; dp && (e = readdir(dp));)
+    if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
+  if (dp) closedir(dp);
+  return n;
+}
 
 static void test_rule(void) {
   unsigned set;
@@ -149,17 +161,25 @@ int main(int argc, char **argv) {
   unsigned char *b1 = slurp_file(out, &l1), *b2 = slurp_file(out2, &l2);
   CHECK(b1 && b2 && l1 == l2 && memcmp(b1, b2, l1) == 0);
   struct mem m = {0};
-  CHECK_EQ_INT(folio_pdf_finish_stream(in, &o, mem_write, &m, &d), 0);
+  CHECK_EQ_INT(folio_pdf_finish_stream(in, &o, dir, mem_write, &m, &d), 0);
   CHECK(m.len == l1 && memcmp(m.b, b1, l1) == 0);
-  char tmpout[300];
-  snprintf(tmpout, sizeof tmpout, "%s.out", in);
-  CHECK_MSG(!exists(tmpout), "finish_stream left %s", tmpout);
+  CHECK_MSG(dir_count(dir) == 3, "finish_stream left a file in %s", dir); /* cairo.pdf, out.pdf, out2.pdf */
   free(b2);
   free(m.b);
   /* a write callback that aborts: E_WRITE, and no temporary file left */
   m = (struct mem){.fail_after = 1};
-  CHECK_EQ_INT(folio_pdf_finish_stream(in, &o, mem_write, &m, &d), FOLIO_PDF_E_WRITE);
-  CHECK(!exists(tmpout));
+  CHECK_EQ_INT(folio_pdf_finish_stream(in, &o, dir, mem_write, &m, &d), FOLIO_PDF_E_WRITE);
+  CHECK(dir_count(dir) == 3);
+  /* the input may be a descriptor's path, as the worker passes an unlinked file */
+  int ifd = open(in, O_RDONLY);
+  CHECK(ifd >= 0);
+  char fdpath[64];
+  snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", ifd);
+  free(m.b);
+  m = (struct mem){0};
+  CHECK_EQ_INT(folio_pdf_finish_stream(fdpath, &o, dir, mem_write, &m, &d), 0);
+  CHECK(m.len == l1 && memcmp(m.b, b1, l1) == 0);
+  close(ifd);
   free(m.b);
   /* another title gives other bytes (the metadata follows the options) */
   struct folio_pdf_options o2 = o;

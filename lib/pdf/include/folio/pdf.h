@@ -8,16 +8,17 @@
  * dictionary with each profile's identification, OutputIntents with an
  * embedded ICC profile, /DefaultRGB, MediaBox/BleedBox/TrimBox on every page,
  * /MarkInfo, /Lang, /ViewerPreferences — and writes a new file. Nothing is
- * held whole in memory: qpdf reads objects from the input file as it needs
- * them and copies content streams from file to file without decoding them, so
- * a 1,000-page document costs its object table, not its bytes.
+ * held whole in memory: the input is mmap'd (page cache, not a copy), qpdf
+ * parses objects from it as it needs them and copies content streams to the
+ * output file without decoding them, so a 1,000-page document costs its
+ * object table, not its bytes.
  *
  * Determinism: the same input file and options give the same output bytes
  * (qpdf's deterministic /ID is a digest of the written file); a render cache
  * may rely on it.
  *
  * Why qpdf's C API and a file for the output: qpdf-c.h writes to a named file
- * or to memory only; a file keeps the 1,000-page case bounded, and
+ * or to memory only; an (unlinked) file keeps the 1,000-page case bounded, and
  * folio_pdf_finish_stream() then reads that file back through the caller's
  * write callback. The C++ API (QPDFWriter on a custom Pipeline) would save
  * that copy but would bring C++ into folio's libraries; the copy measured
@@ -109,7 +110,8 @@ struct folio_pdf_options {
   const char *output_condition_identifier;
   const char *output_condition;
   const char *registry_name;
-  /* One entry per page of the input, in order, or NULL (then n_boxes is 0 and
+  /* One entry per page of the input PDF (the rendered pages, so with a page
+   * range the selected ones), in order, or NULL (then n_boxes is 0 and
    * every page keeps its MediaBox, with TrimBox = BleedBox = MediaBox written
    * when a profile is set). With entries, MediaBox, BleedBox and TrimBox are
    * written on every page. */
@@ -141,11 +143,14 @@ int folio_pdf_finish(const char *in_path, const struct folio_pdf_options *o, con
  * same shape as folio_render_write_fn, so a render sink serves both. */
 typedef int (*folio_pdf_write_fn)(void *ctx, const unsigned char *data, size_t len);
 
-/* folio_pdf_finish() into "<in_path>.out", then that file's bytes through
- * write in pieces of at most 64 KiB, then the file is removed (on every
- * path). Returns 0 or FOLIO_PDF_E_*. */
+/* folio_pdf_finish() into a temporary file in tmp_dir (NULL = $TMPDIR, else
+ * /tmp), then that file's bytes through write in pieces of at most 64 KiB.
+ * The file is unlinked as soon as it is created and written through
+ * /proc/self/fd (Linux), so it leaves nothing behind on any path, a killed
+ * process included. in_path may itself be such a /proc/self/fd/N path.
+ * Returns 0 or FOLIO_PDF_E_*. */
 int folio_pdf_finish_stream(const char *in_path, const struct folio_pdf_options *o,
-                            folio_pdf_write_fn write, void *write_ctx,
+                            const char *tmp_dir, folio_pdf_write_fn write, void *write_ctx,
                             struct folio_pdf_diag *diag);
 
 #endif
