@@ -11,6 +11,7 @@
 
 #include "folio/layout.h"
 #include "folio/log.h"
+#include "folio/render_cache.h"
 #include "jobs_int.h"
 
 void folio_jobs_diag(struct folio_pg_diag *d, const char *fmt, ...) {
@@ -85,12 +86,18 @@ int folio_jobs_submit_params_build(struct folio_jobs_submit_params *sp, const st
   const char *key = s->idempotency_key && *s->idempotency_key ? s->idempotency_key : NULL;
   snprintf(sp->max_unfinished, sizeof sp->max_unfinished, "%d",
            FOLIO_TENANT_DEFAULT_MAX_UNFINISHED_JOBS);
-  const char *v[10] = {sp->id,     s->tenant, key, sp->formats, sp->dpi, s->page_range ? s->page_range : "",
-                       (const char *)s->layout, sp->labels, sp->max_attempts, sp->max_unfinished};
+  /* the render cache: the key unless the caller turned the cache off; a
+   * lookup only under FOLIO_CACHE_USE (folio/render_cache.h) */
+  bool cached = s->cache_key && s->cache_policy != FOLIO_CACHE_OFF;
+  if (cached) folio_render_cache_hex(s->cache_key, sp->cache_key);
+  const char *lookup = cached && s->cache_policy == FOLIO_CACHE_USE ? "t" : "f";
+  const char *v[12] = {sp->id,     s->tenant, key, sp->formats, sp->dpi, s->page_range ? s->page_range : "",
+                       (const char *)s->layout, sp->labels, sp->max_attempts, sp->max_unfinished,
+                       cached ? sp->cache_key : NULL, lookup};
   memcpy(sp->values, v, sizeof v);
   sp->lengths[6] = (int)s->layout_len;
   sp->formats_bin[6] = 1;
-  sp->p = (struct folio_pg_params){10, sp->values, sp->lengths, sp->formats_bin};
+  sp->p = (struct folio_pg_params){12, sp->values, sp->lengths, sp->formats_bin};
   return 0;
 }
 
@@ -112,6 +119,8 @@ int folio_jobs_submit_read(const PGresult *r, const char *tenant, struct folio_j
   copy_id(out->job_id, PQgetvalue(r, 0, 0));
   out->state = folio_job_state_parse(PQgetvalue(r, 0, 1));
   out->deduplicated = PQgetvalue(r, 0, 2)[0] == 't';
+  /* a new job is SUCCEEDED at once only when the render cache answered it */
+  out->from_cache = !out->deduplicated && out->state == FOLIO_JOB_SUCCEEDED;
   return 0;
 }
 
@@ -279,6 +288,7 @@ int folio_jobs_status_decode(const PGresult *r, const char *job_id, struct folio
   out->started_at_us = opt_i64(r, 0, 10);
   out->finished_at_us = opt_i64(r, 0, 11);
   out->nformats = parse_formats(PQgetvalue(r, 0, 12), out->formats);
+  out->from_cache = PQgetvalue(r, 0, 13)[0] == 't';
   size_t na = 0, nl = 0;
   for (int i = 1; i < rows; i++) {
     if (atoi(PQgetvalue(r, i, 0)) == 1) na++; else nl++;
@@ -417,8 +427,8 @@ static int fenced_exec(struct folio_pg_conn *c, int stmt, const char *what, cons
   if (rc) return rc;
   char a[16];
   snprintf(a, sizeof a, "%d", attempt);
-  const char *v[9] = {job_id, a};
-  if (nextra > 7) nextra = 7;
+  const char *v[10] = {job_id, a};
+  if (nextra > 8) nextra = 8;
   for (int i = 0; i < nextra; i++) v[2 + i] = extra[i];
   struct folio_pg_params p = {2 + nextra, v, NULL, NULL};
   PGresult *r;
@@ -486,6 +496,12 @@ static void arr_elem(struct arr *x, const char *v) {
 int folio_jobs_succeed(struct folio_pg_conn *c, const char *job_id, int attempt,
                        const struct folio_job_artifact *artifacts, size_t nartifacts,
                        struct folio_pg_diag *diag) {
+  return folio_jobs_succeed_cached(c, job_id, attempt, artifacts, nartifacts, NULL, diag);
+}
+
+int folio_jobs_succeed_cached(struct folio_pg_conn *c, const char *job_id, int attempt,
+                              const struct folio_job_artifact *artifacts, size_t nartifacts,
+                              const char *renderer_hex, struct folio_pg_diag *diag) {
   int rc = folio_jobs_check_id("job_id", job_id, diag);
   if (rc) return rc;
   enum { COLS = 7 };
@@ -519,10 +535,11 @@ int folio_jobs_succeed(struct folio_pg_conn *c, const char *job_id, int attempt,
   if (rc == 0) {
     char a[16];
     snprintf(a, sizeof a, "%d", attempt);
-    const char *extra[COLS];
+    const char *extra[COLS + 1];
     for (int k = 0; k < COLS; k++) extra[k] = cols[k].buf;
+    extra[COLS] = renderer_hex; /* NULL: no cache entry */
     PGresult *r;
-    rc = fenced_exec(c, S_SUCCEED, "succeed", job_id, attempt, COLS, extra, &r, diag);
+    rc = fenced_exec(c, S_SUCCEED, "succeed", job_id, attempt, COLS + 1, extra, &r, diag);
     if (rc == FOLIO_JOBS_EFENCED && diag)
       strncat(diag->msg, " (or a cancel is pending)", sizeof diag->msg - strlen(diag->msg) - 1);
     PQclear(r);

@@ -25,6 +25,10 @@ enum folio_jobs_stmt_id {
   S_TENANT_GET,
   S_TENANT_LIST,
   S_TENANT_SET,
+  S_RENDERER_REGISTER,
+  S_OBJECTS_REFERENCED,
+  S_CACHE_UNHIT,
+  S_CACHE_PURGE,
   S_COUNT
 };
 
@@ -36,10 +40,11 @@ struct folio_jobs_submit_params {
   char dpi[16];
   char max_attempts[16];
   char max_unfinished[24];
+  char cache_key[65]; /* hex, when the submission has one */
   char *labels; /* malloc'd JSON object */
-  const char *values[10];
-  int lengths[10];
-  int formats_bin[10];
+  const char *values[12];
+  int lengths[12];
+  int formats_bin[12];
   struct folio_pg_params p;
 };
 /* Builds the parameters of a submission that passed

@@ -14,6 +14,7 @@
 #include "folio/layout.h"
 #include "folio/log.h"
 #include "folio/pagerange.h"
+#include "folio/render_cache.h"
 #include "jobs_int.h"
 
 /* True when s[0..len) is valid UTF-8 (no overlongs, surrogates or code points
@@ -147,6 +148,10 @@ int folio_jobs_submit_check(const struct folio_job_submit *s, struct folio_arena
     else if (folio_layout_pages_check(s->page_range, NULL, why, sizeof why) != 0)
       add(&l, "options.page_range", folio_arena_strdup(arena, why));
   }
+
+  if (s->cache_policy < 0 || s->cache_policy > FOLIO_CACHE_POLICY_MAX)
+    add(&l, "options.cache",
+        "must be CACHE_POLICY_UNSPECIFIED, CACHE_POLICY_BYPASS or CACHE_POLICY_OFF");
 
   if (s->idempotency_key)
     check_text(&l, "idempotency_key", s->idempotency_key, FOLIO_JOBS_IDEMPOTENCY_KEY_MAX);

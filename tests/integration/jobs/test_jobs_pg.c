@@ -40,9 +40,16 @@ static void test_migrate(void) {
   for (int i = 0; i < N; i++) pthread_create(&t[i], NULL, migrate_thread, NULL);
   for (int i = 0; i < N; i++) pthread_join(t[i], NULL);
   pthread_barrier_destroy(&barrier);
-  /* Each migration applied exactly once across the racing servers. */
-  CHECK_EQ_INT(migrated_total, folio_jobs_schema_version());
+  /* Each migration applied exactly once across the racing servers (counted
+   * by rows: a branch may lack some numbers until they are merged). */
   struct folio_pg_conn *c = pgtest_plain();
+  {
+    PGresult *r;
+    CHECK(folio_pg_conn_command(c, "SELECT count(*) FROM folio_schema_migrations", &r, NULL) == 0);
+    CHECK_EQ_INT(migrated_total, atoi(PQgetvalue(r, 0, 0)));
+    CHECK(migrated_total >= 5);
+    PQclear(r);
+  }
   int applied = -1;
   CHECK(folio_jobs_migrate(c, &applied, NULL) == 0);
   CHECK_EQ_INT(applied, 0);
@@ -629,14 +636,14 @@ static void test_apikeys(struct folio_pg_conn *c) {
 static void test_explain(struct folio_pg_conn *c) {
   static const char *const calls[] = {
       "folio_submit('0190b5a4-0000-7000-8000-000000000001', 'acme', 'k', '{1}', 150, '', "
-      "'\\x00', '{}', 3, 1000)",
+      "'\\x00', '{}', 3, 1000, 'abababababababababababababababababababababababababababababababab', true)",
       "folio_submit_lookup('acme', 'k')",
       "folio_status('0190b5a4-0000-7000-8000-000000000001', 'acme')",
       "folio_cancel('0190b5a4-0000-7000-8000-000000000001', 'acme')",
       "folio_claim('0190b5a4-0000-7000-8000-000000000001', 'w', 4)",
       "folio_heartbeat('0190b5a4-0000-7000-8000-000000000001', 1, 5)",
       "folio_succeed('0190b5a4-0000-7000-8000-000000000001', 1, '{a}', '{1}', '{0}', '{1}', "
-      "'{x}', '{y}', '{z}')",
+      "'{x}', '{y}', '{z}', 'cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd')",
       "folio_fail('0190b5a4-0000-7000-8000-000000000001', 1, true, 'X', 'y')",
       "folio_cancel_confirm('0190b5a4-0000-7000-8000-000000000001', 1)",
       "folio_release('0190b5a4-0000-7000-8000-000000000001', 1, 'x')",
@@ -649,6 +656,10 @@ static void test_explain(struct folio_pg_conn *c) {
       "folio_tenant_list",
       "folio_tenant_set('acme', true, NULL, true, NULL, false, 5, true, NULL, true, NULL, "
       "true, NULL, true, NULL, true, NULL, true, NULL, true, NULL, true, NULL, true, NULL)",
+      "folio_renderer_register('cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd', 'r')",
+      "folio_objects_referenced('{a/b/c,d/e/f}')",
+      "folio_cache_unhit('0190b5a4-0000-7000-8000-000000000001', true, 'x')",
+      "folio_cache_purge('acme')", /* with NULL (every tenant) it is meant to scan */
   };
   CHECK_EQ_INT(sizeof calls / sizeof calls[0], folio_jobs_nstmts - 1); /* all but apikey_insert */
   CHECK(folio_pg_conn_command(c, "ANALYZE; SET enable_seqscan = off", NULL, NULL) == 0);

@@ -133,6 +133,11 @@ struct folio_job_submit {
   const struct folio_job_label *labels; /* keys unique */
   size_t nlabels;
   int max_attempts; /* 0 = FOLIO_JOBS_MAX_ATTEMPTS_DEFAULT */
+  /* The render cache (folio/render_cache.h): the request key (32 bytes;
+   * NULL = none, as with FOLIO_CACHE_OFF) and the policy, an
+   * enum folio_cache_policy (0 = use). */
+  const uint8_t *cache_key;
+  int cache_policy;
 };
 
 /* One thing wrong with a submission: field is the exact request field path
@@ -152,7 +157,7 @@ struct folio_job_violation {
 /* The submit validator: checks every field of s against the limits above and
  * the page-range grammar (not the layout itself: that is folio_layout_decode's
  * and needs the pool) and lists every violation, in request field order
- * (layout_json, formats by index, options.png_dpi, options.page_range,
+ * (layout_json, formats by index, options.png_dpi, options.page_range, options.cache,
  * idempotency_key, labels in the given order, then tenant and max_attempts).
  * A label key longer than the limit is not quoted; it is named by its
  * position: field "labels", description "key 3 (0-based, in request
@@ -168,6 +173,7 @@ struct folio_job_submitted {
   char job_id[FOLIO_UUID_STR_LEN + 1];
   enum folio_job_state state;
   bool deduplicated; /* the idempotency key matched an earlier job */
+  bool from_cache;   /* a new job answered from the render cache (state SUCCEEDED) */
 };
 
 /* Records a job: the jobs row and its 'submitted' event commit together.
@@ -273,6 +279,7 @@ struct folio_job_status {
   size_t nlabels;
   struct folio_job_artifact *artifacts; /* in output order */
   size_t nartifacts;
+  bool from_cache; /* the artifacts are another job's, from the render cache */
 };
 
 /* The job with its labels and artifacts, in one round trip (one statement).
