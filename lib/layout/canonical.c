@@ -51,6 +51,20 @@ static void put(struct cbuf *b, const void *s, size_t n) {
   b->len += n;
 }
 
+static void put_string(struct cbuf *b, const char *s, size_t n);
+
+/* A lexed string: one written without escapes holds no '"', '\\' or control
+ * character (the lexer refuses them raw), so it is canonical as it stands. */
+static void put_lexed(struct cbuf *b, const struct folio_lx_str *k) {
+  if (k->escaped) {
+    put_string(b, k->s, k->len);
+    return;
+  }
+  put(b, "\"", 1);
+  put(b, k->s, k->len);
+  put(b, "\"", 1);
+}
+
 static void put_string(struct cbuf *b, const char *s, size_t n) {
   put(b, "\"", 1);
   size_t run = 0; /* bytes copied as they are, flushed before each escape */
@@ -138,12 +152,20 @@ static void sort_members(struct member *m, struct member *tmp, size_t n, const c
 
 static int canon_value(struct folio_lx *lx, struct cbuf *b, size_t depth);
 
+/* Objects of up to this many members, and this many bytes, are sorted in
+ * stack buffers (most of a layout's objects; a malloc each cost as much as
+ * the rest of the work). */
+#define SMALL_MEMBERS 16
+#define SMALL_SPAN 2048
+
 static int canon_object(struct folio_lx *lx, struct cbuf *b, size_t depth) {
   lx->p++; /* '{' */
   put(b, "{", 1);
   size_t first = b->len; /* members are written here in input order, then sorted */
-  struct member *m = NULL;
-  size_t n = 0, cap = 0;
+  struct member small[SMALL_MEMBERS], small_tmp[SMALL_MEMBERS];
+  char small_span[SMALL_SPAN];
+  struct member *m = small;
+  size_t n = 0, cap = SMALL_MEMBERS;
   int rc = 0;
   if (folio_lx_peek(lx) == '}') {
     lx->p++;
@@ -154,13 +176,14 @@ static int canon_object(struct folio_lx *lx, struct cbuf *b, size_t depth) {
         break;
       }
       if (n == cap) {
-        cap = cap ? cap * 2 : 8;
-        struct member *q = realloc(m, cap * sizeof *m);
+        cap *= 2;
+        struct member *q = m == small ? malloc(cap * sizeof *m) : realloc(m, cap * sizeof *m);
         if (!q) {
           b->oom = true;
           rc = -1;
           break;
         }
+        if (m == small) memcpy(q, small, sizeof small);
         m = q;
       }
       struct folio_lx_str k;
@@ -169,7 +192,7 @@ static int canon_object(struct folio_lx *lx, struct cbuf *b, size_t depth) {
         break;
       }
       size_t start = b->len;
-      put_string(b, k.s, k.len);
+      put_lexed(b, &k);
       size_t keylen = b->len - start;
       if (folio_lx_peek(lx) != ':') {
         rc = folio_lx_fail(lx, "':' after a key");
@@ -193,8 +216,8 @@ static int canon_object(struct folio_lx *lx, struct cbuf *b, size_t depth) {
   }
   if (rc == 0 && !b->oom && n > 1) { /* the members again, sorted */
     size_t span = b->len - first;
-    char *tmp = malloc(span);
-    struct member *mt = malloc(n * sizeof *mt);
+    char *tmp = span <= SMALL_SPAN ? small_span : malloc(span);
+    struct member *mt = n <= SMALL_MEMBERS ? small_tmp : malloc(n * sizeof *mt);
     if (!tmp || !mt) {
       b->oom = true;
     } else {
@@ -208,12 +231,12 @@ static int canon_object(struct folio_lx *lx, struct cbuf *b, size_t depth) {
       }
       put(b, "}", 1);
     }
-    free(tmp);
-    free(mt);
+    if (tmp != small_span) free(tmp);
+    if (mt != small_tmp) free(mt);
   } else if (rc == 0) {
     put(b, "}", 1); /* zero or one member: already in order */
   }
-  free(m);
+  if (m != small) free(m);
   if (b->oom) return -1;
   return rc;
 }
@@ -251,13 +274,20 @@ static int canon_value(struct folio_lx *lx, struct cbuf *b, size_t depth) {
   if (c == '"') {
     struct folio_lx_str s;
     if (folio_lx_string(lx, &s) < 0) return -1;
-    put_string(b, s.s, s.len);
+    put_lexed(b, &s);
     return b->oom ? -1 : 0;
   }
   if (c == '-' || (c >= '0' && c <= '9')) {
+    const unsigned char *tok = lx->p;
     double v;
     if (folio_lx_number(lx, &v) < 0) return -1;
-    if (put_number(b, v) < 0) return folio_lx_fail(lx, "a finite number");
+    /* the common case, an integer written plainly (no '.', no exponent, at
+     * most 15 digits, not -0), is already in canonical form: copy it */
+    size_t len = (size_t)(lx->p - tok), digits = len - (*tok == '-');
+    bool plain = digits <= 15 && !(len == 2 && tok[0] == '-' && tok[1] == '0');
+    for (size_t i = *tok == '-'; plain && i < len; i++) plain = tok[i] >= '0' && tok[i] <= '9';
+    if (plain) put(b, tok, len);
+    else if (put_number(b, v) < 0) return folio_lx_fail(lx, "a finite number");
     return b->oom ? -1 : 0;
   }
   int w;

@@ -479,6 +479,7 @@ int folio_jobs_pepper_from_env(uint8_t out[FOLIO_APIKEY_PEPPER_MAX], size_t *len
  *   apikey create --tenant T               print a new key (once) on out
  *   apikey revoke KEY_ID_OR_KEY [--tenant T]
  *   tenant list | show T | set T --LIMIT V|default ...   (folio/tenant.h)
+ *   cache purge [--tenant T]               forget render cache entries (folio/render_cache.h)
  * argv[0] is the subcommand. Configuration from FOLIO_DATABASE_URL and
  * FOLIO_API_KEY_PEPPER. Messages go to err, never a secret but the created
  * key (to out). Returns a process exit code: 0 done, 1 failed, 2 usage. */
