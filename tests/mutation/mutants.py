@@ -230,7 +230,7 @@ MUTANTS = [
     # no key under OFF; a mutant of either one alone is equivalent)
     dict(name="render_cache_lookup_ignores_policy", file="lib/jobs/stmts.c",
          original='"  WHERE $12::bool AND c.tenant',
-         replacement='"  WHERE c.tenant',
+         replacement='"  WHERE ($12::bool OR true) AND c.tenant',
          tests="test_render_cache$"),
     dict(name="render_cache_key_ignores_png_dpi", file="lib/jobs/render_cache.c",
          original="field_u64(&h, 3, (uint64_t)(r->png_dpi ? r->png_dpi : FOLIO_PNG_DPI_DEFAULT));",
