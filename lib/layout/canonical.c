@@ -123,6 +123,41 @@ static int put_number(struct cbuf *b, double v) {
   return -1; /* cannot happen for a finite double: %.17g round-trips */
 }
 
+/* True when a number token is already what put_number would write, so it
+ * is copied (most of a layout's numbers; put_number's snprintf loop is the
+ * slow path):
+ *  - an integer without exponent of at most 15 digits, not -0;
+ *  - a decimal fraction without exponent, d+.d*[1-9] (no trailing zero),
+ *    of at most 15 significant digits and magnitude >= 1e-4: a double holds
+ *    15 significant digits exactly, so no shorter decimal reads back to the
+ *    same double, and "%.{P}g" (P its significant digits) writes it without
+ *    an exponent and in the same digits, since its decimal exponent is
+ *    between -4 and P-1. */
+static bool plain_number(const char *t, size_t len) {
+  size_t i = t[0] == '-', dot = 0, sig = 0, lead = 0;
+  bool seen_nonzero = false;
+  for (size_t k = i; k < len; k++) {
+    char c = t[k];
+    if (c == '.') {
+      if (dot) return false;
+      dot = k;
+      continue;
+    }
+    if (c < '0' || c > '9') return false; /* an exponent */
+    if (c != '0' || seen_nonzero) {
+      seen_nonzero = true;
+      sig++;
+    } else if (dot) {
+      lead++; /* zeros after "0." before the first significant digit */
+    }
+  }
+  if (sig > 15) return false;
+  if (!dot) return !(len == 2 && t[0] == '-' && t[1] == '0') && len - i <= 15;
+  if (dot == len - 1 || t[len - 1] == '0') return false; /* "1." cannot occur; "1.50" */
+  if (t[i] == '0' && lead >= 4) return false; /* below 1e-4: %g writes an exponent */
+  return true;
+}
+
 struct member {
   size_t start, keylen, end; /* in the output: [start, start+keylen) is the key text */
 };
@@ -281,12 +316,8 @@ static int canon_value(struct folio_lx *lx, struct cbuf *b, size_t depth) {
     const unsigned char *tok = lx->p;
     double v;
     if (folio_lx_number(lx, &v) < 0) return -1;
-    /* the common case, an integer written plainly (no '.', no exponent, at
-     * most 15 digits, not -0), is already in canonical form: copy it */
-    size_t len = (size_t)(lx->p - tok), digits = len - (*tok == '-');
-    bool plain = digits <= 15 && !(len == 2 && tok[0] == '-' && tok[1] == '0');
-    for (size_t i = *tok == '-'; plain && i < len; i++) plain = tok[i] >= '0' && tok[i] <= '9';
-    if (plain) put(b, tok, len);
+    size_t len = (size_t)(lx->p - tok);
+    if (plain_number((const char *)tok, len)) put(b, tok, len);
     else if (put_number(b, v) < 0) return folio_lx_fail(lx, "a finite number");
     return b->oom ? -1 : 0;
   }
