@@ -40,11 +40,22 @@ enum folio_cache_policy {
 
 #define FOLIO_RENDER_CACHE_KEY_LEN 32 /* SHA-256 */
 
+/* Layouts up to this many bytes are keyed by their canonical form
+ * (folio_layout_canonical: other whitespace, member order and spellings
+ * hit); larger ones by their exact bytes (a resubmit of the same bytes
+ * hits, a respelled one does not). The canonical pass costs about one
+ * decode of CPU on the server's decode pool; the cap keeps a tenant's huge
+ * layouts from doubling their share of it (docs/security.md, "Render
+ * cache"). Hashing the exact bytes costs ~3 ms per MiB. */
+#define FOLIO_RENDER_CACHE_CANONICAL_MAX (1u << 20)
+
 /* Everything that decides a render's bytes, besides the renderer itself.
  * Pointers are borrowed for the call. */
 struct folio_render_cache_request {
-  const char *layout_canonical; /* folio_layout_canonical() of layout_json */
+  const char *layout_canonical; /* folio_layout_canonical() of layout_json, or its
+                                   exact bytes when layout_exact */
   size_t layout_canonical_len;
+  bool layout_exact; /* over FOLIO_RENDER_CACHE_CANONICAL_MAX: keyed by the bytes as sent */
   const int *formats; /* FOLIO_FORMAT_*, as requested: order and duplicates do not matter;
                          none means [PDF] */
   size_t nformats;
