@@ -20,16 +20,15 @@
 
 int srv_cache_key(const struct folio_job_submit *s, const struct folio_layout_limits *lim,
                   const size_t *pages, size_t npages, uint8_t out[FOLIO_RENDER_CACHE_KEY_LEN]) {
+  if (s->layout_len > FOLIO_RENDER_CACHE_LAYOUT_MAX) return -1; /* not cached */
   char *canon = NULL;
   size_t clen = 0;
-  bool exact = s->layout_len > FOLIO_RENDER_CACHE_CANONICAL_MAX;
-  if (!exact && folio_layout_canonical((const char *)s->layout, s->layout_len, lim->max_depth,
-                                       &canon, &clen) != 0)
+  if (folio_layout_canonical((const char *)s->layout, s->layout_len, lim->max_depth, &canon,
+                             &clen) != 0)
     return -1;
   struct folio_render_cache_request r = {
-      .layout_canonical = exact ? (const char *)s->layout : canon,
-      .layout_canonical_len = exact ? s->layout_len : clen,
-      .layout_exact = exact,
+      .layout_canonical = canon,
+      .layout_canonical_len = clen,
       .formats = s->formats,
       .nformats = s->nformats,
       .png_dpi = s->png_dpi,

@@ -12,8 +12,8 @@
 
 /* The request key of s (layout, formats, png_dpi) with its selected pages
  * (0-based, folio_layout_pages_parse) into out. Work-pool thread (it reads
- * the whole layout). 0, or -1 when the key could not be computed (out of
- * memory): the submission then goes without the cache. */
+ * the whole layout). 0, or -1 when the submission goes without the cache:
+ * a layout over FOLIO_RENDER_CACHE_LAYOUT_MAX, or out of memory. */
 int srv_cache_key(const struct folio_job_submit *s, const struct folio_layout_limits *lim,
                   const size_t *pages, size_t npages, uint8_t out[FOLIO_RENDER_CACHE_KEY_LEN]);
 

@@ -43,10 +43,8 @@ void folio_render_cache_key(const struct folio_render_cache_request *r,
   crypto_hash_sha256_state h;
   crypto_hash_sha256_init(&h);
   crypto_hash_sha256_update(&h, (const uint8_t *)KEY_VERSION, sizeof KEY_VERSION);
-  /* 1: the layout, canonical (folio_layout_canonical); 6: its exact bytes
-   * (above FOLIO_RENDER_CACHE_CANONICAL_MAX): another tag, so the two never
-   * meet */
-  field(&h, r->layout_exact ? 6 : 1, r->layout_canonical, r->layout_canonical_len);
+  /* 1: the layout, canonical (folio_layout_canonical) */
+  field(&h, 1, r->layout_canonical, r->layout_canonical_len);
   /* 2: the formats as a set (bit f for FOLIO_FORMAT_f; none = PDF) */
   uint64_t set = 0;
   for (size_t i = 0; i < r->nformats; i++)
@@ -63,7 +61,7 @@ void folio_render_cache_key(const struct folio_render_cache_request *r,
   for (size_t i = 0; i < r->nassets; i++) field(&h, 5, r->asset_digests[i], 32);
   /* Issue 14 joins here: RenderOptions.pdf_profile = 3,
    * additional_pdf_profiles = 4, png_include_bleed = 5, fail_on_warnings = 6,
-   * require_clean_preflight = 7 (tags 7..11). RenderOptions.cache = 8 is the
+   * require_clean_preflight = 7 (tags 6..10). RenderOptions.cache = 8 is the
    * policy, not an input. */
   crypto_hash_sha256_final(&h, out);
 }

@@ -40,22 +40,20 @@ enum folio_cache_policy {
 
 #define FOLIO_RENDER_CACHE_KEY_LEN 32 /* SHA-256 */
 
-/* Layouts up to this many bytes are keyed by their canonical form
- * (folio_layout_canonical: other whitespace, member order and spellings
- * hit); larger ones by their exact bytes (a resubmit of the same bytes
- * hits, a respelled one does not). The canonical pass costs about one
- * decode of CPU on the server's decode pool; the cap keeps a tenant's huge
- * layouts from doubling their share of it (docs/security.md, "Render
- * cache"). Hashing the exact bytes costs ~3 ms per MiB. */
-#define FOLIO_RENDER_CACHE_CANONICAL_MAX (1u << 20)
+/* Layouts up to this many bytes get a cache key; larger ones are neither
+ * looked up nor recorded (they render as with CACHE_POLICY_OFF). The key's
+ * canonical pass costs about one decode of CPU on the server's decode pool,
+ * and even hashing 6 MB layouts as they stand measurably slowed a flood of
+ * them (test_server_e2e's decode flood missed its callers' deadlines on a
+ * loaded machine); the cap keeps the cache's cost per submission under
+ * ~25 ms of CPU (docs/security.md, "Render cache"). */
+#define FOLIO_RENDER_CACHE_LAYOUT_MAX (1u << 20)
 
 /* Everything that decides a render's bytes, besides the renderer itself.
  * Pointers are borrowed for the call. */
 struct folio_render_cache_request {
-  const char *layout_canonical; /* folio_layout_canonical() of layout_json, or its
-                                   exact bytes when layout_exact */
+  const char *layout_canonical; /* folio_layout_canonical() of layout_json */
   size_t layout_canonical_len;
-  bool layout_exact; /* over FOLIO_RENDER_CACHE_CANONICAL_MAX: keyed by the bytes as sent */
   const int *formats; /* FOLIO_FORMAT_*, as requested: order and duplicates do not matter;
                          none means [PDF] */
   size_t nformats;
