@@ -2,6 +2,7 @@
  * will expose them, against a real PostgreSQL. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "admin_run.h"
@@ -11,8 +12,16 @@
 int main(void) {
   pgtest_url();
   CHECK_EQ_INT(admin_run("migrate", NULL), 0);
-  char every[64]; /* a fresh database gets every migration */
-  snprintf(every, sizeof every, "applied %d migration(s)", folio_jobs_schema_version());
+  char every[64]; /* a fresh database gets every migration (counted by rows:
+                     a branch may lack some numbers until they are merged) */
+  {
+    struct folio_pg_conn *c = pgtest_plain();
+    snprintf(every, sizeof every, "applied %s migration(s)",
+             pgtest_value(c, "SELECT count(*) FROM folio_schema_migrations"));
+    CHECK_EQ_INT(atoi(pgtest_value(c, "SELECT max(version) FROM folio_schema_migrations")),
+                 folio_jobs_schema_version());
+    folio_pg_conn_close(c);
+  }
   CHECK_MSG(strstr(admin_out, every) != NULL, "%s", admin_out);
   CHECK_EQ_INT(admin_run("migrate", NULL), 0);
   CHECK(strstr(admin_out, "applied 0 migration(s)") != NULL);
