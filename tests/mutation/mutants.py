@@ -226,8 +226,12 @@ MUTANTS = [
          original="\"  WHERE $12::bool AND c.tenant = $2::text AND c.request_key = decode($11::text, 'hex')\"",
          replacement="\"  WHERE $12::bool AND $2::text IS NOT NULL AND c.request_key = decode($11::text, 'hex')\"",
          tests="test_render_cache$"),
-    # (the policy OFF guard in jobs.c is doubled by the server, which computes
-    # no key under OFF; a mutant of either one alone is equivalent)
+    # (the server also computes no key under OFF, so this one is caught by the
+    # lib-level test, which passes a key with OFF)
+    dict(name="render_cache_records_when_off", file="lib/jobs/jobs.c",
+         original="bool cached = s->cache_key && s->cache_policy != FOLIO_CACHE_OFF;",
+         replacement="bool cached = s->cache_key != NULL;",
+         tests=JOBS),
     dict(name="render_cache_lookup_ignores_policy", file="lib/jobs/stmts.c",
          original='"  WHERE $12::bool AND c.tenant',
          replacement='"  WHERE ($12::bool OR true) AND c.tenant',
