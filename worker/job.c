@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "folio/arena.h"
+#include "folio/clock.h"
 #include "folio/layout.h"
 #include "folio/pagerange.h"
 #include "folio/render.h"
@@ -109,7 +110,10 @@ static int render_doc(struct job *j, const struct folio_layout_doc *doc,
     note_render_error(j, rc, &rd);
     return -1;
   }
-  if (worker_sink_finish(k)) {
+  int64_t w0 = folio_clock_mono_ns();
+  rc = worker_sink_finish(k);
+  j->upload_wait_ns += folio_clock_mono_ns() - w0;
+  if (rc) {
     note_sink_error(j, k);
     return -1;
   }
@@ -144,7 +148,10 @@ static int png_end(void *ctx, size_t page) {
   struct png_ctx *p = ctx;
   struct sink *k = p->cur;
   p->cur = NULL;
-  if (worker_sink_finish(k)) {
+  int64_t w0 = folio_clock_mono_ns();
+  int rc = worker_sink_finish(k);
+  p->j->upload_wait_ns += folio_clock_mono_ns() - w0;
+  if (rc) {
     note_sink_error(p->j, k);
     return -1;
   }
@@ -281,11 +288,25 @@ static void finish_job(struct job *j) {
       arts[i] = (struct folio_job_artifact){k->name, k->format, k->page, k->size, k->sha_hex,
                                             k->content_type, k->key};
     }
+    int64_t c0 = folio_clock_mono_ns();
     rc = arts ? worker_db_connect(rp, &rp->db, "folio-worker") : FOLIO_PG_ENOMEM;
     if (rc == 0) rc = folio_jobs_succeed(rp->db, j->id, j->cl.attempt, arts, j->nsinks, &d);
     free(arts);
     if (rc == 0) {
-      worker_log_job(FOLIO_LOG_INFO, "job succeeded", j->id, j->cl.attempt, NULL, NULL);
+      int64_t c1 = folio_clock_mono_ns();
+      struct folio_logline l;
+      folio_log_begin(&l, FOLIO_LOG_INFO, "job succeeded");
+      folio_log_int(&l, "pid", getpid());
+      folio_log_str(&l, "job_id", j->id);
+      folio_log_int(&l, "attempt", j->cl.attempt);
+      /* where the attempt's time went, in ms: the claim (connect, claim
+       * transaction), render with uploads (of it, waiting for S3 to answer
+       * the uploads) and the SUCCEEDED transaction */
+      folio_log_ms(&l, "ms_claim", j->t_claimed - j->t_start);
+      folio_log_ms(&l, "ms_render", j->t_rendered - j->t_claimed);
+      folio_log_ms(&l, "ms_upload_wait", j->upload_wait_ns);
+      folio_log_ms(&l, "ms_commit", c1 - c0);
+      folio_log_end(&l);
       worker_publish(rp, j->id, FOLIO_JOB_SUCCEEDED, 100);
       worker_ack(rp, j->entry, j->id);
       return;
@@ -369,7 +390,7 @@ static void finish_job(struct job *j) {
 void worker_run_job(struct rp *rp, const char *entry, const char *job_id) {
   struct folio_arena *arena = folio_arena_create(0);
   if (!arena) return;
-  struct job j = {.rp = rp, .id = job_id, .entry = entry};
+  struct job j = {.rp = rp, .id = job_id, .entry = entry, .t_start = folio_clock_mono_ns()};
   pthread_mutex_init(&j.hb_mu, NULL);
   pthread_condattr_t ca;
   pthread_condattr_init(&ca);
@@ -404,12 +425,14 @@ void worker_run_job(struct rp *rp, const char *entry, const char *job_id) {
     usleep((useconds_t)worker_retry_ms(rp->pg_failures, 100, 5000) * 1000);
   } else {
     rp->pg_failures = 0;
+    j.t_claimed = folio_clock_mono_ns();
     worker_log_job(FOLIO_LOG_INFO, "job claimed", job_id, j.cl.attempt, "tenant", j.cl.tenant);
     tell_supervisor("B %s %d\n", job_id, j.cl.attempt);
     worker_job_publish(&j, FOLIO_JOB_RUNNING, 0);
     bool hb = worker_spawn_quiet(&j.hb_thread, worker_heartbeat_main, &j) == 0;
     if (!hb) worker_failure_note(&j.fail, true, "OUT_OF_MEMORY", "could not start the heartbeat thread");
     else render_all(&j);
+    j.t_rendered = folio_clock_mono_ns();
     if (hb) {
       pthread_mutex_lock(&j.hb_mu);
       j.hb_quit = true;

@@ -153,6 +153,9 @@ struct job {
   size_t nsinks, capsinks;
   /* outcome */
   struct worker_failure fail; /* the first failure (rules.h) */
+  /* stage timers (CLOCK_MONOTONIC ns), logged with "job succeeded" so that
+   * an operator (and bench/pipeline/e2e.sh) sees where a job's time went */
+  int64_t t_start, t_claimed, t_rendered, upload_wait_ns;
 };
 
 struct job_sub {
