@@ -68,6 +68,33 @@ static void note_sink_error(struct job *j, struct sink *k) {
   if (k->status) worker_failure_note(&j->fail, true, "STORE_UNAVAILABLE", "%s", k->err);
 }
 
+/* Finished uploads whose S3 answer is awaited while rendering goes on, at
+ * most: each holds its part buffer (the artifact's bytes) until the answer,
+ * so a 1000-page PNG job holds at most this many pages besides the one being
+ * written. */
+#define PENDING_UPLOADS_MAX 2
+
+/* Waits for the oldest pending uploads until at most `keep` are pending.
+ * -1 when one of them failed (its error noted). */
+static int wait_pending(struct job *j, size_t keep) {
+  size_t pending = 0;
+  for (size_t i = 0; i < j->nsinks; i++)
+    if (j->sinks[i]->closed && !j->sinks[i]->waited) pending++;
+  int rc = 0;
+  int64_t w0 = folio_clock_mono_ns();
+  for (size_t i = 0; i < j->nsinks && pending > keep; i++) {
+    struct sink *k = j->sinks[i];
+    if (!k->closed || k->waited) continue;
+    if (worker_sink_wait(k)) {
+      note_sink_error(j, k);
+      rc = -1;
+    }
+    pending--;
+  }
+  j->upload_wait_ns += folio_clock_mono_ns() - w0;
+  return rc;
+}
+
 /* How a render error ends the attempt (worker_render_error_kind). E_WRITE:
  * an upload failed (its own error was noted first); E_CANCELLED: j->stop
  * says why. */
@@ -110,14 +137,8 @@ static int render_doc(struct job *j, const struct folio_layout_doc *doc,
     note_render_error(j, rc, &rd);
     return -1;
   }
-  int64_t w0 = folio_clock_mono_ns();
-  rc = worker_sink_finish(k);
-  j->upload_wait_ns += folio_clock_mono_ns() - w0;
-  if (rc) {
-    note_sink_error(j, k);
-    return -1;
-  }
-  return 0;
+  worker_sink_close(k); /* S3's answer is awaited while the next format renders */
+  return wait_pending(j, PENDING_UPLOADS_MAX);
 }
 
 struct png_ctx {
@@ -148,14 +169,8 @@ static int png_end(void *ctx, size_t page) {
   struct png_ctx *p = ctx;
   struct sink *k = p->cur;
   p->cur = NULL;
-  int64_t w0 = folio_clock_mono_ns();
-  int rc = worker_sink_finish(k);
-  p->j->upload_wait_ns += folio_clock_mono_ns() - w0;
-  if (rc) {
-    note_sink_error(p->j, k);
-    return -1;
-  }
-  return 0;
+  worker_sink_close(k); /* the next page renders while S3 stores this one */
+  return wait_pending(p->j, PENDING_UPLOADS_MAX);
 }
 
 /* Deletes every object this attempt created or started (partial uploads were
@@ -248,6 +263,12 @@ out:
   folio_layout_doc_free(doc);
 }
 
+/* Waits for S3's answer to every closed upload (rendering went on while S3
+ * stored them): the outcome is recorded only once every artifact is stored,
+ * and a failed upload fails the attempt (STORE_UNAVAILABLE, unless a failure
+ * was noted first). */
+static void wait_uploads(struct job *j) { wait_pending(j, 0); }
+
 /* Decodes and renders with the job's copy of the budget: the process's with
  * its tenant's overrides (read with the claim; budget.h), applied before the
  * decode and every render call, and named by a budget failure. */
@@ -258,6 +279,7 @@ static void render_all(struct job *j) {
   j->budget = &budget;
   render_with(j, &budget);
   j->budget = NULL;
+  wait_uploads(j);
 }
 
 static void tell_supervisor(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
