@@ -51,7 +51,8 @@
 #define CHUNK_MAX 1048576
 #define READAHEAD_MIN (256 * 1024)
 #define BLOCK_MIN (128 * 1024) /* a block holds the fewest chunks reaching this */
-#define SPARE_BLOCKS 4         /* sent blocks a stream keeps for reuse */
+#define SPARE_BLOCKS 4         /* sent blocks a stream keeps for reuse, at most */
+#define SPARE_BYTES (512 * 1024) /* ... and at most this many bytes of them (one at least) */
 
 static bool check_name(struct cgrpc_call *call, const char *rpc, const char *name) {
   if (name && *name) return true;
@@ -262,6 +263,7 @@ struct stream {
   struct blk *blocks, *tail;
   struct blk *spare[SPARE_BLOCKS]; /* sent blocks, reused once gRPC let go */
   size_t head, len, block_cap, readahead;
+  int spares_max; /* SPARE_BLOCKS, fewer for big blocks (SPARE_BYTES) */
   bool writing, paused, s3_done, finished, sent_any;
   /* A stalled client: the S3 GET is cancelled (releasing) and, once its done
    * ran, the stream holds no S3 transfer (released) until the client has
@@ -391,7 +393,7 @@ static void buf_pop(struct stream *x) {
   x->blocks = b->next;
   if (!x->blocks) x->tail = NULL;
   x->head = 0;
-  for (int i = 0; i < SPARE_BLOCKS; i++)
+  for (int i = 0; i < x->spares_max; i++)
     if (!x->spare[i]) {
       x->spare[i] = b;
       return;
@@ -680,6 +682,9 @@ static void stream_artifact(struct cgrpc_call *call, const Folio__V1__StreamArti
                        .chunk = chunk,
                        .block_cap = (BLOCK_MIN + chunk - 1) / chunk * chunk,
                        .readahead = 2 * chunk > READAHEAD_MIN ? 2 * chunk : READAHEAD_MIN};
+  x->spares_max = (int)(SPARE_BYTES / x->block_cap);
+  if (x->spares_max < 1) x->spares_max = 1;
+  if (x->spares_max > SPARE_BLOCKS) x->spares_max = SPARE_BLOCKS;
   x->lk.arg = x;
   srv_auth_call(b, call, "StreamArtifact", stream_authed, x);
 }
