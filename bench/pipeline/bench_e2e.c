@@ -14,7 +14,8 @@
  * the malloc policy folio-worker's render processes had before issue 16
  * (M_MMAP_THRESHOLD = 256 KiB), to show what that policy cost.
  *
- * timeline: JOBS sequential jobs, each SubmitLayout then WatchJob until
+ * timeline: JOBS sequential jobs, each right after one render alone (as
+ * above, so both meet the same machine load), each SubmitLayout then WatchJob until
  * SUCCEEDED (what a caller waiting with WatchJob sees), stamped on this
  * machine's CLOCK_REALTIME, which PostgreSQL's clock_timestamp() and the
  * worker's log also read: the submit's send and reply, the job row's
@@ -127,12 +128,16 @@ static int png_end(void *ctx, size_t page) {
   return 0;
 }
 
-static int run_render(const char *layout_path, int n) {
-  size_t len;
-  char *json = read_file(layout_path, &len);
-  struct samples all = {0}, dec = {0}, pdf = {0}, png = {0};
-  size_t pdf_bytes = 0, png_bytes = 0;
-  for (int i = -1; i < n; i++) { /* i = -1: the warm-up (fonts, caches) */
+/* One render of json: decode, PDF, PNG, each hashed; the times of each part
+ * (ms) and the artifacts' sizes. */
+struct one_render {
+  double all, dec, pdf, png;
+  size_t pdf_bytes, png_bytes;
+};
+
+static struct one_render render_once(const char *json, size_t len) {
+  struct one_render o;
+  {
     int64_t t0 = now_ns(CLOCK_MONOTONIC);
     struct folio_layout_doc *doc = NULL;
     struct folio_layout_diag ld = {0};
@@ -145,18 +150,35 @@ static int run_render(const char *layout_path, int n) {
     if (folio_render_pdf(doc, &opt, hash_write, &h, &rd) != 0) die("render pdf:", rd.message);
     unsigned char out[32];
     crypto_hash_sha256_final(&h.sha, out);
-    pdf_bytes = h.bytes;
+    o.pdf_bytes = h.bytes;
     int64_t t2 = now_ns(CLOCK_MONOTONIC);
     h.bytes = 0;
     if (folio_render_png(doc, &opt, png_begin, png_end, &h, &rd) != 0) die("render png:", rd.message);
-    png_bytes = h.bytes;
+    o.png_bytes = h.bytes;
     int64_t t3 = now_ns(CLOCK_MONOTONIC);
     folio_layout_doc_free(doc);
+    o.all = (double)(t3 - t0) / 1e6;
+    o.dec = (double)(t1 - t0) / 1e6;
+    o.pdf = (double)(t2 - t1) / 1e6;
+    o.png = (double)(t3 - t2) / 1e6;
+  }
+  return o;
+}
+
+static int run_render(const char *layout_path, int n) {
+  size_t len;
+  char *json = read_file(layout_path, &len);
+  struct samples all = {0}, dec = {0}, pdf = {0}, png = {0};
+  size_t pdf_bytes = 0, png_bytes = 0;
+  for (int i = -1; i < n; i++) { /* i = -1: the warm-up (fonts, caches) */
+    struct one_render o = render_once(json, len);
+    pdf_bytes = o.pdf_bytes;
+    png_bytes = o.png_bytes;
     if (i < 0) continue;
-    push(&all, (double)(t3 - t0) / 1e6);
-    push(&dec, (double)(t1 - t0) / 1e6);
-    push(&pdf, (double)(t2 - t1) / 1e6);
-    push(&png, (double)(t3 - t2) / 1e6);
+    push(&all, o.all);
+    push(&dec, o.dec);
+    push(&pdf, o.pdf);
+    push(&png, o.png);
   }
   printf("render n=%d render_p50_ms=%.2f decode_p50_ms=%.2f pdf_p50_ms=%.2f png_p50_ms=%.2f "
          "pdf_bytes=%zu png_bytes=%zu\n",
@@ -239,11 +261,16 @@ static int run_timeline(const char *addr, const char *key, const char *layout_pa
   /* steps, ms */
   struct samples e2e = {0}, commit = {0}, reply = {0}, to_claim = {0}, run = {0}, to_seen = {0},
                  w_claim = {0}, w_render = {0}, w_upw = {0}, w_commit = {0};
+  struct samples alone = {0}, w_only = {0};
+  render_once(layout, len); /* warm-up */
   char (*ids)[64] = calloc((size_t)jobs, sizeof *ids);
   int64_t *t_send = calloc((size_t)jobs, sizeof *t_send), *t_reply = calloc((size_t)jobs, sizeof *t_reply),
           *t_done = calloc((size_t)jobs, sizeof *t_done);
   if (!ids || !t_send || !t_reply || !t_done) die("out of memory", "");
   for (int j = 0; j < jobs; j++) {
+    /* the render alone, in this process, right before each job: both meet
+     * the same machine load */
+    push(&alone, render_once(layout, len).all);
     t_send[j] = now_ns(CLOCK_REALTIME) / 1000;
     submit(c, layout, len, ids[j]);
     t_reply[j] = now_ns(CLOCK_REALTIME) / 1000;
@@ -279,18 +306,19 @@ static int run_timeline(const char *addr, const char *key, const char *layout_pa
       push(&w_render, ws.render);
       push(&w_upw, ws.upload_wait);
       push(&w_commit, ws.commit);
+      push(&w_only, ws.render - ws.upload_wait);
     }
   }
   PQfinish(pg);
   folio_client_close(c);
-  printf("timeline jobs=%d e2e_p50_ms=%.2f submit_to_row_p50_ms=%.2f row_to_reply_p50_ms=%.2f "
+  printf("timeline jobs=%d render_alone_p50_ms=%.2f w_render_only_p50_ms=%.2f e2e_p50_ms=%.2f submit_to_row_p50_ms=%.2f row_to_reply_p50_ms=%.2f "
          "reply_to_claimed_p50_ms=%.2f claimed_to_finished_p50_ms=%.2f "
          "finished_to_watcher_p50_ms=%.2f worker_jobs=%zu w_claim_p50_ms=%.2f "
          "w_render_p50_ms=%.2f w_upload_wait_p50_ms=%.2f w_commit_p50_ms=%.2f\n",
-         jobs, p50(&e2e), p50(&commit), p50(&reply), p50(&to_claim), p50(&run), p50(&to_seen),
+         jobs, p50(&alone), p50(&w_only), p50(&e2e), p50(&commit), p50(&reply), p50(&to_claim), p50(&run), p50(&to_seen),
          w_claim.n, p50(&w_claim), p50(&w_render), p50(&w_upw), p50(&w_commit));
   free(e2e.v), free(commit.v), free(reply.v), free(to_claim.v), free(run.v), free(to_seen.v);
-  free(w_claim.v), free(w_render.v), free(w_upw.v), free(w_commit.v);
+  free(w_claim.v), free(w_render.v), free(w_upw.v), free(w_commit.v), free(alone.v), free(w_only.v);
   free(ids), free(t_send), free(t_reply), free(t_done);
   free(layout);
   return 0;
