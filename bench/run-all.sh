@@ -7,8 +7,8 @@
 #                 and gives rough figures in a fraction of the time (the
 #                 published figures come from full runs)
 #       --only    run only these folders (e.g. --only artifacts,pipeline)
-#       --out     where the logs go (default bench-results/<UTC time>/, ignored
-#                 by git under build*/ when given as build-results)
+#       --out     where the logs go (default build-results/<UTC time>/ in the
+#                 repository, which git ignores like every build*/)
 #
 # Every folder bench/<name>/ with a run.sh is run, in name order, one at a
 # time (each starts its own throwaway services), after one build of every
