@@ -52,7 +52,7 @@
 #define READAHEAD_MIN (256 * 1024)
 #define BLOCK_MIN (128 * 1024) /* a block holds the fewest chunks reaching this */
 #define SPARE_BLOCKS 4         /* sent blocks a stream keeps for reuse, at most */
-#define SPARE_BYTES (512 * 1024) /* ... and at most this many bytes of them (one at least) */
+#define SPARE_BYTES (2 * 1024 * 1024) /* ... and at most this many bytes of them (one at least) */
 
 static bool check_name(struct cgrpc_call *call, const char *rpc, const char *name) {
   if (name && *name) return true;
