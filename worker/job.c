@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "folio/arena.h"
+#include "folio/clock.h"
 #include "folio/layout.h"
 #include "folio/pagerange.h"
 #include "folio/pdf.h"
@@ -70,6 +71,33 @@ static void note_sink_error(struct job *j, struct sink *k) {
   if (k->status) worker_failure_note(&j->fail, true, "STORE_UNAVAILABLE", "%s", k->err);
 }
 
+/* Finished uploads whose S3 answer is awaited while rendering goes on, at
+ * most: each holds its part buffer (the artifact's bytes) until the answer,
+ * so a 1000-page PNG job holds at most this many pages besides the one being
+ * written. */
+#define PENDING_UPLOADS_MAX 2
+
+/* Waits for the oldest pending uploads until at most `keep` are pending.
+ * -1 when one of them failed (its error noted). */
+static int wait_pending(struct job *j, size_t keep) {
+  size_t pending = 0;
+  for (size_t i = 0; i < j->nsinks; i++)
+    if (j->sinks[i]->closed && !j->sinks[i]->waited) pending++;
+  int rc = 0;
+  int64_t w0 = folio_clock_mono_ns();
+  for (size_t i = 0; i < j->nsinks && pending > keep; i++) {
+    struct sink *k = j->sinks[i];
+    if (!k->closed || k->waited) continue;
+    if (worker_sink_wait(k)) {
+      note_sink_error(j, k);
+      rc = -1;
+    }
+    pending--;
+  }
+  j->upload_wait_ns += folio_clock_mono_ns() - w0;
+  return rc;
+}
+
 /* How a render error ends the attempt (worker_render_error_kind). E_WRITE:
  * an upload failed (its own error was noted first); E_CANCELLED: j->stop
  * says why. */
@@ -112,11 +140,8 @@ static int render_doc(struct job *j, const struct folio_layout_doc *doc,
     note_render_error(j, rc, &rd);
     return -1;
   }
-  if (worker_sink_finish(k)) {
-    note_sink_error(j, k);
-    return -1;
-  }
-  return 0;
+  worker_sink_close(k); /* S3's answer is awaited while the next format renders */
+  return wait_pending(j, PENDING_UPLOADS_MAX);
 }
 
 /* ---- the PDF with a profile: cairo to a file, lib/pdf into the sink ----------- */
@@ -243,11 +268,8 @@ static int png_end(void *ctx, size_t page) {
   struct png_ctx *p = ctx;
   struct sink *k = p->cur;
   p->cur = NULL;
-  if (worker_sink_finish(k)) {
-    note_sink_error(p->j, k);
-    return -1;
-  }
-  return 0;
+  worker_sink_close(k); /* the next page renders while S3 stores this one */
+  return wait_pending(p->j, PENDING_UPLOADS_MAX);
 }
 
 /* Deletes every object this attempt created or started (partial uploads were
@@ -388,6 +410,12 @@ out:
   folio_layout_doc_free(doc);
 }
 
+/* Waits for S3's answer to every closed upload (rendering went on while S3
+ * stored them): the outcome is recorded only once every artifact is stored,
+ * and a failed upload fails the attempt (STORE_UNAVAILABLE, unless a failure
+ * was noted first). */
+static void wait_uploads(struct job *j) { wait_pending(j, 0); }
+
 /* Decodes and renders with the job's copy of the budget: the process's with
  * its tenant's overrides (read with the claim; budget.h), applied before the
  * decode and every render call, and named by a budget failure. */
@@ -398,6 +426,7 @@ static void render_all(struct job *j) {
   j->budget = &budget;
   render_with(j, &budget);
   j->budget = NULL;
+  wait_uploads(j);
 }
 
 static void tell_supervisor(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -428,6 +457,7 @@ static void finish_job(struct job *j) {
       arts[i] = (struct folio_job_artifact){k->name, k->format, k->page, k->size, k->sha_hex,
                                             k->content_type, k->key};
     }
+    int64_t c0 = folio_clock_mono_ns();
     rc = arts ? worker_db_connect(rp, &rp->db, "folio-worker") : FOLIO_PG_ENOMEM;
     /* with its findings, and its render cache entry when it has a key (same statement) */
     if (rc == 0)
@@ -435,7 +465,20 @@ static void finish_job(struct job *j) {
                                        worker_renderer_for_entry(rp), &d);
     free(arts);
     if (rc == 0) {
-      worker_log_job(FOLIO_LOG_INFO, "job succeeded", j->id, j->cl.attempt, NULL, NULL);
+      int64_t c1 = folio_clock_mono_ns();
+      struct folio_logline l;
+      folio_log_begin(&l, FOLIO_LOG_INFO, "job succeeded");
+      folio_log_int(&l, "pid", getpid());
+      folio_log_str(&l, "job_id", j->id);
+      folio_log_int(&l, "attempt", j->cl.attempt);
+      /* where the attempt's time went, in ms: the claim (connect, claim
+       * transaction), render with uploads (of it, waiting for S3 to answer
+       * the uploads) and the SUCCEEDED transaction */
+      folio_log_ms(&l, "ms_claim", j->t_claimed - j->t_start);
+      folio_log_ms(&l, "ms_render", j->t_rendered - j->t_claimed);
+      folio_log_ms(&l, "ms_upload_wait", j->upload_wait_ns);
+      folio_log_ms(&l, "ms_commit", c1 - c0);
+      folio_log_end(&l);
       worker_publish(rp, j->id, FOLIO_JOB_SUCCEEDED, 100);
       worker_ack(rp, j->entry, j->id);
       return;
@@ -522,7 +565,7 @@ static void finish_job(struct job *j) {
 void worker_run_job(struct rp *rp, const char *entry, const char *job_id) {
   struct folio_arena *arena = folio_arena_create(0);
   if (!arena) return;
-  struct job j = {.rp = rp, .id = job_id, .entry = entry, .arena = arena};
+  struct job j = {.rp = rp, .id = job_id, .entry = entry, .arena = arena, .t_start = folio_clock_mono_ns()};
   folio_findings_init(&j.findings, 0);
   pthread_mutex_init(&j.hb_mu, NULL);
   pthread_condattr_t ca;
@@ -558,12 +601,14 @@ void worker_run_job(struct rp *rp, const char *entry, const char *job_id) {
     usleep((useconds_t)worker_retry_ms(rp->pg_failures, 100, 5000) * 1000);
   } else {
     rp->pg_failures = 0;
+    j.t_claimed = folio_clock_mono_ns();
     worker_log_job(FOLIO_LOG_INFO, "job claimed", job_id, j.cl.attempt, "tenant", j.cl.tenant);
     tell_supervisor("B %s %d\n", job_id, j.cl.attempt);
     worker_job_publish(&j, FOLIO_JOB_RUNNING, 0);
     bool hb = worker_spawn_quiet(&j.hb_thread, worker_heartbeat_main, &j) == 0;
     if (!hb) worker_failure_note(&j.fail, true, "OUT_OF_MEMORY", "could not start the heartbeat thread");
     else render_all(&j);
+    j.t_rendered = folio_clock_mono_ns();
     if (hb) {
       pthread_mutex_lock(&j.hb_mu);
       j.hb_quit = true;

@@ -125,6 +125,7 @@ struct sink {
   struct rp *rp;
   struct folio_s3_upload *up; /* NULL once finished/aborted */
   bool begun;
+  bool closed, waited; /* worker_sink_close / worker_sink_wait done */
   struct sync s; /* the upload's done callback */
   int status;    /* the upload's result */
   char err[320];
@@ -142,7 +143,12 @@ int worker_sink_begin(struct sink *k, struct rp *rp, const char *tenant_id, cons
                       const char *name, int format, uint32_t page, const char *ctype);
 /* A folio_render_write_fn: hashes, counts and uploads. */
 int worker_sink_write(void *ctx, const unsigned char *data, size_t len);
-int worker_sink_finish(struct sink *k);
+/* The upload is complete: finishes it without waiting for S3's answer, so
+ * rendering goes on meanwhile. Every closed sink is waited for with
+ * worker_sink_wait before the job's outcome is recorded (and before the
+ * sink is freed: the S3 callback holds its address). */
+void worker_sink_close(struct sink *k);
+int worker_sink_wait(struct sink *k);
 void worker_sink_abort(struct sink *k);
 int worker_s3_delete(struct rp *rp, const char *key);
 
@@ -177,6 +183,9 @@ struct job {
   struct worker_failure fail; /* the first failure (rules.h) */
   /* what the stages reported (folio/findings.h), recorded with the outcome */
   struct folio_findings findings;
+  /* stage timers (CLOCK_MONOTONIC ns), logged with "job succeeded" so that
+   * an operator (and bench/pipeline/e2e.sh) sees where a job's time went */
+  int64_t t_start, t_claimed, t_rendered, upload_wait_ns;
 };
 
 struct job_sub {

@@ -11,7 +11,6 @@
  * worker_render_main's stack; the loop thread owns the clients (they
  * are destroyed on it, by stop_loop); each PostgreSQL connection belongs to
  * one thread (db: main, hb_db: heartbeat). */
-#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
@@ -116,11 +115,12 @@ static void stop_loop(struct folio_loop *loop, void *arg) {
 
 int worker_render_main(const struct worker_config *cfg) {
   g_grace_ms = cfg->shutdown_grace_ms;
-  /* Part buffers (8 MiB) and PNG pages are big, short-lived allocations: keep
-   * them on mmap so a free returns the memory at once. glibc's default raises
-   * the threshold after the first such free, and the heap then keeps the peak
-   * (measured: 80 MiB instead of 42 MiB peak RSS for a 99 MiB artifact). */
-  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+  /* glibc's default malloc policy: buffers of a render (cairo's PDF streams,
+   * the PNG page raster) come back from the heap to the next job instead of
+   * being faulted in afresh, which doubled a one-page render when every
+   * allocation above 256 KiB was forced onto mmap (docs/performance.md). The
+   * S3 part buffers, big and short-lived, are mapped by lib/s3 itself and
+   * returned at once; the heap keeps at most what one job's render needs. */
   /* SIGTERM is taken by the main thread only (SA_RESTART): the loop and
    * heartbeat threads start with it blocked, so epoll_wait and libpq are never
    * interrupted. */

@@ -57,14 +57,24 @@ int worker_sink_write(void *ctx, const unsigned char *data, size_t len) {
   return rc ? -1 : 0;
 }
 
-/* Completes the upload and waits for S3's answer. 0 or the upload's error. */
-int worker_sink_finish(struct sink *k) {
+/* Completes the upload without waiting for S3's answer: the render goes on
+ * while S3 stores the object (worker_sink_wait collects the answer). */
+void worker_sink_close(struct sink *k) {
   unsigned char h[crypto_hash_sha256_BYTES];
   crypto_hash_sha256_final(&k->sha, h);
   sodium_bin2hex(k->sha_hex, sizeof k->sha_hex, h, sizeof h);
   folio_s3_upload_finish(k->up);
   k->up = NULL;
-  worker_sync_wait(&k->s);
+  k->closed = true;
+}
+
+/* Waits for the answer to a closed upload (once; again returns the same).
+ * 0 or the upload's error. */
+int worker_sink_wait(struct sink *k) {
+  if (k->closed && !k->waited) {
+    worker_sync_wait(&k->s);
+    k->waited = true;
+  }
   return k->status;
 }
 

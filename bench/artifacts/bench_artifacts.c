@@ -13,6 +13,12 @@
  *           each chunk size. MB/s of each, ratio to curl's median.
  *   many    --clients threads, each one StreamArtifact of the small artifact
  *           on one shared channel, started together: aggregate MB/s.
+ *   baseline with --baseline-server PATH (a folio-server of an earlier
+ *           commit, e.g. built by bench/baseline.sh), started next to the
+ *           first: in every single-stream round each chunk size is streamed
+ *           from both, one after the other, so both meet the same machine
+ *           load; the server CPU per GiB of both, against issue 16's target
+ *           (<= 1.0 CPU-s per GiB).
  *
  * A sampler thread reads the server's /proc/PID/status every 10 ms (VmRSS,
  * Threads); VmHWM is reset through /proc/PID/clear_refs before each phase,
@@ -62,7 +68,7 @@ static void die(const char *fmt, ...) {
 /* ---- options ------------------------------------------------------------------ */
 
 static struct {
-  const char *server;
+  const char *server, *baseline;
   uint64_t big_mib, small_mib;
   int rounds, clients;
   uint32_t chunks[8];
@@ -75,6 +81,7 @@ static void parse_args(int argc, char **argv) {
     if (!v) die("%s: missing value", a);
     i++;
     if (strcmp(a, "--server") == 0) opt.server = v;
+    else if (strcmp(a, "--baseline-server") == 0) opt.baseline = v;
     else if (strcmp(a, "--big-mib") == 0) opt.big_mib = strtoull(v, NULL, 10);
     else if (strcmp(a, "--small-mib") == 0) opt.small_mib = strtoull(v, NULL, 10);
     else if (strcmp(a, "--rounds") == 0) opt.rounds = atoi(v);
@@ -86,7 +93,7 @@ static void parse_args(int argc, char **argv) {
         opt.chunks[opt.nchunks++] = (uint32_t)strtoul(t, NULL, 10);
       }
       free(s);
-    } else die("unknown option %s (--server --big-mib --small-mib --rounds --clients --chunks)", a);
+    } else die("unknown option %s (--server --baseline-server --big-mib --small-mib --rounds --clients --chunks)", a);
   }
   if (!opt.server) die("--server PATH/folio-server is required");
   if (!opt.big_mib || !opt.small_mib || opt.rounds < 1 || opt.rounds > 32 || opt.clients < 1)
@@ -187,10 +194,13 @@ static void put_artifact(struct folio_pg_conn *db, struct folio_s3_client *s3,
 
 /* ---- the server ---------------------------------------------------------------- */
 
-static pid_t server_pid;
-static char addr[64];
+static pid_t server_pid, base_pid;
+static char addr[64], base_addr[64];
 
-static void stop_server(void) { proc_stop(&server_pid, 10000); }
+static void stop_server(void) {
+  proc_stop(&server_pid, 10000);
+  proc_stop(&base_pid, 10000);
+}
 
 static void on_signal(int sig) {
   stop_server();
@@ -198,10 +208,11 @@ static void on_signal(int sig) {
   raise(sig);
 }
 
-static void start_server(const char *pepper, const char *log, struct cgrpc_channel *ch_out[1]) {
+static void start_server_bin(const char *bin, pid_t *pid, char *at, const char *pepper,
+                             const char *log, struct cgrpc_channel *ch_out[1]) {
   char e_pepper[160];
   snprintf(e_pepper, sizeof e_pepper, "FOLIO_API_KEY_PEPPER=%s", pepper);
-  const char *const argv[] = {opt.server, NULL};
+  const char *const argv[] = {bin, NULL};
   /* It binds port 0 and logs the port it got: that line is at level info
    * (a handful of calls here, so the per-call lines cost nothing). */
   /* one tenant plays all the concurrent clients here (it measures the
@@ -210,17 +221,21 @@ static void start_server(const char *pepper, const char *log, struct cgrpc_chann
   const char *const env[] = {e_pepper, "FOLIO_LOG_LEVEL=info", "FOLIO_STREAMS_PER_TENANT=100000",
                              NULL};
   fflush(NULL); /* or the child's exit flushes our buffered output a second time */
-  server_pid = proc_spawn_listening(argv, env, log, SIGKILL, 30000, addr, sizeof addr);
+  *pid = proc_spawn_listening(argv, env, log, SIGKILL, 30000, at, 64);
   atexit(stop_server);
   signal(SIGINT, on_signal);
   signal(SIGTERM, on_signal);
   char err[256];
-  struct cgrpc_channel *ch = cgrpc_channel_create(addr, NULL, err, sizeof err);
+  struct cgrpc_channel *ch = cgrpc_channel_create(at, NULL, err, sizeof err);
   if (!ch) die("channel: %s", err);
-  int rc = proc_wait_healthy(ch, &server_pid, 30000);
+  int rc = proc_wait_healthy(ch, pid, 30000);
   if (rc == -1) die("folio-server exited at start-up; see %s", log);
   if (rc != 0) die("folio-server did not become healthy in 30 s; see %s", log);
   ch_out[0] = ch;
+}
+
+static void start_server(const char *pepper, const char *log, struct cgrpc_channel *ch_out[1]) {
+  start_server_bin(opt.server, &server_pid, addr, pepper, log, ch_out);
 }
 
 /* ---- /proc sampling -------------------------------------------------------------- */
@@ -267,10 +282,10 @@ static struct phase_mem phase_end(void) {
   return m;
 }
 
-/* CPU seconds (user + system) the server has used so far. */
-static double server_cpu_s(void) {
+/* CPU seconds (user + system) the server pid has used so far. */
+static double cpu_of(pid_t pid) {
   char path[64], buf[1024];
-  snprintf(path, sizeof path, "/proc/%d/stat", (int)server_pid);
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
   FILE *f = fopen(path, "r");
   if (!f) return 0;
   size_t n = fread(buf, 1, sizeof buf - 1, f);
@@ -282,6 +297,8 @@ static double server_cpu_s(void) {
     return 0;
   return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
+
+static double server_cpu_s(void) { return cpu_of(server_pid); }
 
 static double rusage_s(const struct rusage *r) {
   return (double)(r->ru_utime.tv_sec + r->ru_stime.tv_sec) +
@@ -456,6 +473,14 @@ int main(int argc, char **argv) {
   char *presigned = folio_s3_presign_get(&s3cfg, big.key, 3600, NULL, time(NULL), err, sizeof err);
   if (!presigned) die("presign: %s", err);
   double curl_s[32], stream_s[8][32], curl_cpu[32], server_cpu[8][32], client_cpu[8][32];
+  double base_cpu[8][32], base_s[8][32];
+  struct cgrpc_channel *base_ch = NULL;
+  if (opt.baseline) {
+    char blog[600];
+    snprintf(blog, sizeof blog, "%s/folio-server-baseline.log", dir);
+    start_server_bin(opt.baseline, &base_pid, base_addr, pepper, blog, &base_ch);
+    printf("baseline folio-server %s: %s\n\n", base_addr, opt.baseline);
+  }
   struct phase_mem stream_mem[8] = {{0}};
   int rounds = opt.rounds;
   printf("1. one client, %" PRIu64 " MiB artifact, %d rounds (curl and each chunk size, order rotating)\n",
@@ -480,6 +505,13 @@ int main(int argc, char **argv) {
       client_cpu[k][r] = self_cpu_s() - ccpu;
       m[k] = phase_end();
       if (m[k].peak_kib > stream_mem[k].peak_kib) stream_mem[k].peak_kib = m[k].peak_kib;
+      if (base_ch) { /* the same stream from the baseline server, right after */
+        double bcpu = cpu_of(base_pid);
+        t0 = folio_clock_mono_ns();
+        stream_all(base_ch, &big, opt.chunks[k]);
+        base_s[k][r] = (double)(folio_clock_mono_ns() - t0) / 1e9;
+        base_cpu[k][r] = cpu_of(base_pid) - bcpu;
+      }
     }
     printf("  round %d: curl %6.1f MB/s", r + 1, mbps(big.size, curl_s[r]));
     for (int k = 0; k < opt.nchunks; k++)
@@ -503,7 +535,19 @@ int main(int argc, char **argv) {
            verdict(flat));
     printf("    CPU per GiB streamed: folio-server %.2f s, client %.2f s\n",
            median(server_cpu[k], rounds) / gib, median(client_cpu[k], rounds) / gib);
+    if (base_ch) {
+      double now = median(server_cpu[k], rounds) / gib, then = median(base_cpu[k], rounds) / gib;
+      printf("    baseline folio-server: %.1f MB/s, CPU per GiB %.2f s; this tree %.2f s = %.2fx "
+             "the baseline (target <= 1.00 CPU-s per GiB: %s)\n",
+             mbps(big.size, median(base_s[k], rounds)), then, now, then > 0 ? now / then : 0,
+             verdict(now <= 1.0));
+    }
     all_ok = all_ok && ratio >= 0.8 && flat;
+  }
+
+  if (base_ch) {
+    cgrpc_channel_destroy(base_ch);
+    proc_stop(&base_pid, 10000);
   }
 
   /* many clients */
@@ -540,6 +584,7 @@ int main(int argc, char **argv) {
   pthread_join(smp_th, NULL);
   cgrpc_channel_destroy(ch);
   stop_server();
+
   printf("\nsingle-stream targets: %s\n", all_ok ? "all met" : "NOT all met");
   return 0;
 }

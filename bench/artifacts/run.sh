@@ -10,6 +10,7 @@
 #   bench/artifacts/run.sh [bench_artifacts options]
 #       --big-mib 1024 --small-mib 20 --rounds 3 --clients 200
 #       --chunks 65536,1048576   (StreamArtifact chunk sizes to measure)
+#       --baseline-server PATH   (an earlier folio-server: CPU per GiB of both)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${FOLIO_BUILD_DIR:-$root/build}

@@ -60,6 +60,8 @@
 # --submit-only: phases 3 and 4 only (no worker, no latency, no GetStatus).
 # --smoke: 3-second phases and 3 jobs, to check the script works (no targets
 # are judged worth anything then).
+# Issue 16's end-to-end targets (the render alone, a one-job timeline, 500
+# jobs against a baseline commit built in the same run) are e2e.sh's.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 here=$root/bench/pipeline

@@ -26,6 +26,13 @@ void cgrpc_arena_allocator(struct cgrpc_arena *a, ProtobufCAllocator *out);
 /* Packs msg into a new byte buffer (caller destroys it). NULL when out of
  * memory. *size receives the packed size. */
 grpc_byte_buffer *cgrpc_pack(const ProtobufCMessage *msg, size_t *size);
+/* Packs msg into a new byte buffer whose pieces from inside lend's region
+ * (CGRPC_LEND_MIN bytes or more) are slices referencing that memory, each
+ * holding one lend->ref (dropped with lend->unref when gRPC frees the
+ * slice); the rest is copied. lend NULL: cgrpc_pack. *size receives the
+ * packed size. */
+grpc_byte_buffer *cgrpc_pack_lent(const ProtobufCMessage *msg, const struct cgrpc_lend *lend,
+                                  size_t *size);
 /* Unpacks bb as desc with alloc (NULL = default). NULL when malformed. */
 ProtobufCMessage *cgrpc_unpack(const ProtobufCMessageDescriptor *desc, ProtobufCAllocator *alloc,
                                grpc_byte_buffer *bb);

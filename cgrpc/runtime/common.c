@@ -144,6 +144,92 @@ grpc_byte_buffer *cgrpc_pack(const ProtobufCMessage *msg, size_t *size) {
   return bb;
 }
 
+/* Zero-copy packing: protobuf-c's pack_to_buffer hands each piece of the
+ * message to append() in wire order; a `bytes`/`string` field arrives as its
+ * tag and length, then its payload with the field's own data pointer. A
+ * payload inside the lent region becomes a slice pointing there (with one
+ * lend->ref, dropped by gRPC's destroy); everything between two such pieces
+ * is gathered into a copied slice. */
+struct gather {
+  ProtobufCBuffer base; /* first: append() casts */
+  const struct cgrpc_lend *lend;
+  grpc_slice *s;
+  size_t n, cap;
+  uint8_t *copy; /* bytes waiting to become a copied slice */
+  size_t ncopy, capcopy;
+  bool failed; /* out of memory: the caller drops everything */
+  grpc_slice s0[8];
+  uint8_t copy0[256];
+};
+
+static bool gather_push(struct gather *g, grpc_slice sl) {
+  if (g->n == g->cap) {
+    size_t cap = g->cap * 2;
+    grpc_slice *ns = g->s == g->s0 ? malloc(cap * sizeof *ns) : realloc(g->s, cap * sizeof *ns);
+    if (!ns) {
+      grpc_slice_unref(sl);
+      g->failed = true;
+      return false;
+    }
+    if (g->s == g->s0) memcpy(ns, g->s0, sizeof g->s0);
+    g->s = ns;
+    g->cap = cap;
+  }
+  g->s[g->n++] = sl;
+  return true;
+}
+
+static void gather_flush(struct gather *g) {
+  if (!g->ncopy || g->failed) return;
+  gather_push(g, grpc_slice_from_copied_buffer((const char *)g->copy, g->ncopy));
+  g->ncopy = 0;
+}
+
+static void gather_append(ProtobufCBuffer *b, size_t len, const uint8_t *data) {
+  struct gather *g = (struct gather *)b;
+  if (g->failed || len == 0) return;
+  const struct cgrpc_lend *l = g->lend;
+  uintptr_t lo = (uintptr_t)l->base, p = (uintptr_t)data;
+  if (len >= CGRPC_LEND_MIN && p >= lo && p - lo <= l->len && len <= l->len - (p - lo)) {
+    gather_flush(g);
+    if (g->failed) return;
+    l->ref(l->ud);
+    /* the destroy runs once, when gRPC drops the slice's last reference */
+    gather_push(g, grpc_slice_new_with_user_data((void *)(uintptr_t)data, len, l->unref, l->ud));
+    return;
+  }
+  if (g->ncopy + len > g->capcopy) {
+    size_t cap = g->capcopy * 2;
+    while (cap < g->ncopy + len) cap *= 2;
+    uint8_t *nc = g->copy == g->copy0 ? malloc(cap) : realloc(g->copy, cap);
+    if (!nc) {
+      g->failed = true;
+      return;
+    }
+    if (g->copy == g->copy0) memcpy(nc, g->copy0, g->ncopy);
+    g->copy = nc;
+    g->capcopy = cap;
+  }
+  memcpy(g->copy + g->ncopy, data, len);
+  g->ncopy += len;
+}
+
+grpc_byte_buffer *cgrpc_pack_lent(const ProtobufCMessage *msg, const struct cgrpc_lend *lend,
+                                  size_t *size) {
+  if (!lend) return cgrpc_pack(msg, size);
+  struct gather g = {.base = {.append = gather_append}, .lend = lend, .cap = 8, .capcopy = 256};
+  g.s = g.s0;
+  g.copy = g.copy0;
+  *size = protobuf_c_message_pack_to_buffer(msg, &g.base);
+  gather_flush(&g);
+  grpc_byte_buffer *bb = NULL;
+  if (!g.failed) bb = grpc_raw_byte_buffer_create(g.s, g.n); /* takes its own refs */
+  for (size_t i = 0; i < g.n; i++) grpc_slice_unref(g.s[i]); /* lent ones: unref when last */
+  if (g.s != g.s0) free(g.s);
+  if (g.copy != g.copy0) free(g.copy);
+  return bb;
+}
+
 ProtobufCMessage *cgrpc_unpack(const ProtobufCMessageDescriptor *desc, ProtobufCAllocator *alloc,
                                grpc_byte_buffer *bb) {
   grpc_byte_buffer_reader r;

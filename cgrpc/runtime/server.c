@@ -287,19 +287,22 @@ int cgrpc_call_finish_details(struct cgrpc_call *call, grpc_status_code code,
   return finish_call(call, code, message, details, details_len, NULL);
 }
 
-/* Packs msg and checks it against the send limit. On failure returns NULL and
- * *size says why (the packed size). */
+/* Packs msg (by reference to lend's bytes when lend is set) and checks it
+ * against the send limit. On failure returns NULL and *size says why (the
+ * packed size; 0 when out of memory). */
 static grpc_byte_buffer *pack_limited(struct cgrpc_call *c, const ProtobufCMessage *msg,
-                                      size_t *size) {
+                                      const struct cgrpc_lend *lend, size_t *size) {
   *size = protobuf_c_message_get_packed_size(msg);
   int64_t lim = c->s->cfg.max_send_bytes;
   if (lim > 0 && *size > (uint64_t)lim) return NULL;
-  return cgrpc_pack(msg, size);
+  grpc_byte_buffer *bb = cgrpc_pack_lent(msg, lend, size);
+  if (!bb) *size = 0;
+  return bb;
 }
 
 int cgrpc_call_reply(struct cgrpc_call *call, const ProtobufCMessage *msg) {
   size_t size;
-  grpc_byte_buffer *bb = pack_limited(call, msg, &size);
+  grpc_byte_buffer *bb = pack_limited(call, msg, NULL, &size);
   if (!bb) {
     char m[160];
     snprintf(m, sizeof m, "response of %zu bytes exceeds the server's send limit of %lld bytes",
@@ -330,21 +333,21 @@ static void on_write_done(struct tag *t, bool ok) {
   call_unref(c);
 }
 
-int cgrpc_call_write(struct cgrpc_call *call, const ProtobufCMessage *msg, cgrpc_write_cb done,
-                     void *ud) {
+static int call_write(struct cgrpc_call *call, const ProtobufCMessage *msg,
+                      const struct cgrpc_lend *lend, cgrpc_write_cb done, void *ud) {
   if (!call || !msg || !done) return CGRPC_EINVAL;
   pthread_mutex_lock(&call->mu);
   int err = call->finish_requested ? CGRPC_EDONE : call->write_busy ? CGRPC_EBUSY : 0;
   pthread_mutex_unlock(&call->mu);
   if (err) return err;
   size_t size;
-  grpc_byte_buffer *bb = pack_limited(call, msg, &size);
-  if (!bb) return CGRPC_ETOOBIG;
+  grpc_byte_buffer *bb = pack_limited(call, msg, lend, &size);
+  if (!bb) return size ? CGRPC_ETOOBIG : CGRPC_ENOMEM;
   pthread_mutex_lock(&call->mu);
   if (call->finish_requested || call->write_busy) {
     err = call->finish_requested ? CGRPC_EDONE : CGRPC_EBUSY;
     pthread_mutex_unlock(&call->mu);
-    grpc_byte_buffer_destroy(bb);
+    grpc_byte_buffer_destroy(bb); /* drops the lent slices' references */
     return err;
   }
   grpc_op ops[2];
@@ -361,6 +364,17 @@ int cgrpc_call_write(struct cgrpc_call *call, const ProtobufCMessage *msg, cgrpc
   start_batch(call, ops, n, &call->write_tag);
   pthread_mutex_unlock(&call->mu);
   return 0;
+}
+
+int cgrpc_call_write(struct cgrpc_call *call, const ProtobufCMessage *msg, cgrpc_write_cb done,
+                     void *ud) {
+  return call_write(call, msg, NULL, done, ud);
+}
+
+int cgrpc_call_write_lent(struct cgrpc_call *call, const ProtobufCMessage *msg,
+                          const struct cgrpc_lend *lend, cgrpc_write_cb done, void *ud) {
+  if (lend && (!lend->base || !lend->ref || !lend->unref)) return CGRPC_EINVAL;
+  return call_write(call, msg, lend, done, ud);
 }
 
 /* ---- the request of unary and server-streaming calls ---- */

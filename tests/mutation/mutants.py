@@ -144,6 +144,21 @@ MUTANTS = [
          original="x->end = req->offset + req->limit;",
          replacement="x->end = req->offset + req->limit + 1;",
          tests="test_server_e2e$"),
+    # a block is refilled from its start: the next chunk would resend old bytes
+    dict(name="stream_block_head_not_advanced", file="server/artifacts.c",
+         original="  x->head += n;\n  if (b && x->head == b->cap) buf_pop(x);",
+         replacement="  if (b && x->head + n == b->cap) buf_pop(x);",
+         tests="test_server_e2e$"),
+    # ---- zero-copy writes (cgrpc/runtime/common.c) ----
+    dict(name="lend_min_exclusive", file="cgrpc/runtime/common.c",
+         original="if (len >= CGRPC_LEND_MIN && p >= lo",
+         replacement="if (len > CGRPC_LEND_MIN && p >= lo",
+         tests="cgrpc_lent$", fast=True),
+    # a payload running past the lent region is referenced anyway
+    dict(name="lend_region_end_ignored", file="cgrpc/runtime/common.c",
+         original="len <= l->len - (p - lo)) {",
+         replacement="len <= l->len - (p - lo) + 1) {",
+         tests="cgrpc_lent$", fast=True),
     # ---- layout budgets (lib/layout/decode.c) ----
     dict(name="layout_items_per_page_off_by_one", file="lib/layout/decode.c",
          original="if (i > d->lim->max_items_per_page) {",

@@ -268,6 +268,34 @@ typedef void (*cgrpc_write_cb)(struct cgrpc_call *call, bool ok, void *ud);
 int cgrpc_call_write(struct cgrpc_call *call, const ProtobufCMessage *msg, cgrpc_write_cb done,
                      void *ud);
 
+/* Memory a write may send from without copying it (zero-copy writes): the
+ * region [base, base + len) and a reference count the caller keeps on it.
+ * Each piece of the packed message that protobuf-c takes from inside the
+ * region and that is at least CGRPC_LEND_MIN bytes long (in practice a
+ * `bytes` or `string` field's payload) goes to gRPC as a slice pointing into
+ * the region: ref(ud) is called once for it before cgrpc_call_write_lent
+ * returns, and unref(ud) once when gRPC no longer needs it, on any thread and
+ * possibly after the write callback ran (gRPC may hold the bytes until the
+ * transport wrote them). Everything else (field tags, lengths, small fields)
+ * is copied. Until the last unref the caller must neither free nor overwrite
+ * the region's bytes the message referenced. ref/unref must be thread-safe
+ * (an atomic count). */
+#define CGRPC_LEND_MIN 1024
+struct cgrpc_lend {
+  const void *base;
+  size_t len;
+  void (*ref)(void *ud);
+  void (*unref)(void *ud);
+  void *ud;
+};
+
+/* cgrpc_call_write, sending lend's bytes by reference (see struct
+ * cgrpc_lend). The bytes on the wire are exactly those of cgrpc_call_write
+ * (protobuf-c's packing, field order kept). Same errors and callback
+ * contract; on any error no reference is left taken. */
+int cgrpc_call_write_lent(struct cgrpc_call *call, const ProtobufCMessage *msg,
+                          const struct cgrpc_lend *lend, cgrpc_write_cb done, void *ud);
+
 /* Reads the next client message (client-streaming and bidi). cb runs exactly
  * once on a CQ thread with msg = the message (valid only during the callback),
  * or msg = NULL at the end of the client's stream or when the call failed

@@ -855,6 +855,29 @@ static void test_stream(void) {
                GRPC_STATUS_OK); /* one short of the end: not the end, no sha */
   CHECK_EQ_INT(got, ART_SIZE - 1000 - 1);
   CHECK_EQ_STR(sha, "");
+  /* The server sends chunks by reference from its buffer blocks (a whole
+   * number of chunks each, 128 KiB at least; server/artifacts.c): chunk sizes
+   * that put many chunks, a few, or one in a block, at odd offsets, each
+   * chunk of 64 KiB and more spanning several HTTP/2 DATA frames. The
+   * assembled bytes equal the artifact and hash to its recorded sha256. */
+  static const uint32_t chunks[] = {4096, 50000, 65536, 131073, 299999, 1048576};
+  static const uint64_t offs[] = {0, 1, 77777, ART_SIZE - 4097};
+  for (size_t i = 0; i < sizeof chunks / sizeof *chunks; i++)
+    for (size_t j = 0; j < sizeof offs / sizeof *offs; j++) {
+      CHECK_EQ_INT(stream(key_a, "document.pdf", offs[j], 0, chunks[i], buf, &got, sha, 0),
+                   GRPC_STATUS_OK);
+      CHECK_EQ_INT(got, ART_SIZE - offs[j]);
+      CHECK_MSG(memcmp(buf, art + offs[j], got) == 0, "chunk %u offset %llu", chunks[i],
+                (unsigned long long)offs[j]);
+      CHECK_EQ_STR(sha, art_sha);
+      if (offs[j] == 0) {
+        uint8_t h[32];
+        char hex[65];
+        crypto_hash_sha256(h, buf, got);
+        sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+        CHECK_EQ_STR(hex, art_sha);
+      }
+    }
   CHECK_EQ_INT(stream(key_a, "document.pdf", 0, 0, 100, buf, &got, NULL, 0),
                GRPC_STATUS_INVALID_ARGUMENT);
   CHECK_EQ_INT(stream(key_a, "nope.pdf", 0, 0, 0, buf, &got, NULL, 0), GRPC_STATUS_NOT_FOUND);
@@ -868,8 +891,8 @@ static void test_stream(void) {
   wait_healthy();
   CHECK_EQ_INT(stream(key_a, "document.pdf", 0, 0, 1048576, buf, &got, sha, 0), GRPC_STATUS_OK);
   CHECK_EQ_INT(got, ART_SIZE);
-  printf("  StreamArtifact: whole, resumed, limited, last byte, offset == size, OUT_OF_RANGE, bad chunk, NOT_FOUND x2, "
-         "cancel: ok\n");
+  printf("  StreamArtifact: whole, resumed, limited, last byte, offset == size, OUT_OF_RANGE, "
+         "chunk sizes x odd offsets, bad chunk, NOT_FOUND x2, cancel: ok\n");
 }
 
 static int curl_code(const char *url) {
