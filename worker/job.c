@@ -233,11 +233,8 @@ static int render_pdf_profiled(struct job *j, const struct folio_layout_doc *doc
     else note_pdf_error(j, rc, &pd);
     return -1;
   }
-  if (worker_sink_finish(k)) {
-    note_sink_error(j, k);
-    return -1;
-  }
-  return 0;
+  worker_sink_close(k); /* S3's answer is awaited while the next format renders */
+  return wait_pending(j, PENDING_UPLOADS_MAX);
 }
 
 struct png_ctx {
