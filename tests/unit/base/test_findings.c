@@ -9,6 +9,17 @@
 #include "check.h"
 #include "folio/findings.h"
 
+/* A call whose allocation failed (the allocation-failure run fails them one
+ * by one) ends the test cleanly: exit 1 with a message, never a read of what
+ * was not stored. */
+#define MUST(call)                                                     \
+  do {                                                                 \
+    if ((call) == FOLIO_FINDINGS_ENOMEM) {                             \
+      fprintf(stderr, "%s:%d: out of memory\n", __FILE__, __LINE__);   \
+      exit(1);                                                         \
+    }                                                                  \
+  } while (0)
+
 static void basic(void) {
   struct folio_findings f;
   folio_findings_init(&f, 0);
@@ -81,8 +92,8 @@ static void cap(void) {
 
   /* a list of one */
   folio_findings_init(&f, 1);
-  folio_findings_add(&f, "A", FOLIO_FINDING_ERROR, FOLIO_FINDING_PAINT, 1, NULL, "a");
-  folio_findings_add(&f, "B", FOLIO_FINDING_INFO, FOLIO_FINDING_PAINT, 1, NULL, "b");
+  MUST(folio_findings_add(&f, "A", FOLIO_FINDING_ERROR, FOLIO_FINDING_PAINT, 1, NULL, "a"));
+  MUST(folio_findings_add(&f, "B", FOLIO_FINDING_INFO, FOLIO_FINDING_PAINT, 1, NULL, "b"));
   CHECK_EQ_INT(f.n, 1);
   CHECK_EQ_INT(f.items[0].omitted, 2);
   CHECK_EQ_INT(f.items[0].severity, FOLIO_FINDING_ERROR);
@@ -92,7 +103,7 @@ static void cap(void) {
   folio_findings_init(&f, 100000);
   CHECK_EQ_INT(f.max, FOLIO_FINDINGS_MAX);
   for (int i = 0; i < FOLIO_FINDINGS_MAX + 7; i++)
-    folio_findings_add(&f, "A", FOLIO_FINDING_INFO, FOLIO_FINDING_PAINT, 1, NULL, "a");
+    MUST(folio_findings_add(&f, "A", FOLIO_FINDING_INFO, FOLIO_FINDING_PAINT, 1, NULL, "a"));
   CHECK_EQ_INT(f.n, FOLIO_FINDINGS_MAX);
   CHECK_EQ_INT(f.items[FOLIO_FINDINGS_MAX - 1].omitted, 8);
   folio_findings_fini(&f);
@@ -102,10 +113,10 @@ static void first_and_append(void) {
   struct folio_findings a, b;
   folio_findings_init(&a, 0);
   folio_findings_init(&b, 3);
-  folio_findings_add(&a, "I", FOLIO_FINDING_INFO, FOLIO_FINDING_PAINT, 1, NULL, "i");
-  folio_findings_add(&a, "W", FOLIO_FINDING_WARNING, FOLIO_FINDING_PAINT, 1, NULL, "w");
-  folio_findings_add(&a, "P", FOLIO_FINDING_WARNING, FOLIO_FINDING_PREFLIGHT, 0, NULL, "p");
-  folio_findings_add(&a, "E", FOLIO_FINDING_ERROR, FOLIO_FINDING_PREFLIGHT, 0, NULL, "e");
+  MUST(folio_findings_add(&a, "I", FOLIO_FINDING_INFO, FOLIO_FINDING_PAINT, 1, NULL, "i"));
+  MUST(folio_findings_add(&a, "W", FOLIO_FINDING_WARNING, FOLIO_FINDING_PAINT, 1, NULL, "w"));
+  MUST(folio_findings_add(&a, "P", FOLIO_FINDING_WARNING, FOLIO_FINDING_PREFLIGHT, 0, NULL, "p"));
+  MUST(folio_findings_add(&a, "E", FOLIO_FINDING_ERROR, FOLIO_FINDING_PREFLIGHT, 0, NULL, "e"));
   CHECK_EQ_STR(folio_findings_first(&a, FOLIO_FINDING_INFO, 0)->code, "I");
   CHECK_EQ_STR(folio_findings_first(&a, FOLIO_FINDING_WARNING, 0)->code, "W");
   CHECK_EQ_STR(folio_findings_first(&a, FOLIO_FINDING_WARNING, 1u << FOLIO_FINDING_PREFLIGHT)->code, "P");
@@ -121,12 +132,12 @@ static void first_and_append(void) {
   /* an omitted entry appended carries its count */
   struct folio_findings c;
   folio_findings_init(&c, 0);
-  folio_findings_add(&c, "Z", FOLIO_FINDING_INFO, FOLIO_FINDING_DECODE, 0, NULL, "z");
+  MUST(folio_findings_add(&c, "Z", FOLIO_FINDING_INFO, FOLIO_FINDING_DECODE, 0, NULL, "z"));
   CHECK_EQ_INT(folio_findings_append(&c, &b), 0);
   CHECK_EQ_INT(c.n, 4);
   CHECK_EQ_INT(c.items[3].omitted, 2);
   /* and stays the final entry: what follows is counted into it */
-  folio_findings_add(&c, "Y", FOLIO_FINDING_INFO, FOLIO_FINDING_DECODE, 0, NULL, "y");
+  MUST(folio_findings_add(&c, "Y", FOLIO_FINDING_INFO, FOLIO_FINDING_DECODE, 0, NULL, "y"));
   CHECK_EQ_INT(c.n, 4);
   CHECK_EQ_INT(c.items[3].omitted, 3);
   folio_findings_fini(&a);
@@ -138,17 +149,17 @@ static void exact(void) {
   struct folio_findings f;
   folio_findings_init(&f, 0);
   /* invalid UTF-8, a control, an overlong form, a surrogate: each becomes U+FFFD */
-  folio_findings_add(&f, "X", FOLIO_FINDING_INFO, FOLIO_FINDING_PAINT, 0, "/a\xff", "a\x01" "b\xc0\xaf" "c\xed\xa0\x80" "d");
+  MUST(folio_findings_add(&f, "X", FOLIO_FINDING_INFO, FOLIO_FINDING_PAINT, 0, "/a\xff", "a\x01" "b\xc0\xaf" "c\xed\xa0\x80" "d"));
   CHECK_EQ_STR(f.items[0].pointer, "/a\xEF\xBF\xBD");
   CHECK_EQ_STR(f.items[0].message, "a\xEF\xBF\xBD" "b\xEF\xBF\xBD\xEF\xBF\xBD" "c\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD" "d");
   /* valid multi-byte text is kept */
-  folio_findings_add(&f, "X", FOLIO_FINDING_INFO, FOLIO_FINDING_PAINT, 0, NULL, "caf\xC3\xA9 \xF0\x9F\x98\x80");
+  MUST(folio_findings_add(&f, "X", FOLIO_FINDING_INFO, FOLIO_FINDING_PAINT, 0, NULL, "caf\xC3\xA9 \xF0\x9F\x98\x80"));
   CHECK_EQ_STR(f.items[1].message, "caf\xC3\xA9 \xF0\x9F\x98\x80");
   /* too long: cut at a character boundary, "…" marks it, within the bound */
   char longmsg[2000];
   for (size_t i = 0; i + 2 < sizeof longmsg; i += 2) memcpy(longmsg + i, "\xC3\xA9", 2);
   longmsg[sizeof longmsg - 2] = 0;
-  folio_findings_add(&f, "X", FOLIO_FINDING_INFO, FOLIO_FINDING_PAINT, 0, longmsg, "%s", longmsg);
+  MUST(folio_findings_add(&f, "X", FOLIO_FINDING_INFO, FOLIO_FINDING_PAINT, 0, longmsg, "%s", longmsg));
   size_t n = strlen(f.items[2].message);
   CHECK(n <= FOLIO_FINDING_MESSAGE_MAX);
   CHECK(n >= FOLIO_FINDING_MESSAGE_MAX - 4);
@@ -162,7 +173,7 @@ static void exact(void) {
   char fit[FOLIO_FINDING_MESSAGE_MAX + 1];
   memset(fit, 'a', FOLIO_FINDING_MESSAGE_MAX);
   fit[FOLIO_FINDING_MESSAGE_MAX] = 0;
-  folio_findings_add(&f, "X", FOLIO_FINDING_INFO, FOLIO_FINDING_PAINT, 0, NULL, "%s", fit);
+  MUST(folio_findings_add(&f, "X", FOLIO_FINDING_INFO, FOLIO_FINDING_PAINT, 0, NULL, "%s", fit));
   CHECK_EQ_STR(f.items[3].message, fit);
   folio_findings_fini(&f);
 }
@@ -170,13 +181,13 @@ static void exact(void) {
 static void round_trip(void) {
   struct folio_findings f, g;
   folio_findings_init(&f, 4);
-  folio_findings_add(&f, "FONT_SUBSTITUTED", FOLIO_FINDING_WARNING, FOLIO_FINDING_PAINT, 3,
-                     "/pages/2/items/0", "font \"No Such\" not found; used \"DejaVu Sans\"");
-  folio_findings_add(&f, "GLYPH_MISSING", FOLIO_FINDING_ERROR, FOLIO_FINDING_PAINT, 1, "/pages/0/items/1",
-                     "U+E000 \\ tab\there caf\xC3\xA9 \xF0\x9F\x98\x80");
-  folio_findings_add(&f, "PDF_ID_MISSING", FOLIO_FINDING_ERROR, FOLIO_FINDING_PREFLIGHT, 0, NULL, "no /ID");
-  folio_findings_add(&f, "A", FOLIO_FINDING_INFO, FOLIO_FINDING_DECODE, 4000000000u, NULL, "a");
-  folio_findings_add(&f, "B", FOLIO_FINDING_INFO, FOLIO_FINDING_TYPESET, 1, NULL, "b");
+  MUST(folio_findings_add(&f, "FONT_SUBSTITUTED", FOLIO_FINDING_WARNING, FOLIO_FINDING_PAINT, 3,
+                     "/pages/2/items/0", "font \"No Such\" not found; used \"DejaVu Sans\""));
+  MUST(folio_findings_add(&f, "GLYPH_MISSING", FOLIO_FINDING_ERROR, FOLIO_FINDING_PAINT, 1, "/pages/0/items/1",
+                     "U+E000 \\ tab\there caf\xC3\xA9 \xF0\x9F\x98\x80"));
+  MUST(folio_findings_add(&f, "PDF_ID_MISSING", FOLIO_FINDING_ERROR, FOLIO_FINDING_PREFLIGHT, 0, NULL, "no /ID"));
+  MUST(folio_findings_add(&f, "A", FOLIO_FINDING_INFO, FOLIO_FINDING_DECODE, 4000000000u, NULL, "a"));
+  MUST(folio_findings_add(&f, "B", FOLIO_FINDING_INFO, FOLIO_FINDING_TYPESET, 1, NULL, "b"));
   char *js;
   size_t len;
   CHECK_EQ_INT(folio_findings_to_json(&f, &js, &len), 0);
