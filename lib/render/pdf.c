@@ -82,6 +82,7 @@ int folio_render_pdf(const struct folio_layout_doc *doc, const struct folio_rend
    * asked (a PDF/UA render): docs/internals/render.md, "Tagged PDF". */
   struct folio_tags tags;
   bool tagged = doc->structured || (opt && opt->pdf_tagged);
+  painter.tags = NULL; /* set with the first page when tagged */
 
   for (size_t i = 0; i < n && !rc; i++) {
     /* the PDF page is the media box: trim + bleed + slug (folio/pagebox.h) */

@@ -422,11 +422,12 @@ size_t folio_text_show_tagged(cairo_t *cr, PangoLayout *lay, const struct folio_
     }
     int x = logical.x;
     size_t k = 0;
-    for (GSList *l = line->runs; l && nr; l = l->next, k++) {
+    for (GSList *l = line->runs; l && k < nr; l = l->next, k++) {
       PangoGlyphItem *run = l->data;
       pr[k] = (struct placed){run, x};
       x += pango_glyph_string_get_width(run->glyphs);
     }
+    nr = k; /* the runs placed (all of them; 0 when out of memory) */
     for (size_t a = 1; a < nr; a++) /* insertion sort by text offset: lines have few runs */
       for (size_t b = a; b > 0 && pr[b - 1].run->item->offset > pr[b].run->item->offset; b--) {
         struct placed tmp = pr[b];
