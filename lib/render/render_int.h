@@ -39,6 +39,41 @@ void folio_image_cache_free(struct folio_image_cache *c);
 /* Bytes held by the cache now, and the most it ever held (tests). */
 void folio_image_cache_stats(struct folio_image_cache *c, size_t *held, size_t *peak, size_t *decodes);
 
+/* PNG encoding with buffers kept between pages (one per rasterizing thread):
+ * a page's 6.5 MB of filtered rows need not be allocated and faulted in again
+ * for every page. Zero-initialise; free with folio_png_scratch_free. */
+struct folio_png_scratch {
+  unsigned char *raw, *z;
+  size_t raw_cap, z_cap;
+  struct libdeflate_compressor *c;
+};
+int folio_png_encode_with(struct folio_png_scratch *s, const unsigned char *pixels, unsigned width,
+                          unsigned height, size_t stride, unsigned dpi, folio_render_write_fn write, void *ctx);
+void folio_png_scratch_free(struct folio_png_scratch *s);
+
+/* One rasterizing thread's state kept by a render context between renders
+ * (context.c): its font map and pango context (slot 0 also serves PDF and
+ * SLA renders), its page surface and encoder buffers. Zero = nothing yet;
+ * everything is made on first use. */
+struct folio_render_slot {
+  PangoFontMap *fontmap;
+  PangoContext *pango;
+  cairo_surface_t *surf;
+  struct folio_png_scratch png;
+};
+/* A slot keeps its surface and encoder buffers after a render only when they
+ * total at most this (an A4 page at 300 dpi is ~60 MiB of both; a one-off
+ * 1200 dpi page must not stay resident in a long-lived process). */
+#define FOLIO_RENDER_CONTEXT_KEEP_BYTES ((size_t)96 << 20)
+/* Takes opt->context (when there is one) for this call, with at least n_slots
+ * slots: *out = the context or NULL. E_ARG with diag when another call holds
+ * it, E_NOMEM. Give it back with folio_render_context_release (NULL ok). */
+int folio_render_context_acquire(const struct folio_render_options *opt, unsigned n_slots,
+                                 struct folio_render_context **out, struct folio_render_diag *diag);
+void folio_render_context_release(struct folio_render_context *c);
+/* Slot i of an acquired context; NULL when c is NULL. */
+struct folio_render_slot *folio_render_context_slot(struct folio_render_context *c, unsigned i);
+
 /* A painter holds what one thread needs to draw pages of one document: its own
  * PangoFontMap and PangoContext (pango's font maps are not safe to share between
  * threads); decoded images come from the render's shared cache. Create with
@@ -51,6 +86,7 @@ struct folio_painter {
   struct folio_image_cache *images; /* borrowed: the render's */
   struct folio_guard *guard;        /* borrowed: the render's */
   bool for_pdf;             /* attach JPEG bytes as mime data so the PDF embeds them as-is */
+  bool borrowed;            /* fontmap and pango belong to a render context's slot */
   /* cancellation: checked between items; NULL = never */
   int (*should_stop)(void *ctx);
   void *stop_ctx;
@@ -59,6 +95,12 @@ struct folio_painter {
 int folio_painter_init(struct folio_painter *p, const struct folio_layout_doc *doc, bool for_pdf,
                        struct folio_image_cache *images, struct folio_guard *guard,
                        struct folio_render_diag *diag);
+/* The same, borrowing the font map and pango context of a render context's
+ * slot (made on first use) when slot is not NULL: fini then leaves them to
+ * the slot. The caller holds the context (folio_render_context_acquire). */
+int folio_painter_init_slot(struct folio_painter *p, struct folio_render_slot *slot,
+                            const struct folio_layout_doc *doc, bool for_pdf, struct folio_image_cache *images,
+                            struct folio_guard *guard, struct folio_render_diag *diag);
 void folio_painter_fini(struct folio_painter *p);
 
 /* Draws page page_index of p->doc onto cr (user space = points, origin top-left
@@ -103,17 +145,6 @@ void folio_text_show(cairo_t *cr, PangoLayout *lay, const struct folio_item *it)
 cairo_surface_t *folio_painter_image(struct folio_painter *p, const struct folio_asset *a,
                                      struct folio_render_diag *diag);
 
-/* PNG encoding with buffers kept between pages (one per rasterizing thread):
- * a page's 6.5 MB of filtered rows need not be allocated and faulted in again
- * for every page. Zero-initialise; free with folio_png_scratch_free. */
-struct folio_png_scratch {
-  unsigned char *raw, *z;
-  size_t raw_cap, z_cap;
-  struct libdeflate_compressor *c;
-};
-int folio_png_encode_with(struct folio_png_scratch *s, const unsigned char *pixels, unsigned width,
-                          unsigned height, size_t stride, unsigned dpi, folio_render_write_fn write, void *ctx);
-void folio_png_scratch_free(struct folio_png_scratch *s);
 
 /* Where an image item's picture goes for its fit mode: sx, sy points per pixel,
  * (ox, oy) the picture's top-left corner from the box's top-left corner (the
