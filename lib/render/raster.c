@@ -35,6 +35,7 @@ struct raster_job {
   const size_t *pages;
   size_t n;
   unsigned dpi;
+  unsigned encode_threads; /* per page: threads the budget leaves over when pages are fewer */
   struct slot *slots;
   pthread_mutex_t mu;
   pthread_cond_t cv;
@@ -107,7 +108,8 @@ static int rasterize(struct worker_ctx *w, size_t page, struct slot *s) {
   cairo_surface_flush(surf);
   if (!rc) {
     rc = folio_png_encode_with(&w->slot->png, cairo_image_surface_get_data(surf), (unsigned)pw, (unsigned)ph,
-                               (size_t)cairo_image_surface_get_stride(surf), w->job->dpi, buf_write, s);
+                               (size_t)cairo_image_surface_get_stride(surf), w->job->dpi, w->job->encode_threads,
+                               buf_write, s);
     if (rc) rc = folio_render_fail(&s->diag, FOLIO_RENDER_E_NOMEM, 0, NULL, "page %zu: PNG encoding failed",
                                    page + 1);
   }
@@ -167,8 +169,12 @@ int folio_render_png(const struct folio_layout_doc *doc, const struct folio_rend
                                page_no, dpi, pw, ph, FOLIO_RENDER_MAX_PAGE_PIXELS / 1e6);
     }
   }
-  unsigned nt = opt && opt->threads ? opt->threads : default_threads();
-  if (nt > n) nt = (unsigned)n;
+  unsigned cpus = opt && opt->threads ? opt->threads : default_threads();
+  unsigned nt = cpus > n ? (unsigned)n : cpus;
+  /* fewer pages than threads (a one-page job): the spare threads encode
+   * pieces of each page (png.c); the bytes do not depend on it */
+  unsigned enc = cpus / nt;
+  if (enc > FOLIO_PNG_MAX_THREADS) enc = FOLIO_PNG_MAX_THREADS;
 
   struct folio_render_context *rctx; /* opt->context, held for this call: a slot per thread */
   rc = folio_render_context_acquire(opt, nt, &rctx, diag);
@@ -176,7 +182,8 @@ int folio_render_png(const struct folio_layout_doc *doc, const struct folio_rend
     free(pages);
     return rc;
   }
-  struct raster_job job = {.doc = doc, .pages = pages, .n = n, .dpi = dpi, .window = 2 * (size_t)nt};
+  struct raster_job job = {.doc = doc, .pages = pages, .n = n, .dpi = dpi, .encode_threads = enc,
+                           .window = 2 * (size_t)nt};
   job.items_total = work - n; /* items; the pages are counted as they are delivered */
   struct folio_guard guard;
   folio_guard_init(&guard, opt);

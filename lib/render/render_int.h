@@ -62,13 +62,18 @@ size_t folio_deflate_raw(struct folio_deflate_scratch *s, const unsigned char *i
 /* The Adler-32 of two pieces joined, from theirs and the second's length. */
 uint32_t folio_deflate_adler32_combine(uint32_t a1, uint32_t a2, size_t len2);
 
+#define FOLIO_PNG_MAX_THREADS 4
 struct folio_png_scratch {
   unsigned char *raw, *z;
   size_t raw_cap, z_cap;
-  struct folio_deflate_scratch d;
+  struct folio_deflate_scratch d[FOLIO_PNG_MAX_THREADS]; /* one per encoding thread */
 };
+/* threads: how many threads (this one and threads - 1 started for the page,
+ * at most FOLIO_PNG_MAX_THREADS) filter and deflate the page's pieces of 512
+ * rows; the bytes are the same for any number. */
 int folio_png_encode_with(struct folio_png_scratch *s, const unsigned char *pixels, unsigned width,
-                          unsigned height, size_t stride, unsigned dpi, folio_render_write_fn write, void *ctx);
+                          unsigned height, size_t stride, unsigned dpi, unsigned threads,
+                          folio_render_write_fn write, void *ctx);
 void folio_png_scratch_free(struct folio_png_scratch *s);
 
 /* One rasterizing thread's state kept by a render context between renders
