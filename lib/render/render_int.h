@@ -87,9 +87,12 @@ struct folio_render_slot {
   struct folio_png_scratch png;
 };
 /* A slot keeps its surface and encoder buffers after a render only when they
- * total at most this (an A4 page at 300 dpi is ~60 MiB of both; a one-off
- * 1200 dpi page must not stay resident in a long-lived process). */
-#define FOLIO_RENDER_CONTEXT_KEEP_BYTES ((size_t)96 << 20)
+ * total at most this (allocated, of which about 16 MB are resident): an A4
+ * page at 150 dpi is ~22 MB of both and is kept; 300 dpi (~87 MB) is not. A
+ * long-lived process's memory bound grows by this per slot at most (folio-
+ * worker's render process streams a 99 MiB artifact in < 64 MiB peak RSS
+ * with a kept 150-dpi page: tests/integration/worker). */
+#define FOLIO_RENDER_CONTEXT_KEEP_BYTES ((size_t)32 << 20)
 /* Takes opt->context (when there is one) for this call, with at least n_slots
  * slots: *out = the context or NULL. E_ARG with diag when another call holds
  * it, E_NOMEM. Give it back with folio_render_context_release (NULL ok). */

@@ -131,7 +131,8 @@ void folio_render_budget_default(struct folio_render_budget *b);
  * memory) and destroys it with folio_render_context_free (NULL accepted), never
  * while a call is using it. It holds no document data between calls, only font
  * state (the default fontconfig configuration's fonts) and scratch memory: about
- * 20 MB per rasterizing thread after A4 pages at 150 dpi.
+ * 16 MB resident per rasterizing thread after A4 pages at 150 dpi (pages
+ * much larger are not kept: see docs/internals/render.md).
  *
  * Threads: a context serves one render call at a time, from any thread. A call
  * given a context that another call is using fails with FOLIO_RENDER_E_ARG
