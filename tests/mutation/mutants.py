@@ -220,4 +220,17 @@ MUTANTS = [
          original="if (d->image_bytes > d->lim->max_image_bytes_total) {",
          replacement="if (d->image_bytes > d->lim->max_image_bytes_total * 2) {",
          tests="test_layout_decode$|test_layout_image$", fast=True),
+    # ---- render context and folio's deflate (lib/render) ----
+    dict(name="render_context_shared_by_two_calls", file="lib/render/context.c",
+         original="if (atomic_flag_test_and_set_explicit(&c->busy, memory_order_acquire))",
+         replacement="if (atomic_flag_test_and_set_explicit(&c->busy, memory_order_acquire) && 0)",
+         tests="test_render_context$", fast=True),
+    dict(name="deflate_sync_flush_broken", file="lib/render/deflate.c",
+         original="b.out[0] = 0, b.out[1] = 0, b.out[2] = 0xff, b.out[3] = 0xff;",
+         replacement="b.out[0] = 0, b.out[1] = 0, b.out[2] = 0xff, b.out[3] = 0xfe;",
+         tests="test_render_deflate$", fast=True),
+    dict(name="png_pieces_adler_not_combined", file="lib/render/png.c",
+         original="ad = folio_deflate_adler32_combine(ad, adler[k], rows * row);",
+         replacement="ad = folio_deflate_adler32_combine(ad, adler[k], rows * row + 1);",
+         tests="test_render_deflate$", fast=True),
 ]
