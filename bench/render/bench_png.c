@@ -1,7 +1,7 @@
 /* One A4 page at 150 dpi, three ways, in one run (bench/render/run.sh):
  *
  *  1. the PNG encoder alone on one rasterized page: folio's (Up filter +
- *     folio's deflate) against cairo's own PNG writer (libpng, zlib 6), plus
+ *     zlib level 1 in pieces) against cairo's own PNG writer (libpng, zlib 6), plus
  *     the rasterization itself for scale (the figures bench/render always had);
  *  2. the whole PNG path against cairo's: baseline = rasterize the page with
  *     folio's painter and cairo_surface_write_to_png_stream it (cairo's own
@@ -154,7 +154,7 @@ static void encoder_only(const struct folio_layout_doc *doc, unsigned dpi, int r
   folio_png_scratch_free(&scratch);
   printf("encoder alone, page 1 at %u dpi (%dx%d), best of %d:\n", dpi, w, h, rep);
   printf("  rasterize (cairo/pango)          %8.1f ms\n", t_raster);
-  printf("  encode, folio (Up + folio deflate) %6.1f ms  %8zu bytes\n", t_ours, sz_ours);
+  printf("  encode, folio (Up + zlib 1, pieces) %5.1f ms  %8zu bytes\n", t_ours, sz_ours);
   printf("  encode, cairo (libpng/zlib)      %8.1f ms  %8zu bytes\n", t_cairo, sz_cairo);
   printf("  encoder speed-up: %.1fx (target: folio <= 40 ms per A4 page at 150 dpi)\n", t_cairo / t_ours);
 }

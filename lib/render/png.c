@@ -6,19 +6,24 @@
  *  - filter "Up" on every row: a rendered page is mostly rows identical to the
  *    row above (margins, white space between lines), which Up turns into zeros,
  *    and it costs one subtraction per byte with no per-row heuristic.
- *  - folio's own deflate (deflate.c), made for such data: zero runs cost
- *    almost nothing, the ink goes through a greedy LZ77. Measured with
- *    callgrind on bench/render's text page at 150 dpi (6.5 MB filtered):
- *    35 M instructions / 445 KB against libdeflate level 2's 193 M / 395 KB
- *    (libdeflate spends 2-3 ns on every byte, zeros included: 13 of its 19 ms
- *    went on the zeros). The filtered page and its compressed form are held
- *    in memory: one page per rasterizing thread.
- *  - CRC-32 and Adler-32 from libdeflate (vectorised). */
+ *  - zlib's deflate at level 1, in pieces of 512 rows (see PIECE_ROWS) that
+ *    spare threads of a one-page job encode side by side, as pigz does: one
+ *    raw-deflate z_stream per thread, a sync flush ending every piece but the
+ *    last, one zlib header, the pieces' Adler-32s joined by adler32_combine.
+ *    Measured with bench_render_png on bench/render's text page at 150 dpi
+ *    (docs/performance-render.md): CPU on par with libdeflate level 2 on the
+ *    whole page in one call (which cannot sync-flush or continue a stream, so
+ *    no pieces), 5 % larger. The filtered page and its compressed form are
+ *    held in memory: one page per rasterizing thread.
+ *  - CRC-32 and Adler-32 from libdeflate (vectorised: zlib's adler32 cost
+ *    1.5-3.5 ms more CPU on that page). */
 #include <libdeflate.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "render_int.h"
 
@@ -53,7 +58,8 @@ static int chunk(folio_render_write_fn write, void *ctx, const char type[4], con
 void folio_png_scratch_free(struct folio_png_scratch *s) {
   free(s->raw);
   free(s->z);
-  for (unsigned t = 0; t < FOLIO_PNG_MAX_THREADS; t++) folio_deflate_scratch_free(&s->d[t]);
+  for (unsigned t = 0; t < FOLIO_PNG_MAX_THREADS; t++)
+    if (s->zs[t]) deflateEnd(s->zs[t]), free(s->zs[t]);
   *s = (struct folio_png_scratch){0};
 }
 
@@ -116,13 +122,17 @@ static void filter_rows(const unsigned char *pixels, size_t stride, unsigned wid
 }
 
 /* The page is cut into pieces of PIECE_ROWS rows, each filtered and
- * deflated on its own (folio_deflate_raw: no match reaches into the previous
+ * deflated on its own (deflate_piece: no match reaches into the previous
  * piece; a sync flush ends every piece but the last), so pieces can be
- * encoded on several threads. The cut depends only on the page's height, so
- * the file is the same whatever the number of threads. Cost: the 32 KiB
- * window restarts every piece (nothing measurable on bench/render's page:
- * 445,157 bytes in one piece, 445,082 in four). */
+ * encoded on several threads. The cut depends only on the page's height and
+ * zlib's output only on its input and parameters, so the file is the same
+ * whatever the number of threads. Cost: the 32 KiB window restarts every
+ * piece. */
 #define PIECE_ROWS 512
+/* zlib level 1 (deflate_fast), default strategy: measured against levels 2
+ * and Z_RLE / Z_HUFFMAN_ONLY (a filtered page is mostly zeros, but RLE left
+ * the ink uncompressed: 2.7x larger and slower to write). */
+#define ZLEVEL 1
 
 struct piece_run {
   const unsigned char *pixels;
@@ -131,8 +141,37 @@ struct piece_run {
   unsigned char *raw, *z;
   size_t *zoff, *zlen;
   uint32_t *adler;
-  struct folio_deflate_scratch *d;
+  z_stream *zs;
+  int failed;
 };
+
+/* Raw deflate of in[0..n) into out (cap bytes) with zs (reset first: no match
+ * reaches into the previous piece). last: ends with the final block (Z_FINISH);
+ * else with a sync flush (an empty stored block on a byte boundary), so the
+ * next piece's output can follow it byte for byte. *outlen = bytes written.
+ * 0, or -1 when zlib fails or cap is too small (not with piece_bound). */
+static int deflate_piece(z_stream *zs, const unsigned char *in, size_t n, int last, unsigned char *out, size_t cap,
+                         size_t *outlen) {
+  if (deflateReset(zs) != Z_OK) return -1;
+  const unsigned step = 1u << 30; /* avail_in / avail_out are 32-bit */
+  size_t in_left = n, out_left = cap;
+  zs->next_in = (Bytef *)(uintptr_t)in;
+  zs->next_out = out;
+  for (;;) {
+    uInt ci = in_left > step ? step : (uInt)in_left, co = out_left > step ? step : (uInt)out_left;
+    int flush = ci == in_left ? (last ? Z_FINISH : Z_SYNC_FLUSH) : Z_NO_FLUSH;
+    zs->avail_in = ci, zs->avail_out = co;
+    int r = deflate(zs, flush);
+    in_left -= ci - zs->avail_in;
+    out_left -= co - zs->avail_out;
+    if (r == Z_STREAM_ERROR) return -1;
+    if (flush == Z_FINISH && r == Z_STREAM_END) break;
+    if (flush == Z_SYNC_FLUSH && in_left == 0 && zs->avail_out > 0) break; /* flush complete */
+    if (out_left == 0 || (r == Z_BUF_ERROR && co == zs->avail_out && ci == zs->avail_in)) return -1;
+  }
+  *outlen = cap - out_left;
+  return 0;
+}
 
 /* Encodes pieces first, first + step, ... into z at zoff[piece]. */
 static void *pieces_main(void *arg) {
@@ -142,11 +181,17 @@ static void *pieces_main(void *arg) {
     filter_rows(r->pixels, r->stride, r->width, y0, y1, r->raw, r->row);
     const unsigned char *in = r->raw + (size_t)y0 * r->row;
     size_t len = (size_t)(y1 - y0) * r->row;
-    r->zlen[k] = folio_deflate_raw(r->d, in, len, k + 1 == r->pieces, r->z + r->zoff[k]);
+    size_t cap = r->zoff[k + 1] - r->zoff[k];
+    if (deflate_piece(r->zs, in, len, k + 1 == r->pieces, r->z + r->zoff[k], cap, &r->zlen[k])) r->failed = 1;
     r->adler[k] = libdeflate_adler32(1, in, len);
   }
   return NULL;
 }
+
+/* The most bytes deflate_piece writes for n input bytes: deflateBound (for
+ * Z_FINISH in one call) plus the sync flush's empty stored block, with room
+ * to spare. */
+static size_t piece_bound(z_stream *zs, size_t n) { return (size_t)deflateBound(zs, (uLong)n) + 16; }
 
 int folio_png_encode_with(struct folio_png_scratch *s, const unsigned char *pixels, unsigned width,
                           unsigned height, size_t stride, unsigned dpi, unsigned threads,
@@ -159,27 +204,37 @@ int folio_png_encode_with(struct folio_png_scratch *s, const unsigned char *pixe
   if (threads < 1) threads = 1;
   if (threads > FOLIO_PNG_MAX_THREADS) threads = FOLIO_PNG_MAX_THREADS;
   if (threads > pieces) threads = pieces;
-  /* piece k's output goes at zoff[k] (after the 2-byte zlib header) */
-  size_t zoff_small[64], zlen_small[64];
+  /* one zlib stream per encoding thread, kept in s between pages */
+  for (unsigned t = 0; t < threads; t++) {
+    if (s->zs[t]) continue;
+    z_stream *zs = calloc(1, sizeof *zs);
+    if (!zs) return FOLIO_RENDER_E_NOMEM;
+    if (deflateInit2(zs, ZLEVEL, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+      free(zs);
+      return FOLIO_RENDER_E_NOMEM;
+    }
+    s->zs[t] = zs;
+  }
+  /* piece k's output goes at zoff[k] (after the 2-byte zlib header), up to zoff[k + 1] */
+  size_t zoff_small[65], zlen_small[64];
   uint32_t adler_small[64];
   size_t *zoff = zoff_small, *zlen = zlen_small;
   uint32_t *adler = adler_small;
   if (pieces > 64) {
-    zoff = malloc(pieces * sizeof *zoff), zlen = malloc(pieces * sizeof *zlen);
+    zoff = malloc((pieces + 1) * sizeof *zoff), zlen = malloc(pieces * sizeof *zlen);
     adler = malloc(pieces * sizeof *adler);
   }
   size_t bound = 2;
   for (unsigned k = 0; zoff && k < pieces; k++) {
     size_t rows = k + 1 < pieces ? PIECE_ROWS : height - (size_t)k * PIECE_ROWS;
     zoff[k] = bound;
-    bound += folio_deflate_bound(rows * row);
+    bound += piece_bound(s->zs[0], rows * row);
   }
+  if (zoff) zoff[pieces] = bound;
   bound += 4; /* Adler-32 */
   int rc = !zoff || !zlen || !adler || reserve(&s->raw, &s->raw_cap, raw_len) || reserve(&s->z, &s->z_cap, bound)
                ? FOLIO_RENDER_E_NOMEM
                : 0;
-  for (unsigned t = 0; !rc && t < threads; t++)
-    if (folio_deflate_scratch_init(&s->d[t])) rc = FOLIO_RENDER_E_NOMEM;
   if (rc) goto out;
 
   struct piece_run runs[FOLIO_PNG_MAX_THREADS];
@@ -188,7 +243,7 @@ int folio_png_encode_with(struct folio_png_scratch *s, const unsigned char *pixe
   for (unsigned t = 0; t < threads; t++)
     runs[t] = (struct piece_run){.pixels = pixels, .stride = stride, .row = row, .width = width, .height = height,
                                  .pieces = pieces, .step = threads, .first = t, .raw = s->raw, .z = s->z,
-                                 .zoff = zoff, .zlen = zlen, .adler = adler, .d = &s->d[t]};
+                                 .zoff = zoff, .zlen = zlen, .adler = adler, .zs = s->zs[t]};
   for (unsigned t = 1; t < threads; t++) {
     if (pthread_create(&tids[t], NULL, pieces_main, &runs[t])) break; /* this thread does the rest */
     started = t;
@@ -197,6 +252,9 @@ int folio_png_encode_with(struct folio_png_scratch *s, const unsigned char *pixe
     for (unsigned t = started + 1; t < threads; t++) pieces_main(&runs[t]);
   pieces_main(&runs[0]);
   for (unsigned t = 1; t <= started; t++) pthread_join(tids[t], NULL);
+  for (unsigned t = 0; t < threads; t++)
+    if (runs[t].failed) rc = FOLIO_RENDER_E_NOMEM;
+  if (rc) goto out;
 
   /* join the pieces (the first is in place) and their checksums */
   unsigned char *z = s->z;
@@ -207,7 +265,7 @@ int folio_png_encode_with(struct folio_png_scratch *s, const unsigned char *pixe
     memmove(z + zlen_all, z + zoff[k], zlen[k]);
     zlen_all += zlen[k];
     size_t rows = k + 1 < pieces ? PIECE_ROWS : height - (size_t)k * PIECE_ROWS;
-    ad = folio_deflate_adler32_combine(ad, adler[k], rows * row);
+    ad = (uint32_t)adler32_combine(ad, adler[k], (z_off_t)(rows * row));
   }
   put32(z + zlen_all, ad);
   size_t zlen_total = zlen_all + 4;

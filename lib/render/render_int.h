@@ -9,6 +9,7 @@
 
 #include <cairo.h>
 #include <pango/pangocairo.h>
+#include <zlib.h>
 
 #include "folio/render.h"
 
@@ -42,31 +43,14 @@ void folio_image_cache_stats(struct folio_image_cache *c, size_t *held, size_t *
 /* PNG encoding with buffers kept between pages (one per rasterizing thread):
  * a page's 6.5 MB of filtered rows need not be allocated and faulted in again
  * for every page. Zero-initialise; free with folio_png_scratch_free. */
-/* folio's deflate encoder (deflate.c): buffers of one encoding thread.
- * Zero-initialise; folio_deflate_scratch_init allocates (0 or -1: no memory),
- * folio_deflate_scratch_free frees (also a zeroed one). */
-struct folio_deflate_scratch {
-  uint32_t *head; /* hash table: last position + 1 of each 4-byte hash */
-  uint32_t *tok;  /* one block's tokens */
-};
-int folio_deflate_scratch_init(struct folio_deflate_scratch *s);
-void folio_deflate_scratch_free(struct folio_deflate_scratch *s);
-/* Most bytes folio_deflate_raw writes for n input bytes. */
-size_t folio_deflate_bound(size_t n);
-/* Raw deflate of in[0..n) into out (folio_deflate_bound(n) bytes), matching
- * nothing before in. last: ends with the final block; else with an empty
- * stored block on a byte boundary, so the next piece's output can follow it
- * byte for byte. Returns the bytes written. s must be initialised. */
-size_t folio_deflate_raw(struct folio_deflate_scratch *s, const unsigned char *in, size_t n, int last,
-                         unsigned char *out);
-/* The Adler-32 of two pieces joined, from theirs and the second's length. */
-uint32_t folio_deflate_adler32_combine(uint32_t a1, uint32_t a2, size_t len2);
-
 #define FOLIO_PNG_MAX_THREADS 4
 struct folio_png_scratch {
   unsigned char *raw, *z;
   size_t raw_cap, z_cap;
-  struct folio_deflate_scratch d[FOLIO_PNG_MAX_THREADS]; /* one per encoding thread */
+  /* one raw-deflate stream per encoding thread, made on first use; on the
+   * heap because zlib's state points back at its z_stream (a slot array may
+   * be moved by realloc) */
+  z_stream *zs[FOLIO_PNG_MAX_THREADS];
 };
 /* threads: how many threads (this one and threads - 1 started for the page,
  * at most FOLIO_PNG_MAX_THREADS) filter and deflate the page's pieces of 512
