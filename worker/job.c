@@ -329,7 +329,8 @@ static void render_with(struct job *j, const struct worker_budget *budget) {
                                      .png_include_bleed = j->cl.png_include_bleed,
                                      .threads = (unsigned)j->rp->cfg->render_threads,
                                      .progress = on_progress,
-                                     .progress_ctx = j};
+                                     .progress_ctx = j,
+                                     .context = j->rp->render_ctx};
   /* the job's budget (budget.h) and CancelJob's way in, checked between
    * layout steps, items, pages and image rows */
   struct folio_render_budget rbud;

@@ -24,6 +24,7 @@
 #include "folio/loop.h"
 #include "folio/pg.h"
 #include "folio/redis.h"
+#include "folio/render.h"
 #include "folio/s3.h"
 #include "rules.h"
 #include "worker_int.h"
@@ -40,6 +41,9 @@ struct rp {
   struct folio_s3_client *s3;
   struct folio_pg_conn *db;    /* main thread */
   struct folio_pg_conn *hb_db; /* heartbeat thread */
+  /* font maps, page surfaces and PNG buffers kept from one job to the next
+   * (folio/render.h); used by the main thread's render calls, one at a time */
+  struct folio_render_context *render_ctx;
   char consumer[160];
   /* The render cache (folio/render_cache.h): this process's renderer
    * fingerprint (hex; "" when it could not be described - then no entry is

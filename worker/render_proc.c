@@ -181,6 +181,7 @@ int worker_render_main(const struct worker_config *cfg) {
   folio_log_int(&l, "pid", getpid());
   folio_log_end(&l);
 
+  rp.render_ctx = folio_render_context_new(); /* NULL (no memory): every render makes its own */
   int redis_failures = 0;
   while (!g_term) {
     struct rcall c = {.kind = R_READ};
@@ -219,5 +220,6 @@ int worker_render_main(const struct worker_config *cfg) {
   folio_pg_conn_close(rp.db);
   folio_pg_conn_close(rp.hb_db);
   worker_renderer_fini(&rp);
+  folio_render_context_free(rp.render_ctx);
   return 0;
 }

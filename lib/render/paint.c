@@ -9,32 +9,53 @@
 #include "folio/pagebox.h"
 #include "render_int.h"
 
-int folio_painter_init(struct folio_painter *p, const struct folio_layout_doc *doc, bool for_pdf,
-                       struct folio_image_cache *images, struct folio_guard *guard,
-                       struct folio_render_diag *diag) {
-  *p = (struct folio_painter){.doc = doc, .for_pdf = for_pdf, .images = images, .guard = guard};
-  p->fontmap = pango_cairo_font_map_new(); /* this painter's own: font maps are not thread-safe */
-  p->pango = p->fontmap ? pango_font_map_create_context(p->fontmap) : NULL;
-  if (!p->pango) {
-    folio_painter_fini(p);
-    return folio_render_fail(diag, FOLIO_RENDER_E_NOMEM, 0, NULL, "out of memory (pango context)");
-  }
-  /* Unhinted outlines and metrics, unrounded positions: the same line breaks
-   * and glyph positions for PDF and for PNG at any resolution. */
+/* A PangoContext on fm with the painter's settings. Unhinted outlines and
+ * metrics, unrounded positions: the same line breaks and glyph positions for
+ * PDF and for PNG at any resolution. NULL: no memory. */
+static PangoContext *painter_context(PangoFontMap *fm) {
+  PangoContext *pc = pango_font_map_create_context(fm);
+  if (!pc) return NULL;
   cairo_font_options_t *fo = cairo_font_options_create();
   cairo_font_options_set_hint_style(fo, CAIRO_HINT_STYLE_NONE);
   cairo_font_options_set_hint_metrics(fo, CAIRO_HINT_METRICS_OFF);
   cairo_font_options_set_antialias(fo, CAIRO_ANTIALIAS_GRAY);
-  pango_cairo_context_set_font_options(p->pango, fo);
+  pango_cairo_context_set_font_options(pc, fo);
   cairo_font_options_destroy(fo);
-  pango_cairo_context_set_resolution(p->pango, 72.0);
-  pango_context_set_round_glyph_positions(p->pango, FALSE);
+  pango_cairo_context_set_resolution(pc, 72.0);
+  pango_context_set_round_glyph_positions(pc, FALSE);
+  return pc;
+}
+
+int folio_painter_init_slot(struct folio_painter *p, struct folio_render_slot *slot,
+                            const struct folio_layout_doc *doc, bool for_pdf, struct folio_image_cache *images,
+                            struct folio_guard *guard, struct folio_render_diag *diag) {
+  *p = (struct folio_painter){.doc = doc, .for_pdf = for_pdf, .images = images, .guard = guard};
+  if (slot && !slot->pango) { /* first use of this slot: made once, kept by the context */
+    if (!slot->fontmap) slot->fontmap = pango_cairo_font_map_new();
+    slot->pango = slot->fontmap ? painter_context(slot->fontmap) : NULL;
+  }
+  if (slot) {
+    p->fontmap = slot->fontmap, p->pango = slot->pango, p->borrowed = true;
+  } else {
+    p->fontmap = pango_cairo_font_map_new(); /* this painter's own: font maps are not thread-safe */
+    p->pango = p->fontmap ? painter_context(p->fontmap) : NULL;
+  }
+  if (!p->pango) {
+    folio_painter_fini(p);
+    return folio_render_fail(diag, FOLIO_RENDER_E_NOMEM, 0, NULL, "out of memory (pango context)");
+  }
   return 0;
 }
 
+int folio_painter_init(struct folio_painter *p, const struct folio_layout_doc *doc, bool for_pdf,
+                       struct folio_image_cache *images, struct folio_guard *guard,
+                       struct folio_render_diag *diag) {
+  return folio_painter_init_slot(p, NULL, doc, for_pdf, images, guard, diag);
+}
+
 void folio_painter_fini(struct folio_painter *p) {
-  if (p->pango) g_object_unref(p->pango);
-  if (p->fontmap) g_object_unref(p->fontmap);
+  if (!p->borrowed && p->pango) g_object_unref(p->pango);
+  if (!p->borrowed && p->fontmap) g_object_unref(p->fontmap);
   *p = (struct folio_painter){0};
 }
 

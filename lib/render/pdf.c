@@ -50,14 +50,21 @@ int folio_render_pdf(const struct folio_layout_doc *doc, const struct folio_rend
   int rc = folio_render_selection(doc, opt, &pages, &n, &run.total, diag);
   if (rc) return rc;
 
+  struct folio_render_context *rctx; /* opt->context, held for this call (its slot 0's font map) */
+  rc = folio_render_context_acquire(opt, 1, &rctx, diag);
+  if (rc) {
+    free(pages);
+    return rc;
+  }
   struct folio_guard guard;
   folio_guard_init(&guard, opt);
   struct folio_image_cache *images = folio_image_cache_new(doc, guard.budget.image_cache_bytes);
   struct folio_painter painter;
-  rc = images ? folio_painter_init(&painter, doc, true, images, &guard, diag)
+  rc = images ? folio_painter_init_slot(&painter, folio_render_context_slot(rctx, 0), doc, true, images, &guard, diag)
               : folio_render_fail(diag, FOLIO_RENDER_E_NOMEM, 0, NULL, "out of memory");
   if (rc) {
     folio_image_cache_free(images);
+    folio_render_context_release(rctx);
     free(pages);
     return rc;
   }
@@ -113,6 +120,7 @@ int folio_render_pdf(const struct folio_layout_doc *doc, const struct folio_rend
   cairo_surface_destroy(surface);
   folio_painter_fini(&painter);
   folio_image_cache_free(images);
+  folio_render_context_release(rctx);
   free(pages);
   if (rc) return rc;
   if (run.write_failed) return folio_render_fail(diag, FOLIO_RENDER_E_WRITE, 0, NULL, "write aborted");

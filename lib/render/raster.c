@@ -1,7 +1,8 @@
 /* folio_render_png: pages rasterized in parallel, delivered in order.
  *
- * N worker threads (each with its own painter: PangoFontMap, PangoContext,
- * decoded images) take the next page index from a shared counter, rasterize it
+ * N worker threads (each with its own painter: PangoFontMap, PangoContext
+ * of its own or of the render context's slot for that thread; decoded
+ * images from the render's cache) take the next page index from a shared counter, rasterize it
  * onto their own image surface and encode it with folio's PNG encoder into a
  * memory buffer. The calling thread hands finished pages to the caller's
  * callbacks strictly in page order, so callbacks never run concurrently. At most
@@ -35,6 +36,7 @@ struct raster_job {
   size_t n;
   unsigned dpi;
   bool include_bleed; /* opt->png_include_bleed */
+  unsigned encode_threads; /* per page: threads the budget leaves over when pages are fewer */
   struct slot *slots;
   pthread_mutex_t mu;
   pthread_cond_t cv;
@@ -63,8 +65,10 @@ static int buf_write(void *ctx, const unsigned char *data, size_t len) {
 struct worker_ctx {
   struct raster_job *job;
   struct folio_painter painter;
-  struct folio_png_scratch png; /* this thread's encoder buffers */
-  cairo_surface_t *surf;         /* kept for the next page of the same size */
+  /* this thread's surface (kept for the next page of the same size) and
+   * encoder buffers: the render context's slot, or own for this call */
+  struct folio_render_slot *slot;
+  struct folio_render_slot own;
 };
 
 static int worker_should_stop(void *ctx) {
@@ -84,15 +88,15 @@ static int rasterize(struct worker_ctx *w, size_t page, struct slot *s) {
   int pw = (int)lround(area.w * k), ph = (int)lround(area.h * k);
   if (pw < 1) pw = 1;
   if (ph < 1) ph = 1;
-  cairo_surface_t *surf = w->surf;
+  cairo_surface_t *surf = w->slot->surf;
   if (surf && (cairo_image_surface_get_width(surf) != pw || cairo_image_surface_get_height(surf) != ph)) {
     cairo_surface_destroy(surf);
-    surf = w->surf = NULL;
+    surf = w->slot->surf = NULL;
   }
-  if (!surf) surf = w->surf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, pw, ph);
+  if (!surf) surf = w->slot->surf = cairo_image_surface_create(CAIRO_FORMAT_RGB24, pw, ph);
   if (cairo_surface_status(surf)) {
     cairo_surface_destroy(surf);
-    w->surf = NULL;
+    w->slot->surf = NULL;
     return folio_render_fail(&s->diag, FOLIO_RENDER_E_NOMEM, 0, NULL, "page %zu: cannot allocate %dx%d pixels",
                              page + 1, pw, ph);
   }
@@ -108,8 +112,9 @@ static int rasterize(struct worker_ctx *w, size_t page, struct slot *s) {
   cairo_destroy(cr);
   cairo_surface_flush(surf);
   if (!rc) {
-    rc = folio_png_encode_with(&w->png, cairo_image_surface_get_data(surf), (unsigned)pw, (unsigned)ph,
-                               (size_t)cairo_image_surface_get_stride(surf), w->job->dpi, buf_write, s);
+    rc = folio_png_encode_with(&w->slot->png, cairo_image_surface_get_data(surf), (unsigned)pw, (unsigned)ph,
+                               (size_t)cairo_image_surface_get_stride(surf), w->job->dpi, w->job->encode_threads,
+                               buf_write, s);
     if (rc) rc = folio_render_fail(&s->diag, FOLIO_RENDER_E_NOMEM, 0, NULL, "page %zu: PNG encoding failed",
                                    page + 1);
   }
@@ -170,11 +175,21 @@ int folio_render_png(const struct folio_layout_doc *doc, const struct folio_rend
                                page_no, dpi, pw, ph, FOLIO_RENDER_MAX_PAGE_PIXELS / 1e6);
     }
   }
-  unsigned nt = opt && opt->threads ? opt->threads : default_threads();
-  if (nt > n) nt = (unsigned)n;
+  unsigned cpus = opt && opt->threads ? opt->threads : default_threads();
+  unsigned nt = cpus > n ? (unsigned)n : cpus;
+  /* fewer pages than threads (a one-page job): the spare threads encode
+   * pieces of each page (png.c); the bytes do not depend on it */
+  unsigned enc = cpus / nt;
+  if (enc > FOLIO_PNG_MAX_THREADS) enc = FOLIO_PNG_MAX_THREADS;
 
-  struct raster_job job = {.doc = doc, .pages = pages, .n = n, .dpi = dpi, .window = 2 * (size_t)nt,
-                           .include_bleed = opt && opt->png_include_bleed};
+  struct folio_render_context *rctx; /* opt->context, held for this call: a slot per thread */
+  rc = folio_render_context_acquire(opt, nt, &rctx, diag);
+  if (rc) {
+    free(pages);
+    return rc;
+  }
+  struct raster_job job = {.doc = doc, .pages = pages, .n = n, .dpi = dpi, .encode_threads = enc,
+                           .window = 2 * (size_t)nt, .include_bleed = opt && opt->png_include_bleed};
   job.items_total = work - n; /* items; the pages are counted as they are delivered */
   struct folio_guard guard;
   folio_guard_init(&guard, opt);
@@ -185,6 +200,7 @@ int folio_render_png(const struct folio_layout_doc *doc, const struct folio_rend
   if (!job.slots || !workers || !tids || !images) {
     free(job.slots), free(workers), free(tids), free(pages);
     folio_image_cache_free(images);
+    folio_render_context_release(rctx);
     return folio_render_fail(diag, FOLIO_RENDER_E_NOMEM, 0, NULL, "out of memory");
   }
   pthread_mutex_init(&job.mu, NULL);
@@ -197,7 +213,9 @@ int folio_render_png(const struct folio_layout_doc *doc, const struct folio_rend
   unsigned started = 0;
   for (unsigned t = 0; t < nt && !rc; t++) {
     workers[t].job = &job;
-    rc = folio_painter_init(&workers[t].painter, doc, false, images, &guard, diag);
+    struct folio_render_slot *slot = folio_render_context_slot(rctx, t);
+    workers[t].slot = slot ? slot : &workers[t].own;
+    rc = folio_painter_init_slot(&workers[t].painter, slot, doc, false, images, &guard, diag);
     if (rc) break;
     workers[t].painter.should_stop = worker_should_stop;
     workers[t].painter.stop_ctx = &job;
@@ -275,9 +293,10 @@ int folio_render_png(const struct folio_layout_doc *doc, const struct folio_rend
   for (unsigned t = 0; t < started; t++) {
     pthread_join(tids[t], NULL);
     folio_painter_fini(&workers[t].painter);
-    folio_png_scratch_free(&workers[t].png);
-    if (workers[t].surf) cairo_surface_destroy(workers[t].surf);
+    folio_png_scratch_free(&workers[t].own.png);
+    if (workers[t].own.surf) cairo_surface_destroy(workers[t].own.surf);
   }
+  folio_render_context_release(rctx);
   for (size_t i = 0; i < n; i++) free(job.slots[i].png);
   folio_image_cache_free(images);
   pthread_cond_destroy(&job.cv);

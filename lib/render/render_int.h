@@ -10,6 +10,7 @@
 
 #include <cairo.h>
 #include <pango/pangocairo.h>
+#include <zlib.h>
 
 #include "folio/render.h"
 
@@ -93,6 +94,51 @@ void folio_tags_anchor(struct folio_tags *t, const struct folio_item *it);
 void folio_tags_run(struct folio_tags *t, const struct folio_link *link);
 /* Closes every open tag (also after a failed render) and frees. */
 void folio_tags_finish(struct folio_tags *t);
+/* PNG encoding with buffers kept between pages (one per rasterizing thread):
+ * a page's 6.5 MB of filtered rows need not be allocated and faulted in again
+ * for every page. Zero-initialise; free with folio_png_scratch_free. */
+#define FOLIO_PNG_MAX_THREADS 4
+struct folio_png_scratch {
+  unsigned char *raw, *z;
+  size_t raw_cap, z_cap;
+  /* one raw-deflate stream per encoding thread, made on first use; on the
+   * heap because zlib's state points back at its z_stream (a slot array may
+   * be moved by realloc) */
+  z_stream *zs[FOLIO_PNG_MAX_THREADS];
+};
+/* threads: how many threads (this one and threads - 1 started for the page,
+ * at most FOLIO_PNG_MAX_THREADS) filter and deflate the page's pieces of 512
+ * rows; the bytes are the same for any number. */
+int folio_png_encode_with(struct folio_png_scratch *s, const unsigned char *pixels, unsigned width,
+                          unsigned height, size_t stride, unsigned dpi, unsigned threads,
+                          folio_render_write_fn write, void *ctx);
+void folio_png_scratch_free(struct folio_png_scratch *s);
+
+/* One rasterizing thread's state kept by a render context between renders
+ * (context.c): its font map and pango context (slot 0 also serves PDF and
+ * SLA renders), its page surface and encoder buffers. Zero = nothing yet;
+ * everything is made on first use. */
+struct folio_render_slot {
+  PangoFontMap *fontmap;
+  PangoContext *pango;
+  cairo_surface_t *surf;
+  struct folio_png_scratch png;
+};
+/* A slot keeps its surface and encoder buffers after a render only when they
+ * total at most this (allocated, of which about 16 MB are resident): an A4
+ * page at 150 dpi is ~22 MB of both and is kept; 300 dpi (~87 MB) is not. A
+ * long-lived process's memory bound grows by this per slot at most (folio-
+ * worker's render process streams a 99 MiB artifact in < 64 MiB peak RSS
+ * with a kept 150-dpi page: tests/integration/worker). */
+#define FOLIO_RENDER_CONTEXT_KEEP_BYTES ((size_t)32 << 20)
+/* Takes opt->context (when there is one) for this call, with at least n_slots
+ * slots: *out = the context or NULL. E_ARG with diag when another call holds
+ * it, E_NOMEM. Give it back with folio_render_context_release (NULL ok). */
+int folio_render_context_acquire(const struct folio_render_options *opt, unsigned n_slots,
+                                 struct folio_render_context **out, struct folio_render_diag *diag);
+void folio_render_context_release(struct folio_render_context *c);
+/* Slot i of an acquired context; NULL when c is NULL. */
+struct folio_render_slot *folio_render_context_slot(struct folio_render_context *c, unsigned i);
 
 /* A painter holds what one thread needs to draw pages of one document: its own
  * PangoFontMap and PangoContext (pango's font maps are not safe to share between
@@ -107,6 +153,7 @@ struct folio_painter {
   struct folio_guard *guard;        /* borrowed: the render's */
   bool for_pdf;             /* attach JPEG bytes as mime data so the PDF embeds them as-is */
   struct folio_tags *tags;  /* PDF with structure: tag each item; NULL = none (PNG) */
+  bool borrowed;            /* fontmap and pango belong to a render context's slot */
   /* cancellation: checked between items; NULL = never */
   int (*should_stop)(void *ctx);
   void *stop_ctx;
@@ -115,6 +162,12 @@ struct folio_painter {
 int folio_painter_init(struct folio_painter *p, const struct folio_layout_doc *doc, bool for_pdf,
                        struct folio_image_cache *images, struct folio_guard *guard,
                        struct folio_render_diag *diag);
+/* The same, borrowing the font map and pango context of a render context's
+ * slot (made on first use) when slot is not NULL: fini then leaves them to
+ * the slot. The caller holds the context (folio_render_context_acquire). */
+int folio_painter_init_slot(struct folio_painter *p, struct folio_render_slot *slot,
+                            const struct folio_layout_doc *doc, bool for_pdf, struct folio_image_cache *images,
+                            struct folio_guard *guard, struct folio_render_diag *diag);
 void folio_painter_fini(struct folio_painter *p);
 
 /* Draws page page_index of p->doc onto cr (user space = points, origin top-left
@@ -189,17 +242,6 @@ void folio_text_findings(struct folio_painter *p, PangoLayout *lay, const struct
 cairo_surface_t *folio_painter_image(struct folio_painter *p, const struct folio_asset *a,
                                      struct folio_render_diag *diag);
 
-/* PNG encoding with buffers kept between pages (one per rasterizing thread):
- * a page's 6.5 MB of filtered rows need not be allocated and faulted in again
- * for every page. Zero-initialise; free with folio_png_scratch_free. */
-struct folio_png_scratch {
-  unsigned char *raw, *z;
-  size_t raw_cap, z_cap;
-  struct libdeflate_compressor *c;
-};
-int folio_png_encode_with(struct folio_png_scratch *s, const unsigned char *pixels, unsigned width,
-                          unsigned height, size_t stride, unsigned dpi, folio_render_write_fn write, void *ctx);
-void folio_png_scratch_free(struct folio_png_scratch *s);
 
 /* Where an image item's picture goes for its fit mode: sx, sy points per pixel,
  * (ox, oy) the picture's top-left corner from the box's top-left corner (the

@@ -568,13 +568,21 @@ int folio_render_sla(const struct folio_layout_doc *doc, const struct folio_rend
     return folio_render_fail(diag, FOLIO_RENDER_E_NOMEM, 0, NULL, "out of memory");
   }
   o->write = write, o->ctx = write_ctx, o->failed = 0, o->len = 0;
+  struct folio_render_context *rctx; /* opt->context, held for this call (its slot 0's font map) */
+  rc = folio_render_context_acquire(opt, 1, &rctx, diag);
+  if (rc) {
+    free(o), free(pages);
+    return rc;
+  }
   struct folio_guard guard;
   folio_guard_init(&guard, opt);
   struct folio_image_cache *images = folio_image_cache_new(doc, guard.budget.image_cache_bytes);
-  rc = images ? folio_painter_init(&d.painter, doc, false, images, &guard, diag)
+  rc = images ? folio_painter_init_slot(&d.painter, folio_render_context_slot(rctx, 0), doc, false, images, &guard,
+                                        diag)
               : folio_render_fail(diag, FOLIO_RENDER_E_NOMEM, 0, NULL, "out of memory");
   if (rc) {
     folio_image_cache_free(images);
+    folio_render_context_release(rctx);
     free(o), free(pages);
     return rc;
   }
@@ -694,6 +702,7 @@ int folio_render_sla(const struct folio_layout_doc *doc, const struct folio_rend
 done:
   folio_painter_fini(&d.painter);
   folio_image_cache_free(images);
+  folio_render_context_release(rctx);
   for (size_t i = 0; i < d.n_fonts; i++) free(d.fonts[i]);
   free(d.fonts);
   free(d.colors);

@@ -394,4 +394,17 @@ MUTANTS = [
          original="sort_members(m, mt, n, tmp);",
          replacement="sort_members(m, mt, 0, tmp);",
          tests="test_layout_canonical$", fast=True),
+    # ---- render context and PNG pieces deflated by zlib (lib/render) ----
+    dict(name="render_context_shared_by_two_calls", file="lib/render/context.c",
+         original="if (atomic_flag_test_and_set_explicit(&c->busy, memory_order_acquire))",
+         replacement="if (atomic_flag_test_and_set_explicit(&c->busy, memory_order_acquire) && 0)",
+         tests="test_render_context$", fast=True),
+    dict(name="png_pieces_not_sync_flushed", file="lib/render/png.c",
+         original="int flush = ci == in_left ? (last ? Z_FINISH : Z_SYNC_FLUSH) : Z_NO_FLUSH;",
+         replacement="int flush = ci == in_left ? Z_FINISH : Z_NO_FLUSH;",
+         tests="test_render_png_pieces$", fast=True),
+    dict(name="png_pieces_adler_not_combined", file="lib/render/png.c",
+         original="ad = (uint32_t)adler32_combine(ad, adler[k], (z_off_t)(rows * row));",
+         replacement="ad = (uint32_t)adler32_combine(ad, adler[k], (z_off_t)(rows * row + 1));",
+         tests="test_render_png_pieces$", fast=True),
 ]
