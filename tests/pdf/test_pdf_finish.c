@@ -113,10 +113,47 @@ static void test_helpers(void) {
   free(b.s);
 }
 
+/* wrap(in) == want, or wrap fails with want_rc */
+static void wrap_case(const char *in, int want_rc, const char *want) {
+  struct folio_pdf_buf b = {0};
+  bool changed = true;
+  int rc = folio_pdf_wrap_artifacts((const unsigned char *)in, strlen(in), &b, &changed);
+  CHECK_MSG(rc == want_rc, "wrap(%s): rc %d, want %d", in, rc, want_rc);
+  if (!rc) {
+    CHECK_MSG(strcmp(b.s ? b.s : "", want) == 0, "wrap(%s) = [%s], want [%s]", in, b.s ? b.s : "", want);
+    CHECK_EQ_INT(changed, strcmp(in, want) != 0);
+  }
+  free(b.s);
+}
+
+/* PDF/UA's artifact wrapper: marked-content depth, not q/Q, decides; the
+ * lexer does not take operators inside strings, names or inline images for
+ * real ones */
+static void test_artifacts(void) {
+  wrap_case("", 0, "");
+  wrap_case("/P <</MCID 0>> BDC BT (x) Tj ET EMC\n", 0, "/P <</MCID 0>> BDC BT (x) Tj ET EMC\n");
+  wrap_case("q 0 0 m 1 1 l S Q\n", 0, "/Artifact BMC\nq 0 0 m 1 1 l S Q\n\nEMC\n");
+  /* a q straddling the tagged sequence: the wrapper closes before BDC, reopens after EMC */
+  wrap_case("q 1 0 0 1 0 0 cm /P <</MCID 0>> BDC (a) Tj EMC 0 0 1 1 re f Q",
+            0, "/Artifact BMC\nq 1 0 0 1 0 0 cm EMC\n/P <</MCID 0>> BDC (a) Tj EMC /Artifact BMC\n0 0 1 1 re f Q\nEMC\n");
+  /* nested sequences count: content inside the inner or outer one stays */
+  wrap_case("/Span BMC /P <</MCID 1>> BDC (a) Tj EMC (b) Tj EMC", 0,
+            "/Span BMC /P <</MCID 1>> BDC (a) Tj EMC (b) Tj EMC");
+  /* "BDC" and "EMC" inside strings, names, comments and inline images are data */
+  wrap_case("(EMC \\) BDC) Tj /BDC Do % EMC\n", 0, "/Artifact BMC\n(EMC \\) BDC) Tj /BDC Do % EMC\n\nEMC\n");
+  wrap_case("BI /W 1 /H 1 ID \x01EMC EI Q", 0, "/Artifact BMC\nBI /W 1 /H 1 ID \x01EMC EI Q\nEMC\n");
+  wrap_case("<</A [1 (x)]>> BDC (a) Tj EMC", 0, "<</A [1 (x)]>> BDC (a) Tj EMC");
+  /* unbalanced or unlexable: refused, never guessed */
+  wrap_case("(a) Tj EMC", -1, NULL);
+  wrap_case("/P BMC (a) Tj", -1, NULL);
+  wrap_case("(unterminated Tj", -1, NULL);
+}
+
 int main(int argc, char **argv) {
   CHECK_MSG(argc == 3, "usage: test_pdf_finish LAYOUT.json OUTDIR");
   test_rule();
   test_helpers();
+  test_artifacts();
 
   size_t jl;
   unsigned char *json = slurp_file(argv[1], &jl);
