@@ -17,8 +17,8 @@
  * profiles come from the same environment variables as the worker's
  * (docs/operations.md, "PDF profiles"). The finished file is then checked
  * by the output preflight (folio/pdf_preflight.h), whose findings are printed
- * on stderr, one "folio render: preflight: SEVERITY CODE page N: message"
- * line each; --require-clean-preflight (also without a profile) makes any
+ * on stderr as the paint stage's are, one "folio render: <severity> <CODE>
+ * page <n>: <message>" line each (page 0 = the document); --require-clean-preflight (also without a profile) makes any
  * warning or error fail the render (exit 4, no document.pdf), as
  * RenderOptions.require_clean_preflight fails a job. Without either the PDF
  * is cairo's, with MediaBox/BleedBox/TrimBox added when the document has
@@ -152,9 +152,9 @@ static int render_file(const struct folio_layout_doc *doc, const struct folio_re
 static bool print_preflight(const struct folio_findings *fs) {
   for (size_t i = 0; i < fs->n; i++) {
     const struct folio_finding *e = &fs->items[i];
-    fprintf(stderr, "folio render: preflight: %s %s", folio_finding_severity_name(e->severity), e->code);
-    if (e->page) fprintf(stderr, " page %u", e->page);
-    fprintf(stderr, ": %s\n", e->message);
+    /* the paint findings' line (folio render --fail-on-warnings prints them so) */
+    fprintf(stderr, "folio render: %s %s page %u%s%s: %s\n", folio_finding_severity_name(e->severity), e->code,
+            e->page, e->pointer[0] ? " " : "", e->pointer, e->message);
   }
   return folio_findings_first(fs, FOLIO_FINDING_WARNING, 1u << FOLIO_FINDING_PREFLIGHT) != NULL;
 }
@@ -200,7 +200,7 @@ static int render_pdf_finished(const struct folio_layout_doc *doc,
       struct folio_findings fs;
       folio_findings_init(&fs, 0);
       if (folio_pdf_preflight(o.tmp, po->profiles, &fs)) {
-        fprintf(stderr, "folio render: preflight: out of memory\n");
+        fprintf(stderr, "folio render: the output preflight: out of memory\n");
         rc = FOLIO_EXIT_INTERNAL;
       } else if (print_preflight(&fs) && require_clean) {
         fprintf(stderr, "folio render: --require-clean-preflight: the output preflight reported findings\n");

@@ -73,7 +73,7 @@ grep "^FAIL" <<<"$out"
 example=$src/client/examples/layouts/example.json
 expect 4 "PDF/UA without alt text, clean preflight required" -- "$folio" render "$example" --out "$work/noalt" \
   --pdf-profile pdfua-1 --lang en-GB --require-clean-preflight
-has "$err" "preflight: error PDF_UA_FIGURE_NO_ALT" "the finding is printed"
+has "$err" "folio render: error PDF_UA_FIGURE_NO_ALT page 1" "the finding is printed"
 has "$err" "--require-clean-preflight: the output preflight reported findings" "and the refusal"
 [ -z "$(ls -A "$work/noalt")" ] && ok "no document.pdf (nor a temporary file) left" || bad "left: $(ls -A "$work/noalt")"
 # a plain document through the preflight: the same bytes as without it
