@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "cache.h"
 #include "folio/clock.h"
 #include "folio/layout.h"
 #include "folio/pagerange.h"
@@ -26,6 +27,7 @@ struct submit {
   struct folio_job_submit s;
   struct folio_job_submitted out;
   bool admitted; /* holds a folio_quota admission (layout bytes in flight) */
+  uint8_t cache_key[FOLIO_RENDER_CACHE_KEY_LEN]; /* s.cache_key points here when set */
 };
 
 /* Ends the submit's admission: its layout bytes are no longer in flight.
@@ -82,6 +84,7 @@ static bool build_submit(struct submit *x) {
   x->s.idempotency_key = r->idempotency_key;
   x->s.labels = labels;
   x->s.nlabels = r->n_labels;
+  x->s.cache_policy = o ? (int)o->cache : FOLIO_CACHE_USE;
   return true;
 }
 
@@ -113,6 +116,22 @@ static void submit_reply(void *arg) {
   folio__v1__layout_service__submit_layout__reply(x->call, &resp);
 }
 
+/* A render cache hit, verified (cache.h): answer SUCCEEDED, or dispatch it
+ * as a new job when its objects were gone. */
+static void on_hit_verified(void *arg, enum folio_job_state st) {
+  struct submit *x = arg;
+  if (st == FOLIO_JOB_UNSPECIFIED) {
+    srv_rpc_fail(x->call, FOLIO_RPC_DB, FOLIO_PG_ECONNECT, 0,
+                 "SubmitLayout: the job could not be recorded",
+                 "a cached result could not be verified");
+    return;
+  }
+  x->out.state = st;
+  x->out.from_cache = st == FOLIO_JOB_SUCCEEDED;
+  if (st == FOLIO_JOB_SUCCEEDED) submit_reply(x);
+  else srv_backend_dispatch(x->b, x->out.job_id, submit_reply, x);
+}
+
 static void on_submitted(int rc, const struct folio_job_submitted *out,
                          const struct folio_pg_diag *d, void *arg) {
   struct submit *x = arg;
@@ -130,8 +149,10 @@ static void on_submitted(int rc, const struct folio_job_submitted *out,
     return;
   }
   x->out = *out;
-  /* Committed. A duplicate was dispatched when it was first accepted. */
-  if (out->deduplicated) submit_reply(x);
+  /* Committed. A duplicate was dispatched when it was first accepted; a
+   * render cache hit needs no render, once its objects are verified. */
+  if (out->from_cache) srv_cache_verify(x->b, x->s.tenant, out->job_id, on_hit_verified, x);
+  else if (out->deduplicated) submit_reply(x);
   else srv_backend_dispatch(x->b, out->job_id, submit_reply, x);
 }
 
@@ -209,6 +230,11 @@ static void decode_task(void *arg) {
   size_t *sel = NULL, nsel;
   char why[FOLIO_PAGES_WHY_MAX];
   int prc = folio_layout_pages_parse(x->s.page_range, pages, &sel, &nsel, why, sizeof why);
+  /* the render cache's key, from the layout as decoded and the pages as
+   * selected; without it (out of memory) the job just renders */
+  if (prc == 0 && x->s.cache_policy != FOLIO_CACHE_OFF &&
+      srv_cache_key(&x->s, &lim, sel, nsel, x->cache_key) == 0)
+    x->s.cache_key = x->cache_key;
   free(sel);
   if (prc != 0) submit_release(x);
   if (prc == FOLIO_PAGES_ENOMEM) {

@@ -141,6 +141,7 @@ Folio__V1__Job *srv_job_view(struct srv_backend *b, struct folio_arena *a,
   j->created_at = ts(a, st->created_at_us);
   j->started_at = ts(a, st->started_at_us);
   j->finished_at = ts(a, st->finished_at_us);
+  j->from_cache = st->from_cache;
   j->n_formats = st->nformats;
   j->formats = folio_arena_calloc(a, st->nformats + 1, sizeof *j->formats);
   j->labels = folio_arena_calloc(a, st->nlabels + 1, sizeof *j->labels);

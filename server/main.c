@@ -159,9 +159,10 @@ static void bound_address(const char *listen, int port, char *out, size_t cap) {
 }
 
 int main(int argc, char **argv) {
-  /* folio-server migrate | apikey create --tenant T | apikey revoke ID | tenant ... */
+  /* folio-server migrate | apikey create --tenant T | apikey revoke ID | tenant ... |
+   * cache purge */
   if (argc > 1 && (strcmp(argv[1], "migrate") == 0 || strcmp(argv[1], "apikey") == 0 ||
-                   strcmp(argv[1], "tenant") == 0))
+                   strcmp(argv[1], "tenant") == 0 || strcmp(argv[1], "cache") == 0))
     return folio_jobs_admin_main(argc - 1, argv + 1, stdout, stderr);
   struct srv_config cfg;
   char err[512];

@@ -27,6 +27,7 @@
 #include "folio/pdf.h"
 #include "folio/pdf_job.h"
 #include "folio/render.h"
+#include "folio/render_cache.h"
 
 #include "budget.h"
 #include "render_int.h"
@@ -256,15 +257,31 @@ static int png_end(void *ctx, size_t page) {
 }
 
 /* Deletes every object this attempt created or started (partial uploads were
- * aborted already). */
+ * aborted already) that no job refers to. The keys are this job's own, but
+ * another attempt of the same job may have succeeded with them (this one
+ * was reaped and kept going), and the render cache then shares them with
+ * other jobs: an object some artifacts row names is never deleted
+ * (worker_objects_deletable; when that cannot be asked, nothing is). */
 static void remove_artifacts(struct job *j) {
-  for (size_t i = 0; i < j->nsinks; i++) {
+  if (j->nsinks == 0) return;
+  const char **keys = calloc(j->nsinks, sizeof *keys);
+  bool *deletable = calloc(j->nsinks, sizeof *deletable);
+  for (size_t i = 0; keys && i < j->nsinks; i++) keys[i] = j->sinks[i]->key;
+  if (keys && deletable) worker_objects_deletable(j->rp, keys, j->nsinks, deletable);
+  for (size_t i = 0; keys && deletable && i < j->nsinks; i++) {
     struct sink *k = j->sinks[i];
+    if (!deletable[i]) {
+      worker_log_job(FOLIO_LOG_INFO, "an object is in use by a job; not deleted", j->id,
+                     j->cl.attempt, "key", k->key);
+      continue;
+    }
     int rc = worker_s3_delete(j->rp, k->key);
     if (rc)
       worker_log_job(FOLIO_LOG_WARN, "could not delete a partial artifact", j->id, j->cl.attempt, "key",
               k->key);
   }
+  free(keys);
+  free(deletable);
 }
 
 static void render_with(struct job *j, const struct worker_budget *budget) {
@@ -430,8 +447,10 @@ static void finish_job(struct job *j) {
                                             k->content_type, k->key};
     }
     rc = arts ? worker_db_connect(rp, &rp->db, "folio-worker") : FOLIO_PG_ENOMEM;
+    /* with its findings, and its render cache entry when it has a key (same statement) */
     if (rc == 0)
-      rc = folio_jobs_succeed_findings(rp->db, j->id, j->cl.attempt, arts, j->nsinks, &j->findings, &d);
+      rc = folio_jobs_succeed_findings(rp->db, j->id, j->cl.attempt, arts, j->nsinks, &j->findings,
+                                       worker_renderer_for_entry(rp), &d);
     free(arts);
     if (rc == 0) {
       worker_log_job(FOLIO_LOG_INFO, "job succeeded", j->id, j->cl.attempt, NULL, NULL);

@@ -41,6 +41,12 @@ struct rp {
   struct folio_pg_conn *db;    /* main thread */
   struct folio_pg_conn *hb_db; /* heartbeat thread */
   char consumer[160];
+  /* The render cache (folio/render_cache.h): this process's renderer
+   * fingerprint (hex; "" when it could not be described - then no entry is
+   * recorded), registered in PostgreSQL before the first entry. Main thread. */
+  char renderer_hex[65];
+  char *renderer_desc; /* malloc'd folio_render_describe(), versions only */
+  bool renderer_registered;
   int64_t last_reclaim_ns;
   int pg_failures; /* consecutive, for the local backoff */
 };
@@ -57,6 +63,21 @@ void worker_log_job(enum folio_log_level lv, const char *msg, const char *job, i
 /* Connects *c (or resets it) if it is not healthy. 0 or FOLIO_PG_ECONNECT
  * (logged). The thread that owns *c. */
 int worker_db_connect(struct rp *rp, struct folio_pg_conn **c, const char *app);
+
+/* ---- cache.c: the render cache (folio/render_cache.h) ----------------------------- */
+
+/* Describes this process's renderer (folio_render_describe) and hashes it
+ * into rp->renderer_hex; on failure the process records no cache entries. */
+void worker_renderer_init(struct rp *rp);
+void worker_renderer_fini(struct rp *rp);
+/* The fingerprint to record a SUCCEEDED job's cache entry under, registered
+ * in PostgreSQL on first use (rp->db must be connected); NULL: record none. */
+const char *worker_renderer_for_entry(struct rp *rp);
+/* Deletion safety: deletable[i] = no artifacts row of any job refers to
+ * keys[i] (a cache hit shares its source job's objects). All false when
+ * that cannot be established (the objects then stay: a leak, never a dead
+ * artifact). 0 or the database error. */
+int worker_objects_deletable(struct rp *rp, const char *const *keys, size_t n, bool *deletable);
 
 /* ---- rcall.c: waiting for a callback on the loop thread ------------------------- */
 

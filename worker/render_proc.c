@@ -145,6 +145,7 @@ int worker_render_main(const struct worker_config *cfg) {
            cfg->child_slot);
   rp.loop = folio_loop_create();
   if (!rp.loop) return 1;
+  worker_renderer_init(&rp); /* the render cache's renderer fingerprint */
   char err[320];
   struct folio_redis_config rc = {.url = cfg->redis_url, .backoff_max_ms = 1000};
   if (folio_redis_create(rp.loop, &rc, &rp.rd_block, err, sizeof err) ||
@@ -217,5 +218,6 @@ int worker_render_main(const struct worker_config *cfg) {
   folio_loop_destroy(rp.loop);
   folio_pg_conn_close(rp.db);
   folio_pg_conn_close(rp.hb_db);
+  worker_renderer_fini(&rp);
   return 0;
 }

@@ -4,6 +4,7 @@
  *   bench_pipeline submit  ADDR KEY LAYOUT SECONDS CALLS CONNS IDS_OUT
  *   bench_pipeline status  ADDR KEY IDS_IN SECONDS CALLS CONNS
  *   bench_pipeline latency ADDR KEY LAYOUT JOBS DATABASE_URL
+ *   bench_pipeline cache   prime|measure ADDR KEY LAYOUT N
  *
  * submit / status: CALLS unary calls kept in flight over CONNS HTTP/2
  * connections by one thread on one gRPC core completion queue (the async
@@ -33,6 +34,19 @@
  * in the watch's first message (the snapshot taken when the watch opened) are
  * not deliveries and are left out. Both clocks are this machine's
  * CLOCK_REALTIME (PostgreSQL's clock_timestamp() reads the same clock).
+ *
+ * The other modes send RenderOptions.cache = CACHE_POLICY_OFF: they measure
+ * rendering and submitting, and the same layout again and again would
+ * otherwise be answered by the render cache.
+ *
+ * cache: the render cache's hit against a plain SubmitLayout, one caller,
+ * sequential calls. `prime` submits LAYOUT (PDF+PNG, cache on) and waits
+ * for SUCCEEDED (a worker must run), which records the entry; `measure`
+ * (run with the workers stopped, like submit) then alternates N plain
+ * submits of the same layout (cache off: decode, commit, dispatch) with N
+ * resubmits (cache on: decode, canonical form and key, commit of the hit,
+ * the HEAD of each object, answered SUCCEEDED), and prints both latencies'
+ * p50/p99 and their ratio.
  *
  * Output: one line per mode, `key=value` pairs, for run.sh to parse. */
 #include <grpc/byte_buffer.h>
@@ -384,6 +398,9 @@ static int run_latency(const char *addr, const char *key, const char *layout_pat
     rq.layout_json.len = len;
     rq.n_formats = 2;
     rq.formats = fmts;
+    Folio__V1__RenderOptions off = FOLIO__V1__RENDER_OPTIONS__INIT;
+    off.cache = FOLIO__V1__CACHE_POLICY__CACHE_POLICY_OFF; /* render every time */
+    rq.options = &off;
     Folio__V1__SubmitLayoutResponse *resp;
     int64_t t0 = now_ns(CLOCK_REALTIME);
     if (folio_client_submit(c, &rq, &resp, &err) != 0) die("submit:", err.message);
@@ -418,11 +435,72 @@ static int run_latency(const char *addr, const char *key, const char *layout_pat
   return failed ? 1 : 0;
 }
 
+/* ---- cache: a hit against a plain submit ---------------------------------- */
+
+static int run_cache(bool prime, const char *addr, const char *key, const char *layout_path,
+                     int n) {
+  size_t len;
+  char *layout = read_file(layout_path, &len);
+  struct folio_client_config cfg = {.addr = addr, .api_key = key, .timeout_ms = 30000};
+  struct folio_client *c;
+  struct folio_client_error err;
+  if (folio_client_connect(&cfg, &c, &err) != 0) die("connect:", err.message);
+  Folio__V1__Format fmts[] = {FOLIO__V1__FORMAT__FORMAT_PDF, FOLIO__V1__FORMAT__FORMAT_PNG};
+  Folio__V1__SubmitLayoutRequest rq = FOLIO__V1__SUBMIT_LAYOUT_REQUEST__INIT;
+  rq.layout_json.data = (uint8_t *)layout;
+  rq.layout_json.len = len;
+  rq.n_formats = 2;
+  rq.formats = fmts;
+  Folio__V1__RenderOptions on = FOLIO__V1__RENDER_OPTIONS__INIT, off = on;
+  off.cache = FOLIO__V1__CACHE_POLICY__CACHE_POLICY_OFF;
+  Folio__V1__SubmitLayoutResponse *resp;
+  int rc = 0;
+  if (prime) {
+    rq.options = &on;
+    if (folio_client_submit(c, &rq, &resp, &err) != 0) die("submit:", err.message);
+    char id[64];
+    snprintf(id, sizeof id, "%s", resp->job_id);
+    folio_client_free(resp);
+    struct watch w = {.n = 0};
+    Folio__V1__Job *last;
+    if (folio_client_watch(c, id, on_job, &w, &last, &err) != 0) die("watch:", err.message);
+    rc = last->state == FOLIO__V1__JOB_STATE__JOB_STATE_SUCCEEDED ? 0 : 1;
+    printf("cache primed job=%s state=%d\n", id, (int)last->state);
+    folio_client_free(last);
+  } else {
+    struct samples plain = {0}, hit = {0};
+    int not_hit = 0;
+    for (int i = 0; i < n + 5; i++) { /* the first 5 of each warm up */
+      for (int k = 0; k < 2; k++) {
+        rq.options = k ? &on : &off;
+        int64_t t0 = now_ns(CLOCK_MONOTONIC);
+        if (folio_client_submit(c, &rq, &resp, &err) != 0) die("submit:", err.message);
+        int64_t dt = now_ns(CLOCK_MONOTONIC) - t0;
+        if (k && resp->state != FOLIO__V1__JOB_STATE__JOB_STATE_SUCCEEDED) not_hit++;
+        folio_client_free(resp);
+        if (i >= 5) push(k ? &hit : &plain, dt);
+      }
+    }
+    double p50 = quantile_ms(&plain, 0.5), p99 = quantile_ms(&plain, 0.99);
+    double h50 = quantile_ms(&hit, 0.5), h99 = quantile_ms(&hit, 0.99);
+    printf("cache calls=%d not_hit=%d plain_p50_ms=%.2f plain_p99_ms=%.2f hit_p50_ms=%.2f"
+           " hit_p99_ms=%.2f ratio_p50=%.2f\n",
+           n, not_hit, p50, p99, h50, h99, p50 > 0 ? h50 / p50 : 0);
+    free(plain.v);
+    free(hit.v);
+    rc = not_hit ? 1 : 0;
+  }
+  folio_client_close(c);
+  free(layout);
+  return rc;
+}
+
 int main(int argc, char **argv) {
   const char *usage =
       "usage: bench_pipeline submit ADDR KEY LAYOUT SECONDS CALLS CONNS IDS_OUT\n"
       "       bench_pipeline status ADDR KEY IDS_IN SECONDS CALLS CONNS\n"
-      "       bench_pipeline latency ADDR KEY LAYOUT JOBS DATABASE_URL\n";
+      "       bench_pipeline latency ADDR KEY LAYOUT JOBS DATABASE_URL\n"
+      "       bench_pipeline cache prime|measure ADDR KEY LAYOUT N\n";
   if (argc == 9 && strcmp(argv[1], "submit") == 0) {
     struct load L = {.mode = M_SUBMIT};
     size_t len;
@@ -433,6 +511,9 @@ int main(int argc, char **argv) {
     rq.layout_json.len = len;
     rq.n_formats = 1;
     rq.formats = &fmt;
+    Folio__V1__RenderOptions off = FOLIO__V1__RENDER_OPTIONS__INIT;
+    off.cache = FOLIO__V1__CACHE_POLICY__CACHE_POLICY_OFF; /* every submit a new job */
+    rq.options = &off;
     grpc_byte_buffer *bb = pack(&rq.base);
     grpc_byte_buffer_reader r;
     grpc_byte_buffer_reader_init(&r, bb);
@@ -464,6 +545,9 @@ int main(int argc, char **argv) {
   }
   if (argc == 7 && strcmp(argv[1], "latency") == 0)
     return run_latency(argv[2], argv[3], argv[4], atoi(argv[5]), argv[6]);
+  if (argc == 7 && strcmp(argv[1], "cache") == 0 &&
+      (strcmp(argv[2], "prime") == 0 || strcmp(argv[2], "measure") == 0))
+    return run_cache(strcmp(argv[2], "prime") == 0, argv[3], argv[4], argv[5], atoi(argv[6]));
   fputs(usage, stderr);
   return 2;
 }

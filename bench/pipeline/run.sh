@@ -19,7 +19,13 @@
 #     latency; how the delivery latency is measured — against job_events.at,
 #     taken inside the committing transaction, so an upper bound on
 #     commit→watcher — is written at the top of bench_pipeline.c);
+#     then the render cache is primed: the same layout once more with the
+#     cache on, until SUCCEEDED (bench_pipeline cache prime);
 #  2. folio-worker is stopped (so rendering does not compete with what follows);
+#     the render cache's hit against a plain SubmitLayout: one caller
+#     alternating a plain submit (cache off) and a resubmit that hits (cache
+#     on; answered SUCCEEDED), 200 of each (bench_pipeline cache measure;
+#     target: hit p50 <= 1.5x plain);
 #  3. SubmitLayout, once per caller count in --submit-callers ("8 64"): that
 #     many concurrent calls over min(--conns, callers) connections, for
 #     --seconds: throughput, p50/p99 (bench_pipeline submit); right after each,
@@ -213,9 +219,16 @@ if [ $submit_only = 0 ]; then
   echo "$lat" >&2
 fi
 
+"$build/bench/pipeline/bench_pipeline" cache prime "$FOLIO_ADDR" "$FOLIO_API_KEY" "$work/layout.json" 0 >&2
+
 say "2. stopping folio-worker"
 kill -TERM "$worker"
 wait "$worker" || true
+cache_n=200
+[ $smoke = 1 ] && cache_n=10
+say "   render cache: $cache_n plain submits and $cache_n hits, one caller, alternating (load $(load))"
+hit=$("$build/bench/pipeline/bench_pipeline" cache measure "$FOLIO_ADDR" "$FOLIO_API_KEY" "$work/layout.json" "$cache_n")
+echo "$hit" >&2
 
 # The naive tables: shaped like jobs (columns, defaults, checks, indexes).
 layout_hex=$(od -An -v -tx1 "$work/layout.json" | tr -d ' \n')
@@ -326,5 +339,7 @@ cat <<OUT
   ratio GetStatus/naive select     $(ratio "$(kv "$st" rps)" "$sel")  (target >= 0.8)   $(verdict "$(ratio "$(kv "$st" rps)" "$sel")" 0.8)
     per CPU-second of all serving processes: GetStatus $st_cpu, naive $sel_cpu, ratio $(ratio "$st_cpu" "$sel_cpu")
   submit→SUCCEEDED (1 page, PDF+PNG, $jobs jobs, workers idle)  p50 $(kv "$lat" e2e_p50_ms) ms  p99 $(kv "$lat" e2e_p99_ms) ms
+  render cache hit (SUCCEEDED on submit) p50 $(kv "$hit" hit_p50_ms) ms  p99 $(kv "$hit" hit_p99_ms) ms; plain SubmitLayout p50 $(kv "$hit" plain_p50_ms) ms  p99 $(kv "$hit" plain_p99_ms) ms (one caller)
+  ratio hit/plain (p50)            $(kv "$hit" ratio_p50)  (target <= 1.5)   $(verdict "$(kv "$hit" ratio_p50)" 1.5 1)
   WatchJob delivery ($(kv "$lat" events) events)  p50 $(kv "$lat" watch_p50_ms) ms  p99 $w99 ms  max $(kv "$lat" watch_max_ms) ms  (target p99 <= 50 ms)  $(verdict "$w99" 50 1)
 OUT

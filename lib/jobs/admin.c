@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "folio/render_cache.h"
 #include "jobs_int.h"
 
 int folio_jobs_pepper_from_env(uint8_t out[FOLIO_APIKEY_PEPPER_MAX], size_t *len,
@@ -36,6 +37,9 @@ static int usage(FILE *err) {
         "                 --layout-max-image-bytes-total BYTES  --layout-max-pages N\n"
         "         default: back to the built-in default, or for render-*, streams-* and\n"
         "         layout-* to the process's own FOLIO_* setting (no override)\n"
+        "       folio-server cache purge [--tenant TENANT]\n"
+        "         forget render cache entries (of one tenant, or all); the jobs and\n"
+        "         their artifacts stay\n"
         "environment: FOLIO_DATABASE_URL, FOLIO_API_KEY_PEPPER (apikey)\n",
         err);
   return 2;
@@ -212,10 +216,31 @@ int folio_jobs_tenant_main(int argc, char **argv, FILE *out, FILE *err) {
   return cmd_tenant(argc, argv, out, err);
 }
 
+/* cache purge [--tenant T] (folio/render_cache.h) */
+static int cmd_cache(int argc, char **argv, FILE *out, FILE *err) {
+  const char *tenant = NULL;
+  if (argc == 4 && strcmp(argv[2], "--tenant") == 0) tenant = argv[3];
+  else if (argc != 2) return usage(err);
+  if (strcmp(argv[1], "purge") != 0) return usage(err);
+  struct folio_pg_conn *c = connect_db(true, err);
+  if (!c) return 1;
+  struct folio_pg_diag d;
+  long n = 0;
+  int rc = folio_jobs_cache_purge(c, tenant, &n, &d);
+  folio_pg_conn_close(c);
+  if (rc) {
+    fprintf(err, "cache purge: %s\n", d.msg);
+    return 1;
+  }
+  fprintf(out, "%ld render cache entries deleted\n", n);
+  return 0;
+}
+
 int folio_jobs_admin_main(int argc, char **argv, FILE *out, FILE *err) {
   if (argc < 1) return usage(err);
   if (strcmp(argv[0], "migrate") == 0 && argc == 1) return cmd_migrate(out, err);
   if (strcmp(argv[0], "apikey") == 0) return cmd_apikey(argc, argv, out, err);
   if (strcmp(argv[0], "tenant") == 0) return cmd_tenant(argc, argv, out, err);
+  if (strcmp(argv[0], "cache") == 0) return cmd_cache(argc, argv, out, err);
   return usage(err);
 }

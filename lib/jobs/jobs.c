@@ -12,6 +12,7 @@
 #include "folio/layout.h"
 #include "folio/log.h"
 #include "folio/pdf_profile.h"
+#include "folio/render_cache.h"
 #include "jobs_int.h"
 
 void folio_jobs_diag(struct folio_pg_diag *d, const char *fmt, ...) {
@@ -106,14 +107,20 @@ int folio_jobs_submit_params_build(struct folio_jobs_submit_params *sp, const st
   folio_pdf_profiles_set(s->pdf_profile, s->additional_pdf_profiles, s->n_additional_pdf_profiles,
                          &profiles, NULL, 0, NULL, 0);
   snprintf(sp->pdf_profiles, sizeof sp->pdf_profiles, "%u", profiles);
-  const char *v[15] = {sp->id,     s->tenant, key, sp->formats, sp->dpi, s->page_range ? s->page_range : "",
+  /* the render cache: the key unless the caller turned the cache off; a
+   * lookup only under FOLIO_CACHE_USE (folio/render_cache.h) */
+  bool cached = s->cache_key && s->cache_policy != FOLIO_CACHE_OFF;
+  if (cached) folio_render_cache_hex(s->cache_key, sp->cache_key);
+  const char *lookup = cached && s->cache_policy == FOLIO_CACHE_USE ? "t" : "f";
+  const char *v[17] = {sp->id,     s->tenant, key, sp->formats, sp->dpi, s->page_range ? s->page_range : "",
                        (const char *)st.data, sp->labels, sp->max_attempts, sp->max_unfinished,
                        s->fail_on_warnings ? "t" : "f", s->require_clean_preflight ? "t" : "f",
-                       s->png_include_bleed ? "t" : "f", sp->pdf_profiles, sp->codec};
+                       s->png_include_bleed ? "t" : "f", sp->pdf_profiles, sp->codec,
+                       cached ? sp->cache_key : NULL, lookup};
   memcpy(sp->values, v, sizeof v);
   sp->lengths[6] = (int)st.len;
   sp->formats_bin[6] = 1;
-  sp->p = (struct folio_pg_params){15, sp->values, sp->lengths, sp->formats_bin};
+  sp->p = (struct folio_pg_params){17, sp->values, sp->lengths, sp->formats_bin};
   return 0;
 }
 
@@ -138,6 +145,8 @@ int folio_jobs_submit_read(const PGresult *r, const char *tenant, struct folio_j
   copy_id(out->job_id, PQgetvalue(r, 0, 0));
   out->state = folio_job_state_parse(PQgetvalue(r, 0, 1));
   out->deduplicated = PQgetvalue(r, 0, 2)[0] == 't';
+  /* a new job is SUCCEEDED at once only when the render cache answered it */
+  out->from_cache = !out->deduplicated && out->state == FOLIO_JOB_SUCCEEDED;
   return 0;
 }
 
@@ -334,6 +343,7 @@ int folio_jobs_status_decode(const PGresult *r, const char *job_id, struct folio
       return frc == FOLIO_FINDINGS_ENOMEM ? FOLIO_PG_ENOMEM : FOLIO_PG_EQUERY;
     }
   }
+  out->from_cache = PQgetvalue(r, 0, 14)[0] == 't';
   size_t na = 0, nl = 0;
   for (int i = 1; i < rows; i++) {
     if (atoi(PQgetvalue(r, i, 0)) == 1) na++; else nl++;
@@ -478,8 +488,8 @@ static int fenced_exec(struct folio_pg_conn *c, int stmt, const char *what, cons
   if (rc) return rc;
   char a[16];
   snprintf(a, sizeof a, "%d", attempt);
-  const char *v[10] = {job_id, a};
-  if (nextra > 8) nextra = 8;
+  const char *v[12] = {job_id, a};
+  if (nextra > 10) nextra = 10;
   for (int i = 0; i < nextra; i++) v[2 + i] = extra[i];
   struct folio_pg_params p = {2 + nextra, v, NULL, NULL};
   PGresult *r;
@@ -557,12 +567,13 @@ static int findings_param(const struct folio_findings *f, char **out, struct fol
 int folio_jobs_succeed(struct folio_pg_conn *c, const char *job_id, int attempt,
                        const struct folio_job_artifact *artifacts, size_t nartifacts,
                        struct folio_pg_diag *diag) {
-  return folio_jobs_succeed_findings(c, job_id, attempt, artifacts, nartifacts, NULL, diag);
+  return folio_jobs_succeed_findings(c, job_id, attempt, artifacts, nartifacts, NULL, NULL, diag);
 }
 
 int folio_jobs_succeed_findings(struct folio_pg_conn *c, const char *job_id, int attempt,
                                 const struct folio_job_artifact *artifacts, size_t nartifacts,
-                                const struct folio_findings *findings, struct folio_pg_diag *diag) {
+                                const struct folio_findings *findings, const char *renderer_hex,
+                                struct folio_pg_diag *diag) {
   int rc = folio_jobs_check_id("job_id", job_id, diag);
   if (rc) return rc;
   char *fj;
@@ -599,11 +610,12 @@ int folio_jobs_succeed_findings(struct folio_pg_conn *c, const char *job_id, int
   if (rc == 0) {
     char a[16];
     snprintf(a, sizeof a, "%d", attempt);
-    const char *extra[COLS + 1];
+    const char *extra[COLS + 2];
     for (int k = 0; k < COLS; k++) extra[k] = cols[k].buf;
     extra[COLS] = fj;
+    extra[COLS + 1] = renderer_hex; /* NULL: no cache entry */
     PGresult *r;
-    rc = fenced_exec(c, S_SUCCEED, "succeed", job_id, attempt, COLS + 1, extra, &r, diag);
+    rc = fenced_exec(c, S_SUCCEED, "succeed", job_id, attempt, COLS + 2, extra, &r, diag);
     if (rc == FOLIO_JOBS_EFENCED && diag)
       strncat(diag->msg, " (or a cancel is pending)", sizeof diag->msg - strlen(diag->msg) - 1);
     PQclear(r);

@@ -25,6 +25,10 @@ enum folio_jobs_stmt_id {
   S_TENANT_GET,
   S_TENANT_LIST,
   S_TENANT_SET,
+  S_RENDERER_REGISTER,
+  S_OBJECTS_REFERENCED,
+  S_CACHE_UNHIT,
+  S_CACHE_PURGE,
   S_COUNT
 };
 
@@ -38,11 +42,12 @@ struct folio_jobs_submit_params {
   char max_unfinished[24];
   char pdf_profiles[16];
   char codec[8];
+  char cache_key[65]; /* hex, when the submission has one */
   char *labels;    /* malloc'd JSON object */
   uint8_t *packed; /* malloc'd when lib/jobs packed the layout itself */
-  const char *values[15];
-  int lengths[15];
-  int formats_bin[15];
+  const char *values[17];
+  int lengths[17];
+  int formats_bin[17];
   struct folio_pg_params p;
 };
 /* Builds the parameters of a submission that passed

@@ -15,7 +15,8 @@
  * (folio/tenant.h), $11 fail_on_warnings, $12 require_clean_preflight
  * (migration 0007), $13 png_include_bleed (migration 0006), $14 pdf_profiles
  * (the folio/pdf_profile.h bit set; migration 0005), $15 the layout's codec
- * (folio/layout_store.h, migration 0008).
+ * (folio/layout_store.h, migration 0008), $16 the render cache key (hex;
+ * NULL = cache off), $17 look the key up (bool; migration 0009).
  * Returns (id, state, deduplicated) - or ('', limit, 'q') when the tenant is
  * at its max_unfinished_jobs and this is no duplicate (nothing written) - or
  * no row when the conflicting job committed after this statement's snapshot;
@@ -25,20 +26,49 @@
  * reads its committed count), and the trigger of migration 0003 counts the
  * insert into that row before the lock is released at commit. A tenant with
  * no row yet (its first job; the trigger creates the row) passes: every
- * tenant with an API key has its row from the key's creation. */
+ * tenant with an API key has its row from the key's creation.
+ * The render cache (SQL_SUBMIT_CACHE_HIT): a hit inserts the job SUCCEEDED
+ * (it costs no render slot, so the quota does not hold it back), its events
+ * 'submitted' and 'succeeded' (detail: the source job) and its artifacts
+ * rows as copies of the source job's, and the source job's findings (the
+ * same output, the same findings); state 'SUCCEEDED' in the reply is how
+ * the caller tells a hit. */
+#define SQL_SUBMIT_CACHE_HIT                                                                  \
+  " hit AS (SELECT c.job_id, sj.findings FROM render_cache c JOIN jobs sj ON sj.id = c.job_id" \
+  "  WHERE $17::bool AND c.tenant = $2::text AND c.request_key = decode($16::text, 'hex')"    \
+  "    AND c.renderer = (SELECT r.fingerprint FROM render_renderers r"                        \
+  "                      ORDER BY r.registered_at DESC LIMIT 1)),"
 #define SQL_SUBMIT                                                                            \
   "WITH lim AS (SELECT unfinished_jobs, COALESCE(max_unfinished_jobs, $10::bigint) AS cap"    \
   "   FROM tenants WHERE name = $2::text FOR UPDATE),"                                        \
+  SQL_SUBMIT_CACHE_HIT                                                                        \
   " ins AS ("                                                                                 \
   " INSERT INTO jobs (id, tenant, idempotency_key, formats, png_dpi, page_range, layout,"     \
   "                   labels, max_attempts, fail_on_warnings, require_clean_preflight,"       \
-  "                   png_include_bleed, pdf_profiles, layout_codec)"                         \
+  "                   png_include_bleed, pdf_profiles, layout_codec, cache_key,"              \
+  "                   from_cache_job, findings, state, progress_percent, started_at,"         \
+  "                   finished_at)"                                                           \
   " SELECT $1::uuid, $2::text, $3::text, $4::smallint[], $5::int, $6::text, $7::bytea,"      \
-  "         $8::jsonb, $9::int, $11::bool, $12::bool, $13::bool, $14::int, $15::smallint"     \
-  "  WHERE COALESCE((SELECT unfinished_jobs < cap FROM lim), $10::bigint > 0)"                \
+  "         $8::jsonb, $9::int, $11::bool, $12::bool, $13::bool, $14::int, $15::smallint,"    \
+  "         decode($16::text, 'hex'), h.job_id, h.findings,"                                  \
+  "         CASE WHEN h.job_id IS NULL THEN 'QUEUED' ELSE 'SUCCEEDED' END,"                   \
+  "         CASE WHEN h.job_id IS NULL THEN 0 ELSE 100 END,"                                  \
+  "         CASE WHEN h.job_id IS NULL THEN NULL ELSE now() END,"                             \
+  "         CASE WHEN h.job_id IS NULL THEN NULL ELSE now() END"                              \
+  "  FROM (VALUES (1)) AS one (x) LEFT JOIN hit h ON true"                                    \
+  "  WHERE h.job_id IS NOT NULL"                                                              \
+  "     OR COALESCE((SELECT unfinished_jobs < cap FROM lim), $10::bigint > 0)"                \
   " ON CONFLICT (tenant, idempotency_key) DO NOTHING"                                         \
-  " RETURNING id, state),"                                                                    \
-  " ev AS (INSERT INTO job_events (job_id, kind, attempt) SELECT id, 'submitted', 0 FROM ins)," \
+  " RETURNING id, state, from_cache_job),"                                                    \
+  " ev AS (INSERT INTO job_events (job_id, kind, attempt, detail)"                            \
+  "  SELECT id, 'submitted', 0, NULL FROM ins"                                                \
+  "  UNION ALL SELECT id, 'succeeded', 0, 'from the render cache: the artifacts of job '"     \
+  "    || from_cache_job FROM ins WHERE from_cache_job IS NOT NULL),"                         \
+  " art AS (INSERT INTO artifacts (job_id, name, ord, format, page, size_bytes, sha256_hex,"  \
+  "                                content_type, object_key)"                                 \
+  "  SELECT ins.id, a.name, a.ord, a.format, a.page, a.size_bytes, a.sha256_hex,"             \
+  "         a.content_type, a.object_key"                                                     \
+  "  FROM ins JOIN artifacts a ON a.job_id = ins.from_cache_job),"                            \
   " dup AS (SELECT id, state FROM jobs"                                                       \
   "  WHERE tenant = $2::text AND idempotency_key = $3::text AND NOT EXISTS (SELECT 1 FROM ins))" \
   " SELECT id::text, state, 'f' FROM ins"                                                     \
@@ -54,7 +84,8 @@
 
 /* $1 id, $2 tenant. Rows: kind 0 = the job (one), 1 = artifacts by ord,
  * 2 = labels by key. All columns text. The job row carries its findings
- * (c12, the serialised list of folio/findings.h; NULL = none recorded). */
+ * (c12, the serialised list of folio/findings.h; NULL = none recorded) and
+ * whether its artifacts came from the render cache (c13). */
 #define SQL_STATUS                                                                         \
   "WITH j AS (SELECT * FROM jobs WHERE id = $1::uuid AND tenant = $2::text)"              \
   " SELECT 0 AS kind, 0 AS ord, state AS c1, progress_percent::text AS c2,"               \
@@ -63,14 +94,16 @@
   "  (extract(epoch FROM created_at) * 1000000)::bigint::text AS c8,"                      \
   "  (extract(epoch FROM started_at) * 1000000)::bigint::text AS c9,"                      \
   "  (extract(epoch FROM finished_at) * 1000000)::bigint::text AS c10,"                    \
-  "  array_to_string(formats, ',') AS c11, findings::text AS c12"                           \
+  "  array_to_string(formats, ',') AS c11, findings::text AS c12,"                          \
+  "  (from_cache_job IS NOT NULL)::text AS c13"                                             \
   " FROM j"                                                                                \
   " UNION ALL"                                                                             \
   " SELECT 1, a.ord, a.name, a.format::text, a.page::text, a.size_bytes::text,"           \
-  "  a.sha256_hex, a.content_type, a.object_key, NULL, NULL, NULL, NULL, NULL"             \
+  "  a.sha256_hex, a.content_type, a.object_key, NULL, NULL, NULL, NULL, NULL, NULL"       \
   " FROM artifacts a WHERE a.job_id = $1::uuid AND EXISTS (SELECT 1 FROM j)"               \
   " UNION ALL"                                                                             \
-  " SELECT 2, 0, l.key, l.value, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL" \
+  " SELECT 2, 0, l.key, l.value, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL," \
+  "  NULL"                                                                                 \
   " FROM j, jsonb_each_text(j.labels) AS l"                                                \
   " ORDER BY 1, 2, 3"
 
@@ -163,8 +196,12 @@
 
 /* $1 id, $2 attempt, then one array per artifact column: $3 names,
  * $4 formats, $5 pages, $6 sizes, $7 sha256, $8 content types, $9 object keys
- * (order = output order), $10 the findings (serialised list; NULL = none). The artifacts insert only from this statement's own
- * fenced UPDATE, so SUCCEEDED and the artifacts commit together or not at all.
+ * (order = output order), $10 the findings (serialised list; NULL = none),
+ * $11 the renderer's fingerprint (hex; NULL = record no cache entry). The
+ * artifacts insert only from this statement's own fenced UPDATE, so
+ * SUCCEEDED and the artifacts commit together or not at all; so do the
+ * findings and the render cache entry of a job submitted with a cache key (a
+ * later entry for the same key - a BYPASS render - replaces it).
  * Row when the job is now SUCCEEDED. */
 #define SQL_SUCCEED                                                                         \
   "WITH upd AS (UPDATE jobs SET state = 'SUCCEEDED', progress_percent = 100,"              \
@@ -172,7 +209,12 @@
   "   findings = $10::jsonb"                                                                \
   "  WHERE id = $1::uuid AND state = 'RUNNING' AND attempts = $2::int"                     \
   "    AND NOT cancel_requested"                                                            \
-  "  RETURNING id, attempts, worker_id),"                                                   \
+  "  RETURNING id, attempts, worker_id, tenant, cache_key),"                                \
+  " rc AS (INSERT INTO render_cache (tenant, request_key, renderer, job_id)"                \
+  "  SELECT tenant, cache_key, decode($11::text, 'hex'), id FROM upd"                       \
+  "  WHERE cache_key IS NOT NULL AND $11::text IS NOT NULL"                                 \
+  "  ON CONFLICT (tenant, request_key, renderer)"                                           \
+  "  DO UPDATE SET job_id = EXCLUDED.job_id, created_at = now()),"                          \
   " ev AS (INSERT INTO job_events (job_id, kind, attempt, worker_id)"                       \
   "  SELECT id, 'succeeded', attempts, worker_id FROM upd),"                                \
   " art AS (INSERT INTO artifacts (job_id, name, ord, format, page, size_bytes, sha256_hex," \
@@ -340,14 +382,52 @@
   "    ELSE EXCLUDED.layout_max_pages END,"                                                      \
   "  updated_at = now()"
 
+/* ---- the render cache (migration 0009; folio/render_cache.h) ---- */
+
+/* $1 fingerprint (hex), $2 description. The newest registration is the
+ * renderer SQL_SUBMIT_CACHE_HIT looks entries up for. */
+#define SQL_RENDERER_REGISTER                                                            \
+  "INSERT INTO render_renderers (fingerprint, description)"                              \
+  " VALUES (decode($1::text, 'hex'), $2::text)"                                          \
+  " ON CONFLICT (fingerprint) DO UPDATE SET description = EXCLUDED.description,"         \
+  "   registered_at = now()"
+
+/* $1 object keys (text[]). Rows: the keys some artifacts row refers to -
+ * objects that must not be deleted (several jobs may share one). */
+#define SQL_OBJECTS_REFERENCED                                                           \
+  "SELECT k FROM unnest($1::text[]) AS k"                                                \
+  " WHERE EXISTS (SELECT 1 FROM artifacts a WHERE a.object_key = k)"
+
+/* $1 id, $2 invalidate (bool), $3 why. A hit whose objects could not be
+ * verified goes back to QUEUED before anyone saw it (the server has not
+ * answered yet): its artifacts rows go, from_cache_job is cleared, a
+ * 'retried' event says why; with $2 the entry that named the source job is
+ * deleted too (its objects are gone). Row: the id when it was a hit. */
+#define SQL_CACHE_UNHIT                                                                  \
+  "WITH cur AS (SELECT id, from_cache_job FROM jobs WHERE id = $1::uuid"                 \
+  "   AND state = 'SUCCEEDED' AND from_cache_job IS NOT NULL FOR UPDATE),"               \
+  " upd AS (UPDATE jobs j SET state = 'QUEUED', progress_percent = 0, started_at = NULL," \
+  "   finished_at = NULL, from_cache_job = NULL, updated_at = now()"                     \
+  "  FROM cur WHERE j.id = cur.id RETURNING j.id),"                                      \
+  " art AS (DELETE FROM artifacts WHERE job_id IN (SELECT id FROM upd)),"                \
+  " inv AS (DELETE FROM render_cache c USING cur"                                        \
+  "  WHERE $2::bool AND c.job_id = cur.from_cache_job),"                                 \
+  " ev AS (INSERT INTO job_events (job_id, kind, attempt, detail)"                       \
+  "  SELECT id, 'retried', 0, $3::text FROM upd)"                                        \
+  " SELECT id::text FROM upd"
+
+/* $1 tenant (NULL = every tenant). Row count = entries deleted. */
+#define SQL_CACHE_PURGE \
+  "DELETE FROM render_cache WHERE $1::text IS NULL OR tenant = $1::text"
+
 const struct folio_pg_stmt folio_jobs_stmts[] = {
-    [S_SUBMIT] = {"folio_submit", SQL_SUBMIT, 15, 0},
+    [S_SUBMIT] = {"folio_submit", SQL_SUBMIT, 17, 0},
     [S_SUBMIT_LOOKUP] = {"folio_submit_lookup", SQL_SUBMIT_LOOKUP, 2, 0},
     [S_STATUS] = {"folio_status", SQL_STATUS, 2, 0},
     [S_CANCEL] = {"folio_cancel", SQL_CANCEL, 2, 0},
     [S_CLAIM] = {"folio_claim", SQL_CLAIM, 3, 1},
     [S_HEARTBEAT] = {"folio_heartbeat", SQL_HEARTBEAT, 3, 0},
-    [S_SUCCEED] = {"folio_succeed", SQL_SUCCEED, 10, 0},
+    [S_SUCCEED] = {"folio_succeed", SQL_SUCCEED, 11, 0},
     [S_FAIL] = {"folio_fail", SQL_FAIL, 6, 0},
     [S_CANCEL_CONFIRM] = {"folio_cancel_confirm", SQL_CANCEL_CONFIRM, 2, 0},
     [S_RELEASE] = {"folio_release", SQL_RELEASE, 3, 0},
@@ -364,6 +444,10 @@ const struct folio_pg_stmt folio_jobs_stmts[] = {
     [S_TENANT_GET] = {"folio_tenant_get", "SELECT * FROM tenants WHERE name = $1::text", 1, 0},
     [S_TENANT_LIST] = {"folio_tenant_list", "SELECT * FROM tenants ORDER BY name", 0, 0},
     [S_TENANT_SET] = {"folio_tenant_set", SQL_TENANT_SET, 25, 0},
+    [S_RENDERER_REGISTER] = {"folio_renderer_register", SQL_RENDERER_REGISTER, 2, 0},
+    [S_OBJECTS_REFERENCED] = {"folio_objects_referenced", SQL_OBJECTS_REFERENCED, 1, 0},
+    [S_CACHE_UNHIT] = {"folio_cache_unhit", SQL_CACHE_UNHIT, 3, 0},
+    [S_CACHE_PURGE] = {"folio_cache_purge", SQL_CACHE_PURGE, 1, 0},
 };
 const size_t folio_jobs_nstmts = sizeof folio_jobs_stmts / sizeof folio_jobs_stmts[0];
 

@@ -15,6 +15,7 @@
 #include "folio/log.h"
 #include "folio/pagerange.h"
 #include "folio/pdf_profile.h"
+#include "folio/render_cache.h"
 #include "jobs_int.h"
 
 /* True when s[0..len) is valid UTF-8 (no overlongs, surrogates or code points
@@ -165,6 +166,9 @@ int folio_jobs_submit_check(const struct folio_job_submit *s, struct folio_arena
                                sizeof why))
       add(&l, fmt(&l, "options.%s", field), folio_arena_strdup(arena, why));
   }
+  if (s->cache_policy < 0 || s->cache_policy > FOLIO_CACHE_POLICY_MAX)
+    add(&l, "options.cache",
+        "must be CACHE_POLICY_UNSPECIFIED, CACHE_POLICY_BYPASS or CACHE_POLICY_OFF");
 
   if (s->idempotency_key)
     check_text(&l, "idempotency_key", s->idempotency_key, FOLIO_JOBS_IDEMPOTENCY_KEY_MAX);

@@ -2,6 +2,7 @@
  * will expose them, against a real PostgreSQL. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "admin_run.h"

@@ -4,10 +4,12 @@
  * and an EXPLAIN of every statement to prove an index serves it. */
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "pgtest.h"
+#include "folio/render_cache.h"
 
 static const uint8_t LAYOUT[] = "{\"pages\":[]}";
 static const uint8_t PEPPER[32] = "0123456789abcdef0123456789abcdef";
@@ -412,7 +414,7 @@ static void test_findings(struct folio_pg_conn *c) {
   struct folio_job_artifact art = {"document.pdf", FOLIO_FORMAT_PDF, 0, 10,
                                    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
                                    "application/pdf", "k/doc"};
-  CHECK_MSG(folio_jobs_succeed_findings(c, j.job_id, 1, &art, 1, &f, &d) == 0, "%s", d.msg);
+  CHECK_MSG(folio_jobs_succeed_findings(c, j.job_id, 1, &art, 1, &f, NULL, &d) == 0, "%s", d.msg);
   CHECK_EQ_INT(folio_jobs_get_status(c, "acme", j.job_id, a, &st, &d), 0);
   CHECK_EQ_INT(st.nfindings, 2);
   CHECK_EQ_INT(st.nartifacts, 1);
@@ -689,6 +691,103 @@ static void test_apikeys(struct folio_pg_conn *c) {
   CHECK_EQ_INT(folio_jobs_apikey_revoke(c, id, NULL, &d), FOLIO_JOBS_ENOTFOUND);
 }
 
+/* ---- the render cache (folio/render_cache.h) ---------------------------------------- */
+
+/* Submits with a cache key and policy; returns the reply. */
+static struct folio_job_submitted cache_submit(struct folio_pg_conn *c, const char *tenant,
+                                               const uint8_t *ckey, int policy) {
+  struct folio_job_submit s = basic_submit(tenant, NULL);
+  s.cache_key = ckey;
+  s.cache_policy = policy;
+  struct folio_job_submitted out;
+  struct folio_pg_diag d;
+  CHECK_MSG(folio_jobs_submit(c, &s, &out, &d) == 0, "submit: %s", d.msg);
+  return out;
+}
+
+/* Claims and succeeds job with one artifact under object key okey,
+ * recording under renderer. */
+static void cache_render(struct folio_pg_conn *c, const char *job, const char *okey,
+                         const char *renderer) {
+  struct folio_arena *a = folio_arena_create(0);
+  struct folio_job_claim cl;
+  struct folio_pg_diag d;
+  CHECK_EQ_INT(folio_jobs_claim(c, job, "w", a, &cl, &d), 0);
+  struct folio_job_artifact art = {"document.pdf", FOLIO_FORMAT_PDF, 0, 10,
+                                   "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+                                   "application/pdf", okey};
+  CHECK_MSG(folio_jobs_succeed_findings(c, job, cl.attempt, &art, 1, NULL, renderer, &d) == 0, "%s", d.msg);
+  folio_arena_destroy(a);
+}
+
+static long cache_count(struct folio_pg_conn *c, const char *where_job) {
+  char q[256];
+  snprintf(q, sizeof q, "SELECT count(*) FROM render_cache WHERE job_id = '%s'", where_job);
+  return atol(pgtest_value(c, q));
+}
+
+static void test_render_cache(struct folio_pg_conn *c) {
+  static const uint8_t K[32] = {0xca, 0xce};
+  char r1[65];
+  memset(r1, 'e', 64), r1[64] = '\0';
+  struct folio_pg_diag d;
+  CHECK_EQ_INT(folio_jobs_renderer_register(c, r1, "test renderer", &d), 0);
+  CHECK_EQ_INT(folio_jobs_renderer_register(c, "short", "x", &d), FOLIO_JOBS_EINVAL);
+  /* a miss, rendered: the entry is recorded with SUCCEEDED */
+  struct folio_job_submitted a = cache_submit(c, "cachet", K, FOLIO_CACHE_USE);
+  CHECK_EQ_INT(a.state, FOLIO_JOB_QUEUED);
+  CHECK(!a.from_cache);
+  cache_render(c, a.job_id, "t/a/document.pdf", r1);
+  CHECK_EQ_INT(cache_count(c, a.job_id), 1);
+  /* the hit: SUCCEEDED at once, the same object */
+  struct folio_job_submitted h = cache_submit(c, "cachet", K, FOLIO_CACHE_USE);
+  CHECK_EQ_INT(h.state, FOLIO_JOB_SUCCEEDED);
+  CHECK(h.from_cache);
+  struct folio_arena *ar = folio_arena_create(0);
+  struct folio_job_status st;
+  CHECK_EQ_INT(folio_jobs_get_status(c, "cachet", h.job_id, ar, &st, &d), 0);
+  CHECK(st.from_cache);
+  CHECK_EQ_INT(st.nartifacts, 1);
+  CHECK_EQ_STR(st.artifacts[0].object_key, "t/a/document.pdf");
+  CHECK_EQ_INT(folio_jobs_get_status(c, "cachet", a.job_id, ar, &st, &d), 0);
+  CHECK(!st.from_cache);
+  folio_arena_destroy(ar);
+  /* OFF: no lookup, and its success records nothing (the entry stays a's) */
+  struct folio_job_submitted off = cache_submit(c, "cachet", K, FOLIO_CACHE_OFF);
+  CHECK_EQ_INT(off.state, FOLIO_JOB_QUEUED);
+  cache_render(c, off.job_id, "t/off/document.pdf", r1);
+  CHECK_EQ_INT(cache_count(c, off.job_id), 0);
+  CHECK_EQ_INT(cache_count(c, a.job_id), 1);
+  /* BYPASS: no lookup; its success replaces the entry */
+  struct folio_job_submitted by = cache_submit(c, "cachet", K, FOLIO_CACHE_BYPASS);
+  CHECK_EQ_INT(by.state, FOLIO_JOB_QUEUED);
+  cache_render(c, by.job_id, "t/by/document.pdf", r1);
+  CHECK_EQ_INT(cache_count(c, by.job_id), 1);
+  CHECK_EQ_INT(cache_count(c, a.job_id), 0);
+  /* another tenant, and no renderer recorded: misses */
+  CHECK_EQ_INT(cache_submit(c, "cachet-other", K, FOLIO_CACHE_USE).state, FOLIO_JOB_QUEUED);
+  struct folio_job_submitted nr = cache_submit(c, "cachet", (const uint8_t[32]){1}, FOLIO_CACHE_USE);
+  cache_render(c, nr.job_id, "t/nr/document.pdf", NULL);
+  CHECK_EQ_INT(cache_count(c, nr.job_id), 0);
+  /* a newer renderer: the old entries stop hitting */
+  char r2[65];
+  memset(r2, 'f', 64), r2[64] = '\0';
+  CHECK_EQ_INT(folio_jobs_renderer_register(c, r2, "newer", &d), 0);
+  CHECK_EQ_INT(cache_submit(c, "cachet", K, FOLIO_CACHE_USE).state, FOLIO_JOB_QUEUED);
+  CHECK_EQ_INT(folio_jobs_renderer_register(c, r1, "test renderer", &d), 0);
+  CHECK_EQ_INT(cache_submit(c, "cachet", K, FOLIO_CACHE_USE).state, FOLIO_JOB_SUCCEEDED);
+  /* deletion safety: shared and unshared objects */
+  const char *keys[] = {"t/a/document.pdf", "t/nobody/document.pdf", "t/by/document.pdf"};
+  bool ref[3];
+  CHECK_EQ_INT(folio_jobs_objects_referenced(c, keys, 3, ref, &d), 0);
+  CHECK(ref[0] && !ref[1] && ref[2]);
+  /* purge: one tenant's entries */
+  long n = -1;
+  CHECK_EQ_INT(folio_jobs_cache_purge(c, "cachet", &n, &d), 0);
+  CHECK_EQ_INT(n, 1);
+  CHECK_EQ_INT(cache_submit(c, "cachet", K, FOLIO_CACHE_USE).state, FOLIO_JOB_QUEUED);
+}
+
 /* ---- plans ----------------------------------------------------------------------- */
 
 /* Every statement, EXPLAINed with sequential scans disabled: a "Seq Scan"
@@ -783,14 +882,14 @@ static void test_layout_storage(struct folio_pg_conn *c) {
 static void test_explain(struct folio_pg_conn *c) {
   static const char *const calls[] = {
       "folio_submit('0190b5a4-0000-7000-8000-000000000001', 'acme', 'k', '{1}', 150, '', "
-      "'\\x00', '{}', 3, 1000, false, true, false, 0, 0)",
+      "'\\x00', '{}', 3, 1000, false, true, false, 0, 0, 'abababababababababababababababababababababababababababababababab', true)",
       "folio_submit_lookup('acme', 'k')",
       "folio_status('0190b5a4-0000-7000-8000-000000000001', 'acme')",
       "folio_cancel('0190b5a4-0000-7000-8000-000000000001', 'acme')",
       "folio_claim('0190b5a4-0000-7000-8000-000000000001', 'w', 4)",
       "folio_heartbeat('0190b5a4-0000-7000-8000-000000000001', 1, 5)",
       "folio_succeed('0190b5a4-0000-7000-8000-000000000001', 1, '{a}', '{1}', '{0}', '{1}', "
-      "'{x}', '{y}', '{z}', '[]')",
+      "'{x}', '{y}', '{z}', '[]', 'cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd')",
       "folio_fail('0190b5a4-0000-7000-8000-000000000001', 1, true, 'X', 'y', NULL)",
       "folio_cancel_confirm('0190b5a4-0000-7000-8000-000000000001', 1)",
       "folio_release('0190b5a4-0000-7000-8000-000000000001', 1, 'x')",
@@ -803,6 +902,10 @@ static void test_explain(struct folio_pg_conn *c) {
       "folio_tenant_list",
       "folio_tenant_set('acme', true, NULL, true, NULL, false, 5, true, NULL, true, NULL, "
       "true, NULL, true, NULL, true, NULL, true, NULL, true, NULL, true, NULL, true, NULL)",
+      "folio_renderer_register('cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd', 'r')",
+      "folio_objects_referenced('{a/b/c,d/e/f}')",
+      "folio_cache_unhit('0190b5a4-0000-7000-8000-000000000001', true, 'x')",
+      "folio_cache_purge('acme')", /* with NULL (every tenant) it is meant to scan */
   };
   CHECK_EQ_INT(sizeof calls / sizeof calls[0], folio_jobs_nstmts - 1); /* all but apikey_insert */
   CHECK(folio_pg_conn_command(c, "ANALYZE; SET enable_seqscan = off", NULL, NULL) == 0);
@@ -839,6 +942,7 @@ int main(void) {
   test_reconciler(c);
   test_apikeys(c);
   test_layout_storage(c);
+  test_render_cache(c);
   test_explain(c);
   folio_pg_conn_close(c);
   return check_done();

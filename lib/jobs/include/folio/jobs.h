@@ -160,6 +160,11 @@ struct folio_job_submit {
    * thread for _submit_async, which is why folio-server packs on its decode
    * pool and passes the result here. */
   struct folio_jobs_stored_layout stored;
+  /* The render cache (folio/render_cache.h): the request key (32 bytes;
+   * NULL = none, as with FOLIO_CACHE_OFF) and the policy, an
+   * enum folio_cache_policy (0 = use). */
+  const uint8_t *cache_key;
+  int cache_policy;
 };
 
 /* One thing wrong with a submission: field is the exact request field path
@@ -183,6 +188,7 @@ struct folio_job_violation {
  * and needs the pool) and lists every violation, in request field order
  * (layout_json, formats by index, options.png_dpi, options.page_range,
  * options.png_include_bleed, options.pdf_profile / additional_pdf_profiles,
+ * options.cache,
  * idempotency_key, labels in the given order, then tenant and max_attempts).
  * A label key longer than the limit is not quoted; it is named by its
  * position: field "labels", description "key 3 (0-based, in request
@@ -198,6 +204,7 @@ struct folio_job_submitted {
   char job_id[FOLIO_UUID_STR_LEN + 1];
   enum folio_job_state state;
   bool deduplicated; /* the idempotency key matched an earlier job */
+  bool from_cache;   /* a new job answered from the render cache (state SUCCEEDED) */
 };
 
 /* Records a job: the jobs row and its 'submitted' event commit together.
@@ -307,6 +314,7 @@ struct folio_job_status {
    * reported; none (NULL, 0) before an outcome recorded them. In arena. */
   struct folio_finding *findings;
   size_t nfindings;
+  bool from_cache; /* the artifacts are another job's, from the render cache */
 };
 
 /* The job with its labels, artifacts and findings, in one round trip (one
@@ -386,11 +394,16 @@ int folio_jobs_succeed(struct folio_pg_conn *c, const char *job_id, int attempt,
                        const struct folio_job_artifact *artifacts, size_t nartifacts,
                        struct folio_pg_diag *diag);
 /* folio_jobs_succeed that also records the render's findings (serialised
- * into jobs.findings in the same statement, so the outcome and its findings
- * commit together). findings NULL = none recorded; borrowed for the call. */
+ * into jobs.findings) and, under renderer_hex (the render process's
+ * fingerprint, folio/render_cache.h), the job's render cache entry when it
+ * was submitted with a cache key - all in the same statement, so the
+ * outcome, its findings and the entry commit together, and an entry exists
+ * only for a job that succeeded whole. findings NULL = none recorded;
+ * renderer_hex NULL = no entry. Both borrowed for the call. */
 int folio_jobs_succeed_findings(struct folio_pg_conn *c, const char *job_id, int attempt,
                                 const struct folio_job_artifact *artifacts, size_t nartifacts,
-                                const struct folio_findings *findings, struct folio_pg_diag *diag);
+                                const struct folio_findings *findings, const char *renderer_hex,
+                                struct folio_pg_diag *diag);
 
 /* A failed attempt. transient: back to QUEUED ('retried') while attempts <
  * max_attempts, else FAILED with ATTEMPTS_EXHAUSTED; !transient: FAILED with
@@ -529,6 +542,7 @@ int folio_jobs_pepper_from_env(uint8_t out[FOLIO_APIKEY_PEPPER_MAX], size_t *len
  *   apikey create --tenant T               print a new key (once) on out
  *   apikey revoke KEY_ID_OR_KEY [--tenant T]
  *   tenant list | show T | set T --LIMIT V|default ...   (folio/tenant.h)
+ *   cache purge [--tenant T]               forget render cache entries (folio/render_cache.h)
  * argv[0] is the subcommand. Configuration from FOLIO_DATABASE_URL and
  * FOLIO_API_KEY_PEPPER. Messages go to err, never a secret but the created
  * key (to out). Returns a process exit code: 0 done, 1 failed, 2 usage. */

@@ -305,6 +305,20 @@ int folio_layout_decode(const char *json, size_t len, const struct folio_layout_
                         struct folio_layout_doc **out, struct folio_layout_diag *diag);
 void folio_layout_doc_free(struct folio_layout_doc *doc);
 
+/* The canonical form of the JSON document json[0..len) (lib/layout/canonical.c
+ * states the rules; docs/internals/layout.md, "Canonical form"): no
+ * whitespace, object members sorted by key, strings and numbers in one
+ * spelling each, parsed by the decoder's own lexer. Two documents the decoder
+ * reads as the same (whitespace, member order, escapes, 1.0 vs 1 vs 1e0)
+ * have the same canonical bytes; the render cache hashes them. Syntax only:
+ * a valid layout is the caller's business (run folio_layout_decode first).
+ * max_depth bounds nesting (0 = 32, the decoder's default).
+ * Returns 0 with *out (malloc'd, free with free(), not NUL-terminated) and
+ * *out_len; FOLIO_LAYOUT_EINVAL when json is not one JSON value (or holds a
+ * number out of a double's range); FOLIO_LAYOUT_ENOMEM. Reentrant. */
+int folio_layout_canonical(const char *json, size_t len, size_t max_depth, char **out,
+                           size_t *out_len);
+
 /* Unit conversion used by the decoder (exposed for tests and the CLI). */
 double folio_unit_to_pt(enum folio_unit u, double v);
 

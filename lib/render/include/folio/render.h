@@ -224,4 +224,16 @@ int folio_render_sla(const struct folio_layout_doc *doc, const struct folio_rend
 int folio_render_png_encode(const unsigned char *pixels, unsigned width, unsigned height,
                             size_t stride, unsigned dpi, folio_render_write_fn write, void *ctx);
 
+/* ---- the renderer, for the render cache ------------------------------------- */
+
+/* What decides this process's renders besides the request, as text: folio's
+ * version and a digest of its render and layout sources, the loaded cairo,
+ * pango, harfbuzz, freetype and fontconfig versions (one per line), then
+ * "fonts N" and one line per font fontconfig offers (file, face index, size,
+ * mtime; sorted). The worker hashes it into the renderer fingerprint of the
+ * render cache (folio/render_cache.h in lib/jobs). Returns a malloc'd
+ * NUL-terminated string (free with free()), or NULL when out of memory.
+ * Reads the font directories' state; call it once per process. */
+char *folio_render_describe(void);
+
 #endif
