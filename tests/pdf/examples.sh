@@ -64,6 +64,17 @@ for combo in pdfua-1 pdfua-1,pdfa-2b; do
   has "$out" "Figure" "report $combo: the tree has the Figure"
   has "$(pdfinfo "$d/document.pdf")" "Tagged:          yes" "report $combo: pdfinfo says tagged"
 done
+# a page selection: the attributes the render reports are those of the pages
+# rendered (the figure is on page 2, the French quotation on page 1)
+expect 0 "report page 2 alone" -- "$folio" render "$report" --out "$work/report-p2" --pdf-profile pdfua-1 --pages 2
+[ -z "$err" ] && ok "report page 2: the preflight is clean" || bad "report page 2: $err"
+expect 0 "report page 2: checks" -- /usr/bin/python3 "$check" "$work/report-p2/document.pdf" --profiles pdfua-1 \
+  --lang en-GB --figures 1
+grep "^FAIL" <<<"$out"
+expect 0 "report page 1 alone: checks" -- sh -c '"$0" render "$1" --out "$2" --pdf-profile pdfua-1 --pages 1 >/dev/null &&
+  /usr/bin/python3 "$3" "$2/document.pdf" --profiles pdfua-1 --lang en-GB --figures 0 --elem-lang fr' \
+  "$folio" "$report" "$work/report-p1" "$check"
+grep "^FAIL" <<<"$out"
 # the language comes from meta.lang; --lang overrides it
 expect 0 "report with --lang en-US" -- "$folio" render "$report" --out "$work/report-us" --pdf-profile pdfua-1 --lang en-US
 expect 0 "report --lang: checks" -- /usr/bin/python3 "$check" "$work/report-us/document.pdf" --profiles pdfua-1 --lang en-US
