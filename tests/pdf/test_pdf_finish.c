@@ -16,6 +16,8 @@
 #include "check.h"
 #include "folio/layout.h"
 #include "folio/pdf.h"
+#include "folio/pdf_job.h"
+#include "folio/pdf_preflight.h"
 #include "folio/render.h"
 #include "pdf_int.h"
 
@@ -288,6 +290,58 @@ int main(int argc, char **argv) {
   char boxed[512];
   snprintf(boxed, sizeof boxed, "%s/boxed.pdf", argv[2]);
   CHECK_MSG(folio_pdf_finish(in, &pb, boxed, &d) == 0, "%s", d.message);
+
+  /* PDF/UA-1 through the glue, in process: a tagged render, its attributes
+   * handed over, the finish, the preflight (the example's images have no alt:
+   * two Figures without /Alt, nothing else) */
+  {
+    char tagged[256];
+    snprintf(tagged, sizeof tagged, "%s/tagged.pdf", dir);
+    struct folio_pdf_options uo = {.profiles = FOLIO_PDF_BIT(FOLIO_PDF_PROFILE_PDFUA_1)};
+    struct folio_render_options ro = {0};
+    struct folio_pdf_job pj;
+    CHECK_EQ_INT(folio_pdf_job_init(&pj, doc, "en-GB", &uo, &ro), 0);
+    CHECK(ro.pdf_tagged && ro.pdf_struct && uo.attrs == &pj.attrs);
+    CHECK_EQ_STR(uo.lang, "en-GB");
+    CHECK_EQ_INT(uo.n_boxes, np);
+    FILE *tf = fopen(tagged, "wb");
+    CHECK(tf);
+    CHECK_EQ_INT(folio_render_pdf(doc, &ro, file_write, tf, &rd), 0);
+    fclose(tf);
+    CHECK_MSG(folio_pdf_finish(tagged, &uo, out, &d) == 0, "%s", d.message);
+    struct folio_findings fs;
+    folio_findings_init(&fs, 0);
+    CHECK_EQ_INT(folio_pdf_preflight(out, uo.profiles, &fs), 0);
+    size_t no_alt = 0;
+    for (size_t i = 0; i < fs.n; i++) {
+      CHECK_MSG(strcmp(fs.items[i].code, "PDF_UA_FIGURE_NO_ALT") == 0, "finding %s: %s", fs.items[i].code,
+                fs.items[i].message);
+      no_alt++;
+    }
+    CHECK_EQ_INT(no_alt, 2);
+    folio_findings_fini(&fs);
+    /* attributes that do not fit the tree are refused, never written elsewhere */
+    struct folio_pdf_elem_attr wrong = {.elem = 0, .type = "Figure", .alt = "a chart"};
+    struct folio_pdf_attrs wl = {.v = &wrong, .n = 1, .cap = 1};
+    uo.attrs = &wl;
+    CHECK_EQ_INT(folio_pdf_finish(tagged, &uo, out, &d), FOLIO_PDF_E_PDF);
+    CHECK(strstr(d.message, "element 0 is /Document, reported as /Figure") != NULL);
+    CHECK(!exists(out));
+    wrong = (struct folio_pdf_elem_attr){.elem = 100000, .type = "Figure", .alt = "a chart"};
+    CHECK_EQ_INT(folio_pdf_finish(tagged, &uo, out, &d), FOLIO_PDF_E_PDF);
+    CHECK(strstr(d.message, "the tree has") != NULL);
+    wrong = (struct folio_pdf_elem_attr){.elem = 0, .type = "Document", .lang = "fr"};
+    CHECK_MSG(folio_pdf_finish(tagged, &uo, out, &d) == 0, "%s", d.message);
+    wl.nomem = 1; /* an incomplete list */
+    CHECK_EQ_INT(folio_pdf_finish(tagged, &uo, out, &d), FOLIO_PDF_E_NOMEM);
+    /* attributes on an untagged PDF: refused */
+    wl.nomem = 0;
+    struct folio_pdf_options plain_attrs = {.attrs = &wl, .profiles = FOLIO_PDF_BIT(FOLIO_PDF_PROFILE_PDFA_2B)};
+    CHECK_EQ_INT(folio_pdf_finish(in, &plain_attrs, out, &d), FOLIO_PDF_E_ARG);
+    CHECK(strstr(d.message, "not tagged") != NULL);
+    folio_pdf_job_fini(&pj);
+    unlink(tagged);
+  }
 
   unlink(in);
   unlink(out);
