@@ -54,7 +54,7 @@ void folio_pdf_xmp_build(struct folio_pdf_buf *b, const struct folio_pdf_xmp *x)
 
 /* The structure walk's bounds: elements visited at most, and nesting depth. */
 #define FOLIO_PDF_STRUCT_ELEMS_MAX 1000000u
-#define FOLIO_PDF_STRUCT_DEPTH_MAX 256
+#define FOLIO_PDF_STRUCT_DEPTH_MAX 512 /* arrays count as a level: 256 elements deep */
 
 /* Writes a's attributes on the elements of the PDF's structure tree (the
  * pre-order index folio_pdf_elem_attr.elem, checked against its /S).

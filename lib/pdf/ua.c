@@ -31,7 +31,7 @@ static void elems_walk(qpdf_data q, qpdf_oh k, struct elems *e, int depth) {
   if (qpdf_oh_is_array(q, k)) {
     int n = qpdf_oh_get_array_n_items(q, k);
     for (int i = 0; i < n && e->n < e->want && !e->nomem; i++)
-      elems_walk(q, qpdf_oh_get_array_item(q, k, i), e, depth);
+      elems_walk(q, qpdf_oh_get_array_item(q, k, i), e, depth + 1);
     return;
   }
   if (!qpdf_oh_is_dictionary(q, k) || !qpdf_oh_has_key(q, k, "/S")) return; /* MCID, MCR, OBJR */
