@@ -156,7 +156,7 @@ static int follow(const char *cmd, struct folio_client *c, const char *job_id) {
 static const char submit_usage[] =
     "usage: folio submit LAYOUT.json [--format pdf,png,sla] [--dpi N] [--pages 1-3,5]\n"
     "                    [--png-include-bleed] [--label k=v]... [--idempotency-key K] [--wait]\n"
-    "                    [--pdf-profile pdfa-2b|pdfx-4|pdfua-1]...\n"
+    "                    [--pdf-profile pdfa-2b|pdfx-4|pdfua-1]... [--require-clean-preflight]\n"
     "                    [--addr HOST:PORT] [--key API_KEY] [--tls-ca CA.pem]\n"
     "Prints the job id. With --wait, follows the job (progress on stderr) and exits\n"
     "0 if it SUCCEEDED, 4 if it FAILED or was CANCELED. LAYOUT \"-\" reads stdin.\n";
@@ -170,7 +170,7 @@ int cli_submit(int argc, char **argv) {
   int formats[3] = {FOLIO__V1__FORMAT__FORMAT_PDF};
   int nformats = 1;
   unsigned long dpi = 0;
-  bool wait = false, png_bleed = false;
+  bool wait = false, png_bleed = false, clean_preflight = false;
   Folio__V1__SubmitLayoutRequest__LabelsEntry labels[MAX_LABELS], *lp[MAX_LABELS];
   size_t nlabels = 0;
   /* the first --pdf-profile is options.pdf_profile, the others
@@ -190,6 +190,8 @@ int cli_submit(int argc, char **argv) {
       wait = true;
     } else if (!strcmp(a, "--png-include-bleed")) {
       png_bleed = true;
+    } else if (!strcmp(a, "--require-clean-preflight")) {
+      clean_preflight = true; /* options.require_clean_preflight */
     } else if (!strcmp(a, "--format") && has_val) {
       nformats = cli_parse_formats(argv[++i], formats);
       if (nformats < 0) {
@@ -258,6 +260,7 @@ int cli_submit(int argc, char **argv) {
   opts.png_dpi = (uint32_t)dpi;
   opts.page_range = pbstr(pages ? pages : "");
   opts.png_include_bleed = png_bleed;
+  opts.require_clean_preflight = clean_preflight;
   if (nprofiles) {
     opts.pdf_profile = profiles[0];
     opts.additional_pdf_profiles = profiles + 1;

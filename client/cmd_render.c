@@ -15,8 +15,14 @@
  * folio/pdf_profile.h allows) renders cairo's PDF to a temporary file in DIR
  * and finishes it with lib/pdf (folio/pdf.h) into document.pdf; the ICC
  * profiles come from the same environment variables as the worker's
- * (docs/operations.md, "PDF profiles"). Without it the PDF is cairo's, as
- * before. */
+ * (docs/operations.md, "PDF profiles"). The finished file is then checked
+ * by the output preflight (folio/pdf_preflight.h), whose findings are printed
+ * on stderr as the paint stage's are, one "folio render: <severity> <CODE>
+ * page <n>: <message>" line each (page 0 = the document); --require-clean-preflight (also without a profile) makes any
+ * warning or error fail the render (exit 4, no document.pdf), as
+ * RenderOptions.require_clean_preflight fails a job. Without either the PDF
+ * is cairo's, with MediaBox/BleedBox/TrimBox added when the document has
+ * bleed or marks. --lang overrides the layout's meta.lang. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
@@ -29,13 +35,17 @@
 #include "cli.h"
 #include "folio/layout.h"
 #include "folio/pagerange.h"
+#include "folio/findings.h"
 #include "folio/pdf.h"
+#include "folio/pdf_job.h"
+#include "folio/pdf_preflight.h"
 #include "folio/render.h"
 
 static void render_usage(FILE *f) {
   fprintf(f,
           "usage: folio render LAYOUT.json [--format pdf,png,sla] [--out DIR] [--dpi N] [--pages LIST]\n"
           "                    [--threads N] [--png-include-bleed] [--pdf-profile P]... [--lang TAG]\n"
+          "                    [--require-clean-preflight]\n"
           "  LAYOUT.json   the layout document ('-' = stdin)\n"
           "  --format      comma-separated: pdf, png, sla (default pdf)\n"
           "  --out DIR     output folder, created if missing (default .)\n"
@@ -44,7 +54,9 @@ static void render_usage(FILE *f) {
           "  --threads N   PNG rasterizing threads (default: CPUs available)\n"
           "  --png-include-bleed  PNG pages show the bleed box, not just the trimmed page\n"
           "  --pdf-profile pdfa-2b, pdfx-4 or pdfua-1; repeat to combine (default: none)\n"
-          "  --lang TAG    the document language (BCP 47) written to the PDF; pdfua-1 needs one\n"
+          "  --lang TAG    the document language (BCP 47) written to the PDF (default: meta.lang);\n"
+          "                pdfua-1 needs one\n"
+          "  --require-clean-preflight  fail when the output preflight finds anything\n"
           "outputs: document.pdf, page-0001.png ..., document.sla\n"
           "exit: 0 ok, 2 usage, 3 invalid layout, 4 render failure, 5 I/O error, 1 other\n",
           FOLIO_RENDER_DPI_MIN, FOLIO_RENDER_DPI_MAX, FOLIO_RENDER_DPI_DEFAULT);
@@ -135,12 +147,25 @@ static int render_file(const struct folio_layout_doc *doc, const struct folio_re
   return rc ? rc : crc;
 }
 
+/* Prints the preflight's findings on stderr; returns whether any is a
+ * warning or an error (what --require-clean-preflight refuses). */
+static bool print_preflight(const struct folio_findings *fs) {
+  for (size_t i = 0; i < fs->n; i++) {
+    const struct folio_finding *e = &fs->items[i];
+    /* the paint findings' line (folio render --fail-on-warnings prints them so) */
+    fprintf(stderr, "folio render: %s %s page %u%s%s: %s\n", folio_finding_severity_name(e->severity), e->code,
+            e->page, e->pointer[0] ? " " : "", e->pointer, e->message);
+  }
+  return folio_findings_first(fs, FOLIO_FINDING_WARNING, 1u << FOLIO_FINDING_PREFLIGHT) != NULL;
+}
+
 /* The PDF rendered by cairo into a temporary file in dir, then finished by
- * lib/pdf into dir/document.pdf (through out_file's temporary name, so a
- * failure leaves no partial file). Returns the exit code. */
+ * lib/pdf (when it has something to add) into dir/document.pdf (through
+ * out_file's temporary name, so a failure leaves no partial file), then
+ * preflighted. Returns the exit code. */
 static int render_pdf_finished(const struct folio_layout_doc *doc,
                                const struct folio_render_options *opt, const char *dir,
-                               const struct folio_pdf_options *po) {
+                               const struct folio_pdf_options *po, bool require_clean) {
   struct out_file cairo_pdf, o;
   int rc = out_open(&cairo_pdf, dir, "document.cairo.pdf");
   if (rc) return rc;
@@ -157,8 +182,13 @@ static int render_pdf_finished(const struct folio_layout_doc *doc,
     fclose(o.f); /* lib/pdf writes the file by its name */
     o.f = NULL;
     struct folio_pdf_diag pd = {0};
-    int fr = folio_pdf_finish(cairo_pdf.tmp, po, o.tmp, &pd);
-    if (fr) {
+    int fr = 0;
+    if (!folio_pdf_needed(po)) { /* nothing to add: cairo's file, checked */
+      if (rename(cairo_pdf.tmp, o.tmp)) {
+        fprintf(stderr, "folio render: %s: %s\n", o.tmp, strerror(errno));
+        rc = FOLIO_EXIT_IO;
+      }
+    } else if ((fr = folio_pdf_finish(cairo_pdf.tmp, po, o.tmp, &pd))) {
       fprintf(stderr, "folio render: PDF profile: %s\n", pd.message);
       /* a document the profile refuses (no title) or qpdf cannot finish is a
        * render failure; a missing ICC file or a failed write is I/O */
@@ -166,7 +196,19 @@ static int render_pdf_finished(const struct folio_layout_doc *doc,
            : fr == FOLIO_PDF_E_ICC || fr == FOLIO_PDF_E_WRITE ? FOLIO_EXIT_IO
                                                             : FOLIO_EXIT_RENDER;
     }
-    int crc = out_close(&o, fr == 0);
+    if (!rc) { /* the output preflight, as the worker runs it */
+      struct folio_findings fs;
+      folio_findings_init(&fs, 0);
+      if (folio_pdf_preflight(o.tmp, po->profiles, &fs)) {
+        fprintf(stderr, "folio render: the output preflight: out of memory\n");
+        rc = FOLIO_EXIT_INTERNAL;
+      } else if (print_preflight(&fs) && require_clean) {
+        fprintf(stderr, "folio render: --require-clean-preflight: the output preflight reported findings\n");
+        rc = FOLIO_EXIT_RENDER;
+      }
+      folio_findings_fini(&fs);
+    }
+    int crc = out_close(&o, rc == 0);
     if (!rc) rc = crc;
   }
   unlink(cairo_pdf.tmp);
@@ -246,10 +288,11 @@ int cli_render(int argc, char **argv) {
       {"threads", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
       {"png-include-bleed", no_argument, NULL, 'b'},
       {"pdf-profile", required_argument, NULL, 'P'}, {"lang", required_argument, NULL, 'L'},
+      {"require-clean-preflight", no_argument, NULL, 'R'},
       {NULL, 0, NULL, 0},
   };
   unsigned formats = FMT_PDF, dpi = FOLIO_RENDER_DPI_DEFAULT, threads = 0;
-  bool png_bleed = false;
+  bool png_bleed = false, require_clean = false;
   const char *out_dir = ".", *pages_spec = NULL, *lang = NULL;
   int profiles[8];
   size_t nprofiles = 0;
@@ -288,6 +331,7 @@ int cli_render(int argc, char **argv) {
       break;
     }
     case 'L': lang = optarg; break;
+    case 'R': require_clean = true; break;
     case 'h': render_usage(stdout); return FOLIO_EXIT_OK;
     default:
       fprintf(stderr, "folio render: unknown or incomplete option \"%s\"\n", argv[optind - 1]);
@@ -355,11 +399,21 @@ int cli_render(int argc, char **argv) {
   struct folio_render_options opt = {
       .pages = pages, .n_pages = n_pages, .dpi = dpi, .threads = threads, .png_include_bleed = png_bleed};
 
-  po.title = doc->title;
-  po.author = doc->author;
-  po.lang = lang;
-  if ((formats & FMT_PDF) && folio_pdf_needed(&po)) rc = render_pdf_finished(doc, &opt, out_dir, &po);
+  /* title, author, the language, the print boxes, PDF/UA's tagging and
+   * attributes: as the worker (folio/pdf_job.h) */
+  struct folio_pdf_job pj;
+  if (folio_pdf_job_init(&pj, doc, lang, &po, &opt)) {
+    fprintf(stderr, "folio render: out of memory\n");
+    free(pages);
+    folio_layout_doc_free(doc);
+    return FOLIO_EXIT_INTERNAL;
+  }
+  if ((formats & FMT_PDF) && (folio_pdf_needed(&po) || require_clean))
+    rc = render_pdf_finished(doc, &opt, out_dir, &po, require_clean);
   else if (formats & FMT_PDF) rc = render_file(doc, &opt, out_dir, "document.pdf", folio_render_pdf);
+  folio_pdf_job_fini(&pj);
+  opt.pdf_tagged = false;
+  opt.pdf_struct = NULL;
   if (!rc && (formats & FMT_PNG)) {
     struct png_sink s = {.dir = out_dir};
     int r = folio_render_png(doc, &opt, png_begin, png_end, &s, &diag);

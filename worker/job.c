@@ -26,6 +26,7 @@
 #include "folio/layout.h"
 #include "folio/pagerange.h"
 #include "folio/pdf.h"
+#include "folio/pdf_job.h"
 #include "folio/render.h"
 #include "folio/render_cache.h"
 
@@ -176,16 +177,18 @@ static void note_pdf_error(struct job *j, int rc, const struct folio_pdf_diag *p
   }
 }
 
-/* The PDF when lib/pdf has work (a profile, or print boxes): cairo writes a
- * temporary file in $TMPDIR (default /tmp), folio_pdf_finish_stream reads it
- * and streams the finished PDF into the sink through a temporary file of its
- * own. Both are unlinked as soon as they are made and reached through
+/* The PDF when lib/pdf has work (a profile, or print boxes) or a preflight
+ * to run (check: a profile, or require_clean_preflight): cairo writes a
+ * temporary file in $TMPDIR (default /tmp), folio_pdf_finish_stream_checked
+ * reads it, finishes it into a temporary file of its own (or keeps cairo's
+ * when there is nothing to add), preflights that and streams it into the
+ * sink. Both are unlinked as soon as they are made and reached through
  * /proc/self/fd, so nothing is left behind on any path — a render process
  * killed at its timeout included. Files, not buffers: a 1,000-page document
  * is never held in memory. */
 static int render_pdf_profiled(struct job *j, const struct folio_layout_doc *doc,
                                const struct folio_render_options *opt,
-                               const struct folio_pdf_options *po) {
+                               const struct folio_pdf_options *po, bool check) {
   const char *env = getenv("TMPDIR");
   const char *dir = env && *env ? env : "/tmp";
   char path[512];
@@ -225,7 +228,10 @@ static int render_pdf_profiled(struct job *j, const struct folio_layout_doc *doc
   char in[64];
   snprintf(in, sizeof in, "/proc/self/fd/%d", fd);
   struct folio_pdf_diag pd = {0};
-  rc = folio_pdf_finish_stream(in, po, dir, worker_sink_write, k, &pd);
+  /* the output preflight (folio/pdf_preflight.h) runs on the finished file
+   * before its first byte is uploaded; its findings join the job's */
+  rc = folio_pdf_finish_stream_checked(in, po, dir, po->profiles, check ? &j->findings : NULL,
+                                       worker_sink_write, k, &pd);
   close(fd);
   if (rc) {
     worker_sink_abort(k);
@@ -364,12 +370,24 @@ static void render_with(struct job *j, const struct worker_budget *budget) {
     struct folio_pdf_options po;
     folio_pdf_options_from_env(&po);
     po.profiles = j->cl.pdf_profiles;
-    po.title = doc->title;
-    po.author = doc->author;
-    if (folio_pdf_needed(&po) ? render_pdf_profiled(j, doc, &opt, &po)
-                              : render_doc(j, doc, &opt, folio_render_pdf, "document.pdf",
-                                           FOLIO_FORMAT_PDF, "application/pdf"))
+    /* title, author, meta.lang, the print boxes of the rendered pages, a
+     * tagged render for PDF/UA and its structure attributes: as the CLI
+     * (folio/pdf_job.h) */
+    struct folio_pdf_job pj;
+    if (folio_pdf_job_init(&pj, doc, NULL, &po, &opt)) {
+      worker_failure_note(&j->fail, true, "OUT_OF_MEMORY", "no memory for the PDF's page boxes");
       goto out;
+    }
+    bool check = po.profiles || j->cl.require_clean_preflight;
+    int prc = folio_pdf_needed(&po) || check
+                  ? render_pdf_profiled(j, doc, &opt, &po, check)
+                  : render_doc(j, doc, &opt, folio_render_pdf, "document.pdf", FOLIO_FORMAT_PDF,
+                               "application/pdf");
+    folio_pdf_job_fini(&pj);
+    opt.pdf_tagged = false;
+    opt.pdf_struct = NULL;
+    opt.pdf_struct_ctx = NULL;
+    if (prc) goto out;
     opt.findings = NULL;
     j->fi++;
   }

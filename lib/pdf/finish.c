@@ -20,6 +20,7 @@
 
 #include <qpdf/qpdf-c.h>
 
+#include "folio/pdf_preflight.h"
 #include "pdf_int.h"
 
 #define A_BIT FOLIO_PDF_BIT(FOLIO_PDF_PROFILE_PDFA_2B)
@@ -97,6 +98,9 @@ static int check_options(const struct folio_pdf_options *o, struct folio_pdf_dia
       return folio_pdf_fail(diag, FOLIO_PDF_E_ARG, "lang",
                             "PDF/UA-1 needs the document language (the layout's meta.lang)");
   }
+  if (o->attrs && o->attrs->nomem)
+    return folio_pdf_fail(diag, FOLIO_PDF_E_NOMEM, "attrs",
+                          "the structure attributes are incomplete (out of memory collecting them)");
   if (o->n_boxes && !o->boxes)
     return folio_pdf_fail(diag, FOLIO_PDF_E_ARG, "boxes", "n_boxes is %zu but boxes is NULL", o->n_boxes);
   for (size_t i = 0; o->boxes && i < o->n_boxes; i++) {
@@ -415,6 +419,10 @@ static int do_pages(struct fin *f) {
         qpdf_oh_replace_key(f->q, a, "/F", qpdf_oh_new_integer(f->q, fl));
       }
     }
+    if (f->prof & UA_BIT) { /* artifacts, link /Contents (ua.c) */
+      int rc = folio_pdf_ua_page(f->q, page, i + 1, f->diag);
+      if (rc) return rc;
+    }
     if (qpdf_has_error(f->q)) return qpdf_failed(f, "updating a page");
   }
   if (f->nomem) return folio_pdf_fail(f->diag, FOLIO_PDF_E_NOMEM, NULL, "out of memory");
@@ -640,6 +648,8 @@ int folio_pdf_finish(const char *in_path, const struct folio_pdf_options *o, con
     rc = do_colour(&f);
     if (!rc) rc = do_metadata(&f, in_path);
   }
+  /* the attributes cairo cannot write, on the elements the render named */
+  if (!rc && o->attrs) rc = folio_pdf_struct_attrs(f.q, o->attrs, diag);
   if (!rc) rc = do_pages(&f);
   if (rc) goto out;
   if (qpdf_init_write(f.q, out_path) & QPDF_ERRORS) {
@@ -650,6 +660,10 @@ int folio_pdf_finish(const char *in_path, const struct folio_pdf_options *o, con
   /* the /ID is a digest of the written bytes: same input, same output */
   qpdf_set_deterministic_ID(f.q, QPDF_TRUE);
   qpdf_set_stream_data_mode(f.q, qpdf_s_preserve);
+  /* PDF/UA rewrote the pages' content (artifacts): those new streams are
+   * compressed; cairo's, still filtered, are copied as they are (decode level
+   * none), and qpdf never compresses the XMP */
+  if (f.prof & UA_BIT) qpdf_set_compress_streams(f.q, QPDF_TRUE);
   /* PDF/X-4 is PDF 1.6; the others accept cairo's 1.5 */
   if (f.prof & X_BIT) qpdf_set_minimum_pdf_version(f.q, "1.6");
   if (qpdf_write(f.q) & QPDF_ERRORS) rc = qpdf_failed(&f, "writing the PDF");
@@ -664,23 +678,16 @@ out:
 int folio_pdf_finish_stream(const char *in_path, const struct folio_pdf_options *o,
                             const char *tmp_dir, folio_pdf_write_fn write, void *write_ctx,
                             struct folio_pdf_diag *diag) {
-  struct folio_pdf_diag local;
-  if (!diag) diag = &local;
-  if (!in_path) return folio_pdf_fail(diag, FOLIO_PDF_E_ARG, NULL, "in_path must be set");
-  if (!tmp_dir || !*tmp_dir) tmp_dir = getenv("TMPDIR");
-  if (!tmp_dir || !*tmp_dir) tmp_dir = "/tmp";
-  char tmpl[512], out[64];
-  if ((size_t)snprintf(tmpl, sizeof tmpl, "%s/folio-pdf-XXXXXX", tmp_dir) >= sizeof tmpl)
-    return folio_pdf_fail(diag, FOLIO_PDF_E_ARG, NULL, "tmp_dir is too long");
-  int fd = mkostemp(tmpl, O_CLOEXEC);
-  if (fd < 0) return folio_pdf_fail(diag, FOLIO_PDF_E_WRITE, NULL, "%s: %s", tmpl, strerror(errno));
-  unlink(tmpl); /* from here on only the descriptor names it */
-  snprintf(out, sizeof out, "/proc/self/fd/%d", fd);
-  int rc = folio_pdf_finish(in_path, o, out, diag);
+  return folio_pdf_finish_stream_checked(in_path, o, tmp_dir, 0, NULL, write, write_ctx, diag);
+}
+
+/* Streams the file open on fd from its start through write. */
+static int stream_fd(int fd, folio_pdf_write_fn write, void *write_ctx, struct folio_pdf_diag *diag) {
   enum { CHUNK = 64 * 1024 };
-  unsigned char *buf = rc ? NULL : malloc(CHUNK);
-  if (!rc && !buf) rc = folio_pdf_fail(diag, FOLIO_PDF_E_NOMEM, NULL, "out of memory");
-  if (!rc && lseek(fd, 0, SEEK_SET) != 0)
+  unsigned char *buf = malloc(CHUNK);
+  if (!buf) return folio_pdf_fail(diag, FOLIO_PDF_E_NOMEM, NULL, "out of memory");
+  int rc = 0;
+  if (lseek(fd, 0, SEEK_SET) != 0)
     rc = folio_pdf_fail(diag, FOLIO_PDF_E_WRITE, NULL, "rewinding the output: %s", strerror(errno));
   while (!rc) {
     ssize_t r = read(fd, buf, CHUNK);
@@ -691,6 +698,48 @@ int folio_pdf_finish_stream(const char *in_path, const struct folio_pdf_options 
       rc = folio_pdf_fail(diag, FOLIO_PDF_E_WRITE, NULL, "write aborted");
   }
   free(buf);
+  return rc;
+}
+
+static int preflight(const char *path, unsigned profiles, struct folio_findings *findings,
+                     struct folio_pdf_diag *diag) {
+  if (!findings) return 0;
+  int rc = folio_pdf_preflight(path, profiles, findings);
+  if (rc == FOLIO_PDF_PREFLIGHT_EINVAL)
+    return folio_pdf_fail(diag, FOLIO_PDF_E_ARG, "profiles", "preflight profiles 0x%x", profiles);
+  if (rc) return folio_pdf_fail(diag, FOLIO_PDF_E_NOMEM, NULL, "out of memory recording the preflight");
+  return 0;
+}
+
+int folio_pdf_finish_stream_checked(const char *in_path, const struct folio_pdf_options *o,
+                                    const char *tmp_dir, unsigned preflight_profiles,
+                                    struct folio_findings *findings, folio_pdf_write_fn write,
+                                    void *write_ctx, struct folio_pdf_diag *diag) {
+  struct folio_pdf_diag local;
+  if (!diag) diag = &local;
+  if (!in_path || !o) return folio_pdf_fail(diag, FOLIO_PDF_E_ARG, NULL, "in_path and o must be set");
+  if (!folio_pdf_needed(o)) { /* nothing to add: the input itself, checked */
+    int ifd = open(in_path, O_RDONLY | O_CLOEXEC);
+    if (ifd < 0) return folio_pdf_fail(diag, FOLIO_PDF_E_PDF, NULL, "%s: %s", in_path, strerror(errno));
+    int rc = preflight(in_path, preflight_profiles, findings, diag);
+    if (!rc) rc = stream_fd(ifd, write, write_ctx, diag);
+    close(ifd);
+    return rc;
+  }
+  if (!tmp_dir || !*tmp_dir) tmp_dir = getenv("TMPDIR");
+  if (!tmp_dir || !*tmp_dir) tmp_dir = "/tmp";
+  char tmpl[512], out[64];
+  if ((size_t)snprintf(tmpl, sizeof tmpl, "%s/folio-pdf-XXXXXX", tmp_dir) >= sizeof tmpl)
+    return folio_pdf_fail(diag, FOLIO_PDF_E_ARG, NULL, "tmp_dir is too long");
+  int fd = mkostemp(tmpl, O_CLOEXEC);
+  if (fd < 0) return folio_pdf_fail(diag, FOLIO_PDF_E_WRITE, NULL, "%s: %s", tmpl, strerror(errno));
+  unlink(tmpl); /* from here on only the descriptor names it */
+  snprintf(out, sizeof out, "/proc/self/fd/%d", fd);
+  int rc = folio_pdf_finish(in_path, o, out, diag);
+  /* checked before the first byte leaves: the findings reach the caller
+   * whatever they say; whether they fail the job is the caller's verdict */
+  if (!rc) rc = preflight(out, preflight_profiles, findings, diag);
+  if (!rc) rc = stream_fd(fd, write, write_ctx, diag);
   close(fd);
   return rc;
 }

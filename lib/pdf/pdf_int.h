@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <qpdf/qpdf-c.h>
+
 #include "folio/pdf.h"
 
 /* Sets diag (may be NULL) and returns code. field may be NULL or "". */
@@ -47,5 +49,27 @@ struct folio_pdf_xmp {
 };
 /* The packet, into b (check b->nomem). */
 void folio_pdf_xmp_build(struct folio_pdf_buf *b, const struct folio_pdf_xmp *x);
+
+/* ---- PDF/UA-1 (ua.c) ---- */
+
+/* The structure walk's bounds: elements visited at most, and nesting depth. */
+#define FOLIO_PDF_STRUCT_ELEMS_MAX 1000000u
+#define FOLIO_PDF_STRUCT_DEPTH_MAX 512 /* arrays count as a level: 256 elements deep */
+
+/* Writes a's attributes on the elements of the PDF's structure tree (the
+ * pre-order index folio_pdf_elem_attr.elem, checked against its /S).
+ * Returns 0 or FOLIO_PDF_E_*. */
+int folio_pdf_struct_attrs(qpdf_data q, const struct folio_pdf_attrs *a, struct folio_pdf_diag *diag);
+
+/* The content stream s[0..len) into out with every operation outside a
+ * marked-content sequence (depth 0 of BDC/BMC ... EMC) inside an
+ * /Artifact BMC ... EMC of its own; consecutive ones share one. *changed
+ * says whether anything was wrapped. 0; -1 when s does not lex or its
+ * marked content does not balance; -2 out of memory. */
+int folio_pdf_wrap_artifacts(const unsigned char *s, size_t len, struct folio_pdf_buf *out, bool *changed);
+
+/* PDF/UA-1 for one page (1-based pageno for messages): /Contents on its
+ * /Link annotations, artifacts wrapped. Returns 0 or FOLIO_PDF_E_*. */
+int folio_pdf_ua_page(qpdf_data q, qpdf_oh page, int pageno, struct folio_pdf_diag *diag);
 
 #endif

@@ -20,6 +20,16 @@ any failed. The checks, and the veraPDF rule each stands in for
          Info GTS_PDFXVersion
   PDF/A: no /Interpolate true on images                          6.2.8-3
   PDF/UA: /MarkInfo /Marked true, /Lang, DisplayDocTitle, title  UA 7.1
+  PDF/UA content (--ua-content, on with pdfua-1): every painting and
+         text-showing operator of every page inside a marked-content
+         sequence (tagged, or /Artifact); marked content and text objects
+         nest; every Figure has /Alt, every TH /A /Scope, every Link
+         annotation /Contents, pages with annotations /Tabs /S   UA 7.1-3,
+                                                                 7.3-1, 7.5-1,
+                                                                 7.18.3-1,
+                                                                 7.18.5-2
+  --figures N: the structure tree has N Figure elements, --elem-lang L:
+  some element carries /Lang L (an item's own language)
 --plain checks the opposite: cairo's PDF untouched (no /ID, no XMP, no
 OutputIntents).
 """
@@ -88,6 +98,8 @@ def main():
     ap.add_argument("--lang")
     ap.add_argument("--boxes", help="'media|bleed|trim' per page as 'x0 y0 x1 y1', pages split by ';'")
     ap.add_argument("--plain", action="store_true")
+    ap.add_argument("--figures", type=int)
+    ap.add_argument("--elem-lang")
     a = ap.parse_args()
     prof = set(p for p in a.profiles.split(",") if p)
     A, X, UA = "pdfa-2b" in prof, "pdfx-4" in prof, "pdfua-1" in prof
@@ -271,9 +283,128 @@ def main():
         vp = obj(root.get("/ViewerPreferences")) or {}
         check(vp.get("/DisplayDocTitle") is True, "/ViewerPreferences /DisplayDocTitle true")
         check(bool(pdf_text(info.get("/Title"))), "a title is set")
+        ua_content(objs, obj, root, pages, a)
     if a.lang:
         check(pdf_text(root.get("/Lang")) == a.lang, "catalog /Lang %r" % a.lang)
         check(prop("dc", "language") == a.lang, "dc:language %r" % a.lang)
+
+
+# ---- PDF/UA: content and structure ------------------------------------------
+
+PAINT = {"S", "s", "f", "F", "f*", "B", "B*", "b", "b*", "sh", "Do", "Tj", "TJ", "'", '"', "BI", "EI", "ID"}
+TOKEN = re.compile(rb"""(?P<ws>[\x00\t\n\x0c\r ]+)|(?P<comment>%[^\r\n]*)|(?P<str>\()|(?P<hex><[0-9A-Fa-f\s]*>)"""
+                   rb"""|(?P<dict><<|>>)|(?P<arr>[\[\]{}])|(?P<name>/[^\x00\t\n\x0c\r ()<>\[\]{}/%]*)"""
+                   rb"""|(?P<word>[^\x00\t\n\x0c\r ()<>\[\]{}/%]+)""")
+
+
+def content_ops(data):
+    """The operators of a content stream, in order (operands skipped)."""
+    ops, i, n = [], 0, len(data)
+    while i < n:
+        m = TOKEN.match(data, i)
+        if not m:
+            raise ValueError("cannot lex at %d: %r" % (i, data[i:i + 20]))
+        if m.lastgroup == "str":  # a literal string: balanced parentheses, escapes
+            depth, j = 0, i
+            while j < n:
+                c = data[j:j + 1]
+                if c == b"\\":
+                    j += 2
+                    continue
+                depth += c == b"("
+                depth -= c == b")"
+                j += 1
+                if depth == 0:
+                    break
+            i = j
+            continue
+        i = m.end()
+        if m.lastgroup == "word":
+            w = m.group().decode("latin-1")
+            if not re.match(r"^[-+.0-9]", w) and w not in ("true", "false", "null"):
+                ops.append(w)
+                if w == "ID":  # inline image data up to EI
+                    e = re.compile(rb"\sEI(?=[\s]|$)").search(data, i)
+                    i = e.end() if e else n
+                    ops.append("EI")
+    return ops
+
+
+def ua_content(objs, obj, root, pages, a):
+    def page_data(p):
+        c = p.get("/Contents")
+        refs = c if isinstance(c, list) else [c]
+        out = b""
+        for r in refs:
+            s = objs["obj:" + r]["stream"]
+            out += base64.b64decode(s.get("data", "")) + b"\n"
+        return out
+
+    unmarked, crossing, artifacts = 0, 0, 0
+    for n, p in enumerate(pages):
+        try:
+            ops = content_ops(page_data(p))
+        except ValueError as e:
+            check(False, "page %d: content lexes: %s" % (n + 1, e))
+            continue
+        depth, stack = 0, []  # stack: "mc" / "text" in opening order
+        for op in ops:
+            if op in ("BDC", "BMC"):
+                depth += 1
+                stack.append("mc")
+            elif op == "EMC":
+                depth -= 1
+                if not stack or stack.pop() != "mc":
+                    crossing += 1
+            elif op == "BT":
+                stack.append("text")
+            elif op == "ET":
+                if not stack or stack.pop() != "text":
+                    crossing += 1
+            elif op in PAINT and depth <= 0:
+                unmarked += 1
+        artifacts += ops.count("BMC")
+        annots = obj(p.get("/Annots")) or []
+        if annots:
+            check(p.get("/Tabs") == "/S", "page %d: annotations and /Tabs /S" % (n + 1))
+        for r in annots:
+            an = obj(r)
+            if an.get("/Subtype") == "/Link":
+                check(bool(pdf_text(an.get("/Contents"))), "page %d: Link annotation has /Contents %r"
+                      % (n + 1, pdf_text(an.get("/Contents"))))
+    check(unmarked == 0, "no painting operator outside marked content (%d found)" % unmarked)
+    check(crossing == 0, "marked content and text objects nest (%d crossings)" % crossing)
+    check(artifacts > 0, "artifacts are marked (%d BMC)" % artifacts)
+
+    figures, langs, ths = [], [], []
+
+    def walk(k, depth=0):
+        k = obj(k)
+        if isinstance(k, list):
+            for x in k:
+                walk(x, depth)
+            return
+        if not isinstance(k, dict) or "/S" not in k or depth > 200:
+            return
+        s = k["/S"]
+        if s == "/Figure":
+            figures.append(pdf_text(k.get("/Alt")) or pdf_text(k.get("/ActualText")))
+        if s == "/TH":
+            ths.append((obj(k.get("/A")) or {}).get("/Scope"))
+        if "/Lang" in k:
+            langs.append(pdf_text(k["/Lang"]))
+        walk(k.get("/K"), depth + 1)
+
+    tree = obj(root.get("/StructTreeRoot"))
+    if not check(isinstance(tree, dict), "a structure tree"):
+        return
+    walk(tree.get("/K"))
+    check(all(figures), "every Figure has /Alt (%d figures, %d without)" % (len(figures), figures.count(None)))
+    if a.figures is not None:
+        check(len(figures) == a.figures, "%d Figure elements (want %d)" % (len(figures), a.figures))
+    check(all(t in ("/Column", "/Row") for t in ths), "every TH has /A /Scope (%s)" % ths)
+    if a.elem_lang:
+        check(a.elem_lang in langs, "an element has /Lang %r (%s)" % (a.elem_lang, langs))
 
 
 if __name__ == "__main__":

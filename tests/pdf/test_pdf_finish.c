@@ -16,6 +16,8 @@
 #include "check.h"
 #include "folio/layout.h"
 #include "folio/pdf.h"
+#include "folio/pdf_job.h"
+#include "folio/pdf_preflight.h"
 #include "folio/render.h"
 #include "pdf_int.h"
 
@@ -113,10 +115,47 @@ static void test_helpers(void) {
   free(b.s);
 }
 
+/* wrap(in) == want, or wrap fails with want_rc */
+static void wrap_case(const char *in, int want_rc, const char *want) {
+  struct folio_pdf_buf b = {0};
+  bool changed = true;
+  int rc = folio_pdf_wrap_artifacts((const unsigned char *)in, strlen(in), &b, &changed);
+  CHECK_MSG(rc == want_rc, "wrap(%s): rc %d, want %d", in, rc, want_rc);
+  if (!rc) {
+    CHECK_MSG(strcmp(b.s ? b.s : "", want) == 0, "wrap(%s) = [%s], want [%s]", in, b.s ? b.s : "", want);
+    CHECK_EQ_INT(changed, strcmp(in, want) != 0);
+  }
+  free(b.s);
+}
+
+/* PDF/UA's artifact wrapper: marked-content depth, not q/Q, decides; the
+ * lexer does not take operators inside strings, names or inline images for
+ * real ones */
+static void test_artifacts(void) {
+  wrap_case("", 0, "");
+  wrap_case("/P <</MCID 0>> BDC BT (x) Tj ET EMC\n", 0, "/P <</MCID 0>> BDC BT (x) Tj ET EMC\n");
+  wrap_case("q 0 0 m 1 1 l S Q\n", 0, "/Artifact BMC\nq 0 0 m 1 1 l S Q\n\nEMC\n");
+  /* a q straddling the tagged sequence: the wrapper closes before BDC, reopens after EMC */
+  wrap_case("q 1 0 0 1 0 0 cm /P <</MCID 0>> BDC (a) Tj EMC 0 0 1 1 re f Q",
+            0, "/Artifact BMC\nq 1 0 0 1 0 0 cm EMC\n/P <</MCID 0>> BDC (a) Tj EMC /Artifact BMC\n0 0 1 1 re f Q\nEMC\n");
+  /* nested sequences count: content inside the inner or outer one stays */
+  wrap_case("/Span BMC /P <</MCID 1>> BDC (a) Tj EMC (b) Tj EMC", 0,
+            "/Span BMC /P <</MCID 1>> BDC (a) Tj EMC (b) Tj EMC");
+  /* "BDC" and "EMC" inside strings, names, comments and inline images are data */
+  wrap_case("(EMC \\) BDC) Tj /BDC Do % EMC\n", 0, "/Artifact BMC\n(EMC \\) BDC) Tj /BDC Do % EMC\n\nEMC\n");
+  wrap_case("BI /W 1 /H 1 ID \x01EMC EI Q", 0, "/Artifact BMC\nBI /W 1 /H 1 ID \x01EMC EI Q\nEMC\n");
+  wrap_case("<</A [1 (x)]>> BDC (a) Tj EMC", 0, "<</A [1 (x)]>> BDC (a) Tj EMC");
+  /* unbalanced or unlexable: refused, never guessed */
+  wrap_case("(a) Tj EMC", -1, NULL);
+  wrap_case("/P BMC (a) Tj", -1, NULL);
+  wrap_case("(unterminated Tj", -1, NULL);
+}
+
 int main(int argc, char **argv) {
   CHECK_MSG(argc == 3, "usage: test_pdf_finish LAYOUT.json OUTDIR");
   test_rule();
   test_helpers();
+  test_artifacts();
 
   size_t jl;
   unsigned char *json = slurp_file(argv[1], &jl);
@@ -251,6 +290,58 @@ int main(int argc, char **argv) {
   char boxed[512];
   snprintf(boxed, sizeof boxed, "%s/boxed.pdf", argv[2]);
   CHECK_MSG(folio_pdf_finish(in, &pb, boxed, &d) == 0, "%s", d.message);
+
+  /* PDF/UA-1 through the glue, in process: a tagged render, its attributes
+   * handed over, the finish, the preflight (the example's images have no alt:
+   * two Figures without /Alt, nothing else) */
+  {
+    char tagged[256];
+    snprintf(tagged, sizeof tagged, "%s/tagged.pdf", dir);
+    struct folio_pdf_options uo = {.profiles = FOLIO_PDF_BIT(FOLIO_PDF_PROFILE_PDFUA_1)};
+    struct folio_render_options ro = {0};
+    struct folio_pdf_job pj;
+    CHECK_EQ_INT(folio_pdf_job_init(&pj, doc, "en-GB", &uo, &ro), 0);
+    CHECK(ro.pdf_tagged && ro.pdf_struct && uo.attrs == &pj.attrs);
+    CHECK_EQ_STR(uo.lang, "en-GB");
+    CHECK_EQ_INT(uo.n_boxes, np);
+    FILE *tf = fopen(tagged, "wb");
+    CHECK(tf);
+    CHECK_EQ_INT(folio_render_pdf(doc, &ro, file_write, tf, &rd), 0);
+    fclose(tf);
+    CHECK_MSG(folio_pdf_finish(tagged, &uo, out, &d) == 0, "%s", d.message);
+    struct folio_findings fs;
+    folio_findings_init(&fs, 0);
+    CHECK_EQ_INT(folio_pdf_preflight(out, uo.profiles, &fs), 0);
+    size_t no_alt = 0;
+    for (size_t i = 0; i < fs.n; i++) {
+      CHECK_MSG(strcmp(fs.items[i].code, "PDF_UA_FIGURE_NO_ALT") == 0, "finding %s: %s", fs.items[i].code,
+                fs.items[i].message);
+      no_alt++;
+    }
+    CHECK_EQ_INT(no_alt, 2);
+    folio_findings_fini(&fs);
+    /* attributes that do not fit the tree are refused, never written elsewhere */
+    struct folio_pdf_elem_attr wrong = {.elem = 0, .type = "Figure", .alt = "a chart"};
+    struct folio_pdf_attrs wl = {.v = &wrong, .n = 1, .cap = 1};
+    uo.attrs = &wl;
+    CHECK_EQ_INT(folio_pdf_finish(tagged, &uo, out, &d), FOLIO_PDF_E_PDF);
+    CHECK(strstr(d.message, "element 0 is /Document, reported as /Figure") != NULL);
+    CHECK(!exists(out));
+    wrong = (struct folio_pdf_elem_attr){.elem = 100000, .type = "Figure", .alt = "a chart"};
+    CHECK_EQ_INT(folio_pdf_finish(tagged, &uo, out, &d), FOLIO_PDF_E_PDF);
+    CHECK(strstr(d.message, "the tree has") != NULL);
+    wrong = (struct folio_pdf_elem_attr){.elem = 0, .type = "Document", .lang = "fr"};
+    CHECK_MSG(folio_pdf_finish(tagged, &uo, out, &d) == 0, "%s", d.message);
+    wl.nomem = 1; /* an incomplete list */
+    CHECK_EQ_INT(folio_pdf_finish(tagged, &uo, out, &d), FOLIO_PDF_E_NOMEM);
+    /* attributes on an untagged PDF: refused */
+    wl.nomem = 0;
+    struct folio_pdf_options plain_attrs = {.attrs = &wl, .profiles = FOLIO_PDF_BIT(FOLIO_PDF_PROFILE_PDFA_2B)};
+    CHECK_EQ_INT(folio_pdf_finish(in, &plain_attrs, out, &d), FOLIO_PDF_E_ARG);
+    CHECK(strstr(d.message, "not tagged") != NULL);
+    folio_pdf_job_fini(&pj);
+    unlink(tagged);
+  }
 
   unlink(in);
   unlink(out);

@@ -83,6 +83,29 @@ struct folio_pdf_page_boxes {
   double media[4], bleed[4], trim[4];
 };
 
+/* One structure element's attributes that cairo cannot write (the render
+ * reports them: struct folio_pdf_struct_attr in folio/render.h, the same
+ * fields). elem is the element's index in a pre-order walk of
+ * /StructTreeRoot /K counting dictionaries with /S only, Document = 0; type is
+ * its /S without the slash, checked before anything is written. NULL = not
+ * to add. */
+struct folio_pdf_elem_attr {
+  size_t elem;
+  const char *type;
+  const char *alt;   /* /Alt (figures) */
+  const char *lang;  /* /Lang */
+  const char *scope; /* "Column" or "Row": /A << /O /Table /Scope /Column >> (TH) */
+};
+
+/* A growing list of them. Whoever fills it owns v (free(v)); the strings
+ * are borrowed (from the layout document). nomem: an append failed, the
+ * list is incomplete and folio_pdf_finish() refuses it (E_NOMEM). */
+struct folio_pdf_attrs {
+  struct folio_pdf_elem_attr *v;
+  size_t n, cap;
+  int nomem;
+};
+
 /* Every pointer is borrowed for the call; strings are UTF-8, NUL-terminated. */
 struct folio_pdf_options {
   /* FOLIO_PDF_BIT(profile) for each profile, as folio_pdf_profiles_set()
@@ -117,6 +140,12 @@ struct folio_pdf_options {
    * written on every page. */
   const struct folio_pdf_page_boxes *boxes;
   size_t n_boxes;
+  /* The structure attributes the render reported (NULL = none): written on
+   * their elements whenever the PDF has a structure tree. With PDF/UA-1 the
+   * finish also wraps the content outside every marked-content sequence as
+   * /Artifact, gives each /Link annotation /Contents and each page with
+   * annotations /Tabs /S (docs/internals/pdf.md, "PDF/UA-1"). */
+  const struct folio_pdf_attrs *attrs;
 };
 
 /* Fills *o from the environment: the profile paths and output condition from
@@ -152,5 +181,19 @@ typedef int (*folio_pdf_write_fn)(void *ctx, const unsigned char *data, size_t l
 int folio_pdf_finish_stream(const char *in_path, const struct folio_pdf_options *o,
                             const char *tmp_dir, folio_pdf_write_fn write, void *write_ctx,
                             struct folio_pdf_diag *diag);
+
+/* folio_pdf_finish_stream() with the output preflight (folio/pdf_preflight.h)
+ * between the finish and the first byte written: the finished file is
+ * checked against preflight_profiles (FOLIO_PDF_BIT bits, usually
+ * o->profiles) and the findings appended to findings before it is streamed.
+ * When folio_pdf_needed(o) is false the input is not rewritten: in_path
+ * itself is checked and streamed (a plain PDF whose caller requires a clean
+ * preflight). findings NULL = no preflight. Returns 0 or FOLIO_PDF_E_*
+ * (FOLIO_PDF_E_NOMEM when the findings list cannot take a finding). */
+struct folio_findings;
+int folio_pdf_finish_stream_checked(const char *in_path, const struct folio_pdf_options *o,
+                                    const char *tmp_dir, unsigned preflight_profiles,
+                                    struct folio_findings *findings, folio_pdf_write_fn write,
+                                    void *write_ctx, struct folio_pdf_diag *diag);
 
 #endif

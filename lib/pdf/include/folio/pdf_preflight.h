@@ -45,15 +45,16 @@
 #define FOLIO_PDF_PREFLIGHT_H
 
 #include "folio/findings.h"
+#include "folio/pdf_profile.h"
 
-/* The profiles to check against: a bit per folio.v1.PdfProfile value
- * (1 = PDF/A-2b, 2 = PDF/X-4, 3 = PDF/UA-1), so a caller holding the proto
- * numbers passes FOLIO_PDF_PREFLIGHT_PROFILE(n) | ... ; 0 = the checks that
- * apply to any PDF. */
-#define FOLIO_PDF_PREFLIGHT_PROFILE(n) (1u << (n))
-#define FOLIO_PDF_PREFLIGHT_PDFA_2B FOLIO_PDF_PREFLIGHT_PROFILE(1)
-#define FOLIO_PDF_PREFLIGHT_PDFX_4 FOLIO_PDF_PREFLIGHT_PROFILE(2)
-#define FOLIO_PDF_PREFLIGHT_PDFUA_1 FOLIO_PDF_PREFLIGHT_PROFILE(3)
+/* The profiles to check against: the set folio/pdf_profile.h defines, a bit
+ * FOLIO_PDF_BIT(p) per folio.v1.PdfProfile value (1 = PDF/A-2b, 2 = PDF/X-4,
+ * 3 = PDF/UA-1), so folio_pdf_options.profiles is passed as it is; 0 = the
+ * checks that apply to any PDF. One definition: these are aliases. */
+#define FOLIO_PDF_PREFLIGHT_PROFILE(n) FOLIO_PDF_BIT(n)
+#define FOLIO_PDF_PREFLIGHT_PDFA_2B FOLIO_PDF_BIT(FOLIO_PDF_PROFILE_PDFA_2B)
+#define FOLIO_PDF_PREFLIGHT_PDFX_4 FOLIO_PDF_BIT(FOLIO_PDF_PROFILE_PDFX_4)
+#define FOLIO_PDF_PREFLIGHT_PDFUA_1 FOLIO_PDF_BIT(FOLIO_PDF_PROFILE_PDFUA_1)
 
 /* The bounds of one preflight (docs/security.md). */
 #define FOLIO_PDF_PREFLIGHT_MAX_STRUCT_NODES 100000
