@@ -220,6 +220,7 @@ static void groups(struct folio_tags *t, const struct folio_item *it) {
   if (t->list && (!it->list || strcmp(t->list, it->list) != 0)) {
     pop_to(t, "L");
     t->list = NULL;
+    t->label_only = false; /* a label that ended its list has no body */
   }
   if (t->table && (!it->table || strcmp(t->table, it->table) != 0)) {
     pop_to(t, "Table");
