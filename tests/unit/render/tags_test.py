@@ -342,6 +342,11 @@ def edges(tmp):
     p = Pdf(pdf)
     check(sorted(p.dest_names()) == ["ghost", "page=1", "t"],
           "edges: an unpainted item keeps its destination %s" % p.dest_names())
+    names = p.get(p.get(p.get(p.root["/Names"])["/Dests"])["/Names"])
+    ghost = p.get(names[names.index("u:ghost") + 1])
+    a4 = 297 * 72 / 25.4
+    check(ghost[1:3] == ["/XYZ", 10] and abs(ghost[3] - (a4 - 210)) < 0.01,
+          "edges: the destination is the item's top-left corner %s" % ghost)
 
 
 with tempfile.TemporaryDirectory() as tmp:
