@@ -86,8 +86,9 @@ void folio_tags_page(struct folio_tags *t, size_t page_index);
  * (not an artifact): its element (and link, destination) is open. */
 bool folio_tags_item_begin(struct folio_tags *t, const struct folio_item *it);
 void folio_tags_item_end(struct folio_tags *t, const struct folio_item *it);
-/* An item that is not painted (opacity 0) keeps its named destination, so
- * links to its id still lead somewhere. */
+/* The named destination of an item with an id, at its box's top-left
+ * corner; item_begin writes it, and the painter for an item it does not
+ * paint (opacity 0), so links to its id still lead somewhere. */
 void folio_tags_anchor(struct folio_tags *t, const struct folio_item *it);
 /* Inside a text whose runs have links: what follows is a Link to link, or a
  * Span (link NULL, or a target this PDF does not hold). */

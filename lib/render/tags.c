@@ -220,6 +220,7 @@ static void groups(struct folio_tags *t, const struct folio_item *it) {
   if (t->list && (!it->list || strcmp(t->list, it->list) != 0)) {
     pop_to(t, "L");
     t->list = NULL;
+    t->label_only = false; /* a label that ended its list has no body */
   }
   if (t->table && (!it->table || strcmp(t->table, it->table) != 0)) {
     pop_to(t, "Table");
@@ -261,13 +262,15 @@ static void groups(struct folio_tags *t, const struct folio_item *it) {
   }
 }
 
-/* A named destination around the item: "#id" links and viewers'
- * "file.pdf#nameddest=id" find it. Ids are names (64 bytes, no quotes). */
-static void dest(struct folio_tags *t, const char *id) {
-  char q[140], a[160];
-  if (!id || !quote(q, sizeof q, id)) return;
-  snprintf(a, sizeof a, "name='%s'", q);
-  push(t, CAIRO_TAG_DEST, a);
+/* A named destination at the item's top-left corner (its box before
+ * rotation): "#id" links and viewers' "file.pdf#nameddest=id" go there, also
+ * when the item draws nothing. Ids are names (64 bytes, no quotes). */
+void folio_tags_anchor(struct folio_tags *t, const struct folio_item *it) {
+  char q[140], a[200];
+  if (!it->id || !quote(q, sizeof q, it->id)) return;
+  snprintf(a, sizeof a, "name='%s' x=%d y=%d", q, (int)it->x, (int)it->y);
+  cairo_tag_begin(t->cr, CAIRO_TAG_DEST, a);
+  cairo_tag_end(t->cr, CAIRO_TAG_DEST);
 }
 
 bool folio_tags_item_begin(struct folio_tags *t, const struct folio_item *it) {
@@ -276,9 +279,9 @@ bool folio_tags_item_begin(struct folio_tags *t, const struct folio_item *it) {
   char attrs[FOLIO_LAYOUT_MAX_LINK_CHARS * 2 + 64];
   if (it->role == FOLIO_ROLE_ARTIFACT) {
     /* Artifacts stay outside the structure, but inside the groups open
-     * around them: cairo leaves them unmarked either way. */
-    /* no structure; an anchor still gets its destination */
-    dest(t, it->id);
+     * around them: cairo leaves them unmarked either way. An anchor still
+     * gets its destination. */
+    folio_tags_anchor(t, it);
     return false;
   }
   groups(t, it);
@@ -286,17 +289,9 @@ bool folio_tags_item_begin(struct folio_tags *t, const struct folio_item *it) {
   push(t, element(it->role), NULL);
   report(t, element(it->role), it->role == FOLIO_ROLE_FIGURE ? it->alt : NULL, it->lang, NULL);
   if (it->role >= FOLIO_ROLE_H1 && it->role <= FOLIO_ROLE_H6 && it->kind == FOLIO_ITEM_TEXT) outline(t, it);
-  dest(t, it->id);
+  folio_tags_anchor(t, it);
   if (it->link && link_attrs(t, it->link, attrs, sizeof attrs)) push(t, CAIRO_TAG_LINK, attrs);
   return true;
-}
-
-void folio_tags_anchor(struct folio_tags *t, const struct folio_item *it) {
-  char q[140], a[200];
-  if (!it->id || !quote(q, sizeof q, it->id)) return;
-  snprintf(a, sizeof a, "name='%s' x=%d y=%d", q, (int)it->x, (int)it->y);
-  cairo_tag_begin(t->cr, CAIRO_TAG_DEST, a);
-  cairo_tag_end(t->cr, CAIRO_TAG_DEST);
 }
 
 void folio_tags_run(struct folio_tags *t, const struct folio_link *link) {

@@ -311,7 +311,8 @@ def edges(tmp):
     """Regressions: run links in a translucent text (cairo 1.16 crashed on tags
     inside its group), right-to-left runs (the structure in reading order,
     not in the visual order of the glyph runs), an empty and a clipped
-    heading, rotation."""
+    heading, rotation, a link to an unpainted item, a list ending on a label
+    (the next list's body starts its own item)."""
     T = lambda y, **kw: dict({"type": "text", "x": 10, "y": y, "w": 200, "h": 20}, **kw)
     doc = {"version": 1, "meta": {"lang": "en"}, "pages": [{"items": [
         T(10, text="", role="h1"),
@@ -321,7 +322,9 @@ def edges(tmp):
         T(120, runs=[{"text": "مرحبا "}, {"text": "link", "link": "https://g.org"}, {"text": " بالعالم"}]),
         T(150, opacity=0.5, link="#page=1", id="t", text="whole"),
         T(180, text="to the invisible", link="#ghost"),
-        T(210, opacity=0, id="ghost", text="not painted")]}]}
+        T(210, opacity=0, id="ghost", text="not painted"),
+        T(240, w=10, text="*", role="list_label", list="a"),
+        T(240, x=30, text="other list", role="list_item", list="b")]}]}
     path = os.path.join(tmp, "edges.json")
     json.dump(doc, open(path, "w"))
     pdf = os.path.join(tmp, "edges.pdf")
@@ -331,13 +334,19 @@ def edges(tmp):
             (1, "P"), (2, '"half link"'),
             (1, "P"), (2, "Span"), (3, '"rot "'), (2, "Link"), (3, '"link"'),
             (1, "P"), (2, "Span"), (3, '"مرحبا "'), (2, "Link"), (3, '"link"'), (2, "Span"), (3, '" بالعالم"'),
-            (1, "P"), (2, "Link"), (3, '"whole"'), (1, "P"), (2, "Link"), (3, '"to the invisible"')]
+            (1, "P"), (2, "Link"), (3, '"whole"'), (1, "P"), (2, "Link"), (3, '"to the invisible"'),
+            (1, "L"), (2, "LI"), (3, "Lbl"), (4, '"*"'), (1, "L"), (2, "LI"), (3, "LBody"), (4, '"other list"')]
     check(tree == want, "edges: structure\n got  %s\n want %s" % (tree, want))
     chk = subprocess.run(["qpdf", "--check", pdf], capture_output=True, text=True)
     check(chk.returncode == 0, "edges: qpdf --check\n%s" % chk.stdout)
     p = Pdf(pdf)
     check(sorted(p.dest_names()) == ["ghost", "page=1", "t"],
           "edges: an unpainted item keeps its destination %s" % p.dest_names())
+    names = p.get(p.get(p.get(p.root["/Names"])["/Dests"])["/Names"])
+    ghost = p.get(names[names.index("u:ghost") + 1])
+    a4 = 297 * 72 / 25.4
+    check(ghost[1:3] == ["/XYZ", 10] and abs(ghost[3] - (a4 - 210)) < 0.01,
+          "edges: the destination is the item's top-left corner %s" % ghost)
 
 
 with tempfile.TemporaryDirectory() as tmp:
