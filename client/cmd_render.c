@@ -1,14 +1,20 @@
 /* `folio render`: decode a layout and render it locally, no server involved.
  *
  *   folio render LAYOUT.json [--format pdf,png,sla] [--out DIR] [--dpi N]
- *                [--pages 1-3,5] [--threads N]
+ *                [--pages 1-3,5] [--threads N] [--fail-on-warnings]
  *
  * Outputs: DIR/document.pdf, DIR/page-0001.png ... (1-based page numbers of the
  * document), DIR/document.sla. Each file is written to a temporary name in DIR
  * and renamed when complete, so a failed render leaves no partial file. On
  * success the written paths are printed on stdout, one per line. Errors go to
  * stderr as "folio render: ..." lines; invalid layouts print one line per
- * decoder error: "folio render: invalid layout: <JSON Pointer>: <message>". */
+ * decoder error: "folio render: invalid layout: <JSON Pointer>: <message>".
+ * The render's findings (folio/findings.h: clipped text, substituted fonts,
+ * missing glyphs, low-resolution images, items off the page) go to stderr,
+ * one line each: "folio render: <severity> <CODE> page <n> <pointer>: <message>".
+ * With --fail-on-warnings a warning or error finding fails the render as
+ * a job with RenderOptions.fail_on_warnings does: exit 4, and the
+ * files written are removed. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
@@ -26,13 +32,15 @@
 static void render_usage(FILE *f) {
   fprintf(f,
           "usage: folio render LAYOUT.json [--format pdf,png,sla] [--out DIR] [--dpi N] [--pages LIST]\n"
-          "                    [--threads N]\n"
+          "                    [--threads N] [--fail-on-warnings]\n"
           "  LAYOUT.json   the layout document ('-' = stdin)\n"
           "  --format      comma-separated: pdf, png, sla (default pdf)\n"
           "  --out DIR     output folder, created if missing (default .)\n"
           "  --dpi N       PNG resolution, %d..%d (default %d)\n"
           "  --pages LIST  1-based pages, e.g. 1-3,5 or 4- (default all; \"\" = all)\n"
           "  --threads N   PNG rasterizing threads (default: CPUs available)\n"
+          "  --fail-on-warnings  fail (exit 4, no files kept) when the render reports a\n"
+          "                warning or error finding (findings are printed on stderr)\n"
           "outputs: document.pdf, page-0001.png ..., document.sla\n"
           "exit: 0 ok, 2 usage, 3 invalid layout, 4 render failure, 5 I/O error, 1 other\n",
           FOLIO_RENDER_DPI_MIN, FOLIO_RENDER_DPI_MAX, FOLIO_RENDER_DPI_DEFAULT);
@@ -77,7 +85,41 @@ static int out_open(struct out_file *o, const char *dir, const char *name) {
   return 0;
 }
 
-/* Closes the file; on ok renames it into place and prints its path, else removes it. */
+/* The files put in place so far: their paths are printed when the command
+ * ends (and they are removed when the findings fail it). */
+static struct {
+  char **paths;
+  size_t n, cap;
+} done_files;
+
+static void done_add(char *path) {
+  if (done_files.n == done_files.cap) {
+    size_t cap = done_files.cap ? done_files.cap * 2 : 16;
+    char **p = realloc(done_files.paths, cap * sizeof *p);
+    if (!p) { /* cannot remember it: print it now, as before */
+      printf("%s\n", path);
+      free(path);
+      return;
+    }
+    done_files.paths = p;
+    done_files.cap = cap;
+  }
+  done_files.paths[done_files.n++] = path;
+}
+
+/* Prints (keep) or removes (!keep) every file put in place, and forgets them. */
+static void done_finish(bool keep) {
+  for (size_t i = 0; i < done_files.n; i++) {
+    if (keep) printf("%s\n", done_files.paths[i]);
+    else unlink(done_files.paths[i]);
+    free(done_files.paths[i]);
+  }
+  free(done_files.paths);
+  done_files.paths = NULL;
+  done_files.n = done_files.cap = 0;
+}
+
+/* Closes the file; on ok renames it into place (done_add), else removes it. */
 static int out_close(struct out_file *o, bool ok) {
   int rc = 0;
   if (o->f && fclose(o->f) && !o->err) o->err = errno ? errno : EIO;
@@ -89,7 +131,8 @@ static int out_close(struct out_file *o, bool ok) {
     fprintf(stderr, "folio render: %s: %s\n", o->final, strerror(errno));
     rc = FOLIO_EXIT_IO;
   } else if (ok) {
-    printf("%s\n", o->final);
+    done_add(o->final);
+    o->final = NULL;
   }
   if (!ok || rc) unlink(o->tmp);
   free(o->tmp);
@@ -192,8 +235,9 @@ int cli_render(int argc, char **argv) {
       {"format", required_argument, NULL, 'f'}, {"out", required_argument, NULL, 'o'},
       {"dpi", required_argument, NULL, 'd'},    {"pages", required_argument, NULL, 'p'},
       {"threads", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
-      {NULL, 0, NULL, 0},
+      {"fail-on-warnings", no_argument, NULL, 'w'}, {NULL, 0, NULL, 0},
   };
+  bool fail_on_warnings = false;
   unsigned formats = FMT_PDF, dpi = FOLIO_RENDER_DPI_DEFAULT, threads = 0;
   const char *out_dir = ".", *pages_spec = NULL;
   optind = 1;
@@ -219,6 +263,7 @@ int cli_render(int argc, char **argv) {
         return FOLIO_EXIT_USAGE;
       }
       break;
+    case 'w': fail_on_warnings = true; break;
     case 'h': render_usage(stdout); return FOLIO_EXIT_OK;
     default:
       fprintf(stderr, "folio render: unknown or incomplete option \"%s\"\n", argv[optind - 1]);
@@ -273,11 +318,19 @@ int cli_render(int argc, char **argv) {
     return FOLIO_EXIT_IO;
   }
   struct folio_render_options opt = {.pages = pages, .n_pages = n_pages, .dpi = dpi, .threads = threads};
+  /* the paint stage's findings, from the first painted format (as folio-worker does) */
+  struct folio_findings findings;
+  folio_findings_init(&findings, 0);
+  opt.findings = &findings;
 
-  if (formats & FMT_PDF) rc = render_file(doc, &opt, out_dir, "document.pdf", folio_render_pdf);
+  if (formats & FMT_PDF) {
+    rc = render_file(doc, &opt, out_dir, "document.pdf", folio_render_pdf);
+    opt.findings = NULL;
+  }
   if (!rc && (formats & FMT_PNG)) {
     struct png_sink s = {.dir = out_dir};
     int r = folio_render_png(doc, &opt, png_begin, png_end, &s, &diag);
+    opt.findings = NULL;
     if (r) {
       if (s.rc) rc = s.rc; /* the sink failed and said why */
       else rc = render_failed(s.open ? &s.cur : NULL, &diag);
@@ -285,6 +338,21 @@ int cli_render(int argc, char **argv) {
     }
   }
   if (!rc && (formats & FMT_SLA)) rc = render_file(doc, &opt, out_dir, "document.sla", folio_render_sla);
+  for (size_t i = 0; i < findings.n; i++) {
+    const struct folio_finding *e = &findings.items[i];
+    fprintf(stderr, "folio render: %s %s page %u%s%s: %s\n", folio_finding_severity_name(e->severity), e->code,
+            e->page, e->pointer[0] ? " " : "", e->pointer, e->message);
+  }
+  const struct folio_finding *bad = folio_findings_first(&findings, FOLIO_FINDING_WARNING, 0);
+  if (!rc && fail_on_warnings && bad) {
+    fprintf(stderr, "folio render: --fail-on-warnings: %s %s on page %u; no files kept\n",
+            folio_finding_severity_name(bad->severity), bad->code, bad->page);
+    rc = FOLIO_EXIT_RENDER;
+    done_finish(false);
+  } else {
+    done_finish(true); /* what was written stays, also when a later format failed */
+  }
+  folio_findings_fini(&findings);
   free(pages);
   folio_layout_doc_free(doc);
   return rc;
