@@ -44,6 +44,25 @@ static const char *format_name(int f) {
   }
 }
 
+static const char *severity_name(Folio__V1__FindingSeverity s) {
+  switch (s) {
+  case FOLIO__V1__FINDING_SEVERITY__FINDING_SEVERITY_INFO: return "info";
+  case FOLIO__V1__FINDING_SEVERITY__FINDING_SEVERITY_WARNING: return "warning";
+  case FOLIO__V1__FINDING_SEVERITY__FINDING_SEVERITY_ERROR: return "error";
+  default: return "unspecified";
+  }
+}
+
+static const char *stage_name(Folio__V1__FindingStage s) {
+  switch (s) {
+  case FOLIO__V1__FINDING_STAGE__FINDING_STAGE_DECODE: return "decode";
+  case FOLIO__V1__FINDING_STAGE__FINDING_STAGE_TYPESET: return "typeset";
+  case FOLIO__V1__FINDING_STAGE__FINDING_STAGE_PAINT: return "paint";
+  case FOLIO__V1__FINDING_STAGE__FINDING_STAGE_PREFLIGHT: return "preflight";
+  default: return "unspecified";
+  }
+}
+
 static void print_job_json(FILE *f, const Folio__V1__Job *j) {
   fprintf(f, "{\"job_id\":");
   json_str(f, j->job_id);
@@ -84,6 +103,18 @@ static void print_job_json(FILE *f, const Folio__V1__Job *j) {
     print_time(f, "url_expires_at", a->url_expires_at, true);
     fputc('}', f);
   }
+  fprintf(f, "],\"findings\":[");
+  for (size_t i = 0; i < j->n_findings; i++) {
+    const Folio__V1__Finding *x = j->findings[i];
+    fprintf(f, "%s{\"code\":", i ? "," : "");
+    json_str(f, x->code);
+    fprintf(f, ",\"severity\":\"%s\",\"stage\":\"%s\",\"page\":%u,\"pointer\":", severity_name(x->severity),
+            stage_name(x->stage), x->page);
+    json_str(f, x->pointer);
+    fprintf(f, ",\"message\":");
+    json_str(f, x->message);
+    fputc('}', f);
+  }
   fprintf(f, "]}\n");
 }
 
@@ -107,6 +138,11 @@ static void print_job(FILE *f, const Folio__V1__Job *j) {
     fprintf(f, "artifact  %-16s %10llu bytes  sha256 %s\n", a->name,
             (unsigned long long)a->size_bytes, a->sha256_hex);
     if (a->signed_url && *a->signed_url) fprintf(f, "          %s\n", a->signed_url);
+  }
+  for (size_t i = 0; i < j->n_findings; i++) {
+    const Folio__V1__Finding *x = j->findings[i];
+    fprintf(f, "finding   %s %s page %u%s%s: %s\n", severity_name(x->severity), x->code, x->page,
+            x->pointer && *x->pointer ? " " : "", x->pointer ? x->pointer : "", x->message ? x->message : "");
   }
 }
 
@@ -156,7 +192,8 @@ static int follow(const char *cmd, struct folio_client *c, const char *job_id) {
 static const char submit_usage[] =
     "usage: folio submit LAYOUT.json [--format pdf,png,sla] [--dpi N] [--pages 1-3,5]\n"
     "                    [--png-include-bleed] [--label k=v]... [--idempotency-key K] [--wait]\n"
-    "                    [--pdf-profile pdfa-2b|pdfx-4|pdfua-1]... [--require-clean-preflight]\n"
+    "                    [--pdf-profile pdfa-2b|pdfx-4|pdfua-1]... [--fail-on-warnings]\n"
+    "                    [--require-clean-preflight]\n"
     "                    [--addr HOST:PORT] [--key API_KEY] [--tls-ca CA.pem]\n"
     "Prints the job id. With --wait, follows the job (progress on stderr) and exits\n"
     "0 if it SUCCEEDED, 4 if it FAILED or was CANCELED. LAYOUT \"-\" reads stdin.\n";
@@ -170,7 +207,7 @@ int cli_submit(int argc, char **argv) {
   int formats[3] = {FOLIO__V1__FORMAT__FORMAT_PDF};
   int nformats = 1;
   unsigned long dpi = 0;
-  bool wait = false, png_bleed = false, clean_preflight = false;
+  bool wait = false, png_bleed = false, fail_on_warnings = false, clean_preflight = false;
   Folio__V1__SubmitLayoutRequest__LabelsEntry labels[MAX_LABELS], *lp[MAX_LABELS];
   size_t nlabels = 0;
   /* the first --pdf-profile is options.pdf_profile, the others
@@ -190,6 +227,8 @@ int cli_submit(int argc, char **argv) {
       wait = true;
     } else if (!strcmp(a, "--png-include-bleed")) {
       png_bleed = true;
+    } else if (!strcmp(a, "--fail-on-warnings")) {
+      fail_on_warnings = true; /* options.fail_on_warnings */
     } else if (!strcmp(a, "--require-clean-preflight")) {
       clean_preflight = true; /* options.require_clean_preflight */
     } else if (!strcmp(a, "--format") && has_val) {
@@ -260,6 +299,7 @@ int cli_submit(int argc, char **argv) {
   opts.png_dpi = (uint32_t)dpi;
   opts.page_range = pbstr(pages ? pages : "");
   opts.png_include_bleed = png_bleed;
+  opts.fail_on_warnings = fail_on_warnings;
   opts.require_clean_preflight = clean_preflight;
   if (nprofiles) {
     opts.pdf_profile = profiles[0];

@@ -2,7 +2,7 @@
  *
  *   folio render LAYOUT.json [--format pdf,png,sla] [--out DIR] [--dpi N]
  *                [--pages 1-3,5] [--threads N] [--png-include-bleed]
- *                [--pdf-profile P]... [--lang TAG]
+ *                [--pdf-profile P]... [--lang TAG] [--fail-on-warnings]
  *
  * Outputs: DIR/document.pdf, DIR/page-0001.png ... (1-based page numbers of the
  * document), DIR/document.sla. Each file is written to a temporary name in DIR
@@ -10,6 +10,12 @@
  * success the written paths are printed on stdout, one per line. Errors go to
  * stderr as "folio render: ..." lines; invalid layouts print one line per
  * decoder error: "folio render: invalid layout: <JSON Pointer>: <message>".
+ * The render's findings (folio/findings.h: clipped text, substituted fonts,
+ * missing glyphs, low-resolution images, items off the page) go to stderr,
+ * one line each: "folio render: <severity> <CODE> page <n> <pointer>: <message>".
+ * With --fail-on-warnings a warning or error finding fails the render as
+ * a job with RenderOptions.fail_on_warnings does: exit 4, and the
+ * files written are removed.
  *
  * --pdf-profile (pdfa-2b, pdfx-4, pdfua-1; repeatable, combined as
  * folio/pdf_profile.h allows) renders cairo's PDF to a temporary file in DIR
@@ -18,8 +24,8 @@
  * (docs/operations.md, "PDF profiles"). The finished file is then checked
  * by the output preflight (folio/pdf_preflight.h), whose findings are printed
  * on stderr as the paint stage's are, one "folio render: <severity> <CODE>
- * page <n>: <message>" line each (page 0 = the document); --require-clean-preflight (also without a profile) makes any
- * warning or error fail the render (exit 4, no document.pdf), as
+ * page <n>: <message>" line each (page 0 = the document);
+ * --require-clean-preflight (also without a profile) makes any warning or error fail the render (exit 4, no document.pdf), as
  * RenderOptions.require_clean_preflight fails a job. Without either the PDF
  * is cairo's, with MediaBox/BleedBox/TrimBox added when the document has
  * bleed or marks. --lang overrides the layout's meta.lang. */
@@ -45,7 +51,7 @@ static void render_usage(FILE *f) {
   fprintf(f,
           "usage: folio render LAYOUT.json [--format pdf,png,sla] [--out DIR] [--dpi N] [--pages LIST]\n"
           "                    [--threads N] [--png-include-bleed] [--pdf-profile P]... [--lang TAG]\n"
-          "                    [--require-clean-preflight]\n"
+          "                    [--fail-on-warnings] [--require-clean-preflight]\n"
           "  LAYOUT.json   the layout document ('-' = stdin)\n"
           "  --format      comma-separated: pdf, png, sla (default pdf)\n"
           "  --out DIR     output folder, created if missing (default .)\n"
@@ -57,6 +63,8 @@ static void render_usage(FILE *f) {
           "  --lang TAG    the document language (BCP 47) written to the PDF (default: meta.lang);\n"
           "                pdfua-1 needs one\n"
           "  --require-clean-preflight  fail when the output preflight finds anything\n"
+          "  --fail-on-warnings  fail (exit 4, no files kept) when the render reports a\n"
+          "                warning or error finding (findings are printed on stderr)\n"
           "outputs: document.pdf, page-0001.png ..., document.sla\n"
           "exit: 0 ok, 2 usage, 3 invalid layout, 4 render failure, 5 I/O error, 1 other\n",
           FOLIO_RENDER_DPI_MIN, FOLIO_RENDER_DPI_MAX, FOLIO_RENDER_DPI_DEFAULT);
@@ -101,7 +109,41 @@ static int out_open(struct out_file *o, const char *dir, const char *name) {
   return 0;
 }
 
-/* Closes the file; on ok renames it into place and prints its path, else removes it. */
+/* The files put in place so far: their paths are printed when the command
+ * ends (and they are removed when the findings fail it). */
+static struct {
+  char **paths;
+  size_t n, cap;
+} done_files;
+
+static void done_add(char *path) {
+  if (done_files.n == done_files.cap) {
+    size_t cap = done_files.cap ? done_files.cap * 2 : 16;
+    char **p = realloc(done_files.paths, cap * sizeof *p);
+    if (!p) { /* cannot remember it: print it now, as before */
+      printf("%s\n", path);
+      free(path);
+      return;
+    }
+    done_files.paths = p;
+    done_files.cap = cap;
+  }
+  done_files.paths[done_files.n++] = path;
+}
+
+/* Prints (keep) or removes (!keep) every file put in place, and forgets them. */
+static void done_finish(bool keep) {
+  for (size_t i = 0; i < done_files.n; i++) {
+    if (keep) printf("%s\n", done_files.paths[i]);
+    else unlink(done_files.paths[i]);
+    free(done_files.paths[i]);
+  }
+  free(done_files.paths);
+  done_files.paths = NULL;
+  done_files.n = done_files.cap = 0;
+}
+
+/* Closes the file; on ok renames it into place (done_add), else removes it. */
 static int out_close(struct out_file *o, bool ok) {
   int rc = 0;
   if (o->f && fclose(o->f) && !o->err) o->err = errno ? errno : EIO;
@@ -113,7 +155,8 @@ static int out_close(struct out_file *o, bool ok) {
     fprintf(stderr, "folio render: %s: %s\n", o->final, strerror(errno));
     rc = FOLIO_EXIT_IO;
   } else if (ok) {
-    printf("%s\n", o->final);
+    done_add(o->final);
+    o->final = NULL;
   }
   if (!ok || rc) unlink(o->tmp);
   free(o->tmp);
@@ -289,8 +332,9 @@ int cli_render(int argc, char **argv) {
       {"png-include-bleed", no_argument, NULL, 'b'},
       {"pdf-profile", required_argument, NULL, 'P'}, {"lang", required_argument, NULL, 'L'},
       {"require-clean-preflight", no_argument, NULL, 'R'},
-      {NULL, 0, NULL, 0},
+      {"fail-on-warnings", no_argument, NULL, 'w'}, {NULL, 0, NULL, 0},
   };
+  bool fail_on_warnings = false;
   unsigned formats = FMT_PDF, dpi = FOLIO_RENDER_DPI_DEFAULT, threads = 0;
   bool png_bleed = false, require_clean = false;
   const char *out_dir = ".", *pages_spec = NULL, *lang = NULL;
@@ -332,6 +376,7 @@ int cli_render(int argc, char **argv) {
     }
     case 'L': lang = optarg; break;
     case 'R': require_clean = true; break;
+    case 'w': fail_on_warnings = true; break;
     case 'h': render_usage(stdout); return FOLIO_EXIT_OK;
     default:
       fprintf(stderr, "folio render: unknown or incomplete option \"%s\"\n", argv[optind - 1]);
@@ -398,6 +443,10 @@ int cli_render(int argc, char **argv) {
   }
   struct folio_render_options opt = {
       .pages = pages, .n_pages = n_pages, .dpi = dpi, .threads = threads, .png_include_bleed = png_bleed};
+  /* the paint stage's findings, from the first painted format (as folio-worker does) */
+  struct folio_findings findings;
+  folio_findings_init(&findings, 0);
+  opt.findings = &findings;
 
   /* title, author, the language, the print boxes, PDF/UA's tagging and
    * attributes: as the worker (folio/pdf_job.h) */
@@ -414,9 +463,11 @@ int cli_render(int argc, char **argv) {
   folio_pdf_job_fini(&pj);
   opt.pdf_tagged = false;
   opt.pdf_struct = NULL;
+  if (formats & FMT_PDF) opt.findings = NULL;
   if (!rc && (formats & FMT_PNG)) {
     struct png_sink s = {.dir = out_dir};
     int r = folio_render_png(doc, &opt, png_begin, png_end, &s, &diag);
+    opt.findings = NULL;
     if (r) {
       if (s.rc) rc = s.rc; /* the sink failed and said why */
       else rc = render_failed(s.open ? &s.cur : NULL, &diag);
@@ -424,6 +475,21 @@ int cli_render(int argc, char **argv) {
     }
   }
   if (!rc && (formats & FMT_SLA)) rc = render_file(doc, &opt, out_dir, "document.sla", folio_render_sla);
+  for (size_t i = 0; i < findings.n; i++) {
+    const struct folio_finding *e = &findings.items[i];
+    fprintf(stderr, "folio render: %s %s page %u%s%s: %s\n", folio_finding_severity_name(e->severity), e->code,
+            e->page, e->pointer[0] ? " " : "", e->pointer, e->message);
+  }
+  const struct folio_finding *bad = folio_findings_first(&findings, FOLIO_FINDING_WARNING, 0);
+  if (!rc && fail_on_warnings && bad) {
+    fprintf(stderr, "folio render: --fail-on-warnings: %s %s on page %u; no files kept\n",
+            folio_finding_severity_name(bad->severity), bad->code, bad->page);
+    rc = FOLIO_EXIT_RENDER;
+    done_finish(false);
+  } else {
+    done_finish(true); /* what was written stays, also when a later format failed */
+  }
+  folio_findings_fini(&findings);
   free(pages);
   folio_layout_doc_free(doc);
   return rc;

@@ -135,6 +135,7 @@ static void fold(struct folio_findings *f, const struct folio_finding *e) {
 }
 
 static int put(struct folio_findings *f, const struct folio_finding *e) {
+  if (f->max == 0) f->max = FOLIO_FINDINGS_MAX; /* a zeroed list never set up with init */
   if (f->n > 0 && is_omitted(&f->items[f->n - 1])) {
     fold(f, e);
     return 0;

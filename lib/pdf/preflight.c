@@ -488,14 +488,16 @@ static void check_metadata(struct pf *p, qpdf_oh root, qpdf_oh info) {
 /* ---- output intents -------------------------------------------------------------- */
 
 /* Class and colour space of an ICC profile stream's header (4 characters
- * each, e.g. "prtr", "CMYK"); false when it is no ICC profile. */
-static bool icc_header(struct pf *p, qpdf_oh s, char cls[5], char space[5]) {
+ * each, e.g. "prtr", "CMYK") and its major version; false when it is no ICC
+ * profile. */
+static bool icc_header(struct pf *p, qpdf_oh s, char cls[5], char space[5], int *major) {
   size_t len = 0;
   char *icc = read_stream(p, s, 1u << 20, &len);
   bool ok = icc && len >= 128 && memcmp(icc + 36, "acsp", 4) == 0;
   if (ok) {
     memcpy(cls, icc + 12, 4), cls[4] = 0;
     memcpy(space, icc + 16, 4), space[4] = 0;
+    *major = (unsigned char)icc[8];
   }
   free(icc);
   return ok;
@@ -504,13 +506,14 @@ static bool icc_header(struct pf *p, qpdf_oh s, char cls[5], char space[5]) {
 static void check_intent(struct pf *p, qpdf_oh oi, const char *profile, bool printer_only) {
   qpdf_oh dest = key(p, oi, "/DestOutputProfile");
   char cls[5], space[5];
+  int major = 0;
   if (!qpdf_oh_is_stream(p->q, dest)) {
     if (!qpdf_oh_has_key(p->q, oi, "/DestOutputProfileRef") || !printer_only)
       report(p, "PDF_OUTPUT_INTENT_PROFILE", FOLIO_FINDING_ERROR, 0,
              "the %s output intent has no embedded ICC profile (/DestOutputProfile)", profile);
     return;
   }
-  if (!icc_header(p, dest, cls, space)) {
+  if (!icc_header(p, dest, cls, space, &major)) {
     report(p, "PDF_OUTPUT_INTENT_PROFILE", FOLIO_FINDING_ERROR, 0,
            "the %s output intent's /DestOutputProfile (object %d) is not an ICC profile", profile,
            qpdf_oh_get_object_id(p->q, dest));
@@ -524,6 +527,10 @@ static void check_intent(struct pf *p, qpdf_oh oi, const char *profile, bool pri
            "or Gray",
            profile, cls, space, profile,
            printer_only ? "an output (printer, 'prtr') profile" : "an output ('prtr') or monitor ('mntr') profile");
+  else if (major >= 5)
+    report(p, "PDF_OUTPUT_INTENT_PROFILE", FOLIO_FINDING_ERROR, 0,
+           "the %s output intent's ICC profile is version %d; %s needs ICC version 4 or earlier", profile, major,
+           profile);
 }
 
 static void check_output_intents(struct pf *p, qpdf_oh root) {

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pango/pangofc-font.h>
+
 #include "render_int.h"
 
 size_t folio_text_char(const char *s, size_t left, bool *keep) {
@@ -305,8 +307,11 @@ static bool family_honoured(const char *asked, const char *used) {
 }
 
 /* The family fontconfig gives pango for a run's style, as pango names it
- * (a new string: g_free it), or NULL. */
-static char *family_used(struct folio_painter *p, const struct folio_text_style *st) {
+ * (a new string: g_free it), or NULL; *honoured says whether any of the
+ * font's family names (fontconfig gives a face several: "DejaVu Sans" and
+ * "DejaVu Sans Condensed") is one asked for. */
+static char *family_used(struct folio_painter *p, const struct folio_text_style *st, const char *asked,
+                         bool *honoured) {
   struct folio_text_style at12 = *st;
   at12.size = 12; /* one size: pango caches the match per description */
   PangoFontDescription *d = font_desc(&at12, 1.0);
@@ -317,6 +322,13 @@ static char *family_used(struct folio_painter *p, const struct folio_text_style 
   const char *fam = pango_font_description_get_family(u);
   char *r = fam ? g_strdup(fam) : NULL;
   pango_font_description_free(u);
+  *honoured = r && family_honoured(asked, r);
+  if (!*honoured && PANGO_IS_FC_FONT(f)) {
+    FcPattern *pat = pango_fc_font_get_pattern(PANGO_FC_FONT(f));
+    FcChar8 *name;
+    for (int i = 0; pat && !*honoured && i < 16 && FcPatternGetString(pat, FC_FAMILY, i, &name) == FcResultMatch; i++)
+      *honoured = family_honoured(asked, (const char *)name);
+  }
   g_object_unref(f);
   return r;
 }
@@ -339,8 +351,9 @@ void folio_text_findings(struct folio_painter *p, PangoLayout *lay, const struct
     bool seen = false;
     for (size_t k = 0; k < nrep; k++) seen = seen || strcmp(reported[k], asked) == 0;
     if (seen) continue;
-    char *used = family_used(p, st);
-    if (used && !family_honoured(asked, used)) {
+    bool honoured = true;
+    char *used = family_used(p, st, asked, &honoured);
+    if (used && !honoured) {
       folio_render_finding(p->guard, "FONT_SUBSTITUTED", FOLIO_FINDING_WARNING, page_index, it,
                            "font family \"%.60s\" is not available; \"%.60s\" was used", asked, used);
       reported[nrep++] = asked;

@@ -2,7 +2,9 @@
  * come from outside: Redis replies to XREADGROUP/XAUTOCLAIM (RESP, decoded
  * by hiredis's reader, then folio_redis_parse_entries), FOLIO_REDIS_URL, job
  * event messages from Pub/Sub, and the page-range grammar a submission's
- * options.page_range must follow (lib/layout's folio/pagerange.h). The first byte picks the parser. Any
+ * options.page_range must follow (lib/layout's folio/pagerange.h), and the
+ * stored findings list (jobs.findings, lib/base's folio/findings.h) GetStatus
+ * parses. The first byte picks the parser. Any
  * input must give a result or a clean refusal: no crash, leak or UB. */
 #include <hiredis/hiredis.h>
 #include <stdbool.h>
@@ -10,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "folio/findings.h"
 #include "folio/jobs.h"
 #include "folio/pagerange.h"
 #include "folio/redis.h"
@@ -113,13 +116,39 @@ static void pages(const uint8_t *data, size_t size) {
   free(s);
 }
 
+/* Whatever parses is bounded and exact, and serialises to text that parses
+ * back to the same entries. */
+static void findings(const uint8_t *data, size_t size) {
+  struct folio_findings f, g;
+  folio_findings_init(&f, 0);
+  folio_findings_init(&g, 0);
+  if (folio_findings_from_json(&f, (const char *)data, size) == 0) {
+    if (f.n > FOLIO_FINDINGS_MAX) abort();
+    char *js;
+    size_t len;
+    if (folio_findings_to_json(&f, &js, &len) == 0) {
+      if (folio_findings_from_json(&g, js, len) != 0 || g.n != f.n) abort();
+      for (size_t i = 0; i < f.n; i++) {
+        const struct folio_finding *a = &f.items[i], *b = &g.items[i];
+        if (strcmp(a->code, b->code) || a->severity != b->severity || a->stage != b->stage || a->page != b->page ||
+            strcmp(a->pointer, b->pointer) || strcmp(a->message, b->message) || a->omitted != b->omitted)
+          abort();
+      }
+      free(js);
+    }
+  }
+  folio_findings_fini(&f);
+  folio_findings_fini(&g);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 1) return 0;
-  switch (data[0] % 4) {
+  switch (data[0] % 5) {
     case 0: replies(data + 1, size - 1); break;
     case 1: url(data + 1, size - 1); break;
     case 2: event(data + 1, size - 1); break;
-    default: pages(data + 1, size - 1); break;
+    case 3: pages(data + 1, size - 1); break;
+    default: findings(data + 1, size - 1); break;
   }
   return 0;
 }

@@ -25,7 +25,7 @@
 
 /* What to break in the generated file. */
 struct knobs {
-  bool no_id, unembedded, trim_outside, js_open, monitor_icc, not_icc, info_title_other, figure_no_alt,
+  bool icc_v5, no_id, unembedded, trim_outside, js_open, monitor_icc, not_icc, info_title_other, figure_no_alt,
       not_marked, no_lang, no_ddt, no_struct, pdfa_conformance_a, no_metadata, no_intents, no_trapped,
       no_trimbox, tz_date, launch_annot, two_profiles;
 };
@@ -68,6 +68,7 @@ static void stream(struct w *w, int n, const char *dict, const char *data, size_
 static void icc(char out[128], const char *cls, const char *space, bool valid) {
   memset(out, 0, 128);
   out[3] = (char)128; /* size, big-endian */
+  out[8] = 4;         /* version 4.x */
   memcpy(out + 12, cls, 4);
   memcpy(out + 16, space, 4);
   memcpy(out + 20, "XYZ ", 4);
@@ -130,6 +131,7 @@ static void make(const char *path, const struct knobs *k) {
   stream(&w, 5, "/Type /Metadata /Subtype /XML", xmp, (size_t)xl);
   char prof[128];
   icc(prof, k->monitor_icc ? "mntr" : "prtr", k->monitor_icc ? "RGB " : "CMYK", !k->not_icc);
+  if (k->icc_v5) prof[8] = 5;
   stream(&w, 6, "/N 4", prof, sizeof prof);
   obj(&w, 7, "<< /Type /StructTreeRoot /K 11 0 R /RoleMap << /Picture /Figure >> >>");
   const char *content = "BT /F1 12 Tf 20 100 Td (hi) Tj ET";
@@ -259,6 +261,8 @@ static void broken_files(void) {
   }
   expect_one(&(struct knobs){.not_icc = true}, FOLIO_PDF_PREFLIGHT_PDFA_2B, "PDF_OUTPUT_INTENT_PROFILE", 0,
              "is not an ICC profile");
+  expect_one(&(struct knobs){.icc_v5 = true}, FOLIO_PDF_PREFLIGHT_PDFA_2B, "PDF_OUTPUT_INTENT_PROFILE", 0,
+             "is version 5");
   expect_one(&(struct knobs){.two_profiles = true}, FOLIO_PDF_PREFLIGHT_PDFA_2B, "PDF_OUTPUT_INTENTS_DIFFER", 0,
              "different ICC profiles");
   expect_one(&(struct knobs){.no_intents = true}, FOLIO_PDF_PREFLIGHT_PDFX_4, "PDF_OUTPUT_INTENT_MISSING", 0,

@@ -68,5 +68,18 @@ printf '{"version": 1, "pages": [{"items": [{"type": "rect", "x": 0, "y": 0, "w"
 touch "$tmp/notadir"
 "$folio" render "$docs/shapes.json" --out "$tmp/notadir/x" 2>"$tmp/err"; rc=$?
 [ $rc = 5 ] || fail "unwritable output: exit $rc $(cat "$tmp/err")"; ok
+# findings: printed on stderr; --fail-on-warnings fails the render and keeps no file
+printf '{"version": 1, "pages": [{"items": [{"type": "text", "x": 40, "y": 40, "w": 60, "h": 14, "text": "far too much text for so small a box"}, {"type": "rect", "x": -300, "y": 0, "w": 10, "h": 10}]}]}' >"$tmp/fnd.json"
+"$folio" render "$tmp/fnd.json" --format pdf,png --dpi 36 --out "$tmp/f" >"$tmp/out" 2>"$tmp/err"; rc=$?
+[ $rc = 0 ] || fail "findings alone fail the render: exit $rc $(cat "$tmp/err")"; ok
+grep -q '^folio render: warning TEXT_OVERSET page 1 /pages/0/items/0: text overflows its box' "$tmp/err" || fail "no TEXT_OVERSET line: $(cat "$tmp/err")"; ok
+grep -q '^folio render: warning OBJECT_OFF_PAGE page 1 /pages/0/items/1: ' "$tmp/err" || fail "no OBJECT_OFF_PAGE line: $(cat "$tmp/err")"; ok
+[ "$(grep -c TEXT_OVERSET "$tmp/err")" = 1 ] || fail "findings reported twice (PDF and PNG): $(cat "$tmp/err")"; ok
+grep -qx "$tmp/f/document.pdf" "$tmp/out" && [ -s "$tmp/f/page-0001.png" ] || fail "outputs with findings"; ok
+"$folio" render "$tmp/fnd.json" --format pdf,png --dpi 36 --out "$tmp/g" --fail-on-warnings >"$tmp/out" 2>"$tmp/err"; rc=$?
+[ $rc = 4 ] && grep -q -- '--fail-on-warnings: warning TEXT_OVERSET on page 1; no files kept' "$tmp/err" || fail "--fail-on-warnings: exit $rc $(cat "$tmp/err")"; ok
+[ -z "$(ls -A "$tmp/g")" ] && [ ! -s "$tmp/out" ] || fail "--fail-on-warnings kept files: $(ls -A "$tmp/g") $(cat "$tmp/out")"; ok
+"$folio" render "$docs/shapes.json" --out "$tmp/h" --fail-on-warnings >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc = 0 ] || fail "--fail-on-warnings on a clean document: exit $rc $(cat "$tmp/err")"; ok
 set -e
 echo "$checks checks passed"

@@ -170,7 +170,9 @@ int main(void) {
   struct folio_layout_doc *clean = decode(
       "{\"version\":1,\"pages\":[{\"items\":[{\"type\":\"text\",\"x\":10,\"y\":10,\"w\":300,\"h\":100,"
       "\"runs\":[{\"text\":\"plain \"},{\"text\":\"bold\",\"weight\":\"bold\",\"font\":\"dejavu sans\"},"
-      "{\"text\":\" generic\",\"font\":\"sans-serif\"}]}]}]}");
+      "{\"text\":\" generic\",\"font\":\"sans-serif\"},"
+      "{\"text\":\" condensed\",\"font\":\"DejaVu Sans Condensed\"},"
+      "{\"text\":\" listed\",\"font\":\"No Such Family, DejaVu Serif\"}]}]}]}");
   folio_findings_init(&f, 0);
   opt = (struct folio_render_options){.findings = &f};
   CHECK(folio_render_pdf(clean, &opt, discard, NULL, &d) == 0);
