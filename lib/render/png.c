@@ -11,7 +11,7 @@
  *    raw-deflate z_stream per thread, a sync flush ending every piece but the
  *    last, one zlib header, the pieces' Adler-32s joined by adler32_combine.
  *    Measured with bench_render_png on bench/render's text page at 150 dpi
- *    (docs/performance-render.md): CPU on par with libdeflate level 2 on the
+ *    (docs/performance.md, "Render"): CPU on par with libdeflate level 2 on the
  *    whole page in one call (which cannot sync-flush or continue a stream, so
  *    no pieces), 5 % larger. The filtered page and its compressed form are
  *    held in memory: one page per rasterizing thread.
