@@ -64,13 +64,13 @@ if [ "${FOLIO_TEST_SKIP_CLANG:-0}" != 1 ]; then
   cmake --build build-clang -j "$jobs"
   ctest --test-dir build-clang -L unit --output-on-failure -j "$jobs" --timeout 300 "$@"
 
-  echo "== clang static analyser (scan-build) over lib/ and cgrpc/ ==" >&2
+  echo "== clang static analyser (scan-build) over lib/ (lib/pdf included) and cgrpc/ ==" >&2
   scan=(scan-build --use-cc=clang --use-c++=clang++ --status-bugs
         --exclude "$root/build-scan" -o "$root/build-scan/reports")
   "${scan[@]}" cmake -S . -B build-scan "${gen[@]}" -DCMAKE_BUILD_TYPE=Debug \
     -DFOLIO_BUILD_BENCH=OFF -DFOLIO_BUILD_TESTS=OFF >/dev/null
   "${scan[@]}" cmake --build build-scan -j "$jobs" --clean-first --target \
-    folio_base folio_layout folio_render folio_s3 folio_pg folio_redis folio_jobs \
+    folio_base folio_layout folio_render folio_pdf_profile folio_pdf folio_s3 folio_pg folio_redis folio_jobs \
     cgrpc protoc-gen-cgrpc
 fi
 

@@ -134,10 +134,7 @@ int folio_pdf_date_convert(const char *pdf, char xmp[FOLIO_PDF_DATE_MAX], char i
     if (digits(p, 2, &oh) || oh > 23) return -1;
     p += 2;
     if (*p == '\'') p++;
-    if (*p >= '0' && *p <= '9') {
-      if (digits(p, 2, &om) || om > 59) return -1;
-      p += 2;
-    }
+    if (*p >= '0' && *p <= '9' && (digits(p, 2, &om) || om > 59)) return -1; /* the last field */
   } else if (*p == 'Z') {
     p++;
   } else if (*p) {

@@ -201,9 +201,9 @@ int folio_png_encode_with(struct folio_png_scratch *s, const unsigned char *pixe
   size_t row = 1 + (size_t)width * 3;
   size_t raw_len = row * height;
   unsigned pieces = (height + PIECE_ROWS - 1) / PIECE_ROWS;
-  if (threads < 1) threads = 1;
   if (threads > FOLIO_PNG_MAX_THREADS) threads = FOLIO_PNG_MAX_THREADS;
   if (threads > pieces) threads = pieces;
+  if (threads < 1) threads = 1; /* last: runs[0] is always set up */
   /* one zlib stream per encoding thread, kept in s between pages */
   for (unsigned t = 0; t < threads; t++) {
     if (s->zs[t]) continue;
@@ -216,13 +216,13 @@ int folio_png_encode_with(struct folio_png_scratch *s, const unsigned char *pixe
     s->zs[t] = zs;
   }
   /* piece k's output goes at zoff[k] (after the 2-byte zlib header), up to zoff[k + 1] */
-  size_t zoff_small[65], zlen_small[64];
-  uint32_t adler_small[64];
+  size_t zoff_small[65], zlen_small[64] = {0};
+  uint32_t adler_small[64] = {0};
   size_t *zoff = zoff_small, *zlen = zlen_small;
   uint32_t *adler = adler_small;
   if (pieces > 64) {
-    zoff = malloc((pieces + 1) * sizeof *zoff), zlen = malloc(pieces * sizeof *zlen);
-    adler = malloc(pieces * sizeof *adler);
+    zoff = malloc((pieces + 1) * sizeof *zoff), zlen = calloc(pieces, sizeof *zlen);
+    adler = calloc(pieces, sizeof *adler);
   }
   size_t bound = 2;
   for (unsigned k = 0; zoff && k < pieces; k++) {

@@ -177,6 +177,7 @@ int folio_render_png(const struct folio_layout_doc *doc, const struct folio_rend
   }
   unsigned cpus = opt && opt->threads ? opt->threads : default_threads();
   unsigned nt = cpus > n ? (unsigned)n : cpus;
+  if (nt < 1) nt = 1; /* n >= 1 (the selection is never empty) and cpus >= 1: for the analyzer */
   /* fewer pages than threads (a one-page job): the spare threads encode
    * pieces of each page (png.c); the bytes do not depend on it */
   unsigned enc = cpus / nt;
