@@ -60,7 +60,7 @@ struct folio_s3_req {
   /* per attempt */
   long http_status;
   bool error_reply; /* status >= 300: body goes to errbody */
-  struct folio_s3_str errbody, xmlbody;
+  struct folio_str errbody, xmlbody;
   char etag[128], ctype[128], crange[128];
   uint64_t clen;
   bool have_clen;
@@ -74,8 +74,8 @@ struct folio_s3_req {
 static void req_free(struct folio_s3_req *rq) {
   if (rq->easy) curl_easy_cleanup(rq->easy);
   curl_slist_free_all(rq->hdrs);
-  folio_s3_str_free(&rq->errbody);
-  folio_s3_str_free(&rq->xmlbody);
+  folio_str_free(&rq->errbody);
+  folio_str_free(&rq->xmlbody);
   free(rq->s_method);
   free(rq->s_key);
   free(rq->s_q0n);
@@ -190,13 +190,13 @@ static size_t on_write(char *buf, size_t size, size_t n, void *arg) {
   size_t len = size * n;
   if (rq->http_status == 0) curl_easy_getinfo(rq->easy, CURLINFO_RESPONSE_CODE, &rq->http_status);
   if (rq->http_status >= 300) {
-    if (rq->errbody.len + len <= MAX_ERROR_BODY) folio_s3_str_append(&rq->errbody, buf, len);
+    if (rq->errbody.len + len <= MAX_ERROR_BODY) folio_str_append(&rq->errbody, buf, len);
     return len;
   }
   if (!rq->spec.on_data) {
     if (rq->spec.keep_body) {
       if (rq->xmlbody.len + len > MAX_XML_BODY) return 0; /* fails the transfer */
-      folio_s3_str_append(&rq->xmlbody, buf, len);
+      folio_str_append(&rq->xmlbody, buf, len);
     }
     return len;
   }
@@ -238,7 +238,7 @@ static int on_seek(void *arg, curl_off_t off, int origin) {
 static int build_attempt(struct folio_s3_req *rq) {
   struct folio_s3_client *c = rq->c;
   const struct folio_s3_req_spec *s = &rq->spec;
-  struct folio_s3_str host = {0}, path = {0}, url = {0}, hv = {0};
+  struct folio_str host = {0}, path = {0}, url = {0}, hv = {0};
   int rc = FOLIO_S3_ENOMEM;
   folio_s3_target(&c->cfg, &c->ep, s->key, &host, &path);
   char date[17];
@@ -255,17 +255,17 @@ static int build_attempt(struct folio_s3_req *rq) {
                                         rq->payload_hash};
   struct folio_s3_sigv4_creds cr = {c->cfg.access_key, c->cfg.secret_key, c->cfg.region, "s3"};
   struct folio_s3_sigv4_result sig;
-  if (!folio_s3_str_ok(&host) || !folio_s3_str_ok(&path)) goto out;
+  if (!folio_str_ok(&host) || !folio_str_ok(&path)) goto out;
   if (folio_s3_sigv4_sign(&sreq, &cr, date, &sig)) goto out;
   /* URL: the same encoding the signer used (query in canonical order) */
-  folio_s3_str_printf(&url, "%s://%s", c->ep.scheme, host.p);
+  folio_str_printf(&url, "%s://%s", c->ep.scheme, host.p);
   folio_s3_sigv4_uri_encode(&url, path.p, path.len, true);
   {
     const char *cq = strchr(strchr(sig.canonical_request, '\n') + 1, '\n') + 1;
     size_t cqlen = strcspn(cq, "\n");
     if (cqlen) {
-      folio_s3_str_putc(&url, '?');
-      folio_s3_str_append(&url, cq, cqlen);
+      folio_str_putc(&url, '?');
+      folio_str_append(&url, cq, cqlen);
     }
   }
   curl_slist_free_all(rq->hdrs);
@@ -273,15 +273,15 @@ static int build_attempt(struct folio_s3_req *rq) {
   for (size_t i = 0; i < nh; i++) {
     hv.len = 0;
     if (hv.p) hv.p[0] = '\0';
-    folio_s3_str_printf(&hv, "%s: %s", i == 0 ? "Host" : h[i].name, h[i].value);
-    if (!folio_s3_str_ok(&hv)) break;
+    folio_str_printf(&hv, "%s: %s", i == 0 ? "Host" : h[i].name, h[i].value);
+    if (!folio_str_ok(&hv)) break;
     struct curl_slist *l = curl_slist_append(rq->hdrs, hv.p);
     if (!l) break;
     rq->hdrs = l;
   }
   hv.len = 0;
-  folio_s3_str_printf(&hv, "Authorization: %s", sig.authorization);
-  struct curl_slist *l = folio_s3_str_ok(&hv) ? curl_slist_append(rq->hdrs, hv.p) : NULL;
+  folio_str_printf(&hv, "Authorization: %s", sig.authorization);
+  struct curl_slist *l = folio_str_ok(&hv) ? curl_slist_append(rq->hdrs, hv.p) : NULL;
   if (l) rq->hdrs = l;
   /* no "Expect: 100-continue" round trip before the body */
   if (l && (l = curl_slist_append(rq->hdrs, "Expect:"))) rq->hdrs = l;
@@ -289,7 +289,7 @@ static int build_attempt(struct folio_s3_req *rq) {
    * would store that as the type of a multipart object */
   if (l && !s->content_type && (l = curl_slist_append(rq->hdrs, "Content-Type:"))) rq->hdrs = l;
   folio_s3_sigv4_result_free(&sig);
-  if (!l || !folio_s3_str_ok(&url)) goto out;
+  if (!l || !folio_str_ok(&url)) goto out;
 
   if (!rq->easy && !(rq->easy = curl_easy_init())) goto out;
   CURL *e = rq->easy;
@@ -340,10 +340,10 @@ static int build_attempt(struct folio_s3_req *rq) {
   rq->attempts++;
   rc = curl_multi_add_handle(c->multi, e) == CURLM_OK ? 0 : FOLIO_S3_ENOMEM;
 out:
-  folio_s3_str_free(&host);
-  folio_s3_str_free(&path);
-  folio_s3_str_free(&url);
-  folio_s3_str_free(&hv);
+  folio_str_free(&host);
+  folio_str_free(&path);
+  folio_str_free(&url);
+  folio_str_free(&hv);
   return rc;
 }
 

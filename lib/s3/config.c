@@ -150,16 +150,16 @@ int folio_s3_config_from_env(struct folio_s3_config *cfg, char *err, size_t errc
 }
 
 void folio_s3_target(const struct folio_s3_config *cfg, const struct folio_s3_endpoint *ep,
-                     const char *key, struct folio_s3_str *host, struct folio_s3_str *path) {
+                     const char *key, struct folio_str *host, struct folio_str *path) {
   if (cfg->addressing == FOLIO_S3_VIRTUAL_HOSTED) {
-    folio_s3_str_printf(host, "%s.%s", cfg->bucket, ep->hostport);
-    folio_s3_str_printf(path, "/%s", key ? key : "");
+    folio_str_printf(host, "%s.%s", cfg->bucket, ep->hostport);
+    folio_str_printf(path, "/%s", key ? key : "");
   } else {
-    folio_s3_str_puts(host, ep->hostport);
+    folio_str_puts(host, ep->hostport);
     if (key)
-      folio_s3_str_printf(path, "/%s/%s", cfg->bucket, key);
+      folio_str_printf(path, "/%s/%s", cfg->bucket, key);
     else
-      folio_s3_str_printf(path, "/%s", cfg->bucket);
+      folio_str_printf(path, "/%s", cfg->bucket);
   }
 }
 
@@ -179,11 +179,11 @@ char *folio_s3_presign_get(const struct folio_s3_config *cfg, const char *key, l
   const char *base =
       cfg->public_endpoint && *cfg->public_endpoint ? cfg->public_endpoint : cfg->endpoint;
   if (folio_s3_endpoint_parse(base, &ep, err, errcap)) return NULL;
-  struct folio_s3_str host = {0}, path = {0}, url = {0};
+  struct folio_str host = {0}, path = {0}, url = {0};
   folio_s3_target(cfg, &ep, key, &host, &path);
-  if (!folio_s3_str_ok(&host) || !folio_s3_str_ok(&path)) {
-    folio_s3_str_free(&host);
-    folio_s3_str_free(&path);
+  if (!folio_str_ok(&host) || !folio_str_ok(&path)) {
+    folio_str_free(&host);
+    folio_str_free(&path);
     folio_s3_set_err(err, errcap, "presign: out of memory");
     return NULL;
   }
@@ -199,16 +199,16 @@ char *folio_s3_presign_get(const struct folio_s3_config *cfg, const char *key, l
   char *query = NULL;
   int rc = folio_s3_sigv4_presign(&req, &creds, date, ttl_s, &query, NULL);
   if (rc == 0) {
-    folio_s3_str_printf(&url, "%s://%s", ep.scheme, host.p);
+    folio_str_printf(&url, "%s://%s", ep.scheme, host.p);
     folio_s3_sigv4_uri_encode(&url, path.p, path.len, true);
-    folio_s3_str_printf(&url, "?%s", query);
+    folio_str_printf(&url, "?%s", query);
   }
   free(query);
-  folio_s3_str_free(&host);
-  folio_s3_str_free(&path);
-  char *out = rc == 0 ? folio_s3_str_take(&url) : NULL;
+  folio_str_free(&host);
+  folio_str_free(&path);
+  char *out = rc == 0 ? folio_str_take(&url) : NULL;
   if (!out) {
-    folio_s3_str_free(&url);
+    folio_str_free(&url);
     folio_s3_set_err(err, errcap, "presign: %s", rc == -EINVAL ? "invalid input" : "out of memory");
   }
   return out;

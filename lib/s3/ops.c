@@ -159,13 +159,13 @@ int folio_s3_ensure_bucket(struct folio_s3_client *c, folio_s3_done_cb done, voi
   const char *region = folio_s3_client_config(c)->region;
   if (strcmp(region, "us-east-1") != 0) {
     /* us-east-1 must not be named (AWS and RGW reject it); others must be */
-    struct folio_s3_str b = {0};
-    folio_s3_str_printf(&b,
+    struct folio_str b = {0};
+    folio_str_printf(&b,
                         "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/"
                         "2006-03-01/\"><LocationConstraint>%s</LocationConstraint>"
                         "</CreateBucketConfiguration>",
                         region);
-    o->body_copy = folio_s3_str_take(&b);
+    o->body_copy = folio_str_take(&b);
     if (!o->body_copy) {
       free(e);
       op_free(o);

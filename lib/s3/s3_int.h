@@ -8,7 +8,7 @@
 
 #include "folio/s3.h"
 #include "sigv4.h"
-#include "strbuf.h"
+#include "folio/str.h"
 
 /* A parsed endpoint: scheme "http"/"https" and "host[:port]" exactly as it must
  * appear in the Host header and the URL. */
@@ -24,7 +24,7 @@ int folio_s3_config_check(const struct folio_s3_config *cfg, char *err, size_t e
 /* Builds host header value and raw (unencoded) path for key (NULL: the bucket
  * itself) under the configured addressing style. */
 void folio_s3_target(const struct folio_s3_config *cfg, const struct folio_s3_endpoint *ep,
-                     const char *key, struct folio_s3_str *host, struct folio_s3_str *path);
+                     const char *key, struct folio_str *host, struct folio_str *path);
 void folio_s3_set_err(char *err, size_t errcap, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -22,16 +22,16 @@ static bool unreserved(unsigned char c) {
          c == '-' || c == '.' || c == '_' || c == '~';
 }
 
-void folio_s3_sigv4_uri_encode(struct folio_s3_str *out, const char *s, size_t len,
+void folio_s3_sigv4_uri_encode(struct folio_str *out, const char *s, size_t len,
                                bool keep_slash) {
   static const char up[] = "0123456789ABCDEF";
   for (size_t i = 0; i < len; i++) {
     unsigned char c = (unsigned char)s[i];
     if (unreserved(c) || (keep_slash && c == '/')) {
-      folio_s3_str_putc(out, (char)c);
+      folio_str_putc(out, (char)c);
     } else {
       char e[3] = {'%', up[c >> 4], up[c & 15]};
-      folio_s3_str_append(out, e, 3);
+      folio_str_append(out, e, 3);
     }
   }
 }
@@ -115,41 +115,41 @@ static int cmp_hdr(const void *a, const void *b) {
 static bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
 
 /* Trimall: strip both ends, collapse inner whitespace runs to one space. */
-static void put_trimmed(struct folio_s3_str *s, const char *v) {
+static void put_trimmed(struct folio_str *s, const char *v) {
   bool pending_space = false, any = false;
   for (; *v; v++) {
     if (is_ws(*v)) {
       pending_space = any;
       continue;
     }
-    if (pending_space) folio_s3_str_putc(s, ' ');
+    if (pending_space) folio_str_putc(s, ' ');
     pending_space = false;
     any = true;
-    folio_s3_str_putc(s, *v);
+    folio_str_putc(s, *v);
   }
 }
 
-static int canonical_query(const struct folio_s3_kv *q, size_t n, struct folio_s3_str *out) {
+static int canonical_query(const struct folio_s3_kv *q, size_t n, struct folio_str *out) {
   if (n == 0) return 0;
   struct enc_pair *pairs = calloc(n, sizeof *pairs);
   if (!pairs) return -ENOMEM;
   int rc = 0;
   for (size_t i = 0; i < n && rc == 0; i++) {
-    struct folio_s3_str a = {0}, b = {0};
+    struct folio_str a = {0}, b = {0};
     const char *v = q[i].value ? q[i].value : "";
     folio_s3_sigv4_uri_encode(&a, q[i].name, strlen(q[i].name), false);
     folio_s3_sigv4_uri_encode(&b, v, strlen(v), false);
-    pairs[i].name = folio_s3_str_take(&a);
-    pairs[i].value = folio_s3_str_take(&b);
+    pairs[i].name = folio_str_take(&a);
+    pairs[i].value = folio_str_take(&b);
     if (!pairs[i].name || !pairs[i].value) rc = -ENOMEM;
   }
   if (rc == 0) {
     qsort(pairs, n, sizeof *pairs, cmp_pair);
     for (size_t i = 0; i < n; i++) {
-      if (i) folio_s3_str_putc(out, '&');
-      folio_s3_str_puts(out, pairs[i].name);
-      folio_s3_str_putc(out, '=');
-      folio_s3_str_puts(out, pairs[i].value);
+      if (i) folio_str_putc(out, '&');
+      folio_str_puts(out, pairs[i].name);
+      folio_str_putc(out, '=');
+      folio_str_puts(out, pairs[i].value);
     }
   }
   for (size_t i = 0; i < n; i++) {
@@ -162,8 +162,8 @@ static int canonical_query(const struct folio_s3_kv *q, size_t n, struct folio_s
 
 /* Appends canonical headers ("name:value\n"...) to creq and the signed header
  * list to signed_out. */
-static int canonical_headers(const struct folio_s3_kv *h, size_t n, struct folio_s3_str *creq,
-                             struct folio_s3_str *signed_out, bool *has_host) {
+static int canonical_headers(const struct folio_s3_kv *h, size_t n, struct folio_str *creq,
+                             struct folio_str *signed_out, bool *has_host) {
   struct hdr *hs = calloc(n ? n : 1, sizeof *hs);
   if (!hs) return -ENOMEM;
   int rc = 0;
@@ -193,18 +193,18 @@ static int canonical_headers(const struct folio_s3_kv *h, size_t n, struct folio
       bool first = i == 0 || strcmp(hs[i - 1].name, hs[i].name) != 0;
       if (first) {
         if (i) {
-          folio_s3_str_putc(creq, '\n');
-          folio_s3_str_putc(signed_out, ';');
+          folio_str_putc(creq, '\n');
+          folio_str_putc(signed_out, ';');
         }
-        folio_s3_str_puts(creq, hs[i].name);
-        folio_s3_str_putc(creq, ':');
-        folio_s3_str_puts(signed_out, hs[i].name);
+        folio_str_puts(creq, hs[i].name);
+        folio_str_putc(creq, ':');
+        folio_str_puts(signed_out, hs[i].name);
       } else {
-        folio_s3_str_putc(creq, ',');
+        folio_str_putc(creq, ',');
       }
       put_trimmed(creq, hs[i].value);
     }
-    folio_s3_str_putc(creq, '\n');
+    folio_str_putc(creq, '\n');
   }
   for (size_t i = 0; i < n; i++) free(hs[i].name);
   free(hs);
@@ -235,32 +235,32 @@ static int sign_core(const struct folio_s3_sigv4_request *req,
   if (!req->method || !req->path || req->path[0] != '/' || !payload_hash || !c->access_key ||
       !c->secret_key || !c->region || !c->service || !valid_amz_date(amz_date))
     return -EINVAL;
-  struct folio_s3_str creq = {0}, sh = {0}, sts = {0};
+  struct folio_str creq = {0}, sh = {0}, sts = {0};
   int rc = 0;
   bool has_host = false;
-  folio_s3_str_puts(&creq, req->method);
-  folio_s3_str_putc(&creq, '\n');
+  folio_str_puts(&creq, req->method);
+  folio_str_putc(&creq, '\n');
   folio_s3_sigv4_uri_encode(&creq, req->path, strlen(req->path), true);
-  folio_s3_str_putc(&creq, '\n');
+  folio_str_putc(&creq, '\n');
   rc = canonical_query(req->query, req->nquery, &creq);
   if (rc == 0) {
-    folio_s3_str_putc(&creq, '\n');
+    folio_str_putc(&creq, '\n');
     rc = canonical_headers(req->headers, req->nheaders, &creq, &sh, &has_host);
   }
   if (rc == 0 && !has_host) rc = -EINVAL;
   if (rc == 0) {
-    folio_s3_str_putc(&creq, '\n');
-    folio_s3_str_puts(&creq, sh.p ? sh.p : "");
-    folio_s3_str_putc(&creq, '\n');
-    folio_s3_str_puts(&creq, payload_hash);
-    if (!folio_s3_str_ok(&creq) || !folio_s3_str_ok(&sh)) rc = -ENOMEM;
+    folio_str_putc(&creq, '\n');
+    folio_str_puts(&creq, sh.p ? sh.p : "");
+    folio_str_putc(&creq, '\n');
+    folio_str_puts(&creq, payload_hash);
+    if (!folio_str_ok(&creq) || !folio_str_ok(&sh)) rc = -ENOMEM;
   }
   if (rc == 0) {
     char h[65];
     folio_s3_sigv4_sha256_hex(creq.p, creq.len, h);
-    folio_s3_str_printf(&sts, "AWS4-HMAC-SHA256\n%s\n%.8s/%s/%s/aws4_request\n%s", amz_date,
+    folio_str_printf(&sts, "AWS4-HMAC-SHA256\n%s\n%.8s/%s/%s/aws4_request\n%s", amz_date,
                         amz_date, c->region, c->service, h);
-    if (!folio_s3_str_ok(&sts)) rc = -ENOMEM;
+    if (!folio_str_ok(&sts)) rc = -ENOMEM;
   }
   if (rc == 0) {
     uint8_t key[32], sig[32];
@@ -268,14 +268,14 @@ static int sign_core(const struct folio_s3_sigv4_request *req,
     hmac(key, 32, sts.p, sts.len, sig);
     sodium_memzero(key, sizeof key);
     to_hex(sig, 32, out->signature);
-    out->canonical_request = folio_s3_str_take(&creq);
-    out->string_to_sign = folio_s3_str_take(&sts);
-    out->signed_headers = folio_s3_str_take(&sh);
+    out->canonical_request = folio_str_take(&creq);
+    out->string_to_sign = folio_str_take(&sts);
+    out->signed_headers = folio_str_take(&sh);
     return 0;
   }
-  folio_s3_str_free(&creq);
-  folio_s3_str_free(&sh);
-  folio_s3_str_free(&sts);
+  folio_str_free(&creq);
+  folio_str_free(&sh);
+  folio_str_free(&sts);
   return rc;
 }
 
@@ -284,13 +284,13 @@ int folio_s3_sigv4_sign(const struct folio_s3_sigv4_request *req,
                         struct folio_s3_sigv4_result *out) {
   int rc = sign_core(req, c, amz_date, req->payload_hash, out);
   if (rc) return rc;
-  struct folio_s3_str a = {0};
-  folio_s3_str_printf(&a,
+  struct folio_str a = {0};
+  folio_str_printf(&a,
                       "AWS4-HMAC-SHA256 Credential=%s/%.8s/%s/%s/aws4_request, "
                       "SignedHeaders=%s, Signature=%s",
                       c->access_key, amz_date, c->region, c->service, out->signed_headers,
                       out->signature);
-  out->authorization = folio_s3_str_take(&a);
+  out->authorization = folio_str_take(&a);
   if (!out->authorization) {
     folio_s3_sigv4_result_free(out);
     return -ENOMEM;
@@ -313,13 +313,13 @@ int folio_s3_sigv4_presign(const struct folio_s3_sigv4_request *req,
   if (rc) return rc;
   size_t n = req->nquery + 5;
   struct folio_s3_kv *q = calloc(n, sizeof *q);
-  struct folio_s3_str cred = {0}, exp = {0};
-  folio_s3_str_printf(&cred, "%s/%.8s/%s/%s/aws4_request", c->access_key, amz_date, c->region,
+  struct folio_str cred = {0}, exp = {0};
+  folio_str_printf(&cred, "%s/%.8s/%s/%s/aws4_request", c->access_key, amz_date, c->region,
                       c->service);
-  folio_s3_str_printf(&exp, "%ld", expires_s);
+  folio_str_printf(&exp, "%ld", expires_s);
   struct folio_s3_sigv4_result res;
   memset(&res, 0, sizeof res);
-  if (!q || !folio_s3_str_ok(&cred) || !folio_s3_str_ok(&exp)) {
+  if (!q || !folio_str_ok(&cred) || !folio_str_ok(&exp)) {
     rc = -ENOMEM;
     goto done;
   }
@@ -341,16 +341,16 @@ int folio_s3_sigv4_presign(const struct folio_s3_sigv4_request *req,
     cq = strchr(cq, '\n') + 1; /* skip method */
     cq = strchr(cq, '\n') + 1; /* skip path */
     const char *end = strchr(cq, '\n');
-    struct folio_s3_str qs = {0};
-    folio_s3_str_append(&qs, cq, (size_t)(end - cq));
-    folio_s3_str_printf(&qs, "&X-Amz-Signature=%s", res.signature);
-    *query_out = folio_s3_str_take(&qs);
+    struct folio_str qs = {0};
+    folio_str_append(&qs, cq, (size_t)(end - cq));
+    folio_str_printf(&qs, "&X-Amz-Signature=%s", res.signature);
+    *query_out = folio_str_take(&qs);
     if (!*query_out) rc = -ENOMEM;
   }
 done:
   folio_s3_sigv4_result_free(&probe);
-  folio_s3_str_free(&cred);
-  folio_s3_str_free(&exp);
+  folio_str_free(&cred);
+  folio_str_free(&exp);
   free(q);
   if (rc == 0 && out)
     *out = res;

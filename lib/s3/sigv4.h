@@ -25,7 +25,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "strbuf.h"
+#include "folio/str.h"
 
 #define FOLIO_S3_UNSIGNED_PAYLOAD "UNSIGNED-PAYLOAD"
 /* SHA-256 of the empty string. */
@@ -63,7 +63,7 @@ struct folio_s3_sigv4_result {
 
 /* Appends the encoding of s[0..len) to out: unreserved bytes stay, '/' stays
  * when keep_slash, everything else is %XX. */
-void folio_s3_sigv4_uri_encode(struct folio_s3_str *out, const char *s, size_t len,
+void folio_s3_sigv4_uri_encode(struct folio_str *out, const char *s, size_t len,
                                bool keep_slash);
 
 /* "20150830T123600Z" for t (UTC) into buf[17]. */

@@ -9,7 +9,7 @@
 struct sync_state {
   struct folio_loop *loop;
   struct folio_s3_sync_result *r;
-  struct folio_s3_str body;
+  struct folio_str body;
   bool done;
 };
 
@@ -28,7 +28,7 @@ static void sync_done(void *arg, const struct folio_s3_result *res) {
 
 static int sync_data(void *arg, const void *data, size_t len) {
   struct sync_state *st = arg;
-  folio_s3_str_append(&st->body, data, len);
+  folio_str_append(&st->body, data, len);
   return st->body.oom ? -1 : FOLIO_S3_CONTINUE;
 }
 
@@ -64,11 +64,11 @@ static int run_sync(const struct folio_s3_config *cfg, enum sync_kind kind, cons
   }
   folio_s3_client_destroy(c); /* calls back with ECANCELED if still pending */
   folio_loop_destroy(st.loop);
-  if (out && r->status == FOLIO_S3_OK && folio_s3_str_ok(&st.body)) {
+  if (out && r->status == FOLIO_S3_OK && folio_str_ok(&st.body)) {
     *out_len = st.body.len;
-    *out = folio_s3_str_take(&st.body);
+    *out = folio_str_take(&st.body);
   }
-  folio_s3_str_free(&st.body);
+  folio_str_free(&st.body);
   return r->status;
 }
 

@@ -256,31 +256,31 @@ static void maybe_complete(struct folio_s3_upload *u) {
   if (!u->finishing || u->failing || u->completing || !u->have_id || u->in_flight ||
       u->qhead || u->parts_done != u->final_parts)
     return;
-  struct folio_s3_str x = {0};
-  folio_s3_str_puts(&x, "<CompleteMultipartUpload>");
+  struct folio_str x = {0};
+  folio_str_puts(&x, "<CompleteMultipartUpload>");
   for (int i = 0; i < u->final_parts; i++) {
-    folio_s3_str_printf(&x, "<Part><PartNumber>%d</PartNumber><ETag>", i + 1);
+    folio_str_printf(&x, "<Part><PartNumber>%d</PartNumber><ETag>", i + 1);
     for (const char *e = u->etags[i]; *e; e++) {
       if (*e == '"')
-        folio_s3_str_puts(&x, "&quot;");
+        folio_str_puts(&x, "&quot;");
       else if (*e == '&')
-        folio_s3_str_puts(&x, "&amp;");
+        folio_str_puts(&x, "&amp;");
       else if (*e == '<')
-        folio_s3_str_puts(&x, "&lt;");
+        folio_str_puts(&x, "&lt;");
       else
-        folio_s3_str_putc(&x, *e);
+        folio_str_putc(&x, *e);
     }
-    folio_s3_str_puts(&x, "</ETag></Part>");
+    folio_str_puts(&x, "</ETag></Part>");
   }
-  folio_s3_str_puts(&x, "</CompleteMultipartUpload>");
-  if (!folio_s3_str_ok(&x)) {
-    folio_s3_str_free(&x);
+  folio_str_puts(&x, "</CompleteMultipartUpload>");
+  if (!folio_str_ok(&x)) {
+    folio_str_free(&x);
     fail(u, FOLIO_S3_ENOMEM, 0, "", "out of memory building CompleteMultipartUpload");
     return;
   }
   /* the body must outlive the request (curl reads it in place) */
   free(u->complete_body);
-  u->complete_body = folio_s3_str_take(&x);
+  u->complete_body = folio_str_take(&x);
   u->completing = true;
   struct folio_s3_req_spec s = {.method = "POST",
                                 .key = u->key,

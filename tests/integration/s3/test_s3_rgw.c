@@ -38,7 +38,7 @@ struct done {
   uint64_t clen, size;
   int attempts, parts, peak_flight;
   size_t peak_buffered;
-  struct folio_s3_str body;
+  struct folio_str body;
   int pauses;
 };
 
@@ -62,7 +62,7 @@ static void on_done(void *arg, const struct folio_s3_result *r) {
 
 static int collect(void *arg, const void *data, size_t len) {
   struct done *d = arg;
-  folio_s3_str_append(&d->body, data, len);
+  folio_str_append(&d->body, data, len);
   return FOLIO_S3_CONTINUE;
 }
 
@@ -77,7 +77,7 @@ static void wait_done(struct done *d) {
 }
 
 static void reset(struct done *d) {
-  folio_s3_str_free(&d->body);
+  folio_str_free(&d->body);
   memset(d, 0, sizeof *d);
 }
 
@@ -420,7 +420,7 @@ struct paced {
 
 static int paced_data(void *arg, const void *data, size_t len) {
   struct paced *p = arg;
-  folio_s3_str_append(&p->d.body, data, len);
+  folio_str_append(&p->d.body, data, len);
   p->d.pauses++;
   sem_post(&p->need_resume); /* "a gRPC write is in flight": pause until it completes */
   return FOLIO_S3_PAUSE;

@@ -251,14 +251,14 @@ static void test_s3_doc_examples(void) {
 }
 
 static void test_encoding(void) {
-  struct folio_s3_str s = {0};
+  struct folio_str s = {0};
   const char *raw = "a b+c=d&e~f/g%h\xc3\xa9*'()!$,;:@";
   folio_s3_sigv4_uri_encode(&s, raw, strlen(raw), true);
   CHECK_EQ_STR(s.p, "a%20b%2Bc%3Dd%26e~f/g%25h%C3%A9%2A%27%28%29%21%24%2C%3B%3A%40");
-  folio_s3_str_free(&s);
+  folio_str_free(&s);
   folio_s3_sigv4_uri_encode(&s, "a/b", 3, false);
   CHECK_EQ_STR(s.p, "a%2Fb");
-  folio_s3_str_free(&s);
+  folio_str_free(&s);
   char d[17];
   folio_s3_sigv4_amz_date(1369353600, d);
   CHECK_EQ_STR(d, "20130524T000000Z");
