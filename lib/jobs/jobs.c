@@ -13,6 +13,7 @@
 #include "folio/log.h"
 #include "folio/pdf_profile.h"
 #include "folio/render_cache.h"
+#include "folio/str.h"
 #include "jobs_int.h"
 
 void folio_jobs_diag(struct folio_pg_diag *d, const char *fmt, ...) {
@@ -519,39 +520,16 @@ int folio_jobs_heartbeat(struct folio_pg_conn *c, const char *job_id, int attemp
   return 0;
 }
 
-/* A growable PostgreSQL array literal: {"a","b\"c"}. */
-struct arr {
-  char *buf;
-  size_t len, cap;
-  bool oom;
-};
-
-static void arr_put(struct arr *x, const char *s, size_t n) {
-  if (x->oom) return;
-  if (x->len + n + 1 > x->cap) {
-    size_t cap = x->cap ? x->cap : 64;
-    while (cap < x->len + n + 1) cap *= 2;
-    char *nb = realloc(x->buf, cap);
-    if (!nb) {
-      x->oom = true;
-      return;
-    }
-    x->buf = nb;
-    x->cap = cap;
-  }
-  memcpy(x->buf + x->len, s, n);
-  x->len += n;
-  x->buf[x->len] = '\0';
-}
-
-/* Appends one element, quoted and escaped, with the separator before it. */
-static void arr_elem(struct arr *x, const char *v) {
-  arr_put(x, x->len > 1 ? ",\"" : "\"", x->len > 1 ? 2 : 1);
+/* A PostgreSQL array literal, {"a","b\"c"}, is built in a folio_str:
+ * "{", arr_elem per element, "}". Appends one element, quoted and escaped,
+ * with the separator before it. */
+static void arr_elem(struct folio_str *x, const char *v) {
+  folio_str_puts(x, x->len > 1 ? ",\"" : "\"");
   for (const char *p = v; *p; p++) {
-    if (*p == '"' || *p == '\\') arr_put(x, "\\", 1);
-    arr_put(x, p, 1);
+    if (*p == '"' || *p == '\\') folio_str_putc(x, '\\');
+    folio_str_putc(x, *p);
   }
-  arr_put(x, "\"", 1);
+  folio_str_putc(x, '"');
 }
 
 /* The serialised findings for a statement parameter: *out NULL (= none) for
@@ -580,9 +558,9 @@ int folio_jobs_succeed_findings(struct folio_pg_conn *c, const char *job_id, int
   rc = findings_param(findings, &fj, diag);
   if (rc) return rc;
   enum { COLS = 7 };
-  struct arr cols[COLS];
+  struct folio_str cols[COLS];
   memset(cols, 0, sizeof cols);
-  for (int k = 0; k < COLS; k++) arr_put(&cols[k], "{", 1);
+  for (int k = 0; k < COLS; k++) folio_str_putc(&cols[k], '{');
   for (size_t i = 0; i < nartifacts; i++) {
     const struct folio_job_artifact *art = &artifacts[i];
     if (!art->name || !art->sha256_hex || !art->content_type || !art->object_key) {
@@ -600,7 +578,7 @@ int folio_jobs_succeed_findings(struct folio_pg_conn *c, const char *job_id, int
   }
   bool oom = false;
   for (int k = 0; k < COLS; k++) {
-    arr_put(&cols[k], "}", 1);
+    folio_str_putc(&cols[k], '}');
     oom = oom || cols[k].oom;
   }
   if (rc == 0 && oom) {
@@ -611,7 +589,7 @@ int folio_jobs_succeed_findings(struct folio_pg_conn *c, const char *job_id, int
     char a[16];
     snprintf(a, sizeof a, "%d", attempt);
     const char *extra[COLS + 2];
-    for (int k = 0; k < COLS; k++) extra[k] = cols[k].buf;
+    for (int k = 0; k < COLS; k++) extra[k] = cols[k].p;
     extra[COLS] = fj;
     extra[COLS + 1] = renderer_hex; /* NULL: no cache entry */
     PGresult *r;
@@ -620,7 +598,7 @@ int folio_jobs_succeed_findings(struct folio_pg_conn *c, const char *job_id, int
       strncat(diag->msg, " (or a cancel is pending)", sizeof diag->msg - strlen(diag->msg) - 1);
     PQclear(r);
   }
-  for (int k = 0; k < COLS; k++) free(cols[k].buf);
+  for (int k = 0; k < COLS; k++) folio_str_free(&cols[k]);
   free(fj);
   return rc;
 }

@@ -26,47 +26,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "folio/str.h"
 #include "layout_int.h"
 
-struct cbuf {
-  char *p;
-  size_t len, cap;
-  bool oom;
-};
-
-static void put(struct cbuf *b, const void *s, size_t n) {
-  if (b->oom) return;
-  if (b->len + n > b->cap) {
-    size_t cap = b->cap ? b->cap : 1024;
-    while (cap < b->len + n) cap *= 2;
-    char *q = realloc(b->p, cap);
-    if (!q) {
-      b->oom = true;
-      return;
-    }
-    b->p = q;
-    b->cap = cap;
-  }
-  memcpy(b->p + b->len, s, n);
-  b->len += n;
-}
-
-static void put_string(struct cbuf *b, const char *s, size_t n);
+static void put_string(struct folio_str *b, const char *s, size_t n);
 
 /* A lexed string: one written without escapes holds no '"', '\\' or control
  * character (the lexer refuses them raw), so it is canonical as it stands. */
-static void put_lexed(struct cbuf *b, const struct folio_lx_str *k) {
+static void put_lexed(struct folio_str *b, const struct folio_lx_str *k) {
   if (k->escaped) {
     put_string(b, k->s, k->len);
     return;
   }
-  put(b, "\"", 1);
-  put(b, k->s, k->len);
-  put(b, "\"", 1);
+  folio_str_append(b, "\"", 1);
+  folio_str_append(b, k->s, k->len);
+  folio_str_append(b, "\"", 1);
 }
 
-static void put_string(struct cbuf *b, const char *s, size_t n) {
-  put(b, "\"", 1);
+static void put_string(struct folio_str *b, const char *s, size_t n) {
+  folio_str_append(b, "\"", 1);
   size_t run = 0; /* bytes copied as they are, flushed before each escape */
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
@@ -87,23 +65,23 @@ static void put_string(struct cbuf *b, const char *s, size_t n) {
       run++;
       continue;
     }
-    put(b, s + i - run, run);
+    folio_str_append(b, s + i - run, run);
     run = 0;
-    put(b, esc, strlen(esc));
+    folio_str_append(b, esc, strlen(esc));
   }
-  put(b, s + n - run, run);
-  put(b, "\"", 1);
+  folio_str_append(b, s + n - run, run);
+  folio_str_append(b, "\"", 1);
 }
 
 /* The shortest %.Ng that reads back as v, through the decoder's own lexer
  * (so neither side depends on the process locale). */
-static int put_number(struct cbuf *b, double v) {
+static int put_number(struct folio_str *b, double v) {
   if (!isfinite(v)) return -1;
   if (v == 0) v = 0; /* -0 -> 0 */
   char s[40];
   if (v == floor(v) && fabs(v) < 9007199254740992.0) { /* an integer below 2^53: exact */
     int n = snprintf(s, sizeof s, "%.0f", v);
-    put(b, s, (size_t)n);
+    folio_str_append(b, s, (size_t)n);
     return 0;
   }
   for (int prec = 1; prec <= 17; prec++) {
@@ -116,7 +94,7 @@ static int put_number(struct cbuf *b, double v) {
     int rc = folio_lx_number(&lx, &back);
     folio_lx_fini(&lx);
     if (rc == 0 && lx.p == lx.end && back == v) {
-      put(b, s, (size_t)n);
+      folio_str_append(b, s, (size_t)n);
       return 0;
     }
   }
@@ -185,7 +163,7 @@ static void sort_members(struct member *m, struct member *tmp, size_t n, const c
   memcpy(m, tmp, n * sizeof *m);
 }
 
-static int canon_value(struct folio_lx *lx, struct cbuf *b, size_t depth);
+static int canon_value(struct folio_lx *lx, struct folio_str *b, size_t depth);
 
 /* Objects of up to this many members, and this many bytes, are sorted in
  * stack buffers (most of a layout's objects; a malloc each cost as much as
@@ -193,9 +171,9 @@ static int canon_value(struct folio_lx *lx, struct cbuf *b, size_t depth);
 #define SMALL_MEMBERS 16
 #define SMALL_SPAN 2048
 
-static int canon_object(struct folio_lx *lx, struct cbuf *b, size_t depth) {
+static int canon_object(struct folio_lx *lx, struct folio_str *b, size_t depth) {
   lx->p++; /* '{' */
-  put(b, "{", 1);
+  folio_str_append(b, "{", 1);
   size_t first = b->len; /* members are written here in input order, then sorted */
   struct member small[SMALL_MEMBERS], small_tmp[SMALL_MEMBERS];
   char small_span[SMALL_SPAN];
@@ -234,7 +212,7 @@ static int canon_object(struct folio_lx *lx, struct cbuf *b, size_t depth) {
         break;
       }
       lx->p++;
-      put(b, ":", 1);
+      folio_str_append(b, ":", 1);
       if ((rc = canon_value(lx, b, depth + 1)) != 0) break;
       m[n++] = (struct member){start, keylen, b->len};
       int c = folio_lx_peek(lx);
@@ -259,33 +237,34 @@ static int canon_object(struct folio_lx *lx, struct cbuf *b, size_t depth) {
       memcpy(tmp, b->p + first, span);
       for (size_t i = 0; i < n; i++) m[i].start -= first, m[i].end -= first;
       sort_members(m, mt, n, tmp);
-      b->len = first;
+      b->len = first; /* rewritten below from tmp */
+      b->p[first] = '\0';
       for (size_t i = 0; i < n; i++) {
-        if (i) put(b, ",", 1);
-        put(b, tmp + m[i].start, m[i].end - m[i].start);
+        if (i) folio_str_append(b, ",", 1);
+        folio_str_append(b, tmp + m[i].start, m[i].end - m[i].start);
       }
-      put(b, "}", 1);
+      folio_str_append(b, "}", 1);
     }
     if (tmp != small_span) free(tmp);
     if (mt != small_tmp) free(mt);
   } else if (rc == 0) {
-    put(b, "}", 1); /* zero or one member: already in order */
+    folio_str_append(b, "}", 1); /* zero or one member: already in order */
   }
   if (m != small) free(m);
   if (b->oom) return -1;
   return rc;
 }
 
-static int canon_array(struct folio_lx *lx, struct cbuf *b, size_t depth) {
+static int canon_array(struct folio_lx *lx, struct folio_str *b, size_t depth) {
   lx->p++; /* '[' */
-  put(b, "[", 1);
+  folio_str_append(b, "[", 1);
   if (folio_lx_peek(lx) == ']') {
     lx->p++;
-    put(b, "]", 1);
+    folio_str_append(b, "]", 1);
     return b->oom ? -1 : 0;
   }
   for (size_t i = 0;; i++) {
-    if (i) put(b, ",", 1);
+    if (i) folio_str_append(b, ",", 1);
     int rc = canon_value(lx, b, depth + 1);
     if (rc) return rc;
     int c = folio_lx_peek(lx);
@@ -296,11 +275,11 @@ static int canon_array(struct folio_lx *lx, struct cbuf *b, size_t depth) {
     if (c != ',') return folio_lx_fail(lx, "',' or ']'");
     lx->p++;
   }
-  put(b, "]", 1);
+  folio_str_append(b, "]", 1);
   return b->oom ? -1 : 0;
 }
 
-static int canon_value(struct folio_lx *lx, struct cbuf *b, size_t depth) {
+static int canon_value(struct folio_lx *lx, struct folio_str *b, size_t depth) {
   int c = folio_lx_peek(lx);
   if (c == '{' || c == '[') {
     if (depth + 1 > lx->max_depth) return folio_lx_fail(lx, "less nesting");
@@ -317,14 +296,14 @@ static int canon_value(struct folio_lx *lx, struct cbuf *b, size_t depth) {
     double v;
     if (folio_lx_number(lx, &v) < 0) return -1;
     size_t len = (size_t)(lx->p - tok);
-    if (plain_number((const char *)tok, len)) put(b, tok, len);
+    if (plain_number((const char *)tok, len)) folio_str_append(b, tok, len);
     else if (put_number(b, v) < 0) return folio_lx_fail(lx, "a finite number");
     return b->oom ? -1 : 0;
   }
   int w;
   if (folio_lx_literal(lx, &w) < 0) return -1;
   const char *lit = w == 't' ? "true" : w == 'f' ? "false" : "null";
-  put(b, lit, strlen(lit));
+  folio_str_append(b, lit, strlen(lit));
   return b->oom ? -1 : 0;
 }
 
@@ -334,17 +313,16 @@ int folio_layout_canonical(const char *json, size_t len, size_t max_depth, char 
   *out_len = 0;
   struct folio_lx lx;
   folio_lx_init(&lx, json, len, max_depth ? max_depth : 32);
-  struct cbuf b = {0};
+  struct folio_str b = {0};
   int rc = canon_value(&lx, &b, 0);
   if (rc == 0 && folio_lx_peek(&lx) != 0) rc = folio_lx_fail(&lx, "the end of the document");
   bool oom = b.oom || lx.oom;
   folio_lx_fini(&lx);
   if (rc != 0 || oom) {
-    free(b.p);
+    folio_str_free(&b);
     return oom ? FOLIO_LAYOUT_ENOMEM : FOLIO_LAYOUT_EINVAL;
   }
   if (!b.p) { /* cannot happen: a value wrote at least one byte */
-    free(b.p);
     return FOLIO_LAYOUT_EINVAL;
   }
   *out = b.p;

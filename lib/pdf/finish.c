@@ -516,19 +516,19 @@ static int do_metadata(struct fin *f, const char *in_path) {
                             .modify_date = has_m ? mx : NULL};
   char docid[64];
   if ((f->prof & X_BIT) && file_uuid(in_path, docid) == 0) x.document_id = docid;
-  struct folio_pdf_buf b = {0};
+  struct folio_str b = {0};
   folio_pdf_xmp_build(&b, &x);
-  if (b.nomem) {
-    free(b.s);
+  if (b.oom) {
+    folio_str_free(&b);
     rc = folio_pdf_fail(f->diag, FOLIO_PDF_E_NOMEM, NULL, "out of memory");
     goto out;
   }
   /* unfiltered (PDF/A-2 6.6.2.1 lets it be filtered, but a plain one is
    * readable by every tool); qpdf leaves /Metadata streams uncompressed */
   qpdf_oh meta = qpdf_oh_new_stream(f->q);
-  qpdf_oh_replace_stream_data(f->q, meta, (const unsigned char *)b.s, b.len, qpdf_oh_new_null(f->q),
+  qpdf_oh_replace_stream_data(f->q, meta, (const unsigned char *)b.p, b.len, qpdf_oh_new_null(f->q),
                               qpdf_oh_new_null(f->q));
-  free(b.s);
+  folio_str_free(&b);
   qpdf_oh md = qpdf_oh_get_dict(f->q, meta);
   qpdf_oh_replace_key(f->q, md, "/Type", qpdf_oh_new_name(f->q, "/Metadata"));
   qpdf_oh_replace_key(f->q, md, "/Subtype", qpdf_oh_new_name(f->q, "/XML"));

@@ -8,22 +8,15 @@
 #include <qpdf/qpdf-c.h>
 
 #include "folio/pdf.h"
+#include "folio/str.h"
 
 /* Sets diag (may be NULL) and returns code. field may be NULL or "". */
 int folio_pdf_fail(struct folio_pdf_diag *diag, int code, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* A growing NUL-terminated string; nomem is sticky. */
-struct folio_pdf_buf {
-  char *s;
-  size_t len, cap;
-  bool nomem;
-};
-void folio_pdf_buf_add(struct folio_pdf_buf *b, const char *s, size_t n);
-void folio_pdf_buf_puts(struct folio_pdf_buf *b, const char *s);
-void folio_pdf_buf_printf(struct folio_pdf_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* s escaped for XML character data and attribute values. */
-void folio_pdf_buf_xml(struct folio_pdf_buf *b, const char *s);
+/* Appends s to b escaped for XML character data and attribute values
+ * (b's oom is sticky as for every folio_str append). */
+void folio_pdf_buf_xml(struct folio_str *b, const char *s);
 
 /* A copy of the UTF-8 string s without C0/C1 controls (tab, CR and LF become
  * spaces), U+FFFE and U+FFFF: what both Info and XMP can hold, so they stay
@@ -47,8 +40,8 @@ struct folio_pdf_xmp {
    * input's bytes, so the same input keeps the same id (determinism) */
   const char *document_id;
 };
-/* The packet, into b (check b->nomem). */
-void folio_pdf_xmp_build(struct folio_pdf_buf *b, const struct folio_pdf_xmp *x);
+/* The packet, into b (check b->oom). */
+void folio_pdf_xmp_build(struct folio_str *b, const struct folio_pdf_xmp *x);
 
 /* ---- PDF/UA-1 (ua.c) ---- */
 
@@ -66,7 +59,7 @@ int folio_pdf_struct_attrs(qpdf_data q, const struct folio_pdf_attrs *a, struct 
  * /Artifact BMC ... EMC of its own; consecutive ones share one. *changed
  * says whether anything was wrapped. 0; -1 when s does not lex or its
  * marked content does not balance; -2 out of memory. */
-int folio_pdf_wrap_artifacts(const unsigned char *s, size_t len, struct folio_pdf_buf *out, bool *changed);
+int folio_pdf_wrap_artifacts(const unsigned char *s, size_t len, struct folio_str *out, bool *changed);
 
 /* PDF/UA-1 for one page (1-based pageno for messages): /Contents on its
  * /Link annotations, artifacts wrapped. Returns 0 or FOLIO_PDF_E_*. */

@@ -160,7 +160,7 @@ static long inline_image_end(const unsigned char *s, size_t len, size_t p) {
   return -1;
 }
 
-int folio_pdf_wrap_artifacts(const unsigned char *s, size_t len, struct folio_pdf_buf *out, bool *changed) {
+int folio_pdf_wrap_artifacts(const unsigned char *s, size_t len, struct folio_str *out, bool *changed) {
   static const char open_a[] = "/Artifact BMC\n", close_a[] = "EMC\n";
   *changed = false;
   size_t p = 0, copied = 0, op_start = 0;
@@ -208,8 +208,8 @@ int folio_pdf_wrap_artifacts(const unsigned char *s, size_t len, struct folio_pd
     bool finish = op_is(s, p, end, "EMC");
     if (depth == 0 && (begin || finish) && artifact) {
       /* close ours before the stream's own sequence starts */
-      folio_pdf_buf_add(out, (const char *)s + copied, op_start - copied);
-      folio_pdf_buf_add(out, close_a, sizeof close_a - 1);
+      folio_str_append(out, (const char *)s + copied, op_start - copied);
+      folio_str_append(out, close_a, sizeof close_a - 1);
       copied = op_start;
       artifact = false;
     }
@@ -218,8 +218,8 @@ int folio_pdf_wrap_artifacts(const unsigned char *s, size_t len, struct folio_pd
       if (depth == 0) return -1; /* an EMC without its BMC/BDC: not ours to guess */
       depth--;
     } else if (depth == 0 && !artifact) {
-      folio_pdf_buf_add(out, (const char *)s + copied, op_start - copied);
-      folio_pdf_buf_add(out, open_a, sizeof open_a - 1);
+      folio_str_append(out, (const char *)s + copied, op_start - copied);
+      folio_str_append(out, open_a, sizeof open_a - 1);
       copied = op_start;
       artifact = true;
       *changed = true;
@@ -227,10 +227,10 @@ int folio_pdf_wrap_artifacts(const unsigned char *s, size_t len, struct folio_pd
     have_start = false;
     p = end;
   }
-  folio_pdf_buf_add(out, (const char *)s + copied, len - copied);
-  if (artifact) folio_pdf_buf_add(out, "\n" "EMC\n", 5);
+  folio_str_append(out, (const char *)s + copied, len - copied);
+  if (artifact) folio_str_append(out, "\n" "EMC\n", 5);
   if (depth != 0) return -1;
-  return out->nomem ? -2 : 0;
+  return out->oom ? -2 : 0;
 }
 
 /* ---- pages ------------------------------------------------------------------------ */
@@ -245,18 +245,18 @@ static void link_contents(qpdf_data q, qpdf_oh annots) {
     /* the alternate description: where it goes (the render's link target) */
     qpdf_oh act = qpdf_oh_get_key(q, a, "/A"), dest = qpdf_oh_get_key(q, a, "/Dest");
     qpdf_oh uri = qpdf_oh_is_dictionary(q, act) ? qpdf_oh_get_key(q, act, "/URI") : qpdf_oh_new_null(q);
-    struct folio_pdf_buf b = {0};
+    struct folio_str b = {0};
     if (qpdf_oh_is_string(q, uri)) {
-      folio_pdf_buf_puts(&b, "Link to ");
-      folio_pdf_buf_puts(&b, qpdf_oh_get_utf8_value(q, uri));
+      folio_str_puts(&b, "Link to ");
+      folio_str_puts(&b, qpdf_oh_get_utf8_value(q, uri));
     } else if (qpdf_oh_is_string(q, dest)) {
-      folio_pdf_buf_puts(&b, "Go to ");
-      folio_pdf_buf_puts(&b, qpdf_oh_get_utf8_value(q, dest));
+      folio_str_puts(&b, "Go to ");
+      folio_str_puts(&b, qpdf_oh_get_utf8_value(q, dest));
     } else {
-      folio_pdf_buf_puts(&b, "Link");
+      folio_str_puts(&b, "Link");
     }
-    if (!b.nomem) qpdf_oh_replace_key(q, a, "/Contents", qpdf_oh_new_unicode_string(q, b.s));
-    free(b.s);
+    if (!b.oom) qpdf_oh_replace_key(q, a, "/Contents", qpdf_oh_new_unicode_string(q, b.p));
+    folio_str_free(&b);
   }
 }
 
@@ -271,16 +271,16 @@ int folio_pdf_ua_page(qpdf_data q, qpdf_oh page, int pageno, struct folio_pdf_di
     return folio_pdf_fail(diag, FOLIO_PDF_E_PDF, NULL, "page %d's content: %s", pageno,
                           e ? qpdf_get_error_full_text(q, e) : "unreadable");
   }
-  struct folio_pdf_buf out = {0};
+  struct folio_str out = {0};
   bool changed = false;
   int rc = folio_pdf_wrap_artifacts(data, len, &out, &changed);
   free(data);
   if (rc == -2) {
-    free(out.s);
+    folio_str_free(&out);
     return folio_pdf_fail(diag, FOLIO_PDF_E_NOMEM, NULL, "out of memory");
   }
   if (rc) {
-    free(out.s);
+    folio_str_free(&out);
     return folio_pdf_fail(diag, FOLIO_PDF_E_PDF, NULL,
                           "page %d's content stream cannot be parsed (or its marked content is unbalanced)",
                           pageno);
@@ -289,10 +289,10 @@ int folio_pdf_ua_page(qpdf_data q, qpdf_oh page, int pageno, struct folio_pdf_di
     /* one new stream in place of the page's (cairo writes one a page);
      * the writer compresses it (folio_pdf_finish, PDF/UA) */
     qpdf_oh st = qpdf_oh_new_stream(q);
-    qpdf_oh_replace_stream_data(q, st, (const unsigned char *)out.s, out.len, qpdf_oh_new_null(q),
+    qpdf_oh_replace_stream_data(q, st, (const unsigned char *)out.p, out.len, qpdf_oh_new_null(q),
                                 qpdf_oh_new_null(q));
     qpdf_oh_replace_key(q, page, "/Contents", st);
   }
-  free(out.s);
+  folio_str_free(&out);
   return 0;
 }

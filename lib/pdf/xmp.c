@@ -27,50 +27,17 @@ int folio_pdf_fail(struct folio_pdf_diag *diag, int code, const char *field, con
   return code;
 }
 
-void folio_pdf_buf_add(struct folio_pdf_buf *b, const char *s, size_t n) {
-  if (b->nomem) return;
-  if (b->len + n + 1 > b->cap) {
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap < b->len + n + 1) cap *= 2;
-    char *p = realloc(b->s, cap);
-    if (!p) {
-      b->nomem = true;
-      return;
-    }
-    b->s = p;
-    b->cap = cap;
-  }
-  memcpy(b->s + b->len, s, n);
-  b->len += n;
-  b->s[b->len] = '\0';
-}
-
-void folio_pdf_buf_puts(struct folio_pdf_buf *b, const char *s) { folio_pdf_buf_add(b, s, strlen(s)); }
-
-void folio_pdf_buf_printf(struct folio_pdf_buf *b, const char *fmt, ...) {
-  char tmp[512];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-  va_end(ap);
-  if (n < 0 || (size_t)n >= sizeof tmp) {
-    b->nomem = true; /* only used for short fixed texts: a programming error */
-    return;
-  }
-  folio_pdf_buf_add(b, tmp, (size_t)n);
-}
-
-void folio_pdf_buf_xml(struct folio_pdf_buf *b, const char *s) {
+void folio_pdf_buf_xml(struct folio_str *b, const char *s) {
   const char *run = s;
   for (; *s; s++) {
     const char *rep = *s == '&' ? "&amp;" : *s == '<' ? "&lt;" : *s == '>' ? "&gt;"
                     : *s == '"' ? "&quot;" : *s == '\'' ? "&apos;" : NULL;
     if (!rep) continue;
-    folio_pdf_buf_add(b, run, (size_t)(s - run));
-    folio_pdf_buf_puts(b, rep);
+    folio_str_append(b, run, (size_t)(s - run));
+    folio_str_puts(b, rep);
     run = s + 1;
   }
-  folio_pdf_buf_add(b, run, (size_t)(s - run));
+  folio_str_append(b, run, (size_t)(s - run));
 }
 
 char *folio_pdf_text_clean(const char *s) {
@@ -163,108 +130,108 @@ int folio_pdf_date_convert(const char *pdf, char xmp[FOLIO_PDF_DATE_MAX], char i
 #define NS_PDFUAID "http://www.aiim.org/pdfua/ns/id/"
 
 /* One pdfaExtension schema entry describing one property. */
-static void ext_schema(struct folio_pdf_buf *b, const char *schema, const char *ns,
+static void ext_schema(struct folio_str *b, const char *schema, const char *ns,
                        const char *prefix, const char *prop, const char *type, const char *desc) {
-  folio_pdf_buf_printf(b,
+  folio_str_printf(b,
                        "     <rdf:li rdf:parseType=\"Resource\">\n"
                        "      <pdfaSchema:schema>%s</pdfaSchema:schema>\n"
                        "      <pdfaSchema:namespaceURI>%s</pdfaSchema:namespaceURI>\n"
                        "      <pdfaSchema:prefix>%s</pdfaSchema:prefix>\n",
                        schema, ns, prefix);
-  folio_pdf_buf_printf(b,
+  folio_str_printf(b,
                        "      <pdfaSchema:property><rdf:Seq><rdf:li rdf:parseType=\"Resource\">\n"
                        "       <pdfaProperty:name>%s</pdfaProperty:name>\n"
                        "       <pdfaProperty:valueType>%s</pdfaProperty:valueType>\n"
                        "       <pdfaProperty:category>internal</pdfaProperty:category>\n",
                        prop, type);
-  folio_pdf_buf_printf(b,
+  folio_str_printf(b,
                        "       <pdfaProperty:description>%s</pdfaProperty:description>\n"
                        "      </rdf:li></rdf:Seq></pdfaSchema:property>\n"
                        "     </rdf:li>\n",
                        desc);
 }
 
-void folio_pdf_xmp_build(struct folio_pdf_buf *b, const struct folio_pdf_xmp *x) {
+void folio_pdf_xmp_build(struct folio_str *b, const struct folio_pdf_xmp *x) {
   bool a = x->profiles & FOLIO_PDF_BIT(FOLIO_PDF_PROFILE_PDFA_2B);
   bool px = x->profiles & FOLIO_PDF_BIT(FOLIO_PDF_PROFILE_PDFX_4);
   bool ua = x->profiles & FOLIO_PDF_BIT(FOLIO_PDF_PROFILE_PDFUA_1);
   /* The packet header without "bytes"/"encoding" (6.6.2.1: not allowed) */
-  folio_pdf_buf_puts(b, "<?xpacket begin=\"\xEF\xBB\xBF\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n"
+  folio_str_puts(b, "<?xpacket begin=\"\xEF\xBB\xBF\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n"
                         "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\">\n"
                         " <rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\n"
                         "  <rdf:Description rdf:about=\"\"\n"
                         "    xmlns:dc=\"http://purl.org/dc/elements/1.1/\"\n"
                         "    xmlns:xmp=\"http://ns.adobe.com/xap/1.0/\"\n"
                         "    xmlns:pdf=\"http://ns.adobe.com/pdf/1.3/\"");
-  if (x->document_id) folio_pdf_buf_puts(b, "\n    xmlns:xmpMM=\"http://ns.adobe.com/xap/1.0/mm/\"");
-  if (a) folio_pdf_buf_puts(b, "\n    xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\"");
-  if (px) folio_pdf_buf_puts(b, "\n    xmlns:pdfxid=\"" NS_PDFXID "\"");
-  if (ua) folio_pdf_buf_puts(b, "\n    xmlns:pdfuaid=\"" NS_PDFUAID "\"");
+  if (x->document_id) folio_str_puts(b, "\n    xmlns:xmpMM=\"http://ns.adobe.com/xap/1.0/mm/\"");
+  if (a) folio_str_puts(b, "\n    xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\"");
+  if (px) folio_str_puts(b, "\n    xmlns:pdfxid=\"" NS_PDFXID "\"");
+  if (ua) folio_str_puts(b, "\n    xmlns:pdfuaid=\"" NS_PDFUAID "\"");
   if (a && (px || ua))
-    folio_pdf_buf_puts(b, "\n    xmlns:pdfaExtension=\"" NS_PDFAEXT "\""
+    folio_str_puts(b, "\n    xmlns:pdfaExtension=\"" NS_PDFAEXT "\""
                           "\n    xmlns:pdfaSchema=\"" NS_PDFASCHEMA "\""
                           "\n    xmlns:pdfaProperty=\"" NS_PDFAPROP "\"");
-  folio_pdf_buf_puts(b, ">\n   <dc:format>application/pdf</dc:format>\n");
+  folio_str_puts(b, ">\n   <dc:format>application/pdf</dc:format>\n");
   if (x->title) {
-    folio_pdf_buf_puts(b, "   <dc:title><rdf:Alt><rdf:li xml:lang=\"x-default\">");
+    folio_str_puts(b, "   <dc:title><rdf:Alt><rdf:li xml:lang=\"x-default\">");
     folio_pdf_buf_xml(b, x->title);
-    folio_pdf_buf_puts(b, "</rdf:li></rdf:Alt></dc:title>\n");
+    folio_str_puts(b, "</rdf:li></rdf:Alt></dc:title>\n");
   }
   if (x->author) { /* Info /Author is one string: one creator (6.6.2.3.1 wants dc:creator
                       with exactly that one entry) */
-    folio_pdf_buf_puts(b, "   <dc:creator><rdf:Seq><rdf:li>");
+    folio_str_puts(b, "   <dc:creator><rdf:Seq><rdf:li>");
     folio_pdf_buf_xml(b, x->author);
-    folio_pdf_buf_puts(b, "</rdf:li></rdf:Seq></dc:creator>\n");
+    folio_str_puts(b, "</rdf:li></rdf:Seq></dc:creator>\n");
   }
   if (x->subject) {
-    folio_pdf_buf_puts(b, "   <dc:description><rdf:Alt><rdf:li xml:lang=\"x-default\">");
+    folio_str_puts(b, "   <dc:description><rdf:Alt><rdf:li xml:lang=\"x-default\">");
     folio_pdf_buf_xml(b, x->subject);
-    folio_pdf_buf_puts(b, "</rdf:li></rdf:Alt></dc:description>\n");
+    folio_str_puts(b, "</rdf:li></rdf:Alt></dc:description>\n");
   }
   if (x->lang) {
-    folio_pdf_buf_puts(b, "   <dc:language><rdf:Bag><rdf:li>");
+    folio_str_puts(b, "   <dc:language><rdf:Bag><rdf:li>");
     folio_pdf_buf_xml(b, x->lang);
-    folio_pdf_buf_puts(b, "</rdf:li></rdf:Bag></dc:language>\n");
+    folio_str_puts(b, "</rdf:li></rdf:Bag></dc:language>\n");
   }
   if (x->creator_tool) {
-    folio_pdf_buf_puts(b, "   <xmp:CreatorTool>");
+    folio_str_puts(b, "   <xmp:CreatorTool>");
     folio_pdf_buf_xml(b, x->creator_tool);
-    folio_pdf_buf_puts(b, "</xmp:CreatorTool>\n");
+    folio_str_puts(b, "</xmp:CreatorTool>\n");
   }
-  if (x->create_date) folio_pdf_buf_printf(b, "   <xmp:CreateDate>%s</xmp:CreateDate>\n", x->create_date);
+  if (x->create_date) folio_str_printf(b, "   <xmp:CreateDate>%s</xmp:CreateDate>\n", x->create_date);
   if (x->modify_date) {
-    folio_pdf_buf_printf(b, "   <xmp:ModifyDate>%s</xmp:ModifyDate>\n", x->modify_date);
-    folio_pdf_buf_printf(b, "   <xmp:MetadataDate>%s</xmp:MetadataDate>\n", x->modify_date);
+    folio_str_printf(b, "   <xmp:ModifyDate>%s</xmp:ModifyDate>\n", x->modify_date);
+    folio_str_printf(b, "   <xmp:MetadataDate>%s</xmp:MetadataDate>\n", x->modify_date);
   }
   if (x->document_id)
-    folio_pdf_buf_printf(b,
+    folio_str_printf(b,
                          "   <xmpMM:DocumentID>%s</xmpMM:DocumentID>\n"
                          "   <xmpMM:InstanceID>%s</xmpMM:InstanceID>\n"
                          "   <xmpMM:VersionID>1</xmpMM:VersionID>\n"
                          "   <xmpMM:RenditionClass>default</xmpMM:RenditionClass>\n",
                          x->document_id, x->document_id);
   if (x->producer) {
-    folio_pdf_buf_puts(b, "   <pdf:Producer>");
+    folio_str_puts(b, "   <pdf:Producer>");
     folio_pdf_buf_xml(b, x->producer);
-    folio_pdf_buf_puts(b, "</pdf:Producer>\n");
+    folio_str_puts(b, "</pdf:Producer>\n");
   }
-  folio_pdf_buf_puts(b, "   <pdf:Trapped>False</pdf:Trapped>\n");
-  if (a) folio_pdf_buf_puts(b, "   <pdfaid:part>2</pdfaid:part>\n   <pdfaid:conformance>B</pdfaid:conformance>\n");
-  if (px) folio_pdf_buf_puts(b, "   <pdfxid:GTS_PDFXVersion>PDF/X-4</pdfxid:GTS_PDFXVersion>\n");
-  if (ua) folio_pdf_buf_puts(b, "   <pdfuaid:part>1</pdfuaid:part>\n");
+  folio_str_puts(b, "   <pdf:Trapped>False</pdf:Trapped>\n");
+  if (a) folio_str_puts(b, "   <pdfaid:part>2</pdfaid:part>\n   <pdfaid:conformance>B</pdfaid:conformance>\n");
+  if (px) folio_str_puts(b, "   <pdfxid:GTS_PDFXVersion>PDF/X-4</pdfxid:GTS_PDFXVersion>\n");
+  if (ua) folio_str_puts(b, "   <pdfuaid:part>1</pdfuaid:part>\n");
   if (a && (px || ua)) {
-    folio_pdf_buf_puts(b, "   <pdfaExtension:schemas>\n    <rdf:Bag>\n");
+    folio_str_puts(b, "   <pdfaExtension:schemas>\n    <rdf:Bag>\n");
     if (px)
       ext_schema(b, "PDF/X ID Schema", NS_PDFXID, "pdfxid", "GTS_PDFXVersion", "Text",
                  "ID of PDF/X standard");
     if (ua)
       ext_schema(b, "PDF/UA Universal Accessibility Schema", NS_PDFUAID, "pdfuaid", "part",
                  "Integer", "Indicates, which part of ISO 14289 standard is followed");
-    folio_pdf_buf_puts(b, "    </rdf:Bag>\n   </pdfaExtension:schemas>\n");
+    folio_str_puts(b, "    </rdf:Bag>\n   </pdfaExtension:schemas>\n");
   }
-  folio_pdf_buf_puts(b, "  </rdf:Description>\n </rdf:RDF>\n</x:xmpmeta>\n");
+  folio_str_puts(b, "  </rdf:Description>\n </rdf:RDF>\n</x:xmpmeta>\n");
   /* room for editors to grow the packet in place (XMP's recommendation) */
   for (int i = 0; i < 20; i++)
-    folio_pdf_buf_puts(b, "                                                                                                   \n");
-  folio_pdf_buf_puts(b, "<?xpacket end=\"w\"?>");
+    folio_str_puts(b, "                                                                                                   \n");
+  folio_str_puts(b, "<?xpacket end=\"w\"?>");
 }

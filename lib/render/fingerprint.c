@@ -11,7 +11,6 @@
 #include FT_FREETYPE_H
 #include <harfbuzz/hb.h>
 #include <pango/pango.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,48 +18,15 @@
 #include <sys/stat.h>
 
 #include "folio/render.h"
+#include "folio/str.h"
 #include "render_source_digest.h"
-
-struct text {
-  char *p;
-  size_t len, cap;
-  bool oom;
-};
-
-static void add(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add(struct text *t, const char *fmt, ...) {
-  if (t->oom) return;
-  for (;;) {
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(t->p ? t->p + t->len : NULL, t->p ? t->cap - t->len : 0, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-      t->oom = true;
-      return;
-    }
-    if (t->p && t->len + (size_t)n < t->cap) {
-      t->len += (size_t)n;
-      return;
-    }
-    size_t cap = t->cap ? t->cap : 4096;
-    while (cap <= t->len + (size_t)n) cap *= 2;
-    char *q = realloc(t->p, cap);
-    if (!q) {
-      t->oom = true;
-      return;
-    }
-    t->p = q;
-    t->cap = cap;
-  }
-}
 
 static int cmp_str(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 char *folio_render_describe(void) {
-  struct text t = {0};
+  struct folio_str t = {0};
   int ftmaj = 0, ftmin = 0, ftpatch = 0;
   FT_Library ft;
   if (FT_Init_FreeType(&ft) == 0) {
@@ -68,10 +34,11 @@ char *folio_render_describe(void) {
     FT_Done_FreeType(ft);
   }
   int fc = FcGetVersion();
-  add(&t, "folio %s render-sources %s\ncairo %s\npango %s\nharfbuzz %s\nfreetype %d.%d.%d\n"
-          "fontconfig %d.%d.%d\n",
-      FOLIO_VERSION, FOLIO_RENDER_SOURCE_DIGEST, cairo_version_string(), pango_version_string(),
-      hb_version_string(), ftmaj, ftmin, ftpatch, fc / 10000, fc / 100 % 100, fc % 100);
+  folio_str_printf(&t,
+                   "folio %s render-sources %s\ncairo %s\npango %s\nharfbuzz %s\nfreetype %d.%d.%d\n"
+                   "fontconfig %d.%d.%d\n",
+                   FOLIO_VERSION, FOLIO_RENDER_SOURCE_DIGEST, cairo_version_string(), pango_version_string(),
+                   hb_version_string(), ftmaj, ftmin, ftpatch, fc / 10000, fc / 100 % 100, fc % 100);
   /* the fonts pango will find: the current configuration's system set */
   FcConfig *cfg = FcConfigReference(NULL);
   FcFontSet *set = cfg ? FcConfigGetFonts(cfg, FcSetSystem) : NULL;
@@ -97,16 +64,12 @@ char *folio_render_describe(void) {
   }
   if (!lines && n) t.oom = true;
   if (lines) qsort(lines, (size_t)nl, sizeof *lines, cmp_str);
-  add(&t, "fonts %d\n", nl);
+  folio_str_printf(&t, "fonts %d\n", nl);
   for (int i = 0; i < nl; i++) {
-    add(&t, "%s", lines[i]);
+    folio_str_puts(&t, lines[i]);
     free(lines[i]);
   }
   free(lines);
   if (cfg) FcConfigDestroy(cfg);
-  if (t.oom) {
-    free(t.p);
-    return NULL;
-  }
-  return t.p;
+  return folio_str_take(&t); /* NULL after an out-of-memory */
 }

@@ -109,23 +109,23 @@ static void test_helpers(void) {
   char *c = folio_pdf_text_clean("a\tb\x01" "c\xef\xbf\xbe" "d\xc2\x85" "e\xc3\xa9");
   CHECK_EQ_STR(c, "a bcde\xc3\xa9");
   free(c);
-  struct folio_pdf_buf b = {0};
+  struct folio_str b = {0};
   folio_pdf_buf_xml(&b, "Q&A <\"x\"> 'y'");
-  CHECK_EQ_STR(b.s, "Q&amp;A &lt;&quot;x&quot;&gt; &apos;y&apos;");
-  free(b.s);
+  CHECK_EQ_STR(b.p, "Q&amp;A &lt;&quot;x&quot;&gt; &apos;y&apos;");
+  folio_str_free(&b);
 }
 
 /* wrap(in) == want, or wrap fails with want_rc */
 static void wrap_case(const char *in, int want_rc, const char *want) {
-  struct folio_pdf_buf b = {0};
+  struct folio_str b = {0};
   bool changed = true;
   int rc = folio_pdf_wrap_artifacts((const unsigned char *)in, strlen(in), &b, &changed);
   CHECK_MSG(rc == want_rc, "wrap(%s): rc %d, want %d", in, rc, want_rc);
   if (!rc) {
-    CHECK_MSG(strcmp(b.s ? b.s : "", want) == 0, "wrap(%s) = [%s], want [%s]", in, b.s ? b.s : "", want);
+    CHECK_MSG(strcmp(b.p ? b.p : "", want) == 0, "wrap(%s) = [%s], want [%s]", in, b.p ? b.p : "", want);
     CHECK_EQ_INT(changed, strcmp(in, want) != 0);
   }
-  free(b.s);
+  folio_str_free(&b);
 }
 
 /* PDF/UA's artifact wrapper: marked-content depth, not q/Q, decides; the
