@@ -127,7 +127,9 @@ def test_targets(build_dir, regex):
             continue
         for tok in re.findall(r'"([^"]*)"|(\S+)', line.split("Test command:", 1)[1]):
             t = tok[0] or tok[1]
-            if t.startswith(root):
+            # a directory of the build passed as an argument (a work dir) is
+            # no target
+            if t.startswith(root) and not os.path.isdir(t):
                 out.add(os.path.relpath(t, build_dir))
     return out
 
