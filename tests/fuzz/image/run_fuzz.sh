@@ -11,7 +11,7 @@ src=$1 work=$2 secs=${3:-20}
 work=$(fuzz_prepare "$work")
 fuzz_cc \
   -I"$src/lib/layout/include" -I"$src/lib/base/include" -I"$src/lib/layout" \
-  "$src/tests/fuzz/image/fuzz_image.c" "$src"/lib/layout/{json,decode,resolve,image,diag,limits}.c \
+  "$src/tests/fuzz/image/fuzz_image.c" "$src"/lib/layout/{json,decode,resolve,image,diag,limits,pagebox}.c \
   "$src/lib/base/arena.c" -lpng -ljpeg -lm -lpthread -o "$work/fuzz_image"
 # seeds: each image file twice, as a PNG (type byte 0) and a JPEG (type byte 1)
 mkdir -p "$work/seeds"

@@ -13,6 +13,6 @@ fuzz_cc \
   -I"$src/lib/base/include" -I"$src/lib/pg/include" -I"$src/lib/redis/include" \
   -I"$src/lib/jobs/include" -I"$src/lib/jobs" -I"$src/lib/layout/include" \
   "$src/tests/fuzz/jobs/fuzz_jobs_parsers.c" "$src/lib/redis/redis.c" "$src/lib/jobs/events.c" \
-  "$src/lib/jobs/uuid.c" "$src/lib/jobs/codes.c" "$src/lib/layout/pagerange.c" "$src/lib/pg/pg.c" "$src"/lib/base/{clock,log,loop}.c \
+  "$src/lib/jobs/uuid.c" "$src/lib/jobs/codes.c" "$src/lib/layout/pagerange.c" "$src/lib/pg/pg.c" "$src"/lib/base/{clock,log,loop,findings}.c \
   $(pkg-config --cflags --libs hiredis libpq libsodium) -lm -lpthread -o "$work/fuzz_jobs"
 fuzz_run fuzz_jobs 15 -rss_limit_mb=2048 -max_len=2048 corpus "$src/tests/fuzz/jobs/corpus"

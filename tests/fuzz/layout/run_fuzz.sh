@@ -10,7 +10,7 @@ src=$1 work=$2 secs=${3:-25}
 work=$(fuzz_prepare "$work")
 fuzz_cc \
   -I"$src/lib/layout/include" -I"$src/lib/base/include" -I"$src/lib/layout" \
-  "$src/tests/fuzz/layout/fuzz_layout.c" "$src"/lib/layout/{json,decode,resolve,image,diag,limits}.c \
+  "$src/tests/fuzz/layout/fuzz_layout.c" "$src"/lib/layout/{json,decode,resolve,image,diag,limits,pagebox}.c \
   "$src/lib/base/arena.c" -lpng -ljpeg -lm -lpthread -o "$work/fuzz_layout"
 fuzz_run fuzz_layout 25 -rss_limit_mb=2048 -max_len=65536 \
   -dict="$src/tests/fuzz/layout/layout.dict" \
