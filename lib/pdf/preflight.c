@@ -147,56 +147,61 @@ static void check_font(struct pf *p, qpdf_oh font, uint32_t page) {
          qpdf_oh_get_object_id(p->q, font));
 }
 
+/* The keys of dictionary d, copied (*n of them; free each and the array with
+ * free_keys). Collected first because a nested iteration would reset qpdf's
+ * one dictionary iterator. Out of memory: NULL and p->rc set, so the
+ * preflight fails instead of passing over what it could not look at. */
+static char **dict_keys(struct pf *p, qpdf_oh d, size_t *n) {
+  *n = 0;
+  size_t cap = 0;
+  char **names = NULL;
+  qpdf_oh_begin_dict_key_iter(p->q, d);
+  while (qpdf_oh_dict_more_keys(p->q)) {
+    const char *k = qpdf_oh_dict_next_key(p->q);
+    if (*n == cap) {
+      cap = cap ? cap * 2 : 16;
+      char **nn = realloc(names, cap * sizeof *nn);
+      if (!nn) goto oom;
+      names = nn;
+    }
+    if (!(names[*n] = strdup(k))) goto oom;
+    (*n)++;
+  }
+  return names;
+oom:
+  for (size_t i = 0; i < *n; i++) free(names[i]);
+  free(names);
+  *n = 0;
+  if (!p->rc) p->rc = FOLIO_PDF_PREFLIGHT_ENOMEM;
+  return NULL;
+}
+
+static void free_keys(char **names, size_t n) {
+  for (size_t i = 0; i < n; i++) free(names[i]);
+  free(names);
+}
+
 /* The fonts of a resource dictionary and of its form XObjects, depth-bounded. */
 static void check_resources(struct pf *p, qpdf_oh res, uint32_t page, int depth) {
   if (!is_dict(p, res) || depth > FOLIO_PDF_PREFLIGHT_MAX_XOBJECT_DEPTH) return;
   qpdf_oh fonts = key(p, res, "/Font");
   if (is_dict(p, fonts)) {
-    qpdf_oh_begin_dict_key_iter(p->q, fonts);
-    /* collect the keys first: a nested iteration would reset the iterator */
-    size_t n = 0, cap = 0;
-    char **names = NULL;
-    while (qpdf_oh_dict_more_keys(p->q)) {
-      const char *k = qpdf_oh_dict_next_key(p->q);
-      if (n == cap) {
-        cap = cap ? cap * 2 : 16;
-        char **nn = realloc(names, cap * sizeof *nn);
-        if (!nn) break;
-        names = nn;
-      }
-      names[n] = strdup(k);
-      if (names[n]) n++;
-    }
-    for (size_t i = 0; i < n; i++) {
-      check_font(p, key(p, fonts, names[i]), page);
-      free(names[i]);
-    }
-    free(names);
+    size_t n;
+    char **names = dict_keys(p, fonts, &n);
+    for (size_t i = 0; i < n; i++) check_font(p, key(p, fonts, names[i]), page);
+    free_keys(names, n);
   }
   qpdf_oh xo = key(p, res, "/XObject");
   if (!is_dict(p, xo)) return;
-  qpdf_oh_begin_dict_key_iter(p->q, xo);
-  size_t n = 0, cap = 0;
-  char **names = NULL;
-  while (qpdf_oh_dict_more_keys(p->q)) {
-    const char *k = qpdf_oh_dict_next_key(p->q);
-    if (n == cap) {
-      cap = cap ? cap * 2 : 16;
-      char **nn = realloc(names, cap * sizeof *nn);
-      if (!nn) break;
-      names = nn;
-    }
-    names[n] = strdup(k);
-    if (names[n]) n++;
-  }
+  size_t n;
+  char **names = dict_keys(p, xo, &n);
   for (size_t i = 0; i < n; i++) {
     qpdf_oh x = key(p, xo, names[i]);
-    free(names[i]);
     if (!qpdf_oh_is_stream(p->q, x) || !first_visit(p, qpdf_oh_get_object_id(p->q, x))) continue;
     qpdf_oh d = qpdf_oh_get_dict(p->q, x);
     if (name_is(p, key(p, d, "/Subtype"), "/Form")) check_resources(p, key(p, d, "/Resources"), page, depth + 1);
   }
-  free(names);
+  free_keys(names, n);
 }
 
 /* ---- page boxes ------------------------------------------------------------------ */
