@@ -225,9 +225,11 @@ int folio_render_pdf(const struct folio_layout_doc *doc, const struct folio_rend
 
 /* One PNG per selected page (8-bit RGB, white page, pHYs = dpi): the trimmed
  * page (its width x height at dpi), or the bleed box with
- * opt->png_include_bleed. Encoded by
- * folio's own encoder; pages are rasterized in parallel on opt->threads threads,
- * and handed to page_begin / write / page_end in page order on this thread.
+ * opt->png_include_bleed. Filtered and deflated (zlib) in pieces of 512 rows,
+ * on the threads a job with fewer pages than threads leaves idle; the bytes do
+ * not depend on the thread count. Pages are rasterized in parallel on
+ * opt->threads threads, and handed to page_begin / write / page_end in page
+ * order on this thread.
  * A page too large in pixels at this dpi (see FOLIO_RENDER_MAX_PAGE_PIXELS) is
  * E_ARG before anything is rendered. */
 int folio_render_png(const struct folio_layout_doc *doc, const struct folio_render_options *opt,
